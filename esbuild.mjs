@@ -1,0 +1,75 @@
+// One build script, several contexts (style item 10): tsc only type-checks, esbuild bundles.
+//   dist/extension.js  the VS Code side (node, `vscode` external; never imports tfjs)
+//   dist/server.js     the training server (`node dist/server.js --stdio`)
+//   dist/cli.js        the `tern` command line (same core as the server)
+//   dist/webview/*.js  browser code of the panels
+// The wasm backend's binaries are copied next to the server bundles.
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Entry points that exist (parts of the product land one by one). */
+function present(entries) {
+  return Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
+}
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // The native oneDNN addon is loaded at run time from its build folder when present.
+  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '*.node'],
+};
+
+const contexts = [];
+const nodeEntries = present({
+  extension: 'extension/extension.ts',
+  server: 'server/lsp/main.ts',
+  cli: 'server/cli/main.ts',
+});
+if (Object.keys(nodeEntries).length) {
+  contexts.push({ ...nodeCommon, entryPoints: nodeEntries, outdir: 'dist' });
+}
+const webEntries = present({
+  dashboard: 'webview/dashboard/main.ts',
+  histograms: 'webview/histograms/main.ts',
+});
+if (Object.keys(webEntries).length) {
+  contexts.push({
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: webEntries,
+    outdir: 'dist/webview',
+    loader: { '.css': 'text' },
+  });
+}
+
+function copyWasmBinaries() {
+  const from = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+  mkdirSync('dist', { recursive: true });
+  for (const file of readdirSync(from).filter((f) => f.endsWith('.wasm'))) {
+    cpSync(join(from, file), join('dist', file));
+  }
+}
+
+copyWasmBinaries();
+if (watch) {
+  for (const options of contexts) {
+    const ctx = await esbuild.context(options);
+    await ctx.watch();
+  }
+} else {
+  await Promise.all(contexts.map((options) => esbuild.build(options)));
+}

@@ -1,0 +1,260 @@
+/**
+ * The wire protocol between the extension (client) and the training server: JSON-RPC with the
+ * LSP base protocol over stdio. One namespace per message, its direction in the doc comment
+ * (style item 1). Imported by the server, the extension and (types only) the webview; it must not
+ * import `vscode` or tfjs.
+ *
+ * Besides these, the server uses the standard LSP messages: `initialize` (its result carries
+ * `TernaryServerInfo` under `capabilities.experimental.ternary`), `shutdown`/`exit`,
+ * `window/logMessage` for log lines, `window/workDoneProgress/create` + `$/progress` for long work,
+ * and `$/cancelRequest` to stop a request (a train request is stopped within one batch).
+ */
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { ExperimentConfig } from '../config/types';
+import type { LayerStats, ModelSummary, WeightHistogram } from '../stats/types';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../train/types';
+
+export type { ExperimentConfig, LayerStats, ModelSummary, WeightHistogram, HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary };
+
+/** What the server tells about itself in `initialize` (`capabilities.experimental.ternary`). */
+export interface TernaryServerInfo {
+  backend: string;
+  threads: number;
+  versions: Record<string, string>;
+  /** Method names of this protocol the server implements. */
+  methods: string[];
+}
+
+/** Error codes of failed requests (besides JSON-RPC's own). */
+export namespace TernaryErrorCodes {
+  /** The config file or one of its properties is invalid; `data` is `{ path: string, property?: string }`. */
+  export const InvalidConfig = -32001;
+  /** Data could not be read; `data` is `{ file: string }`. */
+  export const BadData = -32002;
+  /** The training loss became NaN or Inf. */
+  export const NonFiniteLoss = -32003;
+  /** The run, model or experiment asked for does not exist. */
+  export const NotFound = -32004;
+  /** The job queue is full. */
+  export const Busy = -32005;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests (client → server)
+
+export interface TrainParams {
+  /** Absolute path of the `*.tern.json` file. */
+  configPath: string;
+  /** Experiment name; may be omitted when the file holds one experiment. */
+  experiment?: string;
+  /** Root of run folders; default `runs` beside the config file. */
+  runsDir?: string;
+  /** Override of `train.epochs`. */
+  epochs?: number;
+  /** Continue this run folder from its last checkpoint. */
+  resumeDir?: string;
+  /** Token for `$/progress` reports of this run. */
+  workDoneToken?: string | number;
+}
+export interface TrainResult {
+  runDir: string;
+  summary: RunSummary;
+}
+/**
+ * Train an experiment; answers when the run ends (completed, cancelled or failed: the summary's
+ * status says which). While another job runs, the request waits in a queue and the server sends
+ * `ternary/queued` with its position. Cancel with `$/cancelRequest` or `ternary/cancel`.
+ * Direction: client → server.
+ */
+export namespace TrainRequest {
+  export const method = 'ternary/train';
+  export const type = new RequestType<TrainParams, TrainResult, void>(method);
+}
+
+export interface EvaluateParams {
+  /** A run folder or a `model.json`. */
+  target: string;
+  /** Config file giving the data (and the experiment when it holds several). */
+  configPath: string;
+  experiment?: string;
+}
+export interface EvaluateResult {
+  loss: number;
+  top1: number;
+  top5: number;
+  examples: number;
+}
+/** Evaluate a run's final model (or a model.json) on an experiment's test data. Direction: client → server. */
+export namespace EvaluateRequest {
+  export const method = 'ternary/evaluate';
+  export const type = new RequestType<EvaluateParams, EvaluateResult, void>(method);
+}
+
+export interface TernarizeParams {
+  /** A float tfjs LayersModel `model.json`. */
+  modelPath: string;
+  /** Output folder of the ternary twin. */
+  outDir: string;
+  thresholdFactor?: number;
+  tex?: 1 | 2 | 4;
+  method?: 'he2019' | 'twn';
+  firstLast?: 'ternary' | 'float';
+}
+export interface StatsResult {
+  layers: LayerStats[];
+  summary: ModelSummary;
+  histograms: WeightHistogram[];
+}
+/** Write the ternary twin of a float model; answers with its stats. Direction: client → server. */
+export namespace TernarizeRequest {
+  export const method = 'ternary/ternarize';
+  export const type = new RequestType<TernarizeParams, StatsResult & { outDir: string }, void>(method);
+}
+
+export interface StatsParams {
+  /** A `model.json` (float or ternary) or a run folder (its final model). */
+  target: string;
+}
+/** Per-layer statistics of a model. Direction: client → server. */
+export namespace StatsRequest {
+  export const method = 'ternary/stats';
+  export const type = new RequestType<StatsParams, StatsResult, void>(method);
+}
+
+export interface ExportParams {
+  runDir: string;
+  /** Output folder; default `<workspace>/ternary-export/<experiment>-<run-id>`. */
+  outDir: string;
+}
+export interface ExportResult {
+  outDir: string;
+  /** Written files, relative to outDir (model/…, metrics.csv, layers.csv, report.md). */
+  files: string[];
+}
+/** Export a run: model, metrics.csv, layers.csv, report.md. Direction: client → server. */
+export namespace ExportRequest {
+  export const method = 'ternary/export';
+  export const type = new RequestType<ExportParams, ExportResult, void>(method);
+}
+
+export interface CancelParams {
+  /** The run to stop; omitted: the job that is running now. */
+  runId?: string;
+}
+/** Stop the running job (within one batch) or drop a queued one. Direction: client → server. */
+export namespace CancelRequest {
+  export const method = 'ternary/cancel';
+  export const type = new RequestType<CancelParams, { cancelled: boolean }, void>(method);
+}
+
+export interface ListRunsParams {
+  /** Roots to scan (each holds `<experiment>/<run-id>/`). */
+  runsDirs: string[];
+}
+export interface RunInfo {
+  runDir: string;
+  runId: string;
+  experiment: string;
+  status: RunStatus;
+  /** Epochs done and planned. */
+  epoch: number;
+  epochs: number;
+  bestTop1?: number;
+  startedAt?: string;
+}
+/** The runs found on disk (running ones included). Direction: client → server. */
+export namespace ListRunsRequest {
+  export const method = 'ternary/listRuns';
+  export const type = new RequestType<ListRunsParams, RunInfo[], void>(method);
+}
+
+export interface RunHistoryParams {
+  runDir: string;
+  /** Include histograms (they are the bulk); default false. */
+  histograms?: boolean;
+}
+export interface RunHistory {
+  config?: RunConfigRecord;
+  metrics: MetricsRecord[];
+  layers: LayersRecord[];
+  histograms: HistogramsRecord[];
+  summary?: RunSummary;
+}
+/** Everything recorded in a run folder. Direction: client → server. */
+export namespace RunHistoryRequest {
+  export const method = 'ternary/runHistory';
+  export const type = new RequestType<RunHistoryParams, RunHistory, void>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications (server → client)
+
+export interface RunStartedParams {
+  runId: string;
+  runDir: string;
+  experiment: string;
+  configPath?: string;
+  epochs: number;
+  stepsPerEpoch: number;
+  backend: string;
+}
+/** A run began (after its folder and config.json exist). Direction: server → client. */
+export namespace RunStartedNotification {
+  export const method = 'ternary/runStarted';
+  export const type = new NotificationType<RunStartedParams>(method);
+}
+
+/** Metrics of a run, throttled (at most `metricsRate` a second; epoch records always). Direction: server → client. */
+export namespace MetricsNotification {
+  export const method = 'ternary/metrics';
+  export const type = new NotificationType<{ runId: string; records: MetricsRecord[] }>(method);
+}
+
+/** Per-layer stats at the end of an epoch. Direction: server → client. */
+export namespace LayerStatsNotification {
+  export const method = 'ternary/layerStats';
+  export const type = new NotificationType<{ runId: string; record: LayersRecord }>(method);
+}
+
+/** Latent-weight histograms at the end of an epoch. Direction: server → client. */
+export namespace HistogramsNotification {
+  export const method = 'ternary/histograms';
+  export const type = new NotificationType<{ runId: string; record: HistogramsRecord }>(method);
+}
+
+export interface RunEndedParams {
+  runId: string;
+  runDir: string;
+  experiment: string;
+  status: Exclude<RunStatus, 'running'>;
+  /** Why it failed or was cancelled. */
+  reason?: string;
+  summary?: RunSummary;
+}
+/** A run ended. Direction: server → client. */
+export namespace RunEndedNotification {
+  export const method = 'ternary/runEnded';
+  export const type = new NotificationType<RunEndedParams>(method);
+}
+
+/** A train request waits behind others; position 1 = next. Direction: server → client. */
+export namespace QueuedNotification {
+  export const method = 'ternary/queued';
+  export const type = new NotificationType<{ configPath: string; experiment?: string; position: number }>(method);
+}
+
+/** Client settings the server honours, sent in `initializationOptions`. */
+export interface InitializationOptions {
+  /** `auto`, `onednn`, `wasm`, `cpu`, `tensorflow`. */
+  backend?: string;
+  /** Threads for the native and wasm backends; 0 = number of cores. */
+  threads?: number;
+  /** Max metrics notifications per second. */
+  metricsRate?: number;
+}
+
+/** All request and notification methods of this protocol. */
+export const ternaryMethods = [
+  TrainRequest.method, EvaluateRequest.method, TernarizeRequest.method, StatsRequest.method,
+  ExportRequest.method, CancelRequest.method, ListRunsRequest.method, RunHistoryRequest.method,
+] as const;

@@ -1,0 +1,67 @@
+/** Per-layer statistics of ternary (and float) layers: what `tern stats`, layers.jsonl and the Layers tree show. */
+
+export interface TernaryCounts {
+  /** Number of weights equal to −α, 0 and +α. */
+  neg: number;
+  zero: number;
+  pos: number;
+}
+
+/** One REL branch k: its threshold factor, Δ_k, α_k and counts. */
+export interface BranchStats {
+  factor: number;
+  delta: number;
+  alpha: number;
+  sparsity: number;
+  counts: TernaryCounts;
+}
+
+export interface LayerStats {
+  /** Layer name in the model. */
+  layer: string;
+  /** Class name: `TernaryConv2D`, `TernaryDense`, `Conv2D`, `Dense`. */
+  type: string;
+  /** Whether the kernel is ternarized (false for full-precision first/last layers). */
+  ternary: boolean;
+  /** Kernel shape. */
+  shape: number[];
+  /** Number of kernel weights (+ bias when present). */
+  params: number;
+  /** Storage bits of the kernel: 2·t_ex per weight when ternary, 32 when float (bias: 32). */
+  bits: number;
+  /** Δ and α of the first branch (t_ex = 1: the layer's only ones); NaN-free, 0 for float layers. */
+  delta: number;
+  alpha: number;
+  /** Fraction of zeros among the first branch's ternary weights. */
+  sparsity: number;
+  counts: TernaryCounts;
+  /** One entry per REL branch (length t_ex); empty for float layers. */
+  branches: BranchStats[];
+}
+
+export interface ModelSummary {
+  layers: number;
+  ternaryLayers: number;
+  params: number;
+  ternaryParams: number;
+  /** Size with every parameter in float32. */
+  fp32Bytes: number;
+  /** Size with ternary kernels at 2 bits per weight per branch (+ 4 bytes per α), the rest float32. */
+  ternaryBytes: number;
+  /** fp32Bytes / ternaryBytes. */
+  compression: number;
+}
+
+/** A binned histogram of one layer's latent (full-precision) weights. */
+export interface WeightHistogram {
+  layer: string;
+  /** Range covered by the bins; bins are equal-width over [min, max]. */
+  min: number;
+  max: number;
+  /** Counts per bin. */
+  bins: number[];
+  /** Δ and α of the first branch, to mark ±Δ and the ternary values. */
+  delta: number;
+  alpha: number;
+  counts: TernaryCounts;
+}
