@@ -204,22 +204,25 @@ export namespace RunStartedNotification {
   export const type = new NotificationType<RunStartedParams>(method);
 }
 
+export interface MetricsParams { runId: string; records: MetricsRecord[] }
 /** Metrics of a run, throttled (at most `metricsRate` a second; epoch records always). Direction: server → client. */
 export namespace MetricsNotification {
   export const method = 'ternary/metrics';
-  export const type = new NotificationType<{ runId: string; records: MetricsRecord[] }>(method);
+  export const type = new NotificationType<MetricsParams>(method);
 }
 
+export interface LayerStatsParams { runId: string; record: LayersRecord }
 /** Per-layer stats at the end of an epoch. Direction: server → client. */
 export namespace LayerStatsNotification {
   export const method = 'ternary/layerStats';
-  export const type = new NotificationType<{ runId: string; record: LayersRecord }>(method);
+  export const type = new NotificationType<LayerStatsParams>(method);
 }
 
+export interface HistogramsParams { runId: string; record: HistogramsRecord }
 /** Latent-weight histograms at the end of an epoch. Direction: server → client. */
 export namespace HistogramsNotification {
   export const method = 'ternary/histograms';
-  export const type = new NotificationType<{ runId: string; record: HistogramsRecord }>(method);
+  export const type = new NotificationType<HistogramsParams>(method);
 }
 
 export interface RunEndedParams {

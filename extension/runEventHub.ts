@@ -1,0 +1,37 @@
+/**
+ * The extension's single fan-out point for what the training server reports (run started,
+ * metrics, layer stats, histograms, run ended). The language client feeds it; tree views, the
+ * status bar and the webview panels subscribe. Lives as long as the extension, across server
+ * restarts, so subscribers never need to re-subscribe.
+ */
+import * as vscode from 'vscode';
+import type {
+  HistogramsParams, LayerStatsParams, MetricsParams, RunEndedParams, RunStartedParams,
+} from '../server/protocol/protocol';
+
+export class RunEventHub implements vscode.Disposable {
+  private readonly started = new vscode.EventEmitter<RunStartedParams>();
+  private readonly metrics = new vscode.EventEmitter<MetricsParams>();
+  private readonly layerStats = new vscode.EventEmitter<LayerStatsParams>();
+  private readonly histograms = new vscode.EventEmitter<HistogramsParams>();
+  private readonly ended = new vscode.EventEmitter<RunEndedParams>();
+
+  readonly onRunStarted = this.started.event;
+  readonly onMetrics = this.metrics.event;
+  readonly onLayerStats = this.layerStats.event;
+  readonly onHistograms = this.histograms.event;
+  readonly onRunEnded = this.ended.event;
+
+  /** Runs in progress, by run id. */
+  readonly active = new Map<string, RunStartedParams>();
+
+  fireRunStarted(p: RunStartedParams): void { this.active.set(p.runId, p); this.started.fire(p); }
+  fireMetrics(p: MetricsParams): void { this.metrics.fire(p); }
+  fireLayerStats(p: LayerStatsParams): void { this.layerStats.fire(p); }
+  fireHistograms(p: HistogramsParams): void { this.histograms.fire(p); }
+  fireRunEnded(p: RunEndedParams): void { this.active.delete(p.runId); this.ended.fire(p); }
+
+  dispose(): void {
+    for (const e of [this.started, this.metrics, this.layerStats, this.histograms, this.ended]) e.dispose();
+  }
+}
