@@ -61,7 +61,7 @@ test('syntax error: line and column', () => {
   const err = errorOf('{\n  "experiments": [\n    {"name": "a",, }\n  ]\n}');
   assert.equal(err.line, 3);
   assert.equal(err.column, 18);
-  assert.match(err.message, /^x\.tern\.json:3:18: is not valid JSON \(ValueExpected\)/);
+  assert.match(err.message, /^x\.tern\.json:3:18: is not valid JSON \(PropertyNameExpected\)/);
 });
 
 test('type error names the property path and the expected type', () => {
