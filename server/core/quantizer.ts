@@ -1,0 +1,161 @@
+/**
+ * The ternary quantizer of He, Gong and Fan (WACV 2019) and TWN, on tfjs tensors (design §1).
+ *
+ * Everything here stays on the backend: no dataSync, so it can run every training step on every
+ * layer. `quantizerReference.ts` is the same math on Float32Arrays, used by stats and tests.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { QuantConfig } from '../config/types';
+
+/** The ternarization rules this project implements. */
+export type TernaryMethod = 'he2019' | 'twn';
+
+/** Threshold factors of the REL branches (design §1): branch k uses `REL_FACTORS[k]`. */
+export const REL_FACTORS: readonly number[] = [0.05, 0.1, 0.15, 0.2];
+
+/** TWN's threshold: Δ = 0.7 · mean|W|. */
+export const TWN_DELTA_SCALE = 0.7;
+
+export interface TernarizeOptions {
+  method: TernaryMethod;
+  /** f in Δ = f·max|W| (he2019 only; TWN's Δ does not use it). */
+  thresholdFactor: number;
+}
+
+/** One ternarization: T (same shape as W), and the scalars Δ and α (still tensors: no sync). */
+export interface TernarizeResult {
+  ternary: tf.Tensor;
+  delta: tf.Scalar;
+  alpha: tf.Scalar;
+}
+
+/** The quantization settings the layers need (QuantConfig minus the model-level `firstLast`). */
+export type LayerQuant = Pick<QuantConfig, 'thresholdFactor' | 'tex'> & { method: TernaryMethod };
+
+/** Threshold factors of the branches of one layer: t_ex = 1 uses the configured factor, REL the fixed list. */
+export function branchFactors(quant: Pick<LayerQuant, 'thresholdFactor' | 'tex'>): number[] {
+  if (quant.tex === 1) return [quant.thresholdFactor];
+  if (quant.tex !== 2 && quant.tex !== 4) {
+    throw new Error(`tex must be 1, 2 or 4 (got ${String(quant.tex)}): REL has at most ${REL_FACTORS.length} branches.`);
+  }
+  return REL_FACTORS.slice(0, quant.tex);
+}
+
+/** Throws an actionable error for settings the method does not define. */
+export function checkLayerQuant(quant: LayerQuant): void {
+  if (quant.method !== 'he2019' && quant.method !== 'twn') {
+    throw new Error(`Unknown ternarization method '${String(quant.method)}': use 'he2019' or 'twn'.`);
+  }
+  if (quant.method === 'twn' && quant.tex !== 1) {
+    // REL's branches differ by their threshold factor f, which TWN's Δ = 0.7·mean|W| does not have.
+    throw new Error(`tex = ${quant.tex} needs method 'he2019': REL branches are defined by he2019 threshold factors; TWN has one fixed threshold.`);
+  }
+  if (quant.method === 'he2019' && !(quant.thresholdFactor >= 0 && quant.thresholdFactor <= 1)) {
+    throw new Error(`thresholdFactor must be in [0, 1] (got ${quant.thresholdFactor}); the default is 0.05.`);
+  }
+  branchFactors(quant);
+}
+
+/**
+ * T = Σ_branches α_k·s_k with s ∈ {−1, 0, +1}, plus Δ_k and α_k. `absW` and `maxAbs`/`meanAbs`
+ * are shared by all branches, so REL costs a few extra element-wise ops, not extra passes.
+ */
+function ternarizeBranch(w: tf.Tensor, absW: tf.Tensor, delta: tf.Scalar, strict: boolean): TernarizeResult {
+  // Which weights count as large: he2019 uses |W| ≥ Δ, TWN |W| > Δ.
+  const large = tf.cast(strict ? tf.greater(absW, delta) : tf.greaterEqual(absW, delta), 'float32');
+  const count = tf.sum(large);
+  // max(count, 1): an all-zero tensor under TWN has no large weights; α is then 0, not NaN.
+  const alpha = tf.div(tf.sum(tf.mul(absW, large)), tf.maximum(count, 1)) as tf.Scalar;
+  let sign: tf.Tensor;
+  if (strict) {
+    // TWN: W > Δ → +α, W < −Δ → −α; the two sets are disjoint.
+    sign = tf.sub(tf.cast(tf.greater(w, delta), 'float32'), tf.cast(tf.less(w, tf.neg(delta)), 'float32'));
+  } else {
+    // he2019: W ≥ Δ → +α, else W ≤ −Δ → −α. Both hold only when Δ = 0 and W = 0, where +α wins:
+    // s = pos − neg + pos·neg.
+    const pos = tf.cast(tf.greaterEqual(w, delta), 'float32');
+    const neg = tf.cast(tf.lessEqual(w, tf.neg(delta)), 'float32');
+    sign = tf.add(tf.sub(pos, neg), tf.mul(pos, neg));
+  }
+  return { ternary: tf.mul(sign, alpha), delta, alpha };
+}
+
+/** Δ for one branch: f·max|W| (he2019) or 0.7·mean|W| (TWN). */
+function branchDelta(method: TernaryMethod, absW: tf.Tensor, factor: number): tf.Scalar {
+  if (method === 'twn') return tf.mul(tf.mean(absW), TWN_DELTA_SCALE) as tf.Scalar;
+  return tf.mul(tf.max(absW), factor) as tf.Scalar;
+}
+
+/**
+ * Ternarizes W with one threshold and one scale for the whole tensor (the reference's granularity).
+ * Forward only: no gradient rule attached (see `steTernarize` / `ternaryWeight` for training).
+ */
+export function ternarize(w: tf.Tensor, options: TernarizeOptions): TernarizeResult {
+  checkLayerQuant({ method: options.method, thresholdFactor: options.thresholdFactor, tex: 1 });
+  return tf.tidy(() => {
+    const absW = tf.abs(w);
+    const delta = branchDelta(options.method, absW, options.thresholdFactor);
+    const result = ternarizeBranch(w, absW, delta, options.method === 'twn');
+    return { ternary: result.ternary, delta: result.delta, alpha: result.alpha };
+  });
+}
+
+/** Per-branch ternarizations of W for a layer's settings (t_ex results; used by stats and tests). */
+export function ternarizeBranches(w: tf.Tensor, quant: LayerQuant): TernarizeResult[] {
+  checkLayerQuant(quant);
+  const factors = branchFactors(quant);
+  // tidy keeps tensors nested in plain arrays/objects; it only needs to see them as such.
+  const flat = tf.tidy(() => {
+    const absW = tf.abs(w);
+    return factors.flatMap((factor) => {
+      const b = ternarizeBranch(w, absW, branchDelta(quant.method, absW, factor), quant.method === 'twn');
+      return [b.ternary, b.delta, b.alpha];
+    });
+  });
+  return factors.map((_, k) => ({ ternary: flat[3 * k], delta: flat[3 * k + 1] as tf.Scalar, alpha: flat[3 * k + 2] as tf.Scalar }));
+}
+
+/** 1[|W| < 1]: where the straight-through estimator lets the gradient pass (the reference's clip). */
+export function steMask(w: tf.Tensor): tf.Tensor {
+  return tf.cast(tf.less(tf.abs(w), 1), 'float32');
+}
+
+/** Summed ternary weight Σ_k T_k, forward only. */
+function summedTernary(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
+  const absW = tf.abs(w);
+  const strict = quant.method === 'twn';
+  let sum: tf.Tensor | null = null;
+  for (const factor of branchFactors(quant)) {
+    const t = ternarizeBranch(w, absW, branchDelta(quant.method, absW, factor), strict).ternary;
+    sum = sum === null ? t : tf.add(sum, t);
+  }
+  return sum as tf.Tensor;
+}
+
+/**
+ * The weight a ternary layer computes with: Σ_k T_k over its t_ex branches (one conv on the sum
+ * equals the sum of t_ex convs, since conv and dense are linear in the weights), with the
+ * gradient the reference gets from its t_ex separate branches: t_ex · dY · 1[|W| < 1].
+ */
+export function ternaryWeight(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
+  checkLayerQuant(quant);
+  const tex = quant.tex;
+  // customGrad's signature is variadic over tensors and the save function; ours is (W, save).
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const x = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([x]);
+    return {
+      value: summedTernary(x, quant),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const mask = steMask(saved[0]);
+        return tex === 1 ? tf.mul(dy, mask) : tf.mul(tf.mul(dy, mask), tex);
+      },
+    };
+  });
+  return op(w);
+}
+
+/** One ternarization (t_ex = 1) with the straight-through gradient dT · 1[|W| < 1]. */
+export function steTernarize(w: tf.Tensor, options: TernarizeOptions): tf.Tensor {
+  return ternaryWeight(w, { method: options.method, thresholdFactor: options.thresholdFactor, tex: 1 });
+}

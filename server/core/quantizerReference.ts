@@ -1,0 +1,92 @@
+/**
+ * The quantizer of `quantizer.ts` written again in plain JavaScript over Float32Arrays: a second,
+ * independent implementation for tests, and what per-layer statistics use (they need numbers on
+ * the host anyway, and must not depend on the training path they check).
+ */
+import type { TernaryCounts } from '../stats/types';
+import { branchFactors, checkLayerQuant, TWN_DELTA_SCALE, type LayerQuant, type TernaryMethod } from './quantizer';
+
+export interface ReferenceTernarization {
+  factor: number;
+  delta: number;
+  alpha: number;
+  /** T_i ∈ {−α, 0, +α}. */
+  ternary: Float32Array;
+  counts: TernaryCounts;
+}
+
+/**
+ * Ternarizes `w` by the definition of design §1, one branch. Arithmetic in float64 except Δ, which
+ * is rounded to float32 before comparing, as the tfjs version compares in float32.
+ */
+export function ternarizeReference(w: ArrayLike<number>, method: TernaryMethod, factor: number): ReferenceTernarization {
+  const n = w.length;
+  let maxAbs = 0;
+  let sumAbs = 0;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(w[i]);
+    if (a > maxAbs) maxAbs = a;
+    sumAbs += a;
+  }
+  // Rounded as float32 tensors would be: the factor, the mean and the product.
+  const delta = method === 'twn'
+    ? Math.fround(Math.fround(TWN_DELTA_SCALE) * Math.fround(n > 0 ? sumAbs / n : 0))
+    : Math.fround(Math.fround(factor) * maxAbs);
+  const strict = method === 'twn';
+  let largeSum = 0;
+  let largeCount = 0;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(w[i]);
+    if (strict ? a > delta : a >= delta) {
+      largeSum += a;
+      largeCount++;
+    }
+  }
+  const alpha = largeCount > 0 ? largeSum / largeCount : 0;
+  const ternary = new Float32Array(n);
+  const counts: TernaryCounts = { neg: 0, zero: 0, pos: 0 };
+  for (let i = 0; i < n; i++) {
+    const x = w[i];
+    const pos = strict ? x > delta : x >= delta;
+    const neg = strict ? x < -delta : x <= -delta;
+    if (pos) {
+      ternary[i] = alpha;
+      counts.pos++;
+    } else if (neg) {
+      ternary[i] = -alpha;
+      counts.neg++;
+    } else {
+      counts.zero++;
+    }
+  }
+  return { factor: method === 'twn' ? 0 : factor, delta, alpha, ternary, counts };
+}
+
+/** All branches of a layer (t_ex of them), in branch order. */
+export function ternarizeBranchesReference(w: ArrayLike<number>, quant: LayerQuant): ReferenceTernarization[] {
+  checkLayerQuant(quant);
+  return branchFactors(quant).map((factor) => ternarizeReference(w, quant.method, factor));
+}
+
+/** Σ_k T_k, the weight a REL layer computes with. */
+export function summedTernaryReference(w: ArrayLike<number>, quant: LayerQuant): Float32Array {
+  const sum = new Float32Array(w.length);
+  for (const branch of ternarizeBranchesReference(w, quant)) {
+    for (let i = 0; i < sum.length; i++) sum[i] += branch.ternary[i];
+  }
+  return sum;
+}
+
+/**
+ * The reference's gradient w.r.t. the latent W of a REL layer: the sum over branches of each
+ * branch's straight-through gradient dT · 1[|W| < 1], every branch receiving the same dY.
+ */
+export function steGradientReference(w: ArrayLike<number>, dy: ArrayLike<number>, tex: number): Float32Array {
+  const grad = new Float32Array(w.length);
+  for (let k = 0; k < tex; k++) {
+    for (let i = 0; i < w.length; i++) {
+      if (Math.abs(w[i]) < 1) grad[i] += dy[i];
+    }
+  }
+  return grad;
+}
