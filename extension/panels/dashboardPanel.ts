@@ -1,0 +1,90 @@
+/** Host of the Dashboard panel: run list, histories from disk, live metrics from the hub. */
+import * as vscode from 'vscode';
+import type { RunEventHub } from '../runEventHub';
+import {
+  DashboardViewType, MessageType, type HistoryMessage, type WebviewToHostMessage,
+} from '../../webview/protocol';
+import type { PanelDeps } from './deps';
+import type { RunIndex } from './runIndex';
+import { saveExport } from './saveExport';
+import { SingletonPanel, errorText } from './singletonPanel';
+
+export class DashboardPanel extends SingletonPanel {
+  constructor(extensionUri: vscode.Uri, hub: RunEventHub, private readonly runs: RunIndex, private readonly deps: PanelDeps) {
+    super(extensionUri, { viewType: DashboardViewType, title: 'Ternary Dashboard', bundle: 'dashboard' });
+    // Live events for every run go to the webview; it keeps those it shows. They are small
+    // (metrics are throttled by the server) and this spares a second copy of the selection here.
+    this.disposables.push(
+      hub.onMetrics((p) => {
+        const runDir = this.runs.runDirOf(p.runId);
+        if (runDir) this.post({ type: MessageType.Metrics, runDir, records: p.records, sentAt: Date.now() });
+      }),
+      hub.onLayerStats((p) => {
+        const runDir = this.runs.runDirOf(p.runId);
+        if (runDir) this.post({ type: MessageType.Layers, runDir, record: p.record, sentAt: Date.now() });
+      }),
+      hub.onRunStarted((p) => {
+        this.post({ type: MessageType.RunStarted, runDir: p.runDir });
+        void this.sendRuns();
+      }),
+      hub.onRunEnded((p) => {
+        this.post({ type: MessageType.RunEnded, runDir: p.runDir, status: p.status });
+        void this.sendRuns();
+      }),
+    );
+  }
+
+  /** Open (or reveal) the dashboard; with run folders, show exactly those. */
+  show(runDirs?: string[]): void {
+    this.reveal();
+    if (runDirs?.length) this.postOrQueue({ type: MessageType.Select, runDirs });
+  }
+
+  protected async handle(message: WebviewToHostMessage): Promise<void> {
+    switch (message.type) {
+      case MessageType.Ready:
+        this.flushQueued();
+        await this.sendRuns();
+        return;
+      case MessageType.LoadRuns:
+        await Promise.all(message.runDirs.map((runDir) => this.sendHistory(runDir, message.histograms)));
+        return;
+      case MessageType.SaveFile: {
+        const uri = await saveExport(message);
+        if (uri) this.post({ type: MessageType.Saved, path: uri.fsPath });
+        return;
+      }
+    }
+  }
+
+  private async sendRuns(): Promise<void> {
+    if (!this.isOpen) return;
+    try {
+      this.post({ type: MessageType.Runs, runs: await this.runs.list() });
+    } catch (err) {
+      this.post({ type: MessageType.Error, message: `Could not list the runs: ${errorText(err)}. Is the training server running? (Ternary: Restart Server)` });
+    }
+  }
+
+  private async sendHistory(runDir: string, histograms: boolean): Promise<void> {
+    this.post(await loadHistory(this.deps, this.runs, runDir, histograms));
+  }
+}
+
+/** A run's history as a message; a failure becomes an error naming the folder. */
+export async function loadHistory(deps: PanelDeps, runs: RunIndex, runDir: string, histograms: boolean): Promise<HistoryMessage> {
+  let history;
+  try {
+    history = await deps.readHistory(runDir, { histograms });
+  } catch (err) {
+    throw new Error(`Could not read the run in ${runDir}: ${errorText(err)}`);
+  }
+  return {
+    type: MessageType.History,
+    runDir,
+    status: runs.isRunning(runDir) ? 'running' : history.summary?.status,
+    metrics: history.metrics,
+    layers: history.layers,
+    histograms: history.histograms,
+  };
+}

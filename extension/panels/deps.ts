@@ -1,0 +1,9 @@
+import type { RunHistory, RunInfo } from '../../server/protocol/protocol';
+
+/** What the panels need from the rest of the extension (the language client, in practice). */
+export interface PanelDeps {
+  /** The runs on disk, running ones included. */
+  listRuns(): Promise<RunInfo[]>;
+  /** Everything recorded in a run folder; histograms only when asked (they are the bulk). */
+  readHistory(runDir: string, opts: { histograms: boolean }): Promise<RunHistory>;
+}

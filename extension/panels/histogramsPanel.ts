@@ -1,0 +1,67 @@
+/** Host of the Weight histograms panel: one run's per-epoch histograms and layer stats, live. */
+import * as vscode from 'vscode';
+import type { RunEventHub } from '../runEventHub';
+import { HistogramsViewType, MessageType, type WebviewToHostMessage } from '../../webview/protocol';
+import { loadHistory } from './dashboardPanel';
+import type { PanelDeps } from './deps';
+import type { RunIndex } from './runIndex';
+import { saveExport } from './saveExport';
+import { SingletonPanel, errorText } from './singletonPanel';
+
+export class HistogramsPanel extends SingletonPanel {
+  constructor(extensionUri: vscode.Uri, hub: RunEventHub, private readonly runs: RunIndex, private readonly deps: PanelDeps) {
+    super(extensionUri, { viewType: HistogramsViewType, title: 'Ternary Weight Histograms', bundle: 'histograms' });
+    this.disposables.push(
+      hub.onHistograms((p) => {
+        const runDir = this.runs.runDirOf(p.runId);
+        if (runDir) this.post({ type: MessageType.Histograms, runDir, record: p.record, sentAt: Date.now() });
+      }),
+      hub.onLayerStats((p) => {
+        const runDir = this.runs.runDirOf(p.runId);
+        if (runDir) this.post({ type: MessageType.Layers, runDir, record: p.record, sentAt: Date.now() });
+      }),
+      hub.onRunStarted((p) => {
+        this.post({ type: MessageType.RunStarted, runDir: p.runDir });
+        void this.sendRuns();
+      }),
+      hub.onRunEnded((p) => {
+        this.post({ type: MessageType.RunEnded, runDir: p.runDir, status: p.status });
+        void this.sendRuns();
+      }),
+    );
+  }
+
+  /** Open (or reveal) the panel; with a run folder (and a layer), show that. */
+  show(target?: { runDir?: string; layer?: string }): void {
+    this.reveal();
+    if (target?.runDir || target?.layer) {
+      this.postOrQueue({ type: MessageType.Select, runDirs: target.runDir ? [target.runDir] : [], layer: target.layer });
+    }
+  }
+
+  protected async handle(message: WebviewToHostMessage): Promise<void> {
+    switch (message.type) {
+      case MessageType.Ready:
+        this.flushQueued();
+        await this.sendRuns();
+        return;
+      case MessageType.LoadRuns:
+        for (const runDir of message.runDirs) this.post(await loadHistory(this.deps, this.runs, runDir, true));
+        return;
+      case MessageType.SaveFile: {
+        const uri = await saveExport(message);
+        if (uri) this.post({ type: MessageType.Saved, path: uri.fsPath });
+        return;
+      }
+    }
+  }
+
+  private async sendRuns(): Promise<void> {
+    if (!this.isOpen) return;
+    try {
+      this.post({ type: MessageType.Runs, runs: await this.runs.list() });
+    } catch (err) {
+      this.post({ type: MessageType.Error, message: `Could not list the runs: ${errorText(err)}. Is the training server running? (Ternary: Restart Server)` });
+    }
+  }
+}

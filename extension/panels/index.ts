@@ -1,0 +1,41 @@
+/**
+ * The webview panels (design §5): the Dashboard (live and recorded curves of several runs) and
+ * the Weight histograms (latent weights with ±Δ and the exact ternary counts, per layer and epoch).
+ * The extension calls `registerPanels` once in `activate`; `package.json` contributes the commands
+ * and the `onWebviewPanel:` activation events.
+ */
+import * as vscode from 'vscode';
+import type { RunEventHub } from '../runEventHub';
+import { DashboardViewType, HistogramsViewType } from '../../webview/protocol';
+import { dashboardRunDirs, histogramsTarget } from './commandArgs';
+import { DashboardPanel } from './dashboardPanel';
+import type { PanelDeps } from './deps';
+import { HistogramsPanel } from './histogramsPanel';
+import { RunIndex } from './runIndex';
+
+export type { PanelDeps } from './deps';
+
+/** Register `ternary.showDashboard`, `ternary.showHistograms` and the serializers of both panels. */
+export function registerPanels(context: vscode.ExtensionContext, hub: RunEventHub, deps: PanelDeps): void {
+  const runs = new RunIndex(hub, deps);
+  const dashboard = new DashboardPanel(context.extensionUri, hub, runs, deps);
+  const histograms = new HistogramsPanel(context.extensionUri, hub, runs, deps);
+  context.subscriptions.push(
+    dashboard,
+    histograms,
+    vscode.commands.registerCommand('ternary.showDashboard', (arg?: unknown, selection?: unknown) => {
+      dashboard.show(dashboardRunDirs(arg, selection));
+    }),
+    vscode.commands.registerCommand('ternary.showHistograms', (arg?: unknown) => {
+      histograms.show(histogramsTarget(arg));
+    }),
+    // The webview keeps its own state (selection, smoothing, epoch…) with setState and reads it
+    // back with getState when it boots, so restoring only has to adopt the panel.
+    vscode.window.registerWebviewPanelSerializer(DashboardViewType, {
+      deserializeWebviewPanel: async (panel) => dashboard.adopt(panel),
+    }),
+    vscode.window.registerWebviewPanelSerializer(HistogramsViewType, {
+      deserializeWebviewPanel: async (panel) => histograms.adopt(panel),
+    }),
+  );
+}

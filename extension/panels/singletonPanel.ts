@@ -1,0 +1,129 @@
+/**
+ * One webview panel of a kind (style item 9): `show` reveals the open panel instead of making a
+ * second one, a serializer hands back the panel VS Code restores after a reload, and every
+ * listener dies with the panel.
+ */
+import * as vscode from 'vscode';
+import {
+  type HostToWebviewMessage, type WebviewToHostMessage, MessageType, isWebviewToHostMessage,
+} from '../../webview/protocol';
+import { makeNonce, panelHtml } from './html';
+
+export interface PanelKind {
+  viewType: string;
+  title: string;
+  /** Bundle name under dist/webview (`dashboard` → dist/webview/dashboard.js). */
+  bundle: string;
+}
+
+/** Webview options: scripts on, resources only from the webview bundle and its media. */
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [
+      vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+      vscode.Uri.joinPath(extensionUri, 'media', 'webview'),
+    ],
+  };
+}
+
+export abstract class SingletonPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelListeners: vscode.Disposable[] = [];
+  /** The webview announced itself (`ready`) since it was last (re)loaded. */
+  private ready = false;
+  /** Messages for a webview that is still loading (or hidden, hence unloaded). */
+  private queued: HostToWebviewMessage[] = [];
+  protected readonly disposables: vscode.Disposable[] = [];
+
+  protected constructor(protected readonly extensionUri: vscode.Uri, private readonly kind: PanelKind) {}
+
+  get isOpen(): boolean { return this.panel !== undefined; }
+
+  /** Reveal the panel, creating it when none is open. */
+  protected reveal(): void {
+    if (this.panel) {
+      this.panel.reveal(undefined, false);
+      return;
+    }
+    // Not retained when hidden: on show again the webview reloads, restores its state with
+    // getState() and asks for the runs again, which costs less than keeping charts alive.
+    const panel = vscode.window.createWebviewPanel(this.kind.viewType, this.kind.title,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      { ...webviewOptions(this.extensionUri), enableFindWidget: false, retainContextWhenHidden: false });
+    this.attach(panel);
+  }
+
+  /** Adopt a panel that VS Code restored after a reload (called by the serializer). */
+  adopt(panel: vscode.WebviewPanel): void {
+    if (this.panel && this.panel !== panel) this.panel.dispose();
+    panel.webview.options = webviewOptions(this.extensionUri);
+    this.attach(panel);
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    const webview = panel.webview;
+    const bundle = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', `${this.kind.bundle}.js`);
+    const style = vscode.Uri.joinPath(this.extensionUri, 'media', 'webview', 'panels.css');
+    webview.html = panelHtml({
+      title: this.kind.title,
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(bundle).toString(),
+      styleUri: webview.asWebviewUri(style).toString(),
+    });
+    this.panelListeners.push(
+      webview.onDidReceiveMessage((message: unknown) => {
+        if (!isWebviewToHostMessage(message)) return;
+        if (message.type === MessageType.Ready) this.markReady();
+        this.handle(message).catch((err: unknown) => this.post({ type: MessageType.Error, message: errorText(err) }));
+      }),
+      panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }),
+      panel.onDidDispose(() => this.detach(panel)),
+    );
+  }
+
+  private markReady(): void {
+    this.ready = true;
+  }
+
+  /** Send what waited for the webview; called by subclasses after answering `ready`. */
+  protected flushQueued(): void {
+    const queued = this.queued;
+    this.queued = [];
+    for (const m of queued) this.post(m);
+  }
+
+  private detach(panel: vscode.WebviewPanel): void {
+    if (this.panel !== panel) return;
+    this.panel = undefined;
+    this.ready = false;
+    this.queued = [];
+    for (const d of this.panelListeners) d.dispose();
+    this.panelListeners = [];
+  }
+
+  /** Post to a loaded webview; dropped when none is open or it is not loaded (it reloads history on `ready`). */
+  protected post(message: HostToWebviewMessage): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  /** Post now if the webview is loaded, else when it says `ready`. */
+  protected postOrQueue(message: HostToWebviewMessage): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(message);
+    else this.queued.push(message);
+  }
+
+  protected abstract handle(message: WebviewToHostMessage): Promise<void>;
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,126 @@
+/**
+ * Messages between the panel hosts (extension host) and the panel webviews (browser), both
+ * directions, one union per direction, discriminated by `type` (style item 9, hexeditor's
+ * `shared/protocol.ts`). Imported by `extension/panels/*` and `webview/*`. It imports only TYPES
+ * from the server protocol, so the webview bundle never pulls in `vscode`, tfjs or the JSON-RPC
+ * runtime.
+ */
+import type {
+  HistogramsRecord, LayersRecord, MetricsRecord, RunInfo, RunStatus,
+} from '../server/protocol/protocol';
+
+export type { HistogramsRecord, LayersRecord, MetricsRecord, RunInfo, RunStatus };
+
+/** View types of the two panels (also the serializer keys). */
+export const DashboardViewType = 'ternary.dashboard';
+export const HistogramsViewType = 'ternary.histograms';
+
+export enum MessageType {
+  // webview → host
+  Ready = 'ready',
+  LoadRuns = 'loadRuns',
+  SaveFile = 'saveFile',
+  // host → webview
+  Runs = 'runs',
+  Select = 'select',
+  History = 'history',
+  Metrics = 'metrics',
+  Layers = 'layers',
+  Histograms = 'histograms',
+  RunStarted = 'runStarted',
+  RunEnded = 'runEnded',
+  Saved = 'saved',
+  Error = 'error',
+}
+
+// ---------------------------------------------------------------------------------------------
+// webview → host
+
+/** The webview booted (also after it was hidden and shown again); it asks for the run list. */
+export interface ReadyMessage { type: MessageType.Ready }
+/** Load the recorded history of these runs (answered by one `history` message per run). */
+export interface LoadRunsMessage {
+  type: MessageType.LoadRuns;
+  runDirs: string[];
+  /** Include the per-epoch weight histograms (the histograms panel needs them; they are the bulk). */
+  histograms: boolean;
+}
+/** Ask the user where to save an export and write it there. */
+export interface SaveFileMessage {
+  type: MessageType.SaveFile;
+  /** `png`: `content` is a `data:image/png;base64,…` URL; `csv`: `content` is the text. */
+  format: 'png' | 'csv';
+  content: string;
+  /** Suggested file name (no folder). */
+  fileName: string;
+}
+export type WebviewToHostMessage = ReadyMessage | LoadRunsMessage | SaveFileMessage;
+
+// ---------------------------------------------------------------------------------------------
+// host → webview
+
+/** The runs found on disk (running ones included), newest first. */
+export interface RunsMessage { type: MessageType.Runs; runs: RunInfo[] }
+/** Show these runs (the command's argument: a tree item, a code lens, the status bar). */
+export interface SelectMessage {
+  type: MessageType.Select;
+  runDirs: string[];
+  /** Histograms panel: the layer to show. */
+  layer?: string;
+}
+/** Everything recorded so far in one run folder. */
+export interface HistoryMessage {
+  type: MessageType.History;
+  runDir: string;
+  status?: RunStatus;
+  metrics: MetricsRecord[];
+  layers: LayersRecord[];
+  histograms: HistogramsRecord[];
+}
+/** Live metrics of a running run. `sentAt` (ms since epoch) lets the webview measure latency. */
+export interface MetricsMessage { type: MessageType.Metrics; runDir: string; records: MetricsRecord[]; sentAt: number }
+/** Live per-layer stats at the end of an epoch. */
+export interface LayersMessage { type: MessageType.Layers; runDir: string; record: LayersRecord; sentAt: number }
+/** Live weight histograms at the end of an epoch. */
+export interface HistogramsMessage { type: MessageType.Histograms; runDir: string; record: HistogramsRecord; sentAt: number }
+/** A run began: the dashboard adds it to its selection. */
+export interface RunStartedMessage { type: MessageType.RunStarted; runDir: string }
+export interface RunEndedMessage { type: MessageType.RunEnded; runDir: string; status: RunStatus }
+/** An export was written. */
+export interface SavedMessage { type: MessageType.Saved; path: string }
+/** Something failed on the host side; shown in the panel. */
+export interface ErrorMessage { type: MessageType.Error; message: string }
+export type HostToWebviewMessage =
+  | RunsMessage | SelectMessage | HistoryMessage | MetricsMessage | LayersMessage | HistogramsMessage
+  | RunStartedMessage | RunEndedMessage | SavedMessage | ErrorMessage;
+
+// ---------------------------------------------------------------------------------------------
+// State kept by the webview with `vscode.setState` and handed to the serializer after a reload.
+
+export interface DashboardState {
+  runDirs: string[];
+  /** EMA weight 0..0.99 (0 = raw). */
+  smoothing: number;
+  logScale: boolean;
+  /** Run whose per-layer sparsity is drawn. */
+  sparsityRunDir?: string;
+}
+export interface HistogramsState {
+  runDir?: string;
+  layer?: string;
+  /** Epoch shown; undefined = follow the newest. */
+  epoch?: number;
+}
+
+/** Narrowing guard for messages coming from the webview (untrusted input to the host). */
+export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as { type?: unknown; runDirs?: unknown; format?: unknown; content?: unknown; fileName?: unknown };
+  switch (m.type) {
+    case MessageType.Ready: return true;
+    case MessageType.LoadRuns: return Array.isArray(m.runDirs) && m.runDirs.every((d) => typeof d === 'string');
+    case MessageType.SaveFile:
+      return (m.format === 'png' || m.format === 'csv') && typeof m.content === 'string' && typeof m.fileName === 'string';
+    default: return false;
+  }
+}
