@@ -140,6 +140,8 @@ export namespace ExportRequest {
 export interface CancelParams {
   /** The run to stop; omitted: the job that is running now. */
   runId?: string;
+  /** A queued (or running) job, by the `jobId` of its `ternary/queued` notification. */
+  jobId?: string;
 }
 /** Stop the running job (within one batch) or drop a queued one. Direction: client → server. */
 export namespace CancelRequest {
@@ -243,7 +245,30 @@ export namespace RunEndedNotification {
 /** A train request waits behind others; position 1 = next. Direction: server → client. */
 export namespace QueuedNotification {
   export const method = 'ternary/queued';
-  export const type = new NotificationType<{ configPath: string; experiment?: string; position: number }>(method);
+  export const type = new NotificationType<{ configPath: string; experiment?: string; position: number; jobId?: string }>(method);
+}
+
+export interface ServerStatsParams {
+  /** Run a full garbage collection first (only when the server runs with `node --expose-gc`). */
+  gc?: boolean;
+}
+export interface ServerStats {
+  /** Resident set size and V8 heap in use, bytes. */
+  rss: number;
+  heapUsed: number;
+  /** `tf.memory()` of the server's tfjs engine. */
+  numTensors: number;
+  numBytes: number;
+  /** Whether `gc` was honoured. */
+  gcRan: boolean;
+  /** The job running now and the number waiting. */
+  running?: { jobId: string; kind: string; runId?: string };
+  queued: number;
+}
+/** The server's memory and job queue (for leak checks and diagnostics). Direction: client → server. */
+export namespace ServerStatsRequest {
+  export const method = 'ternary/serverStats';
+  export const type = new RequestType<ServerStatsParams, ServerStats, void>(method);
 }
 
 /** Client settings the server honours, sent in `initializationOptions`. */
@@ -260,4 +285,5 @@ export interface InitializationOptions {
 export const ternaryMethods = [
   TrainRequest.method, EvaluateRequest.method, TernarizeRequest.method, StatsRequest.method,
   ExportRequest.method, CancelRequest.method, ListRunsRequest.method, RunHistoryRequest.method,
+  ServerStatsRequest.method,
 ] as const;
