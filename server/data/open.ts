@@ -1,0 +1,105 @@
+/** openDataset's body: picks the reader for `data.format` and assembles the pipeline. */
+import { resolve } from 'node:path';
+import type { DataConfig } from '../config/types';
+import { parseAugmentations, pipelineOutputSize, type Pipeline } from './augment';
+import { BatchedDataset, memorySource } from './batcher';
+import { loadCifarSplit } from './cifar';
+import type { Dataset, Split } from './dataset';
+import { DataError } from './errors';
+import { isDirectory } from './files';
+import { loadIdxSplit } from './idx';
+import { decodeFile, imageFolderSource, listImageFolder, type ImageFolderSourceOptions } from './imageFolder';
+import { resolveNormalization } from './normalize';
+
+/** Test hooks; not part of the data config. */
+export interface OpenHooks {
+  onDecode?: ImageFolderSourceOptions['onDecode'];
+}
+
+function checkLimit(name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < 1) throw new DataError(`data.${name} must be a positive integer, got ${v}.`);
+  return v;
+}
+
+function shapeFor(pipeline: Pipeline, h: number, w: number, c: number): [number, number, number] {
+  const train = pipelineOutputSize(pipeline.train, h, w);
+  const test = pipelineOutputSize(pipeline.eval, h, w);
+  if (train[0] !== test[0] || train[1] !== test[1]) {
+    throw new DataError(
+      `data.augment gives ${train[0]}×${train[1]} images for training but ${test[0]}×${test[1]} for evaluation; ` +
+        `add a resize<r>center<c> whose crop matches the training size.`,
+    );
+  }
+  return [train[0], train[1], c];
+}
+
+export async function openDatasetImpl(cfg: DataConfig, split: Split, baseDir: string, hooks: OpenHooks = {}): Promise<Dataset> {
+  const root = resolve(baseDir, cfg.path);
+  const limit = checkLimit(split === 'train' ? 'limitTrain' : 'limitTest', split === 'train' ? cfg.limitTrain : cfg.limitTest);
+  const pipeline = parseAugmentations(cfg.augment ?? []);
+  const common = { split, trainTransforms: pipeline.train, evalTransforms: pipeline.eval };
+
+  switch (cfg.format) {
+    case 'idx':
+    case 'cifar10-bin':
+    case 'cifar100-bin': {
+      if (!isDirectory(root)) {
+        throw new DataError(`${root}: data folder not found (data.path "${cfg.path}", relative to ${baseDir}).`, root);
+      }
+      const d = cfg.format === 'idx' ? loadIdxSplit(root, split, limit) : loadCifarSplit(root, split, cfg.format, limit);
+      if (cfg.imageSize && (cfg.imageSize[0] !== d.height || cfg.imageSize[1] !== d.width)) {
+        throw new DataError(
+          `data.imageSize [${cfg.imageSize.join(', ')}] does not match the ${d.height}×${d.width} images of ${root}; ` +
+            `remove it (it is for image folders) or add an rrc/resize…center… augmentation.`,
+        );
+      }
+      return new BatchedDataset({
+        ...common,
+        source: memorySource(d.images, d.labels, d.height, d.width, d.channels),
+        inputShape: shapeFor(pipeline, d.height, d.width, d.channels),
+        numClasses: d.numClasses,
+        classNames: (d as { classNames?: string[] }).classNames,
+        description: root,
+        affine: resolveNormalization(cfg.normalize, d.channels),
+      });
+    }
+    case 'image-folder': {
+      const listing = listImageFolder(root, split, limit);
+      let resizeTo: [number, number] | undefined;
+      let inputShape: [number, number, number];
+      if (pipeline.fixesSize) {
+        // rrc / resize…center… sets the size; the shape does not depend on the input's size.
+        inputShape = shapeFor(pipeline, 1 << 16, 1 << 16, 3);
+        if (cfg.imageSize && (cfg.imageSize[0] !== inputShape[0] || cfg.imageSize[1] !== inputShape[1])) {
+          throw new DataError(
+            `data.imageSize [${cfg.imageSize.join(', ')}] disagrees with data.augment, which produces ` +
+              `${inputShape[0]}×${inputShape[1]} images. Make them match or drop data.imageSize.`,
+          );
+        }
+      } else {
+        if (cfg.imageSize) resizeTo = [cfg.imageSize[0], cfg.imageSize[1]];
+        else {
+          // No size given anywhere: the first training image decides (its class folder is sorted first).
+          const first = await decodeFile(listImageFolder(root, 'train', 1).files[0]);
+          resizeTo = [first.height, first.width];
+        }
+        if (!(resizeTo[0] >= 1 && resizeTo[1] >= 1)) throw new DataError(`data.imageSize must hold two positive integers, got [${resizeTo.join(', ')}].`);
+        inputShape = shapeFor(pipeline, resizeTo[0], resizeTo[1], 3);
+      }
+      return new BatchedDataset({
+        ...common,
+        source: imageFolderSource(listing, { resizeTo, onDecode: hooks.onDecode }),
+        inputShape,
+        numClasses: listing.classNames.length,
+        classNames: listing.classNames,
+        description: listing.dir,
+        affine: resolveNormalization(cfg.normalize, 3),
+      });
+    }
+    default:
+      throw new DataError(
+        `Unknown data.format "${(cfg as { format: string }).format}": use idx, cifar10-bin, cifar100-bin or image-folder.`,
+      );
+  }
+}
