@@ -1,0 +1,91 @@
+/**
+ * What TernaryConv2D and TernaryDense share: quantization arguments, and resolving initializers
+ * and activations the way tfjs-layers does — through tfjs's SerializationMap, where tfjs-layers
+ * registers its initializer and activation classes. (Its own helpers live in deep `dist/` modules,
+ * a second copy of tfjs-layers next to the bundle that `@tensorflow/tfjs-layers` resolves to.)
+ */
+import { serialization, type Tensor } from '@tensorflow/tfjs-core';
+import { initializers } from '@tensorflow/tfjs-layers';
+import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
+import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
+import { checkLayerQuant, type LayerQuant, type TernaryMethod } from '../quantizer';
+
+export type { LayerArgs, Initializer };
+
+/** An initializer as tfjs-layers accepts it: camelCase name, instance, or serialized `{className, config}`. */
+export type InitializerSpec = string | Initializer | serialization.ConfigDict;
+
+/** Arguments every ternary layer takes on top of its float twin's. */
+export interface TernaryQuantArgs {
+  /** Ternarization rule: `he2019` (Δ = f·max|W|, default) or `twn` (Δ = 0.7·mean|W|). */
+  method?: TernaryMethod;
+  /** f in Δ = f·max|W| when `tex` is 1 (he2019). Default 0.05. */
+  thresholdFactor?: number;
+  /** Number of REL branches: 1, 2 or 4 (factors 0.05, 0.1, 0.15, 0.2). Default 1. */
+  tex?: 1 | 2 | 4;
+}
+
+/** Fills in and validates the quantization settings of a layer. */
+export function resolveQuant(args: TernaryQuantArgs, layerName: string | undefined): LayerQuant {
+  const quant: LayerQuant = {
+    method: args.method ?? 'he2019',
+    thresholdFactor: args.thresholdFactor ?? 0.05,
+    tex: args.tex ?? 1,
+  };
+  try {
+    checkLayerQuant(quant);
+  } catch (err) {
+    throw new Error(`Layer '${layerName ?? '(unnamed)'}': ${(err as Error).message}`);
+  }
+  return quant;
+}
+
+const INITIALIZER_FACTORIES: Record<string, () => Initializer> = {
+  glorotUniform: () => initializers.glorotUniform({}),
+  glorotNormal: () => initializers.glorotNormal({}),
+  heNormal: () => initializers.heNormal({}),
+  heUniform: () => initializers.heUniform({}),
+  leCunNormal: () => initializers.leCunNormal({}),
+  leCunUniform: () => initializers.leCunUniform({}),
+  zeros: () => initializers.zeros(),
+  ones: () => initializers.ones(),
+};
+
+/** Builds a registered tfjs class from `{className, config}`, or says which class is missing. */
+function deserializeRegistered<T>(className: string, config: serialization.ConfigDict, what: string): T {
+  const entry = serialization.SerializationMap.getMap().classNameMap[className];
+  if (!entry) {
+    throw new Error(`Unknown ${what} '${className}': it is not a tfjs-layers class; use one of tfjs-layers' built-in ${what}s.`);
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config) as T;
+}
+
+export function resolveInitializer(spec: InitializerSpec | undefined, fallback: string): Initializer {
+  if (spec === undefined || spec === null) return resolveInitializer(fallback, fallback);
+  if (typeof spec === 'string') {
+    const factory = INITIALIZER_FACTORIES[spec];
+    if (factory) return factory();
+    return deserializeRegistered<Initializer>(spec.charAt(0).toUpperCase() + spec.slice(1), {}, 'initializer');
+  }
+  if (typeof (spec as Initializer).apply === 'function') return spec as Initializer;
+  const dict = spec as serialization.ConfigDict;
+  return deserializeRegistered<Initializer>(String(dict.className), (dict.config ?? {}) as serialization.ConfigDict, 'initializer');
+}
+
+/** `{className, config}` as tfjs-layers writes initializers into model.json. */
+export function serializeInitializer(init: Initializer): serialization.ConfigDict {
+  return { className: init.getClassName(), config: init.getConfig() };
+}
+
+/** An element-wise activation from tfjs-layers' registry (`relu`, `linear`, `softmax`, …). */
+export interface ResolvedActivation {
+  name: string;
+  apply(x: Tensor): Tensor;
+}
+
+export function resolveActivation(name: string | undefined): ResolvedActivation {
+  const id = name ?? 'linear';
+  const activation = deserializeRegistered<{ apply(x: Tensor): Tensor }>(id, {}, 'activation');
+  return { name: id, apply: (x) => activation.apply(x) };
+}

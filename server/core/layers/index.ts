@@ -1,0 +1,11 @@
+/**
+ * The project's custom layers. Importing this module registers them with tfjs serialization, which
+ * is what lets a saved model containing them load back.
+ */
+export { TernaryConv2D, type TernaryConv2DArgs } from './ternaryConv2d';
+export { TernaryDense, type TernaryDenseArgs } from './ternaryDense';
+export { OptionAShortcut, type OptionAShortcutArgs } from './optionAShortcut';
+export type { TernaryQuantArgs } from './common';
+
+/** Class names of the layers whose kernels are ternarized. */
+export const TERNARY_LAYER_CLASSES: readonly string[] = ['TernaryConv2D', 'TernaryDense'];
