@@ -55,7 +55,7 @@ export async function saveModel(model: LayersModel, dir: string, metadata?: Reco
     };
     if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
     const userDefinedMetadata = { ...(artifacts.userDefinedMetadata ?? {}), ...(metadata ?? {}) };
-    if (Object.keys(userDefinedMetadata).length > 0) modelJson.userDefinedMetadata = userDefinedMetadata;
+    if (Object.keys(userDefinedMetadata).length > 0) modelJson.userDefinedMetadata = userDefinedMetadata as Record<string, object>;
     // Weights first: a model.json that exists always points at complete weights.
     await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
     await writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
