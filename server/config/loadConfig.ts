@@ -100,6 +100,9 @@ function describeAjvError(err: ErrorObject): { segments: (string | number)[]; de
     case 'oneOfShape':
       return { segments, detail: 'must be a preset name ("cifar10", "cifar100", "fmnist", "mnist", "imagenet") or an object { "mean": [...], "std": [...] }.' };
     case 'pattern':
+      if (segments.includes('augment')) {
+        return { segments, detail: 'is not a known augmentation: use crop<size>pad<p> (crop32pad4), hflip, rrc<size> (rrc224) or resize<r>center<c> (resize256center224).' };
+      }
       return { segments, detail: `must start with a letter or digit and contain only letters, digits, '.', '_' and '-' (it names a folder).` };
     default:
       return { segments, detail: `${err.message ?? 'is invalid'}.` };

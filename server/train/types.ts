@@ -31,6 +31,7 @@ export interface RunConfigRecord {
 /** One line of metrics.jsonl. `kind: 'batch'` lines are logged every few steps; `epoch` lines once per epoch. */
 export interface MetricsRecord {
   kind: 'batch' | 'epoch';
+  /** 1-based number of the epoch (batch lines: the epoch in progress; `train.schedule` counts from 0, so epoch n runs at schedule epoch n−1). */
   epoch: number;
   /** Global step (batches seen since the start of the run). */
   step: number;
@@ -52,6 +53,7 @@ export interface MetricsRecord {
 
 /** One line of layers.jsonl. */
 export interface LayersRecord {
+  /** 1-based epoch number, as in MetricsRecord. */
   epoch: number;
   layers: LayerStats[];
   summary: ModelSummary;
@@ -100,6 +102,8 @@ export interface TrainOptions {
   resumeDir?: string;
   /** Overrides `train.epochs`. */
   epochs?: number;
+  /** The backend the caller started (server/backends/ladder.ts `initBackend`), recorded in the run; default: tfjs's current backend, 1 thread. */
+  backend?: { name: string; threads: number };
   /** Aborting stops the run within one batch; it ends as `cancelled`. */
   signal?: AbortSignal;
   listener?: TrainListener;

@@ -93,6 +93,14 @@ test('enum error lists the allowed values', () => {
   assert.match(opt.detail, /must be one of "sgd", "adam"/);
 });
 
+test('augment names are checked', () => {
+  const err = errorOf(withExperiment((e) => (e.data.augment = ['hflip', 'flipv'])));
+  assert.equal(err.property, 'experiments[0].data.augment[1]');
+  assert.match(err.detail, /not a known augmentation/);
+  const ok = parseConfigText(withExperiment((e) => (e.data.augment = ['crop28pad2', 'hflip'])), 'x');
+  assert.deepEqual(ok.experiments[0]!.data.augment, ['crop28pad2', 'hflip']);
+});
+
 test('range errors', () => {
   const lr = errorOf(withExperiment((e) => (e.train = { lr: 0 })));
   assert.equal(lr.property, 'experiments[0].train.lr');
