@@ -1,0 +1,105 @@
+/**
+ * Reading run folders (design §2) with plain `fs`: no tfjs, so the extension host may import this.
+ * A run may be written while it is read: a partial last line of a .jsonl file is skipped, and a
+ * missing summary.json means the run has not written one yet.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { RunHistory, RunInfo } from '../protocol/protocol';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunSummary } from '../train/types';
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The complete lines of a JSON-lines file; a torn last line (a writer mid-append) is skipped. */
+export async function readJsonLines<T>(path: string): Promise<T[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // Incomplete line: written next time, or left by a killed run.
+    }
+  }
+  return out;
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+/** What a run folder says about itself, or undefined when it is not a run folder. */
+export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> {
+  const config = await readJson<RunConfigRecord>(join(runDir, 'config.json'));
+  if (!config) return undefined;
+  const summary = await readJson<RunSummary>(join(runDir, 'summary.json'));
+  let epoch = summary?.epochs ?? 0;
+  let bestTop1 = summary && summary.epochs > 0 ? summary.best.top1 : undefined;
+  if (!summary) {
+    // A run that has not written its summary yet: count the epoch lines.
+    const epochs = (await readJsonLines<MetricsRecord>(join(runDir, 'metrics.jsonl'))).filter((r) => r.kind === 'epoch');
+    epoch = epochs.length;
+    for (const r of epochs) bestTop1 = Math.max(bestTop1 ?? 0, r.valTop1 ?? r.top1);
+  }
+  return {
+    runDir,
+    runId: config.runId,
+    experiment: config.experiment.name,
+    status: summary?.status ?? 'running',
+    epoch,
+    epochs: config.experiment.train.epochs,
+    ...(bestTop1 !== undefined ? { bestTop1 } : {}),
+    startedAt: config.startedAt,
+  };
+}
+
+/** The runs under each root (`<root>/<experiment>/<run-id>/`), newest first. Missing roots are skipped. */
+export async function listRuns(runsDirs: string[]): Promise<RunInfo[]> {
+  const runs: RunInfo[] = [];
+  for (const root of runsDirs.map((d) => resolve(d))) {
+    for (const experiment of await subdirs(root)) {
+      for (const id of await subdirs(join(root, experiment))) {
+        const info = await readRunInfo(join(root, experiment, id));
+        if (info) runs.push(info);
+      }
+    }
+  }
+  return runs.sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? '') || b.runId.localeCompare(a.runId));
+}
+
+/** Everything recorded in a run folder; histograms only when asked (they are the bulk). */
+export async function readRunHistory(runDir: string, options: { histograms?: boolean } = {}): Promise<RunHistory> {
+  const [config, metrics, layers, summary] = await Promise.all([
+    readJson<RunConfigRecord>(join(runDir, 'config.json')),
+    readJsonLines<MetricsRecord>(join(runDir, 'metrics.jsonl')),
+    readJsonLines<LayersRecord>(join(runDir, 'layers.jsonl')),
+    readJson<RunSummary>(join(runDir, 'summary.json')),
+  ]);
+  const histograms: HistogramsRecord[] = [];
+  const histDir = join(runDir, 'histograms');
+  if (options.histograms && existsSync(histDir)) {
+    const files = (await readdir(histDir)).filter((f) => /^epoch-\d+\.json$/.test(f)).sort();
+    for (const f of files) {
+      const record = await readJson<HistogramsRecord>(join(histDir, f));
+      if (record) histograms.push(record);
+    }
+  }
+  return { ...(config ? { config } : {}), metrics, layers, histograms, ...(summary ? { summary } : {}) };
+}
