@@ -1,0 +1,149 @@
+/**
+ * Checks request params before any work starts, so a client's mistake comes back as an
+ * `InvalidParams` error that names the method and the field instead of a crash deep in a job.
+ * Paths may be relative: they are resolved against the server's working directory.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import type {
+  CancelParams, EvaluateParams, ExportParams, InitializationOptions, ListRunsParams, RunHistoryParams, StatsParams,
+  TernarizeParams, TrainParams,
+} from '../protocol/protocol';
+
+type FieldType = 'string' | 'path' | 'paths' | 'boolean' | 'positiveInteger' | 'nonNegativeInteger' | 'positiveNumber' | 'progressToken';
+interface Field {
+  type: FieldType;
+  required?: boolean;
+  oneOf?: readonly unknown[];
+  /** Shown in the error: what the field is for. */
+  hint: string;
+}
+type Spec = Record<string, Field>;
+
+function invalid(method: string, message: string): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, `${method}: ${message}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+function check(field: Field, value: unknown): unknown | undefined {
+  switch (field.type) {
+    case 'string':
+      return typeof value === 'string' && value.length > 0 ? value : undefined;
+    case 'path':
+      return typeof value === 'string' && value.length > 0 ? (isAbsolute(value) ? value : resolve(value)) : undefined;
+    case 'paths':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string' && v.length > 0) ? value.map((v: string) => resolve(v)) : undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : undefined;
+    case 'positiveInteger':
+      return Number.isInteger(value) && (value as number) > 0 ? value : undefined;
+    case 'nonNegativeInteger':
+      return Number.isInteger(value) && (value as number) >= 0 ? value : undefined;
+    case 'positiveNumber':
+      return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+    case 'progressToken':
+      return typeof value === 'string' || Number.isInteger(value) ? value : undefined;
+  }
+}
+
+const expected: Record<FieldType, string> = {
+  string: 'a non-empty string',
+  path: 'a path (string)',
+  paths: 'an array of paths (strings)',
+  boolean: 'true or false',
+  positiveInteger: 'a positive integer',
+  nonNegativeInteger: 'an integer ≥ 0',
+  positiveNumber: 'a positive number',
+  progressToken: 'a string or an integer',
+};
+
+/** Validates `raw` against `spec`; unknown fields are an error too (they are usually typos). */
+function validate<T>(method: string, raw: unknown, spec: Spec): T {
+  if (raw === undefined || raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid(method, `params must be an object, got ${describe(raw)}.`);
+  const input = raw as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    if (!(key in spec)) throw invalid(method, `unknown field "${key}"; the fields are ${Object.keys(spec).join(', ')}.`);
+  }
+  for (const [key, field] of Object.entries(spec)) {
+    const value = input[key];
+    if (value === undefined) {
+      if (field.required) throw invalid(method, `"${key}" is missing: ${field.hint}.`);
+      continue;
+    }
+    const ok = field.oneOf ? (field.oneOf.includes(value) ? value : undefined) : check(field, value);
+    if (ok === undefined) {
+      const what = field.oneOf ? `one of ${field.oneOf.map((v) => JSON.stringify(v)).join(', ')}` : expected[field.type];
+      throw invalid(method, `"${key}" must be ${what} (${field.hint}), got ${describe(value)}.`);
+    }
+    out[key] = ok;
+  }
+  return out as T;
+}
+
+export const validateTrainParams = (raw: unknown) => validate<TrainParams>('ternary/train', raw, {
+  configPath: { type: 'path', required: true, hint: 'the *.tern.json file' },
+  experiment: { type: 'string', hint: 'the experiment name in that file' },
+  runsDir: { type: 'path', hint: 'root of the run folders' },
+  epochs: { type: 'positiveInteger', hint: 'override of train.epochs' },
+  resumeDir: { type: 'path', hint: 'a run folder to continue' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+});
+
+export const validateEvaluateParams = (raw: unknown) => validate<EvaluateParams>('ternary/evaluate', raw, {
+  target: { type: 'path', required: true, hint: 'a run folder or a model.json' },
+  configPath: { type: 'path', required: true, hint: 'the *.tern.json file giving the data' },
+  experiment: { type: 'string', hint: 'the experiment name in that file' },
+});
+
+export const validateTernarizeParams = (raw: unknown) => validate<TernarizeParams>('ternary/ternarize', raw, {
+  modelPath: { type: 'path', required: true, hint: 'a float tfjs model.json' },
+  outDir: { type: 'path', required: true, hint: 'output folder of the ternary model' },
+  thresholdFactor: { type: 'positiveNumber', hint: 'f in Δ = f·max|W|' },
+  tex: { type: 'positiveInteger', oneOf: [1, 2, 4], hint: 'residual expansion branches' },
+  method: { type: 'string', oneOf: ['he2019', 'twn'], hint: 'ternarization method' },
+  firstLast: { type: 'string', oneOf: ['ternary', 'float'], hint: 'how to treat the first and last layers' },
+});
+
+export const validateStatsParams = (raw: unknown) => validate<StatsParams>('ternary/stats', raw, {
+  target: { type: 'path', required: true, hint: 'a model.json or a run folder' },
+});
+
+export const validateExportParams = (raw: unknown) => validate<ExportParams>('ternary/export', raw, {
+  runDir: { type: 'path', required: true, hint: 'the run folder to export' },
+  outDir: { type: 'path', required: true, hint: 'the output folder' },
+});
+
+export const validateCancelParams = (raw: unknown) => validate<CancelParams & { jobId?: string }>('ternary/cancel', raw, {
+  runId: { type: 'string', hint: 'the run to stop; omit for the running job' },
+  jobId: { type: 'string', hint: 'a queued job (from ternary/queued)' },
+});
+
+export const validateListRunsParams = (raw: unknown) => validate<ListRunsParams>('ternary/listRuns', raw, {
+  runsDirs: { type: 'paths', required: true, hint: 'roots holding <experiment>/<run-id>/ folders' },
+});
+
+export const validateRunHistoryParams = (raw: unknown) => validate<RunHistoryParams>('ternary/runHistory', raw, {
+  runDir: { type: 'path', required: true, hint: 'a run folder' },
+  histograms: { type: 'boolean', hint: 'include the histograms' },
+});
+
+/** `initializationOptions`; unknown keys are ignored here since editors may send their whole settings object. */
+export function validateInitializationOptions(raw: unknown): InitializationOptions {
+  if (raw === undefined || raw === null) return {};
+  const spec: Spec = {
+    backend: { type: 'string', hint: 'the compute backend: auto, onednn, wasm, cpu or tensorflow' },
+    threads: { type: 'nonNegativeInteger', hint: 'threads of the native and wasm backends; 0 = all cores' },
+    metricsRate: { type: 'positiveNumber', hint: 'max metrics notifications per second' },
+  };
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('initialize', `initializationOptions must be an object, got ${describe(raw)}.`);
+  const known = Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([k]) => k in spec));
+  return validate<InitializationOptions>('initialize', known, spec);
+}
