@@ -6,10 +6,10 @@
  * runtime.
  */
 import type {
-  HistogramsRecord, LayersRecord, MetricsRecord, RunInfo, RunStatus,
+  HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram,
 } from '../server/protocol/protocol';
 
-export type { HistogramsRecord, LayersRecord, MetricsRecord, RunInfo, RunStatus };
+export type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram };
 
 /** View types of the two panels (also the serializer keys). */
 export const DashboardViewType = 'ternary.dashboard';

@@ -1,0 +1,418 @@
+/**
+ * The Weight histograms webview: for one layer of one run, the server-binned histogram of the
+ * latent full-precision weights with ±Δ marked, and the three ternary values −α, 0, +α as exact
+ * counts; an epoch slider with play/pause, following new epochs live while the run trains.
+ */
+import type uPlot from 'uplot';
+import '../shared/elements';
+import {
+  type HistogramsRecord, type HistogramsState, type HostToWebviewMessage, type LayersRecord, type RunInfo,
+  type RunStatus, type WeightHistogram, MessageType,
+} from '../protocol';
+import { Chart } from '../shared/chart';
+import { Notice, adoptUplotStyles, custom, el, runLabel } from '../shared/dom';
+import type { VscodeSingleSelect } from '../shared/elements';
+import { FrameScheduler } from '../shared/frameScheduler';
+import { perf, record } from '../shared/perf';
+import { type ChartTheme, readChartTheme, watchTheme } from '../shared/theme';
+import { connectToHost } from '../shared/vscodeApi';
+import { formatNumber, formatPercent } from '../transforms/chartData';
+import { histogramRange, latentHistogramBars, ternaryBars } from '../transforms/histogramBars';
+import { mergeLayers } from '../transforms/metricsSeries';
+
+interface RunData {
+  histograms: HistogramsRecord[];
+  layers: LayersRecord[];
+  status?: RunStatus;
+  loaded: boolean;
+}
+
+const host = connectToHost<HistogramsState>();
+const state: HistogramsState = { ...host.getState() };
+let runs: RunInfo[] = [];
+let runsReceived = false;
+const data = new Map<string, RunData>();
+let theme = readChartTheme();
+/** ms timestamp of the live message whose drawing is pending (latency measurement). */
+let pendingSentAt: number | undefined;
+
+adoptUplotStyles();
+
+// ------------------------------------------------------------------------------------------ UI
+const app = document.getElementById('app')!;
+const notice = new Notice();
+const runPicker = custom<VscodeSingleSelect>('vscode-single-select', { id: 'run', 'aria-label': 'Run' });
+const layerPicker = custom<VscodeSingleSelect>('vscode-single-select', { id: 'layer', 'aria-label': 'Layer', combobox: true });
+const playButton = custom<HTMLElement>('vscode-button', { id: 'play', secondary: true }, 'Play');
+const epochSlider = el('input', { id: 'epoch' });
+epochSlider.type = 'range';
+epochSlider.min = '0';
+epochSlider.step = '1';
+epochSlider.setAttribute('aria-label', 'Epoch');
+const epochLabel = el('output', { id: 'epoch-label' });
+epochLabel.htmlFor.add('epoch');
+const facts = el('p', { className: 'facts', id: 'facts' });
+const empty = el('p', { className: 'empty', id: 'empty' });
+
+app.append(
+  el('header', { className: 'toolbar' },
+    el('div', { className: 'field field-wide' }, custom('vscode-label', { for: 'run' }, 'Run'), runPicker),
+    el('div', { className: 'field field-wide' }, custom('vscode-label', { for: 'layer' }, 'Layer'), layerPicker),
+  ),
+  notice.element,
+  el('div', { className: 'epoch-bar' }, playButton, epochSlider, epochLabel),
+  facts,
+  empty,
+);
+const chartsGrid = el('div', { className: 'charts' });
+app.append(chartsGrid);
+app.removeAttribute('aria-busy');
+
+/** The histogram shown now (for the overlay hooks). */
+let current: WeightHistogram | undefined;
+let xRange: [number, number] | undefined;
+
+const latentChart = new Chart(chartsGrid, {
+  title: 'Latent full-precision weights (±Δ marked)', xLabel: 'weight', yLabel: 'weights per bin', height: 260,
+  xRange: () => xRange, drawOverlay: drawDeltaMarks,
+}, theme);
+const ternaryChart = new Chart(chartsGrid, {
+  title: 'Ternary weights: exact counts of −α, 0, +α', xLabel: 'ternary value', yLabel: 'weights', height: 260,
+  xRange: () => xRange, drawOverlay: drawCountLabels,
+}, theme);
+const countsTable = el('table', { className: 'counts', id: 'counts' });
+ternaryChart.element.append(countsTable);
+let markedEpoch: number | undefined;
+const sparsityChart = new Chart(chartsGrid, {
+  title: 'Sparsity of this layer over epochs', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, height: 200,
+  drawOverlay: drawEpochMark,
+}, theme);
+const allCharts = [latentChart, ternaryChart, sparsityChart];
+
+// ------------------------------------------------------------------------------------ overlays
+function verticalLine(u: uPlot, x: number, color: string, label: string, t: ChartTheme): void {
+  const px = u.valToPos(x, 'x', true);
+  if (px < u.bbox.left - 1 || px > u.bbox.left + u.bbox.width + 1) return;
+  const ctx = u.ctx;
+  const dpr = window.devicePixelRatio || 1;
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5 * dpr;
+  ctx.setLineDash([5 * dpr, 4 * dpr]);
+  ctx.beginPath();
+  ctx.moveTo(px, u.bbox.top);
+  ctx.lineTo(px, u.bbox.top + u.bbox.height);
+  ctx.stroke();
+  ctx.fillStyle = color;
+  ctx.font = `${(t.fontSize - 1) * dpr}px ${t.fontFamily}`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  ctx.fillText(label, px, u.bbox.top + 2 * dpr);
+  ctx.restore();
+}
+
+function drawDeltaMarks(u: uPlot, t: ChartTheme): void {
+  if (!current || !(current.delta > 0)) return;
+  verticalLine(u, -current.delta, t.accent, '−Δ', t);
+  verticalLine(u, current.delta, t.accent, '+Δ', t);
+}
+
+function drawCountLabels(u: uPlot, t: ChartTheme): void {
+  if (!current) return;
+  const bars = ternaryBars(current);
+  const ctx = u.ctx;
+  const dpr = window.devicePixelRatio || 1;
+  ctx.save();
+  ctx.fillStyle = t.foreground;
+  ctx.font = `${(t.fontSize - 1) * dpr}px ${t.fontFamily}`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'bottom';
+  bars.x.forEach((x, i) => {
+    const px = u.valToPos(x, 'x', true);
+    const py = Math.max(u.valToPos(bars.y[i], 'y', true) - 3 * dpr, u.bbox.top + 12 * dpr);
+    ctx.fillText(`${bars.labels[i]}: ${bars.y[i].toLocaleString('en-US')}`, px, py);
+  });
+  ctx.restore();
+}
+
+function drawEpochMark(u: uPlot, t: ChartTheme): void {
+  if (markedEpoch !== undefined) verticalLine(u, markedEpoch, t.muted, `epoch ${markedEpoch}`, t);
+}
+
+// ------------------------------------------------------------------------------------- render
+const scheduler = new FrameScheduler(render);
+
+function runData(): RunData | undefined {
+  return state.runDir ? data.get(state.runDir) : undefined;
+}
+
+function epochs(): number[] {
+  return (runData()?.histograms ?? []).map((r) => r.epoch);
+}
+
+function layerNames(): string[] {
+  const recs = runData()?.histograms ?? [];
+  const last = recs[recs.length - 1];
+  return last ? last.histograms.map((h) => h.layer) : [];
+}
+
+function shownEpoch(): number | undefined {
+  const list = epochs();
+  if (list.length === 0) return undefined;
+  return state.epoch !== undefined && list.includes(state.epoch) ? state.epoch : list[list.length - 1];
+}
+
+function render(): void {
+  renderPickers();
+  const d = runData();
+  const list = epochs();
+  const layers = layerNames();
+  const layer = state.layer && layers.includes(state.layer) ? state.layer : layers[0];
+  const epoch = shownEpoch();
+  const rec = d?.histograms.find((r) => r.epoch === epoch);
+  current = rec?.histograms.find((h) => h.layer === layer);
+
+  epochSlider.max = String(Math.max(0, list.length - 1));
+  epochSlider.value = String(epoch !== undefined ? list.indexOf(epoch) : 0);
+  epochSlider.disabled = list.length < 2;
+  epochSlider.setAttribute('aria-valuetext', epoch !== undefined ? `epoch ${epoch}` : 'no epochs');
+  epochLabel.textContent = epoch !== undefined
+    ? `Epoch ${epoch} (${list.indexOf(epoch) + 1} of ${list.length}${state.epoch === undefined && d?.status === 'running' ? ', following live' : ''})`
+    : '';
+  playButton.toggleAttribute('disabled', list.length < 2);
+  document.body.dataset.epoch = epoch !== undefined ? String(epoch) : '';
+  document.body.dataset.layer = layer ?? '';
+
+  empty.hidden = current !== undefined;
+  empty.textContent = !runsReceived ? 'Loading runs…'
+    : runs.length === 0 && !state.runDir ? 'No runs yet. Train an experiment (Ternary: Train) and the weight histograms of its layers appear here after each epoch.'
+      : !state.runDir ? 'Choose a run above.'
+        : !d?.loaded ? 'Loading the run…'
+          : list.length === 0 ? 'This run has no weight histograms yet: they are written at the end of each epoch.'
+            : `Layer ${state.layer} is not in this run; choose another layer.`;
+  chartsGrid.hidden = current === undefined;
+  if (!current) { facts.textContent = ''; return; }
+
+  // One x range over every epoch of the layer, so stepping through epochs does not rescale.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of d!.histograms) {
+    const h = r.histograms.find((x) => x.layer === layer);
+    if (h) { const [a, b] = histogramRange(h); lo = Math.min(lo, a); hi = Math.max(hi, b); }
+  }
+  xRange = [lo, hi];
+
+  const latent = latentHistogramBars(current);
+  const fill = withAlpha(theme.palette[0], 0.55);
+  latentChart.setData([{ label: 'weights per bin', color: theme.palette[0], fill, bars: { size: 1 }, width: 1 }], latent.x, [latent.y]);
+  const tern = ternaryBars(current);
+  ternaryChart.setData([{ label: 'exact count', color: theme.palette[1], fill: withAlpha(theme.palette[1], 0.7), bars: { size: 0.35, maxPx: 90 }, width: 1 }], tern.x, [tern.y]);
+  renderCounts(current, tern);
+
+  const layerStats = d!.layers.find((r) => r.epoch === epoch)?.layers.find((l) => l.layer === layer);
+  facts.textContent = [
+    layer,
+    layerStats ? `${layerStats.type} ${layerStats.shape.join('×')}` : undefined,
+    `Δ = ${formatNumber(current.delta)}`,
+    `α = ${formatNumber(current.alpha)}`,
+    `sparsity ${formatPercent(tern.fractions[1])}`,
+    layerStats && layerStats.branches.length > 1 ? `t_ex = ${layerStats.branches.length} (first branch shown)` : undefined,
+  ].filter(Boolean).join(' · ');
+
+  const sx: number[] = [];
+  const sy: (number | null)[] = [];
+  for (const r of d!.layers) {
+    const l = r.layers.find((x) => x.layer === layer);
+    if (l) { sx.push(r.epoch); sy.push(l.sparsity); }
+  }
+  markedEpoch = epoch;
+  sparsityChart.setData([{ label: 'sparsity', color: theme.palette[2] }], sx, [sy]);
+  sparsityChart.element.hidden = sx.length === 0;
+  sparsityChart.uplot?.redraw(false, false);
+
+  if (pendingSentAt !== undefined) { record(perf.updateLatencies, Date.now() - pendingSentAt); pendingSentAt = undefined; }
+}
+
+function renderCounts(h: WeightHistogram, tern: ReturnType<typeof ternaryBars>): void {
+  const total = tern.y[0] + tern.y[1] + tern.y[2];
+  const keys = ['neg', 'zero', 'pos'] as const;
+  const rows = tern.x.map((x, i) => {
+    const count = el('td', { text: tern.y[i].toLocaleString('en-US') });
+    count.dataset.count = keys[i];
+    count.dataset.value = String(tern.y[i]);
+    return el('tr', {}, el('td', { text: `${tern.labels[i]} = ${formatNumber(x)}` }), count, el('td', { text: formatPercent(tern.fractions[i]) }));
+  });
+  countsTable.replaceChildren(
+    el('caption', { text: `Exact ternary counts of ${h.layer}` }),
+    el('thead', {}, el('tr', {}, el('th', { text: 'value' }), el('th', { text: 'weights' }), el('th', { text: 'share' }))),
+    el('tbody', {}, ...rows, el('tr', {}, el('td', { text: 'total' }), el('td', { text: total.toLocaleString('en-US') }), el('td', { text: '100 %' }))),
+  );
+}
+
+function withAlpha(color: string, alpha: number): string {
+  const m = /^#([0-9a-f]{6})$/i.exec(color.trim());
+  if (!m) return color;
+  const n = Number.parseInt(m[1], 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+function setOptions(select: HTMLElement, options: { value: string; label: string }[], selected: string | undefined): void {
+  const key = JSON.stringify([options, selected]);
+  if (select.dataset.options === key) return;
+  select.dataset.options = key;
+  select.replaceChildren(...options.map((o) => custom<HTMLElement>('vscode-option', { value: o.value, ...(o.value === selected ? { selected: true } : {}) }, o.label)));
+}
+
+function renderPickers(): void {
+  const options = runs.map((r) => ({ value: r.runDir, label: `${r.experiment} · ${r.runId} (${r.status}, epoch ${r.epoch}/${r.epochs})` }));
+  if (state.runDir && !runs.some((r) => r.runDir === state.runDir)) options.push({ value: state.runDir, label: runLabel(undefined, state.runDir) });
+  setOptions(runPicker, options, state.runDir);
+  const layers = layerNames();
+  const layer = state.layer && layers.includes(state.layer) ? state.layer : layers[0];
+  setOptions(layerPicker, layers.map((l) => ({ value: l, label: l })), layer);
+}
+
+// -------------------------------------------------------------------------------------- state
+function persist(): void { host.setState(state); }
+
+function selectRun(runDir: string | undefined): void {
+  if (runDir !== state.runDir) state.epoch = undefined;
+  state.runDir = runDir;
+  if (runDir && !data.has(runDir)) {
+    data.set(runDir, { histograms: [], layers: [], loaded: false, status: runs.find((r) => r.runDir === runDir)?.status });
+    host.post({ type: MessageType.LoadRuns, runDirs: [runDir], histograms: true });
+  }
+  persist();
+  scheduler.request();
+}
+
+function mergeHistograms(into: HistogramsRecord[], rec: HistogramsRecord): void {
+  const at = into.findIndex((r) => r.epoch === rec.epoch);
+  if (at >= 0) into[at] = rec;
+  else { into.push(rec); into.sort((a, b) => a.epoch - b.epoch); }
+}
+
+function onMessage(m: HostToWebviewMessage): void {
+  switch (m.type) {
+    case MessageType.Runs: {
+      const first = !runsReceived;
+      runs = m.runs;
+      runsReceived = true;
+      if (first && !state.runDir) {
+        const pick = runs.find((r) => r.status === 'running') ?? runs[0];
+        selectRun(pick?.runDir);
+      } else if (first && state.runDir) {
+        const keep = state.runDir;
+        state.runDir = undefined;
+        const epoch = state.epoch;
+        selectRun(keep);
+        state.epoch = epoch;
+      } else scheduler.request();
+      return;
+    }
+    case MessageType.Select:
+      if (m.layer) state.layer = m.layer;
+      selectRun(m.runDirs[0] ?? state.runDir);
+      if (m.layer) { state.layer = m.layer; persist(); }
+      return;
+    case MessageType.History: {
+      const d = data.get(m.runDir);
+      if (!d) return;
+      for (const r of m.histograms) mergeHistograms(d.histograms, r);
+      for (const l of m.layers) mergeLayers(d.layers, l);
+      d.status = m.status ?? d.status;
+      d.loaded = true;
+      scheduler.request();
+      return;
+    }
+    case MessageType.Histograms: {
+      const d = data.get(m.runDir);
+      if (!d) return;
+      perf.liveMessages++;
+      mergeHistograms(d.histograms, m.record);
+      if (m.runDir === state.runDir) pendingSentAt = m.sentAt;
+      scheduler.request();
+      return;
+    }
+    case MessageType.Layers: {
+      const d = data.get(m.runDir);
+      if (!d) return;
+      mergeLayers(d.layers, m.record);
+      scheduler.request();
+      return;
+    }
+    case MessageType.RunStarted:
+      // Follow a new run only when nothing is being looked at.
+      if (!state.runDir || data.get(state.runDir)?.status !== 'running') selectRun(m.runDir);
+      { const d = data.get(m.runDir); if (d) d.status = 'running'; }
+      return;
+    case MessageType.RunEnded: {
+      const d = data.get(m.runDir);
+      if (d) d.status = m.status;
+      scheduler.request();
+      return;
+    }
+    case MessageType.Saved:
+      notice.show(`Saved ${m.path}`, 'info');
+      return;
+    case MessageType.Error:
+      notice.show(m.message, 'error');
+      return;
+    case MessageType.Metrics:
+      return;
+  }
+}
+
+// ----------------------------------------------------------------------------------- controls
+let playTimer: number | undefined;
+
+function stopPlaying(): void {
+  if (playTimer !== undefined) window.clearInterval(playTimer);
+  playTimer = undefined;
+  playButton.textContent = 'Play';
+  playButton.setAttribute('aria-pressed', 'false');
+}
+
+function stepTo(index: number): void {
+  const list = epochs();
+  if (list.length === 0) return;
+  const i = Math.min(Math.max(index, 0), list.length - 1);
+  // The newest epoch means "follow live"; any other is pinned.
+  state.epoch = i === list.length - 1 ? undefined : list[i];
+  persist();
+  scheduler.request();
+}
+
+playButton.addEventListener('click', () => {
+  if (playTimer !== undefined) { stopPlaying(); return; }
+  const list = epochs();
+  if (list.length < 2) return;
+  let i = Number(epochSlider.value);
+  if (i >= list.length - 1) i = -1;
+  playButton.textContent = 'Pause';
+  playButton.setAttribute('aria-pressed', 'true');
+  playTimer = window.setInterval(() => {
+    i++;
+    stepTo(i);
+    if (i >= epochs().length - 1) stopPlaying();
+  }, 600);
+  i++;
+  stepTo(i);
+});
+epochSlider.addEventListener('input', () => { stopPlaying(); stepTo(Number(epochSlider.value)); });
+runPicker.addEventListener('change', () => { stopPlaying(); selectRun(runPicker.value || undefined); });
+layerPicker.addEventListener('change', () => {
+  state.layer = layerPicker.value || undefined;
+  persist();
+  scheduler.request();
+});
+
+watchTheme((t) => {
+  theme = t;
+  for (const c of allCharts) c.setTheme(t);
+  scheduler.request();
+});
+
+host.onMessage(onMessage);
+render();
+host.post({ type: MessageType.Ready });

@@ -1,0 +1,49 @@
+/** Small DOM helpers shared by the panels. */
+import uplotCss from 'uplot/dist/uPlot.min.css';
+
+/** uPlot's stylesheet, adopted as a constructed sheet: the CSP allows no inline <style>. */
+export function adoptUplotStyles(): void {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(uplotCss);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; id?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (props.className) e.className = props.className;
+  if (props.id) e.id = props.id;
+  if (props.text !== undefined) e.textContent = props.text;
+  e.append(...children);
+  return e;
+}
+
+/** A custom element (vscode-elements) with attributes. */
+export function custom<T extends HTMLElement>(tag: string, attrs: Record<string, string | boolean> = {}, ...children: (Node | string)[]): T {
+  const e = document.createElement(tag) as T;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === true) e.setAttribute(k, '');
+    else if (v !== false) e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+/** A banner for errors (role=alert) and notices (role=status) at the top of the panel. */
+export class Notice {
+  readonly element = el('div', { className: 'notice' });
+  constructor() { this.element.hidden = true; }
+  show(text: string, kind: 'error' | 'info'): void {
+    this.element.textContent = text;
+    this.element.className = `notice notice-${kind}`;
+    this.element.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    this.element.hidden = false;
+  }
+  clear(): void { this.element.hidden = true; }
+}
+
+/** "experiment · run-id" for pickers and legends. */
+export function runLabel(run: { experiment: string; runId: string } | undefined, runDir: string): string {
+  if (run) return `${run.experiment} · ${run.runId}`;
+  const parts = runDir.split(/[\\/]/).filter(Boolean);
+  return parts.slice(-2).join(' · ') || runDir;
+}

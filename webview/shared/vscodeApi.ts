@@ -1,0 +1,30 @@
+/** The one handle to the host: typed postMessage and the state VS Code keeps across reloads. */
+import type { HostToWebviewMessage, WebviewToHostMessage } from '../protocol';
+
+interface VsCodeApi<S> {
+  postMessage(message: WebviewToHostMessage): void;
+  getState(): S | undefined;
+  setState(state: S): void;
+}
+declare function acquireVsCodeApi<S>(): VsCodeApi<S>;
+
+export interface HostConnection<S> {
+  post(message: WebviewToHostMessage): void;
+  getState(): S | undefined;
+  setState(state: S): void;
+  onMessage(handler: (message: HostToWebviewMessage) => void): void;
+}
+
+/** acquireVsCodeApi may be called once per page load; call this once in main. */
+export function connectToHost<S>(): HostConnection<S> {
+  const api = acquireVsCodeApi<S>();
+  return {
+    post: (m) => api.postMessage(m),
+    getState: () => api.getState(),
+    setState: (s) => api.setState(s),
+    onMessage: (handler) => window.addEventListener('message', (e: MessageEvent<HostToWebviewMessage>) => {
+      // Messages come from the host frame only; anything without our `type` is ignored.
+      if (e.data && typeof e.data === 'object' && typeof e.data.type === 'string') handler(e.data);
+    }),
+  };
+}

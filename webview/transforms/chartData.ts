@@ -1,0 +1,67 @@
+/** The dashboard's charts as data: runs × metrics → labelled, smoothed, aligned series. */
+import type { MetricsRecord } from '../protocol';
+import { alignSeries, type XYSeries } from './align';
+import { emaSmooth } from './ema';
+import { logSafe } from './logScale';
+import { type MetricName, metricSeries } from './metricsSeries';
+
+export interface RunCurves {
+  label: string;
+  color: string;
+  records: readonly MetricsRecord[];
+}
+
+export interface CurveSpec {
+  metric: MetricName;
+  /** Appended to the run label in the legend ("train", "val"). */
+  suffix: string;
+  dashed: boolean;
+}
+
+export interface LineSeries {
+  label: string;
+  color: string;
+  dash?: number[];
+}
+
+export interface ChartData {
+  series: LineSeries[];
+  x: number[];
+  ys: (number | null)[][];
+}
+
+export const validationDash = [6, 4];
+
+/**
+ * One chart: for every run, every curve that has at least one value. Smoothing (EMA weight) is
+ * applied per run and curve before alignment; log scale turns non-positive values into gaps.
+ */
+export function buildChartData(runs: readonly RunCurves[], curves: readonly CurveSpec[], smoothing: number, log: boolean): ChartData {
+  const series: LineSeries[] = [];
+  const xy: XYSeries[] = [];
+  for (const run of runs) {
+    for (const c of curves) {
+      const s = metricSeries(run.records, c.metric);
+      if (!s.y.some((v) => v !== null)) continue;
+      let y = smoothing > 0 ? emaSmooth(s.y, smoothing) : s.y.slice();
+      if (log) y = logSafe(y);
+      series.push({ label: c.suffix ? `${run.label} ${c.suffix}` : run.label, color: run.color, ...(c.dashed ? { dash: validationDash } : {}) });
+      xy.push({ x: s.x, y });
+    }
+  }
+  const aligned = alignSeries(xy);
+  return { series, x: aligned.x, ys: aligned.ys };
+}
+
+/** Accuracies are fractions 0..1 in the run files; charts show percent. */
+export function formatPercent(v: number): string {
+  return `${(v * 100).toFixed(Math.abs(v) < 0.1 ? 2 : 1)} %`;
+}
+
+/** Compact numbers for legends: 4 significant digits, exponent form for tiny/huge values. */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(2);
+  return String(Number(v.toPrecision(4)));
+}
