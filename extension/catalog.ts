@@ -1,0 +1,74 @@
+/**
+ * What the workspace holds: experiment config files (`*.tern.json`), their experiments, and the
+ * runs of each experiment (asked from the server: `ternary/listRuns`). Commands and the
+ * Experiments tree share it, so a pick in the palette offers the same things the tree shows.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ListRunsRequest, type RunInfo } from '../server/protocol/protocol';
+import type { Ctx } from './ctx';
+import { locateExperiments, type LocatedExperiment } from './experimentLocator';
+
+export const configGlob = '**/*.tern.json';
+const excludedFolders = '**/{node_modules,.git,dist,out}/**';
+
+export interface ConfigEntry {
+  uri: vscode.Uri;
+  experiments: LocatedExperiment[];
+}
+
+/** An experiment of a config file: what Train, Evaluate and the lenses act on. */
+export interface ExperimentRef {
+  configPath: string;
+  experiment: string;
+}
+
+export class Catalog {
+  constructor(private readonly ctx: Ctx) {}
+
+  /** Config files of the workspace, sorted by path, each with its experiments (open editors' unsaved text wins). */
+  async configs(): Promise<ConfigEntry[]> {
+    const uris = await vscode.workspace.findFiles(configGlob, excludedFolders);
+    uris.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+    return Promise.all(uris.map(async (uri) => ({ uri, experiments: locateExperiments(await readText(uri)) })));
+  }
+
+  /** The experiments of one config file. */
+  async experimentsOf(configPath: string): Promise<LocatedExperiment[]> {
+    return locateExperiments(await readText(vscode.Uri.file(configPath)));
+  }
+
+  /** Runs folder of a config (setting `ternary.runsFolder`, relative to the config's folder). */
+  runsDirFor(configPath: string): string {
+    return this.ctx.config.runsDirFor(configPath);
+  }
+
+  /** Runs of every config's runs folder, newest first. */
+  async allRuns(): Promise<RunInfo[]> {
+    const configs = await this.configs();
+    const runsDirs = [...new Set(configs.map((c) => this.runsDirFor(c.uri.fsPath)))];
+    if (runsDirs.length === 0) return [];
+    return newestFirst(await this.ctx.request(ListRunsRequest.type, { runsDirs }));
+  }
+
+  /** Runs of one experiment, newest first. */
+  async runsOf(ref: ExperimentRef): Promise<RunInfo[]> {
+    const runs = await this.ctx.request(ListRunsRequest.type, { runsDirs: [this.runsDirFor(ref.configPath)] });
+    return newestFirst(runs.filter((r) => r.experiment === ref.experiment));
+  }
+}
+
+function newestFirst(runs: RunInfo[]): RunInfo[] {
+  return [...runs].sort((a, b) => (b.startedAt ?? b.runId).localeCompare(a.startedAt ?? a.runId));
+}
+
+async function readText(uri: vscode.Uri): Promise<string> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open) return open.getText();
+  return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+}
+
+/** A short label for a config file: its path relative to the workspace. */
+export function configLabel(configPath: string): string {
+  return vscode.workspace.asRelativePath(configPath, false) || path.basename(configPath);
+}

@@ -1,0 +1,58 @@
+/**
+ * Turns what a command throws into a message the user can act on (what, where, what to do), with
+ * the buttons that help: open the config at fault, restart the server, show the log.
+ */
+import * as vscode from 'vscode';
+import { LSPErrorCodes, ResponseError } from 'vscode-languageclient';
+import { TernaryErrorCodes } from '../../server/protocol/protocol';
+import { ServerNotRunningError, type Ctx } from '../ctx';
+
+/** Thrown when the user dismissed a prompt: the command ends without a message. */
+export class UserCancelled extends Error {
+  constructor() { super('cancelled by the user'); }
+}
+
+/** A precondition the user can fix (wrong selection, nothing to act on); shown as a warning. */
+export class UserFacingError extends Error {}
+
+export function isCancellation(error: unknown): boolean {
+  return error instanceof UserCancelled
+    || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);
+}
+
+export async function reportCommandError(ctx: Ctx, what: string, error: unknown): Promise<void> {
+  if (isCancellation(error)) return;
+  if (error instanceof UserFacingError) {
+    void vscode.window.showWarningMessage(`Ternary: ${error.message}`);
+    return;
+  }
+  ctx.log.error(`${what} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  if (error instanceof ServerNotRunningError) {
+    const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed. ${error.message}.`, 'Restart Server', 'Show Server Log');
+    if (choice === 'Restart Server') await vscode.commands.executeCommand('ternary.restartServer');
+    if (choice === 'Show Server Log') ctx.log.show();
+    return;
+  }
+  if (error instanceof ResponseError && error.code === TernaryErrorCodes.InvalidConfig) {
+    const data = error.data as { path?: string; property?: string } | undefined;
+    const where = data?.path ? ` (${vscode.workspace.asRelativePath(data.path, false)}${data.property ? `, ${data.property}` : ''})` : '';
+    const choice = await vscode.window.showErrorMessage(`Ternary: invalid config${where}: ${error.message}`, ...(data?.path ? ['Open Config'] : []));
+    if (choice === 'Open Config' && data?.path) await vscode.window.showTextDocument(vscode.Uri.file(data.path));
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed: ${message}`, 'Show Server Log');
+  if (choice === 'Show Server Log') ctx.log.show();
+}
+
+/** Registers a command whose failures become messages instead of silent rejections. */
+export function registerCommand(ctx: Ctx, id: string, what: string, run: (...args: any[]) => Promise<unknown> | unknown): void {
+  ctx.pushExtCleanup(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await run(...args);
+    } catch (error) {
+      await reportCommandError(ctx, what, error);
+      return undefined;
+    }
+  }));
+}

@@ -1,0 +1,143 @@
+/**
+ * Ternarize Model (a float `model.json` → its ternary twin, with the threshold factor and t_ex the
+ * user picks) and Show Layer Stats (a model's or run's per-layer statistics in the Layers view).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { RunHistoryRequest, StatsRequest, TernarizeRequest } from '../../server/protocol/protocol';
+import type { ExperimentsNode } from '../trees/experimentsTree';
+import { percent } from '../format';
+import { requireTrust } from '../trust';
+import { registerCommand, UserCancelled, UserFacingError } from './errors';
+import type { Services } from './services';
+import { isExperimentRef, resolveRun } from './targets';
+
+export function registerModelCommands(s: Services): void {
+  registerCommand(s.ctx, 'ternary.ternarizeModel', 'Ternarize Model', (arg?: unknown) => ternarize(s, arg));
+  registerCommand(s.ctx, 'ternary.showLayerStats', 'Show Layer Stats', (arg?: unknown) => showLayerStats(s, arg));
+}
+
+/** The float model a Ternarize invocation means. */
+async function resolveFloatModel(s: Services, arg: unknown): Promise<string> {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (isExperimentRef(arg)) {
+    // An experiment's float model: the one it fine-tunes from, else its newest finished run's model.
+    const located = (await s.catalog.experimentsOf(arg.configPath)).find((e) => e.name === arg.experiment);
+    if (located?.modelFrom) return path.resolve(path.dirname(arg.configPath), located.modelFrom);
+    const run = await resolveRun(s, arg, 'Ternarize', (r) => r.status === 'completed');
+    return path.join(run.runDir, 'model', 'model.json');
+  }
+  const node = arg as ExperimentsNode | undefined;
+  if (node?.kind === 'run') return path.join(node.run.runDir, 'model', 'model.json');
+  const models = await vscode.workspace.findFiles('**/model.json', '**/{node_modules,.git}/**', 200);
+  if (models.length === 0) throw new UserFacingError('there is no model.json (tfjs LayersModel) in this workspace to ternarize.');
+  const picked = await vscode.window.showQuickPick(
+    models.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
+    { title: 'Ternary: Ternarize Model', placeHolder: 'Which float model (model.json)?' },
+  );
+  if (!picked) throw new UserCancelled();
+  return picked.uri.fsPath;
+}
+
+async function askThresholdFactor(): Promise<number> {
+  const value = await vscode.window.showInputBox({
+    title: 'Ternary: Ternarize Model (1/3)',
+    prompt: 'Threshold factor f: weights with |W| < f·max|W| become 0 (the paper uses 0.05).',
+    value: '0.05',
+    validateInput: (text) => {
+      const f = Number(text);
+      return Number.isFinite(f) && f > 0 && f < 1 ? undefined : 'Enter a number between 0 and 1, e.g. 0.05.';
+    },
+  });
+  if (value === undefined) throw new UserCancelled();
+  return Number(value);
+}
+
+async function askTex(): Promise<1 | 2 | 4> {
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: '1', description: 'one ternary branch: 2 bits per weight', tex: 1 as const },
+      { label: '2', description: 'residual expansion, factors 0.05 + 0.1: 4 bits per weight', tex: 2 as const },
+      { label: '4', description: 'residual expansion, factors 0.05…0.2: 8 bits per weight', tex: 4 as const },
+    ],
+    { title: 'Ternary: Ternarize Model (2/3)', placeHolder: 'Residual expansion t_ex (ternary branches per layer)' },
+  );
+  if (!picked) throw new UserCancelled();
+  return picked.tex;
+}
+
+async function askOutDir(modelPath: string, tex: number): Promise<string> {
+  const modelDir = path.dirname(modelPath);
+  const beside = path.join(path.dirname(modelDir), `${path.basename(modelDir)}-ternary${tex > 1 ? `-tex${tex}` : ''}`);
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: 'Next to the model', description: vscode.workspace.asRelativePath(beside, false), choice: 'beside' as const },
+      { label: 'Choose a folder…', description: 'pick where the ternary model goes', choice: 'choose' as const },
+    ],
+    { title: 'Ternary: Ternarize Model (3/3)', placeHolder: 'Where to write the ternary model?' },
+  );
+  if (!picked) throw new UserCancelled();
+  if (picked.choice === 'beside') return beside;
+  const chosen = await vscode.window.showOpenDialog({
+    canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Write Here',
+    defaultUri: vscode.Uri.file(path.dirname(modelDir)),
+  });
+  if (!chosen?.[0]) throw new UserCancelled();
+  return chosen[0].fsPath;
+}
+
+async function ternarize(s: Services, arg: unknown): Promise<unknown> {
+  await requireTrust('Ternarizing a model');
+  const modelPath = await resolveFloatModel(s, arg);
+  if (!fs.existsSync(modelPath)) throw new UserFacingError(`${modelPath} does not exist: train the experiment first, or pick a model.json.`);
+  const thresholdFactor = await askThresholdFactor();
+  const tex = await askTex();
+  const outDir = await askOutDir(modelPath, tex);
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Ternary: ternarizing ${vscode.workspace.asRelativePath(modelPath, false)}`, cancellable: true },
+    (_progress, token) => s.ctx.request(TernarizeRequest.type, { modelPath, outDir, thresholdFactor, tex }, token),
+  );
+  const written = path.join(result.outDir, 'model.json');
+  s.layers.show({ kind: 'model', modelPath: written }, result.layers, result.summary);
+  const ternaryLayers = result.layers.filter((l) => l.ternary);
+  const meanSparsity = ternaryLayers.reduce((sum, l) => sum + l.sparsity, 0) / Math.max(1, ternaryLayers.length);
+  void vscode.window.showInformationMessage(
+    `Ternary: wrote ${vscode.workspace.asRelativePath(written, false)}: ${ternaryLayers.length} ternary layers, mean sparsity ${percent(meanSparsity)}, ${result.summary.compression.toFixed(1)}× smaller.`,
+    'Show Layers',
+  ).then((choice) => { if (choice) void vscode.commands.executeCommand('ternary.layers.focus'); });
+  return result;
+}
+
+async function showLayerStats(s: Services, arg: unknown): Promise<void> {
+  const node = arg as ExperimentsNode | undefined;
+  if (node?.kind === 'run') {
+    await showRunLayers(s, node.run.runDir, node.run.experiment, node.run.runId);
+  } else {
+    let modelPath: string;
+    if (arg instanceof vscode.Uri) modelPath = arg.fsPath;
+    else if (typeof (arg as { runDir?: unknown } | undefined)?.runDir === 'string') {
+      const run = await resolveRun(s, arg, 'Show Layer Stats');
+      await showRunLayers(s, run.runDir, run.experiment, run.runId);
+      return;
+    } else throw new UserFacingError('Show Layer Stats works on a model.json (Explorer context menu) or a run (Experiments view).');
+    const stats = await vscode.window.withProgress(
+      { location: { viewId: 'ternary.layers' }, title: 'Reading layer statistics' },
+      () => s.ctx.request(StatsRequest.type, { target: modelPath }),
+    );
+    s.layers.show({ kind: 'model', modelPath }, stats.layers, stats.summary);
+  }
+  await vscode.commands.executeCommand('ternary.layers.focus');
+}
+
+/** Shows a run's latest recorded layer stats; a running run keeps updating live. */
+export async function showRunLayers(s: Services, runDir: string, experiment: string, runId: string): Promise<void> {
+  const history = await s.ctx.request(RunHistoryRequest.type, { runDir, histograms: false });
+  const last = history.layers[history.layers.length - 1];
+  const live = s.ctx.hub.active.has(runId) ? runId : undefined;
+  if (!last) {
+    s.layers.show({ kind: 'run', runDir, experiment, runId, epoch: 0 }, [], undefined, live);
+    return;
+  }
+  s.layers.show({ kind: 'run', runDir, experiment, runId, epoch: last.epoch }, last.layers, last.summary, live);
+}

@@ -1,0 +1,166 @@
+/**
+ * Train, Evaluate and Stop. A training run goes through `window.withProgress` (a cancellable
+ * notification): its cancel button, the Stop command and the Stop lens all end the request with
+ * `ternary/cancel` and `$/cancelRequest`, and the server stops the run within one batch.
+ */
+import * as vscode from 'vscode';
+import { WorkDoneProgress } from 'vscode-languageclient';
+import {
+  CancelRequest, EvaluateRequest, TrainRequest, type EvaluateResult, type RunInfo, type TrainResult,
+} from '../../server/protocol/protocol';
+import type { ExperimentRef } from '../catalog';
+import { percent, short } from '../format';
+import type { Job } from '../jobs';
+import { requireTrust } from '../trust';
+import { registerCommand, UserCancelled, UserFacingError } from './errors';
+import type { Services } from './services';
+import { isExperimentRef, resolveExperiment, resolveRun } from './targets';
+
+export function registerTrainingCommands(s: Services): void {
+  registerCommand(s.ctx, 'ternary.train', 'Training', (arg?: unknown) => train(s, arg));
+  registerCommand(s.ctx, 'ternary.evaluate', 'Evaluation', (arg?: unknown) => evaluate(s, arg));
+  registerCommand(s.ctx, 'ternary.stop', 'Stop', (arg?: unknown) => stop(s, arg));
+}
+
+/** The server reads the config from disk: unsaved edits would silently not count. */
+async function saveIfDirty(configPath: string): Promise<void> {
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.fileName === configPath);
+  if (doc?.isDirty && !(await doc.save())) {
+    throw new UserFacingError(`could not save ${doc.fileName}; save it and try again.`);
+  }
+}
+
+async function train(s: Services, arg: unknown): Promise<TrainResult | undefined> {
+  await requireTrust('Training');
+  const ref = await resolveExperiment(s, arg, 'Train');
+  await saveIfDirty(ref.configPath);
+  await s.ctx.start();
+  const job = s.jobs.begin('train', ref.experiment, ref);
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Ternary: training ${ref.experiment}`, cancellable: true },
+      (progress, token) => runTraining(s, ref, job, progress, token),
+    );
+    announceTrained(s, result);
+    return result;
+  } finally {
+    s.jobs.end(job);
+  }
+}
+
+async function runTraining(
+  s: Services, ref: ExperimentRef, job: Job,
+  progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken,
+): Promise<TrainResult> {
+  const cancelSubscription = token.onCancellationRequested(() => void stopJob(s, job));
+  // withProgress wants increments; both the server's $/progress and the run's metrics move one total.
+  let reported = 0;
+  const advance = (fraction: number, message: string | undefined): void => {
+    const increment = Math.max(0, Math.min(100, fraction * 100) - reported);
+    reported += increment;
+    progress.report({ increment, message });
+  };
+  const jobSubscription = s.jobs.onDidChange(() => {
+    if (job.runId !== undefined && job.epochs > 0) advance(job.fraction, `epoch ${Math.max(job.epoch, 1)}/${job.epochs}`);
+  });
+  const workDoneToken = `ternary-train-${job.id}-${Date.now()}`;
+  const progressSubscription = s.ctx.languageClient?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+    if (value.kind === 'end') return;
+    if (value.percentage !== undefined) advance(value.percentage / 100, value.message);
+    else if (value.message) progress.report({ message: value.message });
+  });
+  try {
+    return await s.ctx.request(TrainRequest.type, {
+      configPath: ref.configPath,
+      experiment: ref.experiment,
+      runsDir: s.catalog.runsDirFor(ref.configPath),
+      workDoneToken,
+    }, job.cancellation.token);
+  } finally {
+    cancelSubscription.dispose();
+    jobSubscription.dispose();
+    progressSubscription?.dispose();
+  }
+}
+
+function announceTrained(s: Services, result: TrainResult): void {
+  const { summary } = result;
+  const name = `${summary.experiment}/${summary.runId}`;
+  if (summary.status === 'completed') {
+    const message = `Ternary: ${name} finished ${summary.epochs} epoch(s): top-1 ${percent(summary.final.top1)} `
+      + `(best ${percent(summary.best.top1)} at epoch ${summary.best.epoch}), ${summary.compression.toFixed(1)}× smaller than fp32.`;
+    void vscode.window.showInformationMessage(message, 'Show Dashboard', 'Export Run').then((choice) => {
+      if (choice === 'Show Dashboard') void vscode.commands.executeCommand('ternary.showDashboard', { runDirs: [result.runDir] });
+      if (choice === 'Export Run') void vscode.commands.executeCommand('ternary.exportRun', { runDir: result.runDir });
+    });
+  } else if (summary.status === 'cancelled') {
+    void vscode.window.showInformationMessage(`Ternary: ${name} stopped after ${summary.epochs} epoch(s); its last checkpoint is kept in ${vscode.workspace.asRelativePath(result.runDir, false)}.`);
+  } else {
+    void vscode.window.showErrorMessage(`Ternary: ${name} failed: ${summary.reason ?? 'no reason given'}`, 'Show Server Log').then((choice) => {
+      if (choice) s.ctx.log.show();
+    });
+  }
+}
+
+/** Stops a job: `ternary/cancel` for its run, and `$/cancelRequest` for its request (also drops it from the queue). */
+async function stopJob(s: Services, job: Job): Promise<void> {
+  s.ctx.log.info(`Stopping ${job.label}${job.runId ? ` (run ${job.runId})` : ''}.`);
+  if (job.runId !== undefined) {
+    try {
+      await s.ctx.request(CancelRequest.type, { runId: job.runId });
+    } catch (error) {
+      s.ctx.log.warn(`ternary/cancel for ${job.runId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  job.cancellation.cancel();
+}
+
+async function stop(s: Services, arg: unknown): Promise<void> {
+  let jobs = s.jobs.trainJobs();
+  const item = arg as { kind?: string; run?: RunInfo; ref?: ExperimentRef } | undefined;
+  if (isExperimentRef(arg)) jobs = jobs.filter((j) => j.configPath === arg.configPath && j.experiment === arg.experiment);
+  else if (item?.kind === 'experiment' && item.ref) jobs = jobs.filter((j) => j.configPath === item.ref!.configPath && j.experiment === item.ref!.experiment);
+  else if (item?.kind === 'run' && item.run) {
+    const runId = item.run.runId;
+    jobs = jobs.filter((j) => j.runId === runId);
+    if (jobs.length === 0 && s.ctx.hub.active.has(runId)) {
+      // A run this window did not start (e.g. after a window reload): stop it by id.
+      await s.ctx.request(CancelRequest.type, { runId });
+      return;
+    }
+  }
+  if (jobs.length === 0) throw new UserFacingError('nothing is training right now.');
+  let job = jobs[0]!;
+  if (jobs.length > 1) {
+    const picked = await vscode.window.showQuickPick(
+      jobs.map((j) => ({ label: j.label, description: j.runId ? `run ${j.runId} · epoch ${Math.max(j.epoch, 1)}/${j.epochs}` : 'queued', job: j })),
+      { title: 'Ternary: Stop', placeHolder: 'Which training to stop?' },
+    );
+    if (!picked) throw new UserCancelled();
+    job = picked.job;
+  }
+  await stopJob(s, job);
+}
+
+async function evaluate(s: Services, arg: unknown): Promise<EvaluateResult | undefined> {
+  await requireTrust('Evaluation');
+  const node = arg as { kind?: string; run?: RunInfo; configPath?: string } | undefined;
+  let run: RunInfo;
+  let ref: ExperimentRef;
+  if (node?.kind === 'run' && node.run && node.configPath) {
+    run = node.run;
+    ref = { configPath: node.configPath, experiment: run.experiment };
+  } else {
+    ref = await resolveExperiment(s, arg, 'Evaluate');
+    run = await resolveRun(s, ref, 'Evaluate', (r) => r.status === 'completed');
+  }
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Ternary: evaluating ${run.experiment}/${run.runId}`, cancellable: true },
+    (_progress, token) => s.ctx.request(EvaluateRequest.type, { target: run.runDir, configPath: ref.configPath, experiment: ref.experiment }, token),
+  );
+  void vscode.window.showInformationMessage(
+    `Ternary: ${run.experiment}/${run.runId} on ${result.examples.toLocaleString('en-US')} test images: `
+    + `top-1 ${percent(result.top1)} · top-5 ${percent(result.top5)} · loss ${short(result.loss)}.`,
+  );
+  return result;
+}

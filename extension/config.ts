@@ -1,0 +1,57 @@
+/**
+ * The extension's settings, read in one typed place (style item 8). Everything else asks this
+ * module instead of calling `workspace.getConfiguration` with string keys.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { InitializationOptions } from '../server/protocol/protocol';
+
+export type Backend = 'auto' | 'onednn' | 'wasm' | 'cpu' | 'tensorflow';
+const backends: readonly Backend[] = ['auto', 'onednn', 'wasm', 'cpu', 'tensorflow'];
+
+/** Settings the server reads once at start: changing one asks for a server restart. */
+export const settingsNeedingRestart = ['ternary.backend', 'ternary.server.nodePath', 'ternary.metricsRate'] as const;
+
+export class TernaryConfig {
+  private get section(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('ternary');
+  }
+
+  /** Compute backend the server picks at start. */
+  get backend(): Backend {
+    const value = this.section.get<string>('backend', 'auto');
+    return (backends as readonly string[]).includes(value) ? (value as Backend) : 'auto';
+  }
+
+  /** Folder of run folders; relative paths are resolved against the config file's folder. */
+  get runsFolder(): string {
+    return this.section.get<string>('runsFolder', 'runs').trim() || 'runs';
+  }
+
+  /** Node executable for the server; empty: the Node runtime VS Code's extension host runs on. */
+  get serverNodePath(): string | undefined {
+    const value = this.section.get<string>('server.nodePath', '').trim();
+    return value === '' ? undefined : value;
+  }
+
+  /** Max metrics notifications a second during training. */
+  get metricsRate(): number {
+    const value = this.section.get<number>('metricsRate', 10);
+    return Number.isFinite(value) && value > 0 ? value : 10;
+  }
+
+  /** The runs root of a config file (`runsFolder` resolved against the config's folder). */
+  runsDirFor(configPath: string): string {
+    return path.resolve(path.dirname(configPath), this.runsFolder);
+  }
+
+  /** What the server receives in `initializationOptions`. */
+  initializationOptions(): InitializationOptions {
+    return { backend: this.backend, metricsRate: this.metricsRate };
+  }
+
+  /** True when a configuration change touches a setting the running server read at start. */
+  static needsRestart(event: vscode.ConfigurationChangeEvent): boolean {
+    return settingsNeedingRestart.some((key) => event.affectsConfiguration(key));
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The jobs this window asked the server for (train, evaluate, ternarize, …), linked to the runs
+ * the server reports through the hub, so that lenses, the status bar, Stop and the trees agree on
+ * what is running. Keeps the `ternary.jobRunning` context key up to date for `when` clauses.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunEventHub } from './runEventHub';
+
+export type JobKind = 'train' | 'evaluate' | 'ternarize' | 'stats' | 'export';
+
+export interface Job {
+  readonly id: number;
+  readonly kind: JobKind;
+  /** What the user sees, e.g. the experiment name or the model file. */
+  readonly label: string;
+  readonly configPath?: string;
+  readonly experiment?: string;
+  /** Known once the server reported `runStarted` for this job (train only). */
+  runId?: string;
+  runDir?: string;
+  epoch: number;
+  epochs: number;
+  /** Overall fraction done, 0..1. */
+  fraction: number;
+  /** Cancelling it sends `$/cancelRequest` for the job's request. */
+  readonly cancellation: vscode.CancellationTokenSource;
+}
+
+function samePath(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && path.resolve(a) === path.resolve(b);
+}
+
+export class JobTracker implements vscode.Disposable {
+  private nextId = 1;
+  private readonly jobs = new Map<number, Job>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a job starts, progresses or ends. */
+  readonly onDidChange = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [this.changed];
+
+  constructor(private readonly hub: RunEventHub) {
+    this.subscriptions.push(
+      hub.onRunStarted((run) => {
+        const job = [...this.jobs.values()].find((j) => j.kind === 'train' && j.runId === undefined
+          && samePath(j.configPath, run.configPath) && (j.experiment === undefined || j.experiment === run.experiment));
+        if (job) {
+          job.runId = run.runId;
+          job.runDir = run.runDir;
+          job.epochs = run.epochs;
+        }
+        this.update();
+      }),
+      hub.onMetrics(({ runId, records }) => {
+        const job = this.byRunId(runId);
+        const last = records[records.length - 1];
+        if (!job || !last) return;
+        job.epoch = last.epoch;
+        const withinEpoch = last.kind === 'epoch' ? 1 : last.progress ?? 0;
+        // Epochs are counted from 1 in the records: epoch e at progress p is (e - 1 + p) / epochs done.
+        job.fraction = job.epochs > 0 ? Math.min(1, Math.max(job.fraction, (last.epoch - 1 + withinEpoch) / job.epochs)) : 0;
+        this.changed.fire();
+      }),
+      hub.onRunEnded(() => this.update()),
+    );
+  }
+
+  begin(kind: JobKind, label: string, target: { configPath?: string; experiment?: string } = {}): Job {
+    const job: Job = {
+      id: this.nextId++, kind, label, configPath: target.configPath, experiment: target.experiment,
+      epoch: 0, epochs: 0, fraction: 0, cancellation: new vscode.CancellationTokenSource(),
+    };
+    this.jobs.set(job.id, job);
+    this.update();
+    return job;
+  }
+
+  end(job: Job): void {
+    job.cancellation.dispose();
+    this.jobs.delete(job.id);
+    this.update();
+  }
+
+  all(): Job[] {
+    return [...this.jobs.values()];
+  }
+
+  byRunId(runId: string): Job | undefined {
+    return this.all().find((j) => j.runId === runId);
+  }
+
+  /** The train job (or server-reported run) of this experiment, when one is running or queued. */
+  isTraining(configPath: string, experiment: string | undefined): boolean {
+    const ours = this.all().some((j) => j.kind === 'train' && samePath(j.configPath, configPath)
+      && (j.experiment === experiment || j.experiment === undefined));
+    const reported = [...this.hub.active.values()].some((r) => samePath(r.configPath, configPath) && r.experiment === experiment);
+    return ours || reported;
+  }
+
+  /** Train jobs in flight, ours first, then runs the server reports that no job of ours owns. */
+  trainJobs(): Job[] {
+    return this.all().filter((j) => j.kind === 'train');
+  }
+
+  private update(): void {
+    const running = this.trainJobs().length > 0 || this.hub.active.size > 0;
+    void vscode.commands.executeCommand('setContext', 'ternary.jobRunning', running);
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    for (const job of this.jobs.values()) job.cancellation.dispose();
+    for (const s of this.subscriptions) s.dispose();
+  }
+}

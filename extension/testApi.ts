@@ -1,0 +1,75 @@
+/**
+ * What `activate` returns: a read-only window on the views' data, so the integration tests in a
+ * real VS Code can check what the user sees (tree labels and descriptions, status bar text)
+ * without scraping the DOM. Nothing here changes state.
+ */
+import * as vscode from 'vscode';
+import type { LayerStats } from '../server/stats/types';
+import { showRunLayers } from './commands/models';
+import type { Services } from './commands/services';
+import type { TrainingStatusBar } from './statusBar';
+import type { LayersSource } from './trees/layersTree';
+
+export interface RenderedItem {
+  label: string;
+  description?: string;
+  contextValue?: string;
+  tooltip?: string;
+  children: RenderedItem[];
+}
+
+export interface TernaryApi {
+  /** The Experiments tree as rendered (labels, descriptions, context values), fully expanded. */
+  experimentsTree(): Promise<RenderedItem[]>;
+  /** The Layers tree as rendered, and the stats behind it. */
+  layersTree(): Promise<RenderedItem[]>;
+  layersData(): { source: LayersSource | undefined; layers: LayerStats[] };
+  /** The status bar text while a job runs. */
+  statusBarText(): string | undefined;
+  /** Whether the training server runs, and what it said about itself. */
+  serverRunning(): boolean;
+  serverBackend(): string | undefined;
+  /** Does what selecting a run in the Experiments view does: shows its layers (live while it trains). */
+  selectRun(runDir: string): Promise<void>;
+}
+
+function labelOf(item: vscode.TreeItem): string {
+  const label = item.label;
+  return typeof label === 'string' ? label : label?.label ?? '';
+}
+
+function tooltipOf(item: vscode.TreeItem): string | undefined {
+  const tooltip = item.tooltip;
+  return typeof tooltip === 'string' ? tooltip : tooltip?.value;
+}
+
+async function render<T>(provider: vscode.TreeDataProvider<T>, node?: T): Promise<RenderedItem[]> {
+  const children = (await provider.getChildren(node)) ?? [];
+  return Promise.all(children.map(async (child) => {
+    const item = await provider.getTreeItem(child);
+    const expandable = item.collapsibleState !== undefined && item.collapsibleState !== vscode.TreeItemCollapsibleState.None;
+    return {
+      label: labelOf(item),
+      description: typeof item.description === 'string' ? item.description : undefined,
+      contextValue: item.contextValue,
+      tooltip: tooltipOf(item),
+      children: expandable ? await render(provider, child) : [],
+    };
+  }));
+}
+
+export function createTestApi(s: Services, statusBar: TrainingStatusBar): TernaryApi {
+  return {
+    experimentsTree: () => render(s.experiments),
+    layersTree: () => render(s.layers),
+    layersData: () => s.layers.current(),
+    statusBarText: () => statusBar.text,
+    serverRunning: () => s.ctx.serverRunning,
+    serverBackend: () => s.ctx.serverInfo?.backend,
+    selectRun: async (runDir) => {
+      const run = (await s.catalog.allRuns()).find((r) => r.runDir === runDir);
+      if (!run) throw new Error(`No run ${runDir} among the workspace's runs.`);
+      await showRunLayers(s, run.runDir, run.experiment, run.runId);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The Experiments view: config files → experiments → runs (status icon, epoch, best top-1).
+ * Refreshes when configs change on disk and when runs start, finish an epoch or end.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunInfo } from '../../server/protocol/protocol';
+import { Catalog, configGlob, configLabel, type ExperimentRef } from '../catalog';
+import type { LocatedExperiment } from '../experimentLocator';
+import { percent } from '../format';
+import type { JobTracker } from '../jobs';
+import type { RunEventHub } from '../runEventHub';
+
+export type ExperimentsNode =
+  | { kind: 'config'; uri: vscode.Uri; experiments: LocatedExperiment[] }
+  | { kind: 'experiment'; ref: ExperimentRef; located: LocatedExperiment }
+  /** `runDir` at the top: the panel commands take any item with one. */
+  | { kind: 'run'; run: RunInfo; runDir: string; configPath: string }
+  | { kind: 'message'; text: string; detail?: string };
+
+const statusIcons: Record<RunInfo['status'], vscode.ThemeIcon> = {
+  running: new vscode.ThemeIcon('sync~spin'),
+  completed: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  cancelled: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('testing.iconSkipped')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+};
+
+export class ExperimentsTreeProvider implements vscode.TreeDataProvider<ExperimentsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ExperimentsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [this.changed];
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly catalog: Catalog, hub: RunEventHub, private readonly jobs: JobTracker) {
+    const watcher = vscode.workspace.createFileSystemWatcher(configGlob);
+    this.subscriptions.push(
+      watcher,
+      watcher.onDidCreate(() => this.refresh()),
+      watcher.onDidDelete(() => this.refresh()),
+      watcher.onDidChange(() => this.refresh()),
+      hub.onRunStarted(() => this.refresh()),
+      hub.onRunEnded(() => this.refresh()),
+      // Epoch records change a run's epoch and best top-1; batch records do not.
+      hub.onMetrics(({ records }) => { if (records.some((r) => r.kind === 'epoch')) this.refresh(); }),
+    );
+  }
+
+  /** Re-reads configs and runs; bursts of events collapse into one refresh. */
+  refresh(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.changed.fire(undefined);
+    }, 100);
+  }
+
+  async getChildren(node?: ExperimentsNode): Promise<ExperimentsNode[]> {
+    if (!node) {
+      const configs = await this.catalog.configs();
+      void vscode.commands.executeCommand('setContext', 'ternary.hasConfigs', configs.length > 0);
+      return configs.map((c) => ({ kind: 'config', uri: c.uri, experiments: c.experiments }));
+    }
+    if (node.kind === 'config') {
+      return node.experiments
+        .filter((e): e is LocatedExperiment & { name: string } => e.name !== undefined)
+        .map((located) => ({ kind: 'experiment', located, ref: { configPath: node.uri.fsPath, experiment: located.name } }));
+    }
+    if (node.kind === 'experiment') {
+      try {
+        const runs = await this.catalog.runsOf(node.ref);
+        if (runs.length === 0) return [{ kind: 'message', text: 'No runs yet', detail: 'Train this experiment to see its runs here.' }];
+        return runs.map((run) => ({ kind: 'run', run, runDir: run.runDir, configPath: node.ref.configPath }));
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        return [{ kind: 'message', text: 'Runs unavailable', detail: why }];
+      }
+    }
+    return [];
+  }
+
+  getTreeItem(node: ExperimentsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'config': {
+        const item = new vscode.TreeItem(path.basename(node.uri.fsPath), vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `config:${node.uri.fsPath}`;
+        item.resourceUri = node.uri;
+        item.description = path.dirname(configLabel(node.uri.fsPath)).replace(/^\.$/, '');
+        item.tooltip = `${node.uri.fsPath}\n${node.experiments.length} experiment(s)`;
+        item.contextValue = 'ternary.config';
+        item.command = { command: 'vscode.open', title: 'Open Config', arguments: [node.uri] };
+        return item;
+      }
+      case 'experiment': {
+        const running = this.jobs.isTraining(node.ref.configPath, node.ref.experiment);
+        const item = new vscode.TreeItem(node.ref.experiment, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `experiment:${node.ref.configPath}#${node.ref.experiment}`;
+        item.iconPath = new vscode.ThemeIcon(running ? 'loading~spin' : 'beaker');
+        item.description = running ? 'training…' : undefined;
+        item.tooltip = `${node.ref.experiment} in ${configLabel(node.ref.configPath)}`;
+        item.contextValue = running ? 'ternary.experiment.running' : 'ternary.experiment';
+        return item;
+      }
+      case 'run': {
+        const { run } = node;
+        const item = new vscode.TreeItem(run.runId);
+        item.id = `run:${run.runDir}`;
+        item.iconPath = statusIcons[run.status];
+        const best = run.bestTop1 !== undefined ? ` · best top-1 ${percent(run.bestTop1)}` : '';
+        item.description = `${run.status} · epoch ${run.epoch}/${run.epochs}${best}`;
+        const md = new vscode.MarkdownString(`**${run.experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
+        md.appendMarkdown(`| status | ${run.status} |\n| epoch | ${run.epoch} of ${run.epochs} |\n`);
+        if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${percent(run.bestTop1, 2)} |\n`);
+        if (run.startedAt) md.appendMarkdown(`| started | ${run.startedAt} |\n`);
+        md.appendMarkdown(`| folder | ${vscode.workspace.asRelativePath(run.runDir, false)} |\n`);
+        item.tooltip = md;
+        item.contextValue = `ternary.run.${run.status}`;
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text);
+        item.description = node.detail;
+        item.tooltip = node.detail;
+        item.iconPath = new vscode.ThemeIcon('info');
+        item.contextValue = 'ternary.message';
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const s of this.subscriptions) s.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The Layers view: one item per layer of the selected run (its latest epoch, updated live while it
+ * trains) or of a model file (`ternary/stats`), with Δ, α and sparsity in the description, the
+ * full statistics in the tooltip and the REL branches as children.
+ */
+import * as vscode from 'vscode';
+import type { BranchStats, LayerStats, ModelSummary } from '../../server/stats/types';
+import { bytes, cell, layerDescription, percent, short } from '../format';
+import type { RunEventHub } from '../runEventHub';
+
+export type LayersSource =
+  | { kind: 'run'; runDir: string; experiment: string; runId: string; epoch: number }
+  | { kind: 'model'; modelPath: string };
+
+export type LayersNode =
+  /** `runDir` (when the source is a run) lets Show Weight Histograms open on this layer. */
+  | { kind: 'layer'; stats: LayerStats; runDir?: string }
+  | { kind: 'branch'; layer: string; index: number; stats: BranchStats };
+
+export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<LayersNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private source: LayersSource | undefined;
+  private layers: LayerStats[] = [];
+  private summary: ModelSummary | undefined;
+  /** Run whose live layer stats replace what is shown. */
+  private followRunId: string | undefined;
+  private view: vscode.TreeView<LayersNode> | undefined;
+  private readonly subscriptions: vscode.Disposable[] = [this.changed];
+
+  constructor(hub: RunEventHub) {
+    this.subscriptions.push(
+      // A run started from this window becomes what the Layers view follows.
+      hub.onRunStarted((run) => { this.followRunId = run.runId; }),
+      hub.onLayerStats(({ runId, record }) => {
+        if (runId !== this.followRunId) return;
+        const run = hub.active.get(runId);
+        this.show(
+          { kind: 'run', runId, runDir: run?.runDir ?? '', experiment: run?.experiment ?? '', epoch: record.epoch },
+          record.layers, record.summary, runId,
+        );
+      }),
+    );
+  }
+
+  attach(view: vscode.TreeView<LayersNode>): void {
+    this.view = view;
+    this.render();
+  }
+
+  /** Shows these stats; `followRunId` keeps them updated from the run's live notifications. */
+  show(source: LayersSource, layers: LayerStats[], summary: ModelSummary | undefined, followRunId?: string): void {
+    this.source = source;
+    this.layers = layers;
+    this.summary = summary;
+    this.followRunId = followRunId;
+    this.render();
+  }
+
+  /** What is shown now (for the extension's test API). */
+  current(): { source: LayersSource | undefined; layers: LayerStats[]; summary: ModelSummary | undefined } {
+    return { source: this.source, layers: this.layers, summary: this.summary };
+  }
+
+  private render(): void {
+    void vscode.commands.executeCommand('setContext', 'ternary.layersShown', this.layers.length > 0);
+    if (this.view) {
+      this.view.description = describeSource(this.source);
+      this.view.message = this.summary && this.layers.length > 0 ? describeSummary(this.summary) : undefined;
+    }
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: LayersNode): LayersNode[] {
+    const runDir = this.source?.kind === 'run' ? this.source.runDir : undefined;
+    if (!node) return this.layers.map((stats) => ({ kind: 'layer', stats, runDir }));
+    if (node.kind === 'layer' && node.stats.branches.length > 1) {
+      return node.stats.branches.map((stats, index) => ({ kind: 'branch', layer: node.stats.layer, index, stats }));
+    }
+    return [];
+  }
+
+  getTreeItem(node: LayersNode): vscode.TreeItem {
+    if (node.kind === 'branch') {
+      const item = new vscode.TreeItem(`branch ${node.index + 1} · f ${short(node.stats.factor)}`);
+      item.id = `${node.layer}/branch-${node.index}`;
+      item.description = layerDescription(node.stats);
+      item.tooltip = branchTooltip(node.layer, node.index, node.stats);
+      item.iconPath = new vscode.ThemeIcon('git-branch');
+      item.contextValue = 'ternary.layerBranch';
+      return item;
+    }
+    const stats = node.stats;
+    const item = new vscode.TreeItem(
+      stats.layer,
+      stats.branches.length > 1 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = stats.layer;
+    item.description = stats.ternary ? layerDescription(stats) : `float32 · ${stats.params.toLocaleString('en-US')} params`;
+    item.tooltip = layerTooltip(stats);
+    item.iconPath = new vscode.ThemeIcon(/conv/i.test(stats.type) ? 'symbol-array' : 'symbol-field');
+    item.contextValue = `ternary.layer.${stats.ternary ? 'ternary' : 'float'}${node.runDir ? '.run' : ''}`;
+    return item;
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+  }
+}
+
+function describeSource(source: LayersSource | undefined): string | undefined {
+  if (!source) return undefined;
+  if (source.kind === 'model') return vscode.workspace.asRelativePath(source.modelPath, false);
+  return `${source.experiment} · ${source.runId} · epoch ${source.epoch}`;
+}
+
+function describeSummary(summary: ModelSummary): string {
+  return `${summary.ternaryLayers}/${summary.layers} layers ternary · ${bytes(summary.fp32Bytes)} → ${bytes(summary.ternaryBytes)} (${summary.compression.toFixed(1)}× smaller)`;
+}
+
+function layerTooltip(stats: LayerStats): vscode.MarkdownString {
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**${cell(stats.layer)}** — ${cell(stats.type)}${stats.ternary ? '' : ' (full precision)'}\n\n`);
+  const rows: [string, string][] = [
+    ['shape', `[${stats.shape.join(', ')}]`],
+    ['params', stats.params.toLocaleString('en-US')],
+    ['bits / weight', String(stats.bits)],
+  ];
+  if (stats.ternary) {
+    rows.push(
+      ['Δ (threshold)', short(stats.delta)],
+      ['α (scale)', short(stats.alpha)],
+      ['sparsity', percent(stats.sparsity, 2)],
+      ['−α / 0 / +α', `${stats.counts.neg.toLocaleString('en-US')} / ${stats.counts.zero.toLocaleString('en-US')} / ${stats.counts.pos.toLocaleString('en-US')}`],
+    );
+  }
+  md.appendMarkdown('| | |\n|---|---|\n');
+  for (const [name, value] of rows) md.appendMarkdown(`| ${cell(name)} | ${cell(value)} |\n`);
+  if (stats.branches.length > 1) {
+    md.appendMarkdown('\n| branch | f | Δ | α | sparsity |\n|---|---|---|---|---|\n');
+    stats.branches.forEach((b, i) => {
+      md.appendMarkdown(`| ${i + 1} | ${short(b.factor)} | ${short(b.delta)} | ${short(b.alpha)} | ${percent(b.sparsity, 2)} |\n`);
+    });
+  }
+  return md;
+}
+
+function branchTooltip(layer: string, index: number, stats: BranchStats): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(`**${cell(layer)}**, REL branch ${index + 1}\n\n| | |\n|---|---|\n`);
+  md.appendMarkdown(`| factor f | ${short(stats.factor)} |\n| Δ | ${short(stats.delta)} |\n| α | ${short(stats.alpha)} |\n`);
+  md.appendMarkdown(`| sparsity | ${percent(stats.sparsity, 2)} |\n| −α / 0 / +α | ${stats.counts.neg} / ${stats.counts.zero} / ${stats.counts.pos} |\n`);
+  return md;
+}
+
