@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { alignSeries } from '../../webview/transforms/align';
+import { emaSmooth } from '../../webview/transforms/ema';
+import { hasLogDrawable, logSafe } from '../../webview/transforms/logScale';
+import { binTotal, histogramRange, latentHistogramBars, ternaryBars } from '../../webview/transforms/histogramBars';
+import { buildChartData, formatNumber, formatPercent, validationDash } from '../../webview/transforms/chartData';
+import { epochPosition, mergeLayers, mergeMetrics, metricSeries, sparsitySeries } from '../../webview/transforms/metricsSeries';
+import type { LayerStats, LayersRecord, MetricsRecord, WeightHistogram } from '../../webview/protocol';
+
+function close(actual: (number | null)[], expected: (number | null)[], eps = 1e-12): void {
+  assert.equal(actual.length, expected.length);
+  actual.forEach((a, i) => {
+    const e = expected[i];
+    if (e === null || Number.isNaN(e)) assert.ok(Object.is(a, e), `index ${i}: ${a} vs ${e}`);
+    else assert.ok(a !== null && Math.abs(a - e) < eps, `index ${i}: ${a} vs ${e}`);
+  });
+}
+
+test('EMA is debiased like TensorBoard: w=0.5 over 1,2,3 gives 1, 5/3, 17/7', () => {
+  // last: 0.5, 1.25, 2.125; debias 1-0.5^n: 0.5, 0.75, 0.875
+  close(emaSmooth([1, 2, 3], 0.5), [1, 5 / 3, 17 / 7]);
+});
+
+test('EMA passes gaps through without advancing the average', () => {
+  close(emaSmooth([1, null, 2, NaN, 3], 0.5), [1, null, 5 / 3, NaN, 17 / 7]);
+});
+
+test('EMA keeps constant series and weight 0 unchanged, rejects weight 1', () => {
+  assert.deepEqual(emaSmooth([2, 2, null, 2], 0.9), [2, 2, null, 2]);
+  assert.deepEqual(emaSmooth([3, 1, 4], 0), [3, 1, 4]);
+  assert.throws(() => emaSmooth([1, 2], 1), /\[0, 1\)/);
+});
+
+test('EMA with w=0.9: the first smoothed point equals the first value (no pull toward 0)', () => {
+  const s = emaSmooth([10, 0], 0.9);
+  assert.equal(s[0], 10);
+  // last = 0.9·1 + 0 = 0.9 → 0.9 / (1 − 0.81) = 4.7368…
+  close([s[1]], [0.9 / 0.19]);
+});
+
+test('alignSeries: union of x values, nulls where a run has no point', () => {
+  const a = alignSeries([{ x: [0, 1, 2], y: [10, 11, 12] }, { x: [1, 1.5], y: [20, 21] }]);
+  assert.deepEqual(a.x, [0, 1, 1.5, 2]);
+  assert.deepEqual(a.ys, [[10, 11, null, 12], [null, 20, 21, null]]);
+});
+
+test('alignSeries: a repeated x keeps the later value; mismatched lengths throw', () => {
+  assert.deepEqual(alignSeries([{ x: [1, 1], y: [5, 6] }]).ys, [[6]]);
+  assert.throws(() => alignSeries([{ x: [1, 2], y: [1] }]), /2 x values but 1 y values/);
+  assert.deepEqual(alignSeries([]), { x: [], ys: [] });
+});
+
+test('logSafe turns 0, negatives and non-finite values into gaps', () => {
+  assert.deepEqual(logSafe([1, 0, -1, null, NaN, Infinity, 0.5]), [1, null, null, null, null, null, 0.5]);
+  assert.equal(hasLogDrawable([0, -2, null]), false);
+  assert.equal(hasLogDrawable([0, 1e-9]), true);
+});
+
+const hist: WeightHistogram = {
+  layer: 'conv1', min: -1, max: 1, bins: [1, 2, 3, 4], delta: 0.05, alpha: 0.4, counts: { neg: 2, zero: 5, pos: 3 },
+};
+
+test('latent histogram bars: equal-width bins centred in [min, max]', () => {
+  const b = latentHistogramBars(hist);
+  assert.equal(b.width, 0.5);
+  assert.deepEqual(b.x, [-0.75, -0.25, 0.25, 0.75]);
+  assert.deepEqual(b.y, [1, 2, 3, 4]);
+  assert.equal(binTotal(hist), 10);
+  assert.deepEqual(latentHistogramBars({ ...hist, bins: [] }), { x: [], y: [], width: 0 });
+});
+
+test('latent histogram of a constant layer (min = max) gets one bar of nonzero width', () => {
+  const b = latentHistogramBars({ ...hist, min: 0.2, max: 0.2, bins: [7] });
+  assert.ok(Math.abs(b.width - 0.02) < 1e-15);
+  assert.deepEqual(b.x, [0.2 + 0.01]);
+});
+
+test('ternary bars are the exact counts at −α, 0, +α', () => {
+  const t = ternaryBars(hist);
+  assert.deepEqual(t.x, [-0.4, 0, 0.4]);
+  assert.deepEqual(t.y, [2, 5, 3]);
+  assert.deepEqual(t.fractions, [0.2, 0.5, 0.3]);
+  assert.deepEqual(t.labels, ['−α', '0', '+α']);
+  assert.deepEqual(ternaryBars({ ...hist, counts: { neg: 0, zero: 0, pos: 0 } }).fractions, [0, 0, 0]);
+});
+
+test('histogram range covers bins, ±Δ and ±α with a 3 % margin', () => {
+  close(histogramRange(hist), [-1.06, 1.06]);
+  // α beyond the bins: range grows to ±0.5, span 1, margin 0.03
+  close(histogramRange({ ...hist, min: -0.3, max: 0.2, alpha: 0.5 }), [-0.53, 0.53]);
+});
+
+const m = (kind: 'batch' | 'epoch', epoch: number, step: number, extra: Partial<MetricsRecord> = {}): MetricsRecord =>
+  ({ kind, epoch, step, lr: 0.1, loss: 1, top1: 0.5, time: step, ...extra });
+
+test('epochPosition: batch lines at epoch − 1 + progress, epoch lines at the epoch', () => {
+  assert.equal(epochPosition(m('batch', 2, 10, { progress: 0.25 })), 1.25);
+  assert.equal(epochPosition(m('epoch', 2, 20)), 2);
+  assert.equal(epochPosition(m('batch', 3, 10)), 3);
+});
+
+test('metricSeries: validation from epoch lines only; missing values skipped, non-finite ones become gaps', () => {
+  const recs = [
+    m('batch', 1, 5, { progress: 0.5, loss: 2 }),
+    m('epoch', 1, 10, { loss: 1.5, valLoss: 1.7, valTop1: 0.4 }),
+    m('batch', 2, 15, { progress: 0.5, loss: NaN }),
+  ];
+  assert.deepEqual(metricSeries(recs, 'loss'), { x: [0.5, 1, 1.5], y: [2, 1.5, null] });
+  assert.deepEqual(metricSeries(recs, 'valTop1'), { x: [1], y: [0.4] });
+  assert.deepEqual(metricSeries(recs, 'top5'), { x: [], y: [] });
+});
+
+test('mergeMetrics drops duplicates (history ∩ live) and restores step order', () => {
+  const into: MetricsRecord[] = [];
+  const seen = new Set<string>();
+  assert.equal(mergeMetrics(into, seen, [m('batch', 1, 5), m('batch', 1, 10)]), 2);
+  assert.equal(mergeMetrics(into, seen, [m('batch', 1, 10), m('epoch', 1, 10), m('batch', 1, 1)]), 2);
+  assert.deepEqual(into.map((r) => `${r.kind}${r.step}`), ['batch1', 'batch5', 'batch10', 'epoch10']);
+});
+
+const layer = (name: string, sparsity: number, ternary = true): LayerStats => ({
+  layer: name, type: ternary ? 'TernaryConv2D' : 'Conv2D', ternary, shape: [3, 3, 1, 4], params: 36, bits: ternary ? 2 : 32,
+  delta: 0.1, alpha: 0.2, sparsity, counts: { neg: 1, zero: 2, pos: 1 }, branches: [],
+});
+const layersRec = (epoch: number, layers: LayerStats[]): LayersRecord => ({
+  epoch, layers, summary: { layers: 2, ternaryLayers: 1, params: 72, ternaryParams: 36, fp32Bytes: 288, ternaryBytes: 157, compression: 1.83 },
+});
+
+test('sparsitySeries: one series per ternary layer, epochs in order', () => {
+  const s = sparsitySeries([layersRec(2, [layer('a', 0.3), layer('fc', 0, false)]), layersRec(1, [layer('a', 0.5)])]);
+  assert.deepEqual(s, [{ layer: 'a', series: { x: [1, 2], y: [0.5, 0.3] } }]);
+});
+
+test('mergeLayers replaces an epoch already present and keeps epoch order', () => {
+  const into: LayersRecord[] = [];
+  mergeLayers(into, layersRec(2, [layer('a', 0.1)]));
+  mergeLayers(into, layersRec(1, [layer('a', 0.2)]));
+  mergeLayers(into, layersRec(2, [layer('a', 0.3)]));
+  assert.deepEqual(into.map((r) => [r.epoch, r.layers[0].sparsity]), [[1, 0.2], [2, 0.3]]);
+});
+
+test('buildChartData: runs × curves, validation dashed, smoothing and log per series, aligned', () => {
+  const run1 = [m('batch', 1, 1, { progress: 0.5, loss: 4 }), m('epoch', 1, 2, { loss: 2, valLoss: 3 })];
+  const run2 = [m('batch', 1, 1, { progress: 0.25, loss: 0 })];
+  const curves = [{ metric: 'loss' as const, suffix: 'train', dashed: false }, { metric: 'valLoss' as const, suffix: 'val', dashed: true }];
+  const d = buildChartData([{ label: 'A', color: 'red', records: run1 }, { label: 'B', color: 'blue', records: run2 }], curves, 0.5, true);
+  assert.deepEqual(d.series, [
+    { label: 'A train', color: 'red' }, { label: 'A val', color: 'red', dash: validationDash }, { label: 'B train', color: 'blue' },
+  ]);
+  assert.deepEqual(d.x, [0.25, 0.5, 1]);
+  // A train smoothed (w 0.5): 4, (0.5·2 + 1)/0.75 = 8/3; B train 0 is a gap on a log axis.
+  close(d.ys[0], [null, 4, 8 / 3]);
+  close(d.ys[1], [null, null, 3]);
+  close(d.ys[2], [null, null, null]);
+});
+
+test('number formats for axes and legends', () => {
+  assert.equal(formatPercent(0.9166), '91.7 %');
+  assert.equal(formatPercent(0.05), '5.00 %');
+  assert.equal(formatNumber(0.123456), '0.1235');
+  assert.equal(formatNumber(0.0001), '1.00e-4');
+  assert.equal(formatNumber(0), '0');
+});
