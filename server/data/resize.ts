@@ -88,13 +88,14 @@ export function resizeBilinear(img: Image, outHeight: number, outWidth: number, 
     const srcRow = (rowLo + r) * img.width * c;
     const tmpRow = r * outWidth * c;
     for (let o = 0; o < outWidth; o++) {
-      const s = horiz.start[o];
+      const s = srcRow + horiz.start[o] * c;
       const n = horiz.count[o];
       const wOff = o * horiz.maxCount;
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let k = 0; k < n; k++) acc += horiz.weights[wOff + k] * src[srcRow + (s + k) * c + ch];
-        tmp[tmpRow + o * c + ch] = acc;
+      const dst = tmpRow + o * c;
+      for (let k = 0; k < n; k++) {
+        const w = horiz.weights[wOff + k];
+        const at = s + k * c;
+        for (let ch = 0; ch < c; ch++) tmp[dst + ch] += w * src[at + ch];
       }
     }
   }
