@@ -1,0 +1,101 @@
+/**
+ * Training progress for the terminal: a one-line bar redrawn in place on a TTY (epoch, batch, loss,
+ * accuracy, img/s, ETA), plain lines otherwise (logs, CI), JSON lines with `--json`.
+ */
+import type { MetricsRecord } from '../train/types';
+
+export type ProgressMode = 'tty' | 'plain' | 'json';
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+const pct = (v: number | undefined) => (v === undefined ? '  -  ' : `${(v * 100).toFixed(2)}%`);
+
+/** Renders training progress to a stream. */
+export class ProgressPrinter {
+  private epochs = 0;
+  private stepsPerEpoch = 0;
+  private lineOpen = false;
+  private startEpoch: number | undefined;
+  private startTime = 0;
+  private lastDraw = 0;
+
+  constructor(
+    private readonly mode: ProgressMode,
+    private readonly out: NodeJS.WritableStream & { columns?: number } = process.stdout,
+  ) {}
+
+  start(info: { runId: string; runDir: string; experiment: string; epochs: number; stepsPerEpoch: number; backend: string }): void {
+    this.epochs = info.epochs;
+    this.stepsPerEpoch = info.stepsPerEpoch;
+    this.startTime = Date.now();
+    if (this.mode === 'json') {
+      this.out.write(JSON.stringify({ kind: 'start', ...info }) + '\n');
+      return;
+    }
+    this.out.write(`Training ${info.experiment} (run ${info.runId}) on ${info.backend}: ${info.epochs} epochs × ${info.stepsPerEpoch} steps\n`);
+  }
+
+  /** Seconds left, from the pace of this session. */
+  private eta(record: MetricsRecord): number {
+    const done = (record.epoch - 1 + (record.kind === 'epoch' ? 1 : record.progress ?? 0)) * this.stepsPerEpoch;
+    this.startEpoch ??= done;
+    const rate = (done - this.startEpoch) / Math.max(1e-3, (Date.now() - this.startTime) / 1000);
+    return rate > 0 ? (this.epochs * this.stepsPerEpoch - done) / rate : NaN;
+  }
+
+  metrics(record: MetricsRecord): void {
+    if (this.mode === 'json') {
+      this.out.write(JSON.stringify(record) + '\n');
+      return;
+    }
+    const eta = this.eta(record);
+    if (record.kind === 'epoch') {
+      this.clearLine();
+      this.out.write(
+        `epoch ${record.epoch}/${this.epochs}  loss ${record.loss.toFixed(4)}  acc ${pct(record.top1)}  ` +
+          `val loss ${record.valLoss?.toFixed(4) ?? '-'}  val acc ${pct(record.valTop1)}  val top-5 ${pct(record.valTop5)}  ` +
+          `lr ${record.lr.toPrecision(3)}  ${Math.round(record.imgPerSec ?? 0)} img/s  ETA ${formatDuration(eta)}\n`,
+      );
+      return;
+    }
+    const batch = Math.round((record.progress ?? 0) * this.stepsPerEpoch);
+    const text =
+      `epoch ${record.epoch}/${this.epochs}  batch ${batch}/${this.stepsPerEpoch}  loss ${record.loss.toFixed(4)}  ` +
+      `acc ${pct(record.top1)}  ${Math.round(record.imgPerSec ?? 0)} img/s  ETA ${formatDuration(eta)}`;
+    if (this.mode === 'tty') {
+      const width = Math.max(10, (this.out.columns ?? 100) - text.length - 4);
+      const filled = Math.round((record.progress ?? 0) * Math.min(width, 30));
+      const bar = '█'.repeat(filled) + '░'.repeat(Math.max(0, Math.min(width, 30) - filled));
+      this.out.write(`\r\x1b[K${bar}  ${text}`);
+      this.lineOpen = true;
+    } else if (Date.now() - this.lastDraw > 10_000 || record.progress === 1) {
+      // Plain output (a log file): a line every 10 seconds at most.
+      this.out.write(text + '\n');
+      this.lastDraw = Date.now();
+    }
+  }
+
+  log(level: 'info' | 'warn' | 'error', message: string): void {
+    if (this.mode === 'json') {
+      this.out.write(JSON.stringify({ kind: 'log', level, message }) + '\n');
+      return;
+    }
+    this.clearLine();
+    (level === 'info' ? this.out : process.stderr).write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
+  }
+
+  /** Ends an open progress line so the next output starts clean. */
+  clearLine(): void {
+    if (this.lineOpen) {
+      this.out.write('\r\x1b[K');
+      this.lineOpen = false;
+    }
+  }
+}
