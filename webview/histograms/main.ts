@@ -33,8 +33,6 @@ let runs: RunInfo[] = [];
 let runsReceived = false;
 const data = new Map<string, RunData>();
 let theme = readChartTheme();
-/** ms timestamp of the live message whose drawing is pending (latency measurement). */
-let pendingSentAt: number | undefined;
 
 adoptUplotStyles();
 
@@ -229,8 +227,6 @@ function render(): void {
   sparsityChart.setData([{ label: 'sparsity', color: theme.palette[2] }], sx, [sy]);
   sparsityChart.element.hidden = sx.length === 0;
   sparsityChart.uplot?.redraw(false, false);
-
-  if (pendingSentAt !== undefined) { record(perf.updateLatencies, Date.now() - pendingSentAt); pendingSentAt = undefined; }
 }
 
 function renderCounts(h: WeightHistogram, tern: ReturnType<typeof ternaryBars>): void {
@@ -330,8 +326,7 @@ function onMessage(m: HostToWebviewMessage): void {
       if (!d) return;
       perf.liveMessages++;
       mergeHistograms(d.histograms, m.record);
-      if (m.runDir === state.runDir) pendingSentAt = m.sentAt;
-      scheduler.request();
+      scheduler.request(m.runDir === state.runDir ? () => record(perf.updateLatencies, Date.now() - m.sentAt) : undefined);
       return;
     }
     case MessageType.Layers: {

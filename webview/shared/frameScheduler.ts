@@ -8,7 +8,10 @@ export class FrameScheduler {
 
   constructor(private readonly render: () => void) {}
 
-  /** Ask for a redraw; `after` runs right after it (e.g. to time the update). */
+  /**
+   * Ask for a redraw; `after` runs once it is on screen: uPlot draws in a microtask after
+   * setData, so `after` waits for a task (an upper bound, used to time updates).
+   */
   request(after?: () => void): void {
     if (after) this.waiting.push(after);
     if (this.pending) return;
@@ -16,7 +19,8 @@ export class FrameScheduler {
     requestAnimationFrame(() => {
       this.pending = false;
       this.render();
-      for (const f of this.waiting.splice(0)) f();
+      const done = this.waiting.splice(0);
+      if (done.length) setTimeout(() => { for (const f of done) f(); }, 0);
     });
   }
 }
