@@ -35,14 +35,21 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const watcher = vscode.workspace.createFileSystemWatcher(configGlob);
     this.subscriptions.push(
       watcher,
-      watcher.onDidCreate(() => this.refresh()),
-      watcher.onDidDelete(() => this.refresh()),
+      watcher.onDidCreate(() => { this.refresh(); void this.updateHasConfigs(); }),
+      watcher.onDidDelete(() => { this.refresh(); void this.updateHasConfigs(); }),
       watcher.onDidChange(() => this.refresh()),
       hub.onRunStarted(() => this.refresh()),
       hub.onRunEnded(() => this.refresh()),
       // Epoch records change a run's epoch and best top-1; batch records do not.
       hub.onMetrics(({ records }) => { if (records.some((r) => r.kind === 'epoch')) this.refresh(); }),
     );
+    // Palette entries (Train, Evaluate, Export) show only when there is a config, even before the view opens.
+    void this.updateHasConfigs();
+  }
+
+  private async updateHasConfigs(): Promise<void> {
+    const found = await vscode.workspace.findFiles(configGlob, '**/{node_modules,.git}/**', 1);
+    await vscode.commands.executeCommand('setContext', 'ternary.hasConfigs', found.length > 0);
   }
 
   /** Re-reads configs and runs; bursts of events collapse into one refresh. */

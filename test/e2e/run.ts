@@ -1,0 +1,178 @@
+/**
+ * `npm run test:e2e` (after install-code-server.sh and `npm run package`): the extension in a real
+ * VS Code (code-server 4.100.3 + headless Debian Chromium).
+ *   1. Integration suite inside the extension host (extensionDevelopmentPath = this checkout,
+ *      extensionTestsPath = out/test/suite/index.js); its exit code arrives via codeAutomationExit.
+ *   2. UI test with the packaged .vsix installed: F1 → "Ternary: Train" → wait for the run →
+ *      the Layers view lists the ternary layers with their sparsity; screenshot kept.
+ * Artifacts (screenshots, reports, code-server logs) go to .test-artifacts/e2e/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+import type { Page } from 'playwright-core';
+import {
+  chromiumPath, codeServerBin, e2eHome, installVsix, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor,
+  type CodeServer,
+} from './harness';
+import type { LayersRecord } from '../../server/train/types';
+
+const root = resolve(__dirname, '..', '..');
+const artifacts = join(root, '.test-artifacts', 'e2e');
+const vsix = join(root, 'ternary-studio.vsix');
+const example = join(root, 'examples', 'fashion-mnist.tern.json');
+
+function preflight(): void {
+  const missing: string[] = [];
+  if (!existsSync(codeServerBin)) missing.push(`code-server (${codeServerBin}): run scripts/e2e/install-code-server.sh`);
+  if (!existsSync(chromiumPath)) missing.push(`Chromium (${chromiumPath}): apt-get install -y chromium`);
+  if (!existsSync(vsix)) missing.push(`${vsix}: run npm run package`);
+  if (!existsSync(join(root, 'dist', 'server.js'))) missing.push('dist/server.js: run npm run build');
+  if (missing.length) throw new Error(`Cannot run the tests in VS Code; missing:\n  ${missing.join('\n  ')}`);
+}
+
+async function buildSuite(): Promise<string> {
+  const outfile = join(root, 'out', 'test', 'suite', 'index.js');
+  await esbuild.build({
+    entryPoints: [join(root, 'test', 'e2e', 'suite', 'index.ts')],
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'], outfile, logLevel: 'warning',
+  });
+  return outfile.replace(/\.js$/, '');
+}
+
+function newRunDir(name: string): string {
+  mkdirSync(e2eHome, { recursive: true });
+  return mkdtempSync(join(e2eHome, `${name}-`));
+}
+
+async function shoot(page: Page, name: string): Promise<string> {
+  const file = join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file }).catch(() => undefined);
+  return file;
+}
+
+/** Tier 3a: the suite in the extension host of this checkout. */
+async function integration(suitePath: string): Promise<boolean> {
+  const runDir = newRunDir('integration');
+  const workspace = join(runDir, 'ws');
+  const { configPath } = makeTinyWorkspace(workspace);
+  const reportFile = join(artifacts, 'integration-report.txt');
+  writeFileSync(reportFile, '');
+  let server: CodeServer | undefined;
+  const browser = await launchBrowser(join(runDir, 'chromium'));
+  try {
+    server = await startCodeServer(runDir, workspace, {
+      TERNARY_E2E_REPORT: reportFile, TERNARY_E2E_CONFIG: configPath, TERNARY_E2E_EXAMPLE: example,
+    });
+    const page = browser.pages()[0] ?? await browser.newPage();
+    const exitCode = new Promise<number>((resolveExit) => {
+      void page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
+    });
+    await page.exposeFunction('codeAutomationLog', () => undefined);
+    const payload = JSON.stringify([
+      ['extensionDevelopmentPath', `vscode-remote://remote${root}`],
+      ['extensionTestsPath', `vscode-remote://remote${suitePath}`],
+    ]);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+    const code = await Promise.race([
+      exitCode,
+      new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the integration suite did not finish within 8 minutes')), 8 * 60_000)),
+    ]);
+    await shoot(page, 'integration-end');
+    return code === 0;
+  } finally {
+    process.stdout.write(readFileSync(reportFile, 'utf8'));
+    if (server) writeFileSync(join(artifacts, 'integration-code-server.log'), server.output());
+    await browser.close();
+    await server?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a palette command the way a user does: F1, type, Enter. */
+async function runFromPalette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Tier 3b: what a user does, with the packaged extension installed. */
+async function ui(): Promise<boolean> {
+  const runDir = newRunDir('ui');
+  const workspace = join(runDir, 'ws');
+  makeTinyWorkspace(workspace);
+  installVsix(runDir, vsix);
+  let server: CodeServer | undefined;
+  const browser = await launchBrowser(join(runDir, 'chromium'));
+  const page = browser.pages()[0] ?? await browser.newPage();
+  try {
+    server = await startCodeServer(runDir, workspace);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    // The Ternary activity-bar entry appears once the extension is known; open it like a user would.
+    const ternaryView = page.locator('.activitybar [aria-label^="Ternary"]').first();
+    await ternaryView.waitFor({ state: 'visible', timeout: 60_000 });
+    await ternaryView.click();
+    await page.locator('.pane-header', { hasText: 'Experiments' }).waitFor({ state: 'visible' });
+
+    await runFromPalette(page, 'Ternary: Train');
+    // Two experiments in the config: the extension asks which one.
+    const pick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny$/ }) });
+    await pick.waitFor({ state: 'visible', timeout: 30_000 });
+    await pick.click();
+
+    const finished = page.locator('.notifications-toasts .notification-toast', { hasText: `${tinyExperiments.short}/` }).filter({ hasText: 'finished' });
+    await finished.waitFor({ state: 'visible', timeout: 240_000 });
+
+    const runsRoot = join(workspace, 'runs', tinyExperiments.short);
+    const runId = readdirSync(runsRoot)[0]!;
+    const lines = readFileSync(join(runsRoot, runId, 'layers.jsonl'), 'utf8').trim().split('\n');
+    const record = JSON.parse(lines[lines.length - 1]!) as LayersRecord;
+    const expected = record.layers.filter((l) => l.ternary).map((l) => `sparsity ${(l.sparsity * 100).toFixed(1)}%`);
+
+    const layersPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Layers' }) });
+    const descriptions = await waitFor('the Layers view to list the ternary layers', 30_000, async () => {
+      const texts = await layersPane.locator('.monaco-list-row .label-description').allInnerTexts();
+      const shown = texts.filter((t) => t.startsWith('sparsity '));
+      return shown.length === expected.length ? shown : undefined;
+    });
+    descriptions.forEach((d, i) => {
+      if (!d.startsWith(expected[i]!)) throw new Error(`Layers view row ${i + 1}: "${d}", layers.jsonl says ${expected[i]}`);
+    });
+    const shot = await shoot(page, 'ui-train-layers');
+    console.log(`ok   UI: F1 → Ternary: Train → ${runId} finished; Layers view shows ${descriptions.length} ternary layers (${shot})`);
+    return true;
+  } catch (error) {
+    const shot = await shoot(page, 'ui-failure');
+    console.log(`FAIL UI: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  screenshot: ${shot}`);
+    return false;
+  } finally {
+    if (server) writeFileSync(join(artifacts, 'ui-code-server.log'), server.output());
+    await browser.close();
+    await server?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  preflight();
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+  const only = process.argv[2];
+  const suitePath = await buildSuite();
+  const results: Record<string, boolean> = {};
+  if (!only || only === 'integration') results.integration = await integration(suitePath);
+  if (!only || only === 'ui') results.ui = await ui();
+  const failed = Object.entries(results).filter(([, ok]) => !ok).map(([name]) => name);
+  console.log(`e2e: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`} in ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`);
+  process.exitCode = failed.length === 0 ? 0 : 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,185 @@
+/**
+ * Integration tests inside the real extension host (code-server, `extensionTestsPath`). VS Code
+ * calls `run()`; a rejection makes `window.codeAutomationExit(1)`. A tiny runner instead of mocha:
+ * tests run in order, each with a timeout, and report to $TERNARY_E2E_REPORT line by line.
+ * Environment (set on the code-server process by test/e2e/run.ts): TERNARY_E2E_REPORT,
+ * TERNARY_E2E_EXAMPLE (the example config), TERNARY_E2E_CONFIG (the tiny workspace's config).
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TernaryApi } from '../../../extension/extension';
+import { locateExperiments } from '../../../extension/experimentLocator';
+import type { EvaluateResult, ExportResult, TrainResult } from '../../../server/protocol/protocol';
+import type { LayersRecord } from '../../../server/train/types';
+
+const reportFile = process.env.TERNARY_E2E_REPORT;
+const configPath = process.env.TERNARY_E2E_CONFIG ?? '';
+const examplePath = process.env.TERNARY_E2E_EXAMPLE ?? '';
+
+function report(line: string): void {
+  if (reportFile) appendFileSync(reportFile, `${line}\n`);
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Case { name: string; timeoutMs: number; fn: () => Promise<void> }
+const cases: Case[] = [];
+function test(name: string, timeoutMs: number, fn: () => Promise<void>): void {
+  cases.push({ name, timeoutMs, fn });
+}
+
+let api: TernaryApi;
+let trained: TrainResult | undefined;
+
+test('the extension activates and its training server starts', 60_000, async () => {
+  const extension = vscode.extensions.getExtension<TernaryApi>('ternary-studio.ternary-studio');
+  assert.ok(extension, 'extension ternary-studio.ternary-studio is not installed');
+  api = await extension.activate();
+  assert.ok(api, 'activate() returned no API (activation failed; see the Ternary log)');
+  await waitFor('the server to run', 30_000, () => api.serverRunning());
+  report(`  server backend: ${api.serverBackend() ?? '(not reported)'}`);
+});
+
+test('every command is registered', 10_000, async () => {
+  const all = new Set(await vscode.commands.getCommands(true));
+  const ours = ['train', 'evaluate', 'ternarizeModel', 'exportRun', 'stop', 'showDashboard', 'showHistograms',
+    'restartServer', 'showServerLog', 'showLayerStats', 'refreshExperiments'].map((c) => `ternary.${c}`);
+  assert.deepEqual(ours.filter((c) => !all.has(c)), [], 'commands missing');
+});
+
+test('code lenses appear above each experiment of the example config', 20_000, async () => {
+  assert.ok(existsSync(examplePath), `example config ${examplePath} is missing`);
+  const document = await vscode.workspace.openTextDocument(examplePath);
+  assert.equal(document.languageId, 'jsonc', '*.tern.json should open as JSON with comments');
+  const experiments = locateExperiments(document.getText()).filter((e) => e.name !== undefined);
+  assert.ok(experiments.length >= 1, 'the example holds no experiment');
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri, 100);
+  for (const experiment of experiments) {
+    const line = document.positionAt(experiment.offset).line;
+    const titles = lenses.filter((l) => l.range.start.line === line).map((l) => l.command?.title.replace(/^\$\([^)]*\)\s*/, ''));
+    assert.deepEqual(titles, ['Train', 'Evaluate', 'Ternarize', 'Dashboard'], `lenses above ${experiment.name} (line ${line + 1})`);
+  }
+});
+
+test('Train runs the tiny experiment to completion', 180_000, async () => {
+  trained = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath, experiment: 'tiny' });
+  assert.ok(trained, 'the train command returned nothing (see the Ternary log)');
+  assert.equal(trained.summary.status, 'completed', `run ended ${trained.summary.status}: ${trained.summary.reason ?? ''}`);
+  assert.equal(trained.summary.epochs, 2);
+  report(`  run ${trained.runDir}: top-1 ${trained.summary.final.top1}, ${trained.summary.wallSeconds.toFixed(1)} s`);
+});
+
+test('the Experiments tree shows the run as completed', 20_000, async () => {
+  assert.ok(trained);
+  const runId = trained.summary.runId;
+  const run = await waitFor(`run ${runId} in the Experiments tree`, 10_000, async () => {
+    const tree = await api.experimentsTree();
+    const experiment = tree.find((c) => c.label === 'tiny.tern.json')?.children.find((e) => e.label === 'tiny');
+    return experiment?.children.find((r) => r.label === runId && r.contextValue === 'ternary.run.completed');
+  });
+  assert.match(run.description ?? '', /^completed · epoch 2\/2 · best top-1 \d+\.\d%$/);
+});
+
+function lastLayersRecord(runDir: string): LayersRecord {
+  const lines = readFileSync(path.join(runDir, 'layers.jsonl'), 'utf8').trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as LayersRecord;
+}
+
+function expectLayersTreeMatches(record: LayersRecord, items: Awaited<ReturnType<TernaryApi['layersTree']>>): void {
+  const ternary = record.layers.filter((l) => l.ternary);
+  assert.ok(ternary.length > 0, 'layers.jsonl holds no ternary layer');
+  const ternaryItems = items.filter((i) => i.contextValue?.startsWith('ternary.layer.ternary'));
+  assert.deepEqual(ternaryItems.map((i) => i.label), ternary.map((l) => l.layer), 'one item per ternary layer, in order');
+  ternary.forEach((layer, i) => {
+    // Independent of the extension's formatter: sparsity to 0.1 %.
+    const expected = `sparsity ${(layer.sparsity * 100).toFixed(1)}%`;
+    assert.ok(ternaryItems[i]!.description?.startsWith(`${expected} · α `), `${layer.layer}: "${ternaryItems[i]!.description}" should start with "${expected}"`);
+  });
+}
+
+test('the Layers tree shows one item per ternary layer with the sparsity of layers.jsonl', 20_000, async () => {
+  assert.ok(trained);
+  const record = lastLayersRecord(trained.runDir);
+  // Followed live during the run: the last epoch's notification.
+  const live = api.layersData();
+  assert.equal(live.source?.kind, 'run');
+  assert.deepEqual(live.layers.map((l) => l.sparsity), record.layers.map((l) => l.sparsity), 'live layer stats = layers.jsonl');
+  expectLayersTreeMatches(record, await api.layersTree());
+  // Selecting the run reads the same from disk.
+  await api.selectRun(trained.runDir);
+  expectLayersTreeMatches(record, await api.layersTree());
+});
+
+test('Evaluate reports the test accuracy of the run', 60_000, async () => {
+  const result = await vscode.commands.executeCommand<EvaluateResult>('ternary.evaluate', { configPath, experiment: 'tiny' });
+  assert.ok(result, 'the evaluate command returned nothing');
+  assert.equal(result.examples, 32);
+  assert.ok(result.top1 >= 0 && result.top1 <= 1 && result.top5 >= result.top1, `top-1 ${result.top1}, top-5 ${result.top5}`);
+});
+
+test('Export Run writes the model, metrics.csv, layers.csv and report.md into the workspace', 60_000, async () => {
+  assert.ok(trained);
+  const result = await vscode.commands.executeCommand<ExportResult>('ternary.exportRun', { runDir: trained.runDir });
+  assert.ok(result, 'the export command returned nothing');
+  const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+  assert.equal(result.outDir, path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`));
+  for (const file of ['metrics.csv', 'layers.csv', 'report.md', 'model/model.json']) {
+    assert.ok(existsSync(path.join(result.outDir, file)), `${file} missing in ${result.outDir}`);
+  }
+  const metricsRows = readFileSync(path.join(result.outDir, 'metrics.csv'), 'utf8').trim().split('\n');
+  assert.ok(metricsRows.length >= 3, 'metrics.csv: a header and at least two epochs');
+  const report = readFileSync(path.join(result.outDir, 'report.md'), 'utf8');
+  for (const layer of lastLayersRecord(trained.runDir).layers) assert.ok(report.includes(layer.layer), `report.md lacks layer ${layer.layer}`);
+});
+
+test('Stop cancels a running training within moments, and the status bar showed its progress', 120_000, async () => {
+  const ref = { configPath, experiment: 'tiny-long' };
+  const training = vscode.commands.executeCommand<TrainResult>('ternary.train', ref);
+  const status = await waitFor('the status bar to show the epoch', 60_000, () => {
+    const text = api.statusBarText();
+    return text !== undefined && /tiny-long · epoch \d+\/200 · \d+%/.test(text) ? text : undefined;
+  });
+  report(`  status bar: ${status}`);
+  const stoppedAt = Date.now();
+  await vscode.commands.executeCommand('ternary.stop', ref);
+  const result = await training;
+  assert.ok(result, 'the train command returned nothing');
+  assert.equal(result.summary.status, 'cancelled');
+  assert.ok(result.summary.epochs < 200);
+  report(`  stopped ${Date.now() - stoppedAt} ms after Stop`);
+  await waitFor('the status bar to clear', 5_000, () => api.statusBarText() === undefined);
+  await waitFor('the cancelled run in the tree', 10_000, async () => {
+    const tree = await api.experimentsTree();
+    const experiment = tree.find((c) => c.label === 'tiny.tern.json')?.children.find((e) => e.label === 'tiny-long');
+    return experiment?.children.some((r) => r.label === result.summary.runId && r.contextValue === 'ternary.run.cancelled');
+  });
+});
+
+export async function run(): Promise<void> {
+  let failures = 0;
+  for (const c of cases) {
+    const started = Date.now();
+    try {
+      await Promise.race([
+        c.fn(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs)),
+      ]);
+      report(`ok   ${c.name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failures++;
+      report(`FAIL ${c.name} (${Date.now() - started} ms)\n  ${(error instanceof Error ? error.stack ?? error.message : String(error)).replace(/\n/g, '\n  ')}`);
+    }
+  }
+  report(`${cases.length - failures}/${cases.length} integration tests passed`);
+  if (failures > 0) throw new Error(`${failures} integration test(s) failed`);
+}
