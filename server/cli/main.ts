@@ -6,6 +6,8 @@ import { UsageError, type CliCommand } from './command';
 
 const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   // One line per sub-command: name → module exporting `command`.
+  eval: () => import('./commands/eval'),
+  export: () => import('./commands/export'),
 };
 
 function printHelp(): void {
