@@ -1,0 +1,100 @@
+/**
+ * The ternary twin of any float tfjs LayersModel (Sequential or functional, nested models too):
+ * the topology JSON is rewritten (Conv2D → TernaryConv2D, Dense → TernaryDense, everything else
+ * untouched) and the float weights are copied in as the latent weights.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { models, type LayersModel } from '@tensorflow/tfjs-layers';
+import type { QuantConfig } from '../config/types';
+import { checkLayerQuant } from '../core/quantizer';
+import '../core/layers';
+
+type Json = { [key: string]: unknown };
+interface LayerJson { class_name: string; config: Json }
+
+const FLOAT_TO_TERNARY: Record<string, string> = { Conv2D: 'TernaryConv2D', Dense: 'TernaryDense' };
+const TERNARY_TO_FLOAT: Record<string, string> = { TernaryConv2D: 'Conv2D', TernaryDense: 'Dense' };
+const CONTAINER_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
+/** Config keys of Conv2D/Dense the ternary layers take (snake_case, as in model.json). */
+const KEPT_KEYS = new Set([
+  'name', 'trainable', 'dtype', 'batch_input_shape', 'input_dim', 'filters', 'kernel_size', 'strides', 'padding',
+  'units', 'use_bias', 'kernel_initializer', 'bias_initializer', 'activation',
+]);
+
+/** Kernel layers in topological order, depth first through nested models. */
+function kernelLayers(layers: LayerJson[], out: LayerJson[] = []): LayerJson[] {
+  for (const layer of layers) {
+    if (CONTAINER_CLASSES.has(layer.class_name)) kernelLayers((layer.config.layers ?? []) as LayerJson[], out);
+    else if (layer.class_name in FLOAT_TO_TERNARY || layer.class_name in TERNARY_TO_FLOAT) out.push(layer);
+  }
+  return out;
+}
+
+function same(value: unknown, one: number): boolean {
+  return value === undefined || value === null || (Array.isArray(value) ? value.every((v) => v === one) : value === one);
+}
+
+/** Rewrites one Conv2D/Dense (or ternary) layer's JSON in place for `ternary` or float. */
+function rewriteLayer(layer: LayerJson, ternary: boolean, quant: QuantConfig & { method: 'he2019' | 'twn' }): void {
+  const name = String(layer.config.name);
+  const floatClass = TERNARY_TO_FLOAT[layer.class_name] ?? layer.class_name;
+  if (floatClass === 'Conv2D') {
+    if (!same(layer.config.dilation_rate, 1)) {
+      throw new Error(`Layer '${name}': dilated Conv2D (dilation_rate ${JSON.stringify(layer.config.dilation_rate)}) has no ternary twin; only dilation 1 is supported.`);
+    }
+    if (layer.config.data_format === 'channels_first') {
+      throw new Error(`Layer '${name}': Conv2D with data_format 'channels_first' has no ternary twin; use channels_last (NHWC).`);
+    }
+    if (layer.config.padding !== undefined && layer.config.padding !== 'same' && layer.config.padding !== 'valid') {
+      throw new Error(`Layer '${name}': padding '${String(layer.config.padding)}' is not supported; use 'same' or 'valid'.`);
+    }
+  }
+  if (!ternary) {
+    if (layer.class_name in TERNARY_TO_FLOAT) {
+      layer.class_name = floatClass;
+      for (const key of ['method', 'threshold_factor', 'tex']) delete layer.config[key];
+    }
+    return;
+  }
+  const config: Json = {};
+  for (const [key, value] of Object.entries(layer.config)) if (KEPT_KEYS.has(key)) config[key] = value;
+  Object.assign(config, { method: quant.method, threshold_factor: quant.thresholdFactor, tex: quant.tex });
+  layer.class_name = FLOAT_TO_TERNARY[floatClass];
+  layer.config = config;
+}
+
+/** Copies weights layer by layer (matched by name, recursing into nested models). */
+function copyWeights(from: LayersModel, to: LayersModel): void {
+  for (const target of to.layers) {
+    const source = from.getLayer(target.name);
+    // getWeights returns the variables' own tensors (no copies): setWeights copies, nothing to dispose.
+    const weights = source.getWeights();
+    if (weights.length > 0) target.setWeights(weights);
+  }
+}
+
+/**
+ * Returns the ternary twin of `floatModel` under `quant`: every Conv2D/Dense becomes its ternary
+ * layer with the float kernel as latent weights (`firstLast: 'float'` keeps the first and the last
+ * of them float). Also re-quantizes a model that is already ternary with new settings.
+ */
+export async function convertToTernary(floatModel: LayersModel, quant: QuantConfig): Promise<LayersModel> {
+  if (quant.method === 'none') {
+    throw new Error(`quant.method 'none' means a float model; choose 'he2019' or 'twn' to ternarize.`);
+  }
+  const q = quant as QuantConfig & { method: 'he2019' | 'twn' };
+  checkLayerQuant(q);
+  const topology = floatModel.toJSON(null, false) as unknown as Json;
+  const config = topology.config as Json;
+  const kernels = kernelLayers((config.layers ?? []) as LayerJson[]);
+  if (kernels.length === 0) {
+    throw new Error('The model has no Conv2D or Dense layer: there is nothing to ternarize.');
+  }
+  kernels.forEach((layer, i) => {
+    const edge = i === 0 || i === kernels.length - 1;
+    rewriteLayer(layer, !(quant.firstLast === 'float' && edge), q);
+  });
+  const twin = await models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] } as never);
+  copyWeights(floatModel, twin);
+  return twin;
+}
