@@ -26,6 +26,9 @@ const nodeCommon = {
   logLevel: 'warning',
   // The native oneDNN addon is loaded at run time from its build folder when present.
   external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '*.node'],
+  // jsonc-parser's "main" is a UMD build whose lazy require('./impl/…') calls esbuild cannot
+  // follow: the bundle would throw "Cannot find module './impl/format'" on the first config parse.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 const contexts = [];
