@@ -3,8 +3,7 @@
  * with jsonc-parser's syntax tree, so lenses sit above each experiment even while the file has
  * errors elsewhere. Pure: no `vscode` here, unit-tested on its own.
  */
-// The ESM build: esbuild would otherwise take the UMD "main", whose lazy require('./impl/…') calls it cannot bundle.
-import { parseTree, type Node } from 'jsonc-parser/lib/esm/main.js';
+import { parseTree, type Node } from 'jsonc-parser';
 
 export interface LocatedExperiment {
   /** Its `name`, or undefined when it has none (yet). */

@@ -36,6 +36,8 @@ async function buildSuite(): Promise<string> {
   await esbuild.build({
     entryPoints: [join(root, 'test', 'e2e', 'suite', 'index.ts')],
     bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'], outfile, logLevel: 'warning',
+    // As in esbuild.mjs: jsonc-parser's UMD main cannot be bundled.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   });
   return outfile.replace(/\.js$/, '');
 }
