@@ -126,7 +126,7 @@ export function startServer(options: ServerOptions): TernaryServer {
     info = {
       backend: backend.backend,
       threads: backend.threads,
-      versions: { 'ternary-studio': options.version, node: process.versions.node, ...backend.versions },
+      versions: { ternaryStudio: options.version, node: process.versions.node, ...backend.versions },
       methods: [...ternaryMethods],
     };
     log('info', `Ternary training server ${options.version}: backend ${info.backend}, ${info.threads} thread(s).`);
@@ -218,9 +218,8 @@ export function startServer(options: ServerOptions): TernaryServer {
   exclusive(EvaluateRequest.method, 'evaluate', validateEvaluateParams, (p, s) => jobs.evaluate(p, s));
   exclusive(TernarizeRequest.method, 'ternarize', validateTernarizeParams, (p, s) => jobs.ternarize(p, s));
   exclusive(StatsRequest.method, 'stats', validateStatsParams, (p, s) => jobs.stats(p, s));
-  exclusive(ExportRequest.method, 'export', validateExportParams, (p, s) => jobs.export(p, s));
 
-  /** Reads of run folders: never queued, so the extension can list runs while one trains. */
+  /** File work without tfjs (run folders, export): never queued, so it works while a run trains. */
   function immediate<P, R>(method: string, validate: (raw: unknown) => P, work: (params: P) => Promise<R>): void {
     connection.onRequest(method, async (raw: unknown) => {
       requireInitialized(method);
@@ -234,6 +233,7 @@ export function startServer(options: ServerOptions): TernaryServer {
   }
   immediate(ListRunsRequest.method, validateListRunsParams, (p) => jobs.listRuns(p));
   immediate(RunHistoryRequest.method, validateRunHistoryParams, (p) => jobs.runHistory(p));
+  immediate(ExportRequest.method, validateExportParams, (p) => jobs.export(p, new AbortController().signal));
 
   connection.onRequest(CancelRequest.method, (raw: unknown) => {
     const params = validateCancelParams(raw);

@@ -27,7 +27,7 @@ test('initialize answers with backend, threads, versions and the methods', async
   try {
     assert.equal(s.info.backend, 'cpu');
     assert.equal(s.info.threads, 2);
-    assert.equal(s.info.versions['ternary-studio'], '0.0.0-test');
+    assert.equal(s.info.versions.ternaryStudio, '0.0.0-test');
     assert.equal(s.info.versions.node, process.versions.node);
     assert.deepEqual(s.info.methods, [...ternaryMethods]);
     const second = await rejection(s.client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} }));
