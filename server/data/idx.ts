@@ -7,7 +7,7 @@
 import { basename, join } from 'node:path';
 import type { Split } from './dataset';
 import { DataError } from './errors';
-import { firstExisting, readMaybeGzip } from './files';
+import { firstExisting, isDirectory, readMaybeGzip } from './files';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;
@@ -88,15 +88,21 @@ export function parseIdx(buf: Uint8Array, file: string, expectedMagic: number, l
   };
 }
 
-/** The IDX file for `prefix-kind` in `dir`: raw or .gz, with `-idx3-ubyte` or `.idx3-ubyte` spelling. */
+/**
+ * The IDX file for `prefix-kind`: raw or .gz, with `-idx3-ubyte` or `.idx3-ubyte` spelling, inside
+ * the folder `dir`, or, when `dir` is not a folder, named `dir` + file name (a file prefix such as
+ * `data/fashion-` for `data/fashion-train-images-idx3-ubyte.gz`).
+ */
 function findIdxFile(dir: string, prefix: string, kind: 'images' | 'labels'): string {
   const suffix = kind === 'images' ? 'idx3-ubyte' : 'idx1-ubyte';
   const names = [`${prefix}-${kind}-${suffix}`, `${prefix}-${kind}.${suffix}`];
-  const candidates = names.flatMap((n) => [join(dir, n), join(dir, n + '.gz')]);
+  const place = (n: string) => (isDirectory(dir) ? join(dir, n) : dir + n);
+  const candidates = names.flatMap((n) => [place(n), place(n) + '.gz']);
   const found = firstExisting(candidates);
   if (!found) {
     throw new DataError(
       `${dir}: no ${prefix === 'train' ? 'training' : 'test'} ${kind} found; expected ${names[0]} or ${names[0]}.gz ` +
+        (isDirectory(dir) ? '' : '(data.path is neither a folder nor a prefix of such files) ') +
         `(the MNIST / Fashion-MNIST file names). For Fashion-MNIST on Debian: apt install dataset-fashion-mnist and ` +
         `set data.path to /usr/share/datasets/fashion-mnist.`,
       dir,
@@ -118,7 +124,7 @@ export interface LabelledImages {
   files: string[];
 }
 
-/** Reads one split of an IDX data folder (train-* or t10k-* files). */
+/** Reads one split of an IDX data folder or file prefix (train-* or t10k-* files). */
 export function loadIdxSplit(dir: string, split: Split, limit?: number): LabelledImages {
   const prefix = split === 'train' ? 'train' : 't10k';
   const imagesFile = findIdxFile(dir, prefix, 'images');

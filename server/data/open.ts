@@ -44,7 +44,8 @@ export async function openDatasetImpl(cfg: DataConfig, split: Split, baseDir: st
     case 'idx':
     case 'cifar10-bin':
     case 'cifar100-bin': {
-      if (!isDirectory(root)) {
+      // IDX also accepts a file prefix; its reader reports missing files itself.
+      if (!isDirectory(root) && cfg.format !== 'idx') {
         throw new DataError(`${root}: data folder not found (data.path "${cfg.path}", relative to ${baseDir}).`, root);
       }
       const d = cfg.format === 'idx' ? loadIdxSplit(root, split, limit) : loadCifarSplit(root, split, cfg.format, limit);

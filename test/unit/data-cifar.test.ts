@@ -129,6 +129,8 @@ test('CIFAR bad data: wrong record size, missing files, wrong variant, label out
     writeFileSync(bad, record([12], 0));
     await dataError(open(), /record 0 has label 12, outside 0\.\.9/);
 
+    await dataError(openDataset({ format: 'cifar10-bin', path: 'absent', augment: [] }, 'train', dir), /absent: data folder not found \(data\.path "absent", relative to /);
+
     // CIFAR-10 files in a folder read as CIFAR-100.
     await dataError(open('cifar100-bin'), /missing train\.bin/, /holds cifar10-bin files instead/);
   } finally {

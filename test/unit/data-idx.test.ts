@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -92,6 +92,21 @@ test('IDX paths are relative to baseDir; limitTrain keeps the first N in file or
   }
 });
 
+test('IDX data.path may be a file prefix', async () => {
+  const base = tempDir();
+  try {
+    writeSet(join(base, 'tmp'), 'train', 4, true);
+    for (const kind of ['images-idx3', 'labels-idx1']) {
+      writeFileSync(join(base, `fashion-train-${kind}-ubyte.gz`), readFileSync(join(base, 'tmp', `train-${kind}-ubyte.gz`)));
+    }
+    const ds = await openDataset({ format: 'idx', path: 'fashion-', augment: [] }, 'train', base);
+    assert.equal(ds.size, 4);
+    assert.deepEqual([...(await all(ds))[0].y], [0, 1, 2, 0]);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
 test('IDX normalization: fmnist preset and explicit mean/std', async () => {
   const dir = tempDir();
   try {
@@ -159,8 +174,8 @@ test('IDX bad data: wrong magic, swapped files, truncated, extra bytes, count mi
     writeFileSync(images + '.gz', gz.subarray(0, gz.length - 8));
     await dataError(open(), /train-images-idx3-ubyte\.gz: the gzip data is corrupt or truncated/);
 
-    // A data folder that does not exist.
-    await dataError(openDataset({ format: 'idx', path: 'nope', augment: [] }, 'train', dir), /nope: data folder not found/);
+    // A path that is neither a folder nor a file prefix.
+    await dataError(openDataset({ format: 'idx', path: 'nope', augment: [] }, 'train', dir), /nope: no training images found.*neither a folder nor a prefix/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
