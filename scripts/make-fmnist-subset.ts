@@ -95,7 +95,7 @@ function subset(prefix: 'train' | 't10k', perClass: number, sourceDir: string, o
 }
 
 function readme(trainPerClass: number, testPerClass: number, files: Written[]): string {
-  const rows = files.map((f) => `| \`${f.name}\` | ${f.count} | ${f.gzBytes.toLocaleString('en-US')} | \`${f.rawSha256.slice(0, 16)}…\` |`);
+  const rows = files.map((f) => `| \`${f.name}\` | ${f.count} | ${f.gzBytes.toLocaleString('en-US')} | \`${f.rawSha256}\` |`);
   const trainCount = trainPerClass * 10;
   const testCount = testPerClass * 10;
   return `# Fashion-MNIST subset (embedded demo data)
