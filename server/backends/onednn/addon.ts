@@ -3,43 +3,56 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
-/** The functions the addon exports (see server/native/src/addon.cc). */
+/**
+ * The convolution geometry the addon takes, in this order (server/native/src/conv.h):
+ * batch, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth, outHeight,
+ * outWidth, strideHeight, strideWidth, padTop, padLeft, padBottom, padRight, dilationHeight,
+ * dilationWidth.
+ */
+export type ConvGeometry = number[];
+
+/** The functions the addon exports (server/native/src/addon.cc). Outputs are caller-allocated. */
 export interface OnednnAddon {
+  conv2dForward(geometry: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void;
+  conv2dBackwardData(geometry: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  conv2dBackwardWeights(geometry: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   setThreads(threads: number): void;
   getThreads(): number;
+  /** oneDNN's version, e.g. "2.6.0". */
+  version(): string;
 }
 
+const ADDON_FILE = 'ternary_onednn.node';
 let cached: OnednnAddon | null | undefined;
 let loadError: string | undefined;
 
-/** Candidate locations: next to a bundle in dist/, or the build folder seen from the sources. */
+/**
+ * Where the addon may be: $TERN_ONEDNN_ADDON, next to the bundle (dist/), or the native build
+ * folder seen from the bundle (dist/ → ../server/native) or from these sources.
+ */
 function candidatePaths(): string[] {
-  const name = 'ternary_onednn.node';
-  const fromEnv = process.env.TERN_ONEDNN_ADDON;
-  const paths = fromEnv ? [fromEnv] : [];
-  for (const base of [__dirname, process.cwd()]) {
-    paths.push(join(base, name));
-    for (const up of ['.', '..', '../..', '../../..']) {
-      paths.push(resolve(base, up, 'server/native/build/Release', name));
-    }
+  const paths: string[] = [];
+  if (process.env.TERN_ONEDNN_ADDON) paths.push(process.env.TERN_ONEDNN_ADDON);
+  paths.push(join(__dirname, ADDON_FILE));
+  for (const up of ['..', '../..', '../../..']) {
+    paths.push(resolve(__dirname, up, 'server/native/build/Release', ADDON_FILE));
   }
   return paths;
 }
 
-/** The addon, or null when it is not built (the reason is in addonLoadError()). */
+/** The addon, or null when it is not built or does not load (the reason: addonLoadError()). */
 export function loadAddon(): OnednnAddon | null {
   if (cached !== undefined) return cached;
   cached = null;
   const path = candidatePaths().find((p) => existsSync(p));
   if (!path) {
-    loadError = 'the native addon is not built (apt-get install libdnnl-dev, then npm install)';
+    loadError = `the native addon ${ADDON_FILE} is not built (apt-get install libdnnl-dev, then npm install or node server/native/build.mjs)`;
     return cached;
   }
   try {
-    const requireNative = createRequire(__filename);
-    cached = requireNative(path) as OnednnAddon;
+    cached = createRequire(__filename)(path) as OnednnAddon;
   } catch (error) {
-    loadError = `the native addon at ${path} failed to load: ${(error as Error).message}`;
+    loadError = `the native addon ${path} failed to load (${(error as Error).message}); is libdnnl2 installed?`;
   }
   return cached;
 }

@@ -1,14 +1,25 @@
 // The `onednn` tfjs backend: the cpu backend's tensors and kernels, with the hot kernels replaced
 // by oneDNN primitives from the native addon (server/native). See docs/onednn.md.
-import { loadAddon } from './addon';
+import '@tensorflow/tfjs-backend-cpu';
+import { addonLoadError, loadAddon } from './addon';
+import { registerBackendWithAddon } from './register';
+
+export { addonLoadError } from './addon';
+export { BACKEND_NAME as ONEDNN_BACKEND } from './util';
 
 /**
- * Registers the `onednn` backend when the native addon is built; returns false (and registers
- * nothing) when it is not, so the backend ladder can fall through to wasm.
+ * Registers the `onednn` backend with `threads` oneDNN (OpenMP) threads when the native addon is
+ * built; returns false (and registers nothing) when it is not: addonLoadError() says why.
  */
 export async function registerOnednnBackend(threads: number): Promise<boolean> {
   const addon = loadAddon();
   if (!addon) return false;
-  const { registerBackendWithAddon } = await import('./register');
   return registerBackendWithAddon(addon, threads);
 }
+
+/** oneDNN's version string, or undefined when the addon is not loaded. */
+export function onednnVersion(): string | undefined {
+  return loadAddon()?.version();
+}
+
+void addonLoadError;

@@ -1,6 +1,36 @@
+// Registers the `onednn` backend: a MathBackendCPU (same tensors, same Float32Arrays) carrying
+// every cpu kernel, with the hot ones replaced by addon-backed kernels.
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from './addon';
+import { conv2dKernels } from './kernels/conv2d';
+import { BACKEND_NAME } from './util';
 
-/** Registers the backend; kernels are added as they are implemented. */
-export async function registerBackendWithAddon(_addon: OnednnAddon, _threads: number): Promise<boolean> {
-  return false;
+/** The kernels this backend implements natively (the rest are the cpu backend's). */
+export function nativeKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
+  return [...conv2dKernels(addon, cpu)];
+}
+
+/** Names of the kernels the addon runs, for tests and the profile. */
+export let overriddenKernels: string[] = [];
+
+/**
+ * Registers the backend once (later calls only update the thread count). Priority 0: tfjs never
+ * picks it by itself; the backend ladder does, with setBackend('onednn').
+ */
+export async function registerBackendWithAddon(addon: OnednnAddon, threads: number): Promise<boolean> {
+  addon.setThreads(threads);
+  if (tf.findBackendFactory(BACKEND_NAME)) return true;
+  const cpuKernels = tf.getKernelsForBackend('cpu');
+  const cpu = new Map(cpuKernels.map((k) => [k.kernelName, k.kernelFunc]));
+  tf.registerBackend(BACKEND_NAME, () => new MathBackendCPU(), 0);
+  const natives = nativeKernels(addon, cpu);
+  const nativeNames = new Set(natives.map((k) => k.kernelName));
+  for (const kernel of cpuKernels) {
+    if (!nativeNames.has(kernel.kernelName)) tf.registerKernel({ ...kernel, backendName: BACKEND_NAME });
+  }
+  for (const kernel of natives) tf.registerKernel(kernel);
+  overriddenKernels = [...nativeNames].sort();
+  return true;
 }

@@ -1,0 +1,37 @@
+/**
+ * The project's kernels for the wasm backend, registered in one loop (as the backends do).
+ * Both conv gradients run as forward convolutions on XNNPACK; see each file for the algebra.
+ */
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
+import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
+import { originalKernel, rememberOriginalKernel } from './wasmKernelCalls';
+
+const kernelConfigs: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig];
+
+/** Registers (or re-registers) the project's wasm kernels; safe to call more than once. */
+export function registerWasmKernels(): void {
+  for (const config of kernelConfigs) {
+    const existing = getKernel(config.kernelName, config.backendName);
+    if (existing === config) continue;
+    if (existing) {
+      rememberOriginalKernel(config.kernelName);
+      unregisterKernel(config.kernelName, config.backendName);
+    }
+    registerKernel(config);
+  }
+}
+
+/** Puts the backend's original kernels back (for before/after measurements). */
+export function unregisterWasmKernels(): void {
+  for (const config of kernelConfigs) {
+    if (getKernel(config.kernelName, config.backendName) === config) {
+      unregisterKernel(config.kernelName, config.backendName);
+    }
+  }
+  // Restore what the backend shipped (only Conv2DBackpropInput had an implementation).
+  for (const config of kernelConfigs) {
+    const original = originalKernel(config.kernelName);
+    if (original && !getKernel(config.kernelName, config.backendName)) registerKernel(original);
+  }
+}
