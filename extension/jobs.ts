@@ -37,7 +37,10 @@ export class JobTracker implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when a job starts, progresses or ends. */
   readonly onDidChange = this.changed.event;
-  private readonly subscriptions: vscode.Disposable[] = [this.changed];
+  private readonly setChanged = new vscode.EventEmitter<void>();
+  /** Fires only when a job starts, gets its run, or ends (not on progress): for lenses and trees. */
+  readonly onDidChangeJobs = this.setChanged.event;
+  private readonly subscriptions: vscode.Disposable[] = [this.changed, this.setChanged];
 
   constructor(private readonly hub: RunEventHub) {
     this.subscriptions.push(
@@ -105,6 +108,7 @@ export class JobTracker implements vscode.Disposable {
   private update(): void {
     const running = this.trainJobs().length > 0 || this.hub.active.size > 0;
     void vscode.commands.executeCommand('setContext', 'ternary.jobRunning', running);
+    this.setChanged.fire();
     this.changed.fire();
   }
 

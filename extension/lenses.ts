@@ -17,7 +17,7 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly jobs: JobTracker, private readonly catalog: Catalog) {
-    this.subscription = jobs.onDidChange(() => this.changed.fire());
+    this.subscription = jobs.onDidChangeJobs(() => this.changed.fire());
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {

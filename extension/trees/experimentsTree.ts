@@ -38,6 +38,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       watcher.onDidCreate(() => { this.refresh(); void this.updateHasConfigs(); }),
       watcher.onDidDelete(() => { this.refresh(); void this.updateHasConfigs(); }),
       watcher.onDidChange(() => this.refresh()),
+      jobs.onDidChangeJobs(() => this.refresh()),
       hub.onRunStarted(() => this.refresh()),
       hub.onRunEnded(() => this.refresh()),
       // Epoch records change a run's epoch and best top-1; batch records do not.

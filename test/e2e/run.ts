@@ -5,6 +5,7 @@
  *      extensionTestsPath = out/test/suite/index.js); its exit code arrives via codeAutomationExit.
  *   2. UI test with the packaged .vsix installed: F1 → "Ternary: Train" → wait for the run →
  *      the Layers view lists the ternary layers with their sparsity; screenshot kept.
+ *   3. Restricted Mode (the trust prompt answered "No"): the views work, Train refuses.
  * Artifacts (screenshots, reports, code-server logs) go to .test-artifacts/e2e/.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +23,12 @@ const artifacts = join(root, '.test-artifacts', 'e2e');
 const vsix = join(root, 'ternary-studio.vsix');
 const example = join(root, 'examples', 'fashion-mnist.tern.json');
 
-function preflight(): void {
+function preflight(needServer: boolean): void {
   const missing: string[] = [];
   if (!existsSync(codeServerBin)) missing.push(`code-server (${codeServerBin}): run scripts/e2e/install-code-server.sh`);
   if (!existsSync(chromiumPath)) missing.push(`Chromium (${chromiumPath}): apt-get install -y chromium`);
   if (!existsSync(vsix)) missing.push(`${vsix}: run npm run package`);
-  if (!existsSync(join(root, 'dist', 'server.js'))) missing.push('dist/server.js: run npm run build');
+  if (needServer && !existsSync(join(root, 'dist', 'server.js'))) missing.push('dist/server.js: run npm run build');
   if (missing.length) throw new Error(`Cannot run the tests in VS Code; missing:\n  ${missing.join('\n  ')}`);
 }
 
@@ -159,22 +160,64 @@ async function ui(): Promise<boolean> {
   }
 }
 
+/** Restricted Mode: the views work, Train refuses with a message saying why. */
+async function restricted(): Promise<boolean> {
+  const runDir = newRunDir('restricted');
+  const workspace = join(runDir, 'ws');
+  makeTinyWorkspace(workspace);
+  installVsix(runDir, vsix);
+  let server: CodeServer | undefined;
+  const browser = await launchBrowser(join(runDir, 'chromium'));
+  const page = browser.pages()[0] ?? await browser.newPage();
+  try {
+    server = await startCodeServer(runDir, workspace, {}, false);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    // VS Code asks whether to trust the folder: answer as a cautious user would.
+    const distrust = page.getByRole('button', { name: /No, I don.t trust the authors/ });
+    await distrust.waitFor({ state: 'visible', timeout: 60_000 });
+    await distrust.click();
+    const ternaryView = page.locator('.activitybar [aria-label^="Ternary"]').first();
+    await ternaryView.waitFor({ state: 'visible', timeout: 60_000 });
+    await ternaryView.click();
+    // Viewing works: the config and its experiments are listed.
+    await page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) })
+      .locator('.monaco-list-row', { hasText: tinyExperiments.long }).waitFor({ state: 'visible', timeout: 30_000 });
+    await runFromPalette(page, 'Ternary: Train');
+    const refusal = page.locator('.notifications-toasts .notification-toast', { hasText: 'Training is disabled in Restricted Mode' });
+    await refusal.waitFor({ state: 'visible', timeout: 30_000 });
+    const shot = await shoot(page, 'restricted-mode');
+    if (existsSync(join(workspace, 'runs'))) throw new Error('a run folder was written in Restricted Mode');
+    console.log(`ok   Restricted Mode: views list the experiments, Train refuses and says why (${shot})`);
+    return true;
+  } catch (error) {
+    const shot = await shoot(page, 'restricted-failure');
+    console.log(`FAIL Restricted Mode: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  screenshot: ${shot}`);
+    return false;
+  } finally {
+    if (server) writeFileSync(join(artifacts, 'restricted-code-server.log'), server.output());
+    await browser.close();
+    await server?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
-  preflight();
+  const only = process.argv[2];
+  preflight(only !== 'restricted');
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
-  const only = process.argv[2];
   const suitePath = await buildSuite();
   const results: Record<string, boolean> = {};
   if (!only || only === 'integration') results.integration = await integration(suitePath);
   if (!only || only === 'ui') results.ui = await ui();
+  if (!only || only === 'restricted') results.restricted = await restricted();
   const failed = Object.entries(results).filter(([, ok]) => !ok).map(([name]) => name);
   console.log(`e2e: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`} in ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`);
   process.exitCode = failed.length === 0 ? 0 : 1;
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;
 });
