@@ -75,10 +75,14 @@ const candidates: BackendCandidate[] = [
   },
   {
     name: 'onednn',
-    // The native oneDNN backend hooks in here (server/backends/onednn/index.ts), e.g.:
-    //   const { registerOnednnBackend } = await import('./onednn'); if (await registerOnednnBackend(threads)) …
-    start: async () => {
-      throw new Error('the native oneDNN backend is not part of this build yet');
+    start: async (threads) => {
+      const onednn = await import('./onednn');
+      if (!(await onednn.registerOnednnBackend(threads))) {
+        throw new Error(onednn.addonLoadError() ?? 'the native oneDNN addon did not load');
+      }
+      if (!(await tf.setBackend(onednn.ONEDNN_BACKEND))) throw new Error('the oneDNN backend failed to initialise');
+      const version = onednn.onednnVersion();
+      return { threads, features: version ? [`oneDNN ${version}`] : [] };
     },
   },
   {
