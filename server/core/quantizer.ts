@@ -120,16 +120,31 @@ export function steMask(w: tf.Tensor): tf.Tensor {
   return tf.cast(tf.less(tf.abs(w), 1), 'float32');
 }
 
-/** Summed ternary weight Σ_k T_k, forward only. */
-function summedTernary(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
-  const absW = tf.abs(w);
+/**
+ * Σ_k T_k with as few kernel launches as possible: this runs on every layer at every step, and on
+ * fast backends a launch costs more than the arithmetic on a weight tensor. T_k = α_k·sign(W)·1[|W| ≥ Δ_k],
+ * so Σ_k T_k = sign(W)·Σ_k α_k·1[|W| ≥ Δ_k]; REL evaluates all K masks as one [K, n] comparison.
+ * (sign(0) = 0 differs from the definition only for W = 0 with Δ = 0, i.e. f = 0: handled apart.)
+ */
+function summedTernary(w: tf.Tensor, absW: tf.Tensor, quant: LayerQuant): tf.Tensor {
+  const factors = branchFactors(quant);
   const strict = quant.method === 'twn';
-  let sum: tf.Tensor | null = null;
-  for (const factor of branchFactors(quant)) {
-    const t = ternarizeBranch(w, absW, branchDelta(quant.method, absW, factor), strict).ternary;
-    sum = sum === null ? t : tf.add(sum, t);
+  let sign = tf.sign(w);
+  if (!strict && factors.includes(0)) sign = tf.add(sign, tf.cast(tf.equal(w, 0), 'float32'));
+  if (factors.length === 1) {
+    const delta = branchDelta(quant.method, absW, factors[0]);
+    const large = tf.cast(strict ? tf.greater(absW, delta) : tf.greaterEqual(absW, delta), 'float32');
+    // he2019 with f ≤ 1 always has a large weight (the largest, or all of them when W = 0); TWN may not.
+    const count = strict ? tf.maximum(tf.sum(large), 1) : tf.sum(large);
+    const alpha = tf.div(tf.sum(tf.mul(absW, large)), count);
+    return tf.mul(tf.mul(sign, large), alpha);
   }
-  return sum as tf.Tensor;
+  const flatAbs = tf.reshape(absW, [1, -1]);
+  const deltas = tf.mul(tf.max(absW), tf.tensor2d(factors, [factors.length, 1]));
+  const large = tf.cast(tf.greaterEqual(flatAbs, deltas), 'float32');
+  const alphas = tf.div(tf.sum(tf.mul(large, flatAbs), 1, true), tf.sum(large, 1, true));
+  const magnitude = tf.reshape(tf.sum(tf.mul(large, alphas), 0), w.shape);
+  return tf.mul(sign, magnitude);
 }
 
 /**
@@ -143,12 +158,14 @@ export function ternaryWeight(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
   // customGrad's signature is variadic over tensors and the save function; ours is (W, save).
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const x = args[0] as tf.Tensor;
-    (args[1] as tf.GradSaveFunc)([x]);
+    const absW = tf.abs(x);
+    // tfjs saves only while recording a tape, so inference keeps nothing.
+    (args[1] as tf.GradSaveFunc)([absW]);
     return {
-      value: summedTernary(x, quant),
+      value: summedTernary(x, absW, quant),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const mask = steMask(saved[0]);
-        return tex === 1 ? tf.mul(dy, mask) : tf.mul(tf.mul(dy, mask), tex);
+        const pass = tf.cast(tf.less(saved[0], 1), 'float32');
+        return tf.mul(dy, tex === 1 ? pass : tf.mul(pass, tex));
       },
     };
   });

@@ -82,6 +82,12 @@ test('degenerate tensors: all zeros give α = 0 (not NaN) for both methods; f = 
   close(r.ternary.dataSync(), [1 / 3, 1 / 3, -1 / 3], 1e-6, 'T');
   const ref = ternarizeReference(new Float32Array([0, 0.5, -0.5]), 'he2019', 0);
   assert.deepEqual(ref.counts, { neg: 1, zero: 0, pos: 2 });
+  // The training path (sign-based, fewer kernels) agrees on these edge cases.
+  close(ternaryWeight(tf.tensor1d([0, 0.5, -0.5]), { method: 'he2019', thresholdFactor: 0, tex: 1 }).dataSync(), [1 / 3, 1 / 3, -1 / 3], 1e-6, 'ternaryWeight f = 0');
+  for (const method of ['he2019', 'twn'] as const) {
+    assert.deepEqual(Array.from(ternaryWeight(tf.zeros([4]), { method, thresholdFactor: 0.05, tex: 1 }).dataSync()), [0, 0, 0, 0], method);
+  }
+  assert.deepEqual(Array.from(ternaryWeight(tf.zeros([4]), { method: 'he2019', thresholdFactor: 0.05, tex: 4 }).dataSync()), [0, 0, 0, 0]);
 });
 
 test('tfjs quantizer equals the JS reference on random tensors (both methods, every REL branch)', () => {
