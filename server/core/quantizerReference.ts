@@ -7,6 +7,7 @@ import type { TernaryCounts } from '../stats/types';
 import { branchFactors, checkLayerQuant, TWN_DELTA_SCALE, type LayerQuant, type TernaryMethod } from './quantizer';
 
 export interface ReferenceTernarization {
+  /** he2019: f in Δ = f·max|W|; TWN: 0.7 in Δ = 0.7·mean|W|. */
   factor: number;
   delta: number;
   alpha: number;
@@ -59,7 +60,8 @@ export function ternarizeReference(w: ArrayLike<number>, method: TernaryMethod, 
       counts.zero++;
     }
   }
-  return { factor: method === 'twn' ? 0 : factor, delta, alpha, ternary, counts };
+  // TWN's threshold is a multiple of mean|W| rather than of max|W|: report that multiple.
+  return { factor: method === 'twn' ? TWN_DELTA_SCALE : factor, delta, alpha, ternary, counts };
 }
 
 /** All branches of a layer (t_ex of them), in branch order. */

@@ -64,4 +64,6 @@ export interface WeightHistogram {
   delta: number;
   alpha: number;
   counts: TernaryCounts;
+  /** Whether the layer is ternarized (false: a float layer; Δ, α and counts are then 0). */
+  ternary?: boolean;
 }

@@ -1,0 +1,37 @@
+/** Binned histograms of the latent (full-precision) weights of every conv/dense layer. */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { ternarizeReference } from '../core/quantizerReference';
+import { branchFactors } from '../core/quantizer';
+import { kernelLayers } from './kernelLayers';
+import type { WeightHistogram } from './types';
+
+/** Counts of `values` in `bins` equal-width bins over [min, max] (the last bin includes max). */
+export function binValues(values: ArrayLike<number>, bins: number): { min: number; max: number; bins: number[] } {
+  if (!Number.isInteger(bins) || bins < 1) throw new Error(`bins must be a positive integer (got ${bins}).`);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < min) min = values[i];
+    if (values[i] > max) max = values[i];
+  }
+  const counts = new Array<number>(bins).fill(0);
+  if (values.length === 0) return { min: 0, max: 0, bins: counts };
+  const width = (max - min) / bins;
+  for (let i = 0; i < values.length; i++) {
+    const b = width > 0 ? Math.min(bins - 1, Math.floor((values[i] - min) / width)) : 0;
+    counts[b]++;
+  }
+  return { min, max, bins: counts };
+}
+
+/** One histogram per conv/dense layer; Δ, α and counts are the first branch's (zeros for float layers). */
+export function weightHistograms(model: LayersModel, bins = 64): WeightHistogram[] {
+  return kernelLayers(model).map((k) => {
+    const binned = binValues(k.kernel, bins);
+    if (!k.quant) {
+      return { layer: k.name, ...binned, delta: 0, alpha: 0, counts: { neg: 0, zero: 0, pos: 0 }, ternary: false };
+    }
+    const first = ternarizeReference(k.kernel, k.quant.method, branchFactors(k.quant)[0]);
+    return { layer: k.name, ...binned, delta: first.delta, alpha: first.alpha, counts: first.counts, ternary: true };
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Per-layer statistics and the model summary (design §5, issue 2): Δ, α per REL branch, sparsity,
+ * counts of −α / 0 / +α, parameters, bits, and fp32 vs 2-bit model size. Computed on the host with
+ * the JS reference quantizer, independent of the training path.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { ternarizeBranchesReference } from '../core/quantizerReference';
+import { kernelLayers, type KernelLayer } from './kernelLayers';
+import type { BranchStats, LayerStats, ModelSummary } from './types';
+
+/** Bits per stored ternary weight per branch. */
+export const TERNARY_BITS = 2;
+
+function statsOf(k: KernelLayer): LayerStats {
+  const params = k.kernel.length + k.otherParams;
+  if (!k.quant) {
+    return {
+      layer: k.name, type: k.type, ternary: false, shape: k.shape, params, bits: 32,
+      delta: 0, alpha: 0, sparsity: 0, counts: { neg: 0, zero: 0, pos: 0 }, branches: [],
+    };
+  }
+  const branches: BranchStats[] = ternarizeBranchesReference(k.kernel, k.quant).map((b) => ({
+    factor: b.factor,
+    delta: b.delta,
+    alpha: b.alpha,
+    sparsity: k.kernel.length > 0 ? b.counts.zero / k.kernel.length : 0,
+    counts: b.counts,
+  }));
+  const first = branches[0];
+  return {
+    layer: k.name, type: k.type, ternary: true, shape: k.shape, params, bits: TERNARY_BITS * k.quant.tex,
+    delta: first.delta, alpha: first.alpha, sparsity: first.sparsity, counts: { ...first.counts }, branches,
+  };
+}
+
+/** Statistics of every conv/dense layer (float ones with `ternary: false`), in model order. */
+export function layerStats(model: LayersModel): LayerStats[] {
+  return kernelLayers(model).map(statsOf);
+}
+
+/** Stored bytes of one ternary kernel: 2 bits per weight per branch, plus one float32 α per branch. */
+export function ternaryKernelBytes(weights: number, tex: number): number {
+  return tex * (Math.ceil((weights * TERNARY_BITS) / 8) + 4);
+}
+
+/**
+ * Model size in float32 and with ternary kernels at 2 bits (all other parameters — biases,
+ * BatchNorm, float layers — stay float32). Pass `stats` to reuse `layerStats(model)`.
+ */
+export function modelSummary(model: LayersModel, stats: LayerStats[] = layerStats(model)): ModelSummary {
+  const params = model.countParams();
+  let ternaryParams = 0;
+  let ternaryBytes = 0;
+  for (const s of stats) {
+    if (!s.ternary) continue;
+    const kernelWeights = s.shape.reduce((a, b) => a * b, 1);
+    ternaryParams += kernelWeights;
+    ternaryBytes += ternaryKernelBytes(kernelWeights, s.branches.length);
+  }
+  ternaryBytes += (params - ternaryParams) * 4;
+  const fp32Bytes = params * 4;
+  return {
+    layers: stats.length,
+    ternaryLayers: stats.filter((s) => s.ternary).length,
+    params,
+    ternaryParams,
+    fp32Bytes,
+    ternaryBytes,
+    compression: ternaryBytes > 0 ? fp32Bytes / ternaryBytes : 1,
+  };
+}

@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { TernaryDense } from '../../server/core/layers';
+import { ternarizeBranches } from '../../server/core/quantizer';
+import { buildModel, convertToTernary } from '../../server/models';
+import { layerStats, modelSummary, weightHistograms, formatLayerTable, binValues } from '../../server/stats';
+
+test('setup: cpu backend', async () => {
+  await tf.setBackend('cpu');
+});
+
+const W = [0.8, -0.2, 0.2, 0.1, -0.5, 0.0, -0.19, 0.3];
+
+function tinyModel(): tfl.LayersModel {
+  const model = tfl.sequential({ layers: [
+    new TernaryDense({ units: 2, inputShape: [4], tex: 4, name: 'tern' }),
+    tfl.layers.dense({ units: 1, name: 'head' }),
+  ] });
+  model.getLayer('tern').setWeights([tf.tensor2d(W, [4, 2]), tf.tensor1d([0.5, -0.5])]);
+  return model;
+}
+
+test('layerStats: hand-computed Δ, α, counts and sparsity per REL branch; float layers marked', () => {
+  const [tern, head] = layerStats(tinyModel());
+  assert.equal(tern.layer, 'tern');
+  assert.equal(tern.type, 'TernaryDense');
+  assert.equal(tern.ternary, true);
+  assert.deepEqual(tern.shape, [4, 2]);
+  assert.equal(tern.params, 10);
+  assert.equal(tern.bits, 8); // 2 bits × 4 branches
+  // max|W| = 0.8 → Δ = 0.04, 0.08, 0.12, 0.16. |W| = 0.1 is large for the first two only.
+  const expected = [
+    { factor: 0.05, delta: 0.04, alpha: 2.29 / 7, counts: { neg: 3, zero: 1, pos: 4 } },
+    { factor: 0.1, delta: 0.08, alpha: 2.29 / 7, counts: { neg: 3, zero: 1, pos: 4 } },
+    { factor: 0.15, delta: 0.12, alpha: 2.19 / 6, counts: { neg: 3, zero: 2, pos: 3 } },
+    { factor: 0.2, delta: 0.16, alpha: 2.19 / 6, counts: { neg: 3, zero: 2, pos: 3 } },
+  ];
+  assert.equal(tern.branches.length, 4);
+  tern.branches.forEach((b, k) => {
+    assert.equal(b.factor, expected[k].factor);
+    assert.ok(Math.abs(b.delta - expected[k].delta) < 1e-7, `delta ${k}`);
+    assert.ok(Math.abs(b.alpha - expected[k].alpha) < 1e-6, `alpha ${k}`);
+    assert.deepEqual(b.counts, expected[k].counts);
+    assert.equal(b.sparsity, expected[k].counts.zero / 8);
+  });
+  assert.equal(tern.delta, tern.branches[0].delta);
+  assert.equal(tern.alpha, tern.branches[0].alpha);
+  assert.equal(tern.sparsity, 1 / 8);
+  assert.deepEqual(head, {
+    layer: 'head', type: 'Dense', ternary: false, shape: [2, 1], params: 3, bits: 32,
+    delta: 0, alpha: 0, sparsity: 0, counts: { neg: 0, zero: 0, pos: 0 }, branches: [],
+  });
+});
+
+test('modelSummary: fp32 bytes, 2-bit bytes per branch + α, compression', () => {
+  const summary = modelSummary(tinyModel());
+  // kernel 8 weights × 4 branches: 4 × (2 bytes + 4 for α) = 24; bias 2 + head 3 in float32 = 20.
+  assert.deepEqual(summary, { layers: 2, ternaryLayers: 1, params: 13, ternaryParams: 8, fp32Bytes: 52, ternaryBytes: 44, compression: 52 / 44 });
+});
+
+test('ResNet-20 summary: ≈ 16× smaller at t_ex = 1, BN stays float', () => {
+  const model = buildModel({ arch: 'resnet20', classes: 10, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, seed: 1 });
+  const s = modelSummary(model);
+  assert.equal(s.layers, 20);
+  assert.equal(s.ternaryLayers, 20);
+  assert.equal(s.params, model.countParams());
+  // Kernels: 19 convs (267,696) + fc (640); the rest (BN 4·1,376 + fc bias 10) stays float32.
+  assert.equal(s.ternaryParams, 267696 + 640);
+  // Per layer: ⌈n·2/8⌉ bytes + 4 for α.
+  assert.equal(s.ternaryBytes, layerStats(model).reduce((sum, l) => sum + Math.ceil(l.shape.reduce((a, b) => a * b, 1) / 4) + 4, 0) + (s.params - s.ternaryParams) * 4);
+  assert.ok(s.compression > 12 && s.compression < 16, `compression ${s.compression}`);
+  model.dispose();
+});
+
+test('stats agree with the tfjs quantizer on a ternarized fmnist-cnn (two implementations)', async () => {
+  const float = buildModel({ arch: 'fmnist-cnn', classes: 10, quant: { method: 'none', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, seed: 3 });
+  const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, tex: 2, firstLast: 'ternary' });
+  const stats = layerStats(twin);
+  assert.deepEqual(stats.map((s) => s.layer), ['conv1', 'conv2', 'fc1', 'fc2']);
+  for (const s of stats) {
+    const layer = twin.getLayer(s.layer) as TernaryDense;
+    const branches = ternarizeBranches(layer.getWeights()[0], layer.quant);
+    branches.forEach((b, k) => {
+      assert.ok(Math.abs(b.delta.dataSync()[0] - s.branches[k].delta) <= 1e-7 * Math.max(1, s.branches[k].delta), `${s.layer} Δ${k}`);
+      assert.ok(Math.abs(b.alpha.dataSync()[0] - s.branches[k].alpha) <= 1e-6 * s.branches[k].alpha, `${s.layer} α${k}`);
+      const t = b.ternary.dataSync();
+      const alpha = b.alpha.dataSync()[0];
+      const counts = { neg: 0, zero: 0, pos: 0 };
+      for (const v of t) v === 0 ? counts.zero++ : v === alpha ? counts.pos++ : counts.neg++;
+      assert.deepEqual(counts, s.branches[k].counts, `${s.layer} counts ${k}`);
+    });
+    assert.equal(s.counts.neg + s.counts.zero + s.counts.pos, s.shape.reduce((a, b) => a * b, 1));
+  }
+});
+
+test('weightHistograms: equal-width bins over [min, max] that count every weight', () => {
+  const [tern, head] = weightHistograms(tinyModel(), 4);
+  assert.equal(tern.layer, 'tern');
+  assert.equal(tern.min, Math.fround(-0.5));
+  assert.equal(tern.max, Math.fround(0.8));
+  // width 0.325: [-0.5,-0.175) → -0.5, -0.2, -0.19; [-0.175,0.15) → 0.1, 0; [0.15,0.475) → 0.2, 0.3; [0.475,0.8] → 0.8
+  assert.deepEqual(tern.bins, [3, 2, 2, 1]);
+  assert.deepEqual(tern.counts, { neg: 3, zero: 1, pos: 4 });
+  assert.ok(Math.abs(tern.alpha - 2.29 / 7) < 1e-6);
+  assert.equal(tern.ternary, true);
+  assert.equal(head.ternary, false);
+  assert.equal(head.bins.reduce((a, b) => a + b, 0), 2);
+  assert.deepEqual(binValues([1, 1, 1], 3), { min: 1, max: 1, bins: [3, 0, 0] });
+  assert.throws(() => binValues([1], 0), /bins must be a positive integer/);
+});
+
+test('formatLayerTable: one row per layer, a row per extra REL branch, totals', () => {
+  const model = tinyModel();
+  const stats = layerStats(model);
+  const text = formatLayerTable(stats, modelSummary(model, stats));
+  const lines = text.split('\n');
+  assert.match(lines[0], /^Layer\s+Type\s+Shape\s+Params\s+Bits\s+Δ\s+α\s+Sparsity\s+−α \/ 0 \/ \+α$/);
+  assert.match(text, /tern\s+TernaryDense\s+4×2\s+10\s+8\s+0\.04000\s+0\.3271\s+12\.5%\s+3 \/ 1 \/ 4/);
+  assert.match(text, /└ branch 3\s+f = 0\.15\s+0\.1200\s+0\.3650\s+25\.0%\s+3 \/ 2 \/ 3/);
+  assert.match(text, /head\s+Dense\s+2×1\s+3\s+32\s+—\s+—\s+—\s+float/);
+  assert.match(text, /Parameters: 13 \(8 ternary, in 1 of 2 conv\/dense layers\)/);
+  assert.match(text, /Size: 52 B in float32 → 44 B with 2-bit ternary kernels: 1\.18× smaller/);
+});
