@@ -10,6 +10,7 @@
 import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerFastGradients } from './gradients/fusedBatchNormGrad';
 import { locateWasmBinaries, startWasmBackend } from './wasm/setupWasm';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'onednn' | 'wasm' | 'cpu';
@@ -132,6 +133,7 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
     try {
       const started = await candidate.start(threads);
       tried.push({ name: candidate.name });
+      registerFastGradients();
       current = { name: candidate.name, threads: started.threads, features: started.features, tried };
       return current;
     } catch (err) {

@@ -1,0 +1,115 @@
+/** `tern bench`: training-step throughput of a zoo model, float and ternary (design §4). */
+import { parseArgs } from 'node:util';
+import { UsageError, type CliCommand } from '../command';
+import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
+import { BackendUnavailableError, describeBackend, initBackend } from '../../backends/ladder';
+import { benchCases, benchTrainStep, type BenchMode, type BenchResult } from '../../bench/trainStep';
+
+const usage = `Usage: tern bench [options]
+
+Times full training steps (forward, softmax cross-entropy, backward, SGD-momentum update of every
+trainable variable) on one random batch of the model's input shape, and prints images per second.
+
+Options:
+  --model NAME     zoo architecture (default resnet20)
+  --batch N        batch size (default 128)
+  --mode LIST      fp, tern or fp,tern (default fp,tern)
+  --tex LIST       REL expansions for tern: any of 1,2,4 (default 1,2,4)
+  --classes N      number of classes (default 10)
+  --steps N        timed steps per case (default 10)
+  --warmup N       untimed steps first (default 2)
+  --seed N         weights and batch seed (default 1)
+  --json           one JSON line per case instead of a table
+${BACKEND_USAGE}`;
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || (n === 0 && name !== 'warmup')) throw new UsageError(`--${name} must be a ${name === 'warmup' ? 'non-negative' : 'positive'} integer (got '${value}')`);
+  return n;
+}
+
+function list<T extends string | number>(name: string, value: string, allowed: readonly T[], parse: (s: string) => T): T[] {
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean).map(parse);
+  const bad = items.filter((i) => !allowed.includes(i));
+  if (!items.length || bad.length) throw new UsageError(`--${name} takes a comma-separated list of ${allowed.join(', ')} (got '${value}')`);
+  return [...new Set(items)];
+}
+
+function table(rows: BenchResult[]): string {
+  const header = ['model', 'mode', 'tex', 'batch', 'ms/step', 'img/s', 'vs fp'];
+  const fp = rows.find((r) => r.mode === 'fp');
+  const body = rows.map((r) => [r.model, r.mode, r.tex === null ? '-' : String(r.tex), String(r.batch), r.msPerStep.toFixed(1), r.imgPerSec.toFixed(1),
+    fp ? `${(r.msPerStep / fp.msPerStep).toFixed(2)}×` : '-']);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  return [header, ...body].map((row) => row.map((cell, i) => cell.padStart(widths[i]!)).join('  ')).join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  let backendArgs;
+  let values;
+  try {
+    backendArgs = backendOptionsFromArgs(argv);
+    ({ values } = parseArgs({
+      args: backendArgs.rest,
+      options: {
+        model: { type: 'string', default: 'resnet20' },
+        batch: { type: 'string', default: '128' },
+        mode: { type: 'string', default: 'fp,tern' },
+        tex: { type: 'string', default: '1,2,4' },
+        classes: { type: 'string', default: '10' },
+        steps: { type: 'string', default: '10' },
+        warmup: { type: 'string', default: '2' },
+        seed: { type: 'string', default: '1' },
+        json: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+    throw err;
+  }
+  const modes = list<BenchMode>('mode', values.mode, ['fp', 'tern'], (s) => s as BenchMode);
+  const texes = list<1 | 2 | 4>('tex', values.tex, [1, 2, 4], (s) => Number(s) as 1 | 2 | 4);
+  const batch = positiveInt('batch', values.batch);
+  const settings = {
+    classes: positiveInt('classes', values.classes),
+    steps: positiveInt('steps', values.steps),
+    warmup: positiveInt('warmup', values.warmup),
+    seed: positiveInt('seed', values.seed),
+  };
+
+  let backend;
+  try {
+    backend = await initBackend(backendArgs.options);
+  } catch (err) {
+    if (!(err instanceof BackendUnavailableError)) throw err;
+    process.stderr.write(`tern bench: ${err.message}\n`);
+    return 1;
+  }
+  // The backend line goes to stderr with --json so stdout stays pure JSON lines.
+  (values.json ? process.stderr : process.stdout).write(`${describeBackend(backend)}\n`);
+
+  const results: BenchResult[] = [];
+  for (const c of benchCases(values.model, batch, modes, texes)) {
+    let result: BenchResult;
+    try {
+      result = await benchTrainStep(c, settings);
+    } catch (err) {
+      process.stderr.write(`tern bench: ${c.model} ${c.mode}${c.tex ? ` tex ${c.tex}` : ''}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+    results.push(result);
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ backend: backend.name, threads: backend.threads, ...result }) + '\n');
+    } else if (result.tensorsLeaked !== 0) {
+      process.stderr.write(`tern bench: warning: ${result.tensorsLeaked} tensors leaked during the timed steps\n`);
+    }
+  }
+  if (!values.json) process.stdout.write(table(results) + '\n');
+  return 0;
+}
+
+export const command: CliCommand = {
+  summary: 'time training steps (img/s) of a model, float and ternary',
+  usage,
+  run,
+};
