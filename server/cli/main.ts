@@ -9,6 +9,8 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   bench: () => import('./commands/bench'),
   eval: () => import('./commands/eval'),
   export: () => import('./commands/export'),
+  stats: () => import('./commands/stats'),
+  ternarize: () => import('./commands/ternarize'),
 };
 
 function printHelp(): void {

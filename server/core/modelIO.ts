@@ -69,7 +69,10 @@ export async function saveModel(model: LayersModel, dir: string, metadata?: Reco
   }));
 }
 
-/** `file` itself when it is a file, `file/model.json` when it is a folder. */
+/**
+ * `file` itself when it is a file; for a folder, its `model.json`, or `model/model.json` (a run
+ * folder, design §2).
+ */
 export async function resolveModelJsonPath(file: string): Promise<string> {
   let stat;
   try {
@@ -78,13 +81,17 @@ export async function resolveModelJsonPath(file: string): Promise<string> {
     throw new ModelFileError(`Model file not found: ${file}. Pass a tfjs LayersModel model.json, or a folder that contains one.`, file);
   }
   if (!stat.isDirectory()) return file;
-  const inside = path.join(file, MODEL_JSON);
-  try {
-    await fs.access(inside);
-    return inside;
-  } catch {
-    throw new ModelFileError(`No ${MODEL_JSON} in folder ${file}. Pass a tfjs LayersModel model.json, or a folder that contains one.`, file);
+  for (const inside of [path.join(file, MODEL_JSON), path.join(file, 'model', MODEL_JSON)]) {
+    try {
+      await fs.access(inside);
+      return inside;
+    } catch {
+      // try the next layout
+    }
   }
+  throw new ModelFileError(
+    `No ${MODEL_JSON} in folder ${file} (looked for ${MODEL_JSON} and model/${MODEL_JSON}). ` +
+    'Pass a tfjs LayersModel model.json, or a run folder whose training has finished.', file);
 }
 
 /** Reads and checks model.json: it must be a tfjs layers model (not a graph model or another JSON file). */

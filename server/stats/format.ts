@@ -61,6 +61,8 @@ export function formatLayerTable(stats: LayerStats[], summary: ModelSummary): st
     ...rows.slice(1).map(line),
     rule,
     `Parameters: ${thousands(summary.params)} (${thousands(summary.ternaryParams)} ternary, in ${summary.ternaryLayers} of ${summary.layers} conv/dense layers)`,
-    `Size: ${bytes(summary.fp32Bytes)} in float32 → ${bytes(summary.ternaryBytes)} with 2-bit ternary kernels: ${summary.compression.toFixed(2)}× smaller`,
+    summary.ternaryLayers === 0
+      ? `Size: ${bytes(summary.fp32Bytes)} in float32; no ternary layers (\`tern ternarize\` writes the ternary twin)`
+      : `Size: ${bytes(summary.fp32Bytes)} in float32 → ${bytes(summary.ternaryBytes)} with 2-bit ternary kernels: ${summary.compression.toFixed(2)}× smaller`,
   ].join('\n');
 }

@@ -3,3 +3,4 @@ export * from './types';
 export { layerStats, modelSummary, ternaryKernelBytes, TERNARY_BITS } from './layerStats';
 export { weightHistograms, binValues } from './histograms';
 export { formatLayerTable } from './format';
+export { writeModelStats } from './report';

@@ -1,0 +1,52 @@
+/** `tern stats`: per-layer Δ, α, sparsity, −α/0/+α counts, bits, and the model's size, from a model.json. */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { UsageError, type CliCommand } from '../command';
+import { loadModel, ModelFileError } from '../../core/modelIO';
+import { writeModelStats } from '../../stats/report';
+
+const usage = `Usage: tern stats <model.json | model-folder | run-dir> [--json]
+
+Prints, for every conv/dense layer: type, kernel shape, parameters, bits, and for ternary layers
+Δ, α, sparsity and the counts of −α / 0 / +α (one extra row per REL branch); then the model's
+size in float32 and with 2-bit ternary kernels, and the compression ratio.
+
+Options:
+  --json   one JSON object per layer per line (layer, type, ternary, shape, params, bits, delta,
+           alpha, sparsity, counts {neg, zero, pos}, branches), then {"summary": {...}}`;
+
+/** Where a command writes; tests pass buffers (the test runner owns the process's stdout). */
+export interface CommandIO {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export async function run(argv: string[], io: CommandIO = { out: process.stdout, err: process.stderr }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [target, ...extra] = parsed.positionals;
+  if (!target) throw new UsageError('missing the model.json (or a folder containing one)');
+  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  // Statistics read weights on the host: the plain cpu backend is all they need.
+  await tf.setBackend('cpu');
+  try {
+    const model = await loadModel(target);
+    writeModelStats(model, parsed.values.json === true, io.out);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ModelFileError)) throw err;
+    io.err.write(`tern stats: ${err.message}\n`);
+    return 1;
+  }
+}
+
+export const command: CliCommand = {
+  summary: 'Per-layer Δ, α, sparsity, ternary counts and model size of a model.json',
+  usage,
+  run: (argv) => run(argv),
+};
