@@ -3,7 +3,7 @@
  * whose latent weights are drawn, ternarized with the paper's rule (Δ = f·max|W|, α = mean|W| over
  * |W| ≥ Δ) and binned, so layers.jsonl and histograms/ agree exactly, as the trainer's do.
  */
-import type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, WeightHistogram } from '../../server/protocol/protocol';
+import type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunSummary, WeightHistogram } from '../../server/protocol/protocol';
 
 /** Deterministic uniform numbers in [0, 1) (LCG). */
 export function lcg(seed: number): () => number {
@@ -44,9 +44,9 @@ export function syntheticEpochMetrics(rand: () => number, seed: number, epoch: n
   }
   const t = epoch / epochs;
   const loss = level(t);
-  const top1 = Math.min(0.99, 1 - loss / 2.5);
+  const top1 = Math.min(0.99, Math.max(0.02, 1 - loss / 2.5));
   const valLoss = loss * 1.1;
-  const valTop1 = Math.min(0.99, 1 - valLoss / 2.5);
+  const valTop1 = Math.min(0.99, Math.max(0.02, 1 - valLoss / 2.5));
   out.push({
     kind: 'epoch', epoch, step: step0 + batchesPerEpoch * stepsPerBatchLine, lr, loss, top1, top5: Math.min(1, top1 + 0.25 * (1 - top1)),
     valLoss, valTop1, valTop5: Math.min(1, valTop1 + 0.25 * (1 - valTop1)), imgPerSec: 400, time: epoch * 30,
@@ -110,5 +110,14 @@ export function syntheticEpochLayers(seed: number, epoch: number, epochs: number
   return {
     layers: { epoch, layers: stats, summary: { layers: stats.length, ternaryLayers: stats.length, params, ternaryParams: params, fp32Bytes, ternaryBytes, compression: fp32Bytes / ternaryBytes } },
     histograms: { epoch, histograms },
+  };
+}
+
+/** summary.json of a completed synthetic run. */
+export function syntheticSummary(runId: string, experiment: string, epochs: number): RunSummary {
+  return {
+    runId, experiment, status: 'completed', epochs,
+    final: { top1: 0.9, top5: 0.99, loss: 0.3 }, best: { top1: 0.9, top5: 0.99, loss: 0.3, epoch: epochs },
+    backend: 'fixture', fp32Bytes: 0, ternaryBytes: 0, compression: 0, wallSeconds: 0,
   };
 }

@@ -162,3 +162,11 @@ test('number formats for axes and legends', () => {
   assert.equal(formatNumber(0.0001), '1.00e-4');
   assert.equal(formatNumber(0), '0');
 });
+
+test('percent ticks share the decimals the tick step needs', async () => {
+  const { percentTicks } = await import('../../webview/transforms/chartData');
+  assert.deepEqual(percentTicks([0, 0.1, 0.2]), ['0 %', '10 %', '20 %']);
+  assert.deepEqual(percentTicks([0.2, 0.25, 0.3]), ['20 %', '25 %', '30 %']);
+  assert.deepEqual(percentTicks([0.2, 0.205]), ['20.0 %', '20.5 %']);
+  assert.deepEqual(percentTicks([0.001, 0.0015]), ['0.10 %', '0.15 %']);
+});

@@ -17,7 +17,7 @@ import { perf, record } from '../shared/perf';
 import { readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
 import { alignSeries } from '../transforms/align';
-import { type CurveSpec, type RunCurves, buildChartData, formatNumber, formatPercent } from '../transforms/chartData';
+import { type CurveSpec, type RunCurves, buildChartData, formatNumber, formatPercent, percentTicks } from '../transforms/chartData';
 import { metricsCsv } from '../transforms/csv';
 import { mergeLayers, mergeMetrics, sparsitySeries } from '../transforms/metricsSeries';
 
@@ -63,6 +63,9 @@ const status = el('p', { className: 'status', id: 'status' });
 status.setAttribute('role', 'status');
 status.setAttribute('aria-live', 'polite');
 const empty = el('p', { className: 'empty', id: 'empty' });
+/** One legend for all charts: a colour per run; solid = training, dashed = validation. */
+const legend = el('ul', { className: 'run-legend', id: 'legend' });
+legend.setAttribute('aria-label', 'Runs shown');
 
 const toolbar = el('header', { className: 'toolbar' },
   el('div', { className: 'field field-wide' }, custom('vscode-label', { for: 'runs' }, 'Runs'), runPicker),
@@ -71,20 +74,20 @@ const toolbar = el('header', { className: 'toolbar' },
   el('div', { className: 'field field-buttons' }, pngButton, csvButton),
 );
 const chartsGrid = el('div', { className: 'charts' });
-app.append(toolbar, notice.element, status, empty, chartsGrid);
+app.append(toolbar, notice.element, status, legend, empty, chartsGrid);
 app.removeAttribute('aria-busy');
 
 const sync = 'dashboard';
 const charts = {
   loss: new Chart(chartsGrid, { title: 'Loss', xLabel: 'epoch', yLabel: 'loss', syncKey: sync }, theme),
-  top1: new Chart(chartsGrid, { title: 'Top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', yFormat: formatPercent, syncKey: sync }, theme),
-  top5: new Chart(chartsGrid, { title: 'Top-5 accuracy', xLabel: 'epoch', yLabel: 'top-5', yFormat: formatPercent, syncKey: sync }, theme),
+  top1: new Chart(chartsGrid, { title: 'Top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync }, theme),
+  top5: new Chart(chartsGrid, { title: 'Top-5 accuracy', xLabel: 'epoch', yLabel: 'top-5', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync }, theme),
   lr: new Chart(chartsGrid, { title: 'Learning rate', xLabel: 'epoch', yLabel: 'lr', yFormat: formatNumber, syncKey: sync }, theme),
 };
 const sparsitySection = el('div', { className: 'sparsity-picker field' });
 const sparsityPicker = custom<VscodeSingleSelect>('vscode-single-select', { id: 'sparsity-run', 'aria-label': 'Run whose per-layer sparsity is shown' });
 sparsitySection.append(custom('vscode-label', { for: 'sparsity-run' }, 'Per-layer sparsity of'), sparsityPicker);
-const sparsityChart = new Chart(chartsGrid, { title: 'Per-layer sparsity (fraction of zero weights)', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, height: 260 }, theme);
+const sparsityChart = new Chart(chartsGrid, { title: 'Per-layer sparsity (fraction of zero weights)', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, yTicks: percentTicks, height: 260, xIntegers: true }, theme);
 sparsityChart.element.prepend(sparsitySection);
 const allCharts = [charts.loss, charts.top1, charts.top5, charts.lr, sparsityChart];
 
@@ -118,6 +121,7 @@ function render(): void {
     charts[key].setData(cd.series, cd.x, cd.ys);
   }
   renderSparsity();
+  renderLegend();
   const points = allCharts.reduce((n, c) => n + c.pointCount, 0);
   document.body.dataset.points = String(points);
   const live = state.runDirs.filter((d) => data.get(d)?.status === 'running').length;
@@ -130,6 +134,18 @@ function render(): void {
       : state.runDirs.length === 0 ? 'Choose one or more runs above to see their curves.'
         : 'Waiting for the first metrics of the selected runs…';
   chartsGrid.hidden = state.runDirs.length === 0;
+}
+
+function renderLegend(): void {
+  const items = state.runDirs.map((runDir, i) => {
+    const swatch = el('span', { className: 'swatch' });
+    swatch.style.backgroundColor = theme.palette[i % theme.palette.length];
+    const d = data.get(runDir);
+    const note = d?.status === 'running' ? ' (training)' : d && !d.loaded ? ' (loading)' : '';
+    return el('li', {}, swatch, `${runLabel(runInfo(runDir), runDir)}${note}`);
+  });
+  const key = el('li', { className: 'line-key' }, el('span', { className: 'line solid' }), 'training ', el('span', { className: 'line dashed' }), 'validation');
+  legend.replaceChildren(...items, ...(items.length ? [key] : []));
 }
 
 function renderSparsity(): void {
@@ -218,6 +234,7 @@ function onMessage(m: HostToWebviewMessage): void {
       const d = data.get(m.runDir);
       if (!d) return;
       perf.liveMessages++;
+      record(perf.arrivalLatencies, Date.now() - m.sentAt);
       d.status = 'running';
       if (mergeMetrics(d.metrics, d.seen, m.records) > 0) {
         scheduler.request(() => record(perf.updateLatencies, Date.now() - m.sentAt));

@@ -16,7 +16,7 @@ import { FrameScheduler } from '../shared/frameScheduler';
 import { perf, record } from '../shared/perf';
 import { type ChartTheme, readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
-import { formatNumber, formatPercent } from '../transforms/chartData';
+import { formatNumber, formatPercent, percentTicks } from '../transforms/chartData';
 import { histogramRange, latentHistogramBars, ternaryBars } from '../transforms/histogramBars';
 import { mergeLayers } from '../transforms/metricsSeries';
 
@@ -71,24 +71,25 @@ let current: WeightHistogram | undefined;
 let xRange: [number, number] | undefined;
 
 const latentChart = new Chart(chartsGrid, {
-  title: 'Latent full-precision weights (±Δ marked)', xLabel: 'weight', yLabel: 'weights per bin', height: 260,
+  title: 'Latent full-precision weights (±Δ marked)', xLabel: 'weight', yLabel: 'weights per bin', height: 260, yFromZero: true,
   xRange: () => xRange, drawOverlay: drawDeltaMarks,
 }, theme);
 const ternaryChart = new Chart(chartsGrid, {
-  title: 'Ternary weights: exact counts of −α, 0, +α', xLabel: 'ternary value', yLabel: 'weights', height: 260,
+  title: 'Ternary weights: exact counts of −α, 0, +α', xLabel: 'ternary value', yLabel: 'weights', height: 260, yFromZero: true,
   xRange: () => xRange, drawOverlay: drawCountLabels,
 }, theme);
 const countsTable = el('table', { className: 'counts', id: 'counts' });
 ternaryChart.element.append(countsTable);
 let markedEpoch: number | undefined;
 const sparsityChart = new Chart(chartsGrid, {
-  title: 'Sparsity of this layer over epochs', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, height: 200,
+  title: 'Sparsity of this layer over epochs', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, yTicks: percentTicks, height: 200, xIntegers: true,
   drawOverlay: drawEpochMark,
 }, theme);
 const allCharts = [latentChart, ternaryChart, sparsityChart];
 
 // ------------------------------------------------------------------------------------ overlays
-function verticalLine(u: uPlot, x: number, color: string, label: string, t: ChartTheme): void {
+/** A dashed vertical mark with a label beside it (`side`: which side of the line the text goes). */
+function verticalLine(u: uPlot, x: number, color: string, label: string, t: ChartTheme, side: 'left' | 'right' | 'center' = 'center'): void {
   const px = u.valToPos(x, 'x', true);
   if (px < u.bbox.left - 1 || px > u.bbox.left + u.bbox.width + 1) return;
   const ctx = u.ctx;
@@ -103,16 +104,16 @@ function verticalLine(u: uPlot, x: number, color: string, label: string, t: Char
   ctx.stroke();
   ctx.fillStyle = color;
   ctx.font = `${(t.fontSize - 1) * dpr}px ${t.fontFamily}`;
-  ctx.textAlign = 'center';
+  ctx.textAlign = side === 'left' ? 'right' : side === 'right' ? 'left' : 'center';
   ctx.textBaseline = 'top';
-  ctx.fillText(label, px, u.bbox.top + 2 * dpr);
+  ctx.fillText(label, px + (side === 'left' ? -4 : side === 'right' ? 4 : 0) * dpr, u.bbox.top + 2 * dpr);
   ctx.restore();
 }
 
 function drawDeltaMarks(u: uPlot, t: ChartTheme): void {
   if (!current || !(current.delta > 0)) return;
-  verticalLine(u, -current.delta, t.accent, '−Δ', t);
-  verticalLine(u, current.delta, t.accent, '+Δ', t);
+  verticalLine(u, -current.delta, t.accent, '−Δ', t, 'left');
+  verticalLine(u, current.delta, t.accent, '+Δ', t, 'right');
 }
 
 function drawCountLabels(u: uPlot, t: ChartTheme): void {
@@ -180,6 +181,7 @@ function render(): void {
   playButton.toggleAttribute('disabled', list.length < 2);
   document.body.dataset.epoch = epoch !== undefined ? String(epoch) : '';
   document.body.dataset.layer = layer ?? '';
+  document.body.dataset.runDir = state.runDir ?? '';
 
   empty.hidden = current !== undefined;
   empty.textContent = !runsReceived ? 'Loading runs…'
@@ -325,6 +327,7 @@ function onMessage(m: HostToWebviewMessage): void {
       const d = data.get(m.runDir);
       if (!d) return;
       perf.liveMessages++;
+      record(perf.arrivalLatencies, Date.now() - m.sentAt);
       mergeHistograms(d.histograms, m.record);
       scheduler.request(m.runDir === state.runDir ? () => record(perf.updateLatencies, Date.now() - m.sentAt) : undefined);
       return;

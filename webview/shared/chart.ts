@@ -25,14 +25,20 @@ export interface ChartOptions {
   xLabel: string;
   yLabel: string;
   height?: number;
-  /** Format of y tick labels. */
+  /** Format of y values in the legend. */
   yFormat?: (v: number) => string;
+  /** Format of the y tick labels (all ticks at once, so they share decimals); default yFormat. */
+  yTicks?: (ticks: number[]) => string[];
+  /** Bars start at 0: the y range always includes it. */
+  yFromZero?: boolean;
   /** Fixed x range (histograms); default: the data's. */
   xRange?: () => [number, number] | undefined;
   /** Extra drawing on top of the plot (the ±Δ marks), in canvas pixels. */
   drawOverlay?: (u: uPlot, theme: ChartTheme) => void;
   /** Charts with the same key share the cursor. */
   syncKey?: string;
+  /** x values are whole numbers (epochs of per-epoch records): no fractional ticks. */
+  xIntegers?: boolean;
 }
 
 export class Chart {
@@ -153,11 +159,11 @@ export class Chart {
       },
       scales: {
         x: { time: false, ...(xRange ? { range: (_u, min, max) => xRange() ?? [min, max] } : {}) },
-        y: this.log ? { distr: 3 } : {},
+        y: this.log ? { distr: 3 } : this.options.yFromZero ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.12 : 1] } : {},
       },
       axes: [
-        axis(this.options.xLabel),
-        { ...axis(this.options.yLabel), size: 64, ...(this.options.yFormat ? { values: (_u, splits) => splits.map((v) => (v === null ? '' : this.options.yFormat!(v))) } : {}) },
+        { ...axis(this.options.xLabel), ...(this.options.xIntegers ? { incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] } : {}) },
+        { ...axis(this.options.yLabel), size: 64, ...this.yAxisValues() },
       ],
       legend: { live: true },
       series: [
@@ -185,6 +191,13 @@ export class Chart {
         ready: [(u) => this.attachWheelZoom(u)],
       },
     };
+  }
+
+  private yAxisValues(): Pick<uPlot.Axis, 'values'> {
+    const { yTicks, yFormat } = this.options;
+    if (yTicks) return { values: (_u, splits) => yTicks(splits) };
+    if (yFormat) return { values: (_u, splits) => splits.map((v) => (v === null ? '' : yFormat(v))) };
+    return {};
   }
 
   /** Wheel zooms the x axis around the cursor (uPlot has drag-zoom only). */

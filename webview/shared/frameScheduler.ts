@@ -9,8 +9,8 @@ export class FrameScheduler {
   constructor(private readonly render: () => void) {}
 
   /**
-   * Ask for a redraw; `after` runs once it is on screen: uPlot draws in a microtask after
-   * setData, so `after` waits for a task (an upper bound, used to time updates).
+   * Ask for a redraw; `after` runs once it is drawn: uPlot draws in a microtask queued by
+   * setData, so a microtask queued after render() runs after the drawing (used to time updates).
    */
   request(after?: () => void): void {
     if (after) this.waiting.push(after);
@@ -20,7 +20,7 @@ export class FrameScheduler {
       this.pending = false;
       this.render();
       const done = this.waiting.splice(0);
-      if (done.length) setTimeout(() => { for (const f of done) f(); }, 0);
+      if (done.length) queueMicrotask(() => { for (const f of done) f(); });
     });
   }
 }

@@ -5,6 +5,8 @@
 export interface PanelPerf {
   /** ms from the host posting a live message to the chart having drawn it. */
   updateLatencies: number[];
+  /** ms from the host posting a live message to the webview receiving it (transport only). */
+  arrivalLatencies: number[];
   /** ms of chart redraws (setData / zoom / pan). */
   redraws: number[];
   /** Live messages received. */
@@ -13,7 +15,7 @@ export interface PanelPerf {
 
 const limit = 2000;
 
-export const perf: PanelPerf = { updateLatencies: [], redraws: [], liveMessages: 0 };
+export const perf: PanelPerf = { updateLatencies: [], arrivalLatencies: [], redraws: [], liveMessages: 0 };
 (globalThis as unknown as { __ternaryPerf: PanelPerf }).__ternaryPerf = perf;
 
 export function record(list: number[], value: number): void {

@@ -37,6 +37,9 @@ export const validationDash = [6, 4];
  * applied per run and curve before alignment; log scale turns non-positive values into gaps.
  */
 export function buildChartData(runs: readonly RunCurves[], curves: readonly CurveSpec[], smoothing: number, log: boolean): ChartData {
+  // With one run the legend needs only "train" / "val"; the run is named in the toolbar.
+  const label = (run: RunCurves, suffix: string): string =>
+    runs.length === 1 ? suffix || run.label : suffix ? `${run.label} ${suffix}` : run.label;
   const series: LineSeries[] = [];
   const xy: XYSeries[] = [];
   for (const run of runs) {
@@ -45,7 +48,7 @@ export function buildChartData(runs: readonly RunCurves[], curves: readonly Curv
       if (!s.y.some((v) => v !== null)) continue;
       let y = smoothing > 0 ? emaSmooth(s.y, smoothing) : s.y.slice();
       if (log) y = logSafe(y);
-      series.push({ label: c.suffix ? `${run.label} ${c.suffix}` : run.label, color: run.color, ...(c.dashed ? { dash: validationDash } : {}) });
+      series.push({ label: label(run, c.suffix), color: run.color, ...(c.dashed ? { dash: validationDash } : {}) });
       xy.push({ x: s.x, y });
     }
   }
@@ -56,6 +59,13 @@ export function buildChartData(runs: readonly RunCurves[], curves: readonly Curv
 /** Accuracies are fractions 0..1 in the run files; charts show percent. */
 export function formatPercent(v: number): string {
   return `${(v * 100).toFixed(Math.abs(v) < 0.1 ? 2 : 1)} %`;
+}
+
+/** Percent tick labels with the same number of decimals, as many as the tick step needs. */
+export function percentTicks(ticks: readonly number[]): string[] {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) * 100 : 1;
+  const decimals = step > 0 ? Math.min(4, Math.max(0, -Math.floor(Math.log10(step) + 1e-9))) : 0;
+  return ticks.map((v) => `${(v * 100).toFixed(decimals)} %`);
 }
 
 /** Compact numbers for legends: 4 significant digits, exponent form for tiny/huge values. */

@@ -11,8 +11,8 @@ import * as vscode from 'vscode';
 import { registerPanels } from '../../../extension/panels';
 import { RunEventHub } from '../../../extension/runEventHub';
 import { listRuns, readRunHistory } from '../../../server/runs';
-import type { RunConfigRecord, RunSummary } from '../../../server/train/types';
-import { lcg, syntheticEpochLayers, syntheticEpochMetrics } from '../panels-synthetic';
+import type { RunConfigRecord } from '../../../server/train/types';
+import { lcg, syntheticEpochLayers, syntheticEpochMetrics, syntheticSummary } from '../panels-synthetic';
 
 const liveEpochs = 60;
 const linesPerEpoch = 10;
@@ -35,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const runId = `live-${Date.now()}`;
     const experiment = 'live-ternary';
     const runDir = join(runsRoot, experiment, runId);
+    liveRunDir = runDir;
     mkdirSync(join(runDir, 'histograms'), { recursive: true });
     const config = {
       runId, experiment: { name: experiment, train: { epochs: liveEpochs } }, backend: 'fixture', threads: 1,
@@ -59,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): void {
         epoch++;
         if (epoch > liveEpochs) {
           clearInterval(timer);
-          const summary = { runId, experiment, status: 'completed', epochs: liveEpochs } as unknown as RunSummary;
+          const summary = syntheticSummary(runId, experiment, liveEpochs);
           writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
           hub.fireRunEnded({ runId, runDir, experiment, status: 'completed' });
           return;
@@ -70,7 +71,11 @@ export function activate(context: vscode.ExtensionContext): void {
     return runDir;
   }));
 
+  let liveRunDir: string | undefined;
   context.subscriptions.push(vscode.commands.registerCommand('ternaryFixture.stopLive', () => clearInterval(timer)));
+  context.subscriptions.push(vscode.commands.registerCommand('ternaryFixture.showConv2', async () => {
+    await vscode.commands.executeCommand('ternary.showHistograms', { runDir: liveRunDir, layer: 'conv2' });
+  }));
 
   context.subscriptions.push(vscode.commands.registerCommand('ternaryFixture.showRecordedRuns', async () => {
     const runs = (await listRuns([runsRoot])).filter((r) => r.experiment.startsWith('recorded'));
