@@ -31,6 +31,28 @@ function axisPadding(available: number, leading: number, wanted: number): { begi
   return { begin, size, before, after };
 }
 
+/**
+ * flip(W)ᵀ[kh,kw,co,ci] = W[KH−1−kh, KW−1−kw, ci, co], in one JS pass over the (small) filter:
+ * wasm's Reverse + Transpose kernels cost ~2 ms per filter, this a few µs.
+ */
+function flippedTransposedFilter(backend: BackendWasm, filter: TensorInfo): TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const out = backend.makeOutput([kh, kw, cout, cin], 'float32');
+  // Views after makeOutput: allocating may grow (and detach) the wasm heap.
+  const src = backend.typedArrayFromHeap(filter) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const from = ((kh - 1 - y) * kw + (kw - 1 - x)) * cin * cout;
+      const to = (y * kw + x) * cout * cin;
+      for (let ci = 0; ci < cin; ci++) {
+        for (let co = 0; co < cout; co++) dst[to + co * cin + ci] = src[from + ci * cout + co]!;
+      }
+    }
+  }
+  return out;
+}
+
 function conv2dBackpropInput(args: { inputs: Conv2DBackpropInputInputs; backend: BackendWasm; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const dy = inputs.dy as TensorInfo;
@@ -48,8 +70,8 @@ function conv2dBackpropInput(args: { inputs: Conv2DBackpropInputInputs; backend:
 
   const scope = new KernelScope(backend);
   try {
-    const flipped = scope.run('Reverse', { x: filter }, { dims: [0, 1] });
-    const filterT = scope.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
+    const filterT = flippedTransposedFilter(backend, filter);
+    scope.adopt(filterT);
 
     let dilated = dy;
     if (strideHeight > 1 || strideWidth > 1) {

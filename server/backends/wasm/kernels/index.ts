@@ -5,9 +5,10 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
+import { identityConfig } from './identity';
 import { originalKernel, rememberOriginalKernel } from './wasmKernelCalls';
 
-const kernelConfigs: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig];
+const kernelConfigs: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, identityConfig];
 
 /** Registers (or re-registers) the project's wasm kernels; safe to call more than once. */
 export function registerWasmKernels(): void {
@@ -29,7 +30,7 @@ export function unregisterWasmKernels(): void {
       unregisterKernel(config.kernelName, config.backendName);
     }
   }
-  // Restore what the backend shipped (only Conv2DBackpropInput had an implementation).
+  // Restore what the backend shipped (it had no Conv2DBackpropFilter).
   for (const config of kernelConfigs) {
     const original = originalKernel(config.kernelName);
     if (original && !getKernel(config.kernelName, config.backendName)) registerKernel(original);

@@ -41,6 +41,12 @@ export class KernelScope {
     return out;
   }
 
+  /** Takes ownership of an intermediate made outside `run` (e.g. by backend.makeOutput). */
+  adopt(info: TensorInfo): TensorInfo {
+    this.owned.push(info);
+    return info;
+  }
+
   /** Frees every intermediate except `result`, which the caller hands to the engine. */
   release(result: TensorInfo): TensorInfo {
     for (const info of this.owned) {

@@ -1,4 +1,4 @@
-// The project's wasm conv-gradient kernels (server/backends/wasm/kernels) against the cpu backend's
+// The project's wasm kernels (server/backends/wasm/kernels): the conv gradients against the cpu backend's
 // kernels, on random inputs of awkward shapes: relative error max|a−b| / max|b| ≤ 1e-4.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,5 +102,17 @@ test('the kernels free their intermediates: tensor and backend data counts do no
   const dataIds = tf.engine().backend.numDataIds();
   for (let i = 0; i < 5; i++) gradients(c, 1);
   assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(tf.engine().backend.numDataIds(), dataIds);
+});
+
+test('wasm Identity shares the buffer and keeps it alive until the last reference goes', async () => {
+  await startWasmBackend();
+  const dataIds = tf.engine().backend.numDataIds();
+  const x = tf.tensor1d([1, 2, 3]);
+  const copy = tf.clone(x);
+  assert.equal(tf.engine().backend.numDataIds(), dataIds + 1);
+  x.dispose();
+  assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3]);
+  copy.dispose();
   assert.equal(tf.engine().backend.numDataIds(), dataIds);
 });

@@ -1,0 +1,31 @@
+// `tern bench`: case expansion, quantization per case, argument errors, and one real (tiny) timed
+// training step on wasm that leaks no tensors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend } from '../../server/backends/ladder';
+import { benchCases, benchTrainStep, quantOf } from '../../server/bench/trainStep';
+import { command } from '../../server/cli/commands/bench';
+import { UsageError } from '../../server/cli/command';
+
+test('bench cases: fp once, tern once per t_ex, each with its quantization', () => {
+  const cases = benchCases('resnet20', 128, ['fp', 'tern'], [1, 2, 4]);
+  assert.deepEqual(cases.map((c) => [c.mode, c.tex]), [['fp', null], ['tern', 1], ['tern', 2], ['tern', 4]]);
+  assert.equal(quantOf(cases[0]!).method, 'none');
+  assert.deepEqual(quantOf(cases[3]!), { method: 'he2019', thresholdFactor: 0.05, tex: 4, firstLast: 'ternary' });
+});
+
+test('bad bench arguments are usage errors that name the option', async () => {
+  await assert.rejects(command.run(['--tex', '3']), (err: unknown) => err instanceof UsageError && /--tex/.test(err.message));
+  await assert.rejects(command.run(['--mode', 'int8']), (err: unknown) => err instanceof UsageError && /--mode/.test(err.message));
+  await assert.rejects(command.run(['--steps', '0']), (err: unknown) => err instanceof UsageError && /--steps/.test(err.message));
+  await assert.rejects(command.run(['--backend', 'tpu']), (err: unknown) => err instanceof UsageError && /--backend/.test(err.message));
+});
+
+test('a timed ternary REL training step runs on wasm without leaking tensors', async () => {
+  await initBackend({ backend: 'wasm' });
+  const result = await benchTrainStep({ model: 'fmnist-cnn', mode: 'tern', tex: 2, batch: 4 }, { classes: 10, steps: 2, warmup: 1, seed: 3 });
+  assert.equal(result.steps, 2);
+  assert.equal(result.tensorsLeaked, 0);
+  assert.ok(result.msPerStep > 0);
+  assert.ok(Math.abs(result.imgPerSec - (4 * 1000) / result.msPerStep) < 0.1);
+});
