@@ -216,3 +216,70 @@ export function fakeJobs(overrides: Partial<Jobs> = {}): Jobs {
     ...overrides,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// A tiny real workspace: synthetic IDX data (8×8 gray images whose class is a bright quadrant, so
+// the net can learn something) and a config training fmnist-cnn on it.
+
+function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
+function syntheticImages(count: number, seed: number): { images: Uint8Array; labels: Uint8Array } {
+  const images = new Uint8Array(count * 64);
+  const labels = new Uint8Array(count);
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+  for (let n = 0; n < count; n++) {
+    const label = n % 4;
+    labels[n] = label;
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        const quadrant = (y < 4 ? 0 : 2) + (x < 4 ? 0 : 1);
+        images[n * 64 + y * 8 + x] = Math.floor((quadrant === label ? 160 : 30) + rand() * 60);
+      }
+    }
+  }
+  return { images, labels };
+}
+
+export interface TinyWorkspace {
+  dir: string;
+  configPath: string;
+  /** A config whose train.lr is invalid. */
+  badConfigPath: string;
+  /** A config whose data folder does not exist. */
+  missingDataConfigPath: string;
+}
+
+/** Writes the data (64 train / 32 test images) and configs into `dir`. */
+export async function writeTinyWorkspace(dir: string, epochs = 2): Promise<TinyWorkspace> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  await mkdir(join(dir, 'data'), { recursive: true });
+  for (const [prefix, count, seed] of [['train', 64, 1], ['t10k', 32, 2]] as const) {
+    const { images, labels } = syntheticImages(count, seed);
+    await writeFile(join(dir, 'data', `${prefix}-images-idx3-ubyte`), idx(0x803, [count, 8, 8], images));
+    await writeFile(join(dir, 'data', `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
+  }
+  const experiment = (name: string, lr: number, path: string) => ({
+    name,
+    model: { arch: 'fmnist-cnn', classes: 4 },
+    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1 },
+    data: { format: 'idx', path, augment: [] },
+    train: { epochs, batchSize: 16, optimizer: 'sgd', lr, momentum: 0.9, seed: 7 },
+  });
+  const write = async (file: string, body: unknown) => {
+    await writeFile(join(dir, file), `// written by the protocol tests\n${JSON.stringify(body, null, 2)}\n`);
+    return join(dir, file);
+  };
+  return {
+    dir,
+    configPath: await write('tiny.tern.json', { experiments: [experiment('tiny', 0.05, 'data')] }),
+    badConfigPath: await write('bad.tern.json', { experiments: [experiment('tiny', -1, 'data')] }),
+    missingDataConfigPath: await write('nodata.tern.json', { experiments: [experiment('tiny', 0.05, 'no-such-folder')] }),
+  };
+}

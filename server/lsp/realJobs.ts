@@ -1,0 +1,148 @@
+/**
+ * The real `Jobs`: the same functions the `tern` CLI calls (trainer, stats, ternarize, export,
+ * run folders), on the backend chosen at `initialize`. Domain errors that need context to become
+ * a useful protocol error (which path was missing) are turned into `JobError`s here; the rest
+ * (ConfigError, DataError, …) are mapped by name in `errors.ts`.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { initBackend, type BackendChoice } from '../backends/ladder';
+import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
+import { loadModel, resolveModelJsonPath, saveModel } from '../core/modelIO';
+import { exportRun } from '../export';
+import { convertToTernary } from '../models';
+import { listRuns, readRunHistory } from '../runs';
+import { layerStats, modelSummary, weightHistograms } from '../stats';
+import { evaluateTarget } from '../train/evaluate';
+import { train } from '../train/trainer';
+import { runtimeVersions } from '../train/versions';
+import type { StatsResult } from '../protocol/protocol';
+import { JobError, notFound } from './errors';
+import type { Jobs } from './jobs';
+import { TernaryErrorCodes } from '../protocol/protocol';
+
+/** Bins of the histograms returned by `ternary/stats` and `ternary/ternarize` (as in run folders). */
+const HISTOGRAM_BINS = 64;
+
+/** A model file error: NotFound when the path does not exist, BadData when it is not a usable model. */
+function modelError(err: unknown, path: string): unknown {
+  if (!(err instanceof Error) || err.name !== 'ModelFileError') return err;
+  const file = (err as Error & { file?: string }).file ?? path;
+  return existsSync(file)
+    ? new JobError(TernaryErrorCodes.BadData, err.message, { file })
+    : new JobError(TernaryErrorCodes.NotFound, err.message, { path: file });
+}
+
+/** A run folder's final model, or a model.json (or a folder holding one). */
+async function loadTarget(target: string): Promise<LayersModel> {
+  if (!existsSync(target)) throw notFound('Model or run folder', target);
+  const runModel = join(target, 'model', 'model.json');
+  const path = existsSync(join(target, 'config.json')) ? runModel : target;
+  if (path === runModel && !existsSync(runModel)) {
+    throw new JobError(TernaryErrorCodes.NotFound, `The run ${target} has no final model yet (model/model.json is written when a run completes); evaluate a completed run or a model.json.`, { path: runModel });
+  }
+  try {
+    return await loadModel(await resolveModelJsonPath(path));
+  } catch (err) {
+    throw modelError(err, path);
+  }
+}
+
+function statsOf(model: LayersModel): StatsResult {
+  return { layers: layerStats(model), summary: modelSummary(model), histograms: weightHistograms(model, HISTOGRAM_BINS) };
+}
+
+/** Checked between the steps of short jobs: they are not worth interrupting mid-way. */
+function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new JobError(-32800, 'Cancelled.');
+}
+
+export function realJobs(): Jobs {
+  let backend: { name: string; threads: number } | undefined;
+  return {
+    async initialize(options) {
+      // 0 threads means "all cores", which is initBackend's default.
+      const info = await initBackend({ backend: (options.backend ?? 'auto') as BackendChoice, threads: options.threads || undefined });
+      backend = { name: info.name, threads: info.threads };
+      return { backend: info.name, threads: info.threads, versions: runtimeVersions() };
+    },
+
+    async train(params, listener, signal) {
+      const config = await loadConfigFile(params.configPath);
+      const experiment = resolveExperiment(config, params.experiment);
+      return train({
+        experiment,
+        configPath: params.configPath,
+        runsDir: params.runsDir ?? join(dirname(params.configPath), 'runs'),
+        resumeDir: params.resumeDir,
+        epochs: params.epochs,
+        signal,
+        backend,
+        listener,
+      });
+    },
+
+    async evaluate(params, signal) {
+      if (!existsSync(params.target)) throw notFound('Model or run folder', params.target);
+      const config = await loadConfigFile(params.configPath);
+      const experiment = resolveExperiment(config, params.experiment);
+      // The same evaluation as `tern eval`.
+      const { loss, top1, top5, examples } = await evaluateTarget(params.target, experiment, params.configPath, signal);
+      throwIfCancelled(signal);
+      return { loss, top1, top5, examples };
+    },
+
+    async ternarize(params, signal) {
+      const float = await loadTarget(params.modelPath);
+      let twin: LayersModel | undefined;
+      try {
+        const ternary: LayersModel = await convertToTernary(float, {
+          method: params.method ?? 'he2019',
+          thresholdFactor: params.thresholdFactor ?? 0.05,
+          tex: params.tex ?? 1,
+          firstLast: params.firstLast ?? 'ternary',
+        });
+        twin = ternary;
+        throwIfCancelled(signal);
+        await saveModel(ternary, params.outDir, { ternarizedFrom: params.modelPath });
+        return { outDir: params.outDir, ...statsOf(ternary) };
+      } finally {
+        if (twin && twin !== float) twin.dispose();
+        float.dispose();
+      }
+    },
+
+    async stats(params) {
+      const model = await loadTarget(params.target);
+      try {
+        return statsOf(model);
+      } finally {
+        model.dispose();
+      }
+    },
+
+    async export(params) {
+      if (!existsSync(params.runDir)) throw notFound('Run folder', params.runDir);
+      try {
+        return await exportRun(params.runDir, params.outDir);
+      } catch (err) {
+        if (err instanceof Error && err.name === 'ExportError') throw new JobError(TernaryErrorCodes.NotFound, err.message, { path: params.runDir });
+        throw err;
+      }
+    },
+
+    listRuns: (params) => listRuns(params.runsDirs),
+
+    async runHistory(params) {
+      if (!existsSync(join(params.runDir, 'config.json'))) throw notFound('Run folder (with config.json)', params.runDir);
+      return readRunHistory(params.runDir, { histograms: params.histograms });
+    },
+
+    memory() {
+      const { numTensors, numBytes } = tf.memory();
+      return { numTensors, numBytes };
+    },
+  };
+}

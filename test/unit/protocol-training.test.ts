@@ -1,0 +1,139 @@
+/**
+ * The training server with the real trainer, over in-memory streams: a tiny run (synthetic 8×8
+ * IDX data, fmnist-cnn, 2 epochs) whose notifications match the run folder byte for byte, a
+ * cancelled run that keeps its checkpoint, queueing, config and data errors, and tensors that
+ * return to their count after each of three runs.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import * as tf from '@tensorflow/tfjs-core';
+import { realJobs } from '../../server/lsp/realJobs';
+import {
+  CancelRequest, ListRunsRequest, RunHistoryRequest, ServerStatsRequest, TernaryErrorCodes, TrainRequest, type TrainResult,
+} from '../../server/protocol/protocol';
+import { startInMemory, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
+
+let ws: TinyWorkspace;
+let session: Awaited<ReturnType<typeof startInMemory>>;
+
+before(async () => {
+  ws = await writeTinyWorkspace(await mkdtemp(join(tmpdir(), 'tern-protocol-')));
+  session = await startInMemory(realJobs(), { backend: 'wasm', metricsRate: 1000 });
+});
+
+after(async () => {
+  session?.close();
+  if (ws) await rm(ws.dir, { recursive: true, force: true });
+});
+
+const jsonLines = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const json = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
+
+async function rejection(promise: Promise<unknown>): Promise<ResponseError<any>> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ResponseError, `expected a ResponseError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the request to fail');
+}
+
+test('initialize reports the wasm backend and the tfjs versions', () => {
+  assert.equal(session.info.backend, 'wasm');
+  assert.equal(session.info.versions.tfjsCore, tf.version_core);
+});
+
+test('a tiny run: started → metrics → layer stats → histograms → … → ended, equal to the files on disk', async () => {
+  const from = session.events.events.length;
+  const result: TrainResult = await session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath });
+  const events = session.events.events.slice(from).filter((e) => e.method.startsWith('ternary/'));
+  const shape = events.map((e) => e.method.slice(8)).filter((m, i, all) => m !== 'metrics' || all[i - 1] !== 'metrics');
+  assert.deepEqual(shape, ['runStarted', 'metrics', 'layerStats', 'histograms', 'metrics', 'layerStats', 'histograms', 'runEnded']);
+  const params = (method: string) => events.filter((e) => e.method === method).map((e) => e.params);
+
+  const [started] = params('ternary/runStarted');
+  assert.equal(started.runDir, result.runDir);
+  assert.equal(started.experiment, 'tiny');
+  assert.equal(started.epochs, 2);
+  assert.equal(started.stepsPerEpoch, 4); // 64 images / batch 16
+  assert.equal(started.backend, 'wasm');
+  assert.equal(started.configPath, ws.configPath);
+
+  assert.deepEqual(params('ternary/metrics').flatMap((p) => p.records), await jsonLines(join(result.runDir, 'metrics.jsonl')));
+  assert.deepEqual(params('ternary/layerStats').map((p) => p.record), await jsonLines(join(result.runDir, 'layers.jsonl')));
+  assert.deepEqual(params('ternary/histograms').map((p) => p.record), [
+    await json(join(result.runDir, 'histograms', 'epoch-001.json')),
+    await json(join(result.runDir, 'histograms', 'epoch-002.json')),
+  ]);
+  const summary = await json(join(result.runDir, 'summary.json'));
+  const [ended] = params('ternary/runEnded');
+  assert.equal(ended.status, 'completed');
+  assert.deepEqual(ended.summary, summary);
+  assert.deepEqual(result.summary, summary);
+  assert.ok(existsSync(join(result.runDir, 'model', 'model.json')));
+
+  // The same run through the read requests.
+  const runs = await session.client.sendRequest(ListRunsRequest.type, { runsDirs: [join(ws.dir, 'runs')] });
+  const listed = runs.find((r) => r.runDir === result.runDir);
+  assert.equal(listed?.status, 'completed');
+  assert.equal(listed?.epoch, 2);
+  const history = await session.client.sendRequest(RunHistoryRequest.type, { runDir: result.runDir, histograms: true });
+  assert.deepEqual(history.metrics, await jsonLines(join(result.runDir, 'metrics.jsonl')));
+  assert.equal(history.histograms.length, 2);
+  assert.deepEqual(history.summary, summary);
+});
+
+test('cancel mid-run: the run ends as cancelled, its checkpoint stays; a queued run then goes', async () => {
+  const from = session.events.events.length;
+  const long = session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 200 });
+  const started = await session.events.waitFor('ternary/runStarted', () => true, 30_000, from);
+  // After epoch 1's histograms the trainer writes its checkpoint before the next batch.
+  await session.events.waitFor('ternary/histograms', (p) => p.runId === started.runId, 30_000, from);
+  const queuedRun = session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 1 });
+  const queued = await session.events.waitFor('ternary/queued', () => true, 10_000, from);
+  assert.equal(queued.position, 1);
+  assert.deepEqual(await session.client.sendRequest(CancelRequest.type, { runId: started.runId }), { cancelled: true });
+  const cancelled = await withTimeout(long, 30_000, () => 'the cancelled run did not answer');
+  assert.equal(cancelled.summary.status, 'cancelled');
+  assert.ok(cancelled.summary.epochs >= 1 && cancelled.summary.epochs < 200, `epochs ${cancelled.summary.epochs}`);
+  assert.match(cancelled.summary.reason ?? '', /Cancelled/);
+  assert.equal((await json(join(cancelled.runDir, 'summary.json'))).status, 'cancelled');
+  assert.ok(existsSync(join(cancelled.runDir, 'checkpoints', 'last')), 'the last checkpoint stays');
+  const ended = await session.events.waitFor('ternary/runEnded', (p) => p.runId === started.runId, 10_000, from);
+  assert.equal(ended.status, 'cancelled');
+  const next = await withTimeout(queuedRun, 60_000, () => 'the queued run did not run');
+  assert.equal(next.summary.status, 'completed');
+  assert.equal(next.summary.epochs, 1);
+});
+
+test('a bad config names the property; missing data names the folder; the server keeps serving', async () => {
+  const bad = await rejection(session.client.sendRequest(TrainRequest.type, { configPath: ws.badConfigPath }));
+  assert.equal(bad.code, TernaryErrorCodes.InvalidConfig);
+  assert.equal(bad.data.path, ws.badConfigPath);
+  assert.equal(bad.data.property, 'experiments[0].train.lr');
+  assert.equal(typeof bad.data.line, 'number');
+  const noData = await rejection(session.client.sendRequest(TrainRequest.type, { configPath: ws.missingDataConfigPath }));
+  assert.equal(noData.code, TernaryErrorCodes.BadData);
+  assert.match(noData.data.file, /no-such-folder/);
+  const missingRun = await rejection(session.client.sendRequest(RunHistoryRequest.type, { runDir: join(ws.dir, 'runs', 'nope') }));
+  assert.equal(missingRun.code, TernaryErrorCodes.NotFound);
+  const stats = await session.client.sendRequest(ServerStatsRequest.type, {});
+  assert.equal(stats.running, undefined);
+});
+
+test('tensors return to their count after each of three consecutive runs', async () => {
+  const baseline = (await session.client.sendRequest(ServerStatsRequest.type, {})).numTensors;
+  assert.equal(baseline, tf.memory().numTensors);
+  for (let i = 0; i < 3; i++) {
+    const result = await session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 1 });
+    assert.equal(result.summary.status, 'completed');
+    const after = (await session.client.sendRequest(ServerStatsRequest.type, {})).numTensors;
+    assert.equal(after, baseline, `run ${i + 1} left ${after - baseline} tensors`);
+  }
+});
