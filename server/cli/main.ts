@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   bench: () => import('./commands/bench'),
   eval: () => import('./commands/eval'),
   export: () => import('./commands/export'),
+  serve: () => import('./commands/serve'),
   stats: () => import('./commands/stats'),
   ternarize: () => import('./commands/ternarize'),
 };
