@@ -100,7 +100,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       }
       case 'experiment': {
         const running = this.jobs.isTraining(node.ref.configPath, node.ref.experiment);
-        const item = new vscode.TreeItem(node.ref.experiment, vscode.TreeItemCollapsibleState.Collapsed);
+        // Expanded: the runs (and their status) are what people come to this view for.
+        const item = new vscode.TreeItem(node.ref.experiment, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `experiment:${node.ref.configPath}#${node.ref.experiment}`;
         item.iconPath = new vscode.ThemeIcon(running ? 'loading~spin' : 'beaker');
         item.description = running ? 'training…' : undefined;

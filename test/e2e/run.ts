@@ -119,7 +119,9 @@ async function ui(): Promise<boolean> {
     const ternaryView = page.locator('.activitybar [aria-label^="Ternary"]').first();
     await ternaryView.waitFor({ state: 'visible', timeout: 60_000 });
     await ternaryView.click();
-    await page.locator('.pane-header', { hasText: 'Experiments' }).waitFor({ state: 'visible' });
+    // The user sees the experiments listed before reaching for the palette.
+    await page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) })
+      .locator('.monaco-list-row', { hasText: tinyExperiments.long }).waitFor({ state: 'visible', timeout: 30_000 });
 
     await runFromPalette(page, 'Ternary: Train');
     // Two experiments in the config: the extension asks which one.
