@@ -1,7 +1,8 @@
 /**
  * Where does a training step's time go? Wraps every kernel of the chosen backend with a timer,
- * runs a few training steps of one bench case and prints one JSON object per kernel name (total
- * ms per step, calls per step), most expensive first.
+ * runs a few training steps of one bench case and prints one JSON object per kernel name (self
+ * time in ms per step: nested kernel calls are charged to the inner kernel; calls per step), most
+ * expensive first. The first line compares the summed kernel time with the wall time of a step.
  *
  *   node --import tsx server/bench/profileKernels.ts [--backend wasm] [--model resnet20] [--batch 32] [--mode tern] [--tex 1] [--steps 3]
  */
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const steps = Number(arg('steps', '3'));
   const totals = new Map<string, { ms: number; calls: number }>();
   let counting = false;
+  const childTime: number[] = [];
   const tfBackendName = tf.getBackend();
   for (const config of tf.getKernelsForBackend(tfBackendName)) {
     const inner = config.kernelFunc;
@@ -29,10 +31,16 @@ async function main(): Promise<void> {
       ...config,
       kernelFunc: (args) => {
         if (!counting) return inner(args);
+        // Self time: composite kernels (our conv gradients) call other kernels; their time is
+        // charged to the inner kernel, not counted twice.
+        childTime.push(0);
         const start = performance.now();
         const out = inner(args);
+        const elapsed = performance.now() - start;
+        const self = elapsed - childTime.pop()!;
+        if (childTime.length) childTime[childTime.length - 1] += elapsed;
         const entry = totals.get(config.kernelName) ?? { ms: 0, calls: 0 };
-        entry.ms += performance.now() - start;
+        entry.ms += self;
         entry.calls++;
         totals.set(config.kernelName, entry);
         return out;

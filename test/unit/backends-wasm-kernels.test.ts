@@ -116,3 +116,28 @@ test('wasm Identity shares the buffer and keeps it alive until the last referenc
   copy.dispose();
   assert.equal(tf.engine().backend.numDataIds(), dataIds);
 });
+
+test('wasm Sum and Mean: per-channel reductions (matrix product) and all others (delegated) match cpu', async () => {
+  await startWasmBackend();
+  const shape: Shape4 = [3, 5, 7, 6];
+  const reductions: [string, (x: tf.Tensor) => tf.Tensor][] = [
+    ['sum over N,H,W', (x) => tf.sum(x, [0, 1, 2])],
+    ['mean over N,H,W keepDims', (x) => tf.mean(x, [2, 0, 1], true)],
+    ['sum over H', (x) => tf.sum(x, 1)],
+    ['mean of all', (x) => tf.mean(x)],
+    ['sum over N,H,W,C', (x) => tf.sum(x, [0, 1, 2, 3])],
+  ];
+  for (const [label, reduce] of reductions) {
+    const run = (): { values: Float32Array; shape: number[] } => tf.tidy(() => {
+      const y = reduce(tf.tensor4d(randomValues(size(shape), 5), shape));
+      return { values: y.dataSync() as Float32Array, shape: y.shape };
+    });
+    await tf.setBackend('wasm');
+    const wasm = run();
+    await tf.setBackend('cpu');
+    const cpu = run();
+    assert.deepEqual(wasm.shape, cpu.shape, label);
+    assert.ok(relativeError(wasm.values, cpu.values) <= 1e-5, `${label}: ${relativeError(wasm.values, cpu.values)}`);
+  }
+  await tf.setBackend('wasm');
+});

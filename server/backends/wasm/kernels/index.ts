@@ -1,14 +1,16 @@
 /**
  * The project's kernels for the wasm backend, registered in one loop (as the backends do).
- * Both conv gradients run as forward convolutions on XNNPACK; see each file for the algebra.
+ * Both conv gradients run as forward convolutions on XNNPACK and per-channel Sum/Mean as a matrix
+ * product on XNNPACK; Identity shares buffers. See each file for the why.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { meanConfig, sumConfig } from './channelReductions';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { identityConfig } from './identity';
 import { originalKernel, rememberOriginalKernel } from './wasmKernelCalls';
 
-const kernelConfigs: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, identityConfig];
+const kernelConfigs: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, identityConfig, sumConfig, meanConfig];
 
 /** Registers (or re-registers) the project's wasm kernels; safe to call more than once. */
 export function registerWasmKernels(): void {
