@@ -117,7 +117,7 @@ test('wasm Identity shares the buffer and keeps it alive until the last referenc
   assert.equal(tf.engine().backend.numDataIds(), dataIds);
 });
 
-test('wasm Sum and Mean: per-channel reductions (matrix product) and all others (delegated) match cpu', async () => {
+test('wasm Sum and Mean: per-channel reductions (average pooling) and all others (delegated) match cpu', async () => {
   await startWasmBackend();
   const shape: Shape4 = [3, 5, 7, 6];
   const reductions: [string, (x: tf.Tensor) => tf.Tensor][] = [

@@ -2,29 +2,15 @@
  * `Sum` and `Mean` over every axis but the last (per-channel reductions of NHWC activations, as
  * BatchNorm's statistics and gradients need), for the wasm backend. Its own kernels reduce only
  * innermost axes, so they first transpose the whole activation to put the channels first (the
- * transpose costs ~10× the sum). Here the activation is read as an [M, C] matrix and reduced by
- * one matrix product on XNNPACK: Σ = 1ᵀ·X, mean = (1/M)ᵀ·X, with the constant row vector cached
- * per (M, value). Every other reduction goes to the backend's own kernel.
+ * transpose costs ~10× the sum). Here the activation is read as a [1, M, 1, C] image and reduced
+ * by one XNNPACK average pooling over the whole M×1 window (measured ~9× faster than the
+ * backend's Mean on a fresh 128×32×32×16 activation; a 1ᵀ·X matrix product is slower, since
+ * XNNPACK repacks X as weights on every call). Sum = mean · M. Every other reduction goes to the
+ * backend's own kernel.
  */
 import { Mean, Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { KernelScope, originalKernel } from './wasmKernelCalls';
-
-/** Constant [1, 1, M] row vectors, per backend instance, kept for the life of the backend. */
-const rowCache = new WeakMap<BackendWasm, Map<string, TensorInfo>>();
-
-function constantRow(backend: BackendWasm, length: number, value: number): TensorInfo {
-  let rows = rowCache.get(backend);
-  if (!rows) rowCache.set(backend, (rows = new Map()));
-  const key = `${length}:${value}`;
-  let row = rows.get(key);
-  if (!row) {
-    row = backend.makeOutput([1, 1, length], 'float32');
-    (backend.typedArrayFromHeap(row) as Float32Array).fill(value);
-    rows.set(key, row);
-  }
-  return row;
-}
 
 type ReduceArgs = { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: SumAttrs };
 
@@ -48,12 +34,15 @@ function perChannelReduction(kernelName: string, divide: boolean): KernelFunc {
     const rows = util.sizeFromShape(x.shape) / channels;
     const scope = new KernelScope(backend);
     try {
-      const matrix = scope.run('Reshape', { x }, { shape: [1, rows, channels] });
-      const weights = constantRow(backend, rows, divide ? 1 / rows : 1);
-      const product = scope.run('BatchMatMul', { a: weights, b: matrix }, { transposeA: false, transposeB: false });
+      const image = scope.run('Reshape', { x }, { shape: [1, rows, 1, channels] });
+      const pooled = scope.run('AvgPool', { x: image }, { filterSize: [rows, 1], strides: 1, pad: 'valid' });
+      if (!divide) {
+        // Our own fresh output, not yet visible to anyone: scaling it in place is safe.
+        const values = backend.typedArrayFromHeap(pooled) as Float32Array;
+        for (let c = 0; c < channels; c++) values[c] = values[c]! * rows;
+      }
       const outShape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), channels] : [channels];
-      const out = scope.run('Reshape', { x: product }, { shape: outShape });
-      return scope.release(out);
+      return scope.release(scope.run('Reshape', { x: pooled }, { shape: outShape }));
     } catch (err) {
       scope.disposeAll();
       throw err;
