@@ -170,3 +170,26 @@ test('percent ticks share the decimals the tick step needs', async () => {
   assert.deepEqual(percentTicks([0.2, 0.205]), ['20.0 %', '20.5 %']);
   assert.deepEqual(percentTicks([0.001, 0.0015]), ['0.10 %', '0.15 %']);
 });
+
+test('number ticks share decimals (learning rates), tiny steps in exponent form', async () => {
+  const { numberTicks } = await import('../../webview/transforms/chartData');
+  assert.deepEqual(numberTicks([0, 0.0005, 0.001, 0.0015]), ['0.0000', '0.0005', '0.0010', '0.0015']);
+  assert.deepEqual(numberTicks([1, 1.5, 2]), ['1.0', '1.5', '2.0']);
+  assert.deepEqual(numberTicks([0, 50, 100]), ['0', '50', '100']);
+  assert.deepEqual(numberTicks([0, 0.00001, 0.00002]), ['0', '1e-5', '2e-5']);
+});
+
+test('one run: legend labels are just train / val (the run is named once, above the charts)', async () => {
+  const { buildChartData } = await import('../../webview/transforms/chartData');
+  const rec = { kind: 'epoch' as const, epoch: 1, step: 1, lr: 0.1, loss: 1, top1: 0.5, valLoss: 2, time: 1 };
+  const d = buildChartData([{ label: 'A', color: 'red', records: [rec] }], [
+    { metric: 'loss', suffix: 'train', dashed: false }, { metric: 'valLoss', suffix: 'val', dashed: true }, { metric: 'lr', suffix: '', dashed: false },
+  ], 0, false);
+  assert.deepEqual(d.series.map((s) => s.label), ['train', 'val', 'A']);
+});
+
+test('tick formatters leave unlabelled (null) ticks empty', async () => {
+  const { numberTicks, percentTicks } = await import('../../webview/transforms/chartData');
+  assert.deepEqual(numberTicks([null, 0.5, null, 1]), ['', '0.5', '', '1.0']);
+  assert.deepEqual(percentTicks([0.1, null, 0.2]), ['10 %', '', '20 %']);
+});

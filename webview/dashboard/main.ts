@@ -13,11 +13,11 @@ import { Notice, adoptUplotStyles, custom, el, runLabel } from '../shared/dom';
 import type { VscodeCheckbox, VscodeMultiSelect, VscodeSingleSelect } from '../shared/elements';
 import { chartsToPngDataUrl } from '../shared/exportPng';
 import { FrameScheduler } from '../shared/frameScheduler';
-import { perf, record } from '../shared/perf';
+import { perf, record, recordLiveUpdate } from '../shared/perf';
 import { readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
 import { alignSeries } from '../transforms/align';
-import { type CurveSpec, type RunCurves, buildChartData, formatNumber, formatPercent, percentTicks } from '../transforms/chartData';
+import { type CurveSpec, type RunCurves, buildChartData, formatNumber, formatPercent, numberTicks, percentTicks } from '../transforms/chartData';
 import { metricsCsv } from '../transforms/csv';
 import { mergeLayers, mergeMetrics, sparsitySeries } from '../transforms/metricsSeries';
 
@@ -79,10 +79,10 @@ app.removeAttribute('aria-busy');
 
 const sync = 'dashboard';
 const charts = {
-  loss: new Chart(chartsGrid, { title: 'Loss', xLabel: 'epoch', yLabel: 'loss', syncKey: sync }, theme),
+  loss: new Chart(chartsGrid, { title: 'Loss', xLabel: 'epoch', yLabel: 'loss', yTicks: numberTicks, syncKey: sync }, theme),
   top1: new Chart(chartsGrid, { title: 'Top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync }, theme),
   top5: new Chart(chartsGrid, { title: 'Top-5 accuracy', xLabel: 'epoch', yLabel: 'top-5', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync }, theme),
-  lr: new Chart(chartsGrid, { title: 'Learning rate', xLabel: 'epoch', yLabel: 'lr', yFormat: formatNumber, syncKey: sync }, theme),
+  lr: new Chart(chartsGrid, { title: 'Learning rate', xLabel: 'epoch', yLabel: 'lr', yFormat: formatNumber, yTicks: numberTicks, syncKey: sync }, theme),
 };
 const sparsitySection = el('div', { className: 'sparsity-picker field' });
 const sparsityPicker = custom<VscodeSingleSelect>('vscode-single-select', { id: 'sparsity-run', 'aria-label': 'Run whose per-layer sparsity is shown' });
@@ -233,15 +233,15 @@ function onMessage(m: HostToWebviewMessage): void {
     case MessageType.Metrics: {
       const d = data.get(m.runDir);
       if (!d) return;
+      const receivedAt = Date.now();
       perf.liveMessages++;
-      record(perf.arrivalLatencies, Date.now() - m.sentAt);
+      record(perf.arrivalLatencies, receivedAt - m.sentAt);
       d.status = 'running';
-      if (mergeMetrics(d.metrics, d.seen, m.records) > 0) {
-        scheduler.request(() => record(perf.updateLatencies, Date.now() - m.sentAt));
-      }
+      if (mergeMetrics(d.metrics, d.seen, m.records) > 0) scheduler.request(() => recordLiveUpdate(m.sentAt, receivedAt));
       return;
     }
     case MessageType.Layers: {
+      noteEpoch(m.runDir, m.record.epoch);
       const d = data.get(m.runDir);
       if (!d) return;
       mergeLayers(d.layers, m.record);
@@ -270,6 +270,12 @@ function onMessage(m: HostToWebviewMessage): void {
   }
 }
 
+/** The run list is read at start and end of runs; live epochs keep its "epoch e/E" current. */
+function noteEpoch(runDir: string, epoch: number): void {
+  const run = runs.find((r) => r.runDir === runDir);
+  if (run && run.epoch < epoch) { run.epoch = epoch; renderRunPicker(); }
+}
+
 // ----------------------------------------------------------------------------------- controls
 runPicker.addEventListener('change', () => select(runPicker.value));
 smoothingInput.addEventListener('input', () => {
@@ -296,7 +302,7 @@ function onActivate(button: HTMLElement, action: () => void): void {
 }
 onActivate(pngButton, () => {
   if (state.runDirs.length === 0) throw new Error('Nothing to export: choose a run first.');
-  const title = state.runDirs.map((d) => runLabel(runInfo(d), d)).join(', ');
+  const title = state.runDirs.length <= 2 ? state.runDirs.map((d) => runLabel(runInfo(d), d)).join(', ') : `Ternary dashboard · ${state.runDirs.length} runs`;
   host.post({ type: MessageType.SaveFile, format: 'png', content: chartsToPngDataUrl(allCharts.filter((c) => !c.element.hidden), theme, title), fileName: exportName('png') });
 });
 onActivate(csvButton, () => {

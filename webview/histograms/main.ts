@@ -13,7 +13,7 @@ import { Chart } from '../shared/chart';
 import { Notice, adoptUplotStyles, custom, el, runLabel } from '../shared/dom';
 import type { VscodeSingleSelect } from '../shared/elements';
 import { FrameScheduler } from '../shared/frameScheduler';
-import { perf, record } from '../shared/perf';
+import { perf, record, recordLiveUpdate } from '../shared/perf';
 import { type ChartTheme, readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
 import { formatNumber, formatPercent, percentTicks } from '../transforms/chartData';
@@ -326,13 +326,16 @@ function onMessage(m: HostToWebviewMessage): void {
     case MessageType.Histograms: {
       const d = data.get(m.runDir);
       if (!d) return;
+      const receivedAt = Date.now();
       perf.liveMessages++;
-      record(perf.arrivalLatencies, Date.now() - m.sentAt);
+      record(perf.arrivalLatencies, receivedAt - m.sentAt);
       mergeHistograms(d.histograms, m.record);
-      scheduler.request(m.runDir === state.runDir ? () => record(perf.updateLatencies, Date.now() - m.sentAt) : undefined);
+      scheduler.request(m.runDir === state.runDir ? () => recordLiveUpdate(m.sentAt, receivedAt) : undefined);
       return;
     }
     case MessageType.Layers: {
+      // The run list is read at start and end of runs; keep its "epoch e/E" current.
+      { const run = runs.find((r) => r.runDir === m.runDir); if (run && run.epoch < m.record.epoch) run.epoch = m.record.epoch; }
       const d = data.get(m.runDir);
       if (!d) return;
       mergeLayers(d.layers, m.record);

@@ -28,7 +28,7 @@ export interface ChartOptions {
   /** Format of y values in the legend. */
   yFormat?: (v: number) => string;
   /** Format of the y tick labels (all ticks at once, so they share decimals); default yFormat. */
-  yTicks?: (ticks: number[]) => string[];
+  yTicks?: (ticks: (number | null)[]) => string[];
   /** Bars start at 0: the y range always includes it. */
   yFromZero?: boolean;
   /** Fixed x range (histograms); default: the data's. */
@@ -195,8 +195,10 @@ export class Chart {
 
   private yAxisValues(): Pick<uPlot.Axis, 'values'> {
     const { yTicks, yFormat } = this.options;
+    // A log axis has uneven ticks, and uPlot passes null for the ones it leaves unlabelled.
+    if (this.log) return { values: (_u, splits) => splits.map((v) => (v === null || v === undefined ? '' : (yFormat ?? formatNumber)(v))) };
     if (yTicks) return { values: (_u, splits) => yTicks(splits) };
-    if (yFormat) return { values: (_u, splits) => splits.map((v) => (v === null ? '' : yFormat(v))) };
+    if (yFormat) return { values: (_u, splits) => splits.map((v) => (v === null || v === undefined ? '' : yFormat(v))) };
     return {};
   }
 

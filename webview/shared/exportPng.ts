@@ -25,7 +25,7 @@ export function chartsToPngDataUrl(charts: readonly Chart[], theme: ChartTheme, 
   ctx.fillStyle = theme.foreground;
   ctx.textBaseline = 'middle';
   ctx.font = `bold ${14 * dpr}px ${theme.fontFamily}`;
-  ctx.fillText(heading, pad, titleH / 2 + pad / 2);
+  ctx.fillText(heading, pad, titleH / 2 + pad / 2, width - 2 * pad);
 
   let y = titleH + pad;
   for (const { chart, canvas } of canvases) {

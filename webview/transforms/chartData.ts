@@ -62,10 +62,27 @@ export function formatPercent(v: number): string {
 }
 
 /** Percent tick labels with the same number of decimals, as many as the tick step needs. */
-export function percentTicks(ticks: readonly number[]): string[] {
-  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) * 100 : 1;
+export function percentTicks(ticks: readonly (number | null)[]): string[] {
+  const step = tickStep(ticks) * 100;
   const decimals = step > 0 ? Math.min(4, Math.max(0, -Math.floor(Math.log10(step) + 1e-9))) : 0;
-  return ticks.map((v) => `${(v * 100).toFixed(decimals)} %`);
+  return ticks.map((v) => (v === null ? '' : `${(v * 100).toFixed(decimals)} %`));
+}
+
+/** Distance between the first two labelled ticks (1 when there are fewer than two). */
+function tickStep(ticks: readonly (number | null)[]): number {
+  const labelled = ticks.filter((v): v is number => v !== null && Number.isFinite(v));
+  return labelled.length > 1 ? Math.abs(labelled[1] - labelled[0]) : 1;
+}
+
+/** Plain tick labels sharing the decimals the tick step needs (learning rates: 0.0005, 0.0010…). */
+export function numberTicks(ticks: readonly (number | null)[]): string[] {
+  const step = tickStep(ticks);
+  const label = (v: number): string => {
+    if (!(step > 0)) return formatNumber(v);
+    if (step < 1e-4 || step >= 1e6) return v === 0 ? '0' : Number(v.toPrecision(3)).toExponential();
+    return v.toFixed(Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9))));
+  };
+  return ticks.map((v) => (v === null ? '' : label(v)));
 }
 
 /** Compact numbers for legends: 4 significant digits, exponent form for tiny/huge values. */

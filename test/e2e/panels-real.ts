@@ -1,0 +1,115 @@
+/**
+ * The panels with the real extension and the real training server (no fixture): train the tiny
+ * synthetic experiment from the palette, open the dashboard while it trains and watch the number
+ * of plotted points grow, open the histograms and compare the exact counts with the run's
+ * layers.jsonl, then stop the run. Screenshots in .test-artifacts/panels/real-*.png.
+ * Needs `node esbuild.mjs` (dist/) and scripts/e2e/install-code-server.sh.
+ * Run from the repository root: `node --import tsx test/e2e/panels-real.ts`.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { codeServerBin, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor } from './harness';
+import { bodyData, expectedCounts, panelFrame, perfOf, pickTheme, quantiles, readShown, runCommand, screenshot, setTheme } from './panels-ui';
+
+const repo = process.cwd();
+const work = resolve(process.env.TERNARY_PANELS_E2E_DIR ?? `/tmp/ternary-e2e-panels/real-${Date.now()}`);
+const artifacts = join(repo, '.test-artifacts', 'panels');
+const results: Record<string, unknown> = {};
+
+function step(name: string): void {
+  console.log(`[panels-real] ${new Date().toISOString().slice(11, 19)} ${name}`);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(codeServerBin)) throw new Error(`code-server is not installed at ${codeServerBin}: run scripts/e2e/install-code-server.sh first.`);
+  for (const f of ['dist/extension.js', 'dist/server.js', 'dist/webview/dashboard.js', 'dist/webview/histograms.js']) {
+    if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run \`node esbuild.mjs\` first.`);
+  }
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+  const workspace = join(work, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  makeTinyWorkspace(workspace);
+
+  step('starting code-server with the extension from the repository');
+  const server = await startCodeServer(work, workspace);
+  setTheme(join(work, 'ud'), 'Default Dark Modern');
+  const browser = await launchBrowser(join(work, 'chromium'));
+  const page = browser.pages()[0] ?? await browser.newPage();
+  try {
+    const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${repo}`]]);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
+
+    step(`Ternary: Train → ${tinyExperiments.long}`);
+    await runCommand(page, 'Ternary: Train', 60_000);
+    const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name').getByText(tinyExperiments.long, { exact: true }) }).first();
+    await pick.waitFor({ state: 'visible', timeout: 20_000 });
+    await pick.click();
+
+    step('Ternary: Show Dashboard while it trains');
+    await runCommand(page, 'Ternary: Show Dashboard');
+    const dash = await panelFrame(page, 'Ternary Dashboard', 30_000);
+    const p0 = await waitFor('the first plotted points of the run', 120_000, async () => {
+      const n = Number((await bodyData(dash)).points ?? 0);
+      return n > 0 ? n : undefined;
+    }, 250);
+    const t0 = Date.now();
+    const p1 = await waitFor('the number of plotted points to grow', 120_000, async () => {
+      const n = Number((await bodyData(dash)).points ?? 0);
+      return n > p0 ? n : undefined;
+    }, 250);
+    step(`plotted points ${p0} → ${p1} after ${Date.now() - t0} ms`);
+    await waitFor('an epoch line (validation curves)', 120_000, async () => {
+      const n = await dash.evaluate(() => document.querySelectorAll('.chart').length > 0 && Number((document.querySelectorAll('.chart')[4] as HTMLElement)?.dataset.points ?? 0));
+      return n && n > 0 ? n : undefined;
+    }, 500);
+    await page.waitForTimeout(2000);
+    const p2 = Number((await bodyData(dash)).points);
+    const live = await perfOf(dash);
+    results.dashboard = { points: [p0, p1, p2], liveMessages: live.liveMessages, updateLatencyMs: quantiles(live.updateLatencies), arrivalLatencyMs: quantiles(live.arrivalLatencies) };
+    assert.ok(p2 > p0, `points did not grow: ${p0} → ${p2}`);
+    await screenshot(page, artifacts, 'real-dashboard-dark');
+
+    step('Ternary: Show Weight Histograms');
+    await runCommand(page, 'Ternary: Show Weight Histograms');
+    const hist = await panelFrame(page, 'Ternary Weight Histograms', 30_000);
+    const shown = await waitFor('histogram counts', 60_000, async () => {
+      const s = await readShown(hist).catch(() => undefined);
+      return s && s.epoch >= 1 && Object.keys(s.counts).length === 3 ? s : undefined;
+    }, 250);
+    assert.deepEqual(shown.counts, expectedCounts(shown.runDir, shown.epoch, shown.layer));
+    step(`counts of ${shown.layer} at epoch ${shown.epoch} equal layers.jsonl: ${JSON.stringify(shown.counts)}`);
+    const next = await waitFor('a later epoch, live', 120_000, async () => {
+      const s = await readShown(hist);
+      return s.epoch > shown.epoch ? s : undefined;
+    }, 250);
+    assert.deepEqual(next.counts, expectedCounts(next.runDir, next.epoch, next.layer));
+    results.histograms = [shown, next].map((s) => ({ runDir: s.runDir, epoch: s.epoch, layer: s.layer, counts: s.counts }));
+    await screenshot(page, artifacts, 'real-histograms-dark');
+    await pickTheme(page, 'Light Modern');
+    await waitFor('light theme in the webview', 15_000, () => hist.evaluate(() => document.body.classList.contains('vscode-light')));
+    await screenshot(page, artifacts, 'real-histograms-light');
+    await runCommand(page, 'Ternary: Show Dashboard');
+    await screenshot(page, artifacts, 'real-dashboard-light');
+
+    step('Ternary: Stop');
+    await runCommand(page, 'Ternary: Stop');
+    results.passed = true;
+  } catch (err) {
+    await page.screenshot({ path: join(artifacts, 'real-failure.png') }).catch(() => undefined);
+    writeFileSync(join(artifacts, 'real-failure-code-server.log'), server.output());
+    throw err;
+  } finally {
+    writeFileSync(join(artifacts, 'real-results.json'), JSON.stringify(results, null, 2));
+    await browser.close().catch(() => undefined);
+    await server.stop();
+  }
+}
+
+main().then(() => console.log(`[panels-real] PASS — ${join(artifacts, 'real-results.json')}`), (err: unknown) => {
+  console.error(`[panels-real] FAIL: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});
