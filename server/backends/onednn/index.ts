@@ -1,7 +1,7 @@
 // The `onednn` tfjs backend: the cpu backend's tensors and kernels, with the hot kernels replaced
 // by oneDNN primitives from the native addon (server/native). See docs/onednn.md.
 import '@tensorflow/tfjs-backend-cpu';
-import { addonLoadError, loadAddon } from './addon';
+import { loadAddon } from './addon';
 import { registerBackendWithAddon } from './register';
 
 export { addonLoadError } from './addon';
@@ -21,5 +21,3 @@ export async function registerOnednnBackend(threads: number): Promise<boolean> {
 export function onednnVersion(): string | undefined {
   return loadAddon()?.version();
 }
-
-void addonLoadError;
