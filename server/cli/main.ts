@@ -7,6 +7,7 @@ import { UsageError, type CliCommand } from './command';
 const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   // One line per sub-command: name → module exporting `command`.
   bench: () => import('./commands/bench'),
+  train: () => import('./commands/train'),
   eval: () => import('./commands/eval'),
   export: () => import('./commands/export'),
   serve: () => import('./commands/serve'),

@@ -1,0 +1,139 @@
+/** `tern train`: runs one experiment of a config file and records it in a run folder. */
+import { parseArgs } from 'node:util';
+import { dirname, join, relative, resolve } from 'node:path';
+import { UsageError, type CliCommand } from '../command';
+import { ProgressPrinter } from '../progress';
+import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
+import { initBackend } from '../../backends/ladder';
+import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
+import { readRunHistory } from '../../runs';
+import { formatLayerTable } from '../../stats';
+import { train } from '../../train/trainer';
+import { userErrorMessage } from '../../train/userErrors';
+import type { ExperimentConfig } from '../../config/types';
+
+const usage = `Usage: tern train <config.tern.json> [options]
+
+Trains one experiment of the config file and records the run in <runs-dir>/<experiment>/<run-id>/
+(config.json, metrics.jsonl, layers.jsonl, histograms/, checkpoints/last/, model/, summary.json).
+
+Options:
+  --experiment NAME  the experiment to run (required when the file holds several)
+  --epochs N         override train.epochs
+  --runs-dir DIR     root of run folders (default: runs/ next to the config file)
+  --resume RUN_DIR   continue a stopped run from its last checkpoint (same experiment and seed;
+                     the config argument may then be omitted)
+  --json             print JSON lines (one per metrics record, then the summary) instead of a progress bar
+${BACKEND_USAGE}
+
+Ctrl-C stops the run after the current batch (status "cancelled"; resume it with --resume).
+Exit code: 0 when the run completes, 1 when it fails (bad config or data, NaN loss), 130 when cancelled.`;
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer (got '${value}')`);
+  return n;
+}
+
+async function run(argv: string[]): Promise<number> {
+  let backendArgs;
+  try {
+    backendArgs = backendOptionsFromArgs(argv);
+  } catch (err) {
+    if (err instanceof BackendArgsError) throw new UsageError(err.message);
+    throw err;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: backendArgs.rest,
+      allowPositionals: true,
+      options: {
+        experiment: { type: 'string' },
+        epochs: { type: 'string' },
+        'runs-dir': { type: 'string' },
+        resume: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`expected one config file, got ${positionals.length}: ${positionals.join(' ')}`);
+  const configArg = positionals[0];
+  if (!configArg && !values.resume) throw new UsageError('missing the config file');
+  const epochs = positiveInt('epochs', values.epochs);
+  const printer = new ProgressPrinter(values.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain');
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    printer.log('info', 'Stopping after this batch (Ctrl-C again to quit at once)…');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    let experiment: ExperimentConfig | undefined;
+    let configPath: string | undefined;
+    if (configArg) {
+      configPath = resolve(configArg);
+      const config = await loadConfigFile(configPath);
+      experiment = resolveExperiment(config, values.experiment);
+    }
+    const backend = await initBackend(backendArgs.options);
+    const runsDir = resolve(values['runs-dir'] ?? (configPath ? join(dirname(configPath), 'runs') : 'runs'));
+    const result = await train({
+      experiment: experiment!,
+      configPath,
+      runsDir,
+      resumeDir: values.resume,
+      epochs,
+      signal: controller.signal,
+      backend: { name: backend.name, threads: backend.threads },
+      listener: {
+        onStart: (info) => printer.start(info),
+        onMetrics: (record) => printer.metrics(record),
+        onLog: (level, message) => printer.log(level, message),
+      },
+    });
+    printer.clearLine();
+    const { summary, runDir } = result;
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ kind: 'summary', runDir, ...summary }) + '\n');
+    } else {
+      const history = await readRunHistory(runDir);
+      const last = history.layers[history.layers.length - 1];
+      if (last) process.stdout.write('\n' + formatLayerTable(last.layers, last.summary) + '\n');
+      const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+      process.stdout.write(
+        `\n${summary.status === 'completed' ? 'Completed' : summary.status === 'cancelled' ? 'Cancelled' : 'Failed'}: ${summary.epochs} epoch(s) in ${summary.wallSeconds.toFixed(1)} s on ${summary.backend}. ` +
+          `Final top-1 ${pct(summary.final.top1)}, top-5 ${pct(summary.final.top5)}; best top-1 ${pct(summary.best.top1)} (epoch ${summary.best.epoch}). ` +
+          `Size ${(summary.fp32Bytes / 1024).toFixed(1)} KiB fp32 → ${(summary.ternaryBytes / 1024).toFixed(1)} KiB ternary (${summary.compression.toFixed(1)}×).\n` +
+          `Run files: ${relative(process.cwd(), runDir) || runDir}\n`,
+      );
+    }
+    if (summary.status === 'failed') {
+      if (!values.json) process.stderr.write(`tern train: ${summary.reason ?? 'the run failed'}\n`);
+      return 1;
+    }
+    return summary.status === 'cancelled' ? 130 : 0;
+  } catch (err) {
+    const message = userErrorMessage(err);
+    if (message === undefined) throw err;
+    printer.clearLine();
+    process.stderr.write(`tern train: ${message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export const command: CliCommand = {
+  summary: 'Train an experiment of a *.tern.json config (progress bar, run folder, per-layer table)',
+  usage,
+  run,
+};

@@ -1,0 +1,165 @@
+/**
+ * The trainer end to end on a tiny synthetic IDX dataset (8×8 images, 4 classes: a bright
+ * quadrant per class plus noise): resume equivalence bit for bit, no tensor leaks, NaN stop,
+ * cancellation, and the run files.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../server/backends/ladder';
+import { parseConfigText } from '../../server/config/loadConfig';
+import type { ExperimentConfig } from '../../server/config/types';
+import { train } from '../../server/train/trainer';
+import { readRunHistory } from '../../server/runs';
+import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../server/train/types';
+
+const SIZE = 8;
+
+/** wasm: tfjs-backend-cpu's Conv2DBackpropFilter is too slow even for 8×8 images. */
+async function useWasm(): Promise<void> {
+  await initBackend({ backend: 'wasm' });
+}
+const CLASSES = 4;
+
+function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
+/** Deterministic images: class k lights up quadrant k; a small LCG adds noise. */
+function writeSplit(dir: string, prefix: string, count: number, seed: number): void {
+  let s = seed;
+  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const images = new Uint8Array(count * SIZE * SIZE);
+  const labels = new Uint8Array(count);
+  for (let n = 0; n < count; n++) {
+    const k = n % CLASSES;
+    labels[n] = k;
+    for (let y = 0; y < SIZE; y++) {
+      for (let x = 0; x < SIZE; x++) {
+        const quadrant = (y < SIZE / 2 ? 0 : 2) + (x < SIZE / 2 ? 0 : 1);
+        images[n * SIZE * SIZE + y * SIZE + x] = Math.min(255, Math.floor((quadrant === k ? 150 : 30) + rand() * 100));
+      }
+    }
+  }
+  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx(0x803, [count, SIZE, SIZE], images));
+  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
+}
+
+function setup(trainPatch: Record<string, unknown> = {}, dataPatch: Record<string, unknown> = {}): { experiment: ExperimentConfig; configPath: string; runsDir: string } {
+  const root = mkdtempSync(join(tmpdir(), 'tern-train-'));
+  mkdirSync(join(root, 'data'));
+  writeSplit(join(root, 'data'), 'train', 64, 1);
+  writeSplit(join(root, 'data'), 't10k', 32, 2);
+  const text = JSON.stringify({
+    experiments: [{
+      name: 'tiny',
+      model: { arch: 'fmnist-cnn', classes: CLASSES },
+      data: { format: 'idx', path: 'data', normalize: { mean: [0.4], std: [0.3] }, augment: ['crop8pad1'] /* no hflip: it would swap the quadrant classes */, ...dataPatch },
+      train: { epochs: 3, batchSize: 16, optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: [2], gammas: [0.1], seed: 7, ...trainPatch },
+    }],
+  });
+  const configPath = join(root, 'tiny.tern.json');
+  writeFileSync(configPath, text);
+  return { experiment: parseConfigText(text, configPath).experiments[0]!, configPath, runsDir: join(root, 'runs') };
+}
+
+/** Epoch records without the wall-clock fields. */
+function epochMetrics(runDir: string): Omit<MetricsRecord, 'time' | 'imgPerSec'>[] {
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord)
+    .filter((r) => r.kind === 'epoch')
+    .map(({ time: _t, imgPerSec: _i, ...rest }) => rest);
+}
+
+const summaryOf = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+
+test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak; run files', async () => {
+  await useWasm();
+  const { experiment, configPath, runsDir } = setup();
+  const tensorsAfterEpoch: number[] = [];
+  const full = await train({
+    experiment, configPath, runsDir, backend: { name: 'wasm', threads: 1 },
+    listener: { onMetrics: (r) => { if (r.kind === 'epoch') tensorsAfterEpoch.push(tf.memory().numTensors); } },
+  });
+  assert.equal(full.summary.status, 'completed');
+  assert.equal(full.summary.epochs, 3);
+  assert.equal(tensorsAfterEpoch.length, 3);
+  assert.equal(tensorsAfterEpoch[2], tensorsAfterEpoch[0], `tensors after epoch 1: ${tensorsAfterEpoch[0]}, after epoch 3: ${tensorsAfterEpoch[2]}`);
+
+  const first = await train({ experiment, configPath, runsDir, epochs: 2, backend: { name: 'wasm', threads: 1 } });
+  assert.equal(first.summary.epochs, 2);
+  // A killed session may have appended lines after its last checkpoint: resume drops them.
+  writeFileSync(join(first.runDir, 'metrics.jsonl'), readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8') + JSON.stringify({ kind: 'batch', epoch: 3, step: 9, lr: 1, loss: 9, top1: 0, time: 1 }) + '\n{"kind":"ba');
+  const resumed = await train({ experiment, configPath, runsDir, resumeDir: first.runDir, epochs: 3, backend: { name: 'wasm', threads: 1 } });
+  assert.equal(resumed.runDir, first.runDir);
+  assert.equal(resumed.summary.status, 'completed');
+  assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(full.runDir));
+  assert.deepEqual(resumed.summary.final, full.summary.final);
+  assert.deepEqual(resumed.summary.best, full.summary.best);
+  assert.ok(readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))), 'final weights differ');
+  assert.ok(readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin'))), 'optimizer state differs');
+
+  // The run files of design §2.
+  const dir = full.runDir;
+  assert.match(dir, /runs\/tiny\/\d{8}-\d{6}-[0-9a-f]{4}$/);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunConfigRecord;
+  assert.equal(config.backend, 'wasm');
+  assert.equal(config.seed, 7);
+  assert.equal(config.experiment.train.epochs, 3);
+  assert.ok(config.versions.tfjsCore);
+  assert.deepEqual(readdirSync(join(dir, 'histograms')).sort(), ['epoch-001.json', 'epoch-002.json', 'epoch-003.json']);
+  const history = await readRunHistory(dir, { histograms: true });
+  assert.deepEqual(history.layers.map((l) => l.epoch), [1, 2, 3]);
+  assert.equal(history.layers[0]!.layers.filter((l) => l.ternary).length, 4);
+  assert.ok(existsSync(join(dir, 'model', 'model.json')));
+  const epochs = history.metrics.filter((m) => m.kind === 'epoch');
+  assert.deepEqual(epochs.map((m) => m.lr), [0.05, 0.05, 0.05 * 0.1]);
+  const s = summaryOf(dir);
+  assert.equal(s.status, 'completed');
+  assert.equal(s.final.top1, epochs[2]!.valTop1);
+  assert.ok(s.compression > 10, `compression ${s.compression}`);
+  assert.ok(s.final.top1 > 0.5, `the synthetic task is easy: top-1 ${s.final.top1}`);
+});
+
+test('a NaN/Inf loss stops the run as failed with advice; the last good checkpoint stays', async () => {
+  await useWasm();
+  // The learning rate explodes at the second epoch.
+  const { experiment, configPath, runsDir } = setup({ schedule: [1], gammas: [1e30], epochs: 3 });
+  const before = tf.memory().numTensors;
+  const result = await train({ experiment, configPath, runsDir });
+  assert.equal(result.summary.status, 'failed');
+  assert.match(result.summary.reason ?? '', /Training loss became (NaN|Infinity) at epoch 2/);
+  assert.match(result.summary.reason ?? '', /lower learning rate/);
+  assert.match(result.summary.reason ?? '', /normalization/);
+  assert.equal(result.summary.epochs, 1);
+  assert.equal(summaryOf(result.runDir).status, 'failed');
+  const checkpoint = JSON.parse(readFileSync(join(result.runDir, 'checkpoints', 'last', 'checkpoint.json'), 'utf8')) as { epoch: number };
+  assert.equal(checkpoint.epoch, 1);
+  assert.equal(tf.memory().numTensors, before, 'a failed run disposes its model');
+});
+
+test('cancel stops within one batch as cancelled; the checkpoint stays', async () => {
+  await useWasm();
+  const { experiment, configPath, runsDir } = setup();
+  const controller = new AbortController();
+  let batchesAfterAbort = 0;
+  const result = await train({
+    experiment, configPath, runsDir, signal: controller.signal,
+    listener: {
+      onMetrics: (r) => {
+        if (controller.signal.aborted) batchesAfterAbort++;
+        if (r.kind === 'batch' && r.epoch === 2) controller.abort();
+      },
+    },
+  });
+  assert.equal(result.summary.status, 'cancelled');
+  assert.equal(result.summary.epochs, 1);
+  assert.equal(batchesAfterAbort, 0);
+  assert.ok(existsSync(join(result.runDir, 'checkpoints', 'last', 'checkpoint.json')));
+  assert.equal(summaryOf(result.runDir).status, 'cancelled');
+});
