@@ -253,6 +253,8 @@ export interface TinyWorkspace {
   badConfigPath: string;
   /** A config whose data folder does not exist. */
   missingDataConfigPath: string;
+  /** The same experiment as a float model (quant.method none). */
+  floatConfigPath: string;
 }
 
 /** Writes the data (64 train / 32 test images) and configs into `dir`. */
@@ -265,10 +267,10 @@ export async function writeTinyWorkspace(dir: string, epochs = 2): Promise<TinyW
     await writeFile(join(dir, 'data', `${prefix}-images-idx3-ubyte`), idx(0x803, [count, 8, 8], images));
     await writeFile(join(dir, 'data', `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
   }
-  const experiment = (name: string, lr: number, path: string) => ({
+  const experiment = (name: string, lr: number, path: string, method = 'he2019') => ({
     name,
     model: { arch: 'fmnist-cnn', classes: 4 },
-    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1 },
+    quant: { method, thresholdFactor: 0.05, tex: 1 },
     data: { format: 'idx', path, augment: [] },
     train: { epochs, batchSize: 16, optimizer: 'sgd', lr, momentum: 0.9, seed: 7 },
   });
@@ -281,5 +283,6 @@ export async function writeTinyWorkspace(dir: string, epochs = 2): Promise<TinyW
     configPath: await write('tiny.tern.json', { experiments: [experiment('tiny', 0.05, 'data')] }),
     badConfigPath: await write('bad.tern.json', { experiments: [experiment('tiny', -1, 'data')] }),
     missingDataConfigPath: await write('nodata.tern.json', { experiments: [experiment('tiny', 0.05, 'no-such-folder')] }),
+    floatConfigPath: await write('float.tern.json', { experiments: [experiment('tiny-float', 0.05, 'data', 'none')] }),
   };
 }

@@ -14,7 +14,7 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { realJobs } from '../../server/lsp/realJobs';
 import {
-  CancelRequest, ListRunsRequest, RunHistoryRequest, ServerStatsRequest, TernaryErrorCodes, TrainRequest, type TrainResult,
+  CancelRequest, EvaluateRequest, ExportRequest, ListRunsRequest, StatsRequest, TernarizeRequest, RunHistoryRequest, ServerStatsRequest, TernaryErrorCodes, TrainRequest, type TrainResult,
 } from '../../server/protocol/protocol';
 import { startInMemory, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
 
@@ -87,6 +87,41 @@ test('a tiny run: started → metrics → layer stats → histograms → … →
   assert.deepEqual(history.metrics, await jsonLines(join(result.runDir, 'metrics.jsonl')));
   assert.equal(history.histograms.length, 2);
   assert.deepEqual(history.summary, summary);
+});
+
+test('evaluate, stats, ternarize and export of real runs agree with the run files', async () => {
+  const run: TrainResult = await session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 1 });
+  const summary = await json(join(run.runDir, 'summary.json'));
+  const [layers] = await jsonLines(join(run.runDir, 'layers.jsonl'));
+
+  // The final model on the test split is what the last epoch's validation measured.
+  const evaluation = await session.client.sendRequest(EvaluateRequest.type, { target: run.runDir, configPath: ws.configPath });
+  assert.equal(evaluation.examples, 32);
+  assert.equal(evaluation.top1, summary.final.top1);
+  assert.ok(Math.abs(evaluation.loss - summary.final.loss) < 1e-6, `${evaluation.loss} vs ${summary.final.loss}`);
+
+  // Stats of the saved model = the stats recorded after the last epoch.
+  const stats = await session.client.sendRequest(StatsRequest.type, { target: run.runDir });
+  assert.deepEqual(stats.layers, layers.layers);
+  assert.deepEqual(stats.summary, layers.summary);
+
+  // Ternarize a float run's model; the answer describes the model written to outDir.
+  const float: TrainResult = await session.client.sendRequest(TrainRequest.type, { configPath: ws.floatConfigPath, epochs: 1 });
+  const outDir = join(ws.dir, 'ternarized');
+  const ternarized = await session.client.sendRequest(TernarizeRequest.type, { modelPath: join(float.runDir, 'model', 'model.json'), outDir, tex: 2 });
+  assert.equal(ternarized.outDir, outDir);
+  const restated = await session.client.sendRequest(StatsRequest.type, { target: join(outDir, 'model.json') });
+  assert.deepEqual(restated.layers, ternarized.layers);
+  assert.equal(ternarized.summary.ternaryLayers, 4);
+  assert.ok(ternarized.layers.every((l) => l.branches.length === 2));
+
+  const exported = await session.client.sendRequest(ExportRequest.type, { runDir: run.runDir, outDir: join(ws.dir, 'export') });
+  for (const file of ['metrics.csv', 'layers.csv', 'report.md']) {
+    assert.ok(exported.files.includes(file), `${file} in ${exported.files.join(', ')}`);
+    assert.ok(existsSync(join(ws.dir, 'export', file)));
+  }
+  const missing = await rejection(session.client.sendRequest(StatsRequest.type, { target: join(ws.dir, 'nope', 'model.json') }));
+  assert.equal(missing.code, TernaryErrorCodes.NotFound);
 });
 
 test('cancel mid-run: the run ends as cancelled, its checkpoint stays; a queued run then goes', async () => {
