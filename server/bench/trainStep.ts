@@ -35,6 +35,12 @@ export interface BenchResult extends BenchCase {
   msMean: number;
   /** Images per second at the median step time. */
   imgPerSec: number;
+  /**
+   * CPU time (user + system, all threads of this process) per step, mean. On a machine shared
+   * with other work this is the load-independent figure for a single-threaded backend (wasm):
+   * wall time ≈ CPU time when the machine is otherwise idle.
+   */
+  cpuMsPerStep: number;
   /** Timed steps (after `warmup` untimed ones). */
   steps: number;
   /** Tensors still alive after the timed steps minus after the first one (0 = no leak). */
@@ -89,6 +95,7 @@ export async function benchTrainStep(c: BenchCase, settings: BenchSettings): Pro
     for (let i = 0; i < settings.warmup; i++) await step(batch, RECIPE.lr);
     const times: number[] = [];
     let tensorsAfterFirst = 0;
+    const cpuStart = process.cpuUsage();
     for (let i = 0; i < settings.steps; i++) {
       const start = performance.now();
       const result = await step(batch, RECIPE.lr);
@@ -96,12 +103,14 @@ export async function benchTrainStep(c: BenchCase, settings: BenchSettings): Pro
       if (!Number.isFinite(result.loss)) throw new Error(`the loss became ${result.loss} at timed step ${i + 1}`);
       if (i === 0) tensorsAfterFirst = tf.memory().numTensors;
     }
+    const cpu = process.cpuUsage(cpuStart);
     const msPerStep = median(times);
     return {
       ...c,
       msPerStep: Number(msPerStep.toFixed(1)),
       msMean: Number((times.reduce((a, b) => a + b, 0) / times.length).toFixed(1)),
       imgPerSec: Number(((c.batch * 1000) / msPerStep).toFixed(1)),
+      cpuMsPerStep: Number(((cpu.user + cpu.system) / 1000 / settings.steps).toFixed(1)),
       steps: settings.steps,
       tensorsLeaked: tf.memory().numTensors - tensorsAfterFirst,
     };

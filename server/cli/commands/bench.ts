@@ -36,10 +36,10 @@ function list<T extends string | number>(name: string, value: string, allowed: r
 }
 
 function table(rows: BenchResult[]): string {
-  const header = ['model', 'mode', 'tex', 'batch', 'ms/step', 'img/s', 'vs fp'];
+  const header = ['model', 'mode', 'tex', 'batch', 'ms/step', 'img/s', 'vs fp', 'cpu ms/step'];
   const fp = rows.find((r) => r.mode === 'fp');
   const body = rows.map((r) => [r.model, r.mode, r.tex === null ? '-' : String(r.tex), String(r.batch), r.msPerStep.toFixed(1), r.imgPerSec.toFixed(1),
-    fp ? `${(r.msPerStep / fp.msPerStep).toFixed(2)}×` : '-']);
+    fp ? `${(r.msPerStep / fp.msPerStep).toFixed(2)}×` : '-', r.cpuMsPerStep.toFixed(1)]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   return [header, ...body].map((row) => row.map((cell, i) => cell.padStart(widths[i]!)).join('  ')).join('\n');
 }
