@@ -142,6 +142,26 @@ test('Export Run writes the model, metrics.csv, layers.csv and report.md into th
   for (const layer of lastLayersRecord(trained.runDir).layers) assert.ok(report.includes(layer.layer), `report.md lacks layer ${layer.layer}`);
 });
 
+test('Show Layer Stats on an exported model.json fills the Layers tree from the model file', 60_000, async () => {
+  assert.ok(trained);
+  const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+  const modelJson = path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`, 'model', 'model.json');
+  await vscode.commands.executeCommand('ternary.showLayerStats', vscode.Uri.file(modelJson));
+  const shown = api.layersData();
+  assert.deepEqual(shown.source, { kind: 'model', modelPath: modelJson });
+  const record = lastLayersRecord(trained.runDir);
+  assert.deepEqual(shown.layers.map((l) => l.layer), record.layers.map((l) => l.layer));
+  // The final model's weights are the last epoch's: same ternarization, same sparsity.
+  shown.layers.forEach((l, i) => assert.ok(Math.abs(l.sparsity - record.layers[i]!.sparsity) < 1e-9, `${l.layer}: ${l.sparsity} vs ${record.layers[i]!.sparsity}`));
+});
+
+test('Restart Server brings up a new server that answers', 60_000, async () => {
+  await vscode.commands.executeCommand('ternary.restartServer');
+  assert.ok(api.serverRunning(), 'server not running after restart');
+  const tree = await api.experimentsTree();
+  assert.ok(tree.find((c) => c.label === 'tiny.tern.json')?.children.find((e) => e.label === 'tiny')?.children.some((r) => r.contextValue === 'ternary.run.completed'));
+});
+
 test('Stop cancels a running training within moments, and the status bar showed its progress', 120_000, async () => {
   const ref = { configPath, experiment: 'tiny-long' };
   const training = vscode.commands.executeCommand<TrainResult>('ternary.train', ref);
