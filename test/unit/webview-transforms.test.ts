@@ -193,3 +193,12 @@ test('tick formatters leave unlabelled (null) ticks empty', async () => {
   assert.deepEqual(numberTicks([null, 0.5, null, 1]), ['', '0.5', '', '1.0']);
   assert.deepEqual(percentTicks([0.1, null, 0.2]), ['10 %', '', '20 %']);
 });
+
+test('nearestValue: a run\'s own value next to the gaps other runs leave in aligned data', async () => {
+  const { nearestValue } = await import('../../webview/transforms/align');
+  assert.equal(nearestValue([null, 2, null, null, 5], 2), 2);
+  assert.equal(nearestValue([null, null, null, null, 5], 2), 5);
+  assert.equal(nearestValue([1, null, null], 0), 1);
+  assert.equal(nearestValue([null, null], 1), null);
+  assert.equal(nearestValue([7, null, null, null], 3, 2), null);
+});

@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 import type { ChartTheme } from './theme';
 import { perf, record } from './perf';
+import { nearestValue } from '../transforms/align';
 import { formatNumber } from '../transforms/chartData';
 
 export interface SeriesSpec {
@@ -175,7 +176,10 @@ export class Chart {
           dash: s.dash,
           fill: s.fill,
           spanGaps: true,
-          value: (_u, v) => (v === null || v === undefined ? '–' : this.options.yFormat ? this.options.yFormat(v) : formatNumber(v)),
+          value: (u, v, seriesIdx, idx) => {
+            const shown = v ?? (idx === null ? null : nearestValue(u.data[seriesIdx] as (number | null)[], idx));
+            return shown === null || shown === undefined ? '–' : this.options.yFormat ? this.options.yFormat(shown) : formatNumber(shown);
+          },
           ...(s.bars ? { paths: uPlot.paths.bars!({ size: [s.bars.size, s.bars.maxPx ?? Infinity] }), points: { show: false } } : {}),
         })),
       ],

@@ -29,3 +29,21 @@ export function alignSeries(series: readonly XYSeries[]): AlignedSeries {
   });
   return { x: Array.from(x), ys };
 }
+
+/**
+ * The value of a series at or nearest to `index` (aligned data has gaps where other runs have
+ * points; a hover legend should still show this run's value there). Looks at most `reach`
+ * indexes each way; null when there is nothing that close.
+ */
+export function nearestValue(ys: readonly (number | null | undefined)[], index: number, reach = 5000): number | null {
+  const at = ys[index];
+  if (at !== null && at !== undefined) return at;
+  for (let d = 1; d <= reach; d++) {
+    const before = ys[index - d];
+    if (before !== null && before !== undefined) return before;
+    const after = ys[index + d];
+    if (after !== null && after !== undefined) return after;
+    if (index - d < 0 && index + d >= ys.length) break;
+  }
+  return null;
+}
