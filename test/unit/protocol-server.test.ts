@@ -146,6 +146,21 @@ test('$/cancelRequest of the train request stops the run too', async () => {
   }
 });
 
+test('window/workDoneProgress/cancel for the run\'s progress token stops the run', async () => {
+  const s = await startInMemory(fakeJobs());
+  try {
+    const training = s.client.sendRequest(TrainRequest.type, { configPath: '/fake/endless.tern.json', workDoneToken: 'run-progress' });
+    await s.events.waitFor('$/progress', (p) => p.token === 'run-progress' && p.value.kind === 'report');
+    await s.client.sendNotification('window/workDoneProgress/cancel', { token: 'run-progress' });
+    const result = await withTimeout(training, 5000, () => 'train did not answer after the progress was cancelled');
+    assert.equal(result.summary.status, 'cancelled');
+    const last = s.events.of('$/progress').filter((p) => p.token === 'run-progress').pop();
+    assert.equal(last.value.kind, 'end');
+  } finally {
+    s.close();
+  }
+});
+
 test('a second train request is queued and told its position; cancelling removes it; the queue moves on', async () => {
   const s = await startInMemory(fakeJobs(), { metricsRate: 1000 });
   try {
