@@ -86,3 +86,19 @@ test('describeInvalidMessage accepts requests, notifications and responses', () 
   assert.equal(describeInvalidMessage({ jsonrpc: '2.0', id: null, error: { code: 1, message: 'x' } }), undefined);
   assert.match(describeInvalidMessage({ jsonrpc: '2.0', method: 'a', params: 3 })!, /"params" must be an object or an array/);
 });
+
+test('200 KB of random bytes in random chunks, then a message: the message arrives', () => {
+  const { faults, messages, feed } = reader();
+  let s = 12345;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+  const noise = Buffer.alloc(200_000);
+  for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(rand() * 256);
+  for (let at = 0; at < noise.length;) {
+    const size = 1 + Math.floor(rand() * 5000);
+    feed(noise.subarray(at, at + size));
+    at += size;
+  }
+  feed(frame(JSON.stringify(ping(42))));
+  assert.deepEqual(messages, [ping(42)]);
+  assert.ok(faults.length > 0 && faults.every((f) => f.code === -32700));
+});
