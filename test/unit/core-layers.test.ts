@@ -136,3 +136,26 @@ test('loadModel errors say what is wrong', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('training steps through ternary layers keep the tensor count constant', () => {
+  const input = tfl.input({ shape: [6, 6, 2] });
+  const c = new TernaryConv2D({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', tex: 2 }).apply(input) as tfl.SymbolicTensor;
+  const s = new OptionAShortcut({ outChannels: 4 }).apply(input) as tfl.SymbolicTensor;
+  const flat = tfl.layers.flatten().apply(tfl.layers.add().apply([c, s])) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: new TernaryDense({ units: 3 }).apply(flat) as tfl.SymbolicTensor });
+  const x = tf.tensor4d(randn(4 * 6 * 6 * 2, 41), [4, 6, 6, 2]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3);
+  const optimizer = tf.train.sgd(0.1);
+  const step = (): number => tf.tidy(() => {
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    optimizer.applyGradients(grads);
+    return value.dataSync()[0];
+  });
+  const first = step();
+  const before = tf.memory().numTensors;
+  let last = first;
+  for (let i = 0; i < 5; i++) last = step();
+  assert.equal(tf.memory().numTensors, before);
+  assert.ok(Number.isFinite(last));
+});
