@@ -43,3 +43,30 @@ test('the progress line: epoch e/E · batch b/S · loss, and the overall percent
   assert.equal(describeTrainProgress({ ...batch, loss: NaN }, run).message, 'epoch 2/5 · batch 30/47 · loss NaN');
   assert.equal(describeTrainProgress({ ...batch, loss: 123.4 }, run).message, 'epoch 2/5 · batch 30/47 · loss 123');
 });
+
+test('the crash policy logs uncaught exceptions and rejections (with the stack) instead of dying', async () => {
+  const { installCrashPolicy } = await import('../../server/lsp/crashPolicy');
+  const before = { exception: process.listeners('uncaughtException'), rejection: process.listeners('unhandledRejection') };
+  const logged: string[] = [];
+  installCrashPolicy((message) => logged.push(message));
+  // Call only the policy's handlers (the test runner has its own, which would fail the test).
+  const added = {
+    exception: process.listeners('uncaughtException').filter((l) => !before.exception.includes(l)),
+    rejection: process.listeners('unhandledRejection').filter((l) => !before.rejection.includes(l)),
+  };
+  for (const l of added.exception) process.off('uncaughtException', l);
+  for (const l of added.rejection) process.off('unhandledRejection', l);
+  assert.equal(added.exception.length, 1);
+  assert.equal(added.rejection.length, 1);
+  const write = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write; // keep the test output clean
+  try {
+    added.exception[0](new Error('boom in a timer'), 'uncaughtException');
+    added.rejection[0](new Error('a lost promise'), Promise.resolve());
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(logged.length, 2);
+  assert.match(logged[0], /^Training server: uncaught exception \(the server keeps running; please report this\): Error: boom in a timer\n\s+at /);
+  assert.match(logged[1], /unhandled promise rejection .*Error: a lost promise/s);
+});
