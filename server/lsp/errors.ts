@@ -50,8 +50,6 @@ export function toResponseError(err: unknown): ResponseError<unknown> {
     }
     case 'DataError':
       return new ResponseError(TernaryErrorCodes.BadData, e.message, typeof e.file === 'string' ? { file: e.file } : undefined);
-    case 'NonFiniteLossError':
-      return new ResponseError(TernaryErrorCodes.NonFiniteLoss, e.message);
     case 'RemovedFromQueue':
       return new ResponseError(LSPErrorCodes.RequestCancelled, e.message);
     case 'QueueFull':

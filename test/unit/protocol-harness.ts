@@ -255,6 +255,8 @@ export interface TinyWorkspace {
   missingDataConfigPath: string;
   /** The same experiment as a float model (quant.method none). */
   floatConfigPath: string;
+  /** A learning rate so large that the loss becomes NaN/Infinity. */
+  divergingConfigPath: string;
 }
 
 /** Writes the data (64 train / 32 test images) and configs into `dir`. */
@@ -284,5 +286,6 @@ export async function writeTinyWorkspace(dir: string, epochs = 2): Promise<TinyW
     badConfigPath: await write('bad.tern.json', { experiments: [experiment('tiny', -1, 'data')] }),
     missingDataConfigPath: await write('nodata.tern.json', { experiments: [experiment('tiny', 0.05, 'no-such-folder')] }),
     floatConfigPath: await write('float.tern.json', { experiments: [experiment('tiny-float', 0.05, 'data', 'none')] }),
+    divergingConfigPath: await write('diverging.tern.json', { experiments: [experiment('tiny-diverging', 1e30, 'data', 'none')] }),
   };
 }

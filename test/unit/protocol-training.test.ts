@@ -20,6 +20,8 @@ import { startInMemory, withTimeout, writeTinyWorkspace, type TinyWorkspace } fr
 
 let ws: TinyWorkspace;
 let session: Awaited<ReturnType<typeof startInMemory>>;
+/** Tensors alive after the first completed run; every later job must leave the same count. */
+let tensorsAfterFirstRun: number | undefined;
 
 before(async () => {
   ws = await writeTinyWorkspace(await mkdtemp(join(tmpdir(), 'tern-protocol-')));
@@ -52,6 +54,7 @@ test('initialize reports the wasm backend and the tfjs versions', () => {
 test('a tiny run: started → metrics → layer stats → histograms → … → ended, equal to the files on disk', async () => {
   const from = session.events.events.length;
   const result: TrainResult = await session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath });
+  tensorsAfterFirstRun = tf.memory().numTensors;
   const events = session.events.events.slice(from).filter((e) => e.method.startsWith('ternary/'));
   const shape = events.map((e) => e.method.slice(8)).filter((m, i, all) => m !== 'metrics' || all[i - 1] !== 'metrics');
   assert.deepEqual(shape, ['runStarted', 'metrics', 'layerStats', 'histograms', 'metrics', 'layerStats', 'histograms', 'runEnded']);
@@ -162,9 +165,22 @@ test('a bad config names the property; missing data names the folder; the server
   assert.equal(stats.running, undefined);
 });
 
-test('tensors return to their count after each of three consecutive runs', async () => {
+test('a loss that becomes NaN/Infinity ends the run as failed, with the reason, in runEnded and the answer', async () => {
+  const from = session.events.events.length;
+  const result: TrainResult = await session.client.sendRequest(TrainRequest.type, { configPath: ws.divergingConfigPath });
+  assert.equal(result.summary.status, 'failed');
+  assert.match(result.summary.reason ?? '', /Training loss became (NaN|Infinity)/);
+  const ended = await session.events.waitFor('ternary/runEnded', (p) => p.runId === result.summary.runId, 10_000, from);
+  assert.equal(ended.status, 'failed');
+  assert.equal(ended.reason, result.summary.reason);
+  assert.deepEqual(ended.summary, await json(join(result.runDir, 'summary.json')));
+});
+
+test('tensors return to their count after each of three consecutive runs (and after the jobs above)', async () => {
   const baseline = (await session.client.sendRequest(ServerStatsRequest.type, {})).numTensors;
   assert.equal(baseline, tf.memory().numTensors);
+  // Cancelled, failed and refused runs, evaluate, stats, ternarize and export left nothing behind.
+  assert.equal(baseline, tensorsAfterFirstRun);
   for (let i = 0; i < 3; i++) {
     const result = await session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 1 });
     assert.equal(result.summary.status, 'completed');
