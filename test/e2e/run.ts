@@ -183,6 +183,26 @@ async function ui(): Promise<boolean> {
     }, 250);
     const dashboardShot = await shoot(page, 'ui-dashboard');
     console.log(`ok   UI: lenses "${lensText.replace(/\s+/g, ' ')}"; the Dashboard lens opens the dashboard (${dashboardShot})`);
+
+    // A long run: the status bar follows it, and the progress notification's Cancel stops it.
+    await runFromPalette(page, 'Ternary: Train');
+    const longPick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny-long$/ }) });
+    await longPick.waitFor({ state: 'visible', timeout: 30_000 });
+    await longPick.click();
+    const statusItem = page.locator('.statusbar-item', { hasText: /tiny-long · epoch \d+\/200/ });
+    await statusItem.waitFor({ state: 'visible', timeout: 120_000 });
+    const statusText = await statusItem.innerText();
+    const progressToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'training tiny-long' });
+    await progressToast.hover();
+    await progressToast.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /tiny-long\/.* stopped after/ }).waitFor({ state: 'visible', timeout: 60_000 });
+    await statusItem.waitFor({ state: 'hidden', timeout: 10_000 });
+    const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
+    await experimentsPane.locator('.monaco-list-row', { hasText: /cancelled/ }).waitFor({ state: 'visible', timeout: 10_000 });
+    await waitFor('the experiment to stop showing "training…"', 10_000, async () =>
+      (await experimentsPane.locator('.monaco-list-row', { hasText: 'training…' }).count()) === 0);
+    const cancelShot = await shoot(page, 'ui-cancelled');
+    console.log(`ok   UI: status bar "${statusText.trim()}"; Cancel on the progress notification stopped the run (${cancelShot})`);
     return true;
   } catch (error) {
     const shot = await shoot(page, 'ui-failure');
