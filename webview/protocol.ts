@@ -20,6 +20,7 @@ export enum MessageType {
   Ready = 'ready',
   LoadRuns = 'loadRuns',
   SaveFile = 'saveFile',
+  State = 'state',
   // host → webview
   Runs = 'runs',
   Select = 'select',
@@ -54,7 +55,12 @@ export interface SaveFileMessage {
   /** Suggested file name (no folder). */
   fileName: string;
 }
-export type WebviewToHostMessage = ReadyMessage | LoadRunsMessage | SaveFileMessage;
+/**
+ * The panel's state changed. The webview keeps it with setState (for the serializer); the host
+ * keeps a copy too, for a panel it must re-create (a restored tab that was never shown).
+ */
+export interface StateMessage { type: MessageType.State; state: DashboardState | HistogramsState }
+export type WebviewToHostMessage = ReadyMessage | LoadRunsMessage | SaveFileMessage | StateMessage;
 
 // ---------------------------------------------------------------------------------------------
 // host → webview
@@ -119,6 +125,7 @@ export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMe
   switch (m.type) {
     case MessageType.Ready: return true;
     case MessageType.LoadRuns: return Array.isArray(m.runDirs) && m.runDirs.every((d) => typeof d === 'string');
+    case MessageType.State: return typeof (value as { state?: unknown }).state === 'object' && (value as { state?: unknown }).state !== null;
     case MessageType.SaveFile:
       return (m.format === 'png' || m.format === 'csv') && typeof m.content === 'string' && typeof m.fileName === 'string';
     default: return false;

@@ -10,8 +10,8 @@ import { saveExport } from './saveExport';
 import { SingletonPanel, errorText } from './singletonPanel';
 
 export class DashboardPanel extends SingletonPanel {
-  constructor(extensionUri: vscode.Uri, hub: RunEventHub, private readonly runs: RunIndex, private readonly deps: PanelDeps) {
-    super(extensionUri, { viewType: DashboardViewType, title: 'Ternary Dashboard', bundle: 'dashboard' });
+  constructor(context: vscode.ExtensionContext, hub: RunEventHub, private readonly runs: RunIndex, private readonly deps: PanelDeps) {
+    super(context, { viewType: DashboardViewType, title: 'Ternary Dashboard', bundle: 'dashboard' });
     // Live events for every run go to the webview; it keeps those it shows. They are small
     // (metrics are throttled by the server) and this spares a second copy of the selection here.
     this.disposables.push(
@@ -35,8 +35,8 @@ export class DashboardPanel extends SingletonPanel {
   }
 
   /** Open (or reveal) the dashboard; with run folders, show exactly those. */
-  show(runDirs?: string[]): void {
-    this.reveal();
+  async show(runDirs?: string[]): Promise<void> {
+    await this.reveal();
     if (runDirs?.length) this.postOrQueue({ type: MessageType.Select, runDirs });
   }
 
@@ -48,6 +48,8 @@ export class DashboardPanel extends SingletonPanel {
         return;
       case MessageType.LoadRuns:
         await Promise.all(message.runDirs.map((runDir) => this.sendHistory(runDir, message.histograms)));
+        return;
+      case MessageType.State:
         return;
       case MessageType.SaveFile: {
         const uri = await saveExport(message);

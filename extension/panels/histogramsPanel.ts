@@ -9,8 +9,8 @@ import { saveExport } from './saveExport';
 import { SingletonPanel, errorText } from './singletonPanel';
 
 export class HistogramsPanel extends SingletonPanel {
-  constructor(extensionUri: vscode.Uri, hub: RunEventHub, private readonly runs: RunIndex, private readonly deps: PanelDeps) {
-    super(extensionUri, { viewType: HistogramsViewType, title: 'Ternary Weight Histograms', bundle: 'histograms' });
+  constructor(context: vscode.ExtensionContext, hub: RunEventHub, private readonly runs: RunIndex, private readonly deps: PanelDeps) {
+    super(context, { viewType: HistogramsViewType, title: 'Ternary Weight Histograms', bundle: 'histograms' });
     this.disposables.push(
       hub.onHistograms((p) => {
         const runDir = this.runs.runDirOf(p.runId);
@@ -32,8 +32,8 @@ export class HistogramsPanel extends SingletonPanel {
   }
 
   /** Open (or reveal) the panel; with a run folder (and a layer), show that. */
-  show(target?: { runDir?: string; layer?: string }): void {
-    this.reveal();
+  async show(target?: { runDir?: string; layer?: string }): Promise<void> {
+    await this.reveal();
     if (target?.runDir || target?.layer) {
       this.postOrQueue({ type: MessageType.Select, runDirs: target.runDir ? [target.runDir] : [], layer: target.layer });
     }
@@ -47,6 +47,8 @@ export class HistogramsPanel extends SingletonPanel {
         return;
       case MessageType.LoadRuns:
         for (const runDir of message.runDirs) this.post(await loadHistory(this.deps, this.runs, runDir, true));
+        return;
+      case MessageType.State:
         return;
       case MessageType.SaveFile: {
         const uri = await saveExport(message);

@@ -33,6 +33,8 @@ export interface PanelHtmlOptions {
   /** `webview.asWebviewUri(...)` of the bundle and the stylesheet, as strings. */
   scriptUri: string;
   styleUri: string;
+  /** State for a webview that has none of its own yet (JSON, read by the script from data-state). */
+  initialState?: unknown;
 }
 
 function escapeAttribute(text: string): string {
@@ -52,7 +54,7 @@ export function panelHtml(o: PanelHtmlOptions): string {
 <title>${escapeAttribute(o.title)}</title>
 </head>
 <body>
-<main id="app" aria-busy="true"></main>
+<main id="app" aria-busy="true"${o.initialState !== undefined ? ` data-state="${escapeAttribute(JSON.stringify(o.initialState))}"` : ''}></main>
 <script nonce="${escapeAttribute(o.nonce)}" src="${escapeAttribute(o.scriptUri)}"></script>
 </body>
 </html>`;

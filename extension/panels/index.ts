@@ -18,17 +18,15 @@ export type { PanelDeps } from './deps';
 /** Register `ternary.showDashboard`, `ternary.showHistograms` and the serializers of both panels. */
 export function registerPanels(context: vscode.ExtensionContext, hub: RunEventHub, deps: PanelDeps): void {
   const runs = new RunIndex(hub, deps);
-  const dashboard = new DashboardPanel(context.extensionUri, hub, runs, deps);
-  const histograms = new HistogramsPanel(context.extensionUri, hub, runs, deps);
+  const dashboard = new DashboardPanel(context, hub, runs, deps);
+  const histograms = new HistogramsPanel(context, hub, runs, deps);
   context.subscriptions.push(
     dashboard,
     histograms,
-    vscode.commands.registerCommand('ternary.showDashboard', (arg?: unknown, selection?: unknown) => {
-      dashboard.show(dashboardRunDirs(arg, selection));
-    }),
-    vscode.commands.registerCommand('ternary.showHistograms', (arg?: unknown) => {
-      histograms.show(histogramsTarget(arg));
-    }),
+    vscode.commands.registerCommand('ternary.showDashboard', (arg?: unknown, selection?: unknown) =>
+      dashboard.show(dashboardRunDirs(arg, selection))),
+    vscode.commands.registerCommand('ternary.showHistograms', (arg?: unknown) =>
+      histograms.show(histogramsTarget(arg))),
     // The webview keeps its own state (selection, smoothing, epoch…) with setState and reads it
     // back with getState when it boots, so restoring only has to adopt the panel.
     vscode.window.registerWebviewPanelSerializer(DashboardViewType, {

@@ -36,22 +36,33 @@ export abstract class SingletonPanel implements vscode.Disposable {
   private queued: HostToWebviewMessage[] = [];
   protected readonly disposables: vscode.Disposable[] = [];
 
-  protected constructor(protected readonly extensionUri: vscode.Uri, private readonly kind: PanelKind) {}
+  protected constructor(protected readonly context: vscode.ExtensionContext, private readonly kind: PanelKind) {}
+
+  protected get extensionUri(): vscode.Uri { return this.context.extensionUri; }
+
+  private get stateKey(): string { return `ternary.panelState.${this.kind.viewType}`; }
 
   get isOpen(): boolean { return this.panel !== undefined; }
 
   /** Reveal the panel, creating it when none is open. */
-  protected reveal(): void {
+  protected async reveal(): Promise<void> {
     if (this.panel) {
       this.panel.reveal(undefined, false);
       return;
     }
+    // After a reload VS Code restores a hidden panel's tab but calls the serializer only when
+    // the tab is first shown. Such a tab would become a second panel of this kind: close it;
+    // the new panel starts from the state its webview last reported.
+    const stale = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+      .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(this.kind.viewType));
+    const column = stale[0]?.group.viewColumn ?? vscode.ViewColumn.Active;
+    if (stale.length) await vscode.window.tabGroups.close(stale, true);
     // Not retained when hidden: on show again the webview reloads, restores its state with
     // getState() and asks for the runs again, which costs less than keeping charts alive.
     const panel = vscode.window.createWebviewPanel(this.kind.viewType, this.kind.title,
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      { viewColumn: column, preserveFocus: false },
       { ...webviewOptions(this.extensionUri), enableFindWidget: false, retainContextWhenHidden: false });
-    this.attach(panel);
+    this.attach(panel, true);
   }
 
   /** Adopt a panel that VS Code restored after a reload (called by the serializer). */
@@ -61,7 +72,7 @@ export abstract class SingletonPanel implements vscode.Disposable {
     this.attach(panel);
   }
 
-  private attach(panel: vscode.WebviewPanel): void {
+  private attach(panel: vscode.WebviewPanel, fresh = false): void {
     this.panel = panel;
     this.ready = false;
     const webview = panel.webview;
@@ -73,11 +84,16 @@ export abstract class SingletonPanel implements vscode.Disposable {
       nonce: makeNonce(),
       scriptUri: webview.asWebviewUri(bundle).toString(),
       styleUri: webview.asWebviewUri(style).toString(),
+      initialState: fresh ? this.context.workspaceState.get(this.stateKey) : undefined,
     });
     this.panelListeners.push(
       webview.onDidReceiveMessage((message: unknown) => {
         if (!isWebviewToHostMessage(message)) return;
         if (message.type === MessageType.Ready) this.markReady();
+        if (message.type === MessageType.State) {
+          void this.context.workspaceState.update(this.stateKey, message.state);
+          return;
+        }
         this.handle(message).catch((err: unknown) => this.post({ type: MessageType.Error, message: errorText(err) }));
       }),
       panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }),

@@ -271,8 +271,27 @@ async function main(): Promise<void> {
       return n === totalPoints ? n : undefined;
     });
     await screenshot(page, artifacts, 'dashboard-restored-dark');
-    await panelFrame(page, 'Ternary Weight Histograms', 30_000).catch(() => undefined);
-    results.restore = { dashboardPoints: restoredPoints };
+    // The histograms panel comes back with its run, layer and pinned epoch (webview state).
+    await runCommand(page, 'Ternary: Show Weight Histograms');
+    const histAgain = await panelFrame(page, 'Ternary Weight Histograms', 30_000);
+    const again = await waitFor('the restored histograms', 30_000, async () => {
+      const s = await readShown(histAgain).catch(() => undefined);
+      return s && Object.keys(s.counts).length === 3 ? s : undefined;
+    });
+    assert.equal(again.layer, 'conv2', 'the histograms panel lost its layer on reload');
+    assert.deepEqual(again.counts, expectedCounts(again.runDir, again.epoch, again.layer));
+    // Play steps through the epochs (Enter on the focused button).
+    await histAgain.locator('#play').press('Enter');
+    const played = await waitFor('Play to advance the epoch', 10_000, async () => {
+      const s = await readShown(histAgain);
+      return s.epoch > again.epoch ? s : undefined;
+    });
+    assert.deepEqual(played.counts, expectedCounts(played.runDir, played.epoch, played.layer));
+    await histAgain.locator('#play').press('Enter');
+    results.restore = { dashboardPoints: restoredPoints, histograms: { layer: again.layer, epoch: again.epoch, playedTo: played.epoch } };
+    await pickTheme(page, 'Dark High Contrast');
+    await waitFor('high contrast in the webview', 15_000, () => histAgain.evaluate(() => document.body.classList.contains('vscode-high-contrast')));
+    await screenshot(page, artifacts, 'histograms-high-contrast');
     step(`restored dashboard plots ${restoredPoints} points`);
 
     const cspErrors = consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e));

@@ -72,3 +72,14 @@ test('messages from the webview are validated before the host acts on them', () 
   assert.ok(!isWebviewToHostMessage({ type: MessageType.Metrics }));
   assert.ok(!isWebviewToHostMessage(null));
 });
+
+test('a re-created panel gets its last state as escaped JSON in data-state', () => {
+  const html = panelHtml({ title: 't', cspSource: 'c', nonce: 'n', scriptUri: 's', styleUri: 'y', initialState: { layer: 'a"<b>', epoch: 3 } });
+  const m = /<main id="app" aria-busy="true" data-state="([^"]*)">/.exec(html);
+  assert.ok(m, 'data-state attribute missing');
+  const decoded = m[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  assert.deepEqual(JSON.parse(decoded), { layer: 'a"<b>', epoch: 3 });
+  assert.ok(!panelHtml({ title: 't', cspSource: 'c', nonce: 'n', scriptUri: 's', styleUri: 'y' }).includes('data-state'));
+  assert.ok(isWebviewToHostMessage({ type: MessageType.State, state: { runDirs: [] } }));
+  assert.ok(!isWebviewToHostMessage({ type: MessageType.State, state: null }));
+});

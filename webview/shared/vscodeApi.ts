@@ -1,5 +1,5 @@
 /** The one handle to the host: typed postMessage and the state VS Code keeps across reloads. */
-import type { HostToWebviewMessage, WebviewToHostMessage } from '../protocol';
+import { type HostToWebviewMessage, type WebviewToHostMessage, MessageType } from '../protocol';
 
 interface VsCodeApi<S> {
   postMessage(message: WebviewToHostMessage): void;
@@ -20,11 +20,21 @@ export function connectToHost<S>(): HostConnection<S> {
   const api = acquireVsCodeApi<S>();
   return {
     post: (m) => api.postMessage(m),
-    getState: () => api.getState(),
-    setState: (s) => api.setState(s),
+    // A panel re-created by the host (not restored by VS Code) gets its last state in data-state.
+    getState: () => api.getState() ?? initialState<S>(),
+    setState: (s) => {
+      api.setState(s);
+      api.postMessage({ type: MessageType.State, state: s as never });
+    },
     onMessage: (handler) => window.addEventListener('message', (e: MessageEvent<HostToWebviewMessage>) => {
       // Messages come from the host frame only; anything without our `type` is ignored.
       if (e.data && typeof e.data === 'object' && typeof e.data.type === 'string') handler(e.data);
     }),
   };
+}
+
+function initialState<S>(): S | undefined {
+  const text = document.getElementById('app')?.dataset.state;
+  if (!text) return undefined;
+  try { return JSON.parse(text) as S; } catch { return undefined; }
 }
