@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Accuracy on the full Fashion-MNIST (issue 3): fmnist-cnn, float and ternary (t_ex 1), with the
+// recipe batch 128, SGD Nesterov 0.9, lr 0.05, weight decay 1e-4, lr × 0.1 at epochs 6 and 9,
+// 10 epochs, no augmentation, normalize 0.2860 / 0.3530, seed 1. Prints one JSON object.
+//
+//   npm run build && node scripts/bench-accuracy.mjs [--epochs N] [--backend B] [--only float|ternary]
+//                                                     [--sequential] [--data DIR] [--runs-dir DIR]
+//
+// Each model trains through `tern train --json` (the same code path users run); by default the two
+// runs go in parallel (the wasm backend computes on one thread). Needs the Debian package
+// dataset-fashion-mnist (/usr/share/datasets/fashion-mnist).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    epochs: { type: 'string', default: '10' },
+    backend: { type: 'string', default: 'auto' },
+    only: { type: 'string' },
+    sequential: { type: 'boolean', default: false },
+    data: { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+    'runs-dir': { type: 'string' },
+  },
+});
+
+const dataDir = resolve(values.data);
+if (!existsSync(join(dataDir, 'train-images-idx3-ubyte.gz')) && !existsSync(join(dataDir, 'train-images-idx3-ubyte'))) {
+  process.stderr.write(`bench-accuracy: no Fashion-MNIST in ${dataDir}; install it with \`sudo apt-get install dataset-fashion-mnist\` or pass --data DIR.\n`);
+  process.exit(2);
+}
+if (!existsSync(join(root, 'dist', 'cli.js'))) {
+  process.stderr.write('bench-accuracy: dist/cli.js is missing; run `npm run build` first.\n');
+  process.exit(2);
+}
+
+const recipe = {
+  epochs: Number(values.epochs), batchSize: 128, optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true,
+  weightDecay: 1e-4, schedule: [6, 9], gammas: [0.1, 0.1], seed: 1,
+};
+const data = { format: 'idx', path: dataDir, normalize: { mean: [0.286], std: [0.353] }, augment: [] };
+const experiments = [
+  { name: 'fmnist-cnn-float', model: { arch: 'fmnist-cnn', classes: 10 }, quant: { method: 'none' }, data, train: recipe },
+  { name: 'fmnist-cnn-tern', model: { arch: 'fmnist-cnn', classes: 10 }, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, data, train: recipe },
+].filter((e) => !values.only || e.name.endsWith(values.only === 'ternary' ? 'tern' : values.only));
+
+const work = mkdtempSync(join(tmpdir(), 'tern-bench-accuracy-'));
+const configPath = join(work, 'fmnist-full.tern.json');
+writeFileSync(configPath, JSON.stringify({ experiments }, null, 2));
+const runsDir = resolve(values['runs-dir'] ?? join(work, 'runs'));
+mkdirSync(runsDir, { recursive: true });
+
+/** Runs one experiment through the CLI; resolves with its summary and per-epoch records. */
+function trainOne(name) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'tern.js'), 'train', configPath, '--experiment', name, '--json', '--runs-dir', runsDir, '--backend', values.backend], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const epochs = [];
+    let summary;
+    let start;
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let record;
+        try { record = JSON.parse(line); } catch { continue; }
+        if (record.kind === 'start') start = record;
+        if (record.kind === 'epoch') {
+          epochs.push({ epoch: record.epoch, lr: record.lr, loss: record.loss, top1: record.top1, valTop1: record.valTop1, valTop5: record.valTop5, imgPerSec: record.imgPerSec, time: record.time });
+          process.stderr.write(`${name}: epoch ${record.epoch} val top-1 ${(record.valTop1 * 100).toFixed(2)}% (${record.time.toFixed(0)} s)\n`);
+        }
+        if (record.kind === 'summary') summary = record;
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (summary ? resolvePromise({ name, code, backend: start?.backend, summary, epochs }) : reject(new Error(`${name}: tern train exited with ${code} without a summary`))));
+  });
+}
+
+const started = Date.now();
+const results = [];
+if (values.sequential) for (const e of experiments) results.push(await trainOne(e.name));
+else results.push(...(await Promise.all(experiments.map((e) => trainOne(e.name)))));
+
+const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+const pick = (r) => r && {
+  status: r.summary.status,
+  backend: r.summary.backend,
+  epochs: r.summary.epochs,
+  top1: r.summary.final.top1,
+  top5: r.summary.final.top5,
+  bestTop1: r.summary.best.top1,
+  wallSeconds: r.summary.wallSeconds,
+  secondsPerEpoch: r.summary.epochs ? r.summary.wallSeconds / r.summary.epochs : undefined,
+  compression: r.summary.compression,
+  runDir: r.summary.runDir,
+  perEpoch: r.epochs,
+};
+const float = pick(byName['fmnist-cnn-float']);
+const ternary = pick(byName['fmnist-cnn-tern']);
+const out = {
+  benchmark: 'fmnist-cnn accuracy on full Fashion-MNIST (60k/10k)',
+  recipe: { ...recipe, augment: [], normalize: data.normalize },
+  parallel: !values.sequential,
+  float,
+  ternary,
+  gapPoints: float && ternary ? (float.top1 - ternary.top1) * 100 : undefined,
+  targets: ternary ? { ternaryAtLeast92: ternary.top1 >= 0.92, withinOnePointOfFloat: float ? float.top1 - ternary.top1 <= 0.01 : undefined } : undefined,
+  wallSeconds: (Date.now() - started) / 1000,
+};
+process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+process.exitCode = results.every((r) => r.summary.status === 'completed') ? 0 : 1;
