@@ -93,6 +93,9 @@ async function main(): Promise<void> {
     await waitFor('light theme in the webview', 15_000, () => hist.evaluate(() => document.body.classList.contains('vscode-light')));
     await screenshot(page, artifacts, 'real-histograms-light');
     await runCommand(page, 'Ternary: Show Dashboard');
+    // Shown again, the webview reloads (no retainContextWhenHidden) and reads the history anew.
+    const dashAgain = await panelFrame(page, 'Ternary Dashboard', 30_000);
+    await waitFor('the dashboard to plot again', 60_000, async () => Number((await bodyData(dashAgain)).points ?? 0) > 0, 250);
     await screenshot(page, artifacts, 'real-dashboard-light');
 
     step('Ternary: Stop');

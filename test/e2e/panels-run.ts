@@ -191,7 +191,9 @@ async function main(): Promise<void> {
     await waitFor('the webview to turn light', 15_000, () => hist.evaluate(() => document.body.classList.contains('vscode-light')));
     await screenshot(page, artifacts, 'histograms-light');
     await runCommand(page, 'Ternary: Show Dashboard');
-    await waitFor('the dashboard to turn light', 15_000, async () => (await panelFrame(page, 'Ternary Dashboard')).evaluate(() => document.body.classList.contains('vscode-light')));
+    const dashLight = await panelFrame(page, 'Ternary Dashboard');
+    await waitFor('the dashboard to turn light and plot again', 15_000, async () =>
+      (await dashLight.evaluate(() => document.body.classList.contains('vscode-light'))) && Number((await bodyData(dashLight)).points ?? 0) > 0);
     await screenshot(page, artifacts, 'dashboard-live-light');
 
     // ---- 5 runs × 10 000 points
