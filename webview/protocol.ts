@@ -94,8 +94,8 @@ export interface RunStartedMessage { type: MessageType.RunStarted; runDir: strin
 export interface RunEndedMessage { type: MessageType.RunEnded; runDir: string; status: RunStatus }
 /** An export was written. */
 export interface SavedMessage { type: MessageType.Saved; path: string }
-/** Something failed on the host side; shown in the panel. */
-export interface ErrorMessage { type: MessageType.Error; message: string }
+/** Something failed on the host side; shown in the panel. With `runDir`: that run could not be read (the panel drops it). */
+export interface ErrorMessage { type: MessageType.Error; message: string; runDir?: string }
 export type HostToWebviewMessage =
   | RunsMessage | SelectMessage | HistoryMessage | MetricsMessage | LayersMessage | HistogramsMessage
   | RunStartedMessage | RunEndedMessage | SavedMessage | ErrorMessage;

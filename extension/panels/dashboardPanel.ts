@@ -69,7 +69,11 @@ export class DashboardPanel extends SingletonPanel {
   }
 
   private async sendHistory(runDir: string, histograms: boolean): Promise<void> {
-    this.post(await loadHistory(this.deps, this.runs, runDir, histograms));
+    try {
+      this.post(await loadHistory(this.deps, this.runs, runDir, histograms));
+    } catch (err) {
+      this.post({ type: MessageType.Error, message: errorText(err), runDir });
+    }
   }
 }
 

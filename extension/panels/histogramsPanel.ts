@@ -46,7 +46,13 @@ export class HistogramsPanel extends SingletonPanel {
         await this.sendRuns();
         return;
       case MessageType.LoadRuns:
-        for (const runDir of message.runDirs) this.post(await loadHistory(this.deps, this.runs, runDir, true));
+        for (const runDir of message.runDirs) {
+          try {
+            this.post(await loadHistory(this.deps, this.runs, runDir, true));
+          } catch (err) {
+            this.post({ type: MessageType.Error, message: errorText(err), runDir });
+          }
+        }
         return;
       case MessageType.State:
         return;

@@ -264,6 +264,8 @@ function onMessage(m: HostToWebviewMessage): void {
       return;
     case MessageType.Error:
       notice.show(m.message, 'error');
+      // A run that cannot be read (deleted, moved) leaves the selection instead of "loading" forever.
+      if (m.runDir) { data.delete(m.runDir); select(state.runDirs.filter((d) => d !== m.runDir)); }
       return;
     case MessageType.Histograms:
       return;

@@ -309,7 +309,6 @@ function onMessage(m: HostToWebviewMessage): void {
       return;
     }
     case MessageType.Select:
-      if (m.layer) state.layer = m.layer;
       selectRun(m.runDirs[0] ?? state.runDir);
       if (m.layer) { state.layer = m.layer; persist(); }
       return;
@@ -358,6 +357,7 @@ function onMessage(m: HostToWebviewMessage): void {
       return;
     case MessageType.Error:
       notice.show(m.message, 'error');
+      if (m.runDir) { const d = data.get(m.runDir); if (d) d.loaded = true; scheduler.request(); }
       return;
     case MessageType.Metrics:
       return;
