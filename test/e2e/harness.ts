@@ -44,7 +44,7 @@ async function freePort(): Promise<number> {
 }
 
 /** The folders one code-server instance writes into (never the home directory). */
-export function runFolders(runDir: string): { userData: string; extensions: string; env: NodeJS.ProcessEnv } {
+export function runFolders(runDir: string, settings: Record<string, unknown> = {}): { userData: string; extensions: string; env: NodeJS.ProcessEnv } {
   const userData = join(runDir, 'ud');
   const extensions = join(runDir, 'exts');
   for (const dir of [userData, extensions, join(runDir, 'xdg-config'), join(runDir, 'xdg-data'), join(runDir, 'xdg-cache'), join(runDir, 'tmp')]) {
@@ -57,6 +57,7 @@ export function runFolders(runDir: string): { userData: string; extensions: stri
     'workbench.tips.enabled': false,
     'extensions.ignoreRecommendations': true,
     'window.zoomLevel': 0,
+    ...settings,
   }, null, 2));
   return {
     userData,
@@ -87,8 +88,10 @@ export interface CodeServer {
 }
 
 /** Starts code-server on a free port for `workspace` and waits until /healthz answers. */
-export async function startCodeServer(runDir: string, workspace: string, extraEnv: NodeJS.ProcessEnv = {}, trusted = true): Promise<CodeServer> {
-  const { userData, extensions, env } = runFolders(runDir);
+export async function startCodeServer(
+  runDir: string, workspace: string, extraEnv: NodeJS.ProcessEnv = {}, trusted = true, settings: Record<string, unknown> = {},
+): Promise<CodeServer> {
+  const { userData, extensions, env } = runFolders(runDir, settings);
   const port = await freePort();
   const args = [
     '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions,

@@ -75,7 +75,7 @@ async function integration(suitePath: string): Promise<boolean> {
   try {
     server = await startCodeServer(runDir, workspace, {
       TERNARY_E2E_REPORT: reportFile, TERNARY_E2E_CONFIG: configPath, TERNARY_E2E_EXAMPLE: example,
-    });
+    }, true, { 'ternary.backend': 'wasm' }); // the suite checks that the setting reaches the server
     const page = browser.pages()[0] ?? await browser.newPage();
     const exitCode = new Promise<number>((resolveExit) => {
       void page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
@@ -86,10 +86,11 @@ async function integration(suitePath: string): Promise<boolean> {
       ['extensionTestsPath', `vscode-remote://remote${suitePath}`],
     ]);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+    let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       exitCode,
-      new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the integration suite did not finish within 8 minutes')), 8 * 60_000)),
-    ]);
+      new Promise<number>((_, reject) => { timer = setTimeout(() => reject(new Error('the integration suite did not finish within 8 minutes')), 8 * 60_000); }),
+    ]).finally(() => clearTimeout(timer));
     await shoot(page, 'integration-end');
     return code === 0;
   } finally {

@@ -41,13 +41,14 @@ function test(name: string, timeoutMs: number, fn: () => Promise<void>): void {
 let api: TernaryApi;
 let trained: TrainResult | undefined;
 
-test('the extension activates and its training server starts', 60_000, async () => {
+test('the extension activates and its training server starts on the backend of the settings', 60_000, async () => {
   const extension = vscode.extensions.getExtension<TernaryApi>('ternary-studio.ternary-studio');
   assert.ok(extension, 'extension ternary-studio.ternary-studio is not installed');
   api = await extension.activate();
   assert.ok(api, 'activate() returned no API (activation failed; see the Ternary log)');
   await waitFor('the server to run', 30_000, () => api.serverRunning());
-  report(`  server backend: ${api.serverBackend() ?? '(not reported)'}`);
+  // The harness sets "ternary.backend": "wasm" in the user settings: it must reach the server.
+  assert.equal(api.serverBackend(), 'wasm');
 });
 
 test('every command is registered', 10_000, async () => {
@@ -189,11 +190,12 @@ export async function run(): Promise<void> {
   let failures = 0;
   for (const c of cases) {
     const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         c.fn(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs)),
-      ]);
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs); }),
+      ]).finally(() => clearTimeout(timer));
       report(`ok   ${c.name} (${Date.now() - started} ms)`);
     } catch (error) {
       failures++;
