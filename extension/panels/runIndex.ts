@@ -16,9 +16,14 @@ export function orderRuns(runs: readonly RunInfo[]): RunInfo[] {
 
 export class RunIndex {
   private readonly dirById = new Map<string, string>();
+  private readonly subscription: { dispose(): void };
 
   constructor(private readonly hub: RunEventHub, private readonly deps: PanelDeps) {
-    hub.onRunStarted((p) => this.dirById.set(p.runId, p.runDir));
+    this.subscription = hub.onRunStarted((p) => this.dirById.set(p.runId, p.runDir));
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
   }
 
   /** The run folder of a run id, or undefined when the run is unknown (not started in this session nor listed). */
