@@ -10,6 +10,9 @@ import type {
   TernarizeParams, TrainParams,
 } from '../protocol/protocol';
 
+/** Any request may carry an LSP work-done progress token. */
+export interface WithProgress { workDoneToken?: string | number }
+
 type FieldType = 'string' | 'path' | 'paths' | 'boolean' | 'positiveInteger' | 'nonNegativeInteger' | 'positiveNumber' | 'progressToken';
 interface Field {
   type: FieldType;
@@ -97,28 +100,32 @@ export const validateTrainParams = (raw: unknown) => validate<TrainParams>('tern
   workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
-export const validateEvaluateParams = (raw: unknown) => validate<EvaluateParams>('ternary/evaluate', raw, {
+export const validateEvaluateParams = (raw: unknown) => validate<EvaluateParams & WithProgress>('ternary/evaluate', raw, {
   target: { type: 'path', required: true, hint: 'a run folder or a model.json' },
   configPath: { type: 'path', required: true, hint: 'the *.tern.json file giving the data' },
   experiment: { type: 'string', hint: 'the experiment name in that file' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
-export const validateTernarizeParams = (raw: unknown) => validate<TernarizeParams>('ternary/ternarize', raw, {
+export const validateTernarizeParams = (raw: unknown) => validate<TernarizeParams & WithProgress>('ternary/ternarize', raw, {
   modelPath: { type: 'path', required: true, hint: 'a float tfjs model.json' },
   outDir: { type: 'path', required: true, hint: 'output folder of the ternary model' },
   thresholdFactor: { type: 'positiveNumber', hint: 'f in Δ = f·max|W|' },
   tex: { type: 'positiveInteger', oneOf: [1, 2, 4], hint: 'residual expansion branches' },
   method: { type: 'string', oneOf: ['he2019', 'twn'], hint: 'ternarization method' },
   firstLast: { type: 'string', oneOf: ['ternary', 'float'], hint: 'how to treat the first and last layers' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
-export const validateStatsParams = (raw: unknown) => validate<StatsParams>('ternary/stats', raw, {
+export const validateStatsParams = (raw: unknown) => validate<StatsParams & WithProgress>('ternary/stats', raw, {
   target: { type: 'path', required: true, hint: 'a model.json or a run folder' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
-export const validateExportParams = (raw: unknown) => validate<ExportParams>('ternary/export', raw, {
+export const validateExportParams = (raw: unknown) => validate<ExportParams & WithProgress>('ternary/export', raw, {
   runDir: { type: 'path', required: true, hint: 'the run folder to export' },
   outDir: { type: 'path', required: true, hint: 'the output folder' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
 export const validateCancelParams = (raw: unknown) => validate<CancelParams & { jobId?: string }>('ternary/cancel', raw, {

@@ -54,10 +54,10 @@ export class ProgressRegistry {
     });
   }
 
-  /** A progress for a job: on the client's token, or a server-made one, or none (reports are dropped). */
-  async open(title: string, clientToken: ProgressToken | undefined, onCancel: () => void): Promise<{ progress: JobProgress; close(): void }> {
+  /** A progress for a job: on the client's token, or a server-made one (if `createIfMissing`), or none (reports are dropped). */
+  async open(title: string, clientToken: ProgressToken | undefined, onCancel: () => void, createIfMissing = true): Promise<{ progress: JobProgress; close(): void }> {
     let token = clientToken;
-    if (token === undefined && this.clientSupportsCreate) {
+    if (token === undefined && createIfMissing && this.clientSupportsCreate) {
       const created = randomUUID();
       try {
         await this.connection.sendRequest(WorkDoneProgressCreateRequest.type, { token: created });

@@ -26,6 +26,7 @@ import {
   validateListRunsParams, validateRunHistoryParams, validateStatsParams, validateTernarizeParams, validateTrainParams,
 } from './params';
 import { ProgressRegistry, type JobProgress } from './progress';
+import type { WithProgress } from './params';
 import { describeTrainProgress } from './progressText';
 
 export const DEFAULT_METRICS_RATE = 10;
@@ -208,16 +209,30 @@ export function startServer(options: ServerOptions): TernaryServer {
     }
   }
 
-  function exclusive<P, R>(method: string, kind: JobKind, validate: (raw: unknown) => P, work: (params: P, signal: AbortSignal) => Promise<R>): void {
+  /** A tfjs job through the queue; a client's `workDoneToken` gets begin (waiting/running) and end. */
+  function exclusive<P extends WithProgress, R>(method: string, kind: JobKind, title: string, validate: (raw: unknown) => P, work: (params: Omit<P, 'workDoneToken'>, signal: AbortSignal) => Promise<R>): void {
     connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
       requireInitialized(method);
-      const params = validate(raw);
-      return runQueued(kind, token, (signal) => work(params, signal));
+      const { workDoneToken, ...params } = validate(raw);
+      let jobId = '';
+      // Short jobs only report on a token the client gave; they do not ask for one.
+      const { progress, close } = await progressRegistry.open(title, workDoneToken, () => queue.cancel(jobId), false);
+      try {
+        return await runQueued(kind, token, (signal) => {
+          progress.report('running');
+          return work(params, signal);
+        }, {
+          onQueued: (id) => { jobId = id; },
+          onPosition: (_id, position) => progress.report(`waiting in the queue: position ${position}`),
+        });
+      } finally {
+        close();
+      }
     });
   }
-  exclusive(EvaluateRequest.method, 'evaluate', validateEvaluateParams, (p, s) => jobs.evaluate(p, s));
-  exclusive(TernarizeRequest.method, 'ternarize', validateTernarizeParams, (p, s) => jobs.ternarize(p, s));
-  exclusive(StatsRequest.method, 'stats', validateStatsParams, (p, s) => jobs.stats(p, s));
+  exclusive(EvaluateRequest.method, 'evaluate', 'Evaluating', validateEvaluateParams, (p, s) => jobs.evaluate(p, s));
+  exclusive(TernarizeRequest.method, 'ternarize', 'Ternarizing', validateTernarizeParams, (p, s) => jobs.ternarize(p, s));
+  exclusive(StatsRequest.method, 'stats', 'Computing layer statistics', validateStatsParams, (p, s) => jobs.stats(p, s));
 
   /** File work without tfjs (run folders, export): never queued, so it works while a run trains. */
   function immediate<P, R>(method: string, validate: (raw: unknown) => P, work: (params: P) => Promise<R>): void {
@@ -233,7 +248,7 @@ export function startServer(options: ServerOptions): TernaryServer {
   }
   immediate(ListRunsRequest.method, validateListRunsParams, (p) => jobs.listRuns(p));
   immediate(RunHistoryRequest.method, validateRunHistoryParams, (p) => jobs.runHistory(p));
-  immediate(ExportRequest.method, validateExportParams, (p) => jobs.export(p, new AbortController().signal));
+  immediate(ExportRequest.method, validateExportParams, ({ workDoneToken: _token, ...p }) => jobs.export(p, new AbortController().signal));
 
   connection.onRequest(CancelRequest.method, (raw: unknown) => {
     const params = validateCancelParams(raw);

@@ -278,13 +278,17 @@ test('non-train jobs go through the same queue, and read-only requests do not wa
   try {
     const a = s.client.sendRequest(TrainRequest.type, { configPath: '/fake/endless.tern.json' });
     await s.events.waitFor('ternary/metrics');
-    const stats = s.client.sendRequest('ternary/stats', { target: '/m/model.json' });
+    const stats = s.client.sendRequest('ternary/stats', { target: '/m/model.json', workDoneToken: 'stats-1' });
     await s.client.sendRequest('ternary/listRuns', { runsDirs: ['/runs'] });
     assert.deepEqual(order, ['listRuns']);
+    await s.events.waitFor('$/progress', (p) => p.token === 'stats-1');
     await s.client.sendRequest(CancelRequest.type, {});
     await a;
     await stats;
     assert.deepEqual(order, ['listRuns', 'stats']);
+    // The waiting job's progress said where it stood, then that it ran.
+    const progress = s.events.of('$/progress').filter((p) => p.token === 'stats-1').map((p) => `${p.value.kind}:${p.value.message ?? ''}`);
+    assert.deepEqual(progress, ['begin:waiting in the queue: position 1', 'report:running', 'end:']);
   } finally {
     s.close();
   }
