@@ -16,6 +16,14 @@ export interface OnednnAddon {
   conv2dForward(geometry: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void;
   conv2dBackwardData(geometry: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeights(geometry: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  /** out = op(a, b); each input described by (repeat, inner): see kernels/elementwise.ts. */
+  binary(op: number, a: Float32Array, aRepeat: number, aInner: number, b: Float32Array, bRepeat: number, bInner: number, out: Float32Array, run: number): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out[o, i] = scale · Σ_r x[o, r, i]. */
+  reduceSum(x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number, scale: number): void;
+  batchNormForward(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, channels: number, epsilon: number): void;
+  slice(x: Float32Array, shape: number[], begin: number[], size: number[], out: Float32Array): void;
+  pad(x: Float32Array, shape: number[], before: number[], outShape: number[], value: number, out: Float32Array): void;
   setThreads(threads: number): void;
   getThreads(): number;
   /** oneDNN's version, e.g. "2.6.0". */

@@ -5,11 +5,12 @@ import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from './addon';
 import { conv2dKernels } from './kernels/conv2d';
+import { elementwiseKernels } from './kernels/elementwise';
 import { BACKEND_NAME } from './util';
 
 /** The kernels this backend implements natively (the rest are the cpu backend's). */
 export function nativeKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
-  return [...conv2dKernels(addon, cpu)];
+  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu)];
 }
 
 /** Names of the kernels the addon runs, for tests and the profile. */

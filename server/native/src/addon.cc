@@ -4,9 +4,11 @@
 #include <omp.h>
 
 #include <string>
+#include <vector>
 
 #include "common.h"
 #include "conv.h"
+#include "elementwise.h"
 
 namespace tern {
 
@@ -96,6 +98,114 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+int64_t integer(const Napi::CallbackInfo& info, size_t index) {
+  if (!info[index].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(index) + " must be a number");
+  }
+  return info[index].As<Napi::Number>().Int64Value();
+}
+
+std::vector<int64_t> integers(const Napi::CallbackInfo& info, size_t index) {
+  if (!info[index].IsArray()) {
+    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(index) + " must be an array of integers");
+  }
+  auto array = info[index].As<Napi::Array>();
+  std::vector<int64_t> values(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) values[i] = array.Get(i).As<Napi::Number>().Int64Value();
+  return values;
+}
+
+/** Optional Float32Array argument: nullptr for null/undefined. */
+const float* optionalFloatData(const Napi::CallbackInfo& info, size_t index, size_t minLength) {
+  if (info[index].IsNull() || info[index].IsUndefined()) return nullptr;
+  return floatData(info, index, minLength);
+}
+
+// binary(op, a, aRepeat, aInner, b, bRepeat, bInner, out, run)
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  int64_t op = integer(info, 0);
+  if (op < 0 || op > static_cast<int64_t>(BinaryOp::Minimum)) throw Napi::RangeError::New(info.Env(), "unknown binary op");
+  Broadcast ba{integer(info, 2), integer(info, 3)};
+  Broadcast bb{integer(info, 5), integer(info, 6)};
+  float* out = floatData(info, 7, 0);
+  int64_t size = static_cast<int64_t>(info[7].As<Napi::Float32Array>().ElementLength());
+  int64_t run = integer(info, 8);
+  auto inputLength = [&](Broadcast bc) { return bc.repeat == 1 ? size : size / (bc.repeat * bc.inner) * bc.inner; };
+  if (run < 1 || size % run != 0 || ba.repeat < 1 || ba.inner < 1 || bb.repeat < 1 || bb.inner < 1) {
+    throw Napi::RangeError::New(info.Env(), "inconsistent broadcast geometry");
+  }
+  const float* a = floatData(info, 1, inputLength(ba));
+  const float* b = floatData(info, 4, inputLength(bb));
+  binary(static_cast<BinaryOp>(op), a, ba, b, bb, out, size, run);
+  return info.Env().Undefined();
+}
+
+// unary(op, x, out, alpha)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  int64_t op = integer(info, 0);
+  if (op < 0 || op > static_cast<int64_t>(UnaryOp::Sign)) throw Napi::RangeError::New(info.Env(), "unknown unary op");
+  float* out = floatData(info, 2, 0);
+  size_t size = info[2].As<Napi::Float32Array>().ElementLength();
+  const float* x = floatData(info, 1, size);
+  unary(static_cast<UnaryOp>(op), x, out, static_cast<int64_t>(size), info[3].As<Napi::Number>().FloatValue());
+  return info.Env().Undefined();
+}
+
+// reduceSum(x, out, outer, reduced, inner, scale)
+Napi::Value ReduceSum(const Napi::CallbackInfo& info) {
+  int64_t outer = integer(info, 2), reduced = integer(info, 3), inner = integer(info, 4);
+  const float* x = floatData(info, 0, outer * reduced * inner);
+  float* out = floatData(info, 1, outer * inner);
+  reduceSum(x, out, outer, reduced, inner, info[5].As<Napi::Number>().DoubleValue());
+  return info.Env().Undefined();
+}
+
+// batchNormForward(x, mean, variance, offset | null, scale | null, y, channels, epsilon)
+Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
+  int64_t channels = integer(info, 6);
+  float* y = floatData(info, 5, 0);
+  int64_t size = static_cast<int64_t>(info[5].As<Napi::Float32Array>().ElementLength());
+  if (channels < 1 || size % channels != 0) throw Napi::RangeError::New(info.Env(), "channels must divide the size");
+  const float* x = floatData(info, 0, size);
+  batchNormForward(x, floatData(info, 1, channels), floatData(info, 2, channels), optionalFloatData(info, 3, channels),
+                   optionalFloatData(info, 4, channels), y, size, channels, info[7].As<Napi::Number>().FloatValue());
+  return info.Env().Undefined();
+}
+
+int64_t product(const std::vector<int64_t>& v) {
+  int64_t p = 1;
+  for (int64_t d : v) p *= d;
+  return p;
+}
+
+// slice(x, shape, begin, size, out)
+Napi::Value Slice(const Napi::CallbackInfo& info) {
+  auto shape = integers(info, 1), begin = integers(info, 2), size = integers(info, 3);
+  if (shape.empty() || begin.size() != shape.size() || size.size() != shape.size()) {
+    throw Napi::RangeError::New(info.Env(), "slice: shape, begin and size must have the same rank (≥ 1)");
+  }
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (begin[d] < 0 || size[d] < 0 || begin[d] + size[d] > shape[d]) throw Napi::RangeError::New(info.Env(), "slice out of bounds");
+  }
+  slice(floatData(info, 0, product(shape)), shape.data(), begin.data(), size.data(), static_cast<int>(shape.size()),
+        floatData(info, 4, product(size)));
+  return info.Env().Undefined();
+}
+
+// pad(x, shape, before, outShape, value, out)
+Napi::Value Pad(const Napi::CallbackInfo& info) {
+  auto shape = integers(info, 1), before = integers(info, 2), outShape = integers(info, 3);
+  if (shape.empty() || before.size() != shape.size() || outShape.size() != shape.size()) {
+    throw Napi::RangeError::New(info.Env(), "pad: shape, before and outShape must have the same rank (≥ 1)");
+  }
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (before[d] < 0 || before[d] + shape[d] > outShape[d]) throw Napi::RangeError::New(info.Env(), "pad: negative padding");
+  }
+  pad(floatData(info, 0, product(shape)), shape.data(), before.data(), outShape.data(), static_cast<int>(shape.size()),
+      info[4].As<Napi::Number>().FloatValue(), floatData(info, 5, product(outShape)));
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int threads = info[0].As<Napi::Number>().Int32Value();
   if (threads < 1) throw Napi::RangeError::New(info.Env(), "threads must be at least 1");
@@ -121,6 +231,12 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardWeights", Napi::Function::New(env, Conv2dBackwardWeights));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
+  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward));
+  exports.Set("slice", Napi::Function::New(env, Slice));
+  exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("version", Napi::Function::New(env, Version));

@@ -1,0 +1,208 @@
+// The oneDNN backend's kernels (server/backends/onednn) against the cpu backend on random inputs
+// of several shapes (strides 1/2, 'same'/'valid', batch 1, odd sizes), forward and gradients:
+// relative error max|a − b| / max|b| ≤ 1e-4. Skipped, with the reason, when the addon is not built.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { addonLoadError, ONEDNN_BACKEND, registerOnednnBackend } from '../../server/backends/onednn';
+import { loadAddon } from '../../server/backends/onednn/addon';
+import { overriddenKernels } from '../../server/backends/onednn/register';
+
+const skip = loadAddon() ? false : `oneDNN addon not available: ${addonLoadError()}`;
+if (skip) process.stdout.write(`# SKIPPED onednn kernel tests: ${skip}\n`);
+before(async () => {
+  if (!skip) assert.ok(await registerOnednnBackend(2));
+});
+
+/** Deterministic pseudo-random values in [-1, 1) (mulberry32), identical on every backend. */
+function randomValues(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+const random = (shape: number[], seed: number): tf.Tensor => tf.tensor(randomValues(sizeOf(shape), seed), shape);
+
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Number.isNaN(e) || Number.isNaN(a)) {
+      if (Number.isNaN(e) !== Number.isNaN(a)) return Infinity;
+      continue;
+    }
+    maxDiff = Math.max(maxDiff, Math.abs(a - e));
+    maxRef = Math.max(maxRef, Math.abs(e));
+  }
+  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+/**
+ * Runs `compute` on the cpu backend and on onednn (same inputs, rebuilt from seeds on each) and
+ * compares every output tensor: shapes equal, relative error ≤ 1e-4.
+ */
+async function compareWithCpu(label: string, compute: () => tf.Tensor[]): Promise<void> {
+  const run = async (backend: string): Promise<{ shape: number[]; values: Float32Array }[]> => {
+    await tf.setBackend(backend);
+    const outputs = tf.tidy(compute);
+    const result = outputs.map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+    tf.dispose(outputs);
+    return result;
+  };
+  const expected = await run('cpu');
+  const actual = await run(ONEDNN_BACKEND);
+  assert.equal(actual.length, expected.length);
+  expected.forEach((e, i) => {
+    assert.deepEqual(actual[i]!.shape, e.shape, `${label}: output ${i} shape`);
+    const error = relativeError(actual[i]!.values, e.values);
+    assert.ok(error <= 1e-4, `${label}: output ${i} relative error ${error.toExponential(2)} > 1e-4`);
+  });
+}
+
+/** Output and gradients (w.r.t. every input) of sum(f(inputs) · r) with a fixed random r. */
+function valueAndGrads(f: (...inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], seed: number): tf.Tensor[] {
+  const y = f(...inputs);
+  const r = random(y.shape, seed);
+  const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), r)))(inputs);
+  return [y, ...grads];
+}
+
+test('the backend replaces the hot kernels and keeps every other cpu kernel', { skip }, () => {
+  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
+    assert.ok(overriddenKernels.includes(name), `${name} is overridden`);
+  }
+  const cpuNames = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
+  const onednnNames = tf.getKernelsForBackend(ONEDNN_BACKEND).map((k) => k.kernelName).sort();
+  assert.deepEqual(onednnNames, cpuNames);
+});
+
+type Shape4 = [number, number, number, number];
+const convCases: { x: Shape4; filter: Shape4; stride: number; pad: 'same' | 'valid'; dilation?: number }[] = [];
+for (const [x, filter] of [
+  [[1, 7, 9, 3], [3, 3, 3, 5]],
+  [[2, 8, 8, 4], [3, 3, 4, 6]],
+  [[3, 5, 5, 2], [1, 1, 2, 3]],
+  [[1, 9, 7, 16], [3, 3, 16, 16]],
+  [[2, 6, 7, 5], [2, 2, 5, 4]],
+] as [Shape4, Shape4][]) {
+  for (const stride of [1, 2]) for (const pad of ['same', 'valid'] as const) convCases.push({ x, filter, stride, pad });
+}
+convCases.push({ x: [1, 9, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same', dilation: 2 });
+
+test('Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter match the cpu backend', { skip }, async () => {
+  let seed = 1;
+  for (const c of convCases) {
+    seed += 10;
+    const s = seed;
+    const conv = (x: tf.Tensor, w: tf.Tensor): tf.Tensor => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+    // tfjs has no gradient for dilated convolutions: compare their forward pass only.
+    await compareWithCpu(`conv ${JSON.stringify(c)}`, () => c.dilation
+      ? [conv(random(c.x, s), random(c.filter, s + 1))]
+      : valueAndGrads(conv, [random(c.x, s), random(c.filter, s + 1)], s + 2));
+  }
+});
+
+test('broadcasting binary ops match the cpu backend (equal shapes, scalars, per-channel, [N,1,1,C], irregular)', { skip }, async () => {
+  const pairs: [number[], number[]][] = [
+    [[2, 5, 7, 3], [2, 5, 7, 3]], [[2, 5, 7, 3], []], [[], [2, 5, 7, 3]], [[2, 5, 7, 3], [3]], [[1, 1, 1, 3], [2, 5, 7, 3]],
+    [[2, 5, 7, 3], [2, 1, 1, 3]], [[2, 1, 1, 3], [2, 5, 7, 3]], [[2, 5, 7, 3], [2, 5, 1, 1]], [[4, 1, 6], [1, 5, 1]],
+    [[2, 5, 7, 3], [5, 1, 3]], [[1], [1]], [[17], [17]], [[3, 3, 16, 16], [3, 3, 16, 16]], [[40000], []],
+  ];
+  const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div], ['squaredDifference', tf.squaredDifference],
+    ['maximum', tf.maximum], ['minimum', tf.minimum],
+  ];
+  let seed = 500;
+  for (const [aShape, bShape] of pairs) {
+    for (const [name, op] of ops) {
+      seed += 2;
+      const s = seed;
+      const inputs = (): tf.Tensor[] => [random(aShape, s), random(bShape, s + 1)];
+      // tfjs-core's SquaredDifference, Maximum and Minimum gradients do not reduce over broadcast
+      // axes (on any backend): compare their forward pass only when the shapes differ.
+      const noGradient = ['squaredDifference', 'maximum', 'minimum'].includes(name) && JSON.stringify(aShape) !== JSON.stringify(bShape);
+      await compareWithCpu(`${name} ${JSON.stringify(aShape)} ${JSON.stringify(bShape)}`, () =>
+        noGradient ? [op(...(inputs() as [tf.Tensor, tf.Tensor]))] : valueAndGrads(op, inputs(), s + 3));
+    }
+  }
+});
+
+test('unary ops (Relu, Step, Square, Neg, Abs, Sign, Sqrt, Rsqrt, Relu6) match the cpu backend, gradients too', { skip }, async () => {
+  const ops: [string, (x: tf.Tensor) => tf.Tensor][] = [
+    ['relu', tf.relu], ['step', (x) => tf.step(x, 0.25)], ['square', tf.square], ['neg', tf.neg], ['abs', tf.abs], ['sign', tf.sign],
+    ['sqrt', (x) => tf.sqrt(tf.abs(x))], ['rsqrt', (x) => tf.rsqrt(tf.add(tf.abs(x), 0.1))], ['relu6', (x) => tf.relu6(tf.mul(x, 8))],
+  ];
+  let seed = 900;
+  for (const shape of [[2, 5, 7, 3], [1], [40000]]) {
+    for (const [name, op] of ops) {
+      seed += 2;
+      const s = seed;
+      await compareWithCpu(`${name} ${JSON.stringify(shape)}`, () => valueAndGrads(op, [random(shape, s)], s + 1));
+    }
+  }
+});
+
+test('Sum and Mean over leading, middle, trailing, all and non-contiguous axes match the cpu backend', { skip }, async () => {
+  const cases: [number[], number | number[] | null, boolean][] = [
+    [[4, 5, 7, 3], [0, 1, 2], false], [[4, 5, 7, 3], [1, 2], false], [[4, 5, 7, 3], [3], true], [[4, 5, 7, 3], null, false],
+    [[4, 5, 7, 3], [0, 2], false], [[4, 5, 7, 3], -1, false], [[1, 1, 9, 3], [0, 1, 2], true], [[64, 40, 30, 16], [0, 1, 2], false],
+    [[2, 3], 0, false],
+  ];
+  let seed = 1300;
+  for (const [shape, axis, keepDims] of cases) {
+    seed += 2;
+    const s = seed;
+    const ax = axis ?? undefined;
+    await compareWithCpu(`sum/mean ${JSON.stringify(shape)} axis ${JSON.stringify(axis)}`, () => [
+      ...valueAndGrads((x) => tf.sum(x, ax, keepDims), [random(shape, s)], s + 1),
+      ...valueAndGrads((x) => tf.mean(x, ax, keepDims), [random(shape, s)], s + 1),
+    ]);
+  }
+});
+
+test('FusedBatchNorm (with and without scale/offset) and its gradients match the cpu backend', { skip }, async () => {
+  let seed = 1700;
+  for (const shape of [[2, 5, 7, 3], [1, 3, 3, 16], [6, 4]]) {
+    const c = shape[shape.length - 1]!;
+    seed += 10;
+    const s = seed;
+    await compareWithCpu(`batchNorm ${JSON.stringify(shape)}`, () => {
+      const variance = tf.add(tf.abs(random([c], s + 2)), 0.5);
+      return [
+        ...valueAndGrads((x, m, v, o, g) => tf.batchNorm(x, m, v, o, g, 1e-3),
+          [random(shape, s), random([c], s + 1), variance, random([c], s + 3), random([c], s + 4)], s + 5),
+        tf.batchNorm(random(shape, s), random([c], s + 1), variance, undefined, undefined, 1e-5),
+      ];
+    });
+  }
+});
+
+test('batch-norm statistics in training (moments, then batchNorm) match the cpu backend, gradients too', { skip }, async () => {
+  await compareWithCpu('moments + batchNorm', () =>
+    valueAndGrads((x, g, b) => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      return tf.batchNorm(x, mean, variance, b, g, 1e-5);
+    }, [random([3, 6, 5, 8], 2001), random([8], 2002), random([8], 2003)], 2004));
+});
+
+test('Slice and PadV2 (the option-A shortcut of CIFAR ResNets) match the cpu backend', { skip }, async () => {
+  await compareWithCpu('slice/pad', () => [
+    ...valueAndGrads((x) => tf.slice(x, [0, 1, 1, 0], [-1, 6, 5, -1]), [random([2, 7, 7, 3], 2101)], 2102),
+    ...valueAndGrads((x) => tf.slice(x, [0, 0, 0, 0], [2, 7, 7, 2]), [random([2, 7, 7, 3], 2103)], 2104),
+    ...valueAndGrads((x) => tf.slice(x, [1, 2], [2, 3]), [random([4, 6], 2105)], 2106),
+    ...valueAndGrads((x) => tf.pad(x, [[0, 0], [1, 0], [1, 2], [0, 3]], 0.5), [random([2, 5, 4, 3], 2107)], 2108),
+    ...valueAndGrads((x) => tf.pad(x, [[2, 1]]), [random([5], 2109)], 2110),
+  ]);
+});
