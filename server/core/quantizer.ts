@@ -123,28 +123,27 @@ export function steMask(w: tf.Tensor): tf.Tensor {
 /**
  * Σ_k T_k with as few kernel launches as possible: this runs on every layer at every step, and on
  * fast backends a launch costs more than the arithmetic on a weight tensor. T_k = α_k·sign(W)·1[|W| ≥ Δ_k],
- * so Σ_k T_k = sign(W)·Σ_k α_k·1[|W| ≥ Δ_k]; REL evaluates all K masks as one [K, n] comparison.
- * (sign(0) = 0 differs from the definition only for W = 0 with Δ = 0, i.e. f = 0: handled apart.)
+ * so Σ_k T_k = sign(W)·Σ_k α_k·1[|W| ≥ Δ_k]: per branch only scalar-vs-tensor element-wise ops
+ * (the wasm backend's general broadcasting path is an order of magnitude slower).
+ * sign(0) = 0 differs from the definition only for W = 0 with Δ = 0, i.e. f = 0: handled apart.
  */
 function summedTernary(w: tf.Tensor, absW: tf.Tensor, quant: LayerQuant): tf.Tensor {
   const factors = branchFactors(quant);
   const strict = quant.method === 'twn';
   let sign = tf.sign(w);
   if (!strict && factors.includes(0)) sign = tf.add(sign, tf.cast(tf.equal(w, 0), 'float32'));
-  if (factors.length === 1) {
-    const delta = branchDelta(quant.method, absW, factors[0]);
+  const maxAbs = strict ? null : tf.max(absW);
+  let magnitude: tf.Tensor | null = null;
+  for (const factor of factors) {
+    const delta = maxAbs ? tf.mul(maxAbs, factor) : branchDelta(quant.method, absW, factor);
     const large = tf.cast(strict ? tf.greater(absW, delta) : tf.greaterEqual(absW, delta), 'float32');
     // he2019 with f ≤ 1 always has a large weight (the largest, or all of them when W = 0); TWN may not.
     const count = strict ? tf.maximum(tf.sum(large), 1) : tf.sum(large);
     const alpha = tf.div(tf.sum(tf.mul(absW, large)), count);
-    return tf.mul(tf.mul(sign, large), alpha);
+    const term = tf.mul(large, alpha);
+    magnitude = magnitude === null ? term : tf.add(magnitude, term);
   }
-  const flatAbs = tf.reshape(absW, [1, -1]);
-  const deltas = tf.mul(tf.max(absW), tf.tensor2d(factors, [factors.length, 1]));
-  const large = tf.cast(tf.greaterEqual(flatAbs, deltas), 'float32');
-  const alphas = tf.div(tf.sum(tf.mul(large, flatAbs), 1, true), tf.sum(large, 1, true));
-  const magnitude = tf.reshape(tf.sum(tf.mul(large, alphas), 0), w.shape);
-  return tf.mul(sign, magnitude);
+  return tf.mul(sign, magnitude as tf.Tensor);
 }
 
 /**
