@@ -131,15 +131,18 @@ export const validateExportParams = (raw: unknown) => validate<ExportParams & Wi
 export const validateCancelParams = (raw: unknown) => validate<CancelParams & { jobId?: string }>('ternary/cancel', raw, {
   runId: { type: 'string', hint: 'the run to stop; omit for the running job' },
   jobId: { type: 'string', hint: 'a queued job (from ternary/queued)' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
 export const validateListRunsParams = (raw: unknown) => validate<ListRunsParams>('ternary/listRuns', raw, {
   runsDirs: { type: 'paths', required: true, hint: 'roots holding <experiment>/<run-id>/ folders' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
 export const validateRunHistoryParams = (raw: unknown) => validate<RunHistoryParams>('ternary/runHistory', raw, {
   runDir: { type: 'path', required: true, hint: 'a run folder' },
   histograms: { type: 'boolean', hint: 'include the histograms' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
 /** `initializationOptions`; unknown keys are ignored here since editors may send their whole settings object. */
