@@ -60,7 +60,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export const command: CliCommand = {
-  summary: 'Evaluate a run or model.json on an experiment\'s test data (loss, top-1, top-5)',
+  summary: 'evaluate a run or model.json on an experiment\'s test data (loss, top-1, top-5)',
   usage,
   run,
 };

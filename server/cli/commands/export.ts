@@ -42,7 +42,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export const command: CliCommand = {
-  summary: 'Export a run: model, metrics.csv, layers.csv, report.md',
+  summary: 'export a run: model, metrics.csv, layers.csv, report.md',
   usage,
   run,
 };

@@ -133,7 +133,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export const command: CliCommand = {
-  summary: 'Train an experiment of a *.tern.json config (progress bar, run folder, per-layer table)',
+  summary: 'train an experiment of a *.tern.json config (progress bar, run folder, per-layer table)',
   usage,
   run,
 };
