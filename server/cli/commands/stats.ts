@@ -1,7 +1,6 @@
 /** `tern stats`: per-layer Δ, α, sparsity, −α/0/+α counts, bits, and the model's size, from a model.json. */
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../../backends/ladder';
 import { UsageError, type CliCommand } from '../command';
 import { loadModel, ModelFileError } from '../../core/modelIO';
 import { writeModelStats } from '../../stats/report';
@@ -33,7 +32,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
   if (!target) throw new UsageError('missing the model.json (or a folder containing one)');
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   // Statistics read weights on the host: the plain cpu backend is all they need.
-  await tf.setBackend('cpu');
+  await initBackend({ backend: 'cpu' });
   try {
     const model = await loadModel(target);
     writeModelStats(model, parsed.values.json === true, io.out);

@@ -1,8 +1,7 @@
 /** `tern ternarize`: the ternary twin of a float model.json, written with its per-layer stats. */
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../../backends/ladder';
 import { UsageError, type CliCommand } from '../command';
 import type { QuantConfig } from '../../config/types';
 import { loadModel, resolveModelJsonPath, saveModel, ModelFileError, MODEL_JSON } from '../../core/modelIO';
@@ -62,7 +61,8 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   if (!parsed.values.out) throw new UsageError('--out DIR is required (where the ternary model is written)');
   const quant = quantFromArgs(parsed.values);
-  await tf.setBackend('cpu');
+  // Conversion rewrites JSON and copies weights: the plain cpu backend is all it needs.
+  await initBackend({ backend: 'cpu' });
   try {
     const source = await resolveModelJsonPath(target);
     const outDir = path.resolve(parsed.values.out);
