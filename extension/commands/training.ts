@@ -87,14 +87,17 @@ function announceTrained(s: Services, result: TrainResult): void {
   const { summary } = result;
   const name = `${summary.experiment}/${summary.runId}`;
   if (summary.status === 'completed') {
+    // A float baseline (quant.method none) is not smaller: say so instead of "1.0× smaller".
+    const size = summary.compression > 1.01 ? `${summary.compression.toFixed(1)}× smaller than fp32` : 'full precision (not ternarized)';
     const message = `Ternary: ${name} finished ${summary.epochs} epoch(s): top-1 ${percent(summary.final.top1)} `
-      + `(best ${percent(summary.best.top1)} at epoch ${summary.best.epoch}), ${summary.compression.toFixed(1)}× smaller than fp32.`;
+      + `(best ${percent(summary.best.top1)} at epoch ${summary.best.epoch}), ${size}.`;
     void vscode.window.showInformationMessage(message, 'Show Dashboard', 'Export Run').then((choice) => {
       if (choice === 'Show Dashboard') void vscode.commands.executeCommand('ternary.showDashboard', { runDirs: [result.runDir] });
       if (choice === 'Export Run') void vscode.commands.executeCommand('ternary.exportRun', { runDir: result.runDir });
     });
   } else if (summary.status === 'cancelled') {
-    void vscode.window.showInformationMessage(`Ternary: ${name} stopped after ${summary.epochs} epoch(s); its last checkpoint is kept in ${vscode.workspace.asRelativePath(result.runDir, false)}.`);
+    const when = summary.epochs === 0 ? 'during its first epoch (no checkpoint yet)' : `after ${summary.epochs} epoch(s); its last checkpoint is kept`;
+    void vscode.window.showInformationMessage(`Ternary: ${name} stopped ${when} in ${vscode.workspace.asRelativePath(result.runDir, false)}.`);
   } else {
     void vscode.window.showErrorMessage(`Ternary: ${name} failed: ${summary.reason ?? 'no reason given'}`, 'Show Server Log').then((choice) => {
       if (choice) s.ctx.log.show();

@@ -196,7 +196,7 @@ async function ui(): Promise<boolean> {
     const progressToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'training tiny-long' });
     await progressToast.hover();
     await progressToast.getByRole('button', { name: 'Cancel' }).click();
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /tiny-long\/.* stopped after/ }).waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /tiny-long\/.* stopped (after|during)/ }).waitFor({ state: 'visible', timeout: 60_000 });
     await statusItem.waitFor({ state: 'hidden', timeout: 10_000 });
     const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
     await experimentsPane.locator('.monaco-list-row', { hasText: /cancelled/ }).waitFor({ state: 'visible', timeout: 10_000 });
@@ -204,6 +204,30 @@ async function ui(): Promise<boolean> {
       (await experimentsPane.locator('.monaco-list-row', { hasText: 'training…' }).count()) === 0);
     const cancelShot = await shoot(page, 'ui-cancelled');
     console.log(`ok   UI: status bar "${statusText.trim()}"; Cancel on the progress notification stopped the run (${cancelShot})`);
+
+    // A float model, then "Ternary: Ternarize Model" on it with the default answers.
+    await runFromPalette(page, 'Ternary: Train');
+    const floatPick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny-float$/ }) });
+    await floatPick.waitFor({ state: 'visible', timeout: 30_000 });
+    await floatPick.click();
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /tiny-float\/.* finished/ }).waitFor({ state: 'visible', timeout: 240_000 });
+    await runFromPalette(page, 'Ternary: Ternarize Model');
+    const modelPick = page.locator('.quick-input-list .monaco-list-row', { hasText: /runs\/tiny-float\/.*model\.json/ });
+    await modelPick.waitFor({ state: 'visible', timeout: 30_000 });
+    await modelPick.click();
+    for (const step of ['(1/3)', '(2/3)', '(3/3)']) {
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: step }).waitFor({ state: 'visible', timeout: 30_000 });
+      await page.keyboard.press('Enter'); // f = 0.05, t_ex = 1, next to the model
+    }
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /wrote .*model-ternary\/model\.json/ }).waitFor({ state: 'visible', timeout: 120_000 });
+    const ternarizedRows = await waitFor('the Layers view to show the ternarized model', 30_000, async () => {
+      const header = await layersPane.locator('.pane-header').innerText();
+      if (!header.includes('model-ternary')) return undefined;
+      const texts = await layersPane.locator('.monaco-list-row .label-description').allInnerTexts();
+      return texts.filter((t) => /^sparsity \d+\.\d% · α /.test(t)).length === expected.length ? texts : undefined;
+    });
+    const ternarizeShot = await shoot(page, 'ui-ternarized');
+    console.log(`ok   UI: Ternarize Model wrote the ternary twin; Layers view shows its ${ternarizedRows.length} layers (${ternarizeShot})`);
     return true;
   } catch (error) {
     const shot = await shoot(page, 'ui-failure');
