@@ -206,3 +206,16 @@ test('Slice and PadV2 (the option-A shortcut of CIFAR ResNets) match the cpu bac
     ...valueAndGrads((x) => tf.pad(x, [[2, 1]]), [random([5], 2109)], 2110),
   ]);
 });
+
+test('AvgPool and AvgPoolGrad match the cpu backend (1×1 stride-2 subsampling, 3×3 same, 2×2 valid)', { skip }, async () => {
+  const cases: [number[], number, number, 'same' | 'valid'][] = [
+    [[2, 31, 31, 5], 1, 2, 'valid'], [[1, 7, 9, 3], 3, 1, 'same'], [[3, 8, 7, 4], 2, 2, 'valid'], [[1, 9, 9, 2], 3, 2, 'same'],
+  ];
+  let seed = 2300;
+  for (const [shape, filter, stride, pad] of cases) {
+    seed += 2;
+    const s = seed;
+    await compareWithCpu(`avgPool ${JSON.stringify([shape, filter, stride, pad])}`, () =>
+      valueAndGrads((x) => tf.avgPool(x as tf.Tensor4D, filter, stride, pad), [random(shape, s)], s + 1));
+  }
+});

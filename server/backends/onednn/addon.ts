@@ -24,6 +24,9 @@ export interface OnednnAddon {
   batchNormForward(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, channels: number, epsilon: number): void;
   slice(x: Float32Array, shape: number[], begin: number[], size: number[], out: Float32Array): void;
   pad(x: Float32Array, shape: number[], before: number[], outShape: number[], value: number, out: Float32Array): void;
+  /** Pool geometry: batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft, padBottom, padRight. */
+  avgPool(geometry: number[], x: Float32Array, y: Float32Array): void;
+  avgPoolGrad(geometry: number[], dy: Float32Array, dx: Float32Array): void;
   setThreads(threads: number): void;
   getThreads(): number;
   /** oneDNN's version, e.g. "2.6.0". */

@@ -6,11 +6,12 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from './addon';
 import { conv2dKernels } from './kernels/conv2d';
 import { elementwiseKernels } from './kernels/elementwise';
+import { poolingKernels } from './kernels/pooling';
 import { BACKEND_NAME } from './util';
 
 /** The kernels this backend implements natively (the rest are the cpu backend's). */
 export function nativeKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
-  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu)];
+  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu), ...poolingKernels(addon, cpu)];
 }
 
 /** Names of the kernels the addon runs, for tests and the profile. */

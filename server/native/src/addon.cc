@@ -3,12 +3,14 @@
 #include <napi.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "common.h"
 #include "conv.h"
 #include "elementwise.h"
+#include "pooling.h"
 
 namespace tern {
 
@@ -206,6 +208,32 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+PoolGeometry poolGeometry(const Napi::CallbackInfo& info, size_t index) {
+  auto values = integers(info, index);
+  constexpr size_t count = sizeof(PoolGeometry) / sizeof(int64_t);
+  if (values.size() != count) throw Napi::TypeError::New(info.Env(), "pooling geometry must have " + std::to_string(count) + " integers");
+  PoolGeometry g;
+  std::copy(values.begin(), values.end(), &g.batch);
+  return g;
+}
+
+// avgPool(geometry, x, y) / avgPoolGrad(geometry, dy, dx)
+Napi::Value AvgPool(const Napi::CallbackInfo& info) {
+  PoolGeometry g = poolGeometry(info, 0);
+  const float* x = floatData(info, 1, g.batch * g.inHeight * g.inWidth * g.channels);
+  float* y = floatData(info, 2, g.batch * g.outHeight * g.outWidth * g.channels);
+  guarded(info, "average pooling", [&] { avgPoolForward(g, x, y); });
+  return info.Env().Undefined();
+}
+
+Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
+  PoolGeometry g = poolGeometry(info, 0);
+  const float* dy = floatData(info, 1, g.batch * g.outHeight * g.outWidth * g.channels);
+  float* dx = floatData(info, 2, g.batch * g.inHeight * g.inWidth * g.channels);
+  guarded(info, "average pooling backward", [&] { avgPoolBackward(g, dy, dx); });
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int threads = info[0].As<Napi::Number>().Int32Value();
   if (threads < 1) throw Napi::RangeError::New(info.Env(), "threads must be at least 1");
@@ -237,6 +265,8 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward));
   exports.Set("slice", Napi::Function::New(env, Slice));
   exports.Set("pad", Napi::Function::New(env, Pad));
+  exports.Set("avgPool", Napi::Function::New(env, AvgPool));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("version", Napi::Function::New(env, Version));

@@ -1,0 +1,61 @@
+// Average pooling and its gradient on oneDNN (NHWC float32). CIFAR ResNets' option-A shortcut
+// subsamples with a 1×1 stride-2 average pool, whose cpu gradient is a slow scalar loop.
+import { AvgPool, AvgPoolGrad, backend_util } from '@tensorflow/tfjs-core';
+import type { AvgPoolAttrs, AvgPoolGradAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { OnednnAddon } from '../addon';
+import { BACKEND_NAME, floatValues, sizeOf } from '../util';
+
+/** The addon's pool geometry, or null when oneDNN's output-size formula disagrees with tfjs's. */
+export function poolGeometry(info: backend_util.Conv2DInfo): number[] | null {
+  if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  const { top, left, bottom, right } = info.padInfo;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
+  const outH = Math.floor((info.inHeight + top + bottom - info.filterHeight) / info.strideHeight) + 1;
+  const outW = Math.floor((info.inWidth + left + right - info.filterWidth) / info.strideWidth) + 1;
+  if (outH !== info.outHeight || outW !== info.outWidth) return null;
+  // oneDNN rejects a window that lies entirely in the padding; tfjs's 'same' never produces one.
+  if (top >= info.filterHeight || left >= info.filterWidth || bottom >= info.filterHeight || right >= info.filterWidth) return null;
+  return [
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, top, left, bottom, right,
+  ];
+}
+
+export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
+  const avgPoolCpu = cpu.get(AvgPool)!;
+  const avgPoolGradCpu = cpu.get(AvgPoolGrad)!;
+
+  const avgPool: KernelFunc = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as AvgPoolAttrs;
+    const backend = args.backend as MathBackendCPU;
+    const xValues = floatValues(backend, x);
+    if (!xValues || x.shape.length !== 4) return avgPoolCpu(args);
+    const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const geometry = poolGeometry(info);
+    if (!geometry || sizeOf(info.outShape) === 0) return avgPoolCpu(args);
+    const y = new Float32Array(sizeOf(info.outShape));
+    addon.avgPool(geometry, xValues, y);
+    return backend.makeTensorInfo(info.outShape, 'float32', y);
+  };
+
+  const avgPoolGrad: KernelFunc = (args) => {
+    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const { filterSize, strides, pad } = args.attrs as unknown as AvgPoolGradAttrs;
+    const backend = args.backend as MathBackendCPU;
+    const dyValues = floatValues(backend, dy);
+    if (!dyValues || input.shape.length !== 4) return avgPoolGradCpu(args);
+    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad);
+    const geometry = poolGeometry(info);
+    if (!geometry || sizeOf(info.inShape) === 0) return avgPoolGradCpu(args);
+    const dx = new Float32Array(sizeOf(info.inShape));
+    addon.avgPoolGrad(geometry, dyValues, dx);
+    return backend.makeTensorInfo(info.inShape, 'float32', dx);
+  };
+
+  return [
+    { kernelName: AvgPool, backendName: BACKEND_NAME, kernelFunc: avgPool },
+    { kernelName: AvgPoolGrad, backendName: BACKEND_NAME, kernelFunc: avgPoolGrad },
+  ];
+}

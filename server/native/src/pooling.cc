@@ -1,0 +1,86 @@
+#include "pooling.h"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common.h"
+
+namespace tern {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+struct PoolDescs {
+  memory::desc src, dst;
+  memory::dims strides, kernel, padL, padR;
+};
+
+PoolDescs describe(const PoolGeometry& g) {
+  return {memory::desc({g.batch, g.channels, g.inHeight, g.inWidth}, dt::f32, tag::nhwc),
+          memory::desc({g.batch, g.channels, g.outHeight, g.outWidth}, dt::f32, tag::nhwc),
+          {g.strideHeight, g.strideWidth},
+          {g.filterHeight, g.filterWidth},
+          {g.padTop, g.padLeft},
+          {g.padBottom, g.padRight}};
+}
+
+std::string keyOf(const PoolGeometry& g) {
+  std::string key;
+  const int64_t* values = &g.batch;
+  for (size_t i = 0; i < sizeof(PoolGeometry) / sizeof(int64_t); ++i) key += std::to_string(values[i]) + ",";
+  return key;
+}
+
+dnnl::pooling_forward::primitive_desc forwardDesc(const PoolDescs& d, dnnl::algorithm algorithm) {
+  dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_training, algorithm,
+                                   d.src, d.dst, d.strides, d.kernel, d.padL, d.padR);
+  return dnnl::pooling_forward::primitive_desc(desc, cpuEngine());
+}
+
+struct Entry {
+  dnnl::primitive primitive;
+  memory in, out;
+};
+
+}  // namespace
+
+void avgPoolForward(const PoolGeometry& g, const float* x, float* y) {
+  static std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
+  auto& slot = cache[keyOf(g)];
+  if (!slot) {
+    PoolDescs d = describe(g);
+    slot = std::make_unique<Entry>();
+    slot->primitive = dnnl::pooling_forward(forwardDesc(d, dnnl::algorithm::pooling_avg_exclude_padding));
+    slot->in = memory(d.src, cpuEngine(), DNNL_MEMORY_NONE);
+    slot->out = memory(d.dst, cpuEngine(), DNNL_MEMORY_NONE);
+  }
+  slot->in.set_data_handle(const_cast<float*>(x));
+  slot->out.set_data_handle(y);
+  slot->primitive.execute(cpuStream(), {{DNNL_ARG_SRC, slot->in}, {DNNL_ARG_DST, slot->out}});
+  cpuStream().wait();
+}
+
+void avgPoolBackward(const PoolGeometry& g, const float* dy, float* dx) {
+  static std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
+  auto& slot = cache[keyOf(g)];
+  if (!slot) {
+    PoolDescs d = describe(g);
+    // tfjs's AvgPoolGrad divides by the whole window (padding included), unlike its forward pass.
+    const auto algorithm = dnnl::algorithm::pooling_avg_include_padding;
+    dnnl::pooling_backward::desc desc(algorithm, d.src, d.dst, d.strides, d.kernel, d.padL, d.padR);
+    dnnl::pooling_backward::primitive_desc pd(desc, cpuEngine(), forwardDesc(d, algorithm));
+    slot = std::make_unique<Entry>();
+    slot->primitive = dnnl::pooling_backward(pd);
+    slot->in = memory(d.dst, cpuEngine(), DNNL_MEMORY_NONE);
+    slot->out = memory(d.src, cpuEngine(), DNNL_MEMORY_NONE);
+  }
+  slot->in.set_data_handle(const_cast<float*>(dy));
+  slot->out.set_data_handle(dx);
+  slot->primitive.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, slot->in}, {DNNL_ARG_DIFF_SRC, slot->out}});
+  cpuStream().wait();
+}
+
+}  // namespace tern
