@@ -7,7 +7,7 @@
  * every weight and the optimizer state.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -287,6 +287,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       };
       // The checkpoint's elapsed time counts this session up to now.
       await saveCheckpoint(paths.checkpoint, model, optimizer, { ...state, elapsedSeconds: elapsed() });
+      if (bestOf(state.epochs).epoch === epochNumber) {
+        // checkpoints/best: a copy of the checkpoint of the best validation top-1 so far.
+        await replaceDirAtomic(join(runDir, 'checkpoints', 'best'), async (tmp) => {
+          for (const f of await readdir(paths.checkpoint)) await copyFile(join(paths.checkpoint, f), join(tmp, f));
+        });
+      }
       await writeJsonAtomic(paths.summary, summaryOf('running'));
     }
     await replaceDirAtomic(paths.model, async (tmp) => {

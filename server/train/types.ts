@@ -7,7 +7,7 @@
  *     metrics.jsonl    MetricsRecord per line
  *     layers.jsonl     LayersRecord per line (one per epoch)
  *     histograms/epoch-<NNN>.json   HistogramsRecord
- *     checkpoints/     last/ (and best/): weights, optimizer state, epoch, rng state
+ *     checkpoints/     last/ and best/ (best validation top-1): weights, optimizer state, epoch, rng state
  *     model/           final tfjs LayersModel
  *     summary.json     RunSummary
  */

@@ -117,6 +117,8 @@ test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak;
   assert.deepEqual(history.layers.map((l) => l.epoch), [1, 2, 3]);
   assert.equal(history.layers[0]!.layers.filter((l) => l.ternary).length, 4);
   assert.ok(existsSync(join(dir, 'model', 'model.json')));
+  const bestCheckpoint = JSON.parse(readFileSync(join(dir, 'checkpoints', 'best', 'checkpoint.json'), 'utf8')) as { epoch: number };
+  assert.equal(bestCheckpoint.epoch, summaryOf(dir).best.epoch);
   const epochs = history.metrics.filter((m) => m.kind === 'epoch');
   assert.deepEqual(epochs.map((m) => m.lr), [0.05, 0.05, 0.05 * 0.1]);
   const s = summaryOf(dir);
