@@ -10,7 +10,7 @@
 import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
-import { registerFastGradients } from './gradients/fusedBatchNormGrad';
+import { registerFastGradients } from './gradients';
 import { locateWasmBinaries, startWasmBackend } from './wasm/setupWasm';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'onednn' | 'wasm' | 'cpu';

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { fusedBatchNormGradConfig, registerFastGradients, restoreOriginalGradients } from '../../server/backends/gradients/fusedBatchNormGrad';
+import { registerFastGradients, restoreOriginalGradients } from '../../server/backends/gradients';
+import { fusedBatchNormGradConfig } from '../../server/backends/gradients/fusedBatchNormGrad';
+import { startWasmBackend } from '../../server/backends/wasm/setupWasm';
 
 function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
   let diff = 0;
@@ -38,4 +40,21 @@ test('BatchNorm training gradients (x, γ, β) equal tfjs-core\'s, without leaki
   assert.equal(tf.memory().numTensors, before);
   assert.equal(actual.length, 3);
   actual.forEach((values, i) => assert.ok(maxRelativeError(values, expected[i]!) <= 1e-5, `gradient ${i}: ${maxRelativeError(values, expected[i]!)}`));
+});
+
+test('on wasm (project kernels + gradients, incl. the per-channel Mean gradient) BatchNorm gradients equal cpu with tfjs-core\'s', async () => {
+  const bnGradients = (): Float32Array[] => tf.tidy(() => {
+    const bn = tfl.layers.batchNormalization({ axis: -1, gammaInitializer: 'ones', betaInitializer: 'zeros' });
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 3 * 5 }, (_, i) => Math.sin(i * 1.7) * 3 + 1), [2, 4, 3, 5]);
+    const w = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 3 * 5 }, (_, i) => Math.cos(i * 0.9)), [2, 4, 3, 5]);
+    const loss = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(bn.apply(input, { training: true }) as tf.Tensor, w));
+    return [tf.grad(loss)(x).dataSync() as Float32Array];
+  });
+  await tf.setBackend('cpu');
+  restoreOriginalGradients();
+  const expected = bnGradients();
+  await startWasmBackend();
+  registerFastGradients();
+  const actual = bnGradients();
+  assert.ok(maxRelativeError(actual[0]!, expected[0]!) <= 1e-4, `dx: ${maxRelativeError(actual[0]!, expected[0]!)}`);
 });

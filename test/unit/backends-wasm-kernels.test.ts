@@ -141,3 +141,17 @@ test('wasm Sum and Mean: per-channel reductions (average pooling) and all others
   }
   await tf.setBackend('wasm');
 });
+
+test('wasm Tile: block repetition (fast path) and general tilings (delegated) match cpu', async () => {
+  await startWasmBackend();
+  const tilings: [number[], number[]][] = [[[1, 1, 1, 5], [2, 3, 4, 1]], [[1, 1, 2, 3], [3, 2, 1, 1]], [[2, 3], [1, 3]], [[2, 3], [3, 1]], [[1, 4], [7, 1]]];
+  for (const [shape, reps] of tilings) {
+    const run = (): Float32Array => tf.tidy(() => tf.tile(tf.tensor(randomValues(size(shape), 9), shape), reps).dataSync() as Float32Array);
+    await tf.setBackend('wasm');
+    const wasm = run();
+    await tf.setBackend('cpu');
+    const cpu = run();
+    assert.deepEqual(Array.from(wasm), Array.from(cpu), `tile ${shape} by ${reps}`);
+  }
+  await tf.setBackend('wasm');
+});

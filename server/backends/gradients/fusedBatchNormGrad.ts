@@ -45,16 +45,7 @@ export const fusedBatchNormGradConfig: GradConfig = {
   },
 };
 
-const gradConfigs: GradConfig[] = [fusedBatchNormGradConfig];
-
-/** Registers the project's gradients (backend-independent; idempotent). */
-export function registerFastGradients(): void {
-  for (const config of gradConfigs) {
-    if (tf.getGradient(config.kernelName) !== config) tf.registerGradient(config);
-  }
-}
-
-/** Puts tfjs-core's gradients back (for before/after measurements and tests). */
-export function restoreOriginalGradients(): void {
+/** Puts tfjs-core's FusedBatchNorm gradient back. */
+export function restoreOriginalFusedBatchNormGradient(): void {
   if (original) tf.registerGradient(original);
 }

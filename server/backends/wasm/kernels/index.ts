@@ -8,9 +8,10 @@ import { meanConfig, sumConfig } from './channelReductions';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { identityConfig } from './identity';
+import { tileConfig } from './tile';
 import { originalKernel, rememberOriginalKernel } from './wasmKernelCalls';
 
-const kernelConfigs: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, identityConfig, sumConfig, meanConfig];
+const kernelConfigs: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, identityConfig, sumConfig, meanConfig, tileConfig];
 
 /** Registers (or re-registers) the project's wasm kernels; safe to call more than once. */
 export function registerWasmKernels(): void {
