@@ -122,6 +122,9 @@ test('convertToTernary: functional ResNet-20 twin keeps the float weights as lat
     scale = Math.max(scale, Math.abs(want[i]));
   }
   assert.ok(maxDiff / scale < 1e-4, `max difference ${maxDiff} at scale ${scale}`);
+  // The twin owns its weights: disposing the float model (as the trainer does) leaves it intact.
+  float.dispose();
+  assert.deepEqual((twin.predict(x) as tf.Tensor).dataSync(), got);
 });
 
 test('convertToTernary: a Sequential with a nested Sequential, firstLast float, and errors', async () => {
