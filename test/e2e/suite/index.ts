@@ -6,7 +6,7 @@
  * TERNARY_E2E_EXAMPLE (the example config), TERNARY_E2E_CONFIG (the tiny workspace's config).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TernaryApi } from '../../../extension/extension';
@@ -184,6 +184,36 @@ test('Stop cancels a running training within moments, and the status bar showed 
     const experiment = tree.find((c) => c.label === 'tiny.tern.json')?.children.find((e) => e.label === 'tiny-long');
     return experiment?.children.some((r) => r.label === result.summary.runId && r.contextValue === 'ternary.run.cancelled');
   });
+});
+
+/** The training server processes this extension host started (children running dist/server.js). */
+function serverChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (parent === process.pid && cmdline.includes('server.js')) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+test('a crashed server is noticed, not respawned silently, and Restart Server recovers', 60_000, async () => {
+  const [pid] = serverChildren();
+  assert.ok(pid, 'no training server child process found');
+  process.kill(pid, 'SIGKILL');
+  await waitFor('the extension to notice the crash', 10_000, () => !api.serverRunning());
+  // The policy is to tell the user and offer a restart, not to respawn silently.
+  assert.deepEqual(serverChildren(), []);
+  assert.equal(api.serverRunning(), false);
+  await vscode.commands.executeCommand('ternary.restartServer');
+  assert.ok(api.serverRunning());
+  assert.equal(serverChildren().length, 1);
 });
 
 export async function run(): Promise<void> {
