@@ -79,6 +79,10 @@ test('OptionAShortcut subsamples at the conv centres and appends zero channels',
   const y = layer.apply(x) as tf.Tensor;
   assert.deepEqual(y.shape, [1, 2, 2, 3]);
   assert.deepEqual(Array.from(y.dataSync()), [11, 0, 0, 13, 0, 0, 31, 0, 0, 33, 0, 0]);
+  // Two channels (the fast path views s·C values per cell): value = 100·channel + 10·row + col.
+  const x2 = tf.tensor4d(Array.from({ length: 32 }, (_, i) => 100 * (i % 2) + 10 * Math.floor(i / 8) + (Math.floor(i / 2) % 4)), [1, 4, 4, 2]);
+  const y2 = new OptionAShortcut({ outChannels: 4 }).apply(x2) as tf.Tensor;
+  assert.deepEqual(Array.from(y2.dataSync()), [11, 111, 0, 0, 13, 113, 0, 0, 31, 131, 0, 0, 33, 133, 0, 0]);
   // Odd size 5: 'same' pads one row on top, so centres are rows 0, 2, 4.
   const x5 = tf.tensor4d(Array.from({ length: 25 }, (_, i) => 10 * Math.floor(i / 5) + (i % 5)), [1, 5, 5, 1]);
   const y5 = new OptionAShortcut({ outChannels: 1 }).apply(x5) as tf.Tensor;

@@ -45,12 +45,21 @@ export class OptionAShortcut extends layers.Layer {
       if (this.stride > 1) {
         // Keep the rows/columns a 'same' conv with this stride centres its 3×3 windows on, so the
         // shortcut and the residual branch see the same pixels: offset 1 for even sizes (tfjs pads
-        // 'same' at the end), 0 for odd ones. A 1×1 average pool with stride s is the subsample.
+        // 'same' at the end), 0 for odd ones.
         const offset = (n: number): number => Math.max(0, 1 - Math.floor(Math.max((Math.ceil(n / this.stride) - 1) * this.stride + 3 - n, 0) / 2));
         const oh = offset(height);
         const ow = offset(width);
-        if (oh > 0 || ow > 0) y = tf.slice(y, [0, oh, ow, 0], [-1, height - oh, width - ow, -1]);
-        y = tf.avgPool(y, 1, this.stride, 'valid');
+        const s = this.stride;
+        if (height % s === 0 && width % s === 0) {
+          // One strided copy: view x as [N, H/s, s, W/s, s·C] and take phase (oh, ow) of each s×s cell.
+          const cells = tf.reshape(x, [x.shape[0], height / s, s, width / s, s * channels]);
+          const picked = tf.slice(cells, [0, 0, oh, 0, ow * channels], [-1, -1, 1, -1, channels]);
+          y = tf.reshape(picked, [x.shape[0], height / s, width / s, channels]);
+        } else {
+          // General sizes: drop the leading offset, then a 1×1 average pool with stride s subsamples.
+          if (oh > 0 || ow > 0) y = tf.slice(y, [0, oh, ow, 0], [-1, height - oh, width - ow, -1]);
+          y = tf.avgPool(y, 1, s, 'valid');
+        }
       }
       if (this.outChannels > channels) y = tf.pad(y, [[0, 0], [0, 0], [0, 0], [0, this.outChannels - channels]]);
       return y;
