@@ -166,26 +166,27 @@ function writeTinyIdx(dir: string, prefix: 'train' | 't10k', count: number, seed
 }
 
 /** Names of the experiments in the tiny workspace's config. */
-export const tinyExperiments = { short: 'tiny', long: 'tiny-long', float: 'tiny-float' } as const;
+export const tinyExperiments = { short: 'tiny', long: 'tiny-long', float: 'tiny-float', rel: 'tiny-rel' } as const;
 
 /**
- * A workspace with `tiny.tern.json` (a 2-epoch, a 200-epoch and a 1-epoch float experiment of the Fashion-MNIST CNN)
+ * A workspace with `tiny.tern.json` (a 2-epoch, a 200-epoch, a 1-epoch float and a 1-epoch t_ex = 2 experiment of the Fashion-MNIST CNN)
  * over 64 training and 32 test synthetic images.
  */
 export function makeTinyWorkspace(dir: string): { configPath: string } {
   mkdirSync(join(dir, 'data'), { recursive: true });
   writeTinyIdx(join(dir, 'data'), 'train', 64, 1);
   writeTinyIdx(join(dir, 'data'), 't10k', 32, 2);
-  const experiment = (name: string, epochs: number, method: 'he2019' | 'none' = 'he2019'): object => ({
+  const experiment = (name: string, epochs: number, method: 'he2019' | 'none' = 'he2019', tex: 1 | 2 = 1): object => ({
     name,
     model: { arch: 'fmnist-cnn', classes: 10 },
-    quant: { method, thresholdFactor: 0.05, tex: 1 },
+    quant: { method, thresholdFactor: 0.05, tex },
     data: { format: 'idx', path: 'data', augment: [] },
     train: { epochs, batchSize: 16, optimizer: 'adam', lr: 0.001, seed: 7 },
   });
   const configPath = join(dir, 'tiny.tern.json');
   writeFileSync(configPath, `// Tiny experiments for the end-to-end tests: synthetic data, seconds per epoch.\n${JSON.stringify({
-    experiments: [experiment(tinyExperiments.short, 2), experiment(tinyExperiments.long, 200), experiment(tinyExperiments.float, 1, 'none')],
+    experiments: [experiment(tinyExperiments.short, 2), experiment(tinyExperiments.long, 200), experiment(tinyExperiments.float, 1, 'none'),
+      experiment(tinyExperiments.rel, 1, 'he2019', 2)],
   }, null, 2)}\n`);
   return { configPath };
 }

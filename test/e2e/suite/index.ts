@@ -121,6 +121,29 @@ test('the Layers tree shows one item per ternary layer with the sparsity of laye
   expectLayersTreeMatches(record, await api.layersTree());
 });
 
+test('with t_ex = 2 each Layers item has its two REL branches as children, with the branches of layers.jsonl', 120_000, async () => {
+  const result = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath, experiment: 'tiny-rel' });
+  assert.equal(result?.summary.status, 'completed');
+  const record = lastLayersRecord(result.runDir);
+  const items = await waitFor('the Layers tree to show tiny-rel', 10_000, async () => {
+    const data = api.layersData();
+    return data.source?.kind === 'run' && data.source.runId === result.summary.runId ? api.layersTree() : undefined;
+  });
+  const ternary = record.layers.filter((l) => l.ternary);
+  assert.ok(ternary.length > 0);
+  for (const layer of ternary) {
+    const item = items.find((i) => i.label === layer.layer);
+    assert.ok(item, `no item for ${layer.layer}`);
+    assert.equal(layer.branches.length, 2);
+    assert.deepEqual(item.children.map((c) => c.label), layer.branches.map((b, k) => `branch ${k + 1} · f ${Number(b.factor.toPrecision(3))}`));
+    item.children.forEach((child, k) => {
+      assert.ok(child.description?.startsWith(`sparsity ${(layer.branches[k]!.sparsity * 100).toFixed(1)}%`), `${layer.layer} branch ${k + 1}: ${child.description}`);
+    });
+  }
+  // Back to the 2-epoch run for the tests below.
+  await api.selectRun(trained!.runDir);
+});
+
 test('Evaluate reports the test accuracy of the run', 60_000, async () => {
   const result = await vscode.commands.executeCommand<EvaluateResult>('ternary.evaluate', { configPath, experiment: 'tiny' });
   assert.ok(result, 'the evaluate command returned nothing');
