@@ -71,7 +71,10 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
     }
     const twin = await convertToTernary(await loadModel(source), quant);
     await saveModel(twin, outDir, { ternarizedFrom: path.resolve(source), quant });
-    if (!parsed.values.json) io.out.write(`Wrote ${path.join(outDir, MODEL_JSON)} (${quant.method}, t_ex = ${quant.tex}, threshold factor ${quant.thresholdFactor}, first/last ${quant.firstLast})\n\n`);
+    if (!parsed.values.json) {
+      const threshold = quant.method === 'twn' ? 'Δ = 0.7·mean|W|' : quant.tex === 1 ? `Δ = ${quant.thresholdFactor}·max|W|` : 'REL factors 0.05, 0.1, 0.15, 0.2';
+      io.out.write(`Wrote ${path.join(outDir, MODEL_JSON)} (${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`);
+    }
     writeModelStats(twin, parsed.values.json === true, io.out);
     return 0;
   } catch (err) {
