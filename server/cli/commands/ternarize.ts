@@ -6,6 +6,7 @@ import { UsageError, type CliCommand } from '../command';
 import type { QuantConfig } from '../../config/types';
 import { loadModel, resolveModelJsonPath, saveModel, ModelFileError, MODEL_JSON } from '../../core/modelIO';
 import { convertToTernary } from '../../models';
+import { branchFactors } from '../../core/quantizer';
 import { writeModelStats } from '../../stats/report';
 import type { CommandIO } from './stats';
 
@@ -72,7 +73,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
     const twin = await convertToTernary(await loadModel(source), quant);
     await saveModel(twin, outDir, { ternarizedFrom: path.resolve(source), quant });
     if (!parsed.values.json) {
-      const threshold = quant.method === 'twn' ? 'Δ = 0.7·mean|W|' : quant.tex === 1 ? `Δ = ${quant.thresholdFactor}·max|W|` : 'REL factors 0.05, 0.1, 0.15, 0.2';
+      const threshold = quant.method === 'twn' ? 'Δ = 0.7·mean|W|' : quant.tex === 1 ? `Δ = ${quant.thresholdFactor}·max|W|` : `REL factors ${branchFactors(quant).join(', ')}`;
       io.out.write(`Wrote ${path.join(outDir, MODEL_JSON)} (${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`);
     }
     writeModelStats(twin, parsed.values.json === true, io.out);
