@@ -36,16 +36,18 @@ async function train(s: Services, arg: unknown): Promise<TrainResult | undefined
   await saveIfDirty(ref.configPath);
   await s.ctx.start();
   const job = s.jobs.begin('train', ref.experiment, ref);
+  let result: TrainResult;
   try {
-    const result = await vscode.window.withProgress(
+    result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Ternary: training ${ref.experiment}`, cancellable: true },
       (progress, token) => runTraining(s, ref, job, progress, token),
     );
-    announceTrained(s, result);
-    return result;
   } finally {
+    // Views and lenses stop showing "training" before the user reads the outcome.
     s.jobs.end(job);
   }
+  announceTrained(s, result);
+  return result;
 }
 
 async function runTraining(

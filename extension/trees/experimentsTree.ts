@@ -16,7 +16,7 @@ export type ExperimentsNode =
   | { kind: 'experiment'; ref: ExperimentRef; located: LocatedExperiment }
   /** `runDir` at the top: the panel commands take any item with one. */
   | { kind: 'run'; run: RunInfo; runDir: string; configPath: string }
-  | { kind: 'message'; text: string; detail?: string };
+  | { kind: 'message'; text: string; detail?: string; tooltip?: string };
 
 const statusIcons: Record<RunInfo['status'], vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon('sync~spin'),
@@ -76,7 +76,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     if (node.kind === 'experiment') {
       try {
         const runs = await this.catalog.runsOf(node.ref);
-        if (runs.length === 0) return [{ kind: 'message', text: 'No runs yet', detail: 'Train this experiment to see its runs here.' }];
+        if (runs.length === 0) return [{ kind: 'message', text: 'No runs yet', tooltip: 'Train this experiment (▷ on its row, or the Train lens in the config) to see its runs here.' }];
         return runs.map((run) => ({ kind: 'run', run, runDir: run.runDir, configPath: node.ref.configPath }));
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
@@ -128,7 +128,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       case 'message': {
         const item = new vscode.TreeItem(node.text);
         item.description = node.detail;
-        item.tooltip = node.detail;
+        item.tooltip = node.tooltip ?? node.detail;
         item.iconPath = new vscode.ThemeIcon('info');
         item.contextValue = 'ternary.message';
         return item;

@@ -157,6 +157,9 @@ async function ui(): Promise<boolean> {
     descriptions.forEach((d, i) => {
       if (!d.startsWith(expected[i]!)) throw new Error(`Layers view row ${i + 1}: "${d}", layers.jsonl says ${expected[i]}`);
     });
+    const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
+    await experimentsPane.locator('.monaco-list-row', { hasText: runId }).filter({ hasText: 'completed' })
+      .waitFor({ state: 'visible', timeout: 10_000 });
     const shot = await shoot(page, 'ui-train-layers');
     const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as { backend: string; wallSeconds: number };
     console.log(`ok   UI: F1 → Ternary: Train → ${runId} finished (${summary.backend}, ${summary.wallSeconds.toFixed(1)} s); Layers view shows ${descriptions.length} ternary layers (${shot})`);
@@ -198,7 +201,6 @@ async function ui(): Promise<boolean> {
     await progressToast.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('.notifications-toasts .notification-toast', { hasText: /tiny-long\/.* stopped (after|during)/ }).waitFor({ state: 'visible', timeout: 60_000 });
     await statusItem.waitFor({ state: 'hidden', timeout: 10_000 });
-    const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
     await experimentsPane.locator('.monaco-list-row', { hasText: /cancelled/ }).waitFor({ state: 'visible', timeout: 10_000 });
     await waitFor('the experiment to stop showing "training…"', 10_000, async () =>
       (await experimentsPane.locator('.monaco-list-row', { hasText: 'training…' }).count()) === 0);
