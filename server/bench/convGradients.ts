@@ -24,8 +24,12 @@ const flops = 2 * batch * size * size * channels * channels * kernel * kernel;
 
 type Op = 'forward' | 'backpropInput' | 'backpropFilter';
 
-/** Median wall time of `reps` runs (after one warm-up) of one conv op on the current backend. */
-async function timeOp(op: Op): Promise<number> {
+/**
+ * Median wall time and median CPU time (process user + system) of `reps` runs, after one warm-up,
+ * of one conv op on the current backend. Both kernels run on one thread, so on a machine shared
+ * with other work the CPU time is the load-independent figure.
+ */
+async function timeOp(op: Op): Promise<{ ms: number; cpuMs: number }> {
   const x = tf.randomNormal([batch, size, size, channels], 0, 1, 'float32', 1) as tf.Tensor4D;
   const w = tf.randomNormal([kernel, kernel, channels, channels], 0, 0.1, 'float32', 2) as tf.Tensor4D;
   const dy = tf.randomNormal([batch, size, size, channels], 0, 1, 'float32', 3) as tf.Tensor4D;
@@ -38,21 +42,30 @@ async function timeOp(op: Op): Promise<number> {
     }
   };
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i <= reps; i++) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const out = run();
     await out.data();
+    const cpu = process.cpuUsage(cpuStart);
     out.dispose();
-    if (i > 0) times.push(performance.now() - start);
+    if (i > 0) {
+      times.push(performance.now() - start);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
   }
   tf.dispose([x, w, dy]);
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  return { ms: median(times), cpuMs: median(cpuTimes) };
 }
 
-function report(backend: string, kernels: string, op: Op, ms: number | null, note?: string): void {
-  const gflops = ms === null ? null : Number((flops / ms / 1e6).toFixed(2));
-  process.stdout.write(JSON.stringify({ backend, kernels, op, shape: [batch, size, size, channels], kernel, threads: 1, ms: ms === null ? null : Number(ms.toFixed(1)), gflops, ...(note ? { note } : {}) }) + '\n');
+function report(backend: string, kernels: string, op: Op, time: { ms: number; cpuMs: number } | null, note?: string): void {
+  const gflops = (ms: number): number => Number((flops / ms / 1e6).toFixed(2));
+  const figures = time === null
+    ? { ms: null, gflops: null }
+    : { ms: Number(time.ms.toFixed(1)), gflops: gflops(time.ms), cpuMs: Number(time.cpuMs.toFixed(1)), gflopsPerCpuSecond: gflops(time.cpuMs) };
+  process.stdout.write(JSON.stringify({ backend, kernels, op, shape: [batch, size, size, channels], kernel, threads: 1, ...figures, ...(note ? { note } : {}) }) + '\n');
 }
 
 async function main(): Promise<void> {
