@@ -83,9 +83,12 @@ export function setTheme(userData: string, theme: string): void {
 
 /** What the histograms panel shows: run, epoch, layer and the exact counts in its table. */
 export async function readShown(hist: Frame): Promise<{ runDir: string; epoch: number; layer: string; counts: Record<string, number> }> {
-  const d = await bodyData(hist);
-  const counts = await hist.$$eval('td[data-count]', (cells) => Object.fromEntries(cells.map((c) => [(c as HTMLElement).dataset.count!, Number((c as HTMLElement).dataset.value)])));
-  return { runDir: d.runDir ?? '', epoch: Number(d.epoch), layer: d.layer ?? '', counts };
+  // One evaluate, so epoch, layer and counts come from the same rendered frame (live updates land in between otherwise).
+  return hist.evaluate(() => {
+    const d = document.body.dataset;
+    const counts = Object.fromEntries([...document.querySelectorAll<HTMLElement>('td[data-count]')].map((c) => [c.dataset.count!, Number(c.dataset.value)]));
+    return { runDir: d.runDir ?? '', epoch: Number(d.epoch), layer: d.layer ?? '', counts };
+  });
 }
 
 /** The counts of −α, 0, +α of a layer at an epoch, as the run's layers.jsonl records them. */

@@ -6,7 +6,7 @@
  * TERNARY_E2E_EXAMPLE (the example config), TERNARY_E2E_CONFIG (the tiny workspace's config).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TernaryApi } from '../../../extension/extension';
@@ -70,6 +70,20 @@ test('code lenses appear above each experiment of the example config', 20_000, a
     const titles = lenses.filter((l) => l.range.start.line === line).map((l) => l.command?.title.replace(/^\$\([^)]*\)\s*/, ''));
     assert.deepEqual(titles, ['Train', 'Evaluate', 'Ternarize', 'Dashboard'], `lenses above ${experiment.name} (line ${line + 1})`);
   }
+});
+
+test('the contributed JSON Schema marks an unknown property in a *.tern.json', 60_000, async () => {
+  const dir = path.join(path.dirname(configPath), 'schema-check');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'bad.tern.json');
+  writeFileSync(file, '{\n  // a typo\n  "experiments": [{ "name": "x", "model": { "classes": 10 }, "data": { "format": "idx", "path": "d" }, "epochz": 3 }]\n}\n');
+  const document = await vscode.workspace.openTextDocument(file);
+  await vscode.window.showTextDocument(document);
+  const diagnostic = await waitFor('a schema diagnostic on "epochz"', 45_000, () =>
+    vscode.languages.getDiagnostics(document.uri).find((d) => /epochz/.test(document.getText(d.range)) || /epochz/.test(d.message)));
+  assert.match(diagnostic.message, /not allowed/i);
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('Train runs the tiny experiment to completion', 180_000, async () => {
@@ -211,6 +225,7 @@ test('Stop cancels a running training within moments, and the status bar showed 
 
 /** The training server processes this extension host started (children running dist/server.js). */
 function serverChildren(): number[] {
+  const serverJs = path.join(vscode.extensions.getExtension('ternary-studio.ternary-studio')!.extensionPath, 'dist', 'server.js');
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -218,7 +233,7 @@ function serverChildren(): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (parent === process.pid && cmdline.includes('server.js')) pids.push(Number(entry));
+      if (parent === process.pid && cmdline.split('\0').includes(serverJs)) pids.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
