@@ -202,3 +202,49 @@ test('nearestValue: a run\'s own value next to the gaps other runs leave in alig
   assert.equal(nearestValue([null, null], 1), null);
   assert.equal(nearestValue([7, null, null, null], 3, 2), null);
 });
+
+test('alignSeries: unsorted input and non-finite x values', () => {
+  assert.deepEqual(alignSeries([{ x: [2, 0, 1], y: [12, 10, 11] }, { x: [NaN, 1], y: [99, 21] }]), {
+    x: [0, 1, 2], ys: [[10, 11, 12], [null, 21, null]],
+  });
+});
+
+test('SeriesCache: a run whose records did not change is not recomputed; appended records are', async () => {
+  const { SeriesCache, buildChartData } = await import('../../webview/transforms/chartData');
+  const cache = new SeriesCache();
+  const records: MetricsRecord[] = [m('batch', 1, 1, { progress: 0.5, loss: 2 })];
+  const curves = [{ metric: 'loss' as const, suffix: '', dashed: false }];
+  const run = { id: '/r', label: 'r', color: 'red', records };
+  const first = buildChartData([run], curves, 0, false, cache);
+  let computed = 0;
+  cache.get('/r\u0000loss\u00000\u0000false', records, () => { computed++; return { x: [], y: [], present: false }; });
+  assert.equal(computed, 0, 'unchanged records must come from the cache');
+  records.push(m('batch', 1, 2, { progress: 1, loss: 1 }));
+  const second = buildChartData([run], curves, 0, false, cache);
+  assert.deepEqual(first.ys, [[2]]);
+  assert.deepEqual(second.ys, [[2, 1]]);
+  cache.retain(new Set());
+  cache.get('/r\u0000loss\u00000\u0000false', records, () => { computed++; return { x: [], y: [], present: false }; });
+  assert.equal(computed, 1, 'retain() forgets runs no longer shown');
+});
+
+test('IncrementalAligner: appended points give the same result as aligning from scratch', async () => {
+  const { IncrementalAligner } = await import('../../webview/transforms/align');
+  const aligner = new IncrementalAligner();
+  const a = { x: [0, 1, 2], y: [10, 11, 12] as (number | null)[] };
+  const b = { x: [0.5, 1], y: [20, 21] as (number | null)[] };
+  assert.deepEqual(aligner.align([a, b]), alignSeries([a, b]));
+  // b grows (new arrays, same prefix): one new x inside the union, one already there.
+  const b2 = { x: [0.5, 1, 1.5, 2], y: [20, 21, 22, 23] as (number | null)[] };
+  const fast = aligner.align([a, b2]);
+  assert.deepEqual(fast, alignSeries([a, b2]));
+  assert.deepEqual(fast.x, [0, 0.5, 1, 1.5, 2]);
+  // a changed in its prefix (smoothing changed): from scratch, still equal.
+  const a2 = { x: [0, 1, 2], y: [9, 11, 12] as (number | null)[] };
+  assert.deepEqual(aligner.align([a2, b2]), alignSeries([a2, b2]));
+  // a run removed: from scratch.
+  assert.deepEqual(aligner.align([b2]), alignSeries([b2]));
+  // a tail that goes back in x: from scratch.
+  const b3 = { x: [0.5, 1, 1.5, 2, 0.7], y: [20, 21, 22, 23, 24] as (number | null)[] };
+  assert.deepEqual(aligner.align([b3]), alignSeries([b3]));
+});

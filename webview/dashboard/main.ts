@@ -16,8 +16,8 @@ import { FrameScheduler } from '../shared/frameScheduler';
 import { perf, record, recordLiveUpdate } from '../shared/perf';
 import { readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
-import { alignSeries } from '../transforms/align';
-import { type CurveSpec, type RunCurves, buildChartData, formatNumber, formatPercent, numberTicks, percentTicks } from '../transforms/chartData';
+import { IncrementalAligner, alignSeries } from '../transforms/align';
+import { type CurveSpec, type RunCurves, SeriesCache, buildChartData, formatNumber, formatPercent, numberTicks, percentTicks } from '../transforms/chartData';
 import { metricsCsv } from '../transforms/csv';
 import { mergeLayers, mergeMetrics, sparsitySeries } from '../transforms/metricsSeries';
 
@@ -100,6 +100,11 @@ const curves: Record<keyof typeof charts, CurveSpec[]> = {
 
 // ------------------------------------------------------------------------------------- render
 const scheduler = new FrameScheduler(render);
+const seriesCache = new SeriesCache();
+/** One aligner per chart: a live update inserts its new points instead of re-aligning every run. */
+const aligners: Record<keyof typeof charts, IncrementalAligner> = {
+  loss: new IncrementalAligner(), top1: new IncrementalAligner(), top5: new IncrementalAligner(), lr: new IncrementalAligner(),
+};
 
 function runInfo(runDir: string): RunInfo | undefined {
   return runs.find((r) => r.runDir === runDir);
@@ -108,15 +113,16 @@ function runInfo(runDir: string): RunInfo | undefined {
 function runCurves(): RunCurves[] {
   return state.runDirs.flatMap((runDir, i) => {
     const d = data.get(runDir);
-    return d ? [{ label: runLabel(runInfo(runDir), runDir), color: theme.palette[i % theme.palette.length], records: d.metrics }] : [];
+    return d ? [{ id: runDir, label: runLabel(runInfo(runDir), runDir), color: theme.palette[i % theme.palette.length], records: d.metrics }] : [];
   });
 }
 
 function render(): void {
   const rc = runCurves();
+  seriesCache.retain(new Set(state.runDirs));
   for (const key of Object.keys(charts) as (keyof typeof charts)[]) {
     const log = state.logScale && (key === 'loss' || key === 'lr');
-    const cd = buildChartData(rc, curves[key], key === 'lr' ? 0 : state.smoothing, log);
+    const cd = buildChartData(rc, curves[key], key === 'lr' ? 0 : state.smoothing, log, seriesCache, aligners[key]);
     charts[key].setLog(log);
     charts[key].setData(cd.series, cd.x, cd.ys);
   }

@@ -5,6 +5,9 @@
 export class FrameScheduler {
   private pending = false;
   private readonly waiting: (() => void)[] = [];
+  /** How long the last render took and when it ended (ms, performance.now()). */
+  private lastCost = 0;
+  private lastEnd = -Infinity;
 
   constructor(private readonly render: () => void) {}
 
@@ -16,11 +19,22 @@ export class FrameScheduler {
     if (after) this.waiting.push(after);
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => {
-      this.pending = false;
-      this.render();
-      const done = this.waiting.splice(0);
-      if (done.length) queueMicrotask(() => { for (const f of done) f(); });
-    });
+    // When renders get expensive (many long runs), leave at least as much idle time as the last
+    // render took, so incoming messages are drained and merged into one render, not queued
+    // behind one render each.
+    const wait = this.lastEnd + this.lastCost - performance.now();
+    const frame = (): void => {
+      requestAnimationFrame(() => {
+        this.pending = false;
+        const started = performance.now();
+        this.render();
+        this.lastEnd = performance.now();
+        this.lastCost = this.lastEnd - started;
+        const done = this.waiting.splice(0);
+        if (done.length) queueMicrotask(() => { for (const f of done) f(); });
+      });
+    };
+    if (wait > 1) setTimeout(frame, wait);
+    else frame();
   }
 }

@@ -1,11 +1,13 @@
 /** The dashboard's charts as data: runs × metrics → labelled, smoothed, aligned series. */
 import type { MetricsRecord } from '../protocol';
-import { alignSeries, type XYSeries } from './align';
+import { type IncrementalAligner, alignSeries, type XYSeries } from './align';
 import { emaSmooth } from './ema';
 import { logSafe } from './logScale';
 import { type MetricName, metricSeries } from './metricsSeries';
 
 export interface RunCurves {
+  /** Identifies the run for the series cache (its folder). */
+  id?: string;
   label: string;
   color: string;
   records: readonly MetricsRecord[];
@@ -32,27 +34,59 @@ export interface ChartData {
 
 export const validationDash = [6, 4];
 
+/** A run's curve ready to align; `present`: the run logged this metric at all (before log-scale gaps). */
+export interface CachedCurve extends XYSeries { present: boolean }
+
+/**
+ * Per-run curves (records → smoothed, log-safe series) for reuse across redraws: a live update
+ * of one run leaves the other runs' curves as they were. An entry is valid while the run's
+ * records array is the same object with the same length (records are only appended).
+ */
+export class SeriesCache {
+  private readonly entries = new Map<string, { records: readonly MetricsRecord[]; length: number; xy: CachedCurve }>();
+
+  get(key: string, records: readonly MetricsRecord[], compute: () => CachedCurve): CachedCurve {
+    const hit = this.entries.get(key);
+    if (hit && hit.records === records && hit.length === records.length) return hit.xy;
+    const xy = compute();
+    this.entries.set(key, { records, length: records.length, xy });
+    return xy;
+  }
+
+  /** Forget runs no longer shown. */
+  retain(ids: ReadonlySet<string>): void {
+    for (const key of this.entries.keys()) if (!ids.has(key.slice(0, key.indexOf('\u0000')))) this.entries.delete(key);
+  }
+}
+
 /**
  * One chart: for every run, every curve that has at least one value. Smoothing (EMA weight) is
  * applied per run and curve before alignment; log scale turns non-positive values into gaps.
  */
-export function buildChartData(runs: readonly RunCurves[], curves: readonly CurveSpec[], smoothing: number, log: boolean): ChartData {
+export function buildChartData(
+  runs: readonly RunCurves[], curves: readonly CurveSpec[], smoothing: number, log: boolean,
+  cache?: SeriesCache, aligner?: IncrementalAligner,
+): ChartData {
   // With one run the legend needs only "train" / "val"; the run is named in the toolbar.
   const label = (run: RunCurves, suffix: string): string =>
     runs.length === 1 ? suffix || run.label : suffix ? `${run.label} ${suffix}` : run.label;
   const series: LineSeries[] = [];
-  const xy: XYSeries[] = [];
+  const xys: XYSeries[] = [];
   for (const run of runs) {
     for (const c of curves) {
-      const s = metricSeries(run.records, c.metric);
-      if (!s.y.some((v) => v !== null)) continue;
-      let y = smoothing > 0 ? emaSmooth(s.y, smoothing) : s.y.slice();
-      if (log) y = logSafe(y);
+      const compute = (): CachedCurve => {
+        const s = metricSeries(run.records, c.metric);
+        let y = smoothing > 0 ? emaSmooth(s.y, smoothing) : s.y;
+        if (log) y = logSafe(y);
+        return { x: s.x, y, present: s.y.some((v) => v !== null) };
+      };
+      const xy = cache && run.id !== undefined ? cache.get(`${run.id}\u0000${c.metric}\u0000${smoothing}\u0000${log}`, run.records, compute) : compute();
+      if (!xy.present) continue;
       series.push({ label: label(run, c.suffix), color: run.color, ...(c.dashed ? { dash: validationDash } : {}) });
-      xy.push({ x: s.x, y });
+      xys.push(xy);
     }
   }
-  const aligned = alignSeries(xy);
+  const aligned = aligner ? aligner.align(xys) : alignSeries(xys);
   return { series, x: aligned.x, ys: aligned.ys };
 }
 
