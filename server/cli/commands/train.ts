@@ -29,6 +29,12 @@ ${BACKEND_USAGE}
 Ctrl-C stops the run after the current batch (status "cancelled"; resume it with --resume).
 Exit code: 0 when the run completes, 1 when it fails (bad config or data, NaN loss), 130 when cancelled.`;
 
+/** A path relative to the working directory when it is inside it, else absolute. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -113,7 +119,7 @@ async function run(argv: string[]): Promise<number> {
         `\n${summary.status === 'completed' ? 'Completed' : summary.status === 'cancelled' ? 'Cancelled' : 'Failed'}: ${summary.epochs} epoch(s) in ${summary.wallSeconds.toFixed(1)} s on ${summary.backend}. ` +
           `Final top-1 ${pct(summary.final.top1)}, top-5 ${pct(summary.final.top5)}; best top-1 ${pct(summary.best.top1)} (epoch ${summary.best.epoch}). ` +
           `Size ${(summary.fp32Bytes / 1024).toFixed(1)} KiB fp32 → ${(summary.ternaryBytes / 1024).toFixed(1)} KiB ternary (${summary.compression.toFixed(1)}×).\n` +
-          `Run files: ${relative(process.cwd(), runDir) || runDir}\n`,
+          `Run files: ${displayPath(runDir)}\n`,
       );
     }
     if (summary.status === 'failed') {
