@@ -248,3 +248,10 @@ test('IncrementalAligner: appended points give the same result as aligning from 
   const b3 = { x: [0.5, 1, 1.5, 2, 0.7], y: [20, 21, 22, 23, 24] as (number | null)[] };
   assert.deepEqual(aligner.align([b3]), alignSeries([b3]));
 });
+
+test('tick decimals write the step exactly (0.025 steps are not rounded to 0.03)', async () => {
+  const { numberTicks, percentTicks } = await import('../../webview/transforms/chartData');
+  assert.deepEqual(numberTicks([0, 0.025, 0.05, 0.075, 0.1]), ['0.000', '0.025', '0.050', '0.075', '0.100']);
+  assert.deepEqual(percentTicks([0, 0.025, 0.05]), ['0.0 %', '2.5 %', '5.0 %']);
+  assert.deepEqual(numberTicks([0, 0.2, 0.4]), ['0.0', '0.2', '0.4']);
+});

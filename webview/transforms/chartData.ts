@@ -97,9 +97,18 @@ export function formatPercent(v: number): string {
 
 /** Percent tick labels with the same number of decimals, as many as the tick step needs. */
 export function percentTicks(ticks: readonly (number | null)[]): string[] {
-  const step = tickStep(ticks) * 100;
-  const decimals = step > 0 ? Math.min(4, Math.max(0, -Math.floor(Math.log10(step) + 1e-9))) : 0;
+  const decimals = decimalsFor(tickStep(ticks) * 100, 4);
   return ticks.map((v) => (v === null ? '' : `${(v * 100).toFixed(decimals)} %`));
+}
+
+/** Fewest decimals that write `step` exactly (0.025 → 3, 2.5 → 1, 50 → 0), at most `max`. */
+function decimalsFor(step: number, max: number): number {
+  if (!(step > 0)) return 0;
+  for (let d = 0; d < max; d++) {
+    const scaled = step * 10 ** d;
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-6 * Math.max(1, scaled)) return d;
+  }
+  return max;
 }
 
 /** Distance between the first two labelled ticks (1 when there are fewer than two). */
@@ -114,7 +123,7 @@ export function numberTicks(ticks: readonly (number | null)[]): string[] {
   const label = (v: number): string => {
     if (!(step > 0)) return formatNumber(v);
     if (step < 1e-4 || step >= 1e6) return v === 0 ? '0' : Number(v.toPrecision(3)).toExponential();
-    return v.toFixed(Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9))));
+    return v.toFixed(decimalsFor(step, 6));
   };
   return ticks.map((v) => (v === null ? '' : label(v)));
 }
