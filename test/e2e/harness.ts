@@ -129,6 +129,8 @@ export async function launchBrowser(profileDir: string): Promise<BrowserContext>
   return chromium.launchPersistentContext(profileDir, {
     executablePath: chromiumPath,
     headless: true,
+    // Chromium puts crash reports under XDG_CONFIG_HOME: keep them in the run's folder, not $HOME.
+    env: { ...process.env, XDG_CONFIG_HOME: join(profileDir, 'xdg-config'), XDG_CACHE_HOME: join(profileDir, 'xdg-cache') },
     viewport: { width: 1400, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
