@@ -80,7 +80,7 @@ function valueAndGrads(f: (...inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tens
 }
 
 test('the backend replaces the hot kernels and keeps every other cpu kernel', { skip }, () => {
-  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
+  for (const name of ['Conv2D', 'FusedConv2D', 'AvgPoolGrad', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
     assert.ok(overriddenKernels.includes(name), `${name} is overridden`);
   }
   const cpuNames = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
@@ -111,6 +111,19 @@ test('Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter match the cpu backend
     await compareWithCpu(`conv ${JSON.stringify(c)}`, () => c.dilation
       ? [conv(random(c.x, s), random(c.filter, s + 1))]
       : valueAndGrads(conv, [random(c.x, s), random(c.filter, s + 1)], s + 2));
+  }
+});
+
+test('FusedConv2D (bias, relu / relu6 / linear) and its gradients match the cpu backend', { skip }, async () => {
+  let seed = 300;
+  for (const activation of ['relu', 'relu6', 'linear'] as const) {
+    for (const [x, filter, stride, pad] of [[[2, 7, 9, 3], [3, 3, 3, 5], 2, 'same'], [[1, 8, 8, 4], [3, 3, 4, 6], 1, 'valid']] as [Shape4, Shape4, number, 'same' | 'valid'][]) {
+      seed += 4;
+      const s = seed;
+      await compareWithCpu(`fusedConv2d ${activation} ${JSON.stringify([x, filter, stride, pad])}`, () =>
+        valueAndGrads((xs, w, b) => tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides: stride, pad, bias: b, activation }),
+          [random(x, s), random(filter, s + 1), random([filter[3]], s + 2)], s + 3));
+    }
   }
 });
 

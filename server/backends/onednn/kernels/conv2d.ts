@@ -1,7 +1,7 @@
 // Conv2D and its two gradients on oneDNN. NHWC float32 only; anything else (NCHW, padding the
 // oneDNN formula cannot express) goes to the cpu backend's own kernel.
-import { backend_util, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
-import type { Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D } from '@tensorflow/tfjs-core';
+import type { FusedConv2DAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { ConvGeometry, OnednnAddon } from '../addon';
 import { BACKEND_NAME, floatValues } from '../util';
@@ -74,7 +74,38 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     return backend.makeTensorInfo(info.filterShape, 'float32', dw);
   };
 
+  // Conv + bias + ReLU/ReLU6/linear, as tfjs-layers' Conv2D layers call it: the conv on oneDNN,
+  // the epilogue with the addon's element-wise ops (the cpu kernel runs its own slow conv).
+  const fusedCpu = cpu.get(FusedConv2D)!;
+  const unaryCodes: Record<string, number> = { relu: 0, relu6: 7 };
+  const fusedConv2d: KernelFunc = (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = args.attrs as unknown as FusedConv2DAttrs;
+    const backend = args.backend as MathBackendCPU;
+    const supported = activation === 'linear' || activation in unaryCodes;
+    const info = backend_util.computeConv2DInfo(x!.shape as [number, number, number, number], filter!.shape as [number, number, number, number],
+      strides, dilations, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat));
+    const geometry = convGeometry(info);
+    const xValues = floatValues(backend, x!);
+    const wValues = floatValues(backend, filter!);
+    const biasValues = bias ? floatValues(backend, bias) : null;
+    const channels = info.outChannels;
+    const biasOk = !bias || (biasValues !== null && (biasValues.length === channels || biasValues.length === 1));
+    if (!supported || preluActivationWeights || !geometry || !xValues || !wValues || !biasOk) return fusedCpu(args);
+    const size = info.outShape.reduce((a, b) => a * b, 1);
+    const y = new Float32Array(size);
+    addon.conv2dForward(geometry, xValues, wValues, y);
+    if (biasValues) {
+      // In place: y is ours until it is wrapped in a tensor below.
+      const inner = biasValues.length === 1 ? 1 : channels;
+      addon.binary(0, y, 1, size, biasValues, size / inner, inner, y, inner === 1 ? size : inner);
+    }
+    if (activation !== 'linear') addon.unary(unaryCodes[activation]!, y, y, 0);
+    return backend.makeTensorInfo(info.outShape, 'float32', y);
+  };
+
   return [
+    { kernelName: FusedConv2D, backendName: BACKEND_NAME, kernelFunc: fusedConv2d },
     { kernelName: Conv2D, backendName: BACKEND_NAME, kernelFunc: conv2d },
     { kernelName: Conv2DBackpropInput, backendName: BACKEND_NAME, kernelFunc: conv2dBackpropInput },
     { kernelName: Conv2DBackpropFilter, backendName: BACKEND_NAME, kernelFunc: conv2dBackpropFilter },
