@@ -17,3 +17,13 @@ export function sizeOf(shape: readonly number[]): number {
   for (const d of shape) size *= d;
   return size;
 }
+
+/**
+ * A Float32Array for a kernel's output, which the kernel overwrites entirely. Large ones skip the
+ * zero fill (`new Float32Array` clears every byte; on a training step's 8 MB activations that is
+ * a whole extra pass over memory per kernel).
+ */
+export function outputArray(length: number): Float32Array {
+  if (length * 4 < 64 * 1024) return new Float32Array(length);
+  return new Float32Array(Buffer.allocUnsafeSlow(length * 4).buffer, 0, length);
+}

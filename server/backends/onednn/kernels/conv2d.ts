@@ -4,7 +4,7 @@ import { backend_util, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedC
 import type { FusedConv2DAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { ConvGeometry, OnednnAddon } from '../addon';
-import { BACKEND_NAME, floatValues } from '../util';
+import { BACKEND_NAME, floatValues, outputArray } from '../util';
 
 /**
  * The addon's geometry for a conv, or null when oneDNN cannot run it as tfjs means it. oneDNN
@@ -39,7 +39,7 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     const xValues = floatValues(backend, x);
     const wValues = floatValues(backend, filter);
     if (!geometry || !xValues || !wValues) return cpu.get(Conv2D)!(args);
-    const y = new Float32Array(info.outShape.reduce((a, b) => a * b, 1));
+    const y = outputArray(info.outShape.reduce((a, b) => a * b, 1));
     addon.conv2dForward(geometry, xValues, wValues, y);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };
@@ -54,7 +54,7 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     const dyValues = floatValues(backend, dy);
     const wValues = floatValues(backend, filter);
     if (!geometry || !dyValues || !wValues) return cpu.get(Conv2DBackpropInput)!(args);
-    const dx = new Float32Array(info.inShape.reduce((a, b) => a * b, 1));
+    const dx = outputArray(info.inShape.reduce((a, b) => a * b, 1));
     addon.conv2dBackwardData(geometry, dyValues, wValues, dx);
     return backend.makeTensorInfo(info.inShape, 'float32', dx);
   };
@@ -69,7 +69,7 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     const xValues = floatValues(backend, x);
     const dyValues = floatValues(backend, dy);
     if (!geometry || !xValues || !dyValues) return cpu.get(Conv2DBackpropFilter)!(args);
-    const dw = new Float32Array(info.filterShape.reduce((a, b) => a * b, 1));
+    const dw = outputArray(info.filterShape.reduce((a, b) => a * b, 1));
     addon.conv2dBackwardWeights(geometry, xValues, dyValues, dw);
     return backend.makeTensorInfo(info.filterShape, 'float32', dw);
   };
@@ -93,7 +93,7 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     const biasOk = !bias || (biasValues !== null && (biasValues.length === channels || biasValues.length === 1));
     if (!supported || preluActivationWeights || !geometry || !xValues || !wValues || !biasOk) return fusedCpu(args);
     const size = info.outShape.reduce((a, b) => a * b, 1);
-    const y = new Float32Array(size);
+    const y = outputArray(size);
     addon.conv2dForward(geometry, xValues, wValues, y);
     if (biasValues) {
       // In place: y is ours until it is wrapped in a tensor below.

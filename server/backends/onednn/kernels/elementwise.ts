@@ -10,7 +10,7 @@ import {
 import type { FusedBatchNormAttrs, KernelConfig, KernelFunc, PadV2Attrs, SliceAttrs, StepAttrs, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from '../addon';
-import { BACKEND_NAME, floatValues, sizeOf } from '../util';
+import { BACKEND_NAME, floatValues, outputArray, sizeOf } from '../util';
 
 /** Codes of server/native/src/elementwise.h's BinaryOp and UnaryOp, in order. */
 const BINARY_OPS: Record<string, number> = {
@@ -96,7 +96,7 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
       const bb = broadcastOf(b.shape, outShape);
       const size = sizeOf(outShape);
       if (!ba || !bb || size === 0) return cpuKernel(args);
-      const out = new Float32Array(size);
+      const out = outputArray(size);
       addon.binary(op, aValues, ba.repeat, ba.inner, bValues, bb.repeat, bb.inner, out, runLength(size, [ba, bb]));
       return backend.makeTensorInfo(outShape, 'float32', out);
     };
@@ -112,7 +112,7 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
       const xValues = floatValues(backend, x);
       if (!xValues || xValues.length === 0) return cpuKernel(args);
       const alpha = name === Step ? (args.attrs as unknown as StepAttrs).alpha : 0;
-      const out = new Float32Array(xValues.length);
+      const out = outputArray(xValues.length);
       addon.unary(op, xValues, out, alpha);
       return backend.makeTensorInfo(x.shape, 'float32', out);
     };
@@ -131,7 +131,7 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
       const groups = reductionGroups(x.shape, axes);
       if (!groups) return cpuKernel(args);
       const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-      const out = new Float32Array(groups.outer * groups.inner);
+      const out = outputArray(groups.outer * groups.inner);
       const scale = name === Mean ? 1 / sizeOf(axes.map((d) => x.shape[d]!)) : 1;
       addon.reduceSum(xValues, out, groups.outer, groups.reduced, groups.inner, scale);
       return backend.makeTensorInfo(outShape, 'float32', out);
@@ -156,7 +156,7 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
     const xValues = floatValues(backend, x!);
     const [m, v, o, s] = [param(mean), param(variance), param(offset), param(scale)];
     if (!xValues || xValues.length === 0 || !m || !v || o === null || s === null) return batchNormCpu(args);
-    const y = new Float32Array(xValues.length);
+    const y = outputArray(xValues.length);
     addon.batchNormForward(xValues, m, v, o ?? null, s ?? null, y, channels, varianceEpsilon);
     return backend.makeTensorInfo(x!.shape, 'float32', y);
   };
@@ -172,7 +172,7 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
     if (!xValues || x.shape.length === 0 || sizeOf($size) === 0 || backend_util.slice_util.isSliceContinous(x.shape, $begin, $size)) {
       return sliceCpu(args);
     }
-    const out = new Float32Array(sizeOf($size));
+    const out = outputArray(sizeOf($size));
     addon.slice(xValues, x.shape, $begin, $size, out);
     return backend.makeTensorInfo($size, 'float32', out);
   };
@@ -185,7 +185,7 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
     const xValues = floatValues(backend, x);
     if (!xValues || x.shape.length === 0 || xValues.length === 0 || paddings.some(([b, a]) => b < 0 || a < 0)) return padCpu(args);
     const outShape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
-    const out = new Float32Array(sizeOf(outShape));
+    const out = outputArray(sizeOf(outShape));
     addon.pad(xValues, x.shape, paddings.map((p) => p[0]), outShape, constantValue, out);
     return backend.makeTensorInfo(outShape, 'float32', out);
   };

@@ -4,7 +4,7 @@ import { AvgPool, AvgPoolGrad, backend_util } from '@tensorflow/tfjs-core';
 import type { AvgPoolAttrs, AvgPoolGradAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from '../addon';
-import { BACKEND_NAME, floatValues, sizeOf } from '../util';
+import { BACKEND_NAME, floatValues, outputArray, sizeOf } from '../util';
 
 /** The addon's pool geometry, or null when oneDNN's output-size formula disagrees with tfjs's. */
 export function poolGeometry(info: backend_util.Conv2DInfo): number[] | null {
@@ -35,7 +35,7 @@ export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>)
     const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const geometry = poolGeometry(info);
     if (!geometry || sizeOf(info.outShape) === 0) return avgPoolCpu(args);
-    const y = new Float32Array(sizeOf(info.outShape));
+    const y = outputArray(sizeOf(info.outShape));
     addon.avgPool(geometry, xValues, y);
     return backend.makeTensorInfo(info.outShape, 'float32', y);
   };
@@ -49,7 +49,7 @@ export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>)
     const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad);
     const geometry = poolGeometry(info);
     if (!geometry || sizeOf(info.inShape) === 0) return avgPoolGradCpu(args);
-    const dx = new Float32Array(sizeOf(info.inShape));
+    const dx = outputArray(sizeOf(info.inShape));
     addon.avgPoolGrad(geometry, dyValues, dx);
     return backend.makeTensorInfo(info.inShape, 'float32', dx);
   };
