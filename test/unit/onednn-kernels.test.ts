@@ -152,6 +152,19 @@ test('broadcasting binary ops match the cpu backend (equal shapes, scalars, per-
   }
 });
 
+test('comparisons (Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual) match the cpu backend', { skip }, async () => {
+  const ops = [tf.less, tf.lessEqual, tf.greater, tf.greaterEqual, tf.equal, tf.notEqual];
+  let seed = 800;
+  for (const [aShape, bShape] of [[[2, 5, 7, 3], []], [[3, 3, 16, 16], [3, 3, 16, 16]], [[2, 5, 7, 3], [3]], [[128, 10], [128, 1]]] as [number[], number[]][]) {
+    seed += 2;
+    const s = seed;
+    // Rounded values, so that equal elements occur and Equal/NotEqual are really exercised.
+    const input = (shape: number[], k: number): tf.Tensor => tf.round(tf.mul(random(shape, k), 3));
+    await compareWithCpu(`comparisons ${JSON.stringify([aShape, bShape])}`, () =>
+      ops.map((op) => tf.cast(op(input(aShape, s), input(bShape, s + 1)), 'float32')));
+  }
+});
+
 test('unary ops (Relu, Step, Square, Neg, Abs, Sign, Sqrt, Rsqrt, Relu6) match the cpu backend, gradients too', { skip }, async () => {
   const ops: [string, (x: tf.Tensor) => tf.Tensor][] = [
     ['relu', tf.relu], ['step', (x) => tf.step(x, 0.25)], ['square', tf.square], ['neg', tf.neg], ['abs', tf.abs], ['sign', tf.sign],

@@ -16,8 +16,8 @@ export interface OnednnAddon {
   conv2dForward(geometry: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void;
   conv2dBackwardData(geometry: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeights(geometry: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
-  /** out = op(a, b); each input described by (repeat, inner): see kernels/elementwise.ts. */
-  binary(op: number, a: Float32Array, aRepeat: number, aInner: number, b: Float32Array, bRepeat: number, bInner: number, out: Float32Array, run: number): void;
+  /** out = op(a, b); each input described by (repeat, inner): see kernels/elementwise.ts. Comparisons write a Uint8Array. */
+  binary(op: number, a: Float32Array, aRepeat: number, aInner: number, b: Float32Array, bRepeat: number, bInner: number, out: Float32Array | Uint8Array, run: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[o, i] = scale · Σ_r x[o, r, i]. */
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number, scale: number): void;

@@ -126,11 +126,15 @@ const float* optionalFloatData(const Napi::CallbackInfo& info, size_t index, siz
 // binary(op, a, aRepeat, aInner, b, bRepeat, bInner, out, run)
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   int64_t op = integer(info, 0);
-  if (op < 0 || op > static_cast<int64_t>(BinaryOp::Minimum)) throw Napi::RangeError::New(info.Env(), "unknown binary op");
+  if (op < 0 || op > static_cast<int64_t>(BinaryOp::NotEqual)) throw Napi::RangeError::New(info.Env(), "unknown binary op");
+  const bool comparison = op > static_cast<int64_t>(BinaryOp::Minimum);
   Broadcast ba{integer(info, 2), integer(info, 3)};
   Broadcast bb{integer(info, 5), integer(info, 6)};
-  float* out = floatData(info, 7, 0);
-  int64_t size = static_cast<int64_t>(info[7].As<Napi::Float32Array>().ElementLength());
+  Napi::Value outValue = info[7];
+  if (!outValue.IsTypedArray() || outValue.As<Napi::TypedArray>().TypedArrayType() != (comparison ? napi_uint8_array : napi_float32_array)) {
+    throw Napi::TypeError::New(info.Env(), comparison ? "the output of a comparison must be a Uint8Array" : "argument 7 must be a Float32Array");
+  }
+  int64_t size = static_cast<int64_t>(outValue.As<Napi::TypedArray>().ElementLength());
   int64_t run = integer(info, 8);
   auto inputLength = [&](Broadcast bc) { return bc.repeat == 1 ? size : size / (bc.repeat * bc.inner) * bc.inner; };
   if (run < 1 || size % run != 0 || ba.repeat < 1 || ba.inner < 1 || bb.repeat < 1 || bb.inner < 1) {
@@ -138,7 +142,11 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   }
   const float* a = floatData(info, 1, inputLength(ba));
   const float* b = floatData(info, 4, inputLength(bb));
-  binary(static_cast<BinaryOp>(op), a, ba, b, bb, out, size, run);
+  if (comparison) {
+    compare(static_cast<BinaryOp>(op), a, ba, b, bb, outValue.As<Napi::Uint8Array>().Data(), size, run);
+  } else {
+    binary(static_cast<BinaryOp>(op), a, ba, b, bb, outValue.As<Napi::Float32Array>().Data(), size, run);
+  }
   return info.Env().Undefined();
 }
 

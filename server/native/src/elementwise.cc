@@ -25,7 +25,7 @@ inline void share(int64_t size, int64_t grain, int t, int threads, int64_t& begi
 }
 
 template <BinaryOp op>
-inline float apply(float x, float y) {
+inline auto apply(float x, float y) {
   if constexpr (op == BinaryOp::Add) return x + y;
   if constexpr (op == BinaryOp::Sub) return x - y;
   if constexpr (op == BinaryOp::Mul) return x * y;
@@ -34,11 +34,17 @@ inline float apply(float x, float y) {
   // NaN propagates as in tfjs (Math.max/min return NaN when either is NaN).
   if constexpr (op == BinaryOp::Maximum) return (x != x || y != y) ? NAN : (x > y ? x : y);
   if constexpr (op == BinaryOp::Minimum) return (x != x || y != y) ? NAN : (x < y ? x : y);
+  if constexpr (op == BinaryOp::Less) return x < y;
+  if constexpr (op == BinaryOp::LessEqual) return x <= y;
+  if constexpr (op == BinaryOp::Greater) return x > y;
+  if constexpr (op == BinaryOp::GreaterEqual) return x >= y;
+  if constexpr (op == BinaryOp::Equal) return x == y;
+  if constexpr (op == BinaryOp::NotEqual) return x != y;
 }
 
 /** One run: each input contiguous (stride 1) or constant (stride 0); templated to vectorise. */
-template <BinaryOp op, bool aStep, bool bStep>
-inline void run(const float* __restrict a, const float* __restrict b, float* __restrict out, int64_t n) {
+template <BinaryOp op, bool aStep, bool bStep, typename Out>
+inline void run(const float* __restrict a, const float* __restrict b, Out* __restrict out, int64_t n) {
   if constexpr (aStep && bStep) {
     for (int64_t k = 0; k < n; ++k) out[k] = apply<op>(a[k], b[k]);
   } else if constexpr (aStep) {
@@ -48,7 +54,7 @@ inline void run(const float* __restrict a, const float* __restrict b, float* __r
     const float x = *a;
     for (int64_t k = 0; k < n; ++k) out[k] = apply<op>(x, b[k]);
   } else {
-    const float v = apply<op>(*a, *b);
+    const Out v = apply<op>(*a, *b);
     for (int64_t k = 0; k < n; ++k) out[k] = v;
   }
 }
@@ -64,8 +70,8 @@ inline const float* locate(const float* base, Broadcast bc, int64_t k, bool& ste
   return base + (k / period) * bc.inner + (k % bc.inner);
 }
 
-template <BinaryOp op>
-void binaryTyped(const float* a, Broadcast ba, const float* b, Broadcast bb, float* out, int64_t size,
+template <BinaryOp op, typename Out>
+void binaryTyped(const float* a, Broadcast ba, const float* b, Broadcast bb, Out* out, int64_t size,
                  int64_t runLength) {
   const int threads = threadsFor(size);
 #pragma omp parallel num_threads(threads)
@@ -78,10 +84,10 @@ void binaryTyped(const float* a, Broadcast ba, const float* b, Broadcast bb, flo
       const float* pa = locate(a, ba, k, aSteps);
       const float* pb = locate(b, bb, k, bSteps);
       int64_t n = stop - k;
-      if (aSteps && bSteps) run<op, true, true>(pa, pb, out + k, n);
-      else if (aSteps) run<op, true, false>(pa, pb, out + k, n);
-      else if (bSteps) run<op, false, true>(pa, pb, out + k, n);
-      else run<op, false, false>(pa, pb, out + k, n);
+      if (aSteps && bSteps) run<op, true, true, Out>(pa, pb, out + k, n);
+      else if (aSteps) run<op, true, false, Out>(pa, pb, out + k, n);
+      else if (bSteps) run<op, false, true, Out>(pa, pb, out + k, n);
+      else run<op, false, false, Out>(pa, pb, out + k, n);
       k = stop;
     }
   }
@@ -119,6 +125,20 @@ void binary(BinaryOp op, const float* a, Broadcast ba, const float* b, Broadcast
       return binaryTyped<BinaryOp::SquaredDifference>(a, ba, b, bb, out, size, runLength);
     case BinaryOp::Maximum: return binaryTyped<BinaryOp::Maximum>(a, ba, b, bb, out, size, runLength);
     case BinaryOp::Minimum: return binaryTyped<BinaryOp::Minimum>(a, ba, b, bb, out, size, runLength);
+    default: return;  // comparisons go through compare()
+  }
+}
+
+void compare(BinaryOp op, const float* a, Broadcast ba, const float* b, Broadcast bb, uint8_t* out,
+             int64_t size, int64_t runLength) {
+  switch (op) {
+    case BinaryOp::Less: return binaryTyped<BinaryOp::Less>(a, ba, b, bb, out, size, runLength);
+    case BinaryOp::LessEqual: return binaryTyped<BinaryOp::LessEqual>(a, ba, b, bb, out, size, runLength);
+    case BinaryOp::Greater: return binaryTyped<BinaryOp::Greater>(a, ba, b, bb, out, size, runLength);
+    case BinaryOp::GreaterEqual: return binaryTyped<BinaryOp::GreaterEqual>(a, ba, b, bb, out, size, runLength);
+    case BinaryOp::Equal: return binaryTyped<BinaryOp::Equal>(a, ba, b, bb, out, size, runLength);
+    case BinaryOp::NotEqual: return binaryTyped<BinaryOp::NotEqual>(a, ba, b, bb, out, size, runLength);
+    default: return;
   }
 }
 

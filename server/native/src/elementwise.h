@@ -16,7 +16,7 @@ struct Broadcast {
   int64_t inner;
 };
 
-enum class BinaryOp { Add, Sub, Mul, Div, SquaredDifference, Maximum, Minimum };
+enum class BinaryOp { Add, Sub, Mul, Div, SquaredDifference, Maximum, Minimum, Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual };
 enum class UnaryOp { Relu, Step, Square, Neg, Abs, Rsqrt, Sqrt, Relu6, Sign };
 
 /**
@@ -25,6 +25,9 @@ enum class UnaryOp { Relu, Step, Square, Neg, Abs, Rsqrt, Sqrt, Relu6, Sign };
  */
 void binary(BinaryOp op, const float* a, Broadcast ba, const float* b, Broadcast bb, float* out,
             int64_t size, int64_t run);
+/** The comparisons (Less … NotEqual) of `binary`, writing tfjs bools (one byte, 0 or 1). */
+void compare(BinaryOp op, const float* a, Broadcast ba, const float* b, Broadcast bb, uint8_t* out,
+             int64_t size, int64_t run);
 void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha);
 /** out[o, i] = scale · Σ_r x[o, r, i] (a reduction over one contiguous group of axes). */
 void reduceSum(const float* x, float* out, int64_t outer, int64_t reduced, int64_t inner, double scale);

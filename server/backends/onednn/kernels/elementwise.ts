@@ -4,7 +4,7 @@
 // optimizer) cost far more than the convolutions. Each kernel here handles the layouts training
 // produces and hands anything else to the cpu kernel it replaces.
 import {
-  Abs, Add, backend_util, FusedBatchNorm, Maximum, Mean, Minimum, Multiply, Neg, PadV2, RealDiv, Relu, Relu6, Rsqrt, Sign, Slice,
+  Abs, Add, backend_util, Equal, Greater, GreaterEqual, Less, LessEqual, NotEqual, FusedBatchNorm, Maximum, Mean, Minimum, Multiply, Neg, PadV2, RealDiv, Relu, Relu6, Rsqrt, Sign, Slice,
   Sqrt, Square, SquaredDifference, Step, Sub, Sum, util,
 } from '@tensorflow/tfjs-core';
 import type { FusedBatchNormAttrs, KernelConfig, KernelFunc, PadV2Attrs, SliceAttrs, StepAttrs, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
@@ -15,6 +15,10 @@ import { BACKEND_NAME, floatValues, outputArray, sizeOf } from '../util';
 /** Codes of server/native/src/elementwise.h's BinaryOp and UnaryOp, in order. */
 const BINARY_OPS: Record<string, number> = {
   [Add]: 0, [Sub]: 1, [Multiply]: 2, [RealDiv]: 3, [SquaredDifference]: 4, [Maximum]: 5, [Minimum]: 6,
+};
+/** Comparisons: the same loops, writing tfjs bools (Uint8Array). */
+const COMPARISON_OPS: Record<string, number> = {
+  [Less]: 7, [LessEqual]: 8, [Greater]: 9, [GreaterEqual]: 10, [Equal]: 11, [NotEqual]: 12,
 };
 const UNARY_OPS: Record<string, number> = {
   [Relu]: 0, [Step]: 1, [Square]: 2, [Neg]: 3, [Abs]: 4, [Rsqrt]: 5, [Sqrt]: 6, [Relu6]: 7, [Sign]: 8,
@@ -83,7 +87,8 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
   };
 
   const binary = (name: string): KernelConfig => {
-    const op = BINARY_OPS[name]!;
+    const comparison = name in COMPARISON_OPS;
+    const op = comparison ? COMPARISON_OPS[name]! : BINARY_OPS[name]!;
     const cpuKernel = fallback(name);
     const kernelFunc: KernelFunc = (args) => {
       const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
@@ -96,9 +101,9 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
       const bb = broadcastOf(b.shape, outShape);
       const size = sizeOf(outShape);
       if (!ba || !bb || size === 0) return cpuKernel(args);
-      const out = outputArray(size);
+      const out = comparison ? new Uint8Array(size) : outputArray(size);
       addon.binary(op, aValues, ba.repeat, ba.inner, bValues, bb.repeat, bb.inner, out, runLength(size, [ba, bb]));
-      return backend.makeTensorInfo(outShape, 'float32', out);
+      return backend.makeTensorInfo(outShape, comparison ? 'bool' : 'float32', out);
     };
     return { kernelName: name, backendName: BACKEND_NAME, kernelFunc };
   };
@@ -192,6 +197,7 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
 
   return [
     ...Object.keys(BINARY_OPS).map(binary),
+    ...Object.keys(COMPARISON_OPS).map(binary),
     ...Object.keys(UNARY_OPS).map(unary),
     reduction(Sum),
     reduction(Mean),
