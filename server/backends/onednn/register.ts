@@ -7,6 +7,7 @@ import type { OnednnAddon } from './addon';
 import { conv2dKernels } from './kernels/conv2d';
 import { elementwiseKernels } from './kernels/elementwise';
 import { poolingKernels } from './kernels/pooling';
+import { broadcastScaledKernel, registerFastGradients } from './gradients';
 import { BACKEND_NAME } from './util';
 
 /** The kernels this backend implements natively (the rest are the cpu backend's). */
@@ -33,6 +34,8 @@ export async function registerBackendWithAddon(addon: OnednnAddon, threads: numb
     if (!nativeNames.has(kernel.kernelName)) tf.registerKernel({ ...kernel, backendName: BACKEND_NAME });
   }
   for (const kernel of natives) tf.registerKernel(kernel);
+  tf.registerKernel(broadcastScaledKernel(addon));
+  registerFastGradients();
   overriddenKernels = [...nativeNames].sort();
   return true;
 }

@@ -1,0 +1,55 @@
+// Gradients that this backend computes in fewer full-size passes. Gradients are global in tfjs,
+// so each override checks the active backend and defers to the gradient it replaced elsewhere.
+import * as tf from '@tensorflow/tfjs-core';
+import { Mean, util } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig, KernelFunc, MeanAttrs, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { OnednnAddon } from './addon';
+import { broadcastOf, runLength } from './kernels/elementwise';
+import { BACKEND_NAME, floatValues, outputArray, sizeOf } from './util';
+
+/** out = broadcast(x, shape) · scale in one pass (this backend only). */
+export const BROADCAST_SCALED = 'TernOnednnBroadcastScaled';
+
+export function broadcastScaledKernel(addon: OnednnAddon): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { shape, scale } = args.attrs as unknown as { shape: number[]; scale: number };
+    const backend = args.backend as MathBackendCPU;
+    const values = floatValues(backend, x);
+    const bc = broadcastOf(x.shape, shape);
+    if (!values || !bc) throw new Error(`${BROADCAST_SCALED}: cannot broadcast ${JSON.stringify(x.shape)} to ${JSON.stringify(shape)}`);
+    const size = sizeOf(shape);
+    const out = outputArray(size);
+    const full = { repeat: size, inner: 1 };
+    addon.binary(2, values, bc.repeat, bc.inner, new Float32Array([scale]), full.repeat, full.inner, out, runLength(size, [bc, full]));
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+  return { kernelName: BROADCAST_SCALED, backendName: BACKEND_NAME, kernelFunc };
+}
+
+/**
+ * Mean's gradient, dy/n spread over the reduced axes: tfjs-core builds a full tensor of ones in
+ * JavaScript, multiplies and divides (three full passes); here it is one native pass.
+ */
+export function registerFastGradients(): void {
+  const original = tf.getGradient(Mean);
+  if (!original || (original as { onednn?: boolean }).onednn) return;
+  const config: GradConfig & { onednn: boolean } = {
+    kernelName: Mean,
+    inputsToSave: original.inputsToSave ?? ['x'],
+    onednn: true,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
+      const x = saved[0];
+      if (tf.getBackend() !== BACKEND_NAME || !x || x.dtype !== 'float32' || Array.isArray(dy)) return original.gradFunc(dy, saved, attrs);
+      const axes = util.parseAxisParam((attrs as unknown as MeanAttrs).axis, x.shape);
+      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      if (!broadcastOf(expanded, x.shape)) return original.gradFunc(dy, saved, attrs);
+      const scale = 1 / sizeOf(axes.map((a) => x.shape[a]!));
+      return {
+        x: () => tf.engine().runKernel(BROADCAST_SCALED, { x: tf.reshape(dy, expanded) }, { shape: x.shape, scale } as unknown as NamedAttrMap) as tf.Tensor,
+      };
+    },
+  };
+  tf.registerGradient(config);
+}
