@@ -113,7 +113,10 @@ function errorMessage(err: unknown): string {
 }
 
 /** A user-facing failure to start a named backend: what, why, and which ones do work here. */
-export class BackendUnavailableError extends Error {}
+export class BackendUnavailableError extends Error {
+  // Explicit, so the name survives minification (userErrorMessage matches on it).
+  override name = 'BackendUnavailableError';
+}
 
 /**
  * Starts the requested backend (or the first that works, for `auto`) and makes it tfjs's current

@@ -11,7 +11,10 @@ export interface BackendArgs {
 }
 
 /** A bad `--backend`/`--threads` value: the message names the option and the allowed values. */
-export class BackendArgsError extends Error {}
+export class BackendArgsError extends Error {
+  // Explicit, so the name survives minification (userErrorMessage matches on it).
+  override name = 'BackendArgsError';
+}
 
 /**
  * Extracts `--backend B` / `--backend=B` and `--threads N` / `--threads=N` from argv.
