@@ -1,6 +1,5 @@
 // The `onednn` tfjs backend: the cpu backend's tensors and kernels, with the hot kernels replaced
 // by oneDNN primitives from the native addon (server/native). See docs/onednn.md.
-import '@tensorflow/tfjs-backend-cpu';
 import { loadAddon } from './addon';
 import { registerBackendWithAddon } from './register';
 
