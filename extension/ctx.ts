@@ -28,6 +28,8 @@ export class Ctx implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   /** Why the server is not running (last start failure or crash), for messages. */
   private downReason = 'it has not been started yet';
+  /** Set when the server died on its own: only an explicit restart brings it back (crash policy). */
+  private crashed = false;
   private readonly stateEmitter = new vscode.EventEmitter<boolean>();
   /** Fires true when the server is up, false when it went down. */
   readonly onDidChangeServerRunning = this.stateEmitter.event;
@@ -87,6 +89,7 @@ export class Ctx implements vscode.Disposable {
       this.client = undefined;
       throw new ServerNotRunningError(this.downReason.replace(/^it /, ''));
     }
+    this.crashed = false;
     const info = this.serverInfo;
     this.log.info(`Training server started${info ? `: backend ${info.backend}, ${info.threads} thread(s)` : ''}.`);
     this.stateEmitter.fire(true);
@@ -113,7 +116,8 @@ export class Ctx implements vscode.Disposable {
   }
 
   private onUnexpectedClose(): void {
-    this.downReason = 'its process exited unexpectedly';
+    this.downReason = 'its process exited unexpectedly; run "Ternary: Restart Server"';
+    this.crashed = true;
     this.failActiveRuns('the training server stopped unexpectedly');
     this.disposeClientScope();
     this.client = undefined;
@@ -147,9 +151,16 @@ export class Ctx implements vscode.Disposable {
     await this.start();
   }
 
-  /** Sends a request, starting the server first when it is down (one automatic attempt). */
+  /**
+   * Sends a request, starting the server first when it is down (one automatic attempt) — except
+   * after a crash: then views refreshing in the background would respawn it silently, so requests
+   * fail with a message that offers Restart Server until the user restarts it.
+   */
   async request<P, R>(type: RequestType<P, R, void>, params: P, token?: CancellationToken): Promise<R> {
-    if (!this.serverRunning) await this.start();
+    if (!this.serverRunning) {
+      if (this.crashed) throw new ServerNotRunningError(this.downReason);
+      await this.start();
+    }
     const client = this.client;
     if (!client || !this.serverRunning) throw new ServerNotRunningError(this.downReason);
     // The client's RequestParam<P> is P itself for the object params of this protocol.
