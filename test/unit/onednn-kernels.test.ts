@@ -8,7 +8,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { addonLoadError, ONEDNN_BACKEND, registerOnednnBackend } from '../../server/backends/onednn';
 import { loadAddon } from '../../server/backends/onednn/addon';
-import { BROADCAST_SCALED } from '../../server/backends/onednn/gradients';
+import { BROADCAST_SCALED, RELU_GRAD } from '../../server/backends/onednn/gradients';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, batchNormTraining } from '../../server/backends/onednn/kernels/batchNormTraining';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { overriddenKernels } from '../../server/backends/onednn/register';
 
 const skip = loadAddon() ? false : `oneDNN addon not available: ${addonLoadError()}`;
@@ -85,8 +87,9 @@ test('the backend replaces the hot kernels and keeps every other cpu kernel', { 
     assert.ok(overriddenKernels.includes(name), `${name} is overridden`);
   }
   const cpuNames = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
-  // Plus the backend's own helper kernel for the Mean gradient.
-  const onednnNames = tf.getKernelsForBackend(ONEDNN_BACKEND).map((k) => k.kernelName).filter((n) => n !== BROADCAST_SCALED).sort();
+  // Plus the backend's own kernels: helpers of the Mean and Relu gradients, training batch norm.
+  const own = new Set([BROADCAST_SCALED, RELU_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD]);
+  const onednnNames = tf.getKernelsForBackend(ONEDNN_BACKEND).map((k) => k.kernelName).filter((n) => !own.has(n)).sort();
   assert.deepEqual(onednnNames, cpuNames);
 });
 
@@ -223,6 +226,57 @@ test('batch-norm statistics in training (moments, then batchNorm) match the cpu 
       const { mean, variance } = tf.moments(x, [0, 1, 2]);
       return tf.batchNorm(x, mean, variance, b, g, 1e-5);
     }, [random([3, 6, 5, 8], 2001), random([8], 2002), random([8], 2003)], 2004));
+});
+
+test('the fused training batch norm (y, batch mean, biased variance) and its gradients match moments + batchNorm on cpu', { skip }, async () => {
+  let seed = 2050;
+  for (const shape of [[3, 6, 5, 8], [1, 3, 3, 16], [2, 5, 7, 3], [7, 5], [16, 4, 4, 1]]) {
+    const c = shape[shape.length - 1]!;
+    const axes = shape.slice(0, -1).map((_, i) => i);
+    seed += 10;
+    const s = seed;
+    await compareWithCpu(`training batch norm ${JSON.stringify(shape)}`, () => {
+      // The same function on both sides: tfjs-layers' composition on cpu, the fused kernel here.
+      const fused = tf.getBackend() === ONEDNN_BACKEND;
+      const normalize = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor[] => {
+        if (fused) return batchNormTraining(x, g, b, 1e-3);
+        const { mean, variance } = tf.moments(x, axes);
+        return [tf.batchNorm(x, mean, variance, b, g, 1e-3), mean, variance];
+      };
+      const x = tf.add(tf.mul(random(shape, s), 3), 0.5);
+      const inputs = [x, random([c], s + 1), random([c], s + 2)];
+      const r = random(shape, s + 3);
+      const grads = tf.grads((xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(normalize(xs, g, b)[0]!, r)))(inputs);
+      return [...normalize(x, inputs[1]!, inputs[2]!), ...grads];
+    });
+  }
+});
+
+test('a BatchNormalization layer trains the same on onednn as on cpu: output, gradients and moving statistics', { skip }, async () => {
+  for (const [shape, options] of [[[4, 5, 6, 8], {}], [[6, 3], { momentum: 0.9, epsilon: 1e-5 }], [[1, 3, 3, 4], { momentum: 0.5 }]] as [number[], Parameters<typeof tfl.layers.batchNormalization>[0]][]) {
+    await compareWithCpu(`BatchNormalization ${JSON.stringify([shape, options])}`, () => {
+      const layer = tfl.layers.batchNormalization({ ...options, gammaInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 1 }) });
+      const x = tf.add(tf.mul(random(shape, 2201), 2), 1);
+      layer.build(x.shape);
+      const r = random(shape, 2202);
+      const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const loss = (xs: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layer.apply(xs, { training: true }) as tf.Tensor, r));
+      const { value, grads } = weights.length ? tf.variableGrads(() => loss(x), weights) : { value: loss(x), grads: {} as Record<string, tf.Tensor> };
+      const dx = tf.grad(loss)(x);
+      const second = layer.apply(tf.mul(x, 0.5), { training: true }) as tf.Tensor;
+      const inference = layer.apply(x, { training: false }) as tf.Tensor;
+      const out = [value, dx, ...weights.map((w) => grads[w.name]!), second, inference, ...layer.getWeights().map((w) => tf.clone(w))];
+      // Applied to concrete tensors only, the layer never counts as used; free its variables directly.
+      for (const w of layer.weights) w.dispose();
+      return out;
+    });
+  }
+  // And the comparison above really ran the fused kernel on onednn.
+  await tf.setBackend(ONEDNN_BACKEND);
+  const layer = tfl.layers.batchNormalization();
+  const info = await tf.profile(() => tf.tidy(() => layer.apply(random([2, 3, 3, 4], 2203), { training: true }) as tf.Tensor));
+  for (const w of layer.weights) w.dispose();
+  assert.ok(info.kernelNames.includes(BATCH_NORM_TRAINING), `kernels run: ${info.kernelNames.join(', ')}`);
 });
 
 test('Slice and PadV2 (the option-A shortcut of CIFAR ResNets) match the cpu backend', { skip }, async () => {

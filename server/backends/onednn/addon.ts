@@ -22,6 +22,12 @@ export interface OnednnAddon {
   /** out[o, i] = scale · Σ_r x[o, r, i]. */
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number, scale: number): void;
   batchNormForward(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, channels: number, epsilon: number): void;
+  /** Batch norm in training mode over x = [rows, channels]: y, batch mean, biased batch variance. */
+  batchNormTrainForward(rows: number, channels: number, epsilon: number, x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  /** Its gradient for the given statistics: dx, dscale, dshift. */
+  batchNormTrainBackward(rows: number, channels: number, epsilon: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, shift: Float32Array, dx: Float32Array, dscale: Float32Array, dshift: Float32Array): void;
+  /** dx = dy · step(x), ReLU's gradient in one pass. */
+  reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   slice(x: Float32Array, shape: number[], begin: number[], size: number[], out: Float32Array): void;
   pad(x: Float32Array, shape: number[], before: number[], outShape: number[], value: number, out: Float32Array): void;
   /** Pool geometry: batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft, padBottom, padRight. */

@@ -7,12 +7,14 @@ import type { OnednnAddon } from './addon';
 import { conv2dKernels } from './kernels/conv2d';
 import { elementwiseKernels } from './kernels/elementwise';
 import { poolingKernels } from './kernels/pooling';
+import { batchNormTrainingGradConfig, batchNormTrainingKernels } from './kernels/batchNormTraining';
+import { routeBatchNormTraining } from './batchNormLayer';
 import { broadcastScaledKernel, registerFastGradients } from './gradients';
 import { BACKEND_NAME } from './util';
 
 /** The kernels this backend implements natively (the rest are the cpu backend's). */
 export function nativeKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
-  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu), ...poolingKernels(addon, cpu)];
+  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu), ...poolingKernels(addon, cpu), ...batchNormTrainingKernels(addon)];
 }
 
 /** Names of the kernels the addon runs, for tests and the profile. */
@@ -35,7 +37,9 @@ export async function registerBackendWithAddon(addon: OnednnAddon, threads: numb
   }
   for (const kernel of natives) tf.registerKernel(kernel);
   tf.registerKernel(broadcastScaledKernel(addon));
-  registerFastGradients();
+  registerFastGradients(addon);
+  tf.registerGradient(batchNormTrainingGradConfig);
+  routeBatchNormTraining();
   overriddenKernels = [...nativeNames].sort();
   return true;
 }

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "conv.h"
 #include "elementwise.h"
+#include "normalization.h"
 #include "pooling.h"
 
 namespace tern {
@@ -182,6 +183,51 @@ Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluBackward(dy, x, dx)
+Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  float* dx = floatData(info, 2, 0);
+  size_t size = info[2].As<Napi::Float32Array>().ElementLength();
+  reluBackward(floatData(info, 0, size), floatData(info, 1, size), dx, static_cast<int64_t>(size));
+  return info.Env().Undefined();
+}
+
+// batchNormTrainForward(rows, channels, epsilon, x, scale, shift, y, mean, variance)
+Napi::Value BatchNormTrainForward(const Napi::CallbackInfo& info) {
+  int64_t rows = integer(info, 0), channels = integer(info, 1);
+  if (rows < 1 || channels < 1) throw Napi::RangeError::New(info.Env(), "batch norm: rows and channels must be positive");
+  float epsilon = info[2].As<Napi::Number>().FloatValue();
+  const float* x = floatData(info, 3, rows * channels);
+  const float* scale = floatData(info, 4, channels);
+  const float* shift = floatData(info, 5, channels);
+  float* y = floatData(info, 6, rows * channels);
+  float* mean = floatData(info, 7, channels);
+  float* variance = floatData(info, 8, channels);
+  guarded(info, "batch normalization forward", [&] {
+    batchNormTrainForward(rows, channels, epsilon, x, scale, shift, y, mean, variance);
+  });
+  return info.Env().Undefined();
+}
+
+// batchNormTrainBackward(rows, channels, epsilon, x, dy, mean, variance, scale, shift, dx, dscale, dshift)
+Napi::Value BatchNormTrainBackward(const Napi::CallbackInfo& info) {
+  int64_t rows = integer(info, 0), channels = integer(info, 1);
+  if (rows < 1 || channels < 1) throw Napi::RangeError::New(info.Env(), "batch norm: rows and channels must be positive");
+  float epsilon = info[2].As<Napi::Number>().FloatValue();
+  const float* x = floatData(info, 3, rows * channels);
+  const float* dy = floatData(info, 4, rows * channels);
+  const float* mean = floatData(info, 5, channels);
+  const float* variance = floatData(info, 6, channels);
+  const float* scale = floatData(info, 7, channels);
+  const float* shift = floatData(info, 8, channels);
+  float* dx = floatData(info, 9, rows * channels);
+  float* dscale = floatData(info, 10, channels);
+  float* dshift = floatData(info, 11, channels);
+  guarded(info, "batch normalization backward", [&] {
+    batchNormTrainBackward(rows, channels, epsilon, x, dy, mean, variance, scale, shift, dx, dscale, dshift);
+  });
+  return info.Env().Undefined();
+}
+
 int64_t product(const std::vector<int64_t>& v) {
   int64_t p = 1;
   for (int64_t d : v) p *= d;
@@ -271,6 +317,9 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
   exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward));
+  exports.Set("batchNormTrainForward", Napi::Function::New(env, BatchNormTrainForward));
+  exports.Set("batchNormTrainBackward", Napi::Function::New(env, BatchNormTrainBackward));
+  exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
   exports.Set("slice", Napi::Function::New(env, Slice));
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("avgPool", Napi::Function::New(env, AvgPool));

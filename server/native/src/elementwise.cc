@@ -156,6 +156,18 @@ void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha) {
   }
 }
 
+void reluBackward(const float* __restrict dy, const float* __restrict x, float* __restrict dx, int64_t size) {
+  // dy · step(x) as tfjs computes it, so NaN inputs and 0 · ∞ behave the same.
+#pragma omp parallel for num_threads(threadsFor(size)) schedule(static)
+  for (int64_t k = 0; k < size; ++k) {
+    // Written as selects, not branches, so that it vectorises (x is positive half the time).
+    const float v = x[k];
+    float step = v > 0.f ? 1.f : 0.f;
+    step = v != v ? v : step;
+    dx[k] = dy[k] * step;
+  }
+}
+
 void reduceSum(const float* x, float* out, int64_t outer, int64_t reduced, int64_t inner, double scale) {
   const int64_t total = outer * reduced * inner;
   if (inner == 1) {
