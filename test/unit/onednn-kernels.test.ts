@@ -83,7 +83,7 @@ function valueAndGrads(f: (...inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tens
 }
 
 test('the backend replaces the hot kernels and keeps every other cpu kernel', { skip }, () => {
-  for (const name of ['Conv2D', 'FusedConv2D', 'AvgPoolGrad', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
+  for (const name of ['Conv2D', 'FusedConv2D', 'AvgPoolGrad', 'MaxPool', 'MaxPoolGrad', 'BatchMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
     assert.ok(overriddenKernels.includes(name), `${name} is overridden`);
   }
   const cpuNames = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
@@ -299,5 +299,37 @@ test('AvgPool and AvgPoolGrad match the cpu backend (1×1 stride-2 subsampling, 
     const s = seed;
     await compareWithCpu(`avgPool ${JSON.stringify([shape, filter, stride, pad])}`, () =>
       valueAndGrads((x) => tf.avgPool(x as tf.Tensor4D, filter, stride, pad), [random(shape, s)], s + 1));
+  }
+});
+
+test('MaxPool and MaxPoolGrad match the cpu backend (2×2 stride 2, 3×3 same, 3×3 stride 2 valid, odd sizes, batch 1)', { skip }, async () => {
+  const cases: [number[], number, number, 'same' | 'valid'][] = [
+    [[2, 28, 28, 8], 2, 2, 'valid'], [[1, 7, 9, 3], 3, 1, 'same'], [[3, 9, 7, 4], 3, 2, 'valid'], [[1, 5, 5, 2], 2, 2, 'same'], [[2, 13, 13, 5], 2, 2, 'valid'],
+  ];
+  let seed = 2400;
+  for (const [shape, filter, stride, pad] of cases) {
+    seed += 2;
+    const s = seed;
+    // Random inputs have no ties, so "the first maximum" is the same on both sides.
+    await compareWithCpu(`maxPool ${JSON.stringify([shape, filter, stride, pad])}`, () =>
+      valueAndGrads((x) => tf.maxPool(x as tf.Tensor4D, filter, stride, pad), [random(shape, s)], s + 1));
+  }
+});
+
+test('BatchMatMul (rank 2 and 3, every transpose, a shared side, a 1-row batch) and its gradients match the cpu backend', { skip }, async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[128, 64], [64, 10], false, false], [[7, 5], [3, 5], false, true], [[5, 7], [5, 3], true, false], [[5, 7], [3, 5], true, true],
+    [[1, 9], [9, 4], false, false], [[3, 4, 6], [3, 6, 2], false, false], [[3, 4, 6], [6, 5], false, false], [[4, 6], [2, 6, 3], false, false],
+    [[2, 6, 4], [2, 3, 6], true, true],
+  ];
+  let seed = 2500;
+  for (const [aShape, bShape, transposeA, transposeB] of cases) {
+    seed += 3;
+    const s = seed;
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.matMul(a, b, transposeA, transposeB);
+    // tfjs-core has no gradient for a broadcast batch (rank 3 by rank 2): forward only there.
+    await compareWithCpu(`matMul ${JSON.stringify([aShape, bShape, transposeA, transposeB])}`, () => aShape.length === bShape.length
+      ? valueAndGrads(f, [random(aShape, s), random(bShape, s + 1)], s + 2)
+      : [f(random(aShape, s), random(bShape, s + 1))]);
   }
 });

@@ -33,6 +33,11 @@ export interface OnednnAddon {
   /** Pool geometry: batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft, padBottom, padRight. */
   avgPool(geometry: number[], x: Float32Array, y: Float32Array): void;
   avgPoolGrad(geometry: number[], dy: Float32Array, dx: Float32Array): void;
+  maxPool(geometry: number[], x: Float32Array, y: Float32Array): void;
+  /** dy to the first maximum of each window of x. */
+  maxPoolGrad(geometry: number[], x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** c[i] = op(a[i or 0]) · op(b[i or 0]) for i < batch, row-major m×k by k×n (aBatch, bBatch: 1 or batch). */
+  batchMatMul(batch: number, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, a: Float32Array, aBatch: number, b: Float32Array, bBatch: number, c: Float32Array): void;
   setThreads(threads: number): void;
   getThreads(): number;
   /** oneDNN's version, e.g. "2.6.0". */

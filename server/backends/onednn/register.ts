@@ -7,6 +7,7 @@ import type { OnednnAddon } from './addon';
 import { conv2dKernels } from './kernels/conv2d';
 import { elementwiseKernels } from './kernels/elementwise';
 import { poolingKernels } from './kernels/pooling';
+import { matMulKernels } from './kernels/matmul';
 import { batchNormTrainingGradConfig, batchNormTrainingKernels } from './kernels/batchNormTraining';
 import { routeBatchNormTraining } from './batchNormLayer';
 import { broadcastScaledKernel, registerFastGradients } from './gradients';
@@ -14,7 +15,7 @@ import { BACKEND_NAME } from './util';
 
 /** The kernels this backend implements natively (the rest are the cpu backend's). */
 export function nativeKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
-  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu), ...poolingKernels(addon, cpu), ...batchNormTrainingKernels(addon)];
+  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu), ...poolingKernels(addon, cpu), ...matMulKernels(addon, cpu), ...batchNormTrainingKernels(addon)];
 }
 
 /** Names of the kernels the addon runs, for tests and the profile. */

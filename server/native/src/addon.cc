@@ -10,6 +10,7 @@
 #include "common.h"
 #include "conv.h"
 #include "elementwise.h"
+#include "matmul.h"
 #include "normalization.h"
 #include "pooling.h"
 
@@ -288,6 +289,40 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// maxPool(geometry, x, y) / maxPoolGrad(geometry, x, dy, dx)
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  PoolGeometry g = poolGeometry(info, 0);
+  const float* x = floatData(info, 1, g.batch * g.inHeight * g.inWidth * g.channels);
+  float* y = floatData(info, 2, g.batch * g.outHeight * g.outWidth * g.channels);
+  guarded(info, "max pooling", [&] { maxPoolForward(g, x, y); });
+  return info.Env().Undefined();
+}
+
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  PoolGeometry g = poolGeometry(info, 0);
+  const float* x = floatData(info, 1, g.batch * g.inHeight * g.inWidth * g.channels);
+  const float* dy = floatData(info, 2, g.batch * g.outHeight * g.outWidth * g.channels);
+  float* dx = floatData(info, 3, g.batch * g.inHeight * g.inWidth * g.channels);
+  guarded(info, "max pooling backward", [&] { maxPoolBackward(g, x, dy, dx); });
+  return info.Env().Undefined();
+}
+
+// batchMatMul(batch, m, n, k, transposeA, transposeB, a, aBatch, b, bBatch, c)
+Napi::Value BatchMatMul(const Napi::CallbackInfo& info) {
+  int64_t batch = integer(info, 0), m = integer(info, 1), n = integer(info, 2), k = integer(info, 3);
+  int64_t aBatch = integer(info, 7), bBatch = integer(info, 9);
+  if (batch < 1 || m < 1 || n < 1 || k < 1 || (aBatch != 1 && aBatch != batch) || (bBatch != 1 && bBatch != batch)) {
+    throw Napi::RangeError::New(info.Env(), "batchMatMul: inconsistent sizes");
+  }
+  const float* a = floatData(info, 6, aBatch * m * k);
+  const float* b = floatData(info, 8, bBatch * k * n);
+  float* c = floatData(info, 10, batch * m * n);
+  guarded(info, "matmul", [&] {
+    batchMatMul(batch, m, n, k, info[4].ToBoolean(), info[5].ToBoolean(), a, aBatch, b, bBatch, c);
+  });
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int threads = info[0].As<Napi::Number>().Int32Value();
   if (threads < 1) throw Napi::RangeError::New(info.Env(), "threads must be at least 1");
@@ -324,6 +359,9 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("avgPool", Napi::Function::New(env, AvgPool));
   exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad));
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("batchMatMul", Napi::Function::New(env, BatchMatMul));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("version", Napi::Function::New(env, Version));

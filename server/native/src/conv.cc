@@ -3,6 +3,7 @@
 // boundary, which is what makes oneDNN's fastest kernels (jit avx2 / avx512) usable from NHWC.
 #include "conv.h"
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -62,9 +63,10 @@ Descs describe(const ConvGeometry& g) {
   d.src = memory::desc(src, dt::f32, tag::nhwc);
   d.weights = memory::desc(weights, dt::f32, tag::hwio);
   d.dst = memory::desc(dst, dt::f32, tag::nhwc);
-  d.srcAny = memory::desc(src, dt::f32, tag::any);
+  static const bool plainActivations = getenv("TERN_CONV_NHWC") != nullptr;
+  d.srcAny = memory::desc(src, dt::f32, plainActivations ? tag::nhwc : tag::any);
   d.weightsAny = memory::desc(weights, dt::f32, tag::any);
-  d.dstAny = memory::desc(dst, dt::f32, tag::any);
+  d.dstAny = memory::desc(dst, dt::f32, plainActivations ? tag::nhwc : tag::any);
   d.strides = {g.strideHeight, g.strideWidth};
   // oneDNN counts dilation from 0 (no dilation), tfjs from 1.
   d.dilates = {g.dilationHeight - 1, g.dilationWidth - 1};

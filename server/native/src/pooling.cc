@@ -45,6 +45,12 @@ struct Entry {
   memory in, out;
 };
 
+/** Max-pooling gradient: the forward pass that records the argmax, then the backward pass. */
+struct MaxBackwardEntry {
+  dnnl::primitive forward, backward;
+  memory src, dst, workspace, diffDst, diffSrc;
+};
+
 }  // namespace
 
 void avgPoolForward(const PoolGeometry& g, const float* x, float* y) {
@@ -80,6 +86,51 @@ void avgPoolBackward(const PoolGeometry& g, const float* dy, float* dx) {
   slot->in.set_data_handle(const_cast<float*>(dy));
   slot->out.set_data_handle(dx);
   slot->primitive.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, slot->in}, {DNNL_ARG_DIFF_SRC, slot->out}});
+  cpuStream().wait();
+}
+
+void maxPoolForward(const PoolGeometry& g, const float* x, float* y) {
+  static std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
+  auto& slot = cache[keyOf(g)];
+  if (!slot) {
+    PoolDescs d = describe(g);
+    dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, d.src, d.dst,
+                                     d.strides, d.kernel, d.padL, d.padR);
+    slot = std::make_unique<Entry>();
+    slot->primitive = dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(desc, cpuEngine()));
+    slot->in = memory(d.src, cpuEngine(), DNNL_MEMORY_NONE);
+    slot->out = memory(d.dst, cpuEngine(), DNNL_MEMORY_NONE);
+  }
+  slot->in.set_data_handle(const_cast<float*>(x));
+  slot->out.set_data_handle(y);
+  slot->primitive.execute(cpuStream(), {{DNNL_ARG_SRC, slot->in}, {DNNL_ARG_DST, slot->out}});
+  cpuStream().wait();
+}
+
+void maxPoolBackward(const PoolGeometry& g, const float* x, const float* dy, float* dx) {
+  static std::unordered_map<std::string, std::unique_ptr<MaxBackwardEntry>> cache;
+  auto& slot = cache[keyOf(g)];
+  if (!slot) {
+    PoolDescs d = describe(g);
+    auto forward = forwardDesc(d, dnnl::algorithm::pooling_max);
+    dnnl::pooling_backward::desc desc(dnnl::algorithm::pooling_max, d.src, d.dst, d.strides, d.kernel, d.padL, d.padR);
+    dnnl::pooling_backward::primitive_desc backward(desc, cpuEngine(), forward);
+    slot = std::make_unique<MaxBackwardEntry>();
+    slot->forward = dnnl::pooling_forward(forward);
+    slot->backward = dnnl::pooling_backward(backward);
+    slot->src = memory(d.src, cpuEngine(), DNNL_MEMORY_NONE);
+    // The forward output is not needed, only the workspace: both are the entry's own buffers.
+    slot->dst = memory(forward.dst_desc(), cpuEngine());
+    slot->workspace = memory(forward.workspace_desc(), cpuEngine());
+    slot->diffDst = memory(d.dst, cpuEngine(), DNNL_MEMORY_NONE);
+    slot->diffSrc = memory(d.src, cpuEngine(), DNNL_MEMORY_NONE);
+  }
+  MaxBackwardEntry& e = *slot;
+  e.src.set_data_handle(const_cast<float*>(x));
+  e.diffDst.set_data_handle(const_cast<float*>(dy));
+  e.diffSrc.set_data_handle(dx);
+  e.forward.execute(cpuStream(), {{DNNL_ARG_SRC, e.src}, {DNNL_ARG_DST, e.dst}, {DNNL_ARG_WORKSPACE, e.workspace}});
+  e.backward.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, e.diffDst}, {DNNL_ARG_WORKSPACE, e.workspace}, {DNNL_ARG_DIFF_SRC, e.diffSrc}});
   cpuStream().wait();
 }
 
