@@ -1,8 +1,7 @@
-// Registers the `onednn` backend: a MathBackendCPU (same tensors, same Float32Arrays) carrying
+// Registers the `onednn` backend: a MathBackendCPU (same tensors, same Float32Arrays; backend.ts) carrying
 // every cpu kernel, with the hot ones replaced by addon-backed kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from './addon';
 import { conv2dKernels } from './kernels/conv2d';
 import { elementwiseKernels } from './kernels/elementwise';
@@ -12,6 +11,7 @@ import { batchNormTrainingGradConfig, batchNormTrainingKernels } from './kernels
 import { routeBatchNormTraining } from './batchNormLayer';
 import { broadcastScaledKernel, registerFastGradients } from './gradients';
 import { BACKEND_NAME } from './util';
+import { OnednnBackend } from './backend';
 
 /** The kernels this backend implements natively (the rest are the cpu backend's). */
 export function nativeKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
@@ -30,7 +30,7 @@ export async function registerBackendWithAddon(addon: OnednnAddon, threads: numb
   if (tf.findBackendFactory(BACKEND_NAME)) return true;
   const cpuKernels = tf.getKernelsForBackend('cpu');
   const cpu = new Map(cpuKernels.map((k) => [k.kernelName, k.kernelFunc]));
-  tf.registerBackend(BACKEND_NAME, () => new MathBackendCPU(), 0);
+  tf.registerBackend(BACKEND_NAME, () => new OnednnBackend(), 0);
   const natives = nativeKernels(addon, cpu);
   const nativeNames = new Set(natives.map((k) => k.kernelName));
   for (const kernel of cpuKernels) {

@@ -1,5 +1,10 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { totalmem } from 'node:os';
+import { BufferPool } from './bufferPool';
+
+/** The pool behind every output of this backend's kernels: keeps at most 1 GiB or 1/8 of RAM unused. */
+export const outputPool = new BufferPool(Math.min(2 ** 30, Math.floor(totalmem() / 8)));
 
 /** The tfjs backend name this project registers. */
 export const BACKEND_NAME = 'onednn';
@@ -19,11 +24,9 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 /**
- * A Float32Array for a kernel's output, which the kernel overwrites entirely. Large ones skip the
- * zero fill (`new Float32Array` clears every byte; on a training step's 8 MB activations that is
- * a whole extra pass over memory per kernel).
+ * A Float32Array for a kernel's output, which the kernel overwrites entirely: uninitialised, and
+ * recycled from disposed tensors when one of the same size is free (bufferPool.ts).
  */
 export function outputArray(length: number): Float32Array {
-  if (length * 4 < 64 * 1024) return new Float32Array(length);
-  return new Float32Array(Buffer.allocUnsafeSlow(length * 4).buffer, 0, length);
+  return outputPool.take(length);
 }
