@@ -1,9 +1,8 @@
 // Convolutions on oneDNN. The user's buffers (tfjs Float32Arrays) are wrapped without copying;
-// each primitive picks its preferred (blocked) layout with format_tag::any and we reorder at its
-// boundary, which is what makes oneDNN's fastest kernels (jit avx2 / avx512) usable from NHWC.
+// activations are NHWC as tfjs has them, weights are reordered into the primitive's preferred
+// (blocked) layout at its boundary.
 #include "conv.h"
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -63,10 +62,12 @@ Descs describe(const ConvGeometry& g) {
   d.src = memory::desc(src, dt::f32, tag::nhwc);
   d.weights = memory::desc(weights, dt::f32, tag::hwio);
   d.dst = memory::desc(dst, dt::f32, tag::nhwc);
-  static const bool plainActivations = getenv("TERN_CONV_NHWC") != nullptr;
-  d.srcAny = memory::desc(src, dt::f32, plainActivations ? tag::nhwc : tag::any);
+  // Activations stay NHWC (jit:avx2 runs channels-last directly); only the weights take the
+  // primitive's blocked layout. Letting oneDNN pick blocked activations too cost two reorders
+  // per call and measured 5–20 % slower per training step (BENCHMARKS.md, oneDNN section).
+  d.srcAny = memory::desc(src, dt::f32, tag::nhwc);
   d.weightsAny = memory::desc(weights, dt::f32, tag::any);
-  d.dstAny = memory::desc(dst, dt::f32, plainActivations ? tag::nhwc : tag::any);
+  d.dstAny = memory::desc(dst, dt::f32, tag::nhwc);
   d.strides = {g.strideHeight, g.strideWidth};
   // oneDNN counts dilation from 0 (no dilation), tfjs from 1.
   d.dilates = {g.dilationHeight - 1, g.dilationWidth - 1};
