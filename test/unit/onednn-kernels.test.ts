@@ -83,7 +83,7 @@ function valueAndGrads(f: (...inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tens
 }
 
 test('the backend replaces the hot kernels and keeps every other cpu kernel', { skip }, () => {
-  for (const name of ['Conv2D', 'FusedConv2D', 'AvgPoolGrad', 'MaxPool', 'MaxPoolGrad', 'BatchMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
+  for (const name of ['Conv2D', 'FusedConv2D', 'AvgPoolGrad', 'MaxPool', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
     assert.ok(overriddenKernels.includes(name), `${name} is overridden`);
   }
   const cpuNames = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
@@ -331,5 +331,18 @@ test('BatchMatMul (rank 2 and 3, every transpose, a shared side, a 1-row batch) 
     await compareWithCpu(`matMul ${JSON.stringify([aShape, bShape, transposeA, transposeB])}`, () => aShape.length === bShape.length
       ? valueAndGrads(f, [random(aShape, s), random(bShape, s + 1)], s + 2)
       : [f(random(aShape, s), random(bShape, s + 1))]);
+  }
+});
+
+test('_FusedMatMul (bias, relu / linear, transposes) and its gradients match the cpu backend', { skip }, async () => {
+  let seed = 2600;
+  for (const activation of ['relu', 'linear'] as const) {
+    for (const [aShape, bShape, transposeA, transposeB] of [[[16, 12], [12, 5], false, false], [[12, 16], [5, 12], true, true]] as [number[], number[], boolean, boolean][]) {
+      seed += 4;
+      const s = seed;
+      await compareWithCpu(`fused matMul ${activation} ${JSON.stringify([aShape, bShape, transposeA, transposeB])}`, () =>
+        valueAndGrads((a, b, bias) => tf.fused.matMul({ a, b, transposeA, transposeB, bias, activation }),
+          [random(aShape, s), random(bShape, s + 1), random([5], s + 2)], s + 3));
+    }
   }
 });
