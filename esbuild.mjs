@@ -67,7 +67,18 @@ function copyWasmBinaries() {
   }
 }
 
+/**
+ * The native oneDNN addon, when built (server/native/build.mjs), next to the server bundle: the
+ * server finds it there, and `npm run package` ships it in the .vsix (linux-x64; it links
+ * against the system's libdnnl.so.2, docs/onednn.md).
+ */
+function copyNativeAddon() {
+  const built = 'server/native/build/Release/ternary_onednn.node';
+  if (existsSync(built)) cpSync(built, 'dist/ternary_onednn.node');
+}
+
 copyWasmBinaries();
+copyNativeAddon();
 if (watch) {
   for (const options of contexts) {
     const ctx = await esbuild.context(options);

@@ -44,8 +44,6 @@ export interface BackendInfo {
 /** One rung of the ladder: starts its backend and makes it current, or throws saying why not. */
 interface BackendCandidate {
   name: BackendName;
-  /** False: only started when asked for by name, never by `auto`. */
-  inAuto?: boolean;
   start(threads: number): Promise<{ threads: number; features: string[] }>;
 }
 
@@ -78,10 +76,8 @@ const candidates: BackendCandidate[] = [
   },
   {
     name: 'onednn',
-    // Design §4 places oneDNN before wasm, but as measured (BENCHMARKS.md) it is not yet faster:
-    // about even on ResNet-20 and ~8× slower on fmnist-cnn, whose MaxPool and MatMul still run on
-    // the cpu backend's JS kernels. Until it wins, `auto` skips it; `--backend onednn` selects it.
-    inAuto: false,
+    // Before wasm (design §4): measured 3–4× faster than wasm on ResNet-20 and fmnist-cnn on one
+    // thread, and it uses every core (BENCHMARKS.md).
     start: async (threads) => {
       const onednn = await import('./onednn');
       if (!(await onednn.registerOnednnBackend(threads))) {
@@ -137,7 +133,7 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
     throw new BackendUnavailableError(`unknown backend '${options.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
   const rungs = options.backend === 'auto'
-    ? candidates.filter((c) => c.inAuto !== false)
+    ? candidates
     : candidates.filter((c) => c.name === options.backend);
   const tried: BackendAttempt[] = [];
   for (const candidate of rungs) {

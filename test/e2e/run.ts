@@ -21,6 +21,8 @@ import type { LayersRecord } from '../../server/train/types';
 const root = resolve(__dirname, '..', '..');
 const artifacts = join(root, '.test-artifacts', 'e2e');
 const vsix = join(root, 'ternary-studio.vsix');
+/** Whether `npm run package` put the native addon in the .vsix (it does when the addon is built). */
+const shippedAddon = existsSync(join(root, 'dist', 'ternary_onednn.node'));
 const example = join(root, 'examples', 'fashion-mnist.tern.json');
 
 function preflight(needServer: boolean): void {
@@ -162,6 +164,11 @@ async function ui(): Promise<boolean> {
       .waitFor({ state: 'visible', timeout: 10_000 });
     const shot = await shoot(page, 'ui-train-layers');
     const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as { backend: string; wallSeconds: number };
+    // The .vsix carries the native oneDNN addon when it was built (dist/ternary_onednn.node):
+    // then the installed extension's server must have started it (the setting is "auto").
+    if (shippedAddon && summary.backend !== 'onednn') {
+      throw new Error(`the .vsix carries the oneDNN addon but the run trained on ${summary.backend}; see the server log in ${artifacts}`);
+    }
     console.log(`ok   UI: F1 → Ternary: Train → ${runId} finished (${summary.backend}, ${summary.wallSeconds.toFixed(1)} s); Layers view shows ${descriptions.length} ternary layers (${shot})`);
 
     // The config in the editor: lenses above each experiment; the Dashboard lens opens the panel.

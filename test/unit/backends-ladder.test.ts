@@ -46,13 +46,12 @@ test('cpu starts on request and is described with its thread count', async () =>
 
 test('auto walks the ladder in order and stops at the first backend that starts', async () => {
   const info = await initBackend({ backend: 'auto', threads: 2 });
-  // onednn is started only by name until it is faster than wasm (see ladder.ts).
-  const order = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+  const order = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'];
   assert.deepEqual(info.tried.map((t) => t.name), order.slice(0, info.tried.length));
   assert.equal(info.tried.at(-1)?.name, info.name);
   assert.equal(info.tried.at(-1)?.error, undefined);
   for (const skipped of info.tried.slice(0, -1)) assert.ok(skipped.error && skipped.error.length > 0);
-  assert.ok(info.name === 'wasm' || info.name.startsWith('tensorflow'), `auto fell through to ${info.name}`);
+  assert.ok(['onednn', 'wasm'].includes(info.name) || info.name.startsWith('tensorflow'), `auto fell through to ${info.name}`);
 });
 
 test('wasm starts on request, single-threaded in Node, with the project\'s conv gradient kernel', async () => {
