@@ -1,5 +1,8 @@
 #include "pooling.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -107,7 +110,61 @@ void maxPoolForward(const PoolGeometry& g, const float* x, float* y) {
   cpuStream().wait();
 }
 
+namespace {
+
+/**
+ * Windows that tile the input without overlap or padding (stride = window, the usual 2×2 / 2):
+ * one pass that writes every dx element once, dy at each window's first maximum and 0 elsewhere
+ * (including rows and columns no window covers). oneDNN's path reruns the forward pass, zeroes dx
+ * and scatters: about 5× slower on fmnist-cnn's 128×28×28×32.
+ */
+bool tiles(const PoolGeometry& g) {
+  return g.strideHeight == g.filterHeight && g.strideWidth == g.filterWidth && g.padTop == 0 && g.padLeft == 0 &&
+         g.padBottom == 0 && g.padRight == 0 && g.outHeight * g.strideHeight <= g.inHeight &&
+         g.outWidth * g.strideWidth <= g.inWidth;
+}
+
+void maxPoolBackwardTiled(const PoolGeometry& g, const float* x, const float* dy, float* dx) {
+  const int64_t C = g.channels, rowSize = g.inWidth * C;
+  const int64_t rows = g.batch * g.inHeight;
+  const int threads = rows * rowSize < (1 << 15) ? 1 : omp_get_max_threads();
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t row = 0; row < g.batch * g.outHeight; ++row) {
+    const int64_t n = row / g.outHeight, oy = row % g.outHeight;
+    const int64_t y0 = oy * g.filterHeight;
+    const float* dyRow = dy + (n * g.outHeight + oy) * g.outWidth * C;
+    float* dxBand = dx + (n * g.inHeight + y0) * rowSize;
+    const float* xBand = x + (n * g.inHeight + y0) * rowSize;
+    std::fill(dxBand, dxBand + g.filterHeight * rowSize, 0.f);
+    for (int64_t ox = 0; ox < g.outWidth; ++ox) {
+      for (int64_t c = 0; c < C; ++c) {
+        // The first maximum in row-major window order, as tfjs's maxPoolPositions picks it.
+        int64_t best = ox * g.filterWidth * C + c;
+        float bestValue = xBand[best];
+        for (int64_t ky = 0; ky < g.filterHeight; ++ky) {
+          for (int64_t kx = 0; kx < g.filterWidth; ++kx) {
+            const int64_t at = ky * rowSize + (ox * g.filterWidth + kx) * C + c;
+            if (xBand[at] > bestValue) {
+              bestValue = xBand[at];
+              best = at;
+            }
+          }
+        }
+        dxBand[best] = dyRow[ox * C + c];
+      }
+    }
+  }
+  // Rows below the last window band get no gradient.
+  for (int64_t n = 0; n < g.batch; ++n) {
+    float* tail = dx + (n * g.inHeight + g.outHeight * g.filterHeight) * rowSize;
+    std::fill(tail, tail + (g.inHeight - g.outHeight * g.filterHeight) * rowSize, 0.f);
+  }
+}
+
+}  // namespace
+
 void maxPoolBackward(const PoolGeometry& g, const float* x, const float* dy, float* dx) {
+  if (tiles(g)) return maxPoolBackwardTiled(g, x, dy, dx);
   static std::unordered_map<std::string, std::unique_ptr<MaxBackwardEntry>> cache;
   auto& slot = cache[keyOf(g)];
   if (!slot) {
