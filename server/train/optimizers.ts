@@ -9,6 +9,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../config/types';
 
+/**
+ * Optional kernel for one SGD-with-momentum step of a parameter, for backends that can do it in
+ * one pass (onednn): inputs w, g, buf; attrs SgdUpdateAttrs; outputs [w', buf'] with exactly the
+ * float operations of Sgd.apply below, in the same order. Backends without it run the ops.
+ */
+export const SGD_UPDATE = 'TernSgdUpdate';
+export interface SgdUpdateAttrs {
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
 /** Serializable optimizer state: one Float32Array per slot per parameter, in parameter order. */
 export interface OptimizerState {
   kind: 'sgd' | 'adam';
@@ -92,8 +105,17 @@ export class Sgd extends BaseOptimizer {
   apply(grads: tf.Tensor[], lr: number): void {
     const first = this.step === 0;
     this.step++;
+    const fused = tf.getKernel(SGD_UPDATE, tf.getBackend()) !== undefined;
     this.params.forEach((w, i) => {
       let g = grads[i]!;
+      if (this.momentum > 0 && fused && !first && this.slots.momentum![i] && w.dtype === 'float32') {
+        const slot = this.slots.momentum![i]!;
+        const attrs: SgdUpdateAttrs = { lr, momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
+        const [wNew, bufNew] = tf.engine().runKernel(SGD_UPDATE, { w, g, buf: slot }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        slot.assign(bufNew!);
+        w.assign(wNew!);
+        return;
+      }
       if (this.weightDecay !== 0) g = tf.add(g, tf.mul(w, this.weightDecay));
       if (this.momentum > 0) {
         let buf: tf.Tensor;

@@ -11,6 +11,7 @@ import { loadAddon } from '../../server/backends/onednn/addon';
 import { BROADCAST_SCALED, RELU_GRAD } from '../../server/backends/onednn/gradients';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, batchNormTraining } from '../../server/backends/onednn/kernels/batchNormTraining';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { createOptimizer, SGD_UPDATE } from '../../server/train/optimizers';
 import { overriddenKernels } from '../../server/backends/onednn/register';
 
 const skip = loadAddon() ? false : `oneDNN addon not available: ${addonLoadError()}`;
@@ -83,12 +84,12 @@ function valueAndGrads(f: (...inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tens
 }
 
 test('the backend replaces the hot kernels and keeps every other cpu kernel', { skip }, () => {
-  for (const name of ['Conv2D', 'FusedConv2D', 'AvgPoolGrad', 'MaxPool', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
+  for (const name of ['Cast', 'Conv2D', 'FusedConv2D', 'AvgPoolGrad', 'MaxPool', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Multiply', 'Sum', 'Mean', 'FusedBatchNorm', 'Relu']) {
     assert.ok(overriddenKernels.includes(name), `${name} is overridden`);
   }
   const cpuNames = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
   // Plus the backend's own kernels: helpers of the Mean and Relu gradients, training batch norm.
-  const own = new Set([BROADCAST_SCALED, RELU_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD]);
+  const own = new Set([BROADCAST_SCALED, RELU_GRAD, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, SGD_UPDATE]);
   const onednnNames = tf.getKernelsForBackend(ONEDNN_BACKEND).map((k) => k.kernelName).filter((n) => !own.has(n)).sort();
   assert.deepEqual(onednnNames, cpuNames);
 });
@@ -345,4 +346,41 @@ test('_FusedMatMul (bias, relu / linear, transposes) and its gradients match the
           [random(aShape, s), random(bShape, s + 1), random([5], s + 2)], s + 3));
     }
   }
+});
+
+test('SGD (momentum, Nesterov or not, weight decay or not): the one-pass update gives bit-for-bit the ops\' result', { skip }, async () => {
+  for (const [nesterov, weightDecay] of [[true, 1e-4], [false, 0], [true, 0]] as [boolean, number][]) {
+    const run = async (backend: string): Promise<Float32Array[]> => {
+      await tf.setBackend(backend);
+      const params = [tf.variable(random([300, 70], 2701)), tf.variable(random([5], 2702))];
+      const optimizer = createOptimizer({ epochs: 1, batchSize: 1, optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov, weightDecay, schedule: [], gammas: [], seed: 0 }, params);
+      for (let step = 0; step < 4; step++) {
+        tf.tidy(() => optimizer.apply(params.map((p, i) => random(p.shape, 2710 + 10 * step + i)), 0.05 / (step + 1)));
+      }
+      const state = await optimizer.getState();
+      const out = [...params.map((p) => p.dataSync() as Float32Array), ...state.slots['momentum']!.map((v) => v!)];
+      optimizer.dispose();
+      tf.dispose(params);
+      return out;
+    };
+    const expected = await run('cpu');
+    await tf.setBackend(ONEDNN_BACKEND);
+    assert.ok(tf.getKernel(SGD_UPDATE, ONEDNN_BACKEND), 'onednn has the one-pass SGD kernel');
+    const actual = await run(ONEDNN_BACKEND);
+    expected.forEach((e, i) => assert.deepEqual(Array.from(actual[i]!), Array.from(e), `nesterov ${nesterov}, wd ${weightDecay}: tensor ${i}`));
+  }
+});
+
+test('Cast of bool and int32 to float32 gives real float arrays that the native kernels take', { skip }, async () => {
+  await compareWithCpu('cast', () => {
+    const x = random([40, 30], 2801);
+    const mask = tf.cast(tf.greater(x, 0), 'float32');
+    const ints = tf.cast(tf.cast(tf.mul(x, 10), 'int32'), 'float32');
+    return [mask, ints, tf.mul(x, mask), tf.add(ints, mask)];
+  });
+  await tf.setBackend(ONEDNN_BACKEND);
+  const mask = tf.cast(tf.greater(random([8], 2802), 0), 'float32');
+  const backend = tf.backend() as unknown as { data: { get(id: object): { values: unknown } } };
+  assert.ok(backend.data.get(mask.dataId).values instanceof Float32Array);
+  mask.dispose();
 });

@@ -28,6 +28,8 @@ export interface OnednnAddon {
   batchNormTrainBackward(rows: number, channels: number, epsilon: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, shift: Float32Array, dx: Float32Array, dscale: Float32Array, dshift: Float32Array): void;
   /** dx = dy · step(x), ReLU's gradient in one pass. */
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** One SGD-with-momentum step (server/train/optimizers.ts's float ops, in order): writes wOut and bufOut. */
+  sgdUpdate(w: Float32Array, g: Float32Array, buf: Float32Array, wOut: Float32Array, bufOut: Float32Array, lr: number, momentum: number, nesterov: boolean, weightDecay: number): void;
   slice(x: Float32Array, shape: number[], begin: number[], size: number[], out: Float32Array): void;
   pad(x: Float32Array, shape: number[], before: number[], outShape: number[], value: number, out: Float32Array): void;
   /** Pool geometry: batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft, padBottom, padRight. */

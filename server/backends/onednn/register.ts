@@ -7,6 +7,7 @@ import { conv2dKernels } from './kernels/conv2d';
 import { elementwiseKernels } from './kernels/elementwise';
 import { poolingKernels } from './kernels/pooling';
 import { matMulKernels } from './kernels/matmul';
+import { optimizerKernels } from './kernels/optimizer';
 import { batchNormTrainingGradConfig, batchNormTrainingKernels } from './kernels/batchNormTraining';
 import { routeBatchNormTraining } from './batchNormLayer';
 import { broadcastScaledKernel, registerFastGradients } from './gradients';
@@ -15,7 +16,7 @@ import { OnednnBackend } from './backend';
 
 /** The kernels this backend implements natively (the rest are the cpu backend's). */
 export function nativeKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
-  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu), ...poolingKernels(addon, cpu), ...matMulKernels(addon, cpu), ...batchNormTrainingKernels(addon)];
+  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu), ...poolingKernels(addon, cpu), ...matMulKernels(addon, cpu), ...batchNormTrainingKernels(addon), ...optimizerKernels(addon)];
 }
 
 /** Names of the kernels the addon runs, for tests and the profile. */

@@ -229,6 +229,16 @@ Napi::Value BatchNormTrainBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sgdUpdate(w, g, buf, wOut, bufOut, lr, momentum, nesterov, weightDecay)
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
+  float* wOut = floatData(info, 3, 0);
+  size_t size = info[3].As<Napi::Float32Array>().ElementLength();
+  sgdUpdate(floatData(info, 0, size), floatData(info, 1, size), floatData(info, 2, size), wOut, floatData(info, 4, size),
+            static_cast<int64_t>(size), info[5].As<Napi::Number>().FloatValue(), info[6].As<Napi::Number>().FloatValue(),
+            info[7].ToBoolean(), info[8].As<Napi::Number>().FloatValue());
+  return info.Env().Undefined();
+}
+
 int64_t product(const std::vector<int64_t>& v) {
   int64_t p = 1;
   for (int64_t d : v) p *= d;
@@ -355,6 +365,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormTrainForward", Napi::Function::New(env, BatchNormTrainForward));
   exports.Set("batchNormTrainBackward", Napi::Function::New(env, BatchNormTrainBackward));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
   exports.Set("slice", Napi::Function::New(env, Slice));
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("avgPool", Napi::Function::New(env, AvgPool));

@@ -168,6 +168,19 @@ void reluBackward(const float* __restrict dy, const float* __restrict x, float* 
   }
 }
 
+void sgdUpdate(const float* __restrict w, const float* __restrict g, const float* __restrict buf, float* __restrict wOut,
+               float* __restrict bufOut, int64_t size, float lr, float momentum, bool nesterov, float weightDecay) {
+  // Each product is rounded to float before the sum, as the tfjs ops do (the build has no FMA).
+#pragma omp parallel for num_threads(threadsFor(size)) schedule(static)
+  for (int64_t k = 0; k < size; ++k) {
+    const float d = weightDecay != 0.f ? g[k] + w[k] * weightDecay : g[k];
+    const float b = buf[k] * momentum + d;
+    const float step = nesterov ? d + b * momentum : b;
+    bufOut[k] = b;
+    wOut[k] = w[k] - step * lr;
+  }
+}
+
 void reduceSum(const float* x, float* out, int64_t outer, int64_t reduced, int64_t inner, double scale) {
   const int64_t total = outer * reduced * inner;
   if (inner == 1) {

@@ -31,6 +31,12 @@ void compare(BinaryOp op, const float* a, Broadcast ba, const float* b, Broadcas
 void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha);
 /** dx = dy · step(x): ReLU's gradient in one pass instead of Step then Multiply. */
 void reluBackward(const float* dy, const float* x, float* dx, int64_t size);
+/**
+ * One SGD step with momentum, as server/train/optimizers.ts computes it, float op for float op:
+ * d = g (+ w·wd), buf' = buf·m + d, step = nesterov ? d + buf'·m : buf', w' = w − step·lr.
+ */
+void sgdUpdate(const float* w, const float* g, const float* buf, float* wOut, float* bufOut, int64_t size, float lr,
+               float momentum, bool nesterov, float weightDecay);
 /** out[o, i] = scale · Σ_r x[o, r, i] (a reduction over one contiguous group of axes). */
 void reduceSum(const float* x, float* out, int64_t outer, int64_t reduced, int64_t inner, double scale);
 /** y = (x − mean[c]) · scale[c]/√(variance[c] + ε) + offset[c], c = index % channels. */

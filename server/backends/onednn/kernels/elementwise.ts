@@ -4,10 +4,10 @@
 // optimizer) cost far more than the convolutions. Each kernel here handles the layouts training
 // produces and hands anything else to the cpu kernel it replaces.
 import {
-  Abs, Add, backend_util, Equal, Greater, GreaterEqual, Less, LessEqual, NotEqual, FusedBatchNorm, Maximum, Mean, Minimum, Multiply, Neg, PadV2, RealDiv, Relu, Relu6, Rsqrt, Sign, Slice,
+  Abs, Add, backend_util, Cast, Equal, Greater, GreaterEqual, Less, LessEqual, NotEqual, FusedBatchNorm, Maximum, Mean, Minimum, Multiply, Neg, PadV2, RealDiv, Relu, Relu6, Rsqrt, Sign, Slice,
   Sqrt, Square, SquaredDifference, Step, Sub, Sum, util,
 } from '@tensorflow/tfjs-core';
-import type { FusedBatchNormAttrs, KernelConfig, KernelFunc, PadV2Attrs, SliceAttrs, StepAttrs, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import type { CastAttrs, FusedBatchNormAttrs, KernelConfig, KernelFunc, PadV2Attrs, SliceAttrs, StepAttrs, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from '../addon';
 import { BACKEND_NAME, floatValues, outputArray, sizeOf } from '../util';
@@ -195,7 +195,23 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 
+  // bool/int32 → float32: the cpu kernel keeps the Uint8Array/Int32Array under the float32 dtype
+  // ("no precision lost"), which every native kernel then has to refuse (the quantizer's masks
+  // made each later Multiply a 25× slower cpu fallback). Converted once here instead.
+  const castCpu = fallback(Cast);
+  const cast: KernelFunc = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { dtype } = args.attrs as unknown as CastAttrs;
+    const backend = args.backend as MathBackendCPU;
+    const values = backend.data.get(x.dataId).values;
+    if (dtype !== 'float32' || (x.dtype !== 'bool' && x.dtype !== 'int32') || !(values instanceof Uint8Array || values instanceof Int32Array)) return castCpu(args);
+    const out = outputArray(values.length);
+    out.set(values);
+    return backend.makeTensorInfo(x.shape, 'float32', out);
+  };
+
   return [
+    { kernelName: Cast, backendName: BACKEND_NAME, kernelFunc: cast },
     ...Object.keys(BINARY_OPS).map(binary),
     ...Object.keys(COMPARISON_OPS).map(binary),
     ...Object.keys(UNARY_OPS).map(unary),
