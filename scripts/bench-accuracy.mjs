@@ -3,11 +3,12 @@
 // recipe batch 128, SGD Nesterov 0.9, lr 0.05, weight decay 1e-4, lr × 0.1 at epochs 6 and 9,
 // 10 epochs, no augmentation, normalize 0.2860 / 0.3530, seed 1. Prints one JSON object.
 //
-//   npm run build && node scripts/bench-accuracy.mjs [--epochs N] [--backend B] [--only float|ternary]
+//   npm run build && node scripts/bench-accuracy.mjs [--epochs N] [--backend B] [--threads T] [--only float|ternary]
 //                                                     [--sequential] [--data DIR] [--runs-dir DIR]
 //
 // Each model trains through `tern train --json` (the same code path users run); by default the two
-// runs go in parallel (the wasm backend computes on one thread). Needs the Debian package
+// runs go in parallel (the wasm backend computes on one thread; give onednn `--threads 1` then, or
+// `--sequential` with all cores). Needs the Debian package
 // dataset-fashion-mnist (/usr/share/datasets/fashion-mnist).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
   options: {
     epochs: { type: 'string', default: '10' },
     backend: { type: 'string', default: 'auto' },
+    threads: { type: 'string' },
     only: { type: 'string' },
     sequential: { type: 'boolean', default: false },
     data: { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
@@ -57,7 +59,7 @@ mkdirSync(runsDir, { recursive: true });
 /** Runs one experiment through the CLI; resolves with its summary and per-epoch records. */
 function trainOne(name) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'tern.js'), 'train', configPath, '--experiment', name, '--json', '--runs-dir', runsDir, '--backend', values.backend], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(root, 'bin', 'tern.js'), 'train', configPath, '--experiment', name, '--json', '--runs-dir', runsDir, '--backend', values.backend, ...(values.threads ? ['--threads', values.threads] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     const epochs = [];
     let summary;
     let start;
