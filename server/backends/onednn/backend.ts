@@ -6,6 +6,13 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { outputPool } from './util';
 
 export class OnednnBackend extends MathBackendCPU {
+  constructor() {
+    super();
+    // MathBackendCPU prints "install tfjs-node to speed things up" on its first tensor; here the
+    // native kernels are the speed-up (and tfjs-node cannot be installed offline).
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
   override write(values: backend_util.BackendValues, shape: number[], dtype: DataType): DataId {
     outputPool.noteHolder(values);
     return super.write(values, shape, dtype);
