@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../server/backends/ladder';
+import { addonLoadError } from '../../server/backends/onednn';
+import { loadAddon } from '../../server/backends/onednn/addon';
 import { parseConfigText } from '../../server/config/loadConfig';
 import type { ExperimentConfig } from '../../server/config/types';
 import { train } from '../../server/train/trainer';
@@ -126,6 +128,27 @@ test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak;
   assert.equal(s.final.top1, epochs[2]!.valTop1);
   assert.ok(s.compression > 10, `compression ${s.compression}`);
   assert.ok(s.final.top1 > 0.5, `the synthetic task is easy: top-1 ${s.final.top1}`);
+});
+
+test('on onednn too (the backend auto picks when it is built): uninterrupted = resumed, bit for bit, and no tensor leak', { skip: loadAddon() ? false : `oneDNN addon not available: ${addonLoadError()}` }, async () => {
+  const backend = { name: 'onednn' as const, threads: 2 };
+  await initBackend({ backend: 'onednn', threads: 2 });
+  const { experiment, configPath, runsDir } = setup();
+  const tensorsAfterEpoch: number[] = [];
+  const full = await train({
+    experiment, configPath, runsDir, backend,
+    listener: { onMetrics: (r) => { if (r.kind === 'epoch') tensorsAfterEpoch.push(tf.memory().numTensors); } },
+  });
+  assert.equal(full.summary.status, 'completed');
+  assert.equal(full.summary.backend, 'onednn');
+  assert.equal(tensorsAfterEpoch[2], tensorsAfterEpoch[0], `tensors after epoch 1: ${tensorsAfterEpoch[0]}, after epoch 3: ${tensorsAfterEpoch[2]}`);
+  const first = await train({ experiment, configPath, runsDir, epochs: 2, backend });
+  const resumed = await train({ experiment, configPath, runsDir, resumeDir: first.runDir, epochs: 3, backend });
+  assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(full.runDir));
+  assert.deepEqual(resumed.summary.final, full.summary.final);
+  assert.ok(readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))), 'final weights differ');
+  assert.ok(readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin'))), 'optimizer state differs');
+  assert.ok(full.summary.final.top1 > 0.5, `the synthetic task is easy: top-1 ${full.summary.final.top1}`);
 });
 
 test('a NaN/Inf loss stops the run as failed with advice; the last good checkpoint stays', async () => {
