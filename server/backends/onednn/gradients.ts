@@ -73,23 +73,15 @@ export function registerFastGradients(addon: OnednnAddon): void {
     if (!x || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
     return { x: () => tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor };
   });
-  const original = tf.getGradient(Mean);
-  if (!original || (original as { onednn?: boolean }).onednn) return;
-  const config: GradConfig & { onednn: boolean } = {
-    kernelName: Mean,
-    inputsToSave: original.inputsToSave ?? ['x'],
-    onednn: true,
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
-      const x = saved[0];
-      if (tf.getBackend() !== BACKEND_NAME || !x || x.dtype !== 'float32' || Array.isArray(dy)) return original.gradFunc(dy, saved, attrs);
-      const axes = util.parseAxisParam((attrs as unknown as MeanAttrs).axis, x.shape);
-      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-      if (!broadcastOf(expanded, x.shape)) return original.gradFunc(dy, saved, attrs);
-      const scale = 1 / sizeOf(axes.map((a) => x.shape[a]!));
-      return {
-        x: () => tf.engine().runKernel(BROADCAST_SCALED, { x: tf.reshape(dy, expanded) }, { shape: x.shape, scale } as unknown as NamedAttrMap) as tf.Tensor,
-      };
-    },
-  };
-  tf.registerGradient(config);
+  overrideGradient(Mean, (dy, saved, attrs) => {
+    const x = saved[0];
+    if (!x || x.dtype !== 'float32') return null;
+    const axes = util.parseAxisParam((attrs as unknown as MeanAttrs).axis, x.shape);
+    const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    if (!broadcastOf(expanded, x.shape)) return null;
+    const scale = 1 / sizeOf(axes.map((a) => x.shape[a]!));
+    return {
+      x: () => tf.engine().runKernel(BROADCAST_SCALED, { x: tf.reshape(dy, expanded) }, { shape: x.shape, scale } as unknown as NamedAttrMap) as tf.Tensor,
+    };
+  });
 }

@@ -54,15 +54,16 @@ struct MaxBackwardEntry {
   memory src, dst, workspace, diffDst, diffSrc;
 };
 
-}  // namespace
-
-void avgPoolForward(const PoolGeometry& g, const float* x, float* y) {
+/** A forward pooling pass without workspace (the gradients rerun their own), cached per shape. */
+void poolForward(const PoolGeometry& g, dnnl::algorithm algorithm, const float* x, float* y) {
   static std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
-  auto& slot = cache[keyOf(g)];
+  auto& slot = cache[std::to_string(static_cast<int>(algorithm)) + ":" + keyOf(g)];
   if (!slot) {
     PoolDescs d = describe(g);
+    dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, d.src, d.dst, d.strides, d.kernel,
+                                     d.padL, d.padR);
     slot = std::make_unique<Entry>();
-    slot->primitive = dnnl::pooling_forward(forwardDesc(d, dnnl::algorithm::pooling_avg_exclude_padding));
+    slot->primitive = dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(desc, cpuEngine()));
     slot->in = memory(d.src, cpuEngine(), DNNL_MEMORY_NONE);
     slot->out = memory(d.dst, cpuEngine(), DNNL_MEMORY_NONE);
   }
@@ -70,6 +71,12 @@ void avgPoolForward(const PoolGeometry& g, const float* x, float* y) {
   slot->out.set_data_handle(y);
   slot->primitive.execute(cpuStream(), {{DNNL_ARG_SRC, slot->in}, {DNNL_ARG_DST, slot->out}});
   cpuStream().wait();
+}
+
+}  // namespace
+
+void avgPoolForward(const PoolGeometry& g, const float* x, float* y) {
+  poolForward(g, dnnl::algorithm::pooling_avg_exclude_padding, x, y);
 }
 
 void avgPoolBackward(const PoolGeometry& g, const float* dy, float* dx) {
@@ -93,21 +100,7 @@ void avgPoolBackward(const PoolGeometry& g, const float* dy, float* dx) {
 }
 
 void maxPoolForward(const PoolGeometry& g, const float* x, float* y) {
-  static std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
-  auto& slot = cache[keyOf(g)];
-  if (!slot) {
-    PoolDescs d = describe(g);
-    dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, d.src, d.dst,
-                                     d.strides, d.kernel, d.padL, d.padR);
-    slot = std::make_unique<Entry>();
-    slot->primitive = dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(desc, cpuEngine()));
-    slot->in = memory(d.src, cpuEngine(), DNNL_MEMORY_NONE);
-    slot->out = memory(d.dst, cpuEngine(), DNNL_MEMORY_NONE);
-  }
-  slot->in.set_data_handle(const_cast<float*>(x));
-  slot->out.set_data_handle(y);
-  slot->primitive.execute(cpuStream(), {{DNNL_ARG_SRC, slot->in}, {DNNL_ARG_DST, slot->out}});
-  cpuStream().wait();
+  poolForward(g, dnnl::algorithm::pooling_max, x, y);
 }
 
 namespace {

@@ -24,21 +24,25 @@ export function poolGeometry(info: backend_util.Conv2DInfo): number[] | null {
 }
 
 export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
-  const avgPoolCpu = cpu.get(AvgPool)!;
   const avgPoolGradCpu = cpu.get(AvgPoolGrad)!;
 
-  const avgPool: KernelFunc = (args) => {
-    const { x } = args.inputs as { x: TensorInfo };
-    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as AvgPoolAttrs;
-    const backend = args.backend as MathBackendCPU;
-    const xValues = floatValues(backend, x);
-    if (!xValues || x.shape.length !== 4) return avgPoolCpu(args);
-    const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const geometry = poolGeometry(info);
-    if (!geometry || sizeOf(info.outShape) === 0) return avgPoolCpu(args);
-    const y = outputArray(sizeOf(info.outShape));
-    addon.avgPool(geometry, xValues, y);
-    return backend.makeTensorInfo(info.outShape, 'float32', y);
+  /** AvgPool and MaxPool: the same attrs, the same geometry, one addon call each. */
+  const forward = (name: typeof AvgPool | typeof MaxPool, run: (geometry: number[], x: Float32Array, y: Float32Array) => void): KernelConfig => {
+    const cpuKernel = cpu.get(name)!;
+    const kernelFunc: KernelFunc = (args) => {
+      const { x } = args.inputs as { x: TensorInfo };
+      const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as AvgPoolAttrs | MaxPoolAttrs;
+      const backend = args.backend as MathBackendCPU;
+      const xValues = floatValues(backend, x);
+      if (!xValues || x.shape.length !== 4) return cpuKernel(args);
+      const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+      const geometry = poolGeometry(info);
+      if (!geometry || sizeOf(info.outShape) === 0) return cpuKernel(args);
+      const y = outputArray(sizeOf(info.outShape));
+      run(geometry, xValues, y);
+      return backend.makeTensorInfo(info.outShape, 'float32', y);
+    };
+    return { kernelName: name, backendName: BACKEND_NAME, kernelFunc };
   };
 
   const avgPoolGrad: KernelFunc = (args) => {
@@ -55,22 +59,7 @@ export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>)
     return backend.makeTensorInfo(info.inShape, 'float32', dx);
   };
 
-  const maxPoolCpu = cpu.get(MaxPool)!;
   const maxPoolGradCpu = cpu.get(MaxPoolGrad)!;
-
-  const maxPool: KernelFunc = (args) => {
-    const { x } = args.inputs as { x: TensorInfo };
-    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolAttrs;
-    const backend = args.backend as MathBackendCPU;
-    const xValues = floatValues(backend, x);
-    if (!xValues || x.shape.length !== 4) return maxPoolCpu(args);
-    const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const geometry = poolGeometry(info);
-    if (!geometry || sizeOf(info.outShape) === 0) return maxPoolCpu(args);
-    const y = outputArray(sizeOf(info.outShape));
-    addon.maxPool(geometry, xValues, y);
-    return backend.makeTensorInfo(info.outShape, 'float32', y);
-  };
 
   const maxPoolGrad: KernelFunc = (args) => {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
@@ -88,9 +77,9 @@ export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>)
   };
 
   return [
-    { kernelName: MaxPool, backendName: BACKEND_NAME, kernelFunc: maxPool },
+    forward(MaxPool, (g, x, y) => addon.maxPool(g, x, y)),
     { kernelName: MaxPoolGrad, backendName: BACKEND_NAME, kernelFunc: maxPoolGrad },
-    { kernelName: AvgPool, backendName: BACKEND_NAME, kernelFunc: avgPool },
+    forward(AvgPool, (g, x, y) => addon.avgPool(g, x, y)),
     { kernelName: AvgPoolGrad, backendName: BACKEND_NAME, kernelFunc: avgPoolGrad },
   ];
 }
