@@ -10,7 +10,9 @@ export type Backend = 'auto' | 'onednn' | 'wasm' | 'cpu' | 'tensorflow';
 const backends: readonly Backend[] = ['auto', 'onednn', 'wasm', 'cpu', 'tensorflow'];
 
 /** Settings the server reads once at start: changing one asks for a server restart. */
-export const settingsNeedingRestart = ['ternary.backend', 'ternary.server.nodePath', 'ternary.metricsRate'] as const;
+export const settingsNeedingRestart = [
+  'ternary.backend', 'ternary.server.nodePath', 'ternary.server.threads', 'ternary.server.lowPriority', 'ternary.metricsRate',
+] as const;
 
 export class TernaryConfig {
   private get section(): vscode.WorkspaceConfiguration {
@@ -34,6 +36,17 @@ export class TernaryConfig {
     return value === '' ? undefined : value;
   }
 
+  /** Compute threads of the native and wasm backends; 0 = all cores. */
+  get serverThreads(): number {
+    const value = this.section.get<number>('server.threads', 0);
+    return Number.isInteger(value) && value >= 0 ? value : 0;
+  }
+
+  /** Whether the server runs below normal CPU priority (the editor stays responsive while it trains). */
+  get serverLowPriority(): boolean {
+    return this.section.get<boolean>('server.lowPriority', true) !== false;
+  }
+
   /** Max metrics notifications a second during training. */
   get metricsRate(): number {
     const value = this.section.get<number>('metricsRate', 10);
@@ -47,7 +60,7 @@ export class TernaryConfig {
 
   /** What the server receives in `initializationOptions`. */
   initializationOptions(): InitializationOptions {
-    return { backend: this.backend, metricsRate: this.metricsRate };
+    return { backend: this.backend, threads: this.serverThreads, lowPriority: this.serverLowPriority, metricsRate: this.metricsRate };
   }
 
   /** True when a configuration change touches a setting the running server read at start. */

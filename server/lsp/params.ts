@@ -152,6 +152,7 @@ export function validateInitializationOptions(raw: unknown): InitializationOptio
     backend: { type: 'string', hint: 'the compute backend: auto, onednn, wasm, cpu or tensorflow' },
     threads: { type: 'nonNegativeInteger', hint: 'threads of the native and wasm backends; 0 = all cores' },
     metricsRate: { type: 'positiveNumber', hint: 'max metrics notifications per second' },
+    lowPriority: { type: 'boolean', hint: 'true to run below normal CPU priority' },
   };
   if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('initialize', `initializationOptions must be an object, got ${describe(raw)}.`);
   const known = Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([k]) => k in spec));

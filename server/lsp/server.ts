@@ -28,6 +28,7 @@ import {
 import { ProgressRegistry, type JobProgress } from './progress';
 import type { WithProgress } from './params';
 import { describeTrainProgress } from './progressText';
+import { lowerOwnPriority } from './priority';
 
 export const DEFAULT_METRICS_RATE = 10;
 
@@ -118,6 +119,8 @@ export function startServer(options: ServerOptions): TernaryServer {
     progressRegistry.clientSupportsCreate = params?.capabilities?.window?.workDoneProgress === true;
     progressRegistry.listen();
     outbox.setRate(initOptions.metricsRate ?? DEFAULT_METRICS_RATE);
+    // Before the backend starts: its compute threads inherit the main thread's priority.
+    const priority = initOptions.lowPriority ? lowerOwnPriority() : undefined;
     let backend;
     try {
       backend = await jobs.initialize({ backend: initOptions.backend, threads: initOptions.threads });
@@ -131,6 +134,8 @@ export function startServer(options: ServerOptions): TernaryServer {
       methods: [...ternaryMethods],
     };
     log('info', `Ternary training server ${options.version}: backend ${info.backend}, ${info.threads} thread(s).`);
+    if (priority && 'error' in priority) log('warn', `Could not lower the server's CPU priority (${priority.error}); training may slow the editor down.`);
+    else if (priority) log('info', `CPU priority: nice ${priority.priority}, so the editor stays responsive while training.`);
     return { capabilities: { experimental: { ternary: info } }, serverInfo: { name: 'ternary-studio', version: options.version } };
   });
 

@@ -279,6 +279,8 @@ export interface InitializationOptions {
   threads?: number;
   /** Max metrics notifications per second. */
   metricsRate?: number;
+  /** Run below normal CPU priority (nice 10), so an editor on the same cores stays responsive. */
+  lowPriority?: boolean;
 }
 
 /** All request and notification methods of this protocol. */

@@ -7,11 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ServerStatsRequest, TrainRequest, type ServerStats } from '../../server/protocol/protocol';
+import { LOW_PRIORITY } from '../../server/lsp/priority';
 import { RawFrames, connectClient, frame, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
 
 const root = resolve(__dirname, '..', '..');
@@ -142,4 +143,36 @@ test('`tern serve --stdio` is the same server', async () => {
   client.dispose();
   child.stdin.end();
   assert.equal(await withTimeout(exited, 10_000, () => 'tern serve did not exit after stdin closed'), 0);
+});
+
+/** Niceness of every thread of a Linux process, from /proc/<pid>/task/<tid>/stat (field 19). */
+function threadNiceness(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // The fields after the parenthesised command name start at field 3 (state).
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+test('lowPriority: every thread of the server, the compute threads started later included, runs at nice 10', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {
+  // Baselines from this process: CI may run the tests niced already, and then so is the server.
+  const own = getPriority();
+  const { child } = spawnServer();
+  assert.deepEqual([...new Set(threadNiceness(child.pid!))], [own], 'the server starts at the priority it was given');
+  const { client, info } = await connectClient(child.stdout, child.stdin, { backend: 'auto', threads: 2, lowPriority: true });
+  const result = await client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 1 });
+  assert.equal(result.summary.status, 'completed');
+  const niceness = threadNiceness(child.pid!);
+  assert.ok(niceness.length > 1);
+  assert.deepEqual([...new Set(niceness)], [Math.max(own, LOW_PRIORITY)], `${info.backend}: thread niceness ${niceness.join(' ')}`);
+  client.dispose();
+});
+
+test('without lowPriority the server keeps normal priority; a non-boolean lowPriority fails initialize', async () => {
+  const { child } = spawnServer();
+  await connectClient(child.stdout, child.stdin, { backend: 'wasm' });
+  assert.equal(getPriority(child.pid!), getPriority());
+  const second = spawnServer();
+  await assert.rejects(connectClient(second.child.stdout, second.child.stdin, { backend: 'wasm', lowPriority: 'yes' as unknown as boolean }),
+    /lowPriority/);
 });
