@@ -172,17 +172,23 @@ export const tinyExperiments = { short: 'tiny', long: 'tiny-long', float: 'tiny-
 
 /**
  * A workspace with `tiny.tern.json` (a 2-epoch, a 200-epoch, a 1-epoch float and a 1-epoch t_ex = 2 experiment of the Fashion-MNIST CNN)
- * over 64 training and 32 test synthetic images.
+ * over 64 training and 32 test synthetic images (the 200-epoch one over 512 training images).
  */
 export function makeTinyWorkspace(dir: string): { configPath: string } {
   mkdirSync(join(dir, 'data'), { recursive: true });
   writeTinyIdx(join(dir, 'data'), 'train', 64, 1);
   writeTinyIdx(join(dir, 'data'), 't10k', 32, 2);
+  // The long run's epochs last about a second, like real ones, instead of a third of a second:
+  // at three epochs a second the per-epoch UI updates kept Chromium so busy that a webview opened
+  // during the run took up to 26 s to load in code-server (test/e2e/panels-ui.ts).
+  mkdirSync(join(dir, 'data-long'), { recursive: true });
+  writeTinyIdx(join(dir, 'data-long'), 'train', 512, 1);
+  writeTinyIdx(join(dir, 'data-long'), 't10k', 32, 2);
   const experiment = (name: string, epochs: number, method: 'he2019' | 'none' = 'he2019', tex: 1 | 2 = 1): object => ({
     name,
     model: { arch: 'fmnist-cnn', classes: 10 },
     quant: { method, thresholdFactor: 0.05, tex },
-    data: { format: 'idx', path: 'data', augment: [] },
+    data: { format: 'idx', path: name === tinyExperiments.long ? 'data-long' : 'data', augment: [] },
     train: { epochs, batchSize: 16, optimizer: 'adam', lr: 0.001, seed: 7 },
   });
   const configPath = join(dir, 'tiny.tern.json');

@@ -7,7 +7,8 @@
  * Run from the repository root: `node --import tsx test/e2e/panels-real.ts`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { codeServerBin, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor } from './harness';
 import { bodyData, expectedCounts, panelFrame, perfOf, pickTheme, quantiles, readShown, runCommand, screenshot, setTheme } from './panels-ui';
@@ -19,6 +20,19 @@ const results: Record<string, unknown> = {};
 
 function step(name: string): void {
   console.log(`[panels-real] ${new Date().toISOString().slice(11, 19)} ${name}`);
+}
+
+/** Niceness of every thread of the training server started from `serverJs` (Linux /proc). */
+function serverNiceness(serverJs: string): number[] | undefined {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    const cmdline = (() => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } })();
+    if (!cmdline.includes(serverJs)) continue;
+    return readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+  }
+  return undefined;
 }
 
 async function main(): Promise<void> {
@@ -49,9 +63,16 @@ async function main(): Promise<void> {
     await pick.waitFor({ state: 'visible', timeout: 20_000 });
     await pick.click();
 
+    const niceness = await waitFor('the training server process', 30_000, () => serverNiceness(join(repo, 'dist', 'server.js')));
+    step(`training server threads at nice ${[...new Set(niceness)].join(', ')} (ternary.server.lowPriority)`);
+    assert.deepEqual([...new Set(niceness)], [Math.max(10, getPriority())]);
+
     step('Ternary: Show Dashboard while it trains');
+    let asked = Date.now();
     await runCommand(page, 'Ternary: Show Dashboard');
-    const dash = await panelFrame(page, 'Ternary Dashboard', 30_000);
+    let ran = Date.now();
+    const dash = await panelFrame(page, 'Ternary Dashboard');
+    step(`dashboard: command picked in ${ran - asked} ms, webview up ${Date.now() - ran} ms later`);
     const p0 = await waitFor('the first plotted points of the run', 120_000, async () => {
       const n = Number((await bodyData(dash)).points ?? 0);
       return n > 0 ? n : undefined;
@@ -74,8 +95,11 @@ async function main(): Promise<void> {
     await screenshot(page, artifacts, 'real-dashboard-dark');
 
     step('Ternary: Show Weight Histograms');
+    asked = Date.now();
     await runCommand(page, 'Ternary: Show Weight Histograms');
-    const hist = await panelFrame(page, 'Ternary Weight Histograms', 30_000);
+    ran = Date.now();
+    const hist = await panelFrame(page, 'Ternary Weight Histograms');
+    step(`histograms: command picked in ${ran - asked} ms, webview up ${Date.now() - ran} ms later`);
     const shown = await waitFor('histogram counts', 60_000, async () => {
       const s = await readShown(hist).catch(() => undefined);
       return s && s.epoch >= 1 && Object.keys(s.counts).length === 3 ? s : undefined;
@@ -94,7 +118,7 @@ async function main(): Promise<void> {
     await screenshot(page, artifacts, 'real-histograms-light');
     await runCommand(page, 'Ternary: Show Dashboard');
     // Shown again, the webview reloads (no retainContextWhenHidden) and reads the history anew.
-    const dashAgain = await panelFrame(page, 'Ternary Dashboard', 30_000);
+    const dashAgain = await panelFrame(page, 'Ternary Dashboard');
     await waitFor('the dashboard to plot again', 60_000, async () => Number((await bodyData(dashAgain)).points ?? 0) > 0, 250);
     await screenshot(page, artifacts, 'real-dashboard-light');
 

@@ -274,7 +274,7 @@ async function main(): Promise<void> {
     step('reload window: panels restored');
     await runCommand(page, 'Developer: Reload Window');
     await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
-    const restored = await panelFrame(page, 'Ternary Dashboard', 30_000);
+    const restored = await panelFrame(page, 'Ternary Dashboard');
     const restoredPoints = await waitFor(`the restored dashboard to plot the same ${totalPoints} points`, 30_000, async () => {
       const n = Number((await bodyData(restored)).points ?? 0);
       return n === totalPoints ? n : undefined;
@@ -282,7 +282,7 @@ async function main(): Promise<void> {
     await screenshot(page, artifacts, 'dashboard-restored-dark');
     // The histograms panel comes back with its run, layer and pinned epoch (webview state).
     await runCommand(page, 'Ternary: Show Weight Histograms');
-    const histAgain = await panelFrame(page, 'Ternary Weight Histograms', 30_000);
+    const histAgain = await panelFrame(page, 'Ternary Weight Histograms');
     const again = await waitFor('the restored histograms', 30_000, async () => {
       const s = await readShown(histAgain).catch(() => undefined);
       return s && Object.keys(s.counts).length === 3 ? s : undefined;
@@ -306,7 +306,7 @@ async function main(): Promise<void> {
     // ---- a live run next to the 5 big ones: every update re-aligns ~50 000 points per chart
     step('live run added to the 5 recorded runs');
     await runCommand(page, 'Ternary: Show Dashboard');
-    const mixed = await panelFrame(page, 'Ternary Dashboard', 30_000);
+    const mixed = await panelFrame(page, 'Ternary Dashboard');
     await waitFor('the restored 5 runs', 30_000, async () => Number((await bodyData(mixed)).points ?? 0) >= totalPoints);
     const before6 = (await perfOf(mixed)).renderLatencies.length;
     await runCommand(page, 'Panels Fixture: Start Live Run');

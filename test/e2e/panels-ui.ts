@@ -36,7 +36,17 @@ export async function panelFrames(page: Page, title: string): Promise<Frame[]> {
   return found;
 }
 
-export async function panelFrame(page: Page, title: string, timeoutMs = 20_000): Promise<Frame> {
+/**
+ * How long a panel's webview may take to load. code-server 4.100 (VS Code 1.100) registers a
+ * service worker per webview id (microsoft/vscode#245756), so every new webview replaces the
+ * worker of the one before, and Chromium queues that registration behind the browser's other
+ * work: 0.1–0.2 s on an idle machine, but 2–23 s measured here while a run trains on both cores
+ * (the content iframe waits for the new worker; the outer frame and our extension were done),
+ * and over 30 s once in CI. Desktop VS Code gives each webview its own origin and does not wait.
+ */
+export const WEBVIEW_LOAD_TIMEOUT_MS = 90_000;
+
+export async function panelFrame(page: Page, title: string, timeoutMs = WEBVIEW_LOAD_TIMEOUT_MS): Promise<Frame> {
   return waitFor(`the "${title}" webview`, timeoutMs, async () => (await panelFrames(page, title))[0]);
 }
 
