@@ -32,12 +32,13 @@ export enum MessageType {
   RunEnded = 'runEnded',
   Saved = 'saved',
   Error = 'error',
+  Visibility = 'visibility',
 }
 
 // ---------------------------------------------------------------------------------------------
 // webview → host
 
-/** The webview booted (also after it was hidden and shown again); it asks for the run list. */
+/** The webview booted (also after a window reload); it asks for the run list. */
 export interface ReadyMessage { type: MessageType.Ready }
 /** Load the recorded history of these runs (answered by one `history` message per run). */
 export interface LoadRunsMessage {
@@ -96,9 +97,15 @@ export interface RunEndedMessage { type: MessageType.RunEnded; runDir: string; s
 export interface SavedMessage { type: MessageType.Saved; path: string }
 /** Something failed on the host side; shown in the panel. With `runDir`: that run could not be read (the panel drops it). */
 export interface ErrorMessage { type: MessageType.Error; message: string; runDir?: string }
+/**
+ * The panel's tab was hidden or shown. The webview is kept when hidden (retainContextWhenHidden)
+ * and sees no change of its own (document.visibilityState stays "visible"), so the host says it:
+ * a hidden panel keeps its data current but draws nothing.
+ */
+export interface VisibilityMessage { type: MessageType.Visibility; visible: boolean }
 export type HostToWebviewMessage =
   | RunsMessage | SelectMessage | HistoryMessage | MetricsMessage | LayersMessage | HistogramsMessage
-  | RunStartedMessage | RunEndedMessage | SavedMessage | ErrorMessage;
+  | RunStartedMessage | RunEndedMessage | SavedMessage | ErrorMessage | VisibilityMessage;
 
 // ---------------------------------------------------------------------------------------------
 // State kept by the webview with `vscode.setState` and handed to the serializer after a reload.

@@ -213,6 +213,9 @@ function defaultSelection(): string[] {
 
 function onMessage(m: HostToWebviewMessage): void {
   switch (m.type) {
+    case MessageType.Visibility:
+      scheduler.setVisible(m.visible);
+      return;
     case MessageType.Runs: {
       const first = !runsReceived;
       runs = m.runs;

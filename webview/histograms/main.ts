@@ -292,6 +292,9 @@ function mergeHistograms(into: HistogramsRecord[], rec: HistogramsRecord): void 
 
 function onMessage(m: HostToWebviewMessage): void {
   switch (m.type) {
+    case MessageType.Visibility:
+      scheduler.setVisible(m.visible);
+      return;
     case MessageType.Runs: {
       const first = !runsReceived;
       runs = m.runs;

@@ -4,6 +4,9 @@
  */
 export class FrameScheduler {
   private pending = false;
+  /** The panel is hidden: requests are remembered, and drawn once when it is shown. */
+  private hidden = false;
+  private deferred = false;
   private readonly waiting: (() => void)[] = [];
   /** How long the last render took and when it ended (ms, performance.now()). */
   private lastCost = 0;
@@ -17,6 +20,10 @@ export class FrameScheduler {
    */
   request(after?: () => void): void {
     if (after) this.waiting.push(after);
+    if (this.hidden) {
+      this.deferred = true;
+      return;
+    }
     if (this.pending) return;
     this.pending = true;
     // When renders get expensive (many long runs), leave at least as much idle time as the last
@@ -36,5 +43,14 @@ export class FrameScheduler {
     };
     if (wait > 1) setTimeout(frame, wait);
     else frame();
+  }
+
+  /** Hidden panels draw nothing (a hidden webview still gets animation frames); shown, they catch up in one render. */
+  setVisible(visible: boolean): void {
+    this.hidden = !visible;
+    if (visible && this.deferred) {
+      this.deferred = false;
+      this.request();
+    }
   }
 }
