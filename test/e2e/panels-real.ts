@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join, resolve } from 'node:path';
+import { threadNiceness } from '../shared/procThreads';
 import { codeServerBin, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor } from './harness';
 import { bodyData, expectedCounts, panelFrame, perfOf, pickTheme, quantiles, readShown, runCommand, screenshot, setTheme } from './panels-ui';
 
@@ -27,10 +28,7 @@ function serverNiceness(serverJs: string): number[] | undefined {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     const cmdline = (() => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } })();
     if (!cmdline.includes(serverJs)) continue;
-    return readdirSync(`/proc/${pid}/task`).map((tid) => {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-    });
+    return threadNiceness(pid);
   }
   return undefined;
 }

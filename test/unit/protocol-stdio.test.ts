@@ -7,12 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ServerStatsRequest, TrainRequest, type ServerStats } from '../../server/protocol/protocol';
 import { LOW_PRIORITY } from '../../server/lsp/priority';
+import { threadNiceness } from '../shared/procThreads';
 import { RawFrames, connectClient, frame, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
 
 const root = resolve(__dirname, '..', '..');
@@ -144,15 +145,6 @@ test('`tern serve --stdio` is the same server', async () => {
   child.stdin.end();
   assert.equal(await withTimeout(exited, 10_000, () => 'tern serve did not exit after stdin closed'), 0);
 });
-
-/** Niceness of every thread of a Linux process, from /proc/<pid>/task/<tid>/stat (field 19). */
-function threadNiceness(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    // The fields after the parenthesised command name start at field 3 (state).
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-  });
-}
 
 test('lowPriority: every thread of the server, the compute threads started later included, runs at nice 10', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {
   // Baselines from this process: CI may run the tests niced already, and then so is the server.
