@@ -151,13 +151,16 @@ async function ui(): Promise<boolean> {
     const expected = record.layers.filter((l) => l.ternary).map((l) => `sparsity ${(l.sparsity * 100).toFixed(1)}%`);
 
     const layersPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Layers' }) });
-    const descriptions = await waitFor('the Layers view to list the ternary layers', 30_000, async () => {
+    // The view follows the run live: it may still show the previous epoch's stats for a moment
+    // after the "finished" notification, so wait for the last epoch's, and name the row if it never comes.
+    let shown: string[] = [];
+    await waitFor('the Layers view to list the ternary layers of the last epoch', 30_000, async () => {
       const texts = await layersPane.locator('.monaco-list-row .label-description').allInnerTexts();
-      const shown = texts.filter((t) => t.startsWith('sparsity '));
-      return shown.length === expected.length ? shown : undefined;
-    });
-    descriptions.forEach((d, i) => {
-      if (!d.startsWith(expected[i]!)) throw new Error(`Layers view row ${i + 1}: "${d}", layers.jsonl says ${expected[i]}`);
+      shown = texts.filter((t) => t.startsWith('sparsity '));
+      return shown.length === expected.length && shown.every((d, i) => d.startsWith(expected[i]!));
+    }).catch((err: unknown) => {
+      const i = shown.findIndex((d, k) => !d.startsWith(expected[k] ?? ''));
+      throw new Error(i >= 0 ? `Layers view row ${i + 1}: "${shown[i]}", layers.jsonl says ${expected[i]}` : String(err));
     });
     const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
     await experimentsPane.locator('.monaco-list-row', { hasText: runId }).filter({ hasText: 'completed' })
@@ -169,7 +172,7 @@ async function ui(): Promise<boolean> {
     if (shippedAddon && summary.backend !== 'onednn') {
       throw new Error(`the .vsix carries the oneDNN addon but the run trained on ${summary.backend}; see the server log in ${artifacts}`);
     }
-    console.log(`ok   UI: F1 → Ternary: Train → ${runId} finished (${summary.backend}, ${summary.wallSeconds.toFixed(1)} s); Layers view shows ${descriptions.length} ternary layers (${shot})`);
+    console.log(`ok   UI: F1 → Ternary: Train → ${runId} finished (${summary.backend}, ${summary.wallSeconds.toFixed(1)} s); Layers view shows ${shown.length} ternary layers (${shot})`);
 
     // The config in the editor: lenses above each experiment; the Dashboard lens opens the panel.
     await page.keyboard.press('Control+P');
