@@ -25,7 +25,8 @@ const nodeCommon = {
   minify: production,
   logLevel: 'warning',
   // The native oneDNN addon is loaded at run time from its build folder when present.
-  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '*.node'],
+  // onnxruntime-node (server/onnx/runtime.ts) is loaded lazily at run time with its native binding.
+  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'onnxruntime-node', '*.node'],
   // jsonc-parser's "main" is a UMD build whose lazy require('./impl/…') calls esbuild cannot
   // follow: the bundle would throw "Cannot find module './impl/format'" on the first config parse.
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
