@@ -168,6 +168,9 @@ function checkExperiment(e: ExperimentConfig, i: number): { segments: (string | 
 
 /** Parses and validates config text; `file` is used in messages and stored as the config's path. */
 export function parseConfigText(text: string, file: string): ConfigFile {
+  // A UTF-8 byte order mark (Windows editors write one) is not JSON but carries no meaning: skip
+  // it, as VS Code does. Positions stay right: editors do not count it as a column.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { allowTrailingComma: true, disallowComments: false });
   if (parseErrors.length || !tree) {

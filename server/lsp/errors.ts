@@ -33,8 +33,30 @@ interface NamedError extends Error {
   path?: unknown;
 }
 
-/** The JSON-RPC error for anything a job threw. */
+/** Longest message a client gets back; what a request echoes (a path, a name) can be megabytes. */
+export const MAX_ERROR_MESSAGE = 2000;
+/** Longest string in an error's data: longer than any real path (PATH_MAX is 4096). */
+export const MAX_ERROR_DATA_STRING = 4096;
+
+/** `text` cut to `max` characters, saying how much was left out. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** The JSON-RPC error for anything a job threw, with echoed values cut to a readable size. */
 export function toResponseError(err: unknown): ResponseError<unknown> {
+  const error = toUnclippedResponseError(err);
+  const data = error.data;
+  const longData = data !== null && typeof data === 'object' && !Array.isArray(data) &&
+    Object.entries(data as Record<string, unknown>).some(([k, v]) => k !== 'stack' && typeof v === 'string' && v.length > MAX_ERROR_DATA_STRING);
+  if (error.message.length <= MAX_ERROR_MESSAGE && !longData) return error;
+  const clippedData = longData
+    ? Object.fromEntries(Object.entries(data as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' && k !== 'stack' ? clip(v, MAX_ERROR_DATA_STRING) : v]))
+    : data;
+  return new ResponseError(error.code, clip(error.message, MAX_ERROR_MESSAGE), clippedData);
+}
+
+function toUnclippedResponseError(err: unknown): ResponseError<unknown> {
   if (err instanceof ResponseError) return err;
   if (!(err instanceof Error)) return new ResponseError(ErrorCodes.InternalError, `Unexpected failure: ${String(err)}`);
   const e = err as NamedError;

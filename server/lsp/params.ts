@@ -73,7 +73,7 @@ function validate<T>(method: string, raw: unknown, spec: Spec): T {
   const input = raw as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(input)) {
-    if (!(key in spec)) throw invalid(method, `unknown field "${key}"; the fields are ${Object.keys(spec).join(', ')}.`);
+    if (!(key in spec)) throw invalid(method, `unknown field ${JSON.stringify(key.length > 60 ? key.slice(0, 60) + '…' : key)}; the fields are ${Object.keys(spec).join(', ')}.`);
   }
   for (const [key, field] of Object.entries(spec)) {
     const value = input[key];

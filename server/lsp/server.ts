@@ -94,7 +94,13 @@ export function startServer(options: ServerOptions): TernaryServer {
     onPosition?(jobId: string, position: number): void;
     onQueued?(jobId: string): void;
   }): Promise<T> {
-    const handle = queue.submit({ kind, run, onQueued: extra?.onQueued, onPosition: (position, jobId) => extra?.onPosition?.(jobId, position) });
+    let handle;
+    try {
+      handle = queue.submit({ kind, run, onQueued: extra?.onQueued, onPosition: (position, jobId) => extra?.onPosition?.(jobId, position) });
+    } catch (err) {
+      // QueueFull: the documented Busy code, not the InternalError a raw throw becomes.
+      throw toResponseError(err);
+    }
     const subscription = token.onCancellationRequested(() => queue.cancel(handle.id));
     try {
       return await handle.promise;

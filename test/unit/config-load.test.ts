@@ -149,3 +149,14 @@ test('loadConfigFile: missing file and a real file', async () => {
   assert.equal(cfg.path, path);
   assert.equal(cfg.experiments.length, 1);
 });
+
+test('a UTF-8 byte order mark at the start of a config file is accepted; errors keep their positions', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tern-config-'));
+  const path = join(dir, 'bom.tern.json');
+  writeFileSync(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ experiments: [minimal] }))]));
+  const cfg = await loadConfigFile(path);
+  assert.equal(cfg.experiments[0]!.name, 'a');
+  const err = errorOf('\ufeff' + withExperiment((e) => { e.train = { lr: -1 }; }));
+  assert.equal(err.property, 'experiments[0].train.lr');
+  assert.equal(err.line, errorOf(withExperiment((e) => { e.train = { lr: -1 }; })).line);
+});

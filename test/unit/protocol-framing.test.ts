@@ -102,3 +102,27 @@ test('200 KB of random bytes in random chunks, then a message: the message arriv
   assert.deepEqual(messages, [ping(42)]);
   assert.ok(faults.length > 0 && faults.every((f) => f.code === -32700));
 });
+
+test('a large message in small chunks is joined once: bytes copied stay linear in its size', () => {
+  const { faults, messages, feed } = reader();
+  const big = { jsonrpc: '2.0', id: 9, method: 'ping', params: { text: 'x'.repeat(4 * 1024 * 1024) } };
+  const bytes = Buffer.concat([frame(JSON.stringify(big)), frame(JSON.stringify(ping(10)))]);
+  // Count what Buffer.concat copies instead of timing: joining the buffer on every 64 KB chunk
+  // copies about size²/(2·64 KB) bytes (≈ 130 MB here), joining once copies about the size.
+  const concat = Buffer.concat;
+  let copied = 0;
+  Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+    const result = concat(list, total);
+    copied += result.length;
+    return result;
+  }) as typeof Buffer.concat;
+  try {
+    for (let i = 0; i < bytes.length; i += 64 * 1024) feed(bytes.subarray(i, i + 64 * 1024));
+  } finally {
+    Buffer.concat = concat;
+  }
+  assert.deepEqual(faults, []);
+  assert.equal(messages.length, 2);
+  assert.equal((messages[0] as typeof big).params.text.length, big.params.text.length);
+  assert.ok(copied <= 2 * bytes.length, `copied ${copied} bytes for a message of ${bytes.length}`);
+});
