@@ -10,6 +10,10 @@ import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+// Test-only hooks (panel timings `window.__ternaryPerf`, the send time stamped on live panel
+// messages) are compiled in only with --test-hooks (the panels' e2e tests); otherwise the code
+// they guard is dropped from the bundles (test/unit/bundles.test.ts).
+const define = { TERNARY_TEST_HOOKS: process.argv.includes('--test-hooks') ? 'true' : 'false' };
 
 /** Entry points that exist (parts of the product land one by one). */
 function present(entries) {
@@ -24,6 +28,7 @@ const nodeCommon = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
+  define,
   // The native oneDNN addon is loaded at run time from its build folder when present.
   // onnxruntime-node (server/onnx/runtime.ts) is loaded lazily at run time with its native binding.
   external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'onnxruntime-node', '*.node'],
@@ -54,6 +59,7 @@ if (Object.keys(webEntries).length) {
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',
+    define,
     entryPoints: webEntries,
     outdir: 'dist/webview',
     loader: { '.css': 'text' },

@@ -84,12 +84,12 @@ export interface HistoryMessage {
   layers: LayersRecord[];
   histograms: HistogramsRecord[];
 }
-/** Live metrics of a running run. `sentAt` (ms since epoch) lets the webview measure latency. */
-export interface MetricsMessage { type: MessageType.Metrics; runDir: string; records: MetricsRecord[]; sentAt: number }
+/** Live metrics of a running run. */
+export interface MetricsMessage { type: MessageType.Metrics; runDir: string; records: MetricsRecord[] }
 /** Live per-layer stats at the end of an epoch. */
-export interface LayersMessage { type: MessageType.Layers; runDir: string; record: LayersRecord; sentAt: number }
+export interface LayersMessage { type: MessageType.Layers; runDir: string; record: LayersRecord }
 /** Live weight histograms at the end of an epoch. */
-export interface HistogramsMessage { type: MessageType.Histograms; runDir: string; record: HistogramsRecord; sentAt: number }
+export interface HistogramsMessage { type: MessageType.Histograms; runDir: string; record: HistogramsRecord }
 /** A run began: the dashboard adds it to its selection. */
 export interface RunStartedMessage { type: MessageType.RunStarted; runDir: string }
 export interface RunEndedMessage { type: MessageType.RunEnded; runDir: string; status: RunStatus }

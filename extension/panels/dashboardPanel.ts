@@ -17,11 +17,11 @@ export class DashboardPanel extends SingletonPanel {
     this.disposables.push(
       hub.onMetrics((p) => {
         const runDir = this.runs.runDirOf(p.runId);
-        if (runDir) this.post({ type: MessageType.Metrics, runDir, records: p.records, sentAt: Date.now() });
+        if (runDir) this.post({ type: MessageType.Metrics, runDir, records: p.records });
       }),
       hub.onLayerStats((p) => {
         const runDir = this.runs.runDirOf(p.runId);
-        if (runDir) this.post({ type: MessageType.Layers, runDir, record: p.record, sentAt: Date.now() });
+        if (runDir) this.post({ type: MessageType.Layers, runDir, record: p.record });
       }),
       hub.onRunStarted((p) => {
         this.post({ type: MessageType.RunStarted, runDir: p.runDir });

@@ -14,11 +14,11 @@ export class HistogramsPanel extends SingletonPanel {
     this.disposables.push(
       hub.onHistograms((p) => {
         const runDir = this.runs.runDirOf(p.runId);
-        if (runDir) this.post({ type: MessageType.Histograms, runDir, record: p.record, sentAt: Date.now() });
+        if (runDir) this.post({ type: MessageType.Histograms, runDir, record: p.record });
       }),
       hub.onLayerStats((p) => {
         const runDir = this.runs.runDirOf(p.runId);
-        if (runDir) this.post({ type: MessageType.Layers, runDir, record: p.record, sentAt: Date.now() });
+        if (runDir) this.post({ type: MessageType.Layers, runDir, record: p.record });
       }),
       hub.onRunStarted((p) => {
         this.post({ type: MessageType.RunStarted, runDir: p.runDir });

@@ -8,6 +8,10 @@ import {
   type HostToWebviewMessage, type WebviewToHostMessage, MessageType, isWebviewToHostMessage,
 } from '../../webview/protocol';
 import { makeNonce, panelHtml } from './html';
+import { stampForTests } from './testStamp';
+
+/** `true` only in test builds (esbuild.mjs `--test-hooks`); a shipped bundle drops what it guards. */
+declare const TERNARY_TEST_HOOKS: boolean;
 
 export interface PanelKind {
   viewType: string;
@@ -125,7 +129,9 @@ export abstract class SingletonPanel implements vscode.Disposable {
 
   /** Post to a loaded webview; dropped when none is open or it is not loaded (it reloads history on `ready`). */
   protected post(message: HostToWebviewMessage): void {
-    if (this.panel && this.ready) void this.panel.webview.postMessage(message);
+    if (!this.panel || !this.ready) return;
+    // Test builds stamp the send time, so the panels' e2e tests can time live updates (webview/shared/perf.ts).
+    void this.panel.webview.postMessage(TERNARY_TEST_HOOKS ? stampForTests(message) : message);
   }
 
   /** Post now if the webview is loaded, else when it says `ready`. */

@@ -3,7 +3,8 @@
  * synthetic experiment from the palette, open the dashboard while it trains and watch the number
  * of plotted points grow, open the histograms and compare the exact counts with the run's
  * layers.jsonl, then stop the run. Screenshots in .test-artifacts/panels/real-*.png.
- * Needs `node esbuild.mjs` (dist/) and scripts/e2e/install-code-server.sh.
+ * Needs `node esbuild.mjs --test-hooks` (dist/ with the panel timings of webview/shared/perf.ts)
+ * and scripts/e2e/install-code-server.sh.
  * Run from the repository root: `node --import tsx test/e2e/panels-real.ts`.
  */
 import assert from 'node:assert/strict';
@@ -85,8 +86,10 @@ async function main(): Promise<void> {
       const n = await dash.evaluate(() => document.querySelectorAll('.chart').length > 0 && Number((document.querySelectorAll('.chart')[4] as HTMLElement)?.dataset.points ?? 0));
       return n && n > 0 ? n : undefined;
     }, 500);
-    await page.waitForTimeout(2000);
-    const p2 = Number((await bodyData(dash)).points);
+    const p2 = await waitFor('more points after the first epoch line', 120_000, async () => {
+      const n = Number((await bodyData(dash)).points ?? 0);
+      return n > p1 ? n : undefined;
+    }, 250);
     const live = await perfOf(dash);
     results.dashboard = { points: [p0, p1, p2], liveMessages: live.liveMessages, updateLatencyMs: quantiles(live.updateLatencies), arrivalLatencyMs: quantiles(live.arrivalLatencies) };
     assert.ok(p2 > p0, `points did not grow: ${p0} → ${p2}`);
@@ -98,9 +101,11 @@ async function main(): Promise<void> {
     ran = Date.now();
     const hist = await panelFrame(page, 'Ternary Weight Histograms');
     step(`histograms: command picked in ${ran - asked} ms, webview up ${Date.now() - ran} ms later`);
-    // The dashboard's tab is hidden now; give the host's `visibility` message a moment to arrive.
-    await page.waitForTimeout(500);
-    const hidden0 = await perfOf(dash);
+    // The dashboard's tab is hidden now: wait for the host's `visibility` message to arrive.
+    const hidden0 = await waitFor('the dashboard to learn it is hidden', 30_000, async () => {
+      const p = await perfOf(dash);
+      return p.visible ? undefined : p;
+    }, 100);
     const shown = await waitFor('histogram counts', 60_000, async () => {
       const s = await readShown(hist).catch(() => undefined);
       return s && s.epoch >= 1 && Object.keys(s.counts).length === 3 ? s : undefined;

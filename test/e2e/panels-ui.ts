@@ -54,11 +54,13 @@ export async function bodyData(frame: Frame): Promise<Record<string, string | un
   return frame.evaluate(() => ({ ...document.body.dataset }));
 }
 
-export interface Perf { updateLatencies: number[]; arrivalLatencies: number[]; renderLatencies: number[]; redraws: number[]; liveMessages: number }
+/** What a panel built with `--test-hooks` records about itself (webview/shared/perf.ts). */
+export interface Perf { updateLatencies: number[]; arrivalLatencies: number[]; renderLatencies: number[]; redraws: number[]; liveMessages: number; visible: boolean }
 export async function perfOf(frame: Frame): Promise<Perf> {
   return frame.evaluate(() => {
-    const p = (globalThis as unknown as { __ternaryPerf: Perf }).__ternaryPerf;
-    return { updateLatencies: [...p.updateLatencies], arrivalLatencies: [...p.arrivalLatencies], renderLatencies: [...p.renderLatencies], redraws: [...p.redraws], liveMessages: p.liveMessages };
+    const p = (globalThis as unknown as { __ternaryPerf?: Perf }).__ternaryPerf;
+    if (!p) throw new Error('the panel has no window.__ternaryPerf: build the webviews with `node esbuild.mjs --test-hooks`');
+    return { updateLatencies: [...p.updateLatencies], arrivalLatencies: [...p.arrivalLatencies], renderLatencies: [...p.renderLatencies], redraws: [...p.redraws], liveMessages: p.liveMessages, visible: p.visible };
   });
 }
 
@@ -68,8 +70,9 @@ export function quantiles(values: number[]): { n: number; p50: number; p95: numb
   return { n: s.length, p50: Math.round(q(0.5) * 10) / 10, p95: Math.round(q(0.95) * 10) / 10, max: Math.round((s[s.length - 1] ?? NaN) * 10) / 10 };
 }
 
-export async function screenshot(page: Page, artifacts: string, name: string): Promise<void> {
-  await page.waitForTimeout(300); // let the last animation frame land (a screenshot is not a condition)
+export async function screenshot(page: Page, artifacts: string, name: string, frame?: Frame): Promise<void> {
+  // Let the panel's pending animation frame land: two frames of the webview (or the page) pass.
+  await (frame ?? page).evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
   await page.screenshot({ path: join(artifacts, `${name}.png`) });
 }
 

@@ -4,43 +4,29 @@
  * sparsity. Talks to the host only through the typed messages of ../protocol.
  */
 import '../shared/elements';
-import {
-  type DashboardState, type HostToWebviewMessage, type LayersRecord, type MetricsRecord, type RunInfo, type RunStatus,
-  MessageType,
-} from '../protocol';
+import { type DashboardState, type HostToWebviewMessage, MessageType } from '../protocol';
 import { Chart } from '../shared/chart';
-import { Notice, adoptUplotStyles, custom, el, runLabel } from '../shared/dom';
+import { Notice, adoptUplotStyles, custom, el, setOptions } from '../shared/dom';
 import type { VscodeCheckbox, VscodeMultiSelect, VscodeSingleSelect } from '../shared/elements';
 import { chartsToPngDataUrl } from '../shared/exportPng';
 import { FrameScheduler } from '../shared/frameScheduler';
-import { perf, record, recordLiveUpdate } from '../shared/perf';
+import { installPanelPerf, noteVisibility, timeLiveMessage } from '../shared/perf';
 import { readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
 import { IncrementalAligner, alignSeries } from '../transforms/align';
 import { type CurveSpec, type RunCurves, SeriesCache, buildChartData, formatNumber, formatPercent, numberTicks, percentTicks } from '../transforms/chartData';
 import { metricsCsv } from '../transforms/csv';
-import { mergeLayers, mergeMetrics, sparsitySeries } from '../transforms/metricsSeries';
+import { sparsitySeries } from '../transforms/metricsSeries';
+import { DashboardModel } from './state';
 
-interface RunData {
-  metrics: MetricsRecord[];
-  seen: Set<string>;
-  layers: LayersRecord[];
-  status?: RunStatus;
-  loaded: boolean;
-}
+/** `true` only in test builds (esbuild.mjs `--test-hooks`): live-update timings for the e2e tests (../shared/perf.ts). */
+declare const TERNARY_TEST_HOOKS: boolean;
 
 const host = connectToHost<DashboardState>();
-const saved = host.getState();
-const state: DashboardState = {
-  runDirs: saved?.runDirs ?? [],
-  smoothing: saved?.smoothing ?? 0.6,
-  logScale: saved?.logScale ?? false,
-  sparsityRunDir: saved?.sparsityRunDir,
-};
-let runs: RunInfo[] = [];
-let runsReceived = false;
-const data = new Map<string, RunData>();
+const model = new DashboardModel(host.getState());
+const state = model.view;
 let theme = readChartTheme();
+if (TERNARY_TEST_HOOKS) installPanelPerf();
 
 adoptUplotStyles();
 
@@ -106,14 +92,10 @@ const aligners: Record<keyof typeof charts, IncrementalAligner> = {
   loss: new IncrementalAligner(), top1: new IncrementalAligner(), top5: new IncrementalAligner(), lr: new IncrementalAligner(),
 };
 
-function runInfo(runDir: string): RunInfo | undefined {
-  return runs.find((r) => r.runDir === runDir);
-}
-
 function runCurves(): RunCurves[] {
   return state.runDirs.flatMap((runDir, i) => {
-    const d = data.get(runDir);
-    return d ? [{ id: runDir, label: runLabel(runInfo(runDir), runDir), color: theme.palette[i % theme.palette.length], records: d.metrics }] : [];
+    const d = model.dataOf(runDir);
+    return d ? [{ id: runDir, label: model.runs.label(runDir), color: theme.palette[i % theme.palette.length], records: d.metrics }] : [];
   });
 }
 
@@ -130,13 +112,12 @@ function render(): void {
   renderLegend();
   const points = allCharts.reduce((n, c) => n + c.pointCount, 0);
   document.body.dataset.points = String(points);
-  const live = state.runDirs.filter((d) => data.get(d)?.status === 'running').length;
-  const loading = state.runDirs.filter((d) => !data.get(d)?.loaded).length;
+  const { live, loading } = model.counts();
   status.textContent = state.runDirs.length === 0 ? ''
     : `${state.runDirs.length} run${state.runDirs.length > 1 ? 's' : ''}${live ? ` · ${live} training` : ''}${loading ? ` · ${loading} loading` : ''} · ${points.toLocaleString('en-US')} points`;
   empty.hidden = state.runDirs.length > 0 && points > 0;
-  empty.textContent = !runsReceived ? 'Loading runs…'
-    : runs.length === 0 ? 'No runs yet. Train an experiment (Ternary: Train, or the Train code lens of a *.tern.json) and its curves appear here as it trains.'
+  empty.textContent = !model.runs.received ? 'Loading runs…'
+    : model.runs.runs.length === 0 ? 'No runs yet. Train an experiment (Ternary: Train, or the Train code lens of a *.tern.json) and its curves appear here as it trains.'
       : state.runDirs.length === 0 ? 'Choose one or more runs above to see their curves.'
         : 'Waiting for the first metrics of the selected runs…';
   chartsGrid.hidden = state.runDirs.length === 0;
@@ -146,19 +127,18 @@ function renderLegend(): void {
   const items = state.runDirs.map((runDir, i) => {
     const swatch = el('span', { className: 'swatch' });
     swatch.style.backgroundColor = theme.palette[i % theme.palette.length];
-    const d = data.get(runDir);
+    const d = model.dataOf(runDir);
     const note = d?.status === 'running' ? ' (training)' : d && !d.loaded ? ' (loading)' : '';
-    return el('li', {}, swatch, `${runLabel(runInfo(runDir), runDir)}${note}`);
+    return el('li', {}, swatch, `${model.runs.label(runDir)}${note}`);
   });
   const key = el('li', { className: 'line-key' }, el('span', { className: 'line solid' }), 'training ', el('span', { className: 'line dashed' }), 'validation');
   legend.replaceChildren(...items, ...(items.length ? [key] : []));
 }
 
 function renderSparsity(): void {
-  const shown = state.runDirs.filter((d) => (data.get(d)?.layers.length ?? 0) > 0);
-  const runDir = state.sparsityRunDir && shown.includes(state.sparsityRunDir) ? state.sparsityRunDir : shown[0];
-  setOptions(sparsityPicker, shown.map((d) => ({ value: d, label: runLabel(runInfo(d), d) })), runDir ? [runDir] : []);
-  const layers = runDir ? sparsitySeries(data.get(runDir)!.layers) : [];
+  const { shown, runDir } = model.sparsityRun();
+  setOptions(sparsityPicker, shown.map((d) => ({ value: d, label: model.runs.label(d) })), runDir ? [runDir] : []);
+  const layers = runDir ? sparsitySeries(model.dataOf(runDir)!.layers) : [];
   const aligned = alignSeries(layers.map((l) => l.series));
   sparsityChart.setData(
     layers.map((l, i) => ({ label: l.layer, color: theme.palette[i % theme.palette.length], dash: i >= theme.palette.length ? [4, 3] : undefined })),
@@ -166,28 +146,8 @@ function renderSparsity(): void {
   sparsityChart.element.hidden = layers.length === 0;
 }
 
-/** Rebuild a select's options only when they changed (rebuilding closes an open dropdown). */
-function setOptions(select: HTMLElement, options: { value: string; label: string }[], selected: string[]): void {
-  const key = JSON.stringify([options, selected]);
-  if (select.dataset.options === key) return;
-  select.dataset.options = key;
-  select.replaceChildren(...options.map((o) => {
-    const option = custom<HTMLElement>('vscode-option', { value: o.value, ...(selected.includes(o.value) ? { selected: true } : {}) }, o.label);
-    return option;
-  }));
-}
-
-function runOptionLabel(r: RunInfo): string {
-  const best = r.bestTop1 !== undefined ? ` · best ${formatPercent(r.bestTop1)}` : '';
-  return `${r.experiment} · ${r.runId} (${r.status}, epoch ${r.epoch}/${r.epochs}${best})`;
-}
-
 function renderRunPicker(): void {
-  const known = new Set(runs.map((r) => r.runDir));
-  const options = runs.map((r) => ({ value: r.runDir, label: runOptionLabel(r) }));
-  // Selected runs the list does not know (yet) stay choosable.
-  for (const d of state.runDirs) if (!known.has(d)) options.push({ value: d, label: runLabel(undefined, d) });
-  setOptions(runPicker, options, state.runDirs);
+  setOptions(runPicker, model.runs.options(state.runDirs, { best: true }), state.runDirs);
 }
 
 // -------------------------------------------------------------------------------------- state
@@ -195,96 +155,63 @@ function persist(): void {
   host.setState(state);
 }
 
-function select(runDirs: string[]): void {
-  state.runDirs = [...new Set(runDirs)];
-  const missing = state.runDirs.filter((d) => !data.has(d));
-  for (const d of missing) data.set(d, { metrics: [], seen: new Set(), layers: [], loaded: false, status: runInfo(d)?.status });
+function select(runDirs: readonly string[]): void {
+  const missing = model.select(runDirs);
   if (missing.length) host.post({ type: MessageType.LoadRuns, runDirs: missing, histograms: false });
   persist();
   renderRunPicker();
   scheduler.request();
 }
 
-/** Nothing chosen yet (first open, no argument): the running runs, else the newest one. */
-function defaultSelection(): string[] {
-  const running = runs.filter((r) => r.status === 'running').map((r) => r.runDir);
-  return running.length ? running : runs.slice(0, 1).map((r) => r.runDir);
-}
-
 function onMessage(m: HostToWebviewMessage): void {
   switch (m.type) {
     case MessageType.Visibility:
+      if (TERNARY_TEST_HOOKS) noteVisibility(m.visible);
       scheduler.setVisible(m.visible);
       return;
     case MessageType.Runs: {
-      const first = !runsReceived;
-      runs = m.runs;
-      runsReceived = true;
-      for (const r of runs) { const d = data.get(r.runDir); if (d && r.status !== 'running' && d.status === 'running') d.status = r.status; }
-      if (first && state.runDirs.length === 0) select(defaultSelection());
-      else if (first) select(state.runDirs);
+      const selection = model.setRuns(m.runs);
+      if (selection) select(selection);
       else { renderRunPicker(); scheduler.request(); }
       return;
     }
     case MessageType.Select:
       select(m.runDirs);
       return;
-    case MessageType.History: {
-      const d = data.get(m.runDir);
-      if (!d) return;
-      mergeMetrics(d.metrics, d.seen, m.metrics);
-      for (const l of m.layers) mergeLayers(d.layers, l);
-      d.status = m.status ?? d.status;
-      d.loaded = true;
-      scheduler.request();
+    case MessageType.History:
+      if (model.applyHistory(m)) scheduler.request();
       return;
-    }
     case MessageType.Metrics: {
-      const d = data.get(m.runDir);
-      if (!d) return;
-      const receivedAt = Date.now();
-      perf.liveMessages++;
-      record(perf.arrivalLatencies, receivedAt - m.sentAt);
-      d.status = 'running';
-      if (mergeMetrics(d.metrics, d.seen, m.records) > 0) scheduler.request(() => recordLiveUpdate(m.sentAt, receivedAt));
+      const drawn = TERNARY_TEST_HOOKS ? timeLiveMessage(m) : undefined;
+      if (model.applyMetrics(m.runDir, m.records)) scheduler.request(drawn);
       return;
     }
     case MessageType.Layers: {
-      noteEpoch(m.runDir, m.record.epoch);
-      const d = data.get(m.runDir);
-      if (!d) return;
-      mergeLayers(d.layers, m.record);
-      scheduler.request();
+      const changed = model.applyLayers(m.runDir, m.record);
+      if (changed.runList) renderRunPicker();
+      if (changed.data) scheduler.request();
       return;
     }
-    case MessageType.RunStarted:
-      // Follow new runs as TensorBoard does; the user can deselect them.
-      if (!state.runDirs.includes(m.runDir)) select([...state.runDirs, m.runDir]);
-      { const d = data.get(m.runDir); if (d) d.status = 'running'; }
-      return;
-    case MessageType.RunEnded: {
-      const d = data.get(m.runDir);
-      if (d) d.status = m.status;
-      scheduler.request();
+    case MessageType.RunStarted: {
+      const selection = model.runStarted(m.runDir);
+      if (selection) select(selection);
+      model.markRunning(m.runDir);
       return;
     }
+    case MessageType.RunEnded:
+      model.runEnded(m.runDir, m.status);
+      scheduler.request();
+      return;
     case MessageType.Saved:
       notice.show(`Saved ${m.path}`, 'info');
       return;
     case MessageType.Error:
       notice.show(m.message, 'error');
-      // A run that cannot be read (deleted, moved) leaves the selection instead of "loading" forever.
-      if (m.runDir) { data.delete(m.runDir); select(state.runDirs.filter((d) => d !== m.runDir)); }
+      if (m.runDir) select(model.drop(m.runDir));
       return;
     case MessageType.Histograms:
       return;
   }
-}
-
-/** The run list is read at start and end of runs; live epochs keep its "epoch e/E" current. */
-function noteEpoch(runDir: string, epoch: number): void {
-  const run = runs.find((r) => r.runDir === runDir);
-  if (run && run.epoch < epoch) { run.epoch = epoch; renderRunPicker(); }
 }
 
 // ----------------------------------------------------------------------------------- controls
@@ -313,16 +240,16 @@ function onActivate(button: HTMLElement, action: () => void): void {
 }
 onActivate(pngButton, () => {
   if (state.runDirs.length === 0) throw new Error('Nothing to export: choose a run first.');
-  const title = state.runDirs.length <= 2 ? state.runDirs.map((d) => runLabel(runInfo(d), d)).join(', ') : `Ternary dashboard · ${state.runDirs.length} runs`;
+  const title = state.runDirs.length <= 2 ? state.runDirs.map((d) => model.runs.label(d)).join(', ') : `Ternary dashboard · ${state.runDirs.length} runs`;
   host.post({ type: MessageType.SaveFile, format: 'png', content: chartsToPngDataUrl(allCharts.filter((c) => !c.element.hidden), theme, title), fileName: exportName('png') });
 });
 onActivate(csvButton, () => {
   if (state.runDirs.length === 0) throw new Error('Nothing to export: choose a run first.');
-  const csv = metricsCsv(state.runDirs.map((d) => ({ run: runLabel(runInfo(d), d), runDir: d, records: data.get(d)?.metrics ?? [] })));
+  const csv = metricsCsv(state.runDirs.map((d) => ({ run: model.runs.label(d), runDir: d, records: model.dataOf(d)?.metrics ?? [] })));
   host.post({ type: MessageType.SaveFile, format: 'csv', content: csv, fileName: exportName('csv') });
 });
 function exportName(ext: string): string {
-  const one = state.runDirs.length === 1 ? runInfo(state.runDirs[0]) : undefined;
+  const one = state.runDirs.length === 1 ? model.runs.find(state.runDirs[0]) : undefined;
   return one ? `${one.experiment}-${one.runId}-metrics.${ext}` : `ternary-dashboard-${state.runDirs.length}-runs.${ext}`;
 }
 

@@ -5,34 +5,26 @@
  */
 import type uPlot from 'uplot';
 import '../shared/elements';
-import {
-  type HistogramsRecord, type HistogramsState, type HostToWebviewMessage, type LayersRecord, type RunInfo,
-  type RunStatus, type WeightHistogram, MessageType,
-} from '../protocol';
+import { type HistogramsState, type HostToWebviewMessage, type WeightHistogram, MessageType } from '../protocol';
 import { Chart } from '../shared/chart';
-import { Notice, adoptUplotStyles, custom, el, runLabel } from '../shared/dom';
+import { Notice, adoptUplotStyles, custom, el, setOptions } from '../shared/dom';
 import type { VscodeSingleSelect } from '../shared/elements';
 import { FrameScheduler } from '../shared/frameScheduler';
-import { perf, record, recordLiveUpdate } from '../shared/perf';
+import { installPanelPerf, noteVisibility, timeLiveMessage } from '../shared/perf';
 import { type ChartTheme, readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
 import { formatNumber, formatPercent, percentTicks } from '../transforms/chartData';
 import { histogramRange, latentHistogramBars, ternaryBars } from '../transforms/histogramBars';
-import { mergeLayers } from '../transforms/metricsSeries';
+import { HistogramsModel } from './state';
 
-interface RunData {
-  histograms: HistogramsRecord[];
-  layers: LayersRecord[];
-  status?: RunStatus;
-  loaded: boolean;
-}
+/** `true` only in test builds (esbuild.mjs `--test-hooks`): live-update timings for the e2e tests (../shared/perf.ts). */
+declare const TERNARY_TEST_HOOKS: boolean;
 
 const host = connectToHost<HistogramsState>();
-const state: HistogramsState = { ...host.getState() };
-let runs: RunInfo[] = [];
-let runsReceived = false;
-const data = new Map<string, RunData>();
+const model = new HistogramsModel(host.getState());
+const state = model.view;
 let theme = readChartTheme();
+if (TERNARY_TEST_HOOKS) installPanelPerf();
 
 adoptUplotStyles();
 
@@ -141,35 +133,13 @@ function drawEpochMark(u: uPlot, t: ChartTheme): void {
 // ------------------------------------------------------------------------------------- render
 const scheduler = new FrameScheduler(render);
 
-function runData(): RunData | undefined {
-  return state.runDir ? data.get(state.runDir) : undefined;
-}
-
-function epochs(): number[] {
-  return (runData()?.histograms ?? []).map((r) => r.epoch);
-}
-
-function layerNames(): string[] {
-  const recs = runData()?.histograms ?? [];
-  const last = recs[recs.length - 1];
-  return last ? last.histograms.map((h) => h.layer) : [];
-}
-
-function shownEpoch(): number | undefined {
-  const list = epochs();
-  if (list.length === 0) return undefined;
-  return state.epoch !== undefined && list.includes(state.epoch) ? state.epoch : list[list.length - 1];
-}
-
 function render(): void {
   renderPickers();
-  const d = runData();
-  const list = epochs();
-  const layers = layerNames();
-  const layer = state.layer && layers.includes(state.layer) ? state.layer : layers[0];
-  const epoch = shownEpoch();
-  const rec = d?.histograms.find((r) => r.epoch === epoch);
-  current = rec?.histograms.find((h) => h.layer === layer);
+  const d = model.current();
+  const list = model.epochs();
+  const layer = model.shownLayer();
+  const epoch = model.shownEpoch();
+  current = model.shownHistogram();
 
   epochSlider.max = String(Math.max(0, list.length - 1));
   epochSlider.value = String(epoch !== undefined ? list.indexOf(epoch) : 0);
@@ -184,8 +154,8 @@ function render(): void {
   document.body.dataset.runDir = state.runDir ?? '';
 
   empty.hidden = current !== undefined;
-  empty.textContent = !runsReceived ? 'Loading runs…'
-    : runs.length === 0 && !state.runDir ? 'No runs yet. Train an experiment (Ternary: Train) and the weight histograms of its layers appear here after each epoch.'
+  empty.textContent = !model.runs.received ? 'Loading runs…'
+    : model.runs.runs.length === 0 && !state.runDir ? 'No runs yet. Train an experiment (Ternary: Train) and the weight histograms of its layers appear here after each epoch.'
       : !state.runDir ? 'Choose a run above.'
         : !d?.loaded ? 'Loading the run…'
           : list.length === 0 ? 'This run has no weight histograms yet: they are written at the end of each epoch.'
@@ -254,113 +224,68 @@ function withAlpha(color: string, alpha: number): string {
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
-function setOptions(select: HTMLElement, options: { value: string; label: string }[], selected: string | undefined): void {
-  const key = JSON.stringify([options, selected]);
-  if (select.dataset.options === key) return;
-  select.dataset.options = key;
-  select.replaceChildren(...options.map((o) => custom<HTMLElement>('vscode-option', { value: o.value, ...(o.value === selected ? { selected: true } : {}) }, o.label)));
-}
-
 function renderPickers(): void {
-  const options = runs.map((r) => ({ value: r.runDir, label: `${r.experiment} · ${r.runId} (${r.status}, epoch ${r.epoch}/${r.epochs})` }));
-  if (state.runDir && !runs.some((r) => r.runDir === state.runDir)) options.push({ value: state.runDir, label: runLabel(undefined, state.runDir) });
-  setOptions(runPicker, options, state.runDir);
-  const layers = layerNames();
-  const layer = state.layer && layers.includes(state.layer) ? state.layer : layers[0];
-  setOptions(layerPicker, layers.map((l) => ({ value: l, label: l })), layer);
+  setOptions(runPicker, model.runs.options(state.runDir ? [state.runDir] : [], { best: false }), state.runDir ? [state.runDir] : []);
+  const layer = model.shownLayer();
+  setOptions(layerPicker, model.layerNames().map((l) => ({ value: l, label: l })), layer ? [layer] : []);
 }
 
 // -------------------------------------------------------------------------------------- state
 function persist(): void { host.setState(state); }
 
-function selectRun(runDir: string | undefined): void {
-  if (runDir !== state.runDir) state.epoch = undefined;
-  state.runDir = runDir;
-  if (runDir && !data.has(runDir)) {
-    data.set(runDir, { histograms: [], layers: [], loaded: false, status: runs.find((r) => r.runDir === runDir)?.status });
-    host.post({ type: MessageType.LoadRuns, runDirs: [runDir], histograms: true });
-  }
-  persist();
-  scheduler.request();
+function load(runDirs: string[]): void {
+  if (runDirs.length) host.post({ type: MessageType.LoadRuns, runDirs, histograms: true });
 }
 
-function mergeHistograms(into: HistogramsRecord[], rec: HistogramsRecord): void {
-  const at = into.findIndex((r) => r.epoch === rec.epoch);
-  if (at >= 0) into[at] = rec;
-  else { into.push(rec); into.sort((a, b) => a.epoch - b.epoch); }
+function selectRun(runDir: string | undefined): void {
+  load(model.selectRun(runDir));
+  persist();
+  scheduler.request();
 }
 
 function onMessage(m: HostToWebviewMessage): void {
   switch (m.type) {
     case MessageType.Visibility:
+      if (TERNARY_TEST_HOOKS) noteVisibility(m.visible);
       scheduler.setVisible(m.visible);
       return;
     case MessageType.Runs: {
-      const first = !runsReceived;
-      runs = m.runs;
-      runsReceived = true;
-      if (first && !state.runDir) {
-        const pick = runs.find((r) => r.status === 'running') ?? runs[0];
-        selectRun(pick?.runDir);
-      } else if (first && state.runDir) {
-        const keep = state.runDir;
-        state.runDir = undefined;
-        const epoch = state.epoch;
-        selectRun(keep);
-        state.epoch = epoch;
-      } else scheduler.request();
+      const toLoad = model.setRuns(m.runs);
+      if (toLoad) { load(toLoad); persist(); }
+      scheduler.request();
       return;
     }
     case MessageType.Select:
       selectRun(m.runDirs[0] ?? state.runDir);
-      if (m.layer) { state.layer = m.layer; persist(); }
+      if (m.layer) { model.selectLayer(m.layer); persist(); }
       return;
-    case MessageType.History: {
-      const d = data.get(m.runDir);
-      if (!d) return;
-      for (const r of m.histograms) mergeHistograms(d.histograms, r);
-      for (const l of m.layers) mergeLayers(d.layers, l);
-      d.status = m.status ?? d.status;
-      d.loaded = true;
-      scheduler.request();
+    case MessageType.History:
+      if (model.applyHistory(m)) scheduler.request();
       return;
-    }
     case MessageType.Histograms: {
-      const d = data.get(m.runDir);
-      if (!d) return;
-      const receivedAt = Date.now();
-      perf.liveMessages++;
-      record(perf.arrivalLatencies, receivedAt - m.sentAt);
-      mergeHistograms(d.histograms, m.record);
-      scheduler.request(m.runDir === state.runDir ? () => recordLiveUpdate(m.sentAt, receivedAt) : undefined);
+      const drawn = TERNARY_TEST_HOOKS ? timeLiveMessage(m) : undefined;
+      if (model.applyHistograms(m.runDir, m.record)) scheduler.request(m.runDir === state.runDir ? drawn : undefined);
       return;
     }
-    case MessageType.Layers: {
-      // The run list is read at start and end of runs; keep its "epoch e/E" current.
-      { const run = runs.find((r) => r.runDir === m.runDir); if (run && run.epoch < m.record.epoch) run.epoch = m.record.epoch; }
-      const d = data.get(m.runDir);
-      if (!d) return;
-      mergeLayers(d.layers, m.record);
+    case MessageType.Layers:
+      model.applyLayers(m.runDir, m.record);
       scheduler.request();
       return;
-    }
     case MessageType.RunStarted:
-      // Follow a new run only when nothing is being looked at.
-      if (!state.runDir || data.get(state.runDir)?.status !== 'running') selectRun(m.runDir);
-      { const d = data.get(m.runDir); if (d) d.status = 'running'; }
-      return;
-    case MessageType.RunEnded: {
-      const d = data.get(m.runDir);
-      if (d) d.status = m.status;
+      load(model.runStarted(m.runDir));
+      persist();
       scheduler.request();
       return;
-    }
+    case MessageType.RunEnded:
+      model.runEnded(m.runDir, m.status);
+      scheduler.request();
+      return;
     case MessageType.Saved:
       notice.show(`Saved ${m.path}`, 'info');
       return;
     case MessageType.Error:
       notice.show(m.message, 'error');
-      if (m.runDir) { const d = data.get(m.runDir); if (d) d.loaded = true; scheduler.request(); }
+      if (m.runDir) { model.failed(m.runDir); scheduler.request(); }
       return;
     case MessageType.Metrics:
       return;
@@ -378,18 +303,14 @@ function stopPlaying(): void {
 }
 
 function stepTo(index: number): void {
-  const list = epochs();
-  if (list.length === 0) return;
-  const i = Math.min(Math.max(index, 0), list.length - 1);
-  // The newest epoch means "follow live"; any other is pinned.
-  state.epoch = i === list.length - 1 ? undefined : list[i];
+  model.stepTo(index);
   persist();
   scheduler.request();
 }
 
 playButton.addEventListener('click', () => {
   if (playTimer !== undefined) { stopPlaying(); return; }
-  const list = epochs();
+  const list = model.epochs();
   if (list.length < 2) return;
   let i = Number(epochSlider.value);
   if (i >= list.length - 1) i = -1;
@@ -398,7 +319,7 @@ playButton.addEventListener('click', () => {
   playTimer = window.setInterval(() => {
     i++;
     stepTo(i);
-    if (i >= epochs().length - 1) stopPlaying();
+    if (i >= model.epochs().length - 1) stopPlaying();
   }, 600);
   i++;
   stepTo(i);
@@ -406,7 +327,7 @@ playButton.addEventListener('click', () => {
 epochSlider.addEventListener('input', () => { stopPlaying(); stepTo(Number(epochSlider.value)); });
 runPicker.addEventListener('change', () => { stopPlaying(); selectRun(runPicker.value || undefined); });
 layerPicker.addEventListener('change', () => {
-  state.layer = layerPicker.value || undefined;
+  model.selectLayer(layerPicker.value || undefined);
   persist();
   scheduler.request();
 });

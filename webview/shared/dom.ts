@@ -41,9 +41,11 @@ export class Notice {
   clear(): void { this.element.hidden = true; }
 }
 
-/** "experiment · run-id" for pickers and legends. */
-export function runLabel(run: { experiment: string; runId: string } | undefined, runDir: string): string {
-  if (run) return `${run.experiment} · ${run.runId}`;
-  const parts = runDir.split(/[\\/]/).filter(Boolean);
-  return parts.slice(-2).join(' · ') || runDir;
+/** Rebuild a picker's options only when they changed (rebuilding closes an open dropdown). */
+export function setOptions(select: HTMLElement, options: readonly { value: string; label: string }[], selected: readonly string[]): void {
+  const key = JSON.stringify([options, selected]);
+  if (select.dataset.options === key) return;
+  select.dataset.options = key;
+  select.replaceChildren(...options.map((o) =>
+    custom<HTMLElement>('vscode-option', { value: o.value, ...(selected.includes(o.value) ? { selected: true } : {}) }, o.label)));
 }

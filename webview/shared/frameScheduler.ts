@@ -2,6 +2,22 @@
  * Coalesces bursts of updates into one redraw per animation frame: at 10 metric messages a
  * second (or a history of thousands of records) the charts are rebuilt once per frame at most.
  */
+
+/** The browser's frame and time sources; tests pass fakes (test/unit/webview-frame-scheduler.test.ts). */
+export interface FrameClock {
+  requestFrame(callback: () => void): void;
+  /** Run `callback` after `ms` milliseconds. */
+  delay(callback: () => void, ms: number): void;
+  /** Milliseconds, monotonic. */
+  now(): number;
+}
+
+const browserClock: FrameClock = {
+  requestFrame: (callback) => { requestAnimationFrame(() => callback()); },
+  delay: (callback, ms) => { setTimeout(callback, ms); },
+  now: () => performance.now(),
+};
+
 export class FrameScheduler {
   private pending = false;
   /** The panel is hidden: requests are remembered, and drawn once when it is shown. */
@@ -12,7 +28,7 @@ export class FrameScheduler {
   private lastCost = 0;
   private lastEnd = -Infinity;
 
-  constructor(private readonly render: () => void) {}
+  constructor(private readonly render: () => void, private readonly clock: FrameClock = browserClock) {}
 
   /**
    * Ask for a redraw; `after` runs once it is drawn: uPlot draws in a microtask queued by
@@ -29,19 +45,19 @@ export class FrameScheduler {
     // When renders get expensive (many long runs), leave at least as much idle time as the last
     // render took, so incoming messages are drained and merged into one render, not queued
     // behind one render each.
-    const wait = this.lastEnd + this.lastCost - performance.now();
+    const wait = this.lastEnd + this.lastCost - this.clock.now();
     const frame = (): void => {
-      requestAnimationFrame(() => {
+      this.clock.requestFrame(() => {
         this.pending = false;
-        const started = performance.now();
+        const started = this.clock.now();
         this.render();
-        this.lastEnd = performance.now();
+        this.lastEnd = this.clock.now();
         this.lastCost = this.lastEnd - started;
         const done = this.waiting.splice(0);
         if (done.length) queueMicrotask(() => { for (const f of done) f(); });
       });
     };
-    if (wait > 1) setTimeout(frame, wait);
+    if (wait > 1) this.clock.delay(frame, wait);
     else frame();
   }
 
