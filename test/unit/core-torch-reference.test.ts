@@ -3,7 +3,7 @@
  * t_ex separate branch convs), run once by test/fixtures/core/make_torch_reference.py. Our one conv
  * on Σ T_k must give its output and its latent-weight gradient.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-test('setup: cpu backend', async () => {
+before(async () => {
   await tf.setBackend('cpu');
 });
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -19,7 +19,7 @@ function kernelClasses(model: tfl.LayersModel): string[] {
   return model.layers.map((l) => l.getClassName()).filter((c) => /Conv2D|Dense/.test(c));
 }
 
-test('setup: cpu backend', async () => {
+before(async () => {
   await tf.setBackend('cpu');
 });
 

@@ -9,6 +9,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { startServer, type TernaryServer } from '../../server/lsp/server';
 import type { Jobs } from '../../server/lsp/jobs';
+import type { Clock } from '../../server/lsp/outbox';
 import type { InitializationOptions, TernaryServerInfo, TrainResult } from '../../server/protocol/protocol';
 import type { MetricsRecord, RunSummary, TrainListener } from '../../server/train/types';
 
@@ -88,15 +89,38 @@ export async function connectClient(fromServer: Readable, toServer: Writable, in
 }
 
 /** A server on in-memory streams with `jobs`, and a client connected to it. */
-export async function startInMemory(jobs: Jobs, initializationOptions?: InitializationOptions, workDoneProgress = false): Promise<Session & { server: TernaryServer; toServer: PassThrough; fromServer: PassThrough }> {
+export async function startInMemory(jobs: Jobs, initializationOptions?: InitializationOptions, workDoneProgress = false, clock?: Clock): Promise<Session & { server: TernaryServer; toServer: PassThrough; fromServer: PassThrough }> {
   const toServer = new PassThrough();
   const fromServer = new PassThrough();
-  const server = startServer({ input: toServer, output: fromServer, jobs, version: '0.0.0-test' });
+  const server = startServer({ input: toServer, output: fromServer, jobs, version: '0.0.0-test', clock });
   const session = await connectClient(fromServer, toServer, initializationOptions, workDoneProgress);
   return {
     ...session, server, toServer, fromServer,
     close: () => { session.client.dispose(); server.dispose(); toServer.end(); },
   };
+}
+
+/**
+ * Virtual time for the server's notification outbox: it stands still until a timer is due, and
+ * a timer fires on the next turn of the event loop with the time moved on to its due time. Time
+ * spent then only in the throttle's waits, whatever the machine's load.
+ */
+export class SteppingClock implements Clock {
+  private time = 0;
+  now(): number { return this.time; }
+  setTimeout(callback: () => void, ms: number): unknown {
+    const due = this.time + ms;
+    const handle = { cancelled: false };
+    setImmediate(() => {
+      if (handle.cancelled) return;
+      this.time = Math.max(this.time, due);
+      callback();
+    });
+    return handle;
+  }
+  clearTimeout(handle: unknown): void {
+    (handle as { cancelled: boolean }).cancelled = true;
+  }
 }
 
 /** One LSP frame. */

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -8,7 +8,7 @@ import { ternarizeBranches } from '../../server/core/quantizer';
 import { buildModel, convertToTernary } from '../../server/models';
 import { layerStats, modelSummary, weightHistograms, formatLayerTable, binValues } from '../../server/stats';
 
-test('setup: cpu backend', async () => {
+before(async () => {
   await tf.setBackend('cpu');
 });
 
