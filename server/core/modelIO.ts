@@ -78,7 +78,7 @@ export async function resolveModelJsonPath(file: string): Promise<string> {
   try {
     stat = await fs.stat(file);
   } catch {
-    throw new ModelFileError(`Model file not found: ${file}. Pass a tfjs LayersModel model.json, or a folder that contains one.`, file);
+    throw new ModelFileError(`Model file not found: ${file}. Pass a tfjs LayersModel model.json (or a folder that contains one) or an .onnx file.`, file);
   }
   if (!stat.isDirectory()) return file;
   for (const inside of [path.join(file, MODEL_JSON), path.join(file, 'model', MODEL_JSON)]) {
@@ -120,9 +120,17 @@ export async function readModelJson(modelJsonPath: string): Promise<tf.io.ModelJ
   return modelJson as tf.io.ModelJSON;
 }
 
-/** Loads the model stored at `modelJsonPath` (a model.json, or a folder containing one). */
+/**
+ * Loads the model stored at `modelJsonPath` (a model.json, or a folder containing one), or imports
+ * an `.onnx` file as a float tfjs model (server/onnx/import).
+ */
 export async function loadModel(modelJsonPath: string): Promise<LayersModel> {
   const file = await resolveModelJsonPath(modelJsonPath);
+  if (/\.onnx$/i.test(file)) {
+    // Imported lazily: the importer's errors extend ModelFileError, defined in this module.
+    const { importOnnx } = await import('../onnx/import');
+    return importOnnx(file);
+  }
   const modelJson = await readModelJson(file);
   const dir = path.dirname(file);
   const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
