@@ -141,7 +141,7 @@ function withDefaults<T>(section: string, value: Record<string, unknown> | undef
 function checkExperiment(e: ExperimentConfig, i: number): { segments: (string | number)[]; detail: string } | undefined {
   const at = (...s: (string | number)[]) => ['experiments', i, ...s];
   if (e.model.arch === undefined && e.model.from === undefined) {
-    return { segments: at('model'), detail: 'needs either "arch" (a zoo model trained from scratch) or "from" (a float model.json to fine-tune).' };
+    return { segments: at('model'), detail: 'needs either "arch" (a zoo model trained from scratch) or "from" (a float model.json or .onnx CNN to fine-tune).' };
   }
   if (e.model.arch !== undefined && e.model.from !== undefined) {
     return { segments: at('model', 'from'), detail: 'cannot be used together with "arch": keep "arch" to train from scratch, or "from" to fine-tune.' };

@@ -37,7 +37,7 @@ async function createModel(experiment: ExperimentConfig, baseDir: string, inputS
   if (model.from !== undefined) {
     const path = resolve(baseDir, model.from);
     if (!existsSync(path)) {
-      throw new ConfigError(configPath ?? path, `model.from (experiment "${experiment.name}")`, `${path} does not exist; point "from" at a float tfjs model.json.`);
+      throw new ConfigError(configPath ?? path, `model.from (experiment "${experiment.name}")`, `${path} does not exist; point "from" at a float tfjs model.json or an .onnx CNN.`);
     }
     const float = await loadModel(path);
     if (quant.method === 'none') return float;

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import * as ort from 'onnxruntime-node';
+import { runOnnx } from '../../server/onnx/runtime';
 import { onnx } from 'onnx-proto';
 import { importOnnx, OnnxImportError, SUPPORTED_OPS } from '../../server/onnx/import';
 import { loadModel, ModelFileError } from '../../server/core/modelIO';
@@ -26,15 +26,8 @@ function randomInput(shape: number[], seed: number): Float32Array {
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
 }
 
-async function runOrt(file: string, nchw: Float32Array, shape: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
-  const session = await ort.InferenceSession.create(file);
-  try {
-    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', nchw, shape) });
-    const y = out[session.outputNames[0]];
-    return { data: y.data as Float32Array, dims: y.dims };
-  } finally {
-    await session.release();
-  }
+function runOrt(file: string, nchw: Float32Array, shape: number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  return runOnnx(file, nchw, shape, { layout: 'NCHW' });
 }
 
 /** Our model's output for an NCHW batch (transposed to the NHWC the imported model takes). */
@@ -140,12 +133,12 @@ test('a truncated .onnx is an error naming the file', async () => {
   writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
   await assert.rejects(importOnnx(file), (err: Error) => {
     assert.ok(err instanceof OnnxImportError && err instanceof ModelFileError);
-    assert.match(err.message, /cut\.onnx is not a valid ONNX model .*truncated/);
+    assert.match(err.message, /cut\.onnx is not a valid ONNX file .*truncated/);
     return true;
   });
   const empty = path.join(dir, 'empty.onnx');
   writeFileSync(empty, '');
-  await assert.rejects(importOnnx(empty), /empty\.onnx holds no ONNX graph/);
+  await assert.rejects(importOnnx(empty), /empty\.onnx holds no graph/);
 });
 
 test('an unsupported op is an error naming the node, its op type and the supported ops', async () => {

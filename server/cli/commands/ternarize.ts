@@ -10,10 +10,11 @@ import { branchFactors } from '../../core/quantizer';
 import { writeModelStats } from '../../stats/report';
 import type { CommandIO } from './stats';
 
-const usage = `Usage: tern ternarize <model.json | model-folder> --out DIR [options]
+const usage = `Usage: tern ternarize <model.json | model-folder | model.onnx> --out DIR [options]
 
 Rewrites every Conv2D as TernaryConv2D and every Dense as TernaryDense (the float weights become
 the latent weights), writes DIR/model.json + DIR/weights.bin, and prints the per-layer stats.
+An .onnx CNN is imported first (NCHW → NHWC; supported ops in docs/onnx-import.md).
 
 Options:
   --out DIR                 output folder (required; must differ from the input's folder)
@@ -58,7 +59,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
     throw new UsageError((err as Error).message);
   }
   const [target, ...extra] = parsed.positionals;
-  if (!target) throw new UsageError('missing the float model.json (or a folder containing one)');
+  if (!target) throw new UsageError('missing the float model.json (or a folder containing one, or an .onnx file)');
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   if (!parsed.values.out) throw new UsageError('--out DIR is required (where the ternary model is written)');
   const quant = quantFromArgs(parsed.values);
@@ -94,7 +95,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
 }
 
 export const command: CliCommand = {
-  summary: 'Write the ternary twin of a float model.json and print its per-layer stats',
+  summary: 'Write the ternary twin of a float model.json or .onnx CNN and print its per-layer stats',
   usage,
   run: (argv) => run(argv),
 };

@@ -4,7 +4,7 @@
  * share (fetching inputs of the right kind, layout changes).
  */
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import type { onnx } from 'onnx-proto';
+import type { onnx } from '../proto';
 import { nodeError, type OnnxImportError } from './errors';
 import type { Weight } from './layout';
 import type { ConstTensor } from './read';
@@ -36,7 +36,10 @@ export class ImportContext {
    * allow letters, digits and `._-` only here (a '/' would also split weight names), and must be unique.
    */
   layerName(node: onnx.INodeProto, suffix = ''): string {
-    const raw = (node.name || `${node.opType}_${node.output?.[0] ?? ''}`) + suffix;
+    // '/blocks/blocks.3/a/a.0/Conv' → 'blocks.3_a.0_Conv': a module path segment followed by its
+    // own indexed child ('a' then 'a.0') says nothing the child does not.
+    const segments = (node.name || `${node.opType}_${node.output?.[0] ?? ''}`).split('/').filter(Boolean);
+    const raw = segments.filter((seg, i) => !segments[i + 1]?.startsWith(`${seg}.`)).join('_') + suffix;
     const base = raw.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'layer';
     let name = base;
     for (let i = 2; this.names.has(name); i++) name = `${base}_${i}`;

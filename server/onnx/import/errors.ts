@@ -4,7 +4,7 @@
  * user mistake: one message naming the file and, where one is to blame, the node and its op type.
  */
 import { ModelFileError } from '../../core/modelIO';
-import type { onnx } from 'onnx-proto';
+import type { onnx } from '../proto';
 
 export class OnnxImportError extends ModelFileError {
   constructor(message: string, file: string, readonly node?: { name: string; opType: string }) {

@@ -5,7 +5,7 @@
  * importer evaluates these on plain numbers; the batch size, unknown until run time, is NaN (it
  * stays NaN through the arithmetic, and Reshape reads a NaN at position 0 as "the batch").
  */
-import type { onnx } from 'onnx-proto';
+import type { onnx } from '../proto';
 import { nodeError } from './errors';
 import { Attributes, type ConstTensor } from './read';
 

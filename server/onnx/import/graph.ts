@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { input, model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import * as path from 'node:path';
-import type { onnx } from 'onnx-proto';
+import type { onnx } from '../proto';
 import { ImportContext } from './context';
 import { OnnxImportError, describeNode, nodeError } from './errors';
 import { FOLDED_OPS, foldNode } from './fold';

@@ -3,7 +3,7 @@
  * applying the tfjs layers (NHWC) that compute what the op computes on NCHW tensors.
  */
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import type { onnx } from 'onnx-proto';
+import type { onnx } from '../proto';
 import { HardSigmoid, HardSwish, OptionAShortcut } from '../../core/layers';
 import type { ImportContext } from './context';
 import { convKernel, denseKernel, depthwiseKernel, groupedConvKernel, nhwcAxis, permuteFlattenedRows, samePads, type Weight } from './layout';

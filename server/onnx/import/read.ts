@@ -1,20 +1,16 @@
 /**
- * Reading an `.onnx` file: the protobuf decode (the ONNX schema compiled by `onnx-proto`, on
- * protobufjs) and the conversions of its tensors and attributes to plain numbers.
+ * Reading an `.onnx` file: the decode (server/onnx/proto.ts, on `onnx-proto`) with errors that name
+ * the file, and the conversions of its tensors and attributes to plain numbers (float16, integer and
+ * bool constants included, which shape subgraphs use).
  */
 import { promises as fs } from 'node:fs';
-import { onnx } from 'onnx-proto';
+import { decodeModel, onnx, OnnxFormatError, toNumber } from '../proto';
 import { OnnxImportError, nodeError } from './errors';
 
 type Int64 = number | { toNumber(): number };
+export { toNumber };
 
-/** A protobuf int64 (a Long when protobufjs has long.js) as a JS number. */
-export function toNumber(value: Int64 | null | undefined): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'number' ? value : value.toNumber();
-}
-
-/** Reads and decodes `file`; a file that is not a complete ONNX model is an error naming it. */
+/** Reads and decodes `file` (server/onnx/proto.ts); a file that is not a complete ONNX model is an error naming it. */
 export async function readOnnxModel(file: string): Promise<onnx.ModelProto> {
   let bytes: Uint8Array;
   try {
@@ -24,14 +20,13 @@ export async function readOnnxModel(file: string): Promise<onnx.ModelProto> {
   }
   let model: onnx.ModelProto;
   try {
-    model = onnx.ModelProto.decode(bytes);
+    model = decodeModel(bytes, file);
   } catch (err) {
-    throw new OnnxImportError(
-      `${file} is not a valid ONNX model (${(err as Error).message}); the file may be truncated or not ONNX. ` +
-      'Export it again (torch.onnx.export) or copy it completely.', file);
+    if (err instanceof OnnxFormatError) throw new OnnxImportError(err.message, file);
+    throw err;
   }
-  if (!model.graph || (model.graph.node ?? []).length === 0) {
-    throw new OnnxImportError(`${file} holds no ONNX graph (no nodes); the file may be truncated or not an ONNX model.`, file);
+  if ((model.graph?.node ?? []).length === 0) {
+    throw new OnnxImportError(`${file} holds an ONNX graph with no nodes; the file may be truncated or not an ONNX model: export it again.`, file);
   }
   return model;
 }
