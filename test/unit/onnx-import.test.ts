@@ -3,7 +3,7 @@
  * make_onnx_fixtures.py) imported as tfjs models must give ONNX Runtime's outputs on random inputs
  * (≤ 1e-4 of the largest output), and bad files must fail with messages that say what and where.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +57,7 @@ function decodeF32(base64: string): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
-test('setup: cpu backend', async () => {
+before(async () => {
   await tf.setBackend('cpu');
 });
 
