@@ -15,11 +15,6 @@ const production = process.argv.includes('--production');
 // they guard is dropped from the bundles (test/unit/bundles.test.ts).
 const define = { TERNARY_TEST_HOOKS: process.argv.includes('--test-hooks') ? 'true' : 'false' };
 
-/** Entry points that exist (parts of the product land one by one). */
-function present(entries) {
-  return Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
-}
-
 const nodeCommon = {
   bundle: true,
   platform: 'node',
@@ -37,21 +32,17 @@ const nodeCommon = {
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
-const contexts = [];
-const nodeEntries = present({
-  extension: 'extension/extension.ts',
-  server: 'server/lsp/main.ts',
-  cli: 'server/cli/main.ts',
-});
-if (Object.keys(nodeEntries).length) {
-  contexts.push({ ...nodeCommon, entryPoints: nodeEntries, outdir: 'dist' });
-}
-const webEntries = present({
-  dashboard: 'webview/dashboard/main.ts',
-  histograms: 'webview/histograms/main.ts',
-});
-if (Object.keys(webEntries).length) {
-  contexts.push({
+const contexts = [
+  {
+    ...nodeCommon,
+    entryPoints: {
+      extension: 'extension/extension.ts',
+      server: 'server/rpc/main.ts',
+      cli: 'server/cli/main.ts',
+    },
+    outdir: 'dist',
+  },
+  {
     bundle: true,
     platform: 'browser',
     target: 'es2022',
@@ -60,11 +51,14 @@ if (Object.keys(webEntries).length) {
     minify: production,
     logLevel: 'warning',
     define,
-    entryPoints: webEntries,
+    entryPoints: {
+      dashboard: 'webview/dashboard/main.ts',
+      histograms: 'webview/histograms/main.ts',
+    },
     outdir: 'dist/webview',
     loader: { '.css': 'text' },
-  });
-}
+  },
+];
 
 function copyWasmBinaries() {
   const from = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ListRunsRequest, type RunInfo } from '../server/protocol/protocol';
+import { ListRunsRequest, type RunInfo } from '../shared/protocol';
 import type { Ctx } from './ctx';
 import { locateExperiments, type LocatedExperiment } from './experimentLocator';
 

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { InitializationOptions } from '../server/protocol/protocol';
+import type { InitializationOptions } from '../shared/protocol';
 
 export type Backend = 'auto' | 'onednn' | 'wasm' | 'cpu' | 'tensorflow';
 const backends: readonly Backend[] = ['auto', 'onednn', 'wasm', 'cpu', 'tensorflow'];

@@ -9,7 +9,7 @@ import type { CancellationToken, NotificationType, RequestType } from 'vscode-la
 import {
   HistogramsNotification, LayerStatsNotification, MetricsNotification, QueuedNotification,
   RunEndedNotification, RunStartedNotification, type TernaryServerInfo,
-} from '../server/protocol/protocol';
+} from '../shared/protocol';
 import { TernaryConfig } from './config';
 import type { RunEventHub } from './runEventHub';
 import { createServerClient } from './serverClient';

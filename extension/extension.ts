@@ -4,7 +4,7 @@
  * The extension host never imports tfjs: all math happens in the server process.
  */
 import * as vscode from 'vscode';
-import { RunHistoryRequest } from '../server/protocol/protocol';
+import { RunHistoryRequest } from '../shared/protocol';
 import { Catalog } from './catalog';
 import { registerExportCommand } from './commands/exportRun';
 import { registerModelCommands, showRunLayers } from './commands/models';

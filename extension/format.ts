@@ -1,5 +1,5 @@
 /** Number formats shared by the trees, lenses, status bar and messages (pure; unit-tested). */
-import type { BranchStats, LayerStats } from '../server/stats/types';
+import type { BranchStats, LayerStats } from '../shared/layerStats';
 
 export function percent(fraction: number, digits = 1): string {
   return `${(fraction * 100).toFixed(digits)}%`;

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type {
   HistogramsParams, LayerStatsParams, MetricsParams, RunEndedParams, RunStartedParams,
-} from '../server/protocol/protocol';
+} from '../shared/protocol';
 
 export class RunEventHub implements vscode.Disposable {
   private readonly started = new vscode.EventEmitter<RunStartedParams>();

@@ -4,7 +4,7 @@
  * without scraping the DOM. Nothing here changes state.
  */
 import * as vscode from 'vscode';
-import type { LayerStats } from '../server/stats/types';
+import type { LayerStats } from '../shared/layerStats';
 import { showRunLayers } from './commands/models';
 import type { Services } from './commands/services';
 import type { TrainingStatusBar } from './statusBar';

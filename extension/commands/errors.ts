@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient';
-import { TernaryErrorCodes } from '../../server/protocol/protocol';
+import { TernaryErrorCodes } from '../../shared/protocol';
 import { ServerNotRunningError, type Ctx } from '../ctx';
 
 /** Thrown when the user dismissed a prompt: the command ends without a message. */

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ExportRequest, type ExportResult } from '../../server/protocol/protocol';
+import { ExportRequest, type ExportResult } from '../../shared/protocol';
 import { registerCommand, UserFacingError } from './errors';
 import type { Services } from './services';
 import { resolveRun, workspaceFolderFor } from './targets';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RunHistoryRequest, StatsRequest, TernarizeRequest } from '../../server/protocol/protocol';
+import { RunHistoryRequest, StatsRequest, TernarizeRequest } from '../../shared/protocol';
 import type { ExperimentsNode } from '../trees/experimentsTree';
 import { percent } from '../format';
 import { requireTrust } from '../trust';

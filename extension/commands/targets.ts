@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunInfo } from '../../server/protocol/protocol';
+import type { RunInfo } from '../../shared/protocol';
 import { configLabel, type ExperimentRef } from '../catalog';
 import { percent } from '../format';
 import type { ExperimentsNode } from '../trees/experimentsTree';

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { WorkDoneProgress } from 'vscode-languageclient';
 import {
   CancelRequest, EvaluateRequest, TrainRequest, type EvaluateResult, type RunInfo, type TrainResult,
-} from '../../server/protocol/protocol';
+} from '../../shared/protocol';
 import type { ExperimentRef } from '../catalog';
 import { percent, short } from '../format';
 import type { Job } from '../jobs';

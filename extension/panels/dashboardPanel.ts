@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
 import {
   DashboardViewType, MessageType, type HistoryMessage, type WebviewToHostMessage,
-} from '../../webview/protocol';
+} from '../../shared/webviewProtocol';
 import type { PanelDeps } from './deps';
 import type { RunIndex } from './runIndex';
 import { saveExport } from './saveExport';

@@ -1,4 +1,4 @@
-import type { RunHistory, RunInfo } from '../../server/protocol/protocol';
+import type { RunHistory, RunInfo } from '../../shared/protocol';
 
 /** What the panels need from the rest of the extension (the language client, in practice). */
 export interface PanelDeps {

@@ -1,7 +1,7 @@
 /** Host of the Weight histograms panel: one run's per-epoch histograms and layer stats, live. */
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
-import { HistogramsViewType, MessageType, type WebviewToHostMessage } from '../../webview/protocol';
+import { HistogramsViewType, MessageType, type WebviewToHostMessage } from '../../shared/webviewProtocol';
 import { loadHistory } from './dashboardPanel';
 import type { PanelDeps } from './deps';
 import type { RunIndex } from './runIndex';

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
-import { DashboardViewType, HistogramsViewType } from '../../webview/protocol';
+import { DashboardViewType, HistogramsViewType } from '../../shared/webviewProtocol';
 import { dashboardRunDirs, histogramsTarget } from './commandArgs';
 import { DashboardPanel } from './dashboardPanel';
 import type { PanelDeps } from './deps';

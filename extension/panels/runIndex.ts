@@ -3,7 +3,7 @@
  * everything by run folder (unique, and what history loading takes).
  */
 import type { RunEventHub } from '../runEventHub';
-import type { RunInfo } from '../../server/protocol/protocol';
+import type { RunInfo } from '../../shared/protocol';
 import type { PanelDeps } from './deps';
 
 /** Running runs first, then newest start first, then by folder (stable for equal times). */

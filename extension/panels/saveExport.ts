@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { SaveFileMessage } from '../../webview/protocol';
+import type { SaveFileMessage } from '../../shared/webviewProtocol';
 import { exportBytes, safeFileName } from './exportFile';
 
 /** Ask where to save a panel export (PNG or CSV) and write it; undefined when the user cancels. */

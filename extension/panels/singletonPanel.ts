@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import {
   type HostToWebviewMessage, type WebviewToHostMessage, MessageType, isWebviewToHostMessage,
-} from '../../webview/protocol';
+} from '../../shared/webviewProtocol';
 import { makeNonce, panelHtml } from './html';
 import { stampForTests } from './testStamp';
 

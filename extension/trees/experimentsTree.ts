@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunInfo } from '../../server/protocol/protocol';
+import type { RunInfo } from '../../shared/protocol';
 import { Catalog, configGlob, configLabel, type ExperimentRef } from '../catalog';
 import type { LocatedExperiment } from '../experimentLocator';
 import { percent } from '../format';

@@ -4,7 +4,7 @@
  * full statistics in the tooltip and the REL branches as children.
  */
 import * as vscode from 'vscode';
-import type { BranchStats, LayerStats, ModelSummary } from '../../server/stats/types';
+import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
 import { bytes, cell, layerDescription, percent, short } from '../format';
 import type { RunEventHub } from '../runEventHub';
 

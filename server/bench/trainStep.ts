@@ -6,7 +6,7 @@
  * one fixed random batch of the model's input shape is fed every step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { QuantConfig, TrainConfig } from '../config/types';
+import type { QuantConfig, TrainConfig } from '../../shared/experimentConfig';
 import { ARCHITECTURES, buildModel } from '../models';
 import { createOptimizer } from '../train/optimizers';
 import { makeTrainStep } from '../train/step';

@@ -2,7 +2,7 @@
  * Training progress for the terminal: a one-line bar redrawn in place on a TTY (epoch, batch, loss,
  * accuracy, img/s, ETA), plain lines otherwise (logs, CI), JSON lines with `--json`.
  */
-import type { MetricsRecord } from '../train/types';
+import type { MetricsRecord } from '../../shared/runRecords';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
 

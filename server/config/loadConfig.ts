@@ -7,7 +7,13 @@ import { readFile } from 'node:fs/promises';
 import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import schema from './tern.schema.json';
-import type { ConfigFile, ExperimentConfig } from './types';
+import type { ExperimentConfig } from '../../shared/experimentConfig';
+
+/** A loaded config file: its experiments with defaults applied, and where it came from. */
+export interface ConfigFile {
+  path: string;
+  experiments: ExperimentConfig[];
+}
 
 /** A config file that cannot be used: where (file, line:column, property) and what to do. */
 export class ConfigError extends Error {

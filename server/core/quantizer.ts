@@ -5,7 +5,7 @@
  * layer. `quantizerReference.ts` is the same math on Float32Arrays, used by stats and tests.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { QuantConfig } from '../config/types';
+import type { QuantConfig } from '../../shared/experimentConfig';
 
 /** The ternarization rules this project implements. */
 export type TernaryMethod = 'he2019' | 'twn';

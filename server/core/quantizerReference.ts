@@ -3,7 +3,7 @@
  * independent implementation for tests, and what per-layer statistics use (they need numbers on
  * the host anyway, and must not depend on the training path they check).
  */
-import type { TernaryCounts } from '../stats/types';
+import type { TernaryCounts } from '../../shared/layerStats';
 import { branchFactors, checkLayerQuant, TWN_DELTA_SCALE, type LayerQuant, type TernaryMethod } from './quantizer';
 
 export interface ReferenceTernarization {

@@ -7,7 +7,7 @@
  * order with the same augmentation, whatever happened before (no hidden global state), which is
  * what makes `--resume` end with the same metrics as an uninterrupted run.
  */
-import type { DataConfig } from '../config/types';
+import type { DataConfig } from '../../shared/experimentConfig';
 import { openDatasetImpl } from './open';
 
 export type Split = 'train' | 'test';

@@ -1,6 +1,6 @@
 /** openDataset's body: picks the reader for `data.format` and assembles the pipeline. */
 import { resolve } from 'node:path';
-import type { DataConfig } from '../config/types';
+import type { DataConfig } from '../../shared/experimentConfig';
 import { parseAugmentations, pipelineOutputSize, type Pipeline } from './augment';
 import { BatchedDataset, memorySource } from './batcher';
 import { loadCifarSplit } from './cifar';

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { readRunHistory } from '../runs';
-import type { LayerStats, ModelSummary } from '../stats/types';
-import type { MetricsRecord, RunConfigRecord, RunSummary } from '../train/types';
+import type { LayerStats, ModelSummary } from '../../shared/layerStats';
+import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
 import { writeFileAtomic } from '../train/atomicFiles';
 
 /** A run that cannot be exported: what is missing and what to do. */

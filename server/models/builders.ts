@@ -4,7 +4,7 @@
  * one, and BatchNorm with PyTorch's defaults (momentum 0.1 there = 0.9 here, ε = 1e-5).
  */
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import type { QuantConfig } from '../config/types';
+import type { QuantConfig } from '../../shared/experimentConfig';
 import { TernaryConv2D, TernaryDense } from '../core/layers';
 
 /** Where a kernel layer sits: `first`/`last` stay float when `firstLast` is `float`. */

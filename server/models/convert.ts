@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { models, type LayersModel } from '@tensorflow/tfjs-layers';
-import type { QuantConfig } from '../config/types';
+import type { QuantConfig } from '../../shared/experimentConfig';
 import { checkLayerQuant } from '../core/quantizer';
 import '../core/layers';
 

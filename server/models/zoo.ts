@@ -3,7 +3,7 @@
  * name. Outputs are logits (no softmax): the trainer applies softmax cross-entropy.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { QuantConfig } from '../config/types';
+import type { QuantConfig } from '../../shared/experimentConfig';
 import { checkLayerQuant } from '../core/quantizer';
 import { LayerFactory } from './builders';
 import { initializeKaiming } from './init';

@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RunHistory, RunInfo } from '../protocol/protocol';
-import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunSummary } from '../train/types';
+import type { RunHistory, RunInfo } from '../../shared/protocol';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
 
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {

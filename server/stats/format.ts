@@ -2,7 +2,7 @@
  * The per-layer table as plain text, for `tern stats`, `tern ternarize`, `tern train` and the
  * demo: like Larq's model summary (bits and memory per layer), plus Δ, α, sparsity and counts.
  */
-import type { LayerStats, ModelSummary } from './types';
+import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 
 function num(value: number): string {
   if (value === 0) return '0';

@@ -3,7 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ternarizeReference } from '../core/quantizerReference';
 import { branchFactors } from '../core/quantizer';
 import { kernelLayers } from './kernelLayers';
-import type { WeightHistogram } from './types';
+import type { WeightHistogram } from '../../shared/layerStats';
 
 /** Counts of `values` in `bins` equal-width bins over [min, max] (the last bin includes max). */
 export function binValues(values: ArrayLike<number>, bins: number): { min: number; max: number; bins: number[] } {

@@ -1,5 +1,5 @@
 /** Per-layer statistics, model size summary, weight histograms and their text table. */
-export * from './types';
+export * from '../../shared/layerStats';
 export { layerStats, modelSummary, ternaryKernelBytes, TERNARY_BITS } from './layerStats';
 export { weightHistograms, binValues } from './histograms';
 export { formatLayerTable } from './format';

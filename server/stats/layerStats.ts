@@ -6,7 +6,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ternarizeBranchesReference } from '../core/quantizerReference';
 import { kernelLayers, type KernelLayer } from './kernelLayers';
-import type { BranchStats, LayerStats, ModelSummary } from './types';
+import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
 
 /** Bits per stored ternary weight per branch. */
 export const TERNARY_BITS = 2;

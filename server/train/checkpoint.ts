@@ -12,7 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { MetricsRecord } from './types';
+import type { MetricsRecord } from '../../shared/runRecords';
 import type { Optimizer, OptimizerState } from './optimizers';
 import { replaceDirAtomic, resolveAtomicDir } from './atomicFiles';
 

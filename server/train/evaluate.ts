@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadModel } from '../core/modelIO';
-import type { ExperimentConfig } from '../config/types';
+import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { openDataset } from '../data/dataset';
 import { ConfigError } from '../config/loadConfig';
 import { evaluateModel } from './step';

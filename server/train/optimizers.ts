@@ -7,7 +7,7 @@
  * checkpoint resumes bit-for-bit.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainConfig } from '../config/types';
+import type { TrainConfig } from '../../shared/experimentConfig';
 
 /**
  * Optional kernel for one SGD-with-momentum step of a parameter, for backends that can do it in

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../config/loadConfig';
-import type { ExperimentConfig } from '../config/types';
+import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { openDataset, type Dataset } from '../data/dataset';
 import { buildModel, convertToTernary } from '../models';
 import { loadModel, saveModel } from '../core/modelIO';
@@ -24,7 +24,8 @@ import { newRunId } from './runId';
 import { learningRateAt } from './schedule';
 import { evaluateModel, makeTrainStep } from './step';
 import { runtimeVersions } from './versions';
-import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary, TrainOptions, TrainResult } from './types';
+import type { TrainOptions, TrainResult } from './types';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
 
 /** Bins of the per-epoch latent-weight histograms. */
 const HISTOGRAM_BINS = 64;

@@ -1,87 +1,9 @@
 /**
- * The trainer's public face: what the CLI and the training server call, and the records written
- * into a run folder (design §2):
- *
- *   runs/<experiment>/<run-id>/
- *     config.json      RunConfigRecord
- *     metrics.jsonl    MetricsRecord per line
- *     layers.jsonl     LayersRecord per line (one per epoch)
- *     histograms/epoch-<NNN>.json   HistogramsRecord
- *     checkpoints/     last/ and best/ (best validation top-1): weights, optimizer state, epoch, rng state
- *     model/           final tfjs LayersModel
- *     summary.json     RunSummary
+ * The trainer's public face: what the CLI and the training server call. The records it writes
+ * into a run folder are in `shared/runRecords.ts` (they cross to the extension and the panels).
  */
-import type { ExperimentConfig } from '../config/types';
-import type { LayerStats, ModelSummary, WeightHistogram } from '../stats/types';
-
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
-
-/** config.json: the resolved experiment and where/how it ran. */
-export interface RunConfigRecord {
-  runId: string;
-  experiment: ExperimentConfig;
-  configPath?: string;
-  backend: string;
-  threads: number;
-  versions: Record<string, string>;
-  seed: number;
-  startedAt: string;
-}
-
-/** One line of metrics.jsonl. `kind: 'batch'` lines are logged every few steps; `epoch` lines once per epoch. */
-export interface MetricsRecord {
-  kind: 'batch' | 'epoch';
-  /** 1-based number of the epoch (batch lines: the epoch in progress; `train.schedule` counts from 0, so epoch n runs at schedule epoch n−1). */
-  epoch: number;
-  /** Global step (batches seen since the start of the run). */
-  step: number;
-  /** Fraction of the epoch done, 0..1 (batch lines). */
-  progress?: number;
-  lr: number;
-  /** Training loss / top-1 / top-5 (running means over the epoch so far). */
-  loss: number;
-  top1: number;
-  top5?: number;
-  /** Validation metrics (epoch lines). */
-  valLoss?: number;
-  valTop1?: number;
-  valTop5?: number;
-  imgPerSec?: number;
-  /** Seconds since the start of the run. */
-  time: number;
-}
-
-/** One line of layers.jsonl. */
-export interface LayersRecord {
-  /** 1-based epoch number, as in MetricsRecord. */
-  epoch: number;
-  layers: LayerStats[];
-  summary: ModelSummary;
-}
-
-/** histograms/epoch-NNN.json */
-export interface HistogramsRecord {
-  epoch: number;
-  histograms: WeightHistogram[];
-}
-
-/** summary.json */
-export interface RunSummary {
-  runId: string;
-  experiment: string;
-  status: RunStatus;
-  /** Epochs completed. */
-  epochs: number;
-  /** Message when status is failed or cancelled. */
-  reason?: string;
-  final: { top1: number; top5: number; loss: number };
-  best: { top1: number; top5: number; loss: number; epoch: number };
-  backend: string;
-  fp32Bytes: number;
-  ternaryBytes: number;
-  compression: number;
-  wallSeconds: number;
-}
+import type { ExperimentConfig } from '../../shared/experimentConfig';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunSummary } from '../../shared/runRecords';
 
 /** Callbacks during a run; all optional. Called synchronously from the training loop. */
 export interface TrainListener {

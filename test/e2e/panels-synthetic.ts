@@ -3,7 +3,7 @@
  * whose latent weights are drawn, ternarized with the paper's rule (Δ = f·max|W|, α = mean|W| over
  * |W| ≥ Δ) and binned, so layers.jsonl and histograms/ agree exactly, as the trainer's do.
  */
-import type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunSummary, WeightHistogram } from '../../server/protocol/protocol';
+import type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunSummary, WeightHistogram } from '../../shared/protocol';
 
 /** Deterministic uniform numbers in [0, 1) (LCG). */
 export function lcg(seed: number): () => number {

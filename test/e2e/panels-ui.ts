@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import type { LayersRecord } from '../../server/protocol/protocol';
+import type { LayersRecord } from '../../shared/protocol';
 import { waitFor } from './harness';
 
 /** Runs a command from the palette; retries while the extension host is still registering commands. */

@@ -16,7 +16,7 @@ import {
   chromiumPath, codeServerBin, e2eHome, installVsix, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor,
   type CodeServer,
 } from './harness';
-import type { LayersRecord } from '../../server/train/types';
+import type { LayersRecord } from '../../shared/runRecords';
 
 const root = resolve(__dirname, '..', '..');
 const artifacts = join(root, '.test-artifacts', 'e2e');

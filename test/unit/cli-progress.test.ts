@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { ProgressPrinter, formatDuration } from '../../server/cli/progress';
-import type { MetricsRecord } from '../../server/train/types';
+import type { MetricsRecord } from '../../shared/runRecords';
 
 function sink(columns?: number): Writable & { text: string; columns?: number } {
   const s = new Writable({ write(chunk, _enc, cb) { s.text += String(chunk); cb(); } }) as Writable & { text: string; columns?: number };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { DataConfig } from '../../server/config/types';
+import type { DataConfig } from '../../shared/experimentConfig';
 import { openDataset, type Batch, type Dataset } from '../../server/data/dataset';
 import { DataError } from '../../server/data/errors';
 import { openDatasetImpl } from '../../server/data/open';

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRun, layersCsv, metricsCsv } from '../../server/export';
-import type { LayerStats } from '../../server/stats/types';
+import type { LayerStats } from '../../shared/layerStats';
 
 const layer: LayerStats = {
   layer: 'conv1', type: 'TernaryConv2D', ternary: true, shape: [3, 3, 1, 2], params: 18, bits: 2,

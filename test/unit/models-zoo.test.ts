@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { QuantConfig } from '../../server/config/types';
+import type { QuantConfig } from '../../shared/experimentConfig';
 import { buildModel, convertToTernary, fanIn } from '../../server/models';
 import { TernaryConv2D, TernaryDense } from '../../server/core/layers';
 import { summedTernaryReference } from '../../server/core/quantizerReference';

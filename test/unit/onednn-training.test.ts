@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { TrainConfig } from '../../server/config/types';
+import type { TrainConfig } from '../../shared/experimentConfig';
 import { buildModel } from '../../server/models';
 import { createOptimizer } from '../../server/train/optimizers';
 import { makeTrainStep } from '../../server/train/step';

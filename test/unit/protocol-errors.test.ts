@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../server/config/loadConfig';
 import { DataError } from '../../server/data/errors';
-import { JobError, toResponseError } from '../../server/lsp/errors';
-import { QueueFull, RemovedFromQueue } from '../../server/lsp/jobQueue';
-import { describeTrainProgress } from '../../server/lsp/progressText';
-import { TernaryErrorCodes } from '../../server/protocol/protocol';
+import { JobError, toResponseError } from '../../server/rpc/errors';
+import { QueueFull, RemovedFromQueue } from '../../server/rpc/jobQueue';
+import { describeTrainProgress } from '../../server/rpc/progressText';
+import { TernaryErrorCodes } from '../../shared/protocol';
 
 test('config, data, queue and path errors get the protocol codes and data', () => {
   const config = toResponseError(new ConfigError('/p/x.tern.json', 'experiments[1].train.lr', 'must be > 0.', 12, 9));
@@ -45,7 +45,7 @@ test('the progress line: epoch e/E · batch b/S · loss, and the overall percent
 });
 
 test('the crash policy logs uncaught exceptions and rejections (with the stack) instead of dying', async () => {
-  const { installCrashPolicy } = await import('../../server/lsp/crashPolicy');
+  const { installCrashPolicy } = await import('../../server/rpc/crashPolicy');
   const before = { exception: process.listeners('uncaughtException'), rejection: process.listeners('unhandledRejection') };
   const logged: string[] = [];
   installCrashPolicy((message) => logged.push(message));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { RecoveringMessageReader, describeInvalidMessage, type FrameFault } from '../../server/lsp/framing';
+import { RecoveringMessageReader, describeInvalidMessage, type FrameFault } from '../../server/rpc/framing';
 import { frame } from './protocol-harness';
 
 function reader() {

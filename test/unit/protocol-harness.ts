@@ -7,11 +7,12 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
 } from 'vscode-jsonrpc/node';
-import { startServer, type TernaryServer } from '../../server/lsp/server';
-import type { Jobs } from '../../server/lsp/jobs';
-import type { Clock } from '../../server/lsp/outbox';
-import type { InitializationOptions, TernaryServerInfo, TrainResult } from '../../server/protocol/protocol';
-import type { MetricsRecord, RunSummary, TrainListener } from '../../server/train/types';
+import { startServer, type TernaryServer } from '../../server/rpc/server';
+import type { Jobs } from '../../server/rpc/jobs';
+import type { Clock } from '../../server/rpc/outbox';
+import type { InitializationOptions, TernaryServerInfo, TrainResult } from '../../shared/protocol';
+import type { TrainListener } from '../../server/train/types';
+import type { MetricsRecord, RunSummary } from '../../shared/runRecords';
 
 export interface ServerEvent {
   method: string;

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { startServer } from '../../server/lsp/server';
-import { MAX_ERROR_DATA_STRING, MAX_ERROR_MESSAGE } from '../../server/lsp/errors';
-import { StatsRequest, TernaryErrorCodes, TrainRequest } from '../../server/protocol/protocol';
+import { startServer } from '../../server/rpc/server';
+import { MAX_ERROR_DATA_STRING, MAX_ERROR_MESSAGE } from '../../server/rpc/errors';
+import { StatsRequest, TernaryErrorCodes, TrainRequest } from '../../shared/protocol';
 import { connectClient, fakeJobs } from './protocol-harness';
 
 async function rejection(p: Promise<unknown>): Promise<{ code: number; message: string; data?: any }> {

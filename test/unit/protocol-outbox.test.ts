@@ -1,8 +1,8 @@
 /** Ordered, throttled notifications: exact behaviour on a stepped clock. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NotificationOutbox, type Clock } from '../../server/lsp/outbox';
-import type { MetricsRecord } from '../../server/train/types';
+import { NotificationOutbox, type Clock } from '../../server/rpc/outbox';
+import type { MetricsRecord } from '../../shared/runRecords';
 
 class SteppedClock implements Clock {
   time = 0;

@@ -1,7 +1,7 @@
 /** One job at a time: order, positions, cancellation of running and waiting jobs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobQueue, QueueFull, RemovedFromQueue } from '../../server/lsp/jobQueue';
+import { JobQueue, QueueFull, RemovedFromQueue } from '../../server/rpc/jobQueue';
 
 /** A job that runs until released or aborted. */
 function gate() {

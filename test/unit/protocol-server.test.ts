@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import {
   CancelRequest, ServerStatsRequest, TernaryErrorCodes, TrainRequest, ternaryMethods, type TrainResult,
-} from '../../server/protocol/protocol';
+} from '../../shared/protocol';
 import { fakeJobs, startInMemory, SteppingClock, withTimeout } from './protocol-harness';
 
 const RUN_EVENTS = new Set(['ternary/runStarted', 'ternary/metrics', 'ternary/layerStats', 'ternary/histograms', 'ternary/runEnded']);
@@ -256,7 +256,7 @@ test('invalid params, unknown methods and requests before initialize get protoco
 test('requests before initialize are refused with a message saying what to do', async () => {
   const { PassThrough } = await import('node:stream');
   const { createMessageConnection, StreamMessageReader, StreamMessageWriter } = await import('vscode-jsonrpc/node');
-  const { startServer } = await import('../../server/lsp/server');
+  const { startServer } = await import('../../server/rpc/server');
   const toServer = new PassThrough();
   const fromServer = new PassThrough();
   const server = startServer({ input: toServer, output: fromServer, jobs: fakeJobs(), version: 't' });

@@ -11,8 +11,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ServerStatsRequest, TrainRequest, type ServerStats } from '../../server/protocol/protocol';
-import { LOW_PRIORITY } from '../../server/lsp/priority';
+import { ServerStatsRequest, TrainRequest, type ServerStats } from '../../shared/protocol';
+import { LOW_PRIORITY } from '../../server/rpc/priority';
 import { threadNiceness } from '../shared/procThreads';
 import { RawFrames, connectClient, frame, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
 

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { realJobs } from '../../server/lsp/realJobs';
+import { realJobs } from '../../server/rpc/realJobs';
 import {
   CancelRequest, EvaluateRequest, ExportRequest, ListRunsRequest, StatsRequest, TernarizeRequest, RunHistoryRequest, ServerStatsRequest, TernaryErrorCodes, TrainRequest, type TrainResult,
-} from '../../server/protocol/protocol';
+} from '../../shared/protocol';
 import { startInMemory, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
 
 let ws: TinyWorkspace;

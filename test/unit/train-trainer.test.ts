@@ -13,10 +13,10 @@ import { initBackend } from '../../server/backends/ladder';
 import { addonLoadError } from '../../server/backends/onednn';
 import { loadAddon } from '../../server/backends/onednn/addon';
 import { parseConfigText } from '../../server/config/loadConfig';
-import type { ExperimentConfig } from '../../server/config/types';
+import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { train } from '../../server/train/trainer';
 import { readRunHistory } from '../../server/runs';
-import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../server/train/types';
+import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
 
 const SIZE = 8;
 

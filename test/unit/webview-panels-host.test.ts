@@ -5,8 +5,8 @@ import { contentSecurityPolicy, makeNonce, panelHtml } from '../../extension/pan
 import { exportBytes, safeFileName } from '../../extension/panels/exportFile';
 import { dashboardRunDirs, histogramsTarget } from '../../extension/panels/commandArgs';
 import { orderRuns } from '../../extension/panels/runIndex';
-import { isWebviewToHostMessage, MessageType } from '../../webview/protocol';
-import type { RunInfo } from '../../server/protocol/protocol';
+import { isWebviewToHostMessage, MessageType } from '../../shared/webviewProtocol';
+import type { RunInfo } from '../../shared/protocol';
 
 test('CSP: nothing by default, nonce-only scripts, no unsafe-inline, images from the extension and data:', () => {
   const csp = contentSecurityPolicy('https://x.vscode-cdn.net', 'abc123');

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HistogramsRecord, LayersRecord, MetricsRecord, RunInfo } from '../../webview/protocol';
-import { MessageType } from '../../webview/protocol';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunInfo } from '../../shared/webviewProtocol';
+import { MessageType } from '../../shared/webviewProtocol';
 import { DashboardModel } from '../../webview/dashboard/state';
 import { HistogramsModel } from '../../webview/histograms/state';
 import { RunList } from '../../webview/shared/runList';

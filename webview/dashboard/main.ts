@@ -4,7 +4,7 @@
  * sparsity. Talks to the host only through the typed messages of ../protocol.
  */
 import '../shared/elements';
-import { type DashboardState, type HostToWebviewMessage, MessageType } from '../protocol';
+import { type DashboardState, type HostToWebviewMessage, MessageType } from '../../shared/webviewProtocol';
 import { Chart } from '../shared/chart';
 import { Notice, adoptUplotStyles, custom, el, setOptions } from '../shared/dom';
 import type { VscodeCheckbox, VscodeMultiSelect, VscodeSingleSelect } from '../shared/elements';

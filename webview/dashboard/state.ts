@@ -3,7 +3,7 @@
  * run list, and the records of the runs shown. It applies the host's messages; main.ts draws it.
  * DOM-free, so it is unit-tested in Node (test/unit/webview-state.test.ts).
  */
-import type { DashboardState, HistoryMessage, LayersRecord, MetricsRecord, RunInfo, RunStatus } from '../protocol';
+import type { DashboardState, HistoryMessage, LayersRecord, MetricsRecord, RunInfo, RunStatus } from '../../shared/webviewProtocol';
 import { RunList } from '../shared/runList';
 import { mergeLayers, mergeMetrics } from '../transforms/metricsSeries';
 

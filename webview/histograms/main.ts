@@ -5,7 +5,7 @@
  */
 import type uPlot from 'uplot';
 import '../shared/elements';
-import { type HistogramsState, type HostToWebviewMessage, type WeightHistogram, MessageType } from '../protocol';
+import { type HistogramsState, type HostToWebviewMessage, type WeightHistogram, MessageType } from '../../shared/webviewProtocol';
 import { Chart } from '../shared/chart';
 import { Notice, adoptUplotStyles, custom, el, setOptions } from '../shared/dom';
 import type { VscodeSingleSelect } from '../shared/elements';

@@ -4,7 +4,7 @@
  * opened. It applies the host's messages; main.ts draws it. DOM-free, so it is unit-tested in
  * Node (test/unit/webview-state.test.ts).
  */
-import type { HistogramsRecord, HistogramsState, HistoryMessage, LayersRecord, RunInfo, RunStatus, WeightHistogram } from '../protocol';
+import type { HistogramsRecord, HistogramsState, HistoryMessage, LayersRecord, RunInfo, RunStatus, WeightHistogram } from '../../shared/webviewProtocol';
 import { RunList } from '../shared/runList';
 import { mergeLayers } from '../transforms/metricsSeries';
 

@@ -3,7 +3,7 @@
  * included), which runs to show when nothing is chosen yet, and the options of a run picker.
  * DOM-free, so it is unit-tested in Node (test/unit/webview-state.test.ts).
  */
-import type { RunInfo } from '../protocol';
+import type { RunInfo } from '../../shared/webviewProtocol';
 import { formatPercent } from '../transforms/chartData';
 import { runLabel } from '../transforms/runLabel';
 

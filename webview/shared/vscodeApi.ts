@@ -1,5 +1,5 @@
 /** The one handle to the host: typed postMessage and the state VS Code keeps across reloads. */
-import { type HostToWebviewMessage, type WebviewToHostMessage, MessageType } from '../protocol';
+import { type HostToWebviewMessage, type WebviewToHostMessage, MessageType } from '../../shared/webviewProtocol';
 
 interface VsCodeApi<S> {
   postMessage(message: WebviewToHostMessage): void;

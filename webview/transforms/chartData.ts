@@ -1,5 +1,5 @@
 /** The dashboard's charts as data: runs × metrics → labelled, smoothed, aligned series. */
-import type { MetricsRecord } from '../protocol';
+import type { MetricsRecord } from '../../shared/webviewProtocol';
 import { type IncrementalAligner, alignSeries, type XYSeries } from './align';
 import { emaSmooth } from './ema';
 import { logSafe } from './logScale';

@@ -1,5 +1,5 @@
 /** CSV text per RFC 4180: CRLF line ends; a field with a comma, quote, CR or LF is quoted, quotes doubled. */
-import type { MetricsRecord } from '../protocol';
+import type { MetricsRecord } from '../../shared/webviewProtocol';
 
 export type CsvValue = string | number | boolean | null | undefined;
 

@@ -1,5 +1,5 @@
 /** Bar geometry of a server-binned latent-weight histogram and of the three exact ternary counts. */
-import type { WeightHistogram } from '../protocol';
+import type { WeightHistogram } from '../../shared/webviewProtocol';
 
 export interface Bars {
   /** Bar centres. */

@@ -1,5 +1,5 @@
 /** From metrics.jsonl / layers.jsonl records to chart series (x = position in epochs). */
-import type { LayersRecord, MetricsRecord } from '../protocol';
+import type { LayersRecord, MetricsRecord } from '../../shared/webviewProtocol';
 import type { XYSeries } from './align';
 
 /**

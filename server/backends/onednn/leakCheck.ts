@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { TrainConfig } from '../../config/types';
+import type { TrainConfig } from '../../../shared/experimentConfig';
 import { buildModel } from '../../models';
 import { createOptimizer } from '../../train/optimizers';
 import { makeTrainStep } from '../../train/step';

@@ -15,7 +15,7 @@ export const command: CliCommand = {
       throw new UsageError(argv.length ? `unexpected argument(s): ${argv.filter((a) => a !== '--stdio').join(' ') || argv.join(' ')}` : 'missing --stdio (the only transport)');
     }
     // Loaded here so that the rest of `tern` does not pay for the server's modules.
-    const { serveStdio } = await import('../../lsp/stdio');
+    const { serveStdio } = await import('../../rpc/stdio');
     return serveStdio();
   },
 };

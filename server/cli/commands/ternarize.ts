@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { initBackend } from '../../backends/ladder';
 import { UsageError, type CliCommand } from '../command';
-import type { QuantConfig } from '../../config/types';
+import type { QuantConfig } from '../../../shared/experimentConfig';
 import { loadModel, resolveModelJsonPath, saveModel, ModelFileError, MODEL_JSON } from '../../core/modelIO';
 import { convertToTernary } from '../../models';
 import { branchFactors } from '../../core/quantizer';

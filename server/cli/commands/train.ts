@@ -10,7 +10,7 @@ import { readRunHistory } from '../../runs';
 import { formatLayerTable } from '../../stats';
 import { train } from '../../train/trainer';
 import { userErrorMessage } from '../../train/userErrors';
-import type { ExperimentConfig } from '../../config/types';
+import type { ExperimentConfig } from '../../../shared/experimentConfig';
 
 const usage = `Usage: tern train <config.tern.json> [options]
 

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { registerPanels } from '../../../extension/panels';
 import { RunEventHub } from '../../../extension/runEventHub';
 import { listRuns, readRunHistory } from '../../../server/runs';
-import type { RunConfigRecord } from '../../../server/train/types';
+import type { RunConfigRecord } from '../../../shared/runRecords';
 import { lcg, syntheticEpochLayers, syntheticEpochMetrics, syntheticSummary } from '../panels-synthetic';
 
 const liveEpochs = 60;

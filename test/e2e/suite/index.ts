@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TernaryApi } from '../../../extension/extension';
 import { locateExperiments } from '../../../extension/experimentLocator';
-import type { EvaluateResult, ExportResult, TrainResult } from '../../../server/protocol/protocol';
-import type { LayersRecord } from '../../../server/train/types';
+import type { EvaluateResult, ExportResult, TrainResult } from '../../../shared/protocol';
+import type { LayersRecord } from '../../../shared/runRecords';
 
 const reportFile = process.env.TERNARY_E2E_REPORT;
 const configPath = process.env.TERNARY_E2E_CONFIG ?? '';

@@ -3,7 +3,7 @@
  * the running one, optionally only if it is a given run) and `ternary/serverStats` (memory,
  * tensors, the running job and the queue's length; the leak checks of the tests use it).
  */
-import { CancelRequest, ServerStatsRequest, type ServerStats } from '../protocol/protocol';
+import { CancelRequest, ServerStatsRequest, type ServerStats } from '../../shared/protocol';
 import { validateCancelParams } from './params';
 import type { ServerCore } from './serverCore';
 

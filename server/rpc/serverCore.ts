@@ -9,8 +9,8 @@ import {
   createConnection, ErrorCodes, MessageType, ResponseError, StreamMessageWriter, type CancellationToken,
   type Connection, type ResponseMessage,
 } from 'vscode-languageserver/node';
-import { MetricsNotification, type RunStartedParams, type TernaryServerInfo } from '../protocol/protocol';
-import type { MetricsRecord } from '../train/types';
+import { MetricsNotification, type RunStartedParams, type TernaryServerInfo } from '../../shared/protocol';
+import type { MetricsRecord } from '../../shared/runRecords';
 import { toResponseError } from './errors';
 import { RecoveringMessageReader, type FrameFault } from './framing';
 import { JobQueue, type JobKind } from './jobQueue';

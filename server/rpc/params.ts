@@ -8,7 +8,7 @@ import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type {
   CancelParams, EvaluateParams, ExportParams, InitializationOptions, ListRunsParams, RunHistoryParams, StatsParams,
   TernarizeParams, TrainParams,
-} from '../protocol/protocol';
+} from '../../shared/protocol';
 
 /** Any request may carry an LSP work-done progress token. */
 export interface WithProgress { workDoneToken?: string | number }

@@ -5,7 +5,7 @@
  * log lines) is sent as soon as the metrics queued before it have gone, so a client always sees
  * started → metrics → layer stats → … → ended in the order the trainer produced them.
  */
-import type { MetricsRecord } from '../train/types';
+import type { MetricsRecord } from '../../shared/runRecords';
 
 /** Time source, injectable so tests can step time instead of sleeping. */
 export interface Clock {

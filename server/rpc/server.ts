@@ -1,5 +1,5 @@
 /**
- * The training server: the protocol of `server/protocol/protocol.ts` on a vscode-languageserver
+ * The training server: the protocol of `shared/protocol.ts` on a vscode-languageserver
  * connection. It validates requests, runs one job at a time (others wait and are told their
  * position), turns the trainer's callbacks into ordered, throttled notifications and work-done
  * progress, and maps failures to JSON-RPC errors. The work itself is done by a `Jobs`

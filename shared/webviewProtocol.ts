@@ -7,7 +7,7 @@
  */
 import type {
   HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram,
-} from '../server/protocol/protocol';
+} from './protocol';
 
 export type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram };
 

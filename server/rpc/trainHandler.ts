@@ -8,7 +8,7 @@ import type { CancellationToken } from 'vscode-languageserver/node';
 import {
   HistogramsNotification, LayerStatsNotification, QueuedNotification, RunEndedNotification, RunStartedNotification,
   TrainRequest, type TrainResult,
-} from '../protocol/protocol';
+} from '../../shared/protocol';
 import type { TrainListener } from '../train/types';
 import type { TrainJobParams } from './jobs';
 import { validateTrainParams } from './params';

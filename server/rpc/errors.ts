@@ -5,7 +5,7 @@
  * bundled server and the tests may hold two copies of a module.
  */
 import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { TernaryErrorCodes } from '../protocol/protocol';
+import { TernaryErrorCodes } from '../../shared/protocol';
 
 /** An error a job raises on purpose, with its protocol code and data. */
 export class JobError extends Error {

@@ -64,9 +64,3 @@ export interface ExperimentConfig {
   data: DataConfig;
   train: TrainConfig;
 }
-
-/** A loaded config file: its experiments with defaults applied, and where it came from. */
-export interface ConfigFile {
-  path: string;
-  experiments: ExperimentConfig[];
-}

@@ -18,10 +18,10 @@ import { layerStats, modelSummary, weightHistograms } from '../stats';
 import { evaluateTarget } from '../train/evaluate';
 import { train } from '../train/trainer';
 import { runtimeVersions } from '../train/versions';
-import type { StatsResult } from '../protocol/protocol';
+import type { StatsResult } from '../../shared/protocol';
 import { JobError, notFound } from './errors';
 import type { Jobs } from './jobs';
-import { TernaryErrorCodes } from '../protocol/protocol';
+import { TernaryErrorCodes } from '../../shared/protocol';
 
 /** Bins of the histograms returned by `ternary/stats` and `ternary/ternarize` (as in run folders). */
 const HISTOGRAM_BINS = 64;

@@ -1,6 +1,6 @@
 /** The one-line progress of a training run, as shown in the editor's progress notification. */
-import type { RunStartedParams } from '../protocol/protocol';
-import type { MetricsRecord } from '../train/types';
+import type { RunStartedParams } from '../../shared/protocol';
+import type { MetricsRecord } from '../../shared/runRecords';
 
 /** "epoch 2/5 · batch 30/47 · loss 0.41" and the run's overall percentage. */
 export function describeTrainProgress(record: MetricsRecord, run: Pick<RunStartedParams, 'epochs' | 'stepsPerEpoch'>): { message: string; percentage: number } {

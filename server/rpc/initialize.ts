@@ -4,7 +4,7 @@
  * methods) in `capabilities.experimental.ternary`. A second `initialize` is refused.
  */
 import { ErrorCodes, ResponseError, type InitializeError, type InitializeResult } from 'vscode-languageserver/node';
-import { ternaryMethods } from '../protocol/protocol';
+import { ternaryMethods } from '../../shared/protocol';
 import { validateInitializationOptions } from './params';
 import { lowerOwnPriority } from './priority';
 import { DEFAULT_METRICS_RATE, type ServerCore } from './serverCore';

@@ -6,7 +6,7 @@
 import type {
   EvaluateParams, EvaluateResult, ExportParams, ExportResult, ListRunsParams, RunHistory, RunHistoryParams,
   RunInfo, StatsParams, StatsResult, TernarizeParams, TrainParams, TrainResult,
-} from '../protocol/protocol';
+} from '../../shared/protocol';
 import type { TrainListener } from '../train/types';
 
 export interface BackendInfo {

@@ -1,8 +1,8 @@
 /**
  * The wire protocol between the extension (client) and the training server: JSON-RPC with the
  * LSP base protocol over stdio. One namespace per message, its direction in the doc comment
- * (style item 1). Imported by the server, the extension and (types only) the webview; it must not
- * import `vscode` or tfjs.
+ * (style item 1). Imported by the server, the extension and (types only) the webview;
+ * shared/tsconfig.json keeps `vscode`, tfjs and Node out of it.
  *
  * Besides these, the server uses the standard LSP messages: `initialize` (its result carries
  * `TernaryServerInfo` under `capabilities.experimental.ternary`), `shutdown`/`exit`,
@@ -10,9 +10,9 @@
  * and `$/cancelRequest` to stop a request (a train request is stopped within one batch).
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { ExperimentConfig } from '../config/types';
-import type { LayerStats, ModelSummary, WeightHistogram } from '../stats/types';
-import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../train/types';
+import type { ExperimentConfig } from './experimentConfig';
+import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from './runRecords';
 
 export type { ExperimentConfig, LayerStats, ModelSummary, WeightHistogram, HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary };
 

@@ -4,7 +4,7 @@
  * history, export) is answered at once, so it works while a run trains.
  */
 import type { CancellationToken } from 'vscode-languageserver/node';
-import { EvaluateRequest, ExportRequest, ListRunsRequest, RunHistoryRequest, StatsRequest, TernarizeRequest } from '../protocol/protocol';
+import { EvaluateRequest, ExportRequest, ListRunsRequest, RunHistoryRequest, StatsRequest, TernarizeRequest } from '../../shared/protocol';
 import { toResponseError } from './errors';
 import type { JobKind } from './jobQueue';
 import {
