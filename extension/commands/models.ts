@@ -1,5 +1,5 @@
 /**
- * Ternarize Model (a float `model.json` → its ternary twin, with the threshold factor and t_ex the
+ * Ternarize Model (a float `model.json` or `.onnx` CNN → its ternary twin, with the threshold factor and t_ex the
  * user picks) and Show Layer Stats (a model's or run's per-layer statistics in the Layers view).
  */
 import * as fs from 'node:fs';
@@ -30,11 +30,11 @@ async function resolveFloatModel(s: Services, arg: unknown): Promise<string> {
   }
   const node = arg as ExperimentsNode | undefined;
   if (node?.kind === 'run') return path.join(node.run.runDir, 'model', 'model.json');
-  const models = await vscode.workspace.findFiles('**/model.json', '**/{node_modules,.git}/**', 200);
-  if (models.length === 0) throw new UserFacingError('there is no model.json (tfjs LayersModel) in this workspace to ternarize.');
+  const models = await vscode.workspace.findFiles('**/{model.json,*.onnx}', '**/{node_modules,.git}/**', 200);
+  if (models.length === 0) throw new UserFacingError('there is no model.json (tfjs LayersModel) or .onnx model in this workspace to ternarize.');
   const picked = await vscode.window.showQuickPick(
     models.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
-    { title: 'Ternary: Ternarize Model', placeHolder: 'Which float model (model.json)?' },
+    { title: 'Ternary: Ternarize Model', placeHolder: 'Which float model (model.json or .onnx)?' },
   );
   if (!picked) throw new UserCancelled();
   return picked.uri.fsPath;
@@ -69,7 +69,12 @@ async function askTex(): Promise<1 | 2 | 4> {
 
 async function askOutDir(modelPath: string, tex: number): Promise<string> {
   const modelDir = path.dirname(modelPath);
-  const beside = path.join(path.dirname(modelDir), `${path.basename(modelDir)}-ternary${tex > 1 ? `-tex${tex}` : ''}`);
+  const suffix = `-ternary${tex > 1 ? `-tex${tex}` : ''}`;
+  // A model.json's folder is the model, so its twin is a sibling folder; an .onnx file gets a
+  // folder next to it, named after it (resnet20.onnx → resnet20-ternary/).
+  const beside = /\.onnx$/i.test(modelPath)
+    ? path.join(modelDir, `${path.basename(modelPath).replace(/\.onnx$/i, '')}${suffix}`)
+    : path.join(path.dirname(modelDir), `${path.basename(modelDir)}${suffix}`);
   const picked = await vscode.window.showQuickPick(
     [
       { label: 'Next to the model', description: vscode.workspace.asRelativePath(beside, false), choice: 'beside' as const },
@@ -90,7 +95,7 @@ async function askOutDir(modelPath: string, tex: number): Promise<string> {
 async function ternarize(s: Services, arg: unknown): Promise<unknown> {
   await requireTrust('Ternarizing a model');
   const modelPath = await resolveFloatModel(s, arg);
-  if (!fs.existsSync(modelPath)) throw new UserFacingError(`${modelPath} does not exist: train the experiment first, or pick a model.json.`);
+  if (!fs.existsSync(modelPath)) throw new UserFacingError(`${modelPath} does not exist: train the experiment first, or pick a model.json or .onnx file.`);
   const thresholdFactor = await askThresholdFactor();
   const tex = await askTex();
   const outDir = await askOutDir(modelPath, tex);
@@ -120,7 +125,7 @@ async function showLayerStats(s: Services, arg: unknown): Promise<void> {
       const run = await resolveRun(s, arg, 'Show Layer Stats');
       await showRunLayers(s, run.runDir, run.experiment, run.runId);
       return;
-    } else throw new UserFacingError('Show Layer Stats works on a model.json (Explorer context menu) or a run (Experiments view).');
+    } else throw new UserFacingError('Show Layer Stats works on a model.json or .onnx file (Explorer context menu) or a run (Experiments view).');
     const stats = await vscode.window.withProgress(
       { location: { viewId: 'ternary.layers' }, title: 'Reading layer statistics' },
       () => s.ctx.request(StatsRequest.type, { target: modelPath }),

@@ -4,11 +4,12 @@
  *   1. Integration suite inside the extension host (extensionDevelopmentPath = this checkout,
  *      extensionTestsPath = out/test/suite/index.js); its exit code arrives via codeAutomationExit.
  *   2. UI test with the packaged .vsix installed: F1 → "Ternary: Train" → wait for the run →
- *      the Layers view lists the ternary layers with their sparsity; screenshot kept.
+ *      the Layers view lists the ternary layers with their sparsity; screenshot kept. Also
+ *      Ternarize Model from the palette and, on an .onnx file, from the Explorer's context menu.
  *   3. Restricted Mode (the trust prompt answered "No"): the views work, Train refuses.
  * Artifacts (screenshots, reports, code-server logs) go to .test-artifacts/e2e/.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import type { Page } from 'playwright-core';
@@ -119,6 +120,7 @@ async function ui(): Promise<boolean> {
   const runDir = newRunDir('ui');
   const workspace = join(runDir, 'ws');
   makeTinyWorkspace(workspace);
+  copyFileSync(join(root, 'test', 'fixtures', 'onnx', 'lenet5.onnx'), join(workspace, 'lenet5.onnx'));
   installVsix(runDir, vsix);
   let server: CodeServer | undefined;
   const browser = await launchBrowser(join(runDir, 'chromium'));
@@ -240,6 +242,31 @@ async function ui(): Promise<boolean> {
     });
     const ternarizeShot = await shoot(page, 'ui-ternarized');
     console.log(`ok   UI: Ternarize Model wrote the ternary twin; Layers view shows its ${ternarizedRows.length} layers (${ternarizeShot})`);
+
+    // An .onnx file in the Explorer: right-click → Ternarize Model, default answers; its 5 conv/dense
+    // layers (LeNet-5 from PyTorch, test/fixtures/onnx) show as ternary layers in the Layers view.
+    await page.locator('.activitybar [aria-label^="Explorer"]').first().click();
+    const onnxRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lenet5.onnx' });
+    await onnxRow.waitFor({ state: 'visible', timeout: 30_000 });
+    await onnxRow.click({ button: 'right' });
+    const menuItem = page.locator('.monaco-menu .action-item', { hasText: 'Ternarize Model' });
+    await menuItem.waitFor({ state: 'visible', timeout: 10_000 });
+    await menuItem.click();
+    for (const step of ['(1/3)', '(2/3)', '(3/3)']) {
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: step }).waitFor({ state: 'visible', timeout: 30_000 });
+      await page.keyboard.press('Enter');
+    }
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /wrote .*lenet5-ternary\/model\.json/ }).waitFor({ state: 'visible', timeout: 120_000 });
+    if (!existsSync(join(workspace, 'lenet5-ternary', 'weights.bin'))) throw new Error('Ternarize on lenet5.onnx wrote no lenet5-ternary/weights.bin');
+    await ternaryView.click();
+    const onnxRows = await waitFor('the Layers view to show the ternarized ONNX model', 30_000, async () => {
+      const header = await layersPane.locator('.pane-header').innerText();
+      if (!header.includes('lenet5-ternary')) return undefined;
+      const texts = await layersPane.locator('.monaco-list-row .label-description').allInnerTexts();
+      return texts.filter((t) => /^sparsity \d+\.\d% · α /.test(t)).length === 5 ? texts : undefined;
+    });
+    const onnxShot = await shoot(page, 'ui-ternarized-onnx');
+    console.log(`ok   UI: Explorer → Ternarize Model on lenet5.onnx wrote lenet5-ternary/; Layers view shows its ${onnxRows.length} ternary layers (${onnxShot})`);
     return true;
   } catch (error) {
     const shot = await shoot(page, 'ui-failure');

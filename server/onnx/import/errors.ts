@@ -8,8 +8,9 @@ import type { onnx } from '../proto';
 
 export class OnnxImportError extends ModelFileError {
   constructor(message: string, file: string, readonly node?: { name: string; opType: string }) {
+    // The name stays 'ModelFileError': the server's jobs (server/lsp/realJobs.ts) recognise model
+    // file errors by name and answer them as bad data, not as internal errors.
     super(message, file);
-    this.name = 'OnnxImportError';
   }
 }
 
