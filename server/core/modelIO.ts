@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 // Registers TernaryConv2D, TernaryDense and OptionAShortcut, so models using them load.
 import './layers';
+import { writeFileAtomic } from '../files/atomicFiles';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -18,18 +19,6 @@ export class ModelFileError extends Error {
   constructor(message: string, readonly file: string) {
     super(message);
     this.name = 'ModelFileError';
-  }
-}
-
-/** Writes `data` to `file` through a temporary file in the same folder, then renames it into place. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
   }
 }
 
@@ -70,18 +59,20 @@ export async function saveModel(model: LayersModel, dir: string, metadata?: Reco
 }
 
 /**
- * `file` itself when it is a file; for a folder, its `model.json`, or `model/model.json` (a run
- * folder, design §2).
+ * The one way to find a model.json: `target` itself when it is a file; for a folder, its
+ * `model.json`, or `model/model.json` (a run folder's final model, docs/architecture.md "The run
+ * folder"). A run folder without a final model yet says so.
  */
-export async function resolveModelJsonPath(file: string): Promise<string> {
+export async function resolveModelJsonPath(target: string): Promise<string> {
   let stat;
   try {
-    stat = await fs.stat(file);
+    stat = await fs.stat(target);
   } catch {
-    throw new ModelFileError(`Model file not found: ${file}. Pass a tfjs LayersModel model.json (or a folder that contains one) or an .onnx file.`, file);
+    throw new ModelFileError(`Model file not found: ${target}. Pass a tfjs LayersModel model.json, a folder that contains one, a run folder, or an .onnx file.`, target);
   }
-  if (!stat.isDirectory()) return file;
-  for (const inside of [path.join(file, MODEL_JSON), path.join(file, 'model', MODEL_JSON)]) {
+  if (!stat.isDirectory()) return target;
+  const runModel = path.join(target, 'model', MODEL_JSON);
+  for (const inside of [path.join(target, MODEL_JSON), runModel]) {
     try {
       await fs.access(inside);
       return inside;
@@ -89,9 +80,15 @@ export async function resolveModelJsonPath(file: string): Promise<string> {
       // try the next layout
     }
   }
+  const isRun = await fs.access(path.join(target, 'config.json')).then(() => true, () => false);
+  if (isRun) {
+    throw new ModelFileError(
+      `The run ${target} has no final model yet (model/${MODEL_JSON} is written when a run completes); ` +
+      'use a completed run, or a model.json.', runModel);
+  }
   throw new ModelFileError(
-    `No ${MODEL_JSON} in folder ${file} (looked for ${MODEL_JSON} and model/${MODEL_JSON}). ` +
-    'Pass a tfjs LayersModel model.json, or a run folder whose training has finished.', file);
+    `No ${MODEL_JSON} in folder ${target} (looked for ${MODEL_JSON} and model/${MODEL_JSON}). ` +
+    'Pass a tfjs LayersModel model.json, or a run folder whose training has finished.', target);
 }
 
 /** Reads and checks model.json: it must be a tfjs layers model (not a graph model or another JSON file). */

@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { readRunHistory } from '../runs';
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
-import { writeFileAtomic } from '../train/atomicFiles';
+import { writeFileAtomic } from '../files/atomicFiles';
 
 /** A run that cannot be exported: what is missing and what to do. */
 export class ExportError extends Error {

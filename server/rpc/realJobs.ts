@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendChoice } from '../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
-import { loadModel, resolveModelJsonPath, saveModel } from '../core/modelIO';
+import { loadModel, saveModel } from '../core/modelIO';
 import { exportRun } from '../export';
 import { convertToTernary } from '../models';
 import { listRuns, readRunHistory } from '../runs';
@@ -23,9 +23,6 @@ import { JobError, notFound } from './errors';
 import type { Jobs } from './jobs';
 import { TernaryErrorCodes } from '../../shared/protocol';
 
-/** Bins of the histograms returned by `ternary/stats` and `ternary/ternarize` (as in run folders). */
-const HISTOGRAM_BINS = 64;
-
 /** A model file error: NotFound when the path does not exist, BadData when it is not a usable model. */
 function modelError(err: unknown, path: string): unknown {
   if (!(err instanceof Error) || err.name !== 'ModelFileError') return err;
@@ -35,23 +32,18 @@ function modelError(err: unknown, path: string): unknown {
     : new JobError(TernaryErrorCodes.NotFound, err.message, { path: file });
 }
 
-/** A run folder's final model, or a model.json (or a folder holding one). */
+/** A run folder's final model, or a model.json (or a folder holding one): core/modelIO.ts finds it. */
 async function loadTarget(target: string): Promise<LayersModel> {
   if (!existsSync(target)) throw notFound('Model or run folder', target);
-  const runModel = join(target, 'model', 'model.json');
-  const path = existsSync(join(target, 'config.json')) ? runModel : target;
-  if (path === runModel && !existsSync(runModel)) {
-    throw new JobError(TernaryErrorCodes.NotFound, `The run ${target} has no final model yet (model/model.json is written when a run completes); evaluate a completed run or a model.json.`, { path: runModel });
-  }
   try {
-    return await loadModel(await resolveModelJsonPath(path));
+    return await loadModel(target);
   } catch (err) {
-    throw modelError(err, path);
+    throw modelError(err, target);
   }
 }
 
 function statsOf(model: LayersModel): StatsResult {
-  return { layers: layerStats(model), summary: modelSummary(model), histograms: weightHistograms(model, HISTOGRAM_BINS) };
+  return { layers: layerStats(model), summary: modelSummary(model), histograms: weightHistograms(model) };
 }
 
 /**
@@ -115,7 +107,8 @@ export function realJobs(): Jobs {
       const config = await loadConfigFile(params.configPath);
       const experiment = resolveExperiment(config, params.experiment);
       // The same evaluation as `tern eval`.
-      const { loss, top1, top5, examples } = await releasingCaches(() => evaluateTarget(params.target, experiment, params.configPath, signal));
+      const { loss, top1, top5, examples } = await releasingCaches(() => evaluateTarget(params.target, experiment, params.configPath, signal))
+        .catch((err: unknown) => { throw modelError(err, params.target); });
       throwIfCancelled(signal);
       return { loss, top1, top5, examples };
     },

@@ -1,2 +1,2 @@
 /** Run folders on disk, read without tfjs (the extension host imports this). */
-export { listRuns, readRunHistory, readRunInfo, readJsonLines } from './runFiles';
+export { listRuns, readRunHistory, readRunInfo } from './runFiles';

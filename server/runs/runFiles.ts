@@ -8,6 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunHistory, RunInfo } from '../../shared/protocol';
 import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
+import { readJsonLines } from '../files/jsonLines';
 
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {
@@ -15,26 +16,6 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** The complete lines of a JSON-lines file; a torn last line (a writer mid-append) is skipped. */
-export async function readJsonLines<T>(path: string): Promise<T[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: T[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      // Incomplete line: written next time, or left by a killed run.
-    }
-  }
-  return out;
 }
 
 async function subdirs(dir: string): Promise<string[]> {

@@ -24,8 +24,11 @@ export function binValues(values: ArrayLike<number>, bins: number): { min: numbe
   return { min, max, bins: counts };
 }
 
+/** Bins of the weight histograms in a run's histograms/ and in `ternary/stats` answers. */
+export const HISTOGRAM_BINS = 64;
+
 /** One histogram per conv/dense layer; Δ, α and counts are the first branch's (zeros for float layers). */
-export function weightHistograms(model: LayersModel, bins = 64): WeightHistogram[] {
+export function weightHistograms(model: LayersModel, bins = HISTOGRAM_BINS): WeightHistogram[] {
   return kernelLayers(model).map((k) => {
     const binned = binValues(k.kernel, bins);
     if (!k.quant) {

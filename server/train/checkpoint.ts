@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { MetricsRecord } from '../../shared/runRecords';
 import type { Optimizer, OptimizerState } from './optimizers';
-import { replaceDirAtomic, resolveAtomicDir } from './atomicFiles';
+import { replaceDirAtomic, resolveAtomicDir } from '../files/atomicFiles';
 
 /** What a run needs to continue exactly where it stopped. */
 export interface CheckpointState {

@@ -17,7 +17,8 @@ import { openDataset, type Dataset } from '../data/dataset';
 import { buildModel, convertToTernary } from '../models';
 import { loadModel, saveModel } from '../core/modelIO';
 import { layerStats, modelSummary, weightHistograms } from '../stats';
-import { appendJsonLine, replaceDirAtomic, writeJsonAtomic, writeJsonLinesAtomic } from './atomicFiles';
+import { replaceDirAtomic, writeJsonAtomic } from '../files/atomicFiles';
+import { appendJsonLine, readJsonLines, writeJsonLinesAtomic } from '../files/jsonLines';
 import { readCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { createOptimizer } from './optimizers';
 import { newRunId } from './runId';
@@ -27,8 +28,6 @@ import { runtimeVersions } from './versions';
 import type { TrainOptions, TrainResult } from './types';
 import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
 
-/** Bins of the per-epoch latent-weight histograms. */
-const HISTOGRAM_BINS = 64;
 /** About this many batch lines per epoch in metrics.jsonl (plus the last batch). */
 const BATCH_LINES_PER_EPOCH = 50;
 
@@ -47,21 +46,6 @@ async function createModel(experiment: ExperimentConfig, baseDir: string, inputS
     return twin;
   }
   return await buildModel({ arch: model.arch!, classes: model.classes, inputShape, quant, seed: train.seed });
-}
-
-/** Lines of a JSON-lines file, skipping a partial or corrupt line (a run killed mid-write). */
-async function readJsonLines<T>(path: string): Promise<T[]> {
-  if (!existsSync(path)) return [];
-  const out: T[] = [];
-  for (const line of (await readFile(path, 'utf8')).split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      // An incomplete last line of a killed run: ignore it.
-    }
-  }
-  return out;
 }
 
 function bestOf(epochs: MetricsRecord[]): RunSummary['best'] {
@@ -275,7 +259,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const layersRecord: LayersRecord = { epoch: epochNumber, layers: layerStats(model), summary: modelSummary(model) };
       await appendJsonLine(paths.layers, layersRecord);
       listener.onLayers?.(layersRecord);
-      const histogramsRecord: HistogramsRecord = { epoch: epochNumber, histograms: weightHistograms(model, HISTOGRAM_BINS) };
+      const histogramsRecord: HistogramsRecord = { epoch: epochNumber, histograms: weightHistograms(model) };
       await writeJsonAtomic(join(paths.histograms, `epoch-${String(epochNumber).padStart(3, '0')}.json`), histogramsRecord);
       listener.onHistograms?.(histogramsRecord);
 

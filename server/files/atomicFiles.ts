@@ -1,9 +1,9 @@
 /**
- * Atomic writes for run files (design §2): a reader (the extension, `tern export`, a resumed run)
- * never sees half a file. Files are written under a temporary name in the same folder, then
- * renamed over the target, which POSIX makes atomic.
+ * Atomic writes, for run files and models (docs/architecture.md, "The run folder"): a reader (the
+ * extension, `tern export`, a resumed run) never sees half a file. Files are written under a
+ * temporary name in the same folder, then renamed over the target, which POSIX makes atomic.
  */
-import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -12,29 +12,21 @@ function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
 }
 
-/** Writes `data` to `path` atomically (temporary file + rename). */
+/** Writes `data` to `path` atomically (temporary file + rename); a failed write leaves no temporary file. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempName(path);
-  await writeFile(tmp, data);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Writes pretty JSON atomically. */
 export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
-}
-
-/**
- * Appends one JSON line. A single `write` of a complete line with O_APPEND: readers see either
- * nothing or the whole line (they also tolerate a partial last line after a crash).
- */
-export function appendJsonLine(path: string, value: unknown): Promise<void> {
-  return appendFile(path, JSON.stringify(value) + '\n');
-}
-
-/** Rewrites a JSON-lines file atomically with `values`. */
-export function writeJsonLinesAtomic(path: string, values: unknown[]): Promise<void> {
-  return writeFileAtomic(path, values.map((v) => JSON.stringify(v) + '\n').join(''));
 }
 
 /**
