@@ -158,3 +158,8 @@ test('a dynamic batch is fine; other dynamic dims are an error naming the input 
   assert.equal(model.inputs[0].shape[0], null);
   model.dispose();
 });
+
+test('an op used in a way tfjs cannot reproduce exactly is an error naming the node and what to do', async () => {
+  await assert.rejects(importOnnx(fixture('bad_maxpool_padding')),
+    /bad_maxpool_padding\.onnx: node 'pool' \(MaxPool\): padding \[1,1,1,1\] on an input that may be negative .*put the max pool after a ReLU/);
+});
