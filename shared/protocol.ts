@@ -163,6 +163,8 @@ export interface RunInfo {
   epochs: number;
   bestTop1?: number;
   startedAt?: string;
+  /** The config file the run was started from (its config.json's `configPath`), when recorded. */
+  configPath?: string;
 }
 /** The runs found on disk (running ones included). Direction: client → server. */
 export namespace ListRunsRequest {
@@ -186,6 +188,33 @@ export interface RunHistory {
 export namespace RunHistoryRequest {
   export const method = 'ternary/runHistory';
   export const type = new RequestType<RunHistoryParams, RunHistory, void>(method);
+}
+
+export interface ValidateConfigParams {
+  /** The `*.tern.json` file (messages name it; sibling configs are looked up next to it). */
+  path: string;
+  /** Its text as the editor holds it (unsaved edits included); omitted: read from disk. */
+  text?: string;
+}
+/** One problem of a config: what, where (0-based LSP range and 1-based line:column) and how bad. */
+export interface ConfigDiagnostic {
+  /** `experiments[0].train.lr: must be >= 0.`, without the file and position. */
+  message: string;
+  property?: string;
+  severity: 'error' | 'warning';
+  line: number;
+  column: number;
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+}
+/**
+ * Checks config text with the loader's own validation (the JSON Schema plus the checks it cannot
+ * express) and returns every problem, so an editor can show the messages `ternary/train` and
+ * `tern train` would give before anything runs. Warnings: an experiment name another config of
+ * the same folder uses (their runs go to separate folders). Direction: client → server.
+ */
+export namespace ValidateConfigRequest {
+  export const method = 'ternary/validateConfig';
+  export const type = new RequestType<ValidateConfigParams, { problems: ConfigDiagnostic[] }, void>(method);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,5 +316,5 @@ export interface InitializationOptions {
 export const ternaryMethods = [
   TrainRequest.method, EvaluateRequest.method, TernarizeRequest.method, StatsRequest.method,
   ExportRequest.method, CancelRequest.method, ListRunsRequest.method, RunHistoryRequest.method,
-  ServerStatsRequest.method,
+  ServerStatsRequest.method, ValidateConfigRequest.method,
 ] as const;

@@ -1,15 +1,17 @@
 /**
  * The requests that are not training: tfjs jobs (evaluate, ternarize, stats) wait in the same
  * queue as training, since they share the backend; file work without tfjs (list runs, run
- * history, export) is answered at once, so it works while a run trains.
+ * history, config validation, export) is answered at once, so it works while a run trains.
  */
 import type { CancellationToken } from 'vscode-languageserver/node';
-import { EvaluateRequest, ExportRequest, ListRunsRequest, RunHistoryRequest, StatsRequest, TernarizeRequest } from '../../shared/protocol';
+import {
+  EvaluateRequest, ExportRequest, ListRunsRequest, RunHistoryRequest, StatsRequest, TernarizeRequest, ValidateConfigRequest,
+} from '../../shared/protocol';
 import { toResponseError } from './errors';
 import type { JobKind } from './jobQueue';
 import {
   validateEvaluateParams, validateExportParams, validateListRunsParams, validateRunHistoryParams, validateStatsParams,
-  validateTernarizeParams, type WithProgress,
+  validateTernarizeParams, validateValidateConfigParams, type WithProgress,
 } from './params';
 import type { ServerCore } from './serverCore';
 
@@ -20,6 +22,7 @@ export function registerJobs(core: ServerCore): void {
   exclusive(core, StatsRequest.method, 'stats', 'Computing layer statistics', validateStatsParams, (p, s) => jobs.stats(p, s));
   immediate(core, ListRunsRequest.method, validateListRunsParams, (p) => jobs.listRuns(p));
   immediate(core, RunHistoryRequest.method, validateRunHistoryParams, (p) => jobs.runHistory(p));
+  immediate(core, ValidateConfigRequest.method, validateValidateConfigParams, (p) => jobs.validateConfig(p));
   immediate(core, ExportRequest.method, validateExportParams, ({ workDoneToken: _token, ...p }) => jobs.export(p, new AbortController().signal));
 }
 

@@ -5,7 +5,7 @@
  */
 import type {
   EvaluateParams, EvaluateResult, ExportParams, ExportResult, ListRunsParams, RunHistory, RunHistoryParams,
-  RunInfo, StatsParams, StatsResult, TernarizeParams, TrainParams, TrainResult,
+  RunInfo, StatsParams, StatsResult, TernarizeParams, TrainParams, TrainResult, ConfigDiagnostic, ValidateConfigParams,
 } from '../../shared/protocol';
 import type { TrainListener } from '../train/types';
 
@@ -36,6 +36,8 @@ export interface Jobs {
   export(params: ExportParams, signal: AbortSignal): Promise<ExportResult>;
   listRuns(params: ListRunsParams): Promise<RunInfo[]>;
   runHistory(params: RunHistoryParams): Promise<RunHistory>;
+  /** Every problem of a config text (`server/config/configDiagnostics.ts`); no tfjs, never queued. */
+  validateConfig(params: ValidateConfigParams): Promise<{ problems: ConfigDiagnostic[] }>;
   /** Tensor bookkeeping, for the leak checks of `ternary/serverStats`. */
   memory(): MemoryInfo;
 }

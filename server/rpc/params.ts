@@ -7,13 +7,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type {
   CancelParams, EvaluateParams, ExportParams, InitializationOptions, ListRunsParams, RunHistoryParams, StatsParams,
-  TernarizeParams, TrainParams,
+  TernarizeParams, TrainParams, ValidateConfigParams,
 } from '../../shared/protocol';
 
 /** Any request may carry an LSP work-done progress token. */
 export interface WithProgress { workDoneToken?: string | number }
 
-type FieldType = 'string' | 'path' | 'paths' | 'boolean' | 'positiveInteger' | 'nonNegativeInteger' | 'positiveNumber' | 'progressToken';
+type FieldType = 'text' | 'string' | 'path' | 'paths' | 'boolean' | 'positiveInteger' | 'nonNegativeInteger' | 'positiveNumber' | 'progressToken';
 interface Field {
   type: FieldType;
   required?: boolean;
@@ -36,6 +36,8 @@ function describe(value: unknown): string {
 
 function check(field: Field, value: unknown): unknown | undefined {
   switch (field.type) {
+    case 'text':
+      return typeof value === 'string' ? value : undefined;
     case 'string':
       return typeof value === 'string' && value.length > 0 ? value : undefined;
     case 'path':
@@ -56,6 +58,7 @@ function check(field: Field, value: unknown): unknown | undefined {
 }
 
 const expected: Record<FieldType, string> = {
+  text: 'a string',
   string: 'a non-empty string',
   path: 'a path (string)',
   paths: 'an array of paths (strings)',
@@ -142,6 +145,12 @@ export const validateListRunsParams = (raw: unknown) => validate<ListRunsParams>
 export const validateRunHistoryParams = (raw: unknown) => validate<RunHistoryParams>('ternary/runHistory', raw, {
   runDir: { type: 'path', required: true, hint: 'a run folder' },
   histograms: { type: 'boolean', hint: 'include the histograms' },
+  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+});
+
+export const validateValidateConfigParams = (raw: unknown) => validate<ValidateConfigParams>('ternary/validateConfig', raw, {
+  path: { type: 'path', required: true, hint: 'the *.tern.json file' },
+  text: { type: 'text', hint: 'its text as the editor holds it; omit to read the file' },
   workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 

@@ -22,6 +22,7 @@ import type { StatsResult } from '../../shared/protocol';
 import { JobError, notFound } from './errors';
 import type { Jobs } from './jobs';
 import { TernaryErrorCodes } from '../../shared/protocol';
+import { configDiagnostics } from '../config/configDiagnostics';
 
 /** A model file error: NotFound when the path does not exist, BadData when it is not a usable model. */
 function modelError(err: unknown, path: string): unknown {
@@ -153,6 +154,7 @@ export function realJobs(): Jobs {
     },
 
     listRuns: (params) => listRuns(params.runsDirs),
+    validateConfig: (params) => configDiagnostics(params.path, params.text),
 
     async runHistory(params) {
       if (!existsSync(join(params.runDir, 'config.json'))) throw notFound('Run folder (with config.json)', params.runDir);

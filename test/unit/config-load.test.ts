@@ -80,9 +80,22 @@ test('missing required property', () => {
 });
 
 test('unknown property lists the allowed ones', () => {
+  const err = errorOf(withExperiment((e) => (e.train = { banana: 0.1 })));
+  assert.equal(err.property, 'experiments[0].train.banana');
+  assert.match(err.detail, /not a known property\. Expected one of: epochs, batchSize, optimizer, lr,/);
+});
+
+test('a near-miss property name gets "did you mean"', () => {
   const err = errorOf(withExperiment((e) => (e.train = { lrr: 0.1 })));
   assert.equal(err.property, 'experiments[0].train.lrr');
-  assert.match(err.detail, /not a known property; expected one of: epochs, batchSize, optimizer, lr,/);
+  assert.match(err.detail, /^is not a known property; did you mean "lr"\? Expected one of: epochs, batchSize, optimizer, lr,/);
+});
+
+test('{"experimentz": []} says did you mean "experiments" (not only "experiments is required")', () => {
+  const err = errorOf('{"experimentz": []}');
+  assert.equal(err.property, 'experimentz');
+  assert.match(err.message, /^x\.tern\.json:1:2: experimentz: is not a known property; did you mean "experiments"\?/);
+  assert.doesNotMatch(err.message, /more problem/);
 });
 
 test('enum error lists the allowed values', () => {

@@ -236,6 +236,7 @@ export function fakeJobs(overrides: Partial<Jobs> = {}): Jobs {
     stats: async () => ({ layers: [], histograms: [], summary: { layers: 0, ternaryLayers: 0, params: 0, ternaryParams: 0, fp32Bytes: 0, ternaryBytes: 0, compression: 1 } }),
     export: async (p) => ({ outDir: p.outDir, files: ['report.md'] }),
     listRuns: async () => [],
+    validateConfig: async () => ({ problems: [] }),
     runHistory: async () => ({ metrics: [], layers: [], histograms: [] }),
     memory: () => ({ numTensors: 0, numBytes: 0 }),
     ...overrides,
