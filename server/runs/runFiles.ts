@@ -48,6 +48,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
     epochs: config.experiment.train.epochs,
     ...(bestTop1 !== undefined ? { bestTop1 } : {}),
     startedAt: config.startedAt,
+    ...(config.configPath ? { configPath: config.configPath } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ import { loadModel, saveModel } from '../core/modelIO';
 import { layerStats, modelSummary, weightHistograms } from '../stats';
 import { replaceDirAtomic, writeJsonAtomic } from '../files/atomicFiles';
 import { appendJsonLine, readJsonLines, writeJsonLinesAtomic } from '../files/jsonLines';
+import { experimentFolder, sharedNameWarning } from '../runs/experimentFolder';
 import { readCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 import { createOptimizer } from './optimizers';
 import { newRunId } from './runId';
@@ -98,7 +99,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     experiment = structuredClone(experiment);
     if (opts.epochs !== undefined) experiment.train.epochs = opts.epochs;
     runId = newRunId();
-    runDir = resolve(opts.runsDir, experiment.name, runId);
+    // Another config of this folder with an experiment of the same name: separate folders.
+    const folder = opts.configPath ? await experimentFolder(opts.configPath, experiment.name) : { folder: experiment.name, sharedWith: [] };
+    if (folder.sharedWith.length) log('warn', sharedNameWarning(opts.configPath!, experiment.name, folder));
+    runDir = resolve(opts.runsDir, folder.folder, runId);
     configRecord = {
       runId,
       experiment,
@@ -184,6 +188,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await writeJsonAtomic(paths.summary, summaryOf('running'));
   listener.onStart?.({ runId, runDir, experiment: experiment.name, epochs: recipe.epochs, stepsPerEpoch, backend: backend.name });
   const elapsed = () => state.elapsedSeconds + (Date.now() - startTime) / 1000;
+  // What a stopped run leaves: a checkpoint to resume only once an epoch has completed.
+  const checkpointNote = () => (state.epoch > 0
+    ? `the checkpoint of epoch ${state.epoch} is in ${paths.checkpoint} (continue with --resume ${runDir}).`
+    : 'no epoch had completed, so there is no checkpoint to resume from; start a new run.');
 
   try {
     for (let epoch = state.epoch; epoch < recipe.epochs; epoch++) {
@@ -198,7 +206,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const epochStart = Date.now();
       for await (const batch of trainSet.batches({ batchSize: recipe.batchSize, shuffle: true, seed: recipe.seed, epoch, augment: true })) {
         if (opts.signal?.aborted) {
-          return await finish('cancelled', `Cancelled during epoch ${epochNumber}; the checkpoint of epoch ${state.epoch} is in ${paths.checkpoint} (continue with --resume ${runDir}).`);
+          return await finish('cancelled', `Cancelled during epoch ${epochNumber}; ${checkpointNote()}`);
         }
         const result = await step(batch, lr);
         batchIndex++;
@@ -237,7 +245,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const trainSeconds = (Date.now() - epochStart) / 1000;
       const val = await evaluateModel(model, testSet, Math.max(recipe.batchSize, 256), classes, opts.signal);
       if (opts.signal?.aborted) {
-        return await finish('cancelled', `Cancelled during the validation of epoch ${epochNumber}; the checkpoint of epoch ${state.epoch} is in ${paths.checkpoint} (continue with --resume ${runDir}).`);
+        return await finish('cancelled', `Cancelled during the validation of epoch ${epochNumber}; ${checkpointNote()}`);
       }
       const epochRecord: MetricsRecord = {
         kind: 'epoch',

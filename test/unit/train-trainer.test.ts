@@ -188,3 +188,42 @@ test('cancel stops within one batch as cancelled; the checkpoint stays', async (
   assert.ok(existsSync(join(result.runDir, 'checkpoints', 'last', 'checkpoint.json')));
   assert.equal(summaryOf(result.runDir).status, 'cancelled');
 });
+
+test('a run cancelled in its first epoch says there is no checkpoint (not "the checkpoint of epoch 0")', async () => {
+  await useWasm();
+  const { experiment, configPath, runsDir } = setup();
+  const controller = new AbortController();
+  const logs: string[] = [];
+  const result = await train({
+    experiment, configPath, runsDir, signal: controller.signal,
+    listener: { onMetrics: (r) => { if (r.kind === 'batch') controller.abort(); }, onLog: (_level, message) => logs.push(message) },
+  });
+  assert.equal(result.summary.status, 'cancelled');
+  assert.equal(result.summary.epochs, 0);
+  for (const text of [result.summary.reason ?? '', summaryOf(result.runDir).reason ?? '']) {
+    assert.doesNotMatch(text, /checkpoint of epoch 0/);
+    assert.match(text, /^Cancelled during epoch 1; no epoch had completed, so there is no checkpoint to resume from; start a new run\.$/);
+  }
+  assert.ok(!existsSync(join(result.runDir, 'checkpoints', 'last', 'checkpoint.json')));
+});
+
+test('two configs of one folder with the same experiment name get separate run folders and a warning', async () => {
+  await useWasm();
+  const { experiment, configPath, runsDir } = setup({ epochs: 1 });
+  const root = join(configPath, '..');
+  // Alone in its folder: runs/<experiment>/.
+  const alone = await train({ experiment, configPath, runsDir });
+  assert.equal(join(alone.runDir, '..'), join(runsDir, 'tiny'));
+  // A copy of the config next to it: each one's runs go to runs/<experiment>@<config-stem>/.
+  const copyPath = join(root, 'tiny-copy.tern.json');
+  writeFileSync(copyPath, readFileSync(configPath, 'utf8'));
+  for (const [path, stem] of [[configPath, 'tiny'], [copyPath, 'tiny-copy']] as const) {
+    const warnings: string[] = [];
+    const result = await train({ experiment, configPath: path, runsDir, listener: { onLog: (level, m) => { if (level === 'warn') warnings.push(m); } } });
+    assert.equal(join(result.runDir, '..'), join(runsDir, `tiny@${stem}`));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, new RegExp(`"tiny" is also an experiment of ${stem === 'tiny' ? 'tiny-copy' : 'tiny'}\\.tern\\.json in this folder: .* go to runs/tiny@${stem}/`));
+  }
+  // The first run stays where it was, readable.
+  assert.equal(summaryOf(alone.runDir).status, 'completed');
+});
