@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { ListRunsRequest, type RunInfo } from '../shared/protocol';
 import type { Ctx } from './ctx';
 import { locateExperiments, type LocatedExperiment } from './experimentLocator';
+import { belongsTo } from './runOwnership';
 
 export const configGlob = '**/*.tern.json';
 const excludedFolders = '**/{node_modules,.git,dist,out}/**';
@@ -51,10 +52,21 @@ export class Catalog {
     return newestFirst(await this.ctx.request(ListRunsRequest.type, { runsDirs }));
   }
 
-  /** Runs of one experiment, newest first. */
-  async runsOf(ref: ExperimentRef): Promise<RunInfo[]> {
-    const runs = await this.ctx.request(ListRunsRequest.type, { runsDirs: [this.runsDirFor(ref.configPath)] });
-    return newestFirst(runs.filter((r) => r.experiment === ref.experiment));
+  /**
+   * Runs of one experiment, newest first. Configs sharing the runs folder with an experiment of
+   * the same name each get their own runs (extension/runOwnership.ts); pass `configs` when the
+   * caller has just read them.
+   */
+  async runsOf(ref: ExperimentRef, configs?: ConfigEntry[]): Promise<RunInfo[]> {
+    const runsDir = this.runsDirFor(ref.configPath);
+    const [runs, all] = await Promise.all([
+      this.ctx.request(ListRunsRequest.type, { runsDirs: [runsDir] }),
+      configs ? Promise.resolve(configs) : this.configs(),
+    ]);
+    const claimants = all
+      .filter((c) => this.runsDirFor(c.uri.fsPath) === runsDir && c.experiments.some((e) => e.name === ref.experiment))
+      .map((c) => c.uri.fsPath);
+    return newestFirst(runs.filter((r) => belongsTo(r, ref.experiment, ref.configPath, claimants)));
   }
 }
 

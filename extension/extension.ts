@@ -11,6 +11,7 @@ import { registerModelCommands, showRunLayers } from './commands/models';
 import { registerServerCommands } from './commands/server';
 import type { Services } from './commands/services';
 import { registerTrainingCommands } from './commands/training';
+import { ConfigDiagnostics } from './configDiagnostics';
 import { Ctx } from './ctx';
 import { JobTracker } from './jobs';
 import { configSelector, RunLensProvider } from './lenses';
@@ -21,7 +22,7 @@ import { createTestApi, type TernaryApi } from './testApi';
 import { ExperimentsTreeProvider, type ExperimentsNode } from './trees/experimentsTree';
 import { LayersTreeProvider, type LayersNode } from './trees/layersTree';
 
-export type { TernaryApi } from './testApi';
+export type { RenderedItem, TernaryApi } from './testApi';
 
 let current: Ctx | undefined;
 
@@ -53,7 +54,8 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   const layers = new LayersTreeProvider(hub);
   const lenses = new RunLensProvider(jobs, catalog);
   const statusBar = new TrainingStatusBar(jobs, hub);
-  for (const d of [jobs, experiments, layers, lenses, statusBar]) ctx.pushExtCleanup(d);
+  const diagnostics = new ConfigDiagnostics(ctx);
+  for (const d of [jobs, experiments, layers, lenses, statusBar, diagnostics]) ctx.pushExtCleanup(d);
 
   const experimentsView = vscode.window.createTreeView<ExperimentsNode>('ternary.experiments', { treeDataProvider: experiments, showCollapseAll: true });
   const layersView = vscode.window.createTreeView<LayersNode>('ternary.layers', { treeDataProvider: layers });
@@ -98,7 +100,7 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
     });
   });
 
-  return createTestApi(services, statusBar);
+  return createTestApi(services, statusBar, lenses);
 }
 
 export async function deactivate(): Promise<void> {

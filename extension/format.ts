@@ -28,3 +28,36 @@ export function bytes(count: number): string {
 export function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
+
+/**
+ * The one way every view says how far a run is (tree, status bar, progress notification, pickers):
+ * while it runs, the epoch in progress, counted from 1 as in the run files ("epoch 1/2" during the
+ * first epoch); once it ended, the epochs it completed ("epoch 2/2", or "epoch 1/2" when stopped
+ * after one).
+ */
+export function epochText(running: boolean, completed: number, total: number): string {
+  const shown = running ? Math.min(completed + 1, Math.max(total, 1)) : completed;
+  return `epoch ${shown}/${total}`;
+}
+
+/**
+ * A run's row in the Experiments view, short enough for the default sidebar width: the label is
+ * when it started (the run id `YYYYMMDD-HHMMSS-xxxx` minus the year), the description its progress
+ * and best validation top-1; the status is the row's icon (and the first word when not completed).
+ */
+export function runRow(run: { runId: string; status: string; epoch: number; epochs: number; bestTop1?: number }): { label: string; description: string } {
+  const m = /^\d{4}(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)-/.exec(run.runId);
+  const label = m ? `${m[1]}-${m[2]} ${m[3]}:${m[4]}:${m[5]}` : run.runId;
+  const parts = [
+    ...(run.status === 'completed' ? [] : [run.status]),
+    epochText(run.status === 'running', run.epoch, run.epochs),
+    ...(run.bestTop1 !== undefined ? [`top-1 ${percent(run.bestTop1)}`] : []),
+  ];
+  return { label, description: parts.join(' · ') };
+}
+
+/** "Training failed: Error: x" → "x": the prefix a message already carries is not repeated. */
+export function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^(?:[A-Z][A-Za-z]*Error|Error):\s*/, '');
+}

@@ -18,6 +18,10 @@ export interface Job {
   readonly experiment?: string;
   /** Known once the server reported `runStarted` for this job (train only). */
   runId?: string;
+  /** Set when the server reported `runEnded`: the job only waits for its answer now, nothing trains. */
+  ended?: boolean;
+  /** Epochs completed (from the run's epoch records). */
+  completed: number;
   runDir?: string;
   epoch: number;
   epochs: number;
@@ -59,19 +63,26 @@ export class JobTracker implements vscode.Disposable {
         const last = records[records.length - 1];
         if (!job || !last) return;
         job.epoch = last.epoch;
+        job.completed = Math.max(job.completed, ...records.filter((r) => r.kind === 'epoch').map((r) => r.epoch));
         const withinEpoch = last.kind === 'epoch' ? 1 : last.progress ?? 0;
         // Epochs are counted from 1 in the records: epoch e at progress p is (e - 1 + p) / epochs done.
         job.fraction = job.epochs > 0 ? Math.min(1, Math.max(job.fraction, (last.epoch - 1 + withinEpoch) / job.epochs)) : 0;
         this.changed.fire();
       }),
-      hub.onRunEnded(() => this.update()),
+      hub.onRunEnded(({ runId }) => {
+        // Lenses, the tree and the status bar stop saying "training" now, not when the train
+        // request answers (after the server has written the summary and drained its messages).
+        const job = this.byRunId(runId);
+        if (job) job.ended = true;
+        this.update();
+      }),
     );
   }
 
   begin(kind: JobKind, label: string, target: { configPath?: string; experiment?: string } = {}): Job {
     const job: Job = {
       id: this.nextId++, kind, label, configPath: target.configPath, experiment: target.experiment,
-      epoch: 0, epochs: 0, fraction: 0, cancellation: new vscode.CancellationTokenSource(),
+      epoch: 0, completed: 0, epochs: 0, fraction: 0, cancellation: new vscode.CancellationTokenSource(),
     };
     this.jobs.set(job.id, job);
     this.update();
@@ -94,15 +105,25 @@ export class JobTracker implements vscode.Disposable {
 
   /** The train job (or server-reported run) of this experiment, when one is running or queued. */
   isTraining(configPath: string, experiment: string | undefined): boolean {
-    const ours = this.all().some((j) => j.kind === 'train' && samePath(j.configPath, configPath)
+    const ours = this.trainJobs().some((j) => samePath(j.configPath, configPath)
       && (j.experiment === experiment || j.experiment === undefined));
     const reported = [...this.hub.active.values()].some((r) => samePath(r.configPath, configPath) && r.experiment === experiment);
     return ours || reported;
   }
 
-  /** Train jobs in flight, ours first, then runs the server reports that no job of ours owns. */
+  /** Train jobs in flight (queued, starting or training; not those whose run has ended). */
   trainJobs(): Job[] {
-    return this.all().filter((j) => j.kind === 'train');
+    return this.all().filter((j) => j.kind === 'train' && !j.ended);
+  }
+
+  /** A train job of ours for this experiment that has no run yet (queued, or loading data). */
+  isStarting(configPath: string, experiment: string): boolean {
+    return this.trainJobs().some((j) => j.runId === undefined && samePath(j.configPath, configPath) && j.experiment === experiment);
+  }
+
+  /** Whether the server reports this run as in progress. */
+  isRunActive(runId: string): boolean {
+    return this.hub.active.has(runId);
   }
 
   private update(): void {

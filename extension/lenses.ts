@@ -17,6 +17,7 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly jobs: JobTracker, private readonly catalog: Catalog) {
+    // The job tracker updates on runStarted/runEnded too: Stop turns back into Train as soon as the run ends.
     this.subscription = jobs.onDidChangeJobs(() => this.changed.fire());
   }
 

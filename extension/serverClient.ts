@@ -10,6 +10,7 @@ import {
   type ErrorHandlerResult, type LanguageClientOptions, type ServerOptions,
 } from 'vscode-languageclient/node';
 import type { TernaryConfig } from './config';
+import { isUserMistake } from './userMistakes';
 
 export interface CrashPolicy {
   /** The server process went away without being asked to. Returns nothing: the caller decides. */
@@ -64,5 +65,17 @@ export function createServerClient(
       return false;
     },
   };
-  return new LanguageClient('ternary', 'Ternary training server', serverOptions, clientOptions);
+  return new TernaryLanguageClient('ternary', 'Ternary training server', serverOptions, clientOptions);
+}
+
+/**
+ * The client logs every failed request as an error with the error's data; a request refused for
+ * a user's mistake (a bad config) is not one: the command that sent it shows the message and
+ * logs it as a warning (extension/commands/errors.ts).
+ */
+class TernaryLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown, showNotification?: boolean | 'force'): void {
+    if (isUserMistake(data)) return;
+    super.error(message, data, showNotification);
+  }
 }

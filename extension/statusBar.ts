@@ -3,6 +3,7 @@
  * clicking it opens the dashboard on that run. Hidden when nothing trains.
  */
 import * as vscode from 'vscode';
+import { epochText } from './format';
 import type { JobTracker } from './jobs';
 import type { RunEventHub } from './runEventHub';
 
@@ -34,7 +35,7 @@ export class TrainingStatusBar implements vscode.Disposable {
       this.item.text = `$(loading~spin) ${job.label}: starting…${more}`;
       this.item.command = undefined;
     } else {
-      const epoch = job.epochs > 0 ? ` · epoch ${Math.max(job.epoch, 1)}/${job.epochs}` : '';
+      const epoch = job.epochs > 0 ? ` · ${epochText(true, job.completed, job.epochs)}` : '';
       this.item.text = `$(loading~spin) ${job.label}${epoch} · ${Math.floor(job.fraction * 100)}%${more}`;
       this.item.command = { title: 'Show Dashboard', command: 'ternary.showDashboard', arguments: [{ runDirs: [job.runDir] }] };
     }

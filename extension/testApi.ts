@@ -7,10 +7,14 @@ import * as vscode from 'vscode';
 import type { LayerStats } from '../shared/layerStats';
 import { showRunLayers } from './commands/models';
 import type { Services } from './commands/services';
+import type { RunLensProvider } from './lenses';
 import type { TrainingStatusBar } from './statusBar';
 import type { LayersSource } from './trees/layersTree';
 
 export interface RenderedItem {
+  id?: string;
+  /** The ThemeIcon id, e.g. `sync~spin`. */
+  icon?: string;
   label: string;
   description?: string;
   contextValue?: string;
@@ -31,6 +35,12 @@ export interface TernaryApi {
   serverBackend(): string | undefined;
   /** Does what selecting a run in the Experiments view does: shows its layers (live while it trains). */
   selectRun(runDir: string): Promise<void>;
+  /** Called when the server reports a run's end, after the views' own handlers. */
+  onRunEnded(listener: (runId: string) => void): vscode.Disposable;
+  /** The lens titles the config's lenses show now (computed as VS Code asks for them). */
+  lensTitles(document: vscode.TextDocument): string[];
+  /** The node of a run in the Experiments tree, as a context-menu command receives it. */
+  runNode(configPath: string, runDir: string): Promise<unknown>;
 }
 
 function labelOf(item: vscode.TreeItem): string {
@@ -49,6 +59,8 @@ async function render<T>(provider: vscode.TreeDataProvider<T>, node?: T): Promis
     const item = await provider.getTreeItem(child);
     const expandable = item.collapsibleState !== undefined && item.collapsibleState !== vscode.TreeItemCollapsibleState.None;
     return {
+      ...(item.id !== undefined ? { id: item.id } : {}),
+      ...(item.iconPath instanceof vscode.ThemeIcon ? { icon: item.iconPath.id } : {}),
       label: labelOf(item),
       description: typeof item.description === 'string' ? item.description : undefined,
       contextValue: item.contextValue,
@@ -58,7 +70,7 @@ async function render<T>(provider: vscode.TreeDataProvider<T>, node?: T): Promis
   }));
 }
 
-export function createTestApi(s: Services, statusBar: TrainingStatusBar): TernaryApi {
+export function createTestApi(s: Services, statusBar: TrainingStatusBar, lenses: RunLensProvider): TernaryApi {
   return {
     experimentsTree: () => render(s.experiments),
     layersTree: () => render(s.layers),
@@ -70,6 +82,14 @@ export function createTestApi(s: Services, statusBar: TrainingStatusBar): Ternar
       const run = (await s.catalog.allRuns()).find((r) => r.runDir === runDir);
       if (!run) throw new Error(`No run ${runDir} among the workspace's runs.`);
       await showRunLayers(s, run.runDir, run.experiment, run.runId);
+    },
+    onRunEnded: (listener) => s.ctx.hub.onRunEnded((p) => listener(p.runId)),
+    lensTitles: (document) => lenses.provideCodeLenses(document).map((l) => l.command?.title ?? ''),
+    runNode: async (configPath, runDir) => {
+      const runs = await s.catalog.runsOf({ configPath, experiment: (await s.catalog.allRuns()).find((r) => r.runDir === runDir)?.experiment ?? '' });
+      const run = runs.find((r) => r.runDir === runDir);
+      if (!run) throw new Error(`No run ${runDir} under ${configPath}.`);
+      return { kind: 'run', run, runDir, configPath };
     },
   };
 }

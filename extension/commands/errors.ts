@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageclient';
 import { TernaryErrorCodes } from '../../shared/protocol';
 import { ServerNotRunningError, type Ctx } from '../ctx';
+import { errorText } from '../format';
+import { isUserMistake } from '../userMistakes';
 
 /** Thrown when the user dismissed a prompt: the command ends without a message. */
 export class UserCancelled extends Error {
@@ -20,13 +22,25 @@ export function isCancellation(error: unknown): boolean {
     || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);
 }
 
+/**
+ * A user's mistake is a warning with its message; only a failure of ours is an error with the
+ * stack trace (which is what a bug report needs).
+ */
+export function logCommandError(ctx: Ctx, what: string, error: unknown): void {
+  if (error instanceof ServerNotRunningError || isUserMistake(error)) {
+    ctx.log.warn(`${what} failed: ${errorText(error)}`);
+    return;
+  }
+  ctx.log.error(`${what} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+}
+
 export async function reportCommandError(ctx: Ctx, what: string, error: unknown): Promise<void> {
   if (isCancellation(error)) return;
   if (error instanceof UserFacingError) {
     void vscode.window.showWarningMessage(`Ternary: ${error.message}`);
     return;
   }
-  ctx.log.error(`${what} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  logCommandError(ctx, what, error);
   if (error instanceof ServerNotRunningError) {
     const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed. ${error.message}.`, 'Restart Server', 'Show Server Log');
     if (choice === 'Restart Server') await vscode.commands.executeCommand('ternary.restartServer');
@@ -40,8 +54,7 @@ export async function reportCommandError(ctx: Ctx, what: string, error: unknown)
     if (choice === 'Open Config' && data?.path) await vscode.window.showTextDocument(vscode.Uri.file(data.path));
     return;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed: ${message}`, 'Show Server Log');
+  const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed: ${errorText(error)}`, 'Show Server Log');
   if (choice === 'Show Server Log') ctx.log.show();
 }
 

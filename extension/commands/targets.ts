@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunInfo } from '../../shared/protocol';
 import { configLabel, type ExperimentRef } from '../catalog';
-import { percent } from '../format';
+import { runRow } from '../format';
 import type { ExperimentsNode } from '../trees/experimentsTree';
 import { UserCancelled, UserFacingError } from './errors';
 import type { Services } from './services';
@@ -92,7 +92,7 @@ export async function resolveRun(
   const picked = await vscode.window.showQuickPick(
     runs.map((run) => ({
       label: `${run.experiment} / ${run.runId}`,
-      description: `${run.status} · epoch ${run.epoch}/${run.epochs}${run.bestTop1 !== undefined ? ` · best top-1 ${percent(run.bestTop1)}` : ''}`,
+      description: runRow(run).description,
       run,
     })),
     { title: `Ternary: ${verb}`, placeHolder: `Which run to ${verb.toLowerCase()}?`, matchOnDescription: true },

@@ -9,7 +9,7 @@ import {
   CancelRequest, EvaluateRequest, TrainRequest, type EvaluateResult, type RunInfo, type TrainResult,
 } from '../../shared/protocol';
 import type { ExperimentRef } from '../catalog';
-import { percent, short } from '../format';
+import { epochText, percent, short } from '../format';
 import type { Job } from '../jobs';
 import { requireTrust } from '../trust';
 import { registerCommand, UserCancelled, UserFacingError } from './errors';
@@ -20,6 +20,7 @@ export function registerTrainingCommands(s: Services): void {
   registerCommand(s.ctx, 'ternary.train', 'Training', (arg?: unknown) => train(s, arg));
   registerCommand(s.ctx, 'ternary.evaluate', 'Evaluation', (arg?: unknown) => evaluate(s, arg));
   registerCommand(s.ctx, 'ternary.stop', 'Stop', (arg?: unknown) => stop(s, arg));
+  registerCommand(s.ctx, 'ternary.resume', 'Resume', (arg?: unknown) => resume(s, arg));
 }
 
 /** The server reads the config from disk: unsaved edits would silently not count. */
@@ -34,13 +35,29 @@ async function train(s: Services, arg: unknown): Promise<TrainResult | undefined
   await requireTrust('Training');
   const ref = await resolveExperiment(s, arg, 'Train');
   await saveIfDirty(ref.configPath);
+  return startTraining(s, ref, undefined);
+}
+
+/** Continues a stopped or failed run from its last checkpoint (the CLI's `--resume`). */
+async function resume(s: Services, arg: unknown): Promise<TrainResult | undefined> {
+  await requireTrust('Training');
+  const node = arg as { kind?: string; run?: RunInfo; configPath?: string } | undefined;
+  if (node?.kind !== 'run' || !node.run || !node.configPath) {
+    throw new UserFacingError('choose a stopped run in the Experiments view to resume (right-click it → Resume).');
+  }
+  if (node.run.status === 'completed') throw new UserFacingError(`${node.run.experiment}/${node.run.runId} has completed; there is nothing to resume.`);
+  if (node.run.epoch === 0) throw new UserFacingError(`${node.run.experiment}/${node.run.runId} stopped before its first epoch ended, so it has no checkpoint; train a new run instead.`);
+  return startTraining(s, { configPath: node.configPath, experiment: node.run.experiment }, node.run.runDir);
+}
+
+async function startTraining(s: Services, ref: ExperimentRef, resumeDir: string | undefined): Promise<TrainResult | undefined> {
   await s.ctx.start();
   const job = s.jobs.begin('train', ref.experiment, ref);
   let result: TrainResult;
   try {
     result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Ternary: training ${ref.experiment}`, cancellable: true },
-      (progress, token) => runTraining(s, ref, job, progress, token),
+      { location: vscode.ProgressLocation.Notification, title: `Ternary: ${resumeDir ? 'resuming' : 'training'} ${ref.experiment}`, cancellable: true },
+      (progress, token) => runTraining(s, ref, job, progress, token, resumeDir),
     );
   } finally {
     // Views and lenses stop showing "training" before the user reads the outcome.
@@ -52,7 +69,7 @@ async function train(s: Services, arg: unknown): Promise<TrainResult | undefined
 
 async function runTraining(
   s: Services, ref: ExperimentRef, job: Job,
-  progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken,
+  progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken, resumeDir?: string,
 ): Promise<TrainResult> {
   const cancelSubscription = token.onCancellationRequested(() => void stopJob(s, job));
   // withProgress wants increments; both the server's $/progress and the run's metrics move one total.
@@ -63,7 +80,7 @@ async function runTraining(
     progress.report({ increment, message });
   };
   const jobSubscription = s.jobs.onDidChange(() => {
-    if (job.runId !== undefined && job.epochs > 0) advance(job.fraction, `epoch ${Math.max(job.epoch, 1)}/${job.epochs}`);
+    if (job.runId !== undefined && job.epochs > 0 && !job.ended) advance(job.fraction, epochText(true, job.completed, job.epochs));
   });
   const workDoneToken = `ternary-train-${job.id}-${Date.now()}`;
   const progressSubscription = s.ctx.languageClient?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
@@ -76,6 +93,7 @@ async function runTraining(
       configPath: ref.configPath,
       experiment: ref.experiment,
       runsDir: s.catalog.runsDirFor(ref.configPath),
+      ...(resumeDir ? { resumeDir } : {}),
       workDoneToken,
     }, job.cancellation.token);
   } finally {
@@ -86,22 +104,25 @@ async function runTraining(
 }
 
 function announceTrained(s: Services, result: TrainResult): void {
+  // Messages start with what happened: a toast is cut at the sidebar's width, the run id comes last.
   const { summary } = result;
-  const name = `${summary.experiment}/${summary.runId}`;
+  const name = summary.experiment;
   if (summary.status === 'completed') {
     // A float baseline (quant.method none) is not smaller: say so instead of "1.0× smaller".
     const size = summary.compression > 1.01 ? `${summary.compression.toFixed(1)}× smaller than fp32` : 'full precision (not ternarized)';
-    const message = `Ternary: ${name} finished ${summary.epochs} epoch(s): top-1 ${percent(summary.final.top1)} `
-      + `(best ${percent(summary.best.top1)} at epoch ${summary.best.epoch}), ${size}.`;
+    const message = `Ternary: Finished ${name}: top-1 ${percent(summary.final.top1)} after ${summary.epochs} epoch(s) `
+      + `(best ${percent(summary.best.top1)} at epoch ${summary.best.epoch}), ${size}. Run ${summary.runId}.`;
     void vscode.window.showInformationMessage(message, 'Show Dashboard', 'Export Run').then((choice) => {
       if (choice === 'Show Dashboard') void vscode.commands.executeCommand('ternary.showDashboard', { runDirs: [result.runDir] });
       if (choice === 'Export Run') void vscode.commands.executeCommand('ternary.exportRun', { runDir: result.runDir });
     });
   } else if (summary.status === 'cancelled') {
-    const when = summary.epochs === 0 ? 'during its first epoch (no checkpoint yet)' : `after ${summary.epochs} epoch(s); its last checkpoint is kept`;
-    void vscode.window.showInformationMessage(`Ternary: ${name} stopped ${when} in ${vscode.workspace.asRelativePath(result.runDir, false)}.`);
+    const when = summary.epochs === 0
+      ? 'during its first epoch: no checkpoint was written'
+      : `after ${summary.epochs} epoch(s); resume it from its row in the Experiments view`;
+    void vscode.window.showInformationMessage(`Ternary: Stopped ${name} ${when}. Run ${vscode.workspace.asRelativePath(result.runDir, false)}.`);
   } else {
-    void vscode.window.showErrorMessage(`Ternary: ${name} failed: ${summary.reason ?? 'no reason given'}`, 'Show Server Log').then((choice) => {
+    void vscode.window.showErrorMessage(`Ternary: Training ${name} failed: ${summary.reason ?? 'no reason given'} Run ${summary.runId}.`, 'Show Server Log').then((choice) => {
       if (choice) s.ctx.log.show();
     });
   }
@@ -138,7 +159,7 @@ async function stop(s: Services, arg: unknown): Promise<void> {
   let job = jobs[0]!;
   if (jobs.length > 1) {
     const picked = await vscode.window.showQuickPick(
-      jobs.map((j) => ({ label: j.label, description: j.runId ? `run ${j.runId} · epoch ${Math.max(j.epoch, 1)}/${j.epochs}` : 'queued', job: j })),
+      jobs.map((j) => ({ label: j.label, description: j.runId ? `run ${j.runId} · ${epochText(true, j.completed, j.epochs)}` : 'queued', job: j })),
       { title: 'Ternary: Stop', placeHolder: 'Which training to stop?' },
     );
     if (!picked) throw new UserCancelled();

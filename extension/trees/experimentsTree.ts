@@ -5,18 +5,18 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunInfo } from '../../shared/protocol';
-import { Catalog, configGlob, configLabel, type ExperimentRef } from '../catalog';
+import { Catalog, configGlob, configLabel, type ConfigEntry, type ExperimentRef } from '../catalog';
 import type { LocatedExperiment } from '../experimentLocator';
-import { percent } from '../format';
+import { percent, runRow } from '../format';
 import type { JobTracker } from '../jobs';
 import type { RunEventHub } from '../runEventHub';
 
 export type ExperimentsNode =
-  | { kind: 'config'; uri: vscode.Uri; experiments: LocatedExperiment[] }
-  | { kind: 'experiment'; ref: ExperimentRef; located: LocatedExperiment }
+  | { kind: 'config'; uri: vscode.Uri; experiments: LocatedExperiment[]; configs: ConfigEntry[] }
+  | { kind: 'experiment'; ref: ExperimentRef; located: LocatedExperiment; configs: ConfigEntry[] }
   /** `runDir` at the top: the panel commands take any item with one. */
   | { kind: 'run'; run: RunInfo; runDir: string; configPath: string }
-  | { kind: 'message'; text: string; detail?: string; tooltip?: string };
+  | { kind: 'message'; text: string; detail?: string; tooltip?: string; icon?: string };
 
 const statusIcons: Record<RunInfo['status'], vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon('sync~spin'),
@@ -39,8 +39,9 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       watcher.onDidDelete(() => { this.refresh(); void this.updateHasConfigs(); }),
       watcher.onDidChange(() => this.refresh()),
       jobs.onDidChangeJobs(() => this.refresh()),
-      hub.onRunStarted(() => this.refresh()),
-      hub.onRunEnded(() => this.refresh()),
+      // A run starting or ending changes what the user came here to see: no batching delay.
+      hub.onRunStarted(() => this.refresh(true)),
+      hub.onRunEnded(() => this.refresh(true)),
       // Epoch records change a run's epoch and best top-1; batch records do not.
       hub.onMetrics(({ records }) => { if (records.some((r) => r.kind === 'epoch')) this.refresh(); }),
     );
@@ -53,8 +54,14 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     await vscode.commands.executeCommand('setContext', 'ternary.hasConfigs', found.length > 0);
   }
 
-  /** Re-reads configs and runs; bursts of events collapse into one refresh. */
-  refresh(): void {
+  /** Re-reads configs and runs; bursts of events collapse into one refresh (`now`: at once). */
+  refresh(now = false): void {
+    if (now) {
+      if (this.refreshTimer) clearTimeout(this.refreshTimer);
+      this.refreshTimer = undefined;
+      this.changed.fire(undefined);
+      return;
+    }
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
@@ -66,18 +73,22 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     if (!node) {
       const configs = await this.catalog.configs();
       void vscode.commands.executeCommand('setContext', 'ternary.hasConfigs', configs.length > 0);
-      return configs.map((c) => ({ kind: 'config', uri: c.uri, experiments: c.experiments }));
+      return configs.map((c) => ({ kind: 'config', uri: c.uri, experiments: c.experiments, configs }));
     }
     if (node.kind === 'config') {
       return node.experiments
         .filter((e): e is LocatedExperiment & { name: string } => e.name !== undefined)
-        .map((located) => ({ kind: 'experiment', located, ref: { configPath: node.uri.fsPath, experiment: located.name } }));
+        .map((located) => ({ kind: 'experiment', located, configs: node.configs, ref: { configPath: node.uri.fsPath, experiment: located.name } }));
     }
     if (node.kind === 'experiment') {
       try {
-        const runs = await this.catalog.runsOf(node.ref);
-        if (runs.length === 0) return [{ kind: 'message', text: 'No runs yet', tooltip: 'Train this experiment (▷ on its row, or the Train lens in the config) to see its runs here.' }];
-        return runs.map((run) => ({ kind: 'run', run, runDir: run.runDir, configPath: node.ref.configPath }));
+        const runs = await this.catalog.runsOf(node.ref, node.configs);
+        const starting = this.jobs.isStarting(node.ref.configPath, node.ref.experiment);
+        const startingRow: ExperimentsNode[] = starting
+          ? [{ kind: 'message', text: 'Starting…', tooltip: 'Loading the data and building the model; the run appears here when its first batch starts.', icon: 'loading~spin' }]
+          : [];
+        if (runs.length === 0 && !starting) return [{ kind: 'message', text: 'No runs yet', tooltip: 'Train this experiment (▷ on its row, or the Train lens in the config) to see its runs here.' }];
+        return [...startingRow, ...runs.map((run): ExperimentsNode => ({ kind: 'run', run, runDir: run.runDir, configPath: node.ref.configPath }))];
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         return [{ kind: 'message', text: 'Runs unavailable', detail: why }];
@@ -103,7 +114,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         // Expanded: the runs (and their status) are what people come to this view for.
         const item = new vscode.TreeItem(node.ref.experiment, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `experiment:${node.ref.configPath}#${node.ref.experiment}`;
-        item.iconPath = new vscode.ThemeIcon(running ? 'loading~spin' : 'beaker');
+        // The spinner is the running run's row; the experiment only says that it trains.
+        item.iconPath = new vscode.ThemeIcon('beaker');
         item.description = running ? 'training…' : undefined;
         item.tooltip = `${node.ref.experiment} in ${configLabel(node.ref.configPath)}`;
         item.contextValue = running ? 'ternary.experiment.running' : 'ternary.experiment';
@@ -111,25 +123,29 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       }
       case 'run': {
         const { run } = node;
-        const item = new vscode.TreeItem(run.runId);
-        item.id = `run:${run.runDir}`;
+        const live = run.status === 'running' && this.jobs.isRunActive(run.runId);
+        const row = runRow(run);
+        const item = new vscode.TreeItem(row.label);
+        // Unique even when two configs list the same run folder (extension/runOwnership.ts).
+        item.id = `run:${node.configPath}#${run.runDir}`;
         item.iconPath = statusIcons[run.status];
-        const best = run.bestTop1 !== undefined ? ` · best top-1 ${percent(run.bestTop1)}` : '';
-        item.description = `${run.status} · epoch ${run.epoch}/${run.epochs}${best}`;
+        item.description = row.description;
         const md = new vscode.MarkdownString(`**${run.experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
-        md.appendMarkdown(`| status | ${run.status} |\n| epoch | ${run.epoch} of ${run.epochs} |\n`);
+        md.appendMarkdown(`| status | ${run.status} |\n| epochs completed | ${run.epoch} of ${run.epochs} |\n`);
         if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${percent(run.bestTop1, 2)} |\n`);
         if (run.startedAt) md.appendMarkdown(`| started | ${run.startedAt} |\n`);
         md.appendMarkdown(`| folder | ${vscode.workspace.asRelativePath(run.runDir, false)} |\n`);
         item.tooltip = md;
-        item.contextValue = `ternary.run.${run.status}`;
+        // Resumable: stopped or failed after at least one epoch (so a checkpoint exists), not finished.
+        const resumable = run.status !== 'completed' && !live && run.epoch > 0 && run.epoch < run.epochs;
+        item.contextValue = `ternary.run.${run.status}${resumable ? '.resumable' : ''}`;
         return item;
       }
       case 'message': {
         const item = new vscode.TreeItem(node.text);
         item.description = node.detail;
         item.tooltip = node.tooltip ?? node.detail;
-        item.iconPath = new vscode.ThemeIcon('info');
+        item.iconPath = new vscode.ThemeIcon(node.icon ?? 'info');
         item.contextValue = 'ternary.message';
         return item;
       }

@@ -31,7 +31,11 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
   constructor(hub: RunEventHub) {
     this.subscriptions.push(
       // A run started from this window becomes what the Layers view follows.
-      hub.onRunStarted((run) => { this.followRunId = run.runId; }),
+      // A new run replaces what is shown at once, empty until its first epoch's stats arrive:
+      // showing the previous run's layers under the new run's training would mislead.
+      hub.onRunStarted((run) => {
+        this.show({ kind: 'run', runId: run.runId, runDir: run.runDir, experiment: run.experiment, epoch: 0 }, [], undefined, run.runId);
+      }),
       hub.onLayerStats(({ runId, record }) => {
         if (runId !== this.followRunId) return;
         const run = hub.active.get(runId);
@@ -64,9 +68,15 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
 
   private render(): void {
     void vscode.commands.executeCommand('setContext', 'ternary.layersShown', this.layers.length > 0);
+    // The welcome text ("Select a run…") is for when nothing is chosen, not for a run without stats yet.
+    void vscode.commands.executeCommand('setContext', 'ternary.layersSourceChosen', this.source !== undefined);
     if (this.view) {
       this.view.description = describeSource(this.source);
-      this.view.message = this.summary && this.layers.length > 0 ? describeSummary(this.summary) : undefined;
+      this.view.message = this.summary && this.layers.length > 0
+        ? describeSummary(this.summary)
+        : this.source?.kind === 'run' && this.layers.length === 0
+          ? `${this.source.experiment} (run ${this.source.runId}): its layer statistics appear when its first epoch ends.`
+          : undefined;
     }
     this.changed.fire(undefined);
   }
@@ -111,7 +121,7 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
 function describeSource(source: LayersSource | undefined): string | undefined {
   if (!source) return undefined;
   if (source.kind === 'model') return vscode.workspace.asRelativePath(source.modelPath, false);
-  return `${source.experiment} · ${source.runId} · epoch ${source.epoch}`;
+  return `${source.experiment} · ${source.runId} · ${source.epoch > 0 ? `epoch ${source.epoch}` : 'starting'}`;
 }
 
 function describeSummary(summary: ModelSummary): string {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytes, layerDescription, percent, short } from '../../extension/format';
+import { bytes, epochText, errorText, layerDescription, percent, runRow, short } from '../../extension/format';
 
 test('layer description rounds sparsity to 0.1 % and α, Δ to three significant digits', () => {
   const stats = { factor: 0.05, delta: 0.01234, alpha: 0.08291, sparsity: 0.41234, counts: { neg: 1, zero: 2, pos: 3 } };
@@ -15,4 +15,31 @@ test('short numbers: plain in the ordinary range, exponent outside', () => {
   assert.equal(percent(0.9166), '91.7%');
   assert.equal(bytes(1536), '1.5 KiB');
   assert.equal(bytes(3 * 1024 * 1024), '3.00 MiB');
+});
+
+test('one epoch convention: the epoch in progress while running, the epochs completed once ended', () => {
+  // During the first of two epochs nothing is completed yet: the tree said "epoch 0/2" while
+  // the status bar said "epoch 1/2".
+  assert.equal(epochText(true, 0, 2), 'epoch 1/2');
+  assert.equal(epochText(true, 1, 2), 'epoch 2/2');
+  assert.equal(epochText(true, 2, 2), 'epoch 2/2');
+  assert.equal(epochText(false, 2, 2), 'epoch 2/2');
+  assert.equal(epochText(false, 1, 200), 'epoch 1/200');
+  assert.equal(epochText(false, 0, 2), 'epoch 0/2');
+});
+
+test('run rows are short: start time as the label, status only when not completed', () => {
+  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'completed', epoch: 2, epochs: 2, bestTop1: 0.8534 }),
+    { label: '11-29 06:31:04', description: 'epoch 2/2 · top-1 85.3%' });
+  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'running', epoch: 0, epochs: 2 }),
+    { label: '11-29 06:31:04', description: 'running · epoch 1/2' });
+  assert.deepEqual(runRow({ runId: 'odd-id', status: 'cancelled', epoch: 1, epochs: 200, bestTop1: 0.5 }),
+    { label: 'odd-id', description: 'cancelled · epoch 1/200 · top-1 50.0%' });
+});
+
+test('error text drops the "Error: " prefix a message would repeat', () => {
+  assert.equal(errorText(new Error('Error: the data folder is missing')), 'the data folder is missing');
+  assert.equal(errorText(new TypeError('x is not a function')), 'x is not a function');
+  assert.equal(errorText('ResponseError: boom'), 'boom');
+  assert.equal(errorText('plain words: kept'), 'plain words: kept');
 });

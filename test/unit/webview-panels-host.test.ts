@@ -1,5 +1,7 @@
 /** The vscode-free parts of the panel hosts: HTML/CSP, export decoding, command arguments, run order. */
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { contentSecurityPolicy, makeNonce, panelHtml } from '../../extension/panels/html';
 import { exportBytes, safeFileName } from '../../extension/panels/exportFile';
@@ -21,6 +23,16 @@ test('panel HTML: the one script carries the nonce, the CSP meta comes first, at
   assert.match(html, /<script nonce="N0nce" src="vscode-src\/dashboard.js"><\/script>/);
   assert.match(html, /<title>A &quot;dash&quot; &lt;board&gt;<\/title>/);
   assert.ok(html.indexOf('Content-Security-Policy') < html.indexOf('<link'));
+});
+
+test('panel HTML says it is loading before any script runs, and the stylesheet hides that once the UI is built', () => {
+  const html = panelHtml({ title: 'Ternary Dashboard', cspSource: 'c', nonce: 'n', scriptUri: 's', styleUri: 'y' });
+  // What a browser shows without running the script: the text between <body> and <script>.
+  const body = html.slice(html.indexOf('<body>'), html.indexOf('<script'));
+  assert.match(body.replace(/<[^>]+>/g, ' '), /Loading Ternary Dashboard…/);
+  assert.match(html, /<main id="app" aria-busy="true"><\/main>\n<p class="panel-loading" role="status">/);
+  const css = readFileSync(join(__dirname, '..', '..', 'media', 'webview', 'panels.css'), 'utf8');
+  assert.match(css, /#app:not\(\[aria-busy='true'\]\) \+ \.panel-loading \{ display: none; \}/);
 });
 
 test('nonces are 128-bit and differ', () => {

@@ -1,0 +1,242 @@
+/**
+ * The editor as a user meets it (issue 13, items 1–4), inside the real extension host of
+ * code-server, in a workspace OUTSIDE this repository (test/e2e/editor-run.ts builds it): a copy
+ * of examples/ (the config as shipped, its data) and a tiny config for quick runs.
+ * Environment: TERNARY_E2E_REPORT, TERNARY_E2E_WORKSPACE.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RenderedItem, TernaryApi } from '../../../extension/extension';
+import type { TrainResult } from '../../../shared/protocol';
+
+const reportFile = process.env.TERNARY_E2E_REPORT;
+const workspace = process.env.TERNARY_E2E_WORKSPACE ?? '';
+const example = path.join(workspace, 'examples', 'fashion-mnist.tern.json');
+const tinyConfig = path.join(workspace, 'tiny', 'tiny.tern.json');
+const tinyCopy = path.join(workspace, 'tiny', 'tiny-copy.tern.json');
+
+function report(line: string): void {
+  if (reportFile) appendFileSync(reportFile, `${line}\n`);
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Case { name: string; timeoutMs: number; fn: () => Promise<void> }
+const cases: Case[] = [];
+function test(name: string, timeoutMs: number, fn: () => Promise<void>): void {
+  cases.push({ name, timeoutMs, fn });
+}
+
+let api: TernaryApi;
+
+/** Replaces `from` by `to` in the open document (unsaved), failing when `from` is not there. */
+async function replaceIn(document: vscode.TextDocument, from: string, to: string): Promise<void> {
+  const offset = document.getText().indexOf(from);
+  assert.ok(offset >= 0, `"${from}" not found in ${document.fileName}`);
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(document.uri, new vscode.Range(document.positionAt(offset), document.positionAt(offset + from.length)), to);
+  assert.ok(await vscode.workspace.applyEdit(edit));
+}
+
+const ours = (d: vscode.Diagnostic) => d.source === 'ternary';
+
+function flatten(items: RenderedItem[]): RenderedItem[] {
+  return items.flatMap((i) => [i, ...flatten(i.children)]);
+}
+
+test('the extension activates in a workspace outside the repository', 60_000, async () => {
+  assert.ok(existsSync(example), `${example} is missing`);
+  assert.ok(!example.startsWith(path.resolve(__dirname, '..', '..', '..')), 'the workspace must not be inside the repository');
+  const extension = vscode.extensions.getExtension<TernaryApi>('ternary-studio.ternary-studio');
+  assert.ok(extension);
+  api = await extension.activate();
+  assert.ok(api, 'activate() returned no API');
+  await waitFor('the server to run', 30_000, () => api.serverRunning());
+});
+
+test('1. the contributed schema works on a copy of the example: hover, "lr": -1 and a misspelled property are marked', 90_000, async () => {
+  const document = await vscode.workspace.openTextDocument(example);
+  await vscode.window.showTextDocument(document);
+  assert.doesNotMatch(document.getText(), /"\$schema"/, 'the example must not point at a schema of its own');
+  await replaceIn(document, '"lr": 0.002', '"lr": -1');
+  await replaceIn(document, '"weightDecay": 0,', '"weightDecey": 0,');
+  const schemaDiagnostics = () => vscode.languages.getDiagnostics(document.uri).filter((d) => !ours(d));
+  const lr = await waitFor('a schema diagnostic on "lr": -1', 60_000, () => schemaDiagnostics().find((d) => document.getText(d.range) === '-1'));
+  const typo = await waitFor('a schema diagnostic on "weightDecey"', 10_000, () => schemaDiagnostics().find((d) => document.getText(d.range) === '"weightDecey"'));
+  assert.equal(schemaDiagnostics().filter((d) => /schema/i.test(d.message)).length, 0, `schema trouble: ${schemaDiagnostics().map((d) => d.message).join(' | ')}`);
+  report(`  schema: "${lr.message}" · "${typo.message}"`);
+  const lrKey = document.positionAt(document.getText().indexOf('"lr"') + 2);
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, lrKey);
+  const hoverText = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+  assert.match(hoverText, /Initial learning rate/, `hover over "lr" says: ${hoverText}`);
+  await vscode.commands.executeCommand('workbench.action.files.revert');
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+});
+
+test('2. the server\'s validation shows as errors on open ("did you mean") and on save, with ranges', 60_000, async () => {
+  const typoFile = path.join(workspace, 'examples', 'typo.tern.json');
+  writeFileSync(typoFile, '{"experimentz": []}\n');
+  const typoDocument = await vscode.workspace.openTextDocument(typoFile);
+  await vscode.window.showTextDocument(typoDocument);
+  const onOpen = await waitFor('a ternary diagnostic on open', 30_000, () => vscode.languages.getDiagnostics(typoDocument.uri).find(ours));
+  assert.equal(onOpen.severity, vscode.DiagnosticSeverity.Error);
+  assert.match(onOpen.message, /^experimentz: is not a known property; did you mean "experiments"\?/);
+  assert.equal(typoDocument.getText(onOpen.range), '"experimentz"');
+  report(`  on open: ${onOpen.range.start.line + 1}:${onOpen.range.start.character + 1} ${onOpen.message}`);
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
+  const document = await vscode.workspace.openTextDocument(example);
+  await vscode.window.showTextDocument(document);
+  await waitFor('the example to be checked clean', 10_000, () => vscode.languages.getDiagnostics(document.uri).filter(ours).length === 0);
+  const original = document.getText();
+  try {
+    await replaceIn(document, '"lr": 0.002', '"lr": -1');
+    assert.ok(await document.save());
+    const onSave = await waitFor('a ternary diagnostic after save', 30_000, () => vscode.languages.getDiagnostics(document.uri).find(ours));
+    assert.equal(onSave.severity, vscode.DiagnosticSeverity.Error);
+    assert.equal(document.getText(onSave.range), '-1');
+    assert.match(onSave.message, /^experiments\[0\]\.train\.lr: must be > 0/);
+    report(`  on save: ${onSave.range.start.line + 1}:${onSave.range.start.character + 1} ${onSave.message}`);
+  } finally {
+    await replaceIn(document, '"lr": -1', '"lr": 0.002');
+    await document.save();
+  }
+  assert.equal(document.getText(), original);
+  await waitFor('the error to go once fixed and saved', 30_000, () => vscode.languages.getDiagnostics(document.uri).filter(ours).length === 0);
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+});
+
+let first: TrainResult | undefined;
+
+test('3. a copied config: separate run folders, a warning on the shared name, unique tree ids, each run under its config', 240_000, async () => {
+  first = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyConfig, experiment: 'tiny' });
+  assert.equal(first?.summary.status, 'completed');
+  assert.equal(path.dirname(first.runDir), path.join(workspace, 'tiny', 'runs', 'tiny'), 'alone in its folder: runs/<experiment>/');
+  copyFileSync(tinyConfig, tinyCopy);
+  const copyDocument = await vscode.workspace.openTextDocument(tinyCopy);
+  await vscode.window.showTextDocument(copyDocument);
+  const warning = await waitFor('a warning on the shared experiment name', 30_000, () =>
+    vscode.languages.getDiagnostics(copyDocument.uri).find((d) => ours(d) && d.severity === vscode.DiagnosticSeverity.Warning && copyDocument.getText(d.range) === '"tiny"'));
+  assert.match(warning.message, /"tiny" is also an experiment of tiny\.tern\.json in this folder: .*runs\/tiny@tiny-copy\//);
+  report(`  warning: ${warning.message}`);
+  const second = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyCopy, experiment: 'tiny' });
+  assert.equal(second?.summary.status, 'completed');
+  assert.equal(path.dirname(second.runDir), path.join(workspace, 'tiny', 'runs', 'tiny@tiny-copy'));
+
+  const tree = await waitFor('both configs in the tree', 10_000, async () => {
+    const t = await api.experimentsTree();
+    return t.some((c) => c.label === 'tiny-copy.tern.json') ? t : undefined;
+  });
+  const ids = flatten(tree).map((i) => i.id).filter((id): id is string => id !== undefined);
+  assert.deepEqual(ids.filter((id, k) => ids.indexOf(id) !== k), [], 'tree ids must be unique');
+  const runsUnder = (config: string) => tree.find((c) => c.label === config)?.children.find((e) => e.label === 'tiny')?.children
+    .filter((r) => r.contextValue?.startsWith('ternary.run.')).map((r) => r.tooltip ?? '') ?? [];
+  const underOriginal = runsUnder('tiny.tern.json');
+  const underCopy = runsUnder('tiny-copy.tern.json');
+  assert.equal(underOriginal.length, 1, underOriginal.join('\n---\n'));
+  assert.equal(underCopy.length, 1, underCopy.join('\n---\n'));
+  assert.ok(underOriginal[0]!.includes(first.summary.runId), 'the first run under the original config');
+  assert.ok(underCopy[0]!.includes(second.summary.runId), 'the copy\'s run under the copy');
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+});
+
+test('4. a starting run: the tree and the Layers view show it at once, one convention for epochs, one spinner', 120_000, async () => {
+  let started: string | undefined;
+  const training = vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyConfig, experiment: 'tiny-long' });
+  // As soon as the status bar shows the epoch, the server reported the run.
+  const status = await waitFor('the status bar to show the epoch', 60_000, () => {
+    const text = api.statusBarText();
+    return text !== undefined && /tiny-long · epoch \d+\/200/.test(text) ? text : undefined;
+  });
+  const layers = api.layersData();
+  assert.equal(layers.source?.kind, 'run');
+  if (layers.source?.kind === 'run') {
+    started = layers.source.runId;
+    assert.equal(layers.source.experiment, 'tiny-long', 'the Layers view shows the new run, not the previous one');
+  }
+  const tree = flatten(await api.experimentsTree());
+  const running = tree.filter((i) => i.contextValue === 'ternary.run.running');
+  assert.equal(running.length, 1, 'one running run in the tree');
+  const spinners = tree.filter((i) => i.icon?.endsWith('~spin'));
+  assert.deepEqual(spinners.map((i) => i.contextValue), ['ternary.run.running'], 'the only spinner is on the running run');
+  const statusEpoch = /epoch (\d+)\/200/.exec(status)![1];
+  const treeEpoch = /epoch (\d+)\/200/.exec(running[0]!.description ?? '')?.[1];
+  report(`  status bar "${status}", tree "${running[0]!.description}"`);
+  assert.ok(treeEpoch !== undefined && Number(treeEpoch) >= 1, `the tree counts epochs from 1 while running: "${running[0]!.description}"`);
+  assert.ok(Math.abs(Number(treeEpoch) - Number(statusEpoch)) <= 1, 'tree and status bar agree (give or take an epoch ending in between)');
+
+  // Let an epoch complete, so the run can be resumed; then Stop: the lens says Train when the run ends.
+  await waitFor('an epoch to complete', 60_000, () => /epoch ([2-9]|\d\d+)\/200/.test(api.statusBarText() ?? ''));
+  const document = await vscode.workspace.openTextDocument(tinyConfig);
+  let lensesAtEnd: string[] | undefined;
+  const subscription = api.onRunEnded((runId) => { if (runId === started) lensesAtEnd = api.lensTitles(document); });
+  await vscode.commands.executeCommand('ternary.stop', { configPath: tinyConfig, experiment: 'tiny-long' });
+  const result = await training;
+  subscription.dispose();
+  assert.equal(result?.summary.status, 'cancelled');
+  assert.ok(lensesAtEnd, 'runEnded was seen');
+  const longLine = lensesAtEnd.slice(4, 8);
+  assert.ok(lensesAtEnd.filter((t) => /Stop/.test(t)).length === 0, `when the run ended the lenses read: ${lensesAtEnd.join(', ')} (${longLine.join(', ')})`);
+
+  // 4. Resume from the tree's context menu: the same run folder continues.
+  const node = await api.runNode(tinyConfig, result.runDir);
+  const row = flatten(await api.experimentsTree()).find((i) => i.tooltip?.includes(result.summary.runId));
+  assert.match(row?.contextValue ?? '', /^ternary\.run\.cancelled\.resumable$/);
+  const resumed = vscode.commands.executeCommand<TrainResult>('ternary.resume', node);
+  await waitFor('the resumed run to pass its old epoch count', 60_000, () => {
+    const m = /tiny-long · epoch (\d+)\/200/.exec(api.statusBarText() ?? '');
+    return m !== null && Number(m[1]) > result.summary.epochs + 1;
+  });
+  await vscode.commands.executeCommand('ternary.stop', { configPath: tinyConfig, experiment: 'tiny-long' });
+  const again = await resumed;
+  assert.equal(again?.runDir, result.runDir, 'resume continues the same run folder');
+  assert.ok(again.summary.epochs > result.summary.epochs, `resumed run: ${again.summary.epochs} epochs after ${result.summary.epochs}`);
+  const log = JSON.parse(readFileSync(path.join(result.runDir, 'summary.json'), 'utf8')) as { epochs: number };
+  assert.equal(log.epochs, again.summary.epochs);
+});
+
+test('4. a run cancelled in its first epoch: the summary does not claim a checkpoint', 120_000, async () => {
+  const training = vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyConfig, experiment: 'tiny-long' });
+  await waitFor('the run to start', 60_000, () => /tiny-long · epoch 1\/200/.test(api.statusBarText() ?? ''));
+  await vscode.commands.executeCommand('ternary.stop', { configPath: tinyConfig, experiment: 'tiny-long' });
+  const result = await training;
+  assert.equal(result?.summary.status, 'cancelled');
+  if (result.summary.epochs === 0) {
+    assert.doesNotMatch(result.summary.reason ?? '', /checkpoint of epoch 0/);
+    assert.match(result.summary.reason ?? '', /no checkpoint/);
+    const row = flatten(await api.experimentsTree()).find((i) => i.tooltip?.includes(result.summary.runId));
+    assert.equal(row?.contextValue, 'ternary.run.cancelled', 'no Resume on a run without a checkpoint');
+  } else {
+    report('  (the first epoch ended before Stop arrived; the no-checkpoint message is covered by test/unit/train-trainer.test.ts)');
+  }
+});
+
+export async function run(): Promise<void> {
+  let failures = 0;
+  for (const c of cases) {
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        c.fn(),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs); }),
+      ]).finally(() => clearTimeout(timer));
+      report(`ok   ${c.name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failures++;
+      report(`FAIL ${c.name} (${Date.now() - started} ms)\n  ${(error instanceof Error ? error.stack ?? error.message : String(error)).replace(/\n/g, '\n  ')}`);
+    }
+  }
+  report(`${cases.length - failures}/${cases.length} editor tests passed`);
+  if (failures > 0) throw new Error(`${failures} editor test(s) failed`);
+}
