@@ -17,6 +17,7 @@ import {
   chromiumPath, codeServerBin, e2eHome, installVsix, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor,
   type CodeServer,
 } from './harness';
+import { runRow } from '../../extension/format';
 import type { LayersRecord } from '../../shared/runRecords';
 
 const root = resolve(__dirname, '..', '..');
@@ -143,7 +144,7 @@ async function ui(): Promise<boolean> {
     await pick.waitFor({ state: 'visible', timeout: 30_000 });
     await pick.click();
 
-    const finished = page.locator('.notifications-toasts .notification-toast', { hasText: `${tinyExperiments.short}/` }).filter({ hasText: 'finished' });
+    const finished = page.locator('.notifications-toasts .notification-toast', { hasText: `Finished ${tinyExperiments.short}:` });
     await finished.waitFor({ state: 'visible', timeout: 240_000 });
 
     const runsRoot = join(workspace, 'runs', tinyExperiments.short);
@@ -165,7 +166,7 @@ async function ui(): Promise<boolean> {
       throw new Error(i >= 0 ? `Layers view row ${i + 1}: "${shown[i]}", layers.jsonl says ${expected[i]}` : String(err));
     });
     const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
-    await experimentsPane.locator('.monaco-list-row', { hasText: runId }).filter({ hasText: 'completed' })
+    await experimentsPane.locator('.monaco-list-row', { hasText: runRow({ runId, status: 'completed', epoch: 2, epochs: 2 }).label }).filter({ hasText: 'epoch 2/2' })
       .waitFor({ state: 'visible', timeout: 10_000 });
     const shot = await shoot(page, 'ui-train-layers');
     const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as { backend: string; wallSeconds: number };
@@ -211,7 +212,7 @@ async function ui(): Promise<boolean> {
     const progressToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'training tiny-long' });
     await progressToast.hover();
     await progressToast.getByRole('button', { name: 'Cancel' }).click();
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /tiny-long\/.* stopped (after|during)/ }).waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /Stopped tiny-long (after|during)/ }).waitFor({ state: 'visible', timeout: 60_000 });
     await statusItem.waitFor({ state: 'hidden', timeout: 10_000 });
     await experimentsPane.locator('.monaco-list-row', { hasText: /cancelled/ }).waitFor({ state: 'visible', timeout: 10_000 });
     await waitFor('the experiment to stop showing "training…"', 10_000, async () =>
@@ -224,7 +225,7 @@ async function ui(): Promise<boolean> {
     const floatPick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny-float$/ }) });
     await floatPick.waitFor({ state: 'visible', timeout: 30_000 });
     await floatPick.click();
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /tiny-float\/.* finished/ }).waitFor({ state: 'visible', timeout: 240_000 });
+    await page.locator('.notifications-toasts .notification-toast', { hasText: /Finished tiny-float:/ }).waitFor({ state: 'visible', timeout: 240_000 });
     await runFromPalette(page, 'Ternary: Ternarize Model');
     const modelPick = page.locator('.quick-input-list .monaco-list-row', { hasText: /runs\/tiny-float\/.*model\.json/ });
     await modelPick.waitFor({ state: 'visible', timeout: 30_000 });
