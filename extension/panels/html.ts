@@ -41,12 +41,7 @@ function escapeAttribute(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/**
- * The whole document of a panel; the script builds the UI inside `<main id="app">` and then drops
- * its `aria-busy`. Until then the page itself says it is loading: in code-server a panel opened
- * while a run trains took up to 40 s to run its script, and showed nothing meanwhile. The notice
- * is plain HTML after `<main>`, hidden by panels.css once `aria-busy` is gone (no script needed).
- */
+/** The whole document of a panel; the script builds the UI inside `<main id="app">`. */
 export function panelHtml(o: PanelHtmlOptions): string {
   const csp = contentSecurityPolicy(o.cspSource, o.nonce);
   return `<!DOCTYPE html>
@@ -60,7 +55,6 @@ export function panelHtml(o: PanelHtmlOptions): string {
 </head>
 <body>
 <main id="app" aria-busy="true"${o.initialState !== undefined ? ` data-state="${escapeAttribute(JSON.stringify(o.initialState))}"` : ''}></main>
-<p class="panel-loading" role="status">Loading ${escapeAttribute(o.title)}…</p>
 <script nonce="${escapeAttribute(o.nonce)}" src="${escapeAttribute(o.scriptUri)}"></script>
 </body>
 </html>`;

@@ -36,6 +36,8 @@ export abstract class SingletonPanel implements vscode.Disposable {
   private panelListeners: vscode.Disposable[] = [];
   /** The webview announced itself (`ready`) since it was last (re)loaded. */
   private ready = false;
+  /** Ends the "loading" progress of the webview being loaded. */
+  private loaded: (() => void) | undefined;
   /** Messages for a webview that is still loading. */
   private queued: HostToWebviewMessage[] = [];
   protected readonly disposables: vscode.Disposable[] = [];
@@ -81,6 +83,7 @@ export abstract class SingletonPanel implements vscode.Disposable {
   private attach(panel: vscode.WebviewPanel, fresh = false): void {
     this.panel = panel;
     this.ready = false;
+    this.announceLoading();
     const webview = panel.webview;
     const bundle = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', `${this.kind.bundle}.js`);
     const style = vscode.Uri.joinPath(this.extensionUri, 'media', 'webview', 'panels.css');
@@ -109,6 +112,27 @@ export abstract class SingletonPanel implements vscode.Disposable {
 
   private markReady(): void {
     this.ready = true;
+    this.loaded?.();
+    this.loaded = undefined;
+  }
+
+  /**
+   * Says that the panel is loading while it is blank. VS Code writes a webview's HTML into its
+   * frame only once the webview service worker is ready, and shows the frame only after its
+   * script ran, so nothing in the panel's own HTML can show meanwhile; in code-server a panel
+   * opened while a run trains waited up to 40 s for that (docs/extension.md). Shown after a
+   * second, gone when the webview says `ready` or the panel closes.
+   */
+  private announceLoading(): void {
+    this.loaded?.();
+    const done = new Promise<void>((resolve) => { this.loaded = resolve; });
+    const timer = setTimeout(() => {
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Ternary: loading the ${this.kind.title} panel…` },
+        () => done,
+      );
+    }, 1000);
+    void done.then(() => clearTimeout(timer));
   }
 
   /** Send what waited for the webview; called by subclasses after answering `ready`. */
@@ -122,6 +146,8 @@ export abstract class SingletonPanel implements vscode.Disposable {
     if (this.panel !== panel) return;
     this.panel = undefined;
     this.ready = false;
+    this.loaded?.();
+    this.loaded = undefined;
     this.queued = [];
     for (const d of this.panelListeners) d.dispose();
     this.panelListeners = [];
