@@ -255,3 +255,18 @@ test('tick decimals write the step exactly (0.025 steps are not rounded to 0.03)
   assert.deepEqual(percentTicks([0, 0.025, 0.05]), ['0.0 %', '2.5 %', '5.0 %']);
   assert.deepEqual(numberTicks([0, 0.2, 0.4]), ['0.0', '0.2', '0.4']);
 });
+
+test('hover values: a value from a neighbouring point says which x it belongs to', async () => {
+  const { hoverValue } = await import('../../webview/transforms/hoverValue');
+  const { nearestIndex } = await import('../../webview/transforms/align');
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  // Training every half epoch, validation once per epoch: at x = 1.5 the validation curve has no point.
+  const xs = [1, 1.5, 2];
+  const val = [0.8, null, 0.9];
+  assert.equal(nearestIndex(val, 1), 0);
+  assert.equal(hoverValue(xs, val, 0, pct, 'epoch'), '80.0%');
+  assert.equal(hoverValue(xs, val, 1, pct, 'epoch'), '80.0% (epoch 1)', 'not shown as if it were the value at epoch 1.5');
+  assert.equal(hoverValue(xs, [null, null, 0.9], 0, pct, 'epoch'), '90.0% (epoch 2)');
+  assert.equal(hoverValue(xs, [null, null, null], 1, pct, 'epoch'), '–');
+  assert.equal(hoverValue(xs, val, null, pct, 'epoch'), '–');
+});

@@ -73,7 +73,8 @@ const charts = {
 const sparsitySection = el('div', { className: 'sparsity-picker field' });
 const sparsityPicker = custom<VscodeSingleSelect>('vscode-single-select', { id: 'sparsity-run', 'aria-label': 'Run whose per-layer sparsity is shown' });
 sparsitySection.append(custom('vscode-label', { for: 'sparsity-run' }, 'Per-layer sparsity of'), sparsityPicker);
-const sparsityChart = new Chart(chartsGrid, { title: 'Per-layer sparsity (fraction of zero weights)', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, yTicks: percentTicks, height: 260, xIntegers: true }, theme);
+// One line per layer: its legend (layer names and colours) stays visible under the plot.
+const sparsityChart = new Chart(chartsGrid, { title: 'Per-layer sparsity (fraction of zero weights)', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, yTicks: percentTicks, height: 260, xIntegers: true, staticLegend: true }, theme);
 sparsityChart.element.prepend(sparsitySection);
 const allCharts = [charts.loss, charts.top1, charts.top5, charts.lr, sparsityChart];
 

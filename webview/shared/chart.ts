@@ -6,8 +6,8 @@
 import uPlot from 'uplot';
 import type { ChartTheme } from './theme';
 import { timeRedraw } from './perf';
-import { nearestValue } from '../transforms/align';
 import { formatNumber } from '../transforms/chartData';
+import { hoverValue } from '../transforms/hoverValue';
 
 /** `true` only in test builds (esbuild.mjs `--test-hooks`): redraw timings for the e2e tests (./perf.ts). */
 declare const TERNARY_TEST_HOOKS: boolean;
@@ -43,6 +43,11 @@ export interface ChartOptions {
   syncKey?: string;
   /** x values are whole numbers (epochs of per-epoch records): no fractional ticks. */
   xIntegers?: boolean;
+  /**
+   * Show the legend under the plot at all times (series that are not told apart elsewhere, such
+   * as one line per layer); default: only on hover, over the plot.
+   */
+  staticLegend?: boolean;
 }
 
 export class Chart {
@@ -60,7 +65,7 @@ export class Chart {
 
   constructor(parent: HTMLElement, private readonly options: ChartOptions, private theme: ChartTheme) {
     this.element = document.createElement('section');
-    this.element.className = 'chart';
+    this.element.className = options.staticLegend ? 'chart chart-static-legend' : 'chart';
     const heading = document.createElement('h2');
     heading.textContent = options.title;
     this.plotHost = document.createElement('div');
@@ -181,10 +186,9 @@ export class Chart {
           dash: s.dash,
           fill: s.fill,
           spanGaps: true,
-          value: (u, v, seriesIdx, idx) => {
-            const shown = v ?? (idx === null ? null : nearestValue(u.data[seriesIdx] as (number | null)[], idx));
-            return shown === null || shown === undefined ? '–' : this.options.yFormat ? this.options.yFormat(shown) : formatNumber(shown);
-          },
+          value: (u, _v, seriesIdx, idx) => hoverValue(
+            u.data[0] as number[], u.data[seriesIdx] as (number | null)[], idx ?? null, this.options.yFormat ?? formatNumber, this.options.xLabel,
+          ),
           ...(s.bars ? { paths: uPlot.paths.bars!({ size: [s.bars.size, s.bars.maxPx ?? Infinity] }), points: { show: false } } : {}),
         })),
       ],

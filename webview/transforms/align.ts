@@ -57,13 +57,19 @@ function isAscending(xs: readonly number[]): boolean {
  * indexes each way; null when there is nothing that close.
  */
 export function nearestValue(ys: readonly (number | null | undefined)[], index: number, reach = 5000): number | null {
+  const at = nearestIndex(ys, index, reach);
+  return at === null ? null : (ys[at] as number);
+}
+
+/** The index of that nearest value (the earlier one on a tie), or null. */
+export function nearestIndex(ys: readonly (number | null | undefined)[], index: number, reach = 5000): number | null {
   const at = ys[index];
-  if (at !== null && at !== undefined) return at;
+  if (at !== null && at !== undefined) return index;
   for (let d = 1; d <= reach; d++) {
     const before = ys[index - d];
-    if (before !== null && before !== undefined) return before;
+    if (before !== null && before !== undefined) return index - d;
     const after = ys[index + d];
-    if (after !== null && after !== undefined) return after;
+    if (after !== null && after !== undefined) return index + d;
     if (index - d < 0 && index + d >= ys.length) break;
   }
   return null;
