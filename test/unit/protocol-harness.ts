@@ -306,11 +306,13 @@ export async function writeTinyWorkspace(dir: string, epochs = 2): Promise<TinyW
     await writeFile(join(dir, file), `// written by the protocol tests\n${JSON.stringify(body, null, 2)}\n`);
     return join(dir, file);
   };
+  // Each config its own experiment names: configs of one folder sharing a name would put their
+  // runs in runs/<name>@<config>/ (server/runs/experimentFolder.ts).
   return {
     dir,
     configPath: await write('tiny.tern.json', { experiments: [experiment('tiny', 0.05, 'data')] }),
-    badConfigPath: await write('bad.tern.json', { experiments: [experiment('tiny', -1, 'data')] }),
-    missingDataConfigPath: await write('nodata.tern.json', { experiments: [experiment('tiny', 0.05, 'no-such-folder')] }),
+    badConfigPath: await write('bad.tern.json', { experiments: [experiment('tiny-bad', -1, 'data')] }),
+    missingDataConfigPath: await write('nodata.tern.json', { experiments: [experiment('tiny-nodata', 0.05, 'no-such-folder')] }),
     floatConfigPath: await write('float.tern.json', { experiments: [experiment('tiny-float', 0.05, 'data', 'none')] }),
     divergingConfigPath: await write('diverging.tern.json', { experiments: [experiment('tiny-diverging', 1e30, 'data', 'none')] }),
   };
