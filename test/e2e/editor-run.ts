@@ -121,6 +121,25 @@ async function ui(): Promise<boolean> {
     await lrToken.hover();
     await page.locator('.monaco-hover', { hasText: 'Initial learning rate' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     console.log(`ok   UI: hover over "lr" (${await shoot(page, 'ui-hover')})`);
+
+    // A run, as a user starts it, and its row and toast at the default sidebar width.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill('>Ternary: Train');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ternary: Train' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    const pick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny$/ }) });
+    await pick.waitFor({ state: 'visible', timeout: 30_000 });
+    await pick.click();
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Finished tiny:' });
+    await toast.waitFor({ state: 'visible', timeout: 240_000 });
+    const row = experimentsPane.locator('.monaco-list-row', { hasText: 'epoch 2/2' }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    // Nothing of the row is cut: its label and description fit the default sidebar width.
+    const cut = await row.locator('.monaco-icon-label-container').evaluate((e) => e.scrollWidth > e.clientWidth + 1);
+    console.log(`     run row: "${(await row.innerText()).replace(/\s+/g, ' ')}"${cut ? ' (CUT at the sidebar width)' : ''}; toast: "${(await toast.innerText()).replace(/\s+/g, ' ').slice(0, 160)}"`);
+    console.log(`ok   UI: a finished run in the tree and its toast (${await shoot(page, 'ui-run')})`);
+    if (cut) throw new Error('the run row is cut at the default sidebar width');
     return true;
   } catch (error) {
     console.log(`FAIL UI: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  screenshot: ${await shoot(page, 'ui-failure')}`);
