@@ -26,9 +26,14 @@ async function buildSuite(): Promise<string> {
   return outfile.replace(/\.js$/, '');
 }
 
-/** A user's workspace: a copy of examples/ and a tiny config in its own folder. */
+/**
+ * A user's workspace: a copy of examples/ and a tiny config in its own folder.
+ * TERNARY_E2E_EXAMPLES names another examples folder to copy (e.g. an older commit's, to see a
+ * test fail before its fix).
+ */
 function makeWorkspace(dir: string): void {
-  cpSync(join(root, 'examples'), join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes(`${join(root, 'examples')}/runs`) });
+  const examples = process.env.TERNARY_E2E_EXAMPLES ?? join(root, 'examples');
+  cpSync(examples, join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes(`${examples}/runs`) });
   makeTinyWorkspace(join(dir, 'tiny'));
 }
 
@@ -63,7 +68,9 @@ async function integration(suitePath: string): Promise<boolean> {
   let server: CodeServer | undefined;
   const browser = await launchBrowser(join(runDir, 'chromium'));
   try {
-    server = await startCodeServer(runDir, workspace, { TERNARY_E2E_REPORT: reportFile, TERNARY_E2E_WORKSPACE: workspace });
+    server = await startCodeServer(runDir, workspace, {
+      TERNARY_E2E_REPORT: reportFile, TERNARY_E2E_WORKSPACE: workspace, TERNARY_E2E_GREP: process.env.TERNARY_E2E_GREP ?? '',
+    });
     const page = browser.pages()[0] ?? await browser.newPage();
     const exitCode = new Promise<number>((resolveExit) => { void page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code)); });
     await page.exposeFunction('codeAutomationLog', () => undefined);
@@ -71,7 +78,7 @@ async function integration(suitePath: string): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       exitCode,
-      new Promise<number>((_, reject) => { timer = setTimeout(() => reject(new Error('the editor suite did not finish within 10 minutes')), 10 * 60_000); }),
+      new Promise<number>((_, reject) => { timer = setTimeout(() => reject(new Error('the editor suite did not finish within 25 minutes')), 25 * 60_000); }),
     ]).finally(() => clearTimeout(timer));
     await shoot(page, 'integration-end');
     return code === 0;
