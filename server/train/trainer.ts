@@ -41,6 +41,15 @@ async function createModel(experiment: ExperimentConfig, baseDir: string, inputS
       throw new ConfigError(configPath ?? path, `model.from (experiment "${experiment.name}")`, `${path} does not exist; point "from" at a float tfjs model.json or an .onnx CNN.`);
     }
     const float = await loadModel(path);
+    // A model exported elsewhere (an .onnx from PyTorch) often expects another image size than the
+    // data has: say so here, not as a tensor-size error inside the first training step.
+    const takes = float.inputs[0].shape.slice(1);
+    if (takes.length !== 3 || takes.some((d, i) => d !== null && d !== inputShape[i])) {
+      float.dispose();
+      throw new ConfigError(configPath ?? path, `model.from (experiment "${experiment.name}")`,
+        `${path} takes inputs of ${takes.map((d) => d ?? '?').join('×')} (H×W×C) but the data's images are ${inputShape.join('×')}; ` +
+        'resize the data (data.imageSize for image folders) or use a model made for this size.');
+    }
     if (quant.method === 'none') return float;
     const twin = await convertToTernary(float, quant);
     if (twin !== float) float.dispose();

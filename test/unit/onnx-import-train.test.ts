@@ -93,3 +93,15 @@ test('tern ternarize takes an .onnx file; a bad one exits 1 with one message nam
   assert.match(bad.err, /^tern ternarize: .*cut\.onnx is not a valid ONNX file .*truncated.*\n$/);
   assert.ok(!bad.err.includes('    at '), 'no stack trace');
 });
+
+test('model.from an .onnx made for another image size is one config error naming both sizes', async () => {
+  const dir = workspace();
+  copyFileSync(join(ROOT, 'test', 'fixtures', 'onnx', 'resnet20_cifar.onnx'), join(dir, 'models', 'resnet20.onnx'));
+  const config = join(dir, 'wrong.tern.json');
+  writeFileSync(config, JSON.stringify({
+    experiments: [{ name: 'r', model: { from: 'models/resnet20.onnx', classes: 10 }, data: { format: 'idx', path: 'data' }, train: { epochs: 1, batchSize: 16 } }],
+  }));
+  const result = await tern('train', config, '--backend', 'cpu');
+  assert.equal(result.code, 1);
+  assert.match(result.err, /^tern train: .*wrong\.tern\.json: model\.from \(experiment "r"\): .*resnet20\.onnx takes inputs of 32×32×3 \(H×W×C\) but the data's images are 28×28×1; /);
+});
