@@ -66,6 +66,7 @@ const NETWORKS: { name: string; shape: number[]; ops: string[] }[] = [
   { name: 'resnet18_narrow', shape: [3, 64, 64], ops: ['BatchNormalization', 'MaxPool', 'GlobalAveragePool', 'Flatten'] },
   { name: 'mobilenet_small', shape: [3, 32, 32], ops: ['Clip', 'HardSwish', 'HardSigmoid', 'LeakyRelu', 'Sigmoid', 'Pad', 'Concat'] },
   { name: 'lenet5', shape: [1, 28, 28], ops: ['MatMul', 'Softmax', 'MaxPool', 'Flatten'] },
+  { name: 'pad_shortcut', shape: [3, 16, 16], ops: ['Slice', 'Pad', 'BatchNormalization'] },
 ];
 
 for (const { name, shape } of NETWORKS) {

@@ -6,6 +6,7 @@ export { TernaryConv2D, type TernaryConv2DArgs } from './ternaryConv2d';
 export { TernaryDense, type TernaryDenseArgs } from './ternaryDense';
 export { OptionAShortcut, type OptionAShortcutArgs } from './optionAShortcut';
 export { HardSigmoid, HardSwish, type HardSigmoidArgs } from './hardActivations';
+export { ChannelZeroPad, type ChannelZeroPadArgs } from './channelZeroPad';
 export type { TernaryQuantArgs } from './common';
 
 /** Class names of the layers whose kernels are ternarized. */

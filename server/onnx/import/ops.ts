@@ -4,7 +4,7 @@
  */
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { onnx } from '../proto';
-import { HardSigmoid, HardSwish, OptionAShortcut } from '../../core/layers';
+import { ChannelZeroPad, HardSigmoid, HardSwish, OptionAShortcut } from '../../core/layers';
 import type { ImportContext } from './context';
 import { convKernel, denseKernel, depthwiseKernel, groupedConvKernel, nhwcAxis, permuteFlattenedRows, samePads, type Weight } from './layout';
 import type { Attributes, ConstTensor } from './read';
@@ -180,9 +180,9 @@ function pad(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | undefin
   const [n0, c0, h0, w0, n1, c1, h1, w1] = pads;
   if (n0 || n1) throw ctx.error(node, 'pads the batch axis, which is not supported.');
   if (c0 || c1) {
-    if (c0 || h0 || h1 || w0 || w1) throw ctx.error(node, 'pads channels before the input or together with rows/columns; only zero channels appended after the input are supported.');
-    const channels = onnxShape(v)[1] as number;
-    return tensorOf(ctx.apply(new OptionAShortcut({ name: ctx.layerName(node), outChannels: channels + c1, stride: 1 }), v.t), v, v.nonNegative);
+    if (h0 || h1 || w0 || w1) throw ctx.error(node, 'pads channels together with rows/columns, which is not supported; pad them in two Pads.');
+    // PyTorch's option-A shortcut, F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p)).
+    return tensorOf(ctx.apply(new ChannelZeroPad({ name: ctx.layerName(node), before: c0, after: c1 }), v.t), v, v.nonNegative);
   }
   return tensorOf(ctx.apply(layers.zeroPadding2d({ name: ctx.layerName(node), padding: [[h0, h1], [w0, w1]] }), v.t), v, v.nonNegative);
 }
