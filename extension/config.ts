@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { InitializationOptions } from '../shared/protocol';
+import { DEFAULT_RUNS_FOLDER } from '../shared/runsFolder';
 
 export type Backend = 'auto' | 'onednn' | 'wasm' | 'cpu' | 'tensorflow';
 const backends: readonly Backend[] = ['auto', 'onednn', 'wasm', 'cpu', 'tensorflow'];
@@ -27,7 +28,7 @@ export class TernaryConfig {
 
   /** Folder of run folders; relative paths are resolved against the config file's folder. */
   get runsFolder(): string {
-    return this.section.get<string>('runsFolder', 'runs').trim() || 'runs';
+    return this.section.get<string>('runsFolder', DEFAULT_RUNS_FOLDER).trim() || DEFAULT_RUNS_FOLDER;
   }
 
   /** Node executable for the server; empty: the Node runtime VS Code's extension host runs on. */

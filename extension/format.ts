@@ -1,5 +1,6 @@
 /** Number formats shared by the trees, lenses, status bar and messages (pure; unit-tested). */
 import type { BranchStats, LayerStats } from '../shared/layerStats';
+import { epochProgress } from '../shared/progressText';
 
 export function percent(fraction: number, digits = 1): string {
   return `${(fraction * 100).toFixed(digits)}%`;
@@ -37,7 +38,7 @@ export function cell(text: string): string {
  */
 export function epochText(running: boolean, completed: number, total: number): string {
   const shown = running ? Math.min(completed + 1, Math.max(total, 1)) : completed;
-  return `epoch ${shown}/${total}`;
+  return epochProgress(shown, total);
 }
 
 /**

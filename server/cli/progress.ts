@@ -3,6 +3,7 @@
  * accuracy, img/s, ETA), plain lines otherwise (logs, CI), JSON lines with `--json`.
  */
 import type { MetricsRecord } from '../../shared/runRecords';
+import { epochProgress, recordProgress } from '../../shared/progressText';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
 
@@ -59,15 +60,14 @@ export class ProgressPrinter {
     if (record.kind === 'epoch') {
       this.clearLine();
       this.out.write(
-        `epoch ${record.epoch}/${this.epochs}  loss ${record.loss.toFixed(4)}  acc ${pct(record.top1)}  ` +
+        `${epochProgress(record.epoch, this.epochs)}  loss ${record.loss.toFixed(4)}  acc ${pct(record.top1)}  ` +
           `val loss ${record.valLoss?.toFixed(4) ?? '-'}  val acc ${pct(record.valTop1)}  val top-5 ${pct(record.valTop5)}  ` +
           `lr ${record.lr.toPrecision(3)}  ${Math.round(record.imgPerSec ?? 0)} img/s  ETA ${formatDuration(eta)}\n`,
       );
       return;
     }
-    const batch = Math.round((record.progress ?? 0) * this.stepsPerEpoch);
     const text =
-      `epoch ${record.epoch}/${this.epochs}  batch ${batch}/${this.stepsPerEpoch}  loss ${record.loss.toFixed(4)}  ` +
+      `${recordProgress(record, this.epochs, this.stepsPerEpoch, '  ')}  loss ${record.loss.toFixed(4)}  ` +
       `acc ${pct(record.top1)}  ${Math.round(record.imgPerSec ?? 0)} img/s  ETA ${formatDuration(eta)}`;
     if (this.mode === 'tty') {
       const width = Math.max(10, (this.out.columns ?? 100) - text.length - 4);

@@ -5,7 +5,7 @@
  * (ConfigError, DataError, …) are mapped by name in `errors.ts`.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendChoice } from '../backends/ladder';
@@ -13,7 +13,7 @@ import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
 import { loadModel, saveModel } from '../core/modelIO';
 import { exportRun } from '../export';
 import { convertToTernary } from '../models';
-import { listRuns, readRunHistory } from '../runs';
+import { defaultRunsDir, listRuns, readRunHistory } from '../runs';
 import { layerStats, modelSummary, weightHistograms } from '../stats';
 import { evaluateTarget } from '../train/evaluate';
 import { train } from '../train/trainer';
@@ -94,7 +94,7 @@ export function realJobs(): Jobs {
       return releasingCaches(() => train({
         experiment,
         configPath: params.configPath,
-        runsDir: params.runsDir ?? join(dirname(params.configPath), 'runs'),
+        runsDir: params.runsDir ?? defaultRunsDir(params.configPath),
         resumeDir: params.resumeDir,
         epochs: params.epochs,
         signal,

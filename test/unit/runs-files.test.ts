@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listRuns, readRunHistory } from '../../server/runs';
+import { defaultRunsDir, listRuns, readRunHistory } from '../../server/runs';
+import { DEFAULT_RUNS_FOLDER } from '../../shared/runsFolder';
 
 function makeRun(root: string, experiment: string, runId: string, opts: { summary?: object; epochs: number; startedAt: string }): string {
   const dir = join(root, experiment, runId);
@@ -48,4 +49,12 @@ test('readRunHistory: records, partial last line skipped, histograms on request'
   assert.equal(without.config?.runId, 'r1');
   const withHist = await readRunHistory(dir, { histograms: true });
   assert.deepEqual(withHist.histograms.map((h) => h.epoch), [1, 2]);
+});
+
+test('the runs/ default is one: the ternary.runsFolder setting, tern train and ternary/train agree', () => {
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { configuration: { properties: Record<string, { default?: unknown }> } | { properties: Record<string, { default?: unknown }> }[] } };
+  const sections = Array.isArray(manifest.contributes.configuration) ? manifest.contributes.configuration : [manifest.contributes.configuration];
+  const setting = sections.map((c) => c.properties['ternary.runsFolder']).find(Boolean);
+  assert.equal(setting?.default, DEFAULT_RUNS_FOLDER);
+  assert.equal(defaultRunsDir('/w/exp/a.tern.json'), join('/w/exp', DEFAULT_RUNS_FOLDER));
 });

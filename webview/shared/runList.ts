@@ -4,6 +4,7 @@
  * DOM-free, so it is unit-tested in Node (test/unit/webview-state.test.ts).
  */
 import type { RunInfo } from '../../shared/webviewProtocol';
+import { epochProgress } from '../../shared/progressText';
 import { formatPercent } from '../transforms/chartData';
 import { runLabel } from '../transforms/runLabel';
 
@@ -62,5 +63,5 @@ export class RunList {
 /** "experiment · run-id (status, epoch e/E · best 91.2 %)" for a picker. */
 export function runOptionLabel(r: RunInfo, withBest: boolean): string {
   const best = withBest && r.bestTop1 !== undefined ? ` · best ${formatPercent(r.bestTop1)}` : '';
-  return `${r.experiment} · ${r.runId} (${r.status}, epoch ${r.epoch}/${r.epochs}${best})`;
+  return `${r.experiment} · ${r.runId} (${r.status}, ${epochProgress(r.epoch, r.epochs)}${best})`;
 }

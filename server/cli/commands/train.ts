@@ -1,12 +1,12 @@
 /** `tern train`: runs one experiment of a config file and records it in a run folder. */
 import { parseArgs } from 'node:util';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { ProgressPrinter } from '../progress';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
-import { readRunHistory } from '../../runs';
+import { defaultRunsDir, readRunHistory } from '../../runs';
 import { formatLayerTable } from '../../stats';
 import { train } from '../../train/trainer';
 import { userErrorMessage } from '../../train/userErrors';
@@ -91,7 +91,7 @@ async function run(argv: string[]): Promise<number> {
       experiment = resolveExperiment(config, values.experiment);
     }
     const backend = await initBackend(backendArgs.options);
-    const runsDir = resolve(values['runs-dir'] ?? (configPath ? join(dirname(configPath), 'runs') : 'runs'));
+    const runsDir = values['runs-dir'] !== undefined ? resolve(values['runs-dir']) : defaultRunsDir(configPath);
     const result = await train({
       experiment: experiment!,
       configPath,

@@ -1,0 +1,24 @@
+/**
+ * Where a run is, written the same way by every part: "epoch 2/5", "epoch 2/5 · batch 30/47"
+ * (the server's progress notification, the CLI's progress line, the status bar, the trees and
+ * pickers). Epochs and batches count from 1, as in metrics.jsonl (shared/runRecords.ts).
+ */
+import type { MetricsRecord } from './runRecords';
+
+/** "epoch 2/5", and with a batch "epoch 2/5 · batch 30/47"; `separator` joins the parts. */
+export function epochProgress(epoch: number, epochs: number, batch?: { done: number; of: number }, separator = ' · '): string {
+  const parts = [`epoch ${epoch}/${epochs}`];
+  if (batch) parts.push(`batch ${batch.done}/${batch.of}`);
+  return parts.join(separator);
+}
+
+/** The batches of its epoch a metrics record has seen: all of them on an epoch line, else its fraction of the epoch. */
+export function batchesDone(record: Pick<MetricsRecord, 'kind' | 'progress'>, stepsPerEpoch: number): number {
+  const fraction = record.kind === 'epoch' ? 1 : Math.max(0, Math.min(1, record.progress ?? 0));
+  return Math.round(fraction * stepsPerEpoch);
+}
+
+/** The "epoch 2/5 · batch 30/47" of a metrics record. */
+export function recordProgress(record: Pick<MetricsRecord, 'kind' | 'progress' | 'epoch'>, epochs: number, stepsPerEpoch: number, separator = ' · '): string {
+  return epochProgress(record.epoch, epochs, { done: batchesDone(record, stepsPerEpoch), of: stepsPerEpoch }, separator);
+}
