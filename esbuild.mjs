@@ -1,4 +1,4 @@
-// One build script, several contexts (style item 10): tsc only type-checks, esbuild bundles.
+// One build script, several contexts (docs/architecture.md): tsc only type-checks, esbuild bundles.
 //   dist/extension.js  the VS Code side (node, `vscode` external; never imports tfjs)
 //   dist/server.js     the training server (`node dist/server.js --stdio`)
 //   dist/cli.js        the `tern` command line (same core as the server)

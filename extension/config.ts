@@ -1,5 +1,5 @@
 /**
- * The extension's settings, read in one typed place (style item 8). Everything else asks this
+ * The extension's settings, read in one typed place (docs/extension.md, Settings). Everything else asks this
  * module instead of calling `workspace.getConfiguration` with string keys.
  */
 import * as path from 'node:path';

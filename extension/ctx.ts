@@ -1,7 +1,8 @@
 /**
- * The context object that owns lifetimes (style item 4): what lives as long as the extension
- * (hub, log, settings, views, commands) versus what lives as long as one server process (the
- * language client and its notification handlers). Restarting the server disposes only the latter.
+ * The context object that owns lifetimes (docs/extension.md, "Lifetimes, crashes, trust"): what
+ * lives as long as the extension (hub, log, settings, views, commands) versus what lives as long
+ * as one server process (the language client and its notification handlers). Restarting the
+ * server disposes only the latter.
  */
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';

@@ -1,5 +1,5 @@
 /**
- * Entry point of the VS Code side (design §5): builds the context object, the views, the lenses
+ * Entry point of the VS Code side (docs/extension.md, docs/architecture.md): builds the context object, the views, the lenses
  * and the commands, starts the training server, and returns an API the integration tests read.
  * The extension host never imports tfjs: all math happens in the server process.
  */
@@ -32,7 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Ternar
   try {
     return await activateWith(context, log);
   } catch (error) {
-    // VS Code does not tell the user when an activation fails; we do (style item 7).
+    // VS Code does not tell the user when an activation fails; we do.
     log.error(`Activation failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     void vscode.window.showErrorMessage(
       `Ternary Studio failed to activate: ${error instanceof Error ? error.message : String(error)}`, 'Show Log',

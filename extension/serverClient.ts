@@ -38,9 +38,9 @@ export function createServerClient(
   };
   const serverOptions: ServerOptions = { run: executable, debug: executable };
 
-  // Wraps the default behaviour with a deliberate policy (style item 7): connection hiccups are
-  // logged and tolerated a few times; a closed connection never restarts silently, the user is
-  // told and offered a restart (see Ctx.onUnexpectedClose).
+  // Wraps the default behaviour with a deliberate policy (docs/extension.md, "Lifetimes, crashes,
+  // trust"): connection hiccups are logged and tolerated a few times; a closed connection never
+  // restarts silently, the user is told and offered a restart (see Ctx.onUnexpectedClose).
   const errorHandler: ErrorHandler = {
     error(error, _message, count): ErrorHandlerResult {
       log.error(`Connection to the training server failed (${count ?? 1}×): ${error.stack ?? error.message}`);

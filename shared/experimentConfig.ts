@@ -1,10 +1,10 @@
 /**
- * Experiment configuration, as written in `*.tern.json` files (design §3) after defaults are
+ * Experiment configuration, as written in `*.tern.json` files (docs/configs.md) after defaults are
  * applied. The JSON Schema in `server/config/tern.schema.json` is the contract for the file; these
  * types are what the rest of the code sees once a config is loaded and validated.
  */
 
-/** How weights are ternarized (design §1). */
+/** How weights are ternarized (docs/method.md). */
 export interface QuantConfig {
   /** `he2019`: Δ = f·max|W|, α = mean|W| over |W| ≥ Δ. `twn`: Δ = 0.7·mean|W|, α over |W| > Δ. `none`: float model. */
   method: 'he2019' | 'twn' | 'none';

@@ -1,7 +1,7 @@
 /**
  * The wire protocol between the extension (client) and the training server: JSON-RPC with the
  * LSP base protocol over stdio. One namespace per message, its direction in the doc comment
- * (style item 1). Imported by the server, the extension and (types only) the webview;
+ * (docs/protocol.md is the same contract in prose). Imported by the server, the extension and (types only) the webview;
  * shared/tsconfig.json keeps `vscode`, tfjs and Node out of it.
  *
  * Besides these, the server uses the standard LSP messages: `initialize` (its result carries

@@ -1,7 +1,7 @@
 /**
  * Messages between the panel hosts (extension host) and the panel webviews (browser), both
- * directions, one union per direction, discriminated by `type` (style item 9, hexeditor's
- * `shared/protocol.ts`). Imported by `extension/panels/*` and `webview/*`. It imports only TYPES
+ * directions, one union per direction, discriminated by `type` (as hexeditor's
+ * `shared/protocol.ts`; docs/panels.md). Imported by `extension/panels/*` and `webview/*`. It imports only TYPES
  * from the server protocol, so the webview bundle never pulls in `vscode`, tfjs or the JSON-RPC
  * runtime.
  */

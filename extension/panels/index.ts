@@ -1,5 +1,5 @@
 /**
- * The webview panels (design §5): the Dashboard (live and recorded curves of several runs) and
+ * The webview panels (docs/panels.md): the Dashboard (live and recorded curves of several runs) and
  * the Weight histograms (latent weights with ±Δ and the exact ternary counts, per layer and epoch).
  * The extension calls `registerPanels` once in `activate`; `package.json` contributes the commands
  * and the `onWebviewPanel:` activation events.

@@ -1,5 +1,5 @@
 /**
- * One webview panel of a kind (style item 9): `show` reveals the open panel instead of making a
+ * One webview panel of a kind (docs/panels.md, Architecture): `show` reveals the open panel instead of making a
  * second one, a serializer hands back the panel VS Code restores after a reload, and every
  * listener dies with the panel.
  */

@@ -1,5 +1,5 @@
 /**
- * The backend ladder of design §4: pick the fastest tfjs backend this machine can run, or the one
+ * The backend ladder (docs/architecture.md, The backends): pick the fastest tfjs backend this machine can run, or the one
  * the user named. `auto` tries, in order, tfjs-node-gpu (CUDA), tfjs-node (libtensorflow), the
  * project's native oneDNN backend, wasm, cpu; each rung either starts or says why not.
  *
@@ -76,7 +76,7 @@ const candidates: BackendCandidate[] = [
   },
   {
     name: 'onednn',
-    // Before wasm (design §4): measured 3–4× faster than wasm on ResNet-20 and fmnist-cnn on one
+    // Before wasm (BENCHMARKS.md): measured 3–4× faster than wasm on ResNet-20 and fmnist-cnn on one
     // thread, and it uses every core (BENCHMARKS.md).
     start: async (threads) => {
       const onednn = await import('./onednn');

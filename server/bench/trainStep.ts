@@ -1,5 +1,5 @@
 /**
- * Times full training steps of a zoo model (design §4): forward pass in training mode, softmax
+ * Times full training steps of a zoo model (BENCHMARKS.md, `tern bench`): forward pass in training mode, softmax
  * cross-entropy, backward pass, and the reference recipe's SGD update (momentum 0.9, Nesterov,
  * weight decay 3e-4) of every trainable variable. It runs the trainer's own step
  * (`makeTrainStep`), so the numbers are what `tern train` gets per batch, minus data loading:

@@ -1,5 +1,5 @@
 /**
- * `tern`: the headless way to run what the extension runs (design §2). Each sub-command lives in
+ * `tern`: the headless way to run what the extension runs (docs/architecture.md, Processes). Each sub-command lives in
  * its own module and is loaded only when used, so `tern stats` does not pay for the trainer.
  */
 import { UsageError, type CliCommand } from './command';

@@ -1,7 +1,7 @@
 /**
  * Saving and loading tfjs LayersModels as `model.json` + `weights.bin` with plain `fs`: pure-Node
  * tfjs has no `file://` handler (that comes with tfjs-node, which this project does not require).
- * Files are written atomically (temporary name, then rename), as every run file (design §2).
+ * Files are written atomically (temporary name, then rename), as every run file (server/files/atomicFiles.ts).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The ternary quantizer of He, Gong and Fan (WACV 2019) and TWN, on tfjs tensors (design §1).
+ * The ternary quantizer of He, Gong and Fan (WACV 2019) and TWN, on tfjs tensors (docs/method.md, Quantizer).
  *
  * Everything here stays on the backend: no dataSync, so it can run every training step on every
  * layer. `quantizerReference.ts` is the same math on Float32Arrays, used by stats and tests.
@@ -10,7 +10,7 @@ import type { QuantConfig } from '../../shared/experimentConfig';
 /** The ternarization rules this project implements. */
 export type TernaryMethod = 'he2019' | 'twn';
 
-/** Threshold factors of the REL branches (design §1): branch k uses `REL_FACTORS[k]`. */
+/** Threshold factors of the REL branches (docs/method.md, REL): branch k uses `REL_FACTORS[k]`. */
 export const REL_FACTORS: readonly number[] = [0.05, 0.1, 0.15, 0.2];
 
 /** TWN's threshold: Δ = 0.7 · mean|W|. */

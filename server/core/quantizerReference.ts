@@ -17,7 +17,7 @@ export interface ReferenceTernarization {
 }
 
 /**
- * Ternarizes `w` by the definition of design §1, one branch. Arithmetic in float64 except Δ, which
+ * Ternarizes `w` by the definition in docs/method.md (Quantizer), one branch. Arithmetic in float64 except Δ, which
  * is rounded to float32 before comparing, as the tfjs version compares in float32.
  */
 export function ternarizeReference(w: ArrayLike<number>, method: TernaryMethod, factor: number): ReferenceTernarization {

@@ -1,5 +1,5 @@
 /**
- * Export of a run (design §5, issue 5): the final model, metrics.csv, layers.csv (per layer, last
+ * Export of a run (`tern export`, README.md): the final model, metrics.csv, layers.csv (per layer, last
  * epoch) and report.md (summary, per-layer table, compression). Plain fs, no tfjs: the model files
  * are copied as the trainer saved them.
  */

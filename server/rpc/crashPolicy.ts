@@ -1,5 +1,5 @@
 /**
- * The server's crash policy (style item 7): an exception nobody caught is logged to the client
+ * The server's crash policy (docs/protocol.md, Notifications: window/logMessage): an exception nobody caught is logged to the client
  * (with its stack) and to stderr, and the server keeps serving; one job's bug must not take the
  * user's other runs and the extension's view of them down. The process only ends when its input
  * closes or the client sends `exit`.

@@ -1,5 +1,5 @@
 /**
- * Reading run folders (design §2) with plain `fs`: no tfjs, so the extension host may import this.
+ * Reading run folders (docs/architecture.md, The run folder) with plain `fs`: no tfjs, so the extension host may import this.
  * A run may be written while it is read: a partial last line of a .jsonl file is skipped, and a
  * missing summary.json means the run has not written one yet.
  */

@@ -1,5 +1,5 @@
 /**
- * Per-layer statistics and the model summary (design §5, issue 2): Δ, α per REL branch, sparsity,
+ * Per-layer statistics and the model summary (docs/method.md, Statistics): Δ, α per REL branch, sparsity,
  * counts of −α / 0 / +α, parameters, bits, and fp32 vs 2-bit model size. Computed on the host with
  * the JS reference quantizer, independent of the training path.
  */

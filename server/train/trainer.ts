@@ -1,5 +1,5 @@
 /**
- * The trainer (design §1 recipes, §2 run files): builds or loads the model, trains it with the
+ * The trainer (docs/architecture.md: a training run, the run folder; docs/configs.md: recipes): builds or loads the model, trains it with the
  * reference's SGD/Adam and step schedule, validates every epoch, and records everything in a run
  * folder that the CLI, the server and the extension all read. `--resume` continues a run from its
  * last checkpoint and ends with exactly the metrics of an uninterrupted run (same seed, same

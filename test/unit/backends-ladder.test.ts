@@ -1,4 +1,4 @@
-// The backend ladder (design §4) and the shared --backend/--threads options.
+// The backend ladder (server/backends/ladder.ts, docs/architecture.md) and the shared --backend/--threads options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';

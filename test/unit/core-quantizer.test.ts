@@ -77,7 +77,7 @@ test('degenerate tensors: all zeros give α = 0 (not NaN) for both methods; f = 
     const ref = ternarizeReference(new Float32Array(5), method, 0.05);
     assert.equal(ref.alpha, 0);
   }
-  // Δ = 0: every weight has |W| ≥ Δ, α = mean|W| = 1/3, and W = 0 ≥ Δ → +α (design §1's order).
+  // Δ = 0: every weight has |W| ≥ Δ, α = mean|W| = 1/3, and W = 0 ≥ Δ → +α (docs/method.md: W ≥ Δ is tested first).
   const r = ternarize(tf.tensor1d([0, 0.5, -0.5]), { method: 'he2019', thresholdFactor: 0 });
   close(r.ternary.dataSync(), [1 / 3, 1 / 3, -1 / 3], 1e-6, 'T');
   const ref = ternarizeReference(new Float32Array([0, 0.5, -0.5]), 'he2019', 0);

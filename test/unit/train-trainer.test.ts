@@ -106,7 +106,7 @@ test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak;
   assert.ok(readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))), 'final weights differ');
   assert.ok(readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin'))), 'optimizer state differs');
 
-  // The run files of design §2.
+  // The run files of docs/architecture.md (The run folder).
   const dir = full.runDir;
   assert.match(dir, /runs\/tiny\/\d{8}-\d{6}-[0-9a-f]{4}$/);
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunConfigRecord;

@@ -1,4 +1,4 @@
-/** `tern bench`: training-step throughput of a zoo model, float and ternary (design §4). */
+/** `tern bench`: training-step throughput of a zoo model, float and ternary (BENCHMARKS.md). */
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand } from '../command';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';

@@ -1,6 +1,6 @@
 /**
  * TernaryConv2D: a 2-D convolution (NHWC) whose latent float kernel W is ternarized on every call;
- * it convolves with the summed ternary weight Σ_k T_k of its t_ex REL branches (design §1).
+ * it convolves with the summed ternary weight Σ_k T_k of its t_ex REL branches (docs/method.md, REL).
  * Weights are named `kernel` and `bias` like tfjs's Conv2D, so a float Conv2D's weights load as
  * the latent weights of its ternary twin.
  */
