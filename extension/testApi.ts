@@ -5,7 +5,6 @@
  */
 import * as vscode from 'vscode';
 import type { LayerStats } from '../shared/layerStats';
-import { showRunLayers } from './commands/models';
 import type { Services } from './commands/services';
 import type { RunLensProvider } from './lenses';
 import type { TrainingStatusBar } from './statusBar';
@@ -33,8 +32,6 @@ export interface TernaryApi {
   /** Whether the training server runs, and what it said about itself. */
   serverRunning(): boolean;
   serverBackend(): string | undefined;
-  /** Does what selecting a run in the Experiments view does: shows its layers (live while it trains). */
-  selectRun(runDir: string): Promise<void>;
   /** Called when the server reports a run's end, after the views' own handlers. */
   onRunEnded(listener: (runId: string) => void): vscode.Disposable;
   /** The lens titles the config's lenses show now (computed as VS Code asks for them). */
@@ -78,11 +75,6 @@ export function createTestApi(s: Services, statusBar: TrainingStatusBar, lenses:
     statusBarText: () => statusBar.text,
     serverRunning: () => s.ctx.serverRunning,
     serverBackend: () => s.ctx.serverInfo?.backend,
-    selectRun: async (runDir) => {
-      const run = (await s.catalog.allRuns()).find((r) => r.runDir === runDir);
-      if (!run) throw new Error(`No run ${runDir} among the workspace's runs.`);
-      await showRunLayers(s, run.runDir, run.experiment, run.runId);
-    },
     onRunEnded: (listener) => s.ctx.hub.onRunEnded((p) => listener(p.runId)),
     lensTitles: (document) => lenses.provideCodeLenses(document).map((l) => l.command?.title ?? ''),
     runNode: async (configPath, runDir) => {

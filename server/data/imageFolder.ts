@@ -144,8 +144,6 @@ export function listImageFolder(root: string, split: Split, limit?: number): Ima
 export interface ImageFolderSourceOptions {
   /** Resize every decoded image to this [height, width] before the augmentations (no size-fixing op). */
   resizeTo?: [number, number];
-  /** Called after each file is decoded (tests count decodes per batch with it). */
-  onDecode?: (file: string) => void;
 }
 
 /** A streamed source: reads and decodes only the files of the requested batch. */
@@ -173,7 +171,6 @@ export function imageFolderSource(listing: ImageFolderListing, opts: ImageFolder
       return buffers.map((buf, k) => {
         const file = listing.files[indices[k]];
         let img: Image = decodeImage(buf, file);
-        opts.onDecode?.(file);
         const to = opts.resizeTo;
         if (to && (img.height !== to[0] || img.width !== to[1])) img = resizeBilinear(img, to[0], to[1]);
         return img;

@@ -8,13 +8,8 @@ import type { Dataset, Split } from './dataset';
 import { DataError } from './errors';
 import { isDirectory } from './files';
 import { loadIdxSplit } from './idx';
-import { decodeFile, imageFolderSource, listImageFolder, type ImageFolderSourceOptions } from './imageFolder';
+import { decodeFile, imageFolderSource, listImageFolder } from './imageFolder';
 import { resolveNormalization } from './normalize';
-
-/** Test hooks; not part of the data config. */
-export interface OpenHooks {
-  onDecode?: ImageFolderSourceOptions['onDecode'];
-}
 
 function checkLimit(name: string, v: number | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -34,7 +29,7 @@ function shapeFor(pipeline: Pipeline, h: number, w: number, c: number): [number,
   return [train[0], train[1], c];
 }
 
-export async function openDatasetImpl(cfg: DataConfig, split: Split, baseDir: string, hooks: OpenHooks = {}): Promise<Dataset> {
+export async function openDatasetImpl(cfg: DataConfig, split: Split, baseDir: string): Promise<Dataset> {
   const root = resolve(baseDir, cfg.path);
   const limit = checkLimit(split === 'train' ? 'limitTrain' : 'limitTest', split === 'train' ? cfg.limitTrain : cfg.limitTest);
   const pipeline = parseAugmentations(cfg.augment ?? []);
@@ -90,7 +85,7 @@ export async function openDatasetImpl(cfg: DataConfig, split: Split, baseDir: st
       }
       return new BatchedDataset({
         ...common,
-        source: imageFolderSource(listing, { resizeTo, onDecode: hooks.onDecode }),
+        source: imageFolderSource(listing, { resizeTo }),
         inputShape,
         numClasses: listing.classNames.length,
         classNames: listing.classNames,

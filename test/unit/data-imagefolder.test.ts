@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import type { DataConfig } from '../../shared/experimentConfig';
 import { openDataset, type Batch, type Dataset } from '../../server/data/dataset';
 import { DataError } from '../../server/data/errors';
-import { openDatasetImpl } from '../../server/data/open';
+import { imageFolderSource, listImageFolder } from '../../server/data/imageFolder';
 
 type Rgba = [number, number, number, number];
 
@@ -103,22 +103,26 @@ test('image folders: sorted classes, exact PNG pixels, gray and alpha to RGB, JP
   }
 });
 
-test('image folders are streamed: each batch decodes only its own files', async () => {
+test('image folders are streamed: opening decodes nothing, a batch decodes only its own files', async () => {
   const root = tempDir();
   try {
     for (let i = 0; i < 10; i++) put(root, `train/${i % 2 ? 'odd' : 'even'}/${i}.png`, png(3, 3, [i, i, i, 255]));
-    const decoded: string[] = [];
-    const ds = await openDatasetImpl(cfg(root, { imageSize: [3, 3] }), 'train', '/', { onDecode: (f) => decoded.push(f) });
-    assert.equal(decoded.length, 0, 'opening decodes nothing');
-    const perBatch: number[] = [];
-    let seen = 0;
-    for await (const b of ds.batches({ batchSize: 4, shuffle: true, seed: 2, epoch: 0 })) {
-      perBatch.push(decoded.length - seen);
-      seen = decoded.length;
-      assert.equal(b.n, perBatch[perBatch.length - 1]);
-    }
-    assert.deepEqual(perBatch, [4, 4, 2]);
-    assert.equal(new Set(decoded).size, 10);
+    // One file that cannot be decoded: only a batch that contains it may fail.
+    const corrupt = put(root, 'train/odd/9.png', Buffer.from('not a png'));
+    const listing = listImageFolder(root, 'train');
+    const source = imageFolderSource(listing);
+    const bad = listing.files.indexOf(corrupt);
+    const good = listing.files.map((_, i) => i).filter((i) => i !== bad).slice(0, 4);
+    assert.equal((await source.load(Int32Array.from(good))).length, 4, 'a batch without the corrupt file decodes');
+    await assert.rejects(async () => source.load(Int32Array.from([bad])), /9\.png/);
+
+    const ds = await openDataset(cfg(root, { imageSize: [3, 3] }), 'train', '/');
+    assert.equal(ds.size, 10, 'opening reads the listing, not the images');
+    const served: number[] = [];
+    await assert.rejects(async () => {
+      for await (const b of ds.batches({ batchSize: 4, shuffle: true, seed: 2, epoch: 0 })) served.push(b.n);
+    }, /9\.png/);
+    assert.ok(served.every((n) => n === 4) && served.length < 3, `batches before the corrupt one are served whole: ${served.join(', ')}`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -130,8 +130,8 @@ test('the Layers tree shows one item per ternary layer with the sparsity of laye
   assert.equal(live.source?.kind, 'run');
   assert.deepEqual(live.layers.map((l) => l.sparsity), record.layers.map((l) => l.sparsity), 'live layer stats = layers.jsonl');
   expectLayersTreeMatches(record, await api.layersTree());
-  // Selecting the run reads the same from disk.
-  await api.selectRun(trained.runDir);
+  // Showing the run's layers through its command (as the Experiments view's context menu does) reads the same from disk.
+  await vscode.commands.executeCommand('ternary.showLayerStats', { runDir: trained.runDir });
   expectLayersTreeMatches(record, await api.layersTree());
 });
 
@@ -155,7 +155,7 @@ test('with t_ex = 2 each Layers item has its two REL branches as children, with 
     });
   }
   // Back to the 2-epoch run for the tests below.
-  await api.selectRun(trained!.runDir);
+  await vscode.commands.executeCommand('ternary.showLayerStats', { runDir: trained!.runDir });
 });
 
 test('Evaluate reports the test accuracy of the run', 60_000, async () => {
