@@ -4,11 +4,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isBackendChoice, type BackendChoice } from '../shared/backends';
 import type { InitializationOptions } from '../shared/protocol';
 import { DEFAULT_RUNS_FOLDER } from '../shared/runsFolder';
-
-export type Backend = 'auto' | 'onednn' | 'wasm' | 'cpu' | 'tensorflow';
-const backends: readonly Backend[] = ['auto', 'onednn', 'wasm', 'cpu', 'tensorflow'];
 
 /** Settings the server reads once at start: changing one asks for a server restart. */
 export const settingsNeedingRestart = [
@@ -21,14 +19,18 @@ export class TernaryConfig {
   }
 
   /** Compute backend the server picks at start. */
-  get backend(): Backend {
+  get backend(): BackendChoice {
     const value = this.section.get<string>('backend', 'auto');
-    return (backends as readonly string[]).includes(value) ? (value as Backend) : 'auto';
+    return isBackendChoice(value) ? value : 'auto';
   }
 
-  /** Folder of run folders; relative paths are resolved against the config file's folder. */
-  get runsFolder(): string {
-    return this.section.get<string>('runsFolder', DEFAULT_RUNS_FOLDER).trim() || DEFAULT_RUNS_FOLDER;
+  /**
+   * Folder of run folders for a config file. The setting is `scope: resource`: each workspace
+   * folder (or the file itself) may have its own value, so it is read for that file.
+   */
+  runsFolderFor(configPath: string): string {
+    const value = vscode.workspace.getConfiguration('ternary', vscode.Uri.file(configPath)).get<string>('runsFolder', DEFAULT_RUNS_FOLDER);
+    return (typeof value === 'string' ? value.trim() : '') || DEFAULT_RUNS_FOLDER;
   }
 
   /** Node executable for the server; empty: the Node runtime VS Code's extension host runs on. */
@@ -54,9 +56,9 @@ export class TernaryConfig {
     return Number.isFinite(value) && value > 0 ? value : 10;
   }
 
-  /** The runs root of a config file (`runsFolder` resolved against the config's folder). */
+  /** The runs root of a config file (its `runsFolder` resolved against the config's folder). */
   runsDirFor(configPath: string): string {
-    return path.resolve(path.dirname(configPath), this.runsFolder);
+    return path.resolve(path.dirname(configPath), this.runsFolderFor(configPath));
   }
 
   /** What the server receives in `initializationOptions`. */

@@ -1,20 +1,12 @@
 /**
  * Experiment configuration, as written in `*.tern.json` files (docs/configs.md) after defaults are
- * applied. The JSON Schema in `server/config/tern.schema.json` is the contract for the file; these
+ * applied. The JSON Schema in `shared/tern.schema.json` is the contract for the file; these
  * types are what the rest of the code sees once a config is loaded and validated.
  */
 
-/** How weights are ternarized (docs/method.md). */
-export interface QuantConfig {
-  /** `he2019`: Δ = f·max|W|, α = mean|W| over |W| ≥ Δ. `twn`: Δ = 0.7·mean|W|, α over |W| > Δ. `none`: float model. */
-  method: 'he2019' | 'twn' | 'none';
-  /** f in Δ = f·max|W| (he2019, t_ex = 1). Default 0.05. */
-  thresholdFactor: number;
-  /** Residual expansion: number of ternary branches (1, 2 or 4); factors 0.05, 0.1, 0.15, 0.2. */
-  tex: 1 | 2 | 4;
-  /** `ternary` (default): every conv/dense layer ternary; `float`: keep first and last layers full precision. */
-  firstLast: 'ternary' | 'float';
-}
+import type { QuantConfig } from './quant';
+
+export type { FloatQuant, QuantConfig, TernaryMethod, TernaryQuant } from './quant';
 
 export interface ModelConfig {
   /** A model of the zoo (`resnet20`, `fmnist-cnn`, …); exclusive with `from`. */

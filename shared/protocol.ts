@@ -302,7 +302,7 @@ export namespace ServerStatsRequest {
 
 /** Client settings the server honours, sent in `initializationOptions`. */
 export interface InitializationOptions {
-  /** `auto`, `onednn`, `wasm`, `cpu`, `tensorflow`. */
+  /** One of BACKEND_CHOICES (shared/backends.ts): `auto`, `tensorflow-gpu`, `tensorflow`, `onednn`, `wasm`, `cpu`. */
   backend?: string;
   /** Threads for the native and wasm backends; 0 = number of cores. */
   threads?: number;

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunHistoryRequest, StatsRequest, TernarizeRequest } from '../../shared/protocol';
+import { numberFromText, parseTernaryQuant, QUANT_DEFAULTS } from '../../shared/quant';
+import { isUserError } from '../../shared/userError';
 import type { ExperimentsNode } from '../trees/experimentsTree';
 import { percent } from '../format';
 import { requireTrust } from '../trust';
@@ -40,18 +42,38 @@ async function resolveFloatModel(s: Services, arg: unknown): Promise<string> {
   return picked.uri.fsPath;
 }
 
+/** The threshold factor typed in the input box, checked as the server and `tern ternarize` check it. */
+function thresholdFactorOf(text: string): number {
+  return parseTernaryQuant({ thresholdFactor: numberFromText(text) }, { thresholdFactor: 'f' }).thresholdFactor;
+}
+
 async function askThresholdFactor(): Promise<number> {
   const value = await vscode.window.showInputBox({
     title: 'Ternary: Ternarize Model (1/3)',
-    prompt: 'Threshold factor f: weights with |W| < f·max|W| become 0 (the paper uses 0.05).',
-    value: '0.05',
+    prompt: `Threshold factor f: weights with |W| < f·max|W| become 0 (the paper uses ${QUANT_DEFAULTS.thresholdFactor}).`,
+    value: String(QUANT_DEFAULTS.thresholdFactor),
     validateInput: (text) => {
-      const f = Number(text);
-      return Number.isFinite(f) && f > 0 && f < 1 ? undefined : 'Enter a number between 0 and 1, e.g. 0.05.';
+      try {
+        thresholdFactorOf(text);
+        return undefined;
+      } catch (err) {
+        if (isUserError(err)) return err.message;
+        throw err;
+      }
     },
   });
   if (value === undefined) throw new UserCancelled();
-  return Number(value);
+  return thresholdFactorOf(value);
+}
+
+/** Whether two folders are the same one on disk (symlinks resolved); a folder that does not exist yet is no other's. */
+async function sameFolder(a: string, b: string): Promise<boolean> {
+  try {
+    const [ra, rb] = await Promise.all([fs.promises.realpath(a), fs.promises.realpath(b)]);
+    return ra === rb;
+  } catch {
+    return false;
+  }
 }
 
 async function askTex(): Promise<1 | 2 | 4> {
@@ -89,6 +111,10 @@ async function askOutDir(modelPath: string, tex: number): Promise<string> {
     defaultUri: vscode.Uri.file(path.dirname(modelDir)),
   });
   if (!chosen?.[0]) throw new UserCancelled();
+  // Writing there would replace the source's model.json and weights.bin (the server refuses it too).
+  if (await sameFolder(chosen[0].fsPath, modelDir)) {
+    throw new UserFacingError(`${chosen[0].fsPath} is the folder of the model being ternarized; choose another folder so the source model is kept.`);
+  }
   return chosen[0].fsPath;
 }
 

@@ -12,10 +12,11 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerFastGradients } from './gradients';
 import { locateWasmBinaries, startWasmBackend } from './wasm/setupWasm';
+import { UserError } from '../../shared/userError';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'onednn' | 'wasm' | 'cpu';
-export type BackendChoice = 'auto' | BackendName;
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'];
+import { BACKEND_CHOICES, type BackendChoice, type BackendName } from '../../shared/backends';
+
+export { BACKEND_CHOICES, type BackendChoice, type BackendName };
 
 export interface BackendOptions {
   /** Which backend to use; `auto` walks the ladder. */
@@ -115,9 +116,11 @@ function errorMessage(err: unknown): string {
 }
 
 /** A user-facing failure to start a named backend: what, why, and which ones do work here. */
-export class BackendUnavailableError extends Error {
-  // Explicit, so the name survives minification (userErrorMessage matches on it).
-  override name = 'BackendUnavailableError';
+export class BackendUnavailableError extends UserError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'BackendUnavailableError';
+  }
 }
 
 /**
@@ -173,11 +176,6 @@ export async function availableBackends(): Promise<BackendName[]> {
   }
   names.push('cpu');
   return names;
-}
-
-/** The backend started by the last successful `initBackend`, if any. */
-export function currentBackend(): BackendInfo | undefined {
-  return current;
 }
 
 /** One line for humans, e.g. `backend: wasm (simd, 1 thread)`. */

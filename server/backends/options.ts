@@ -3,6 +3,7 @@
  * pulls them out of argv so each command's own parser sees only its own options.
  */
 import { BACKEND_CHOICES, type BackendChoice, type BackendOptions } from './ladder';
+import { UserError } from '../../shared/userError';
 
 export interface BackendArgs {
   options: BackendOptions;
@@ -11,9 +12,11 @@ export interface BackendArgs {
 }
 
 /** A bad `--backend`/`--threads` value: the message names the option and the allowed values. */
-export class BackendArgsError extends Error {
-  // Explicit, so the name survives minification (userErrorMessage matches on it).
-  override name = 'BackendArgsError';
+export class BackendArgsError extends UserError {
+  constructor(message: string) {
+    super('invalidArgument', message);
+    this.name = 'BackendArgsError';
+  }
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { QuantConfig, TrainConfig } from '../../shared/experimentConfig';
+import { QUANT_DEFAULTS } from '../../shared/quant';
 import { ARCHITECTURES, buildModel } from '../models';
 import { createOptimizer } from '../train/optimizers';
 import { makeTrainStep } from '../train/step';
@@ -55,8 +56,8 @@ const RECIPE: TrainConfig = {
 /** The quantization of a case: float, or he2019 with t_ex branches (every layer ternary). */
 export function quantOf(c: Pick<BenchCase, 'mode' | 'tex'>): QuantConfig {
   return c.mode === 'fp'
-    ? { method: 'none', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }
-    : { method: 'he2019', thresholdFactor: 0.05, tex: c.tex ?? 1, firstLast: 'ternary' };
+    ? { method: 'none' }
+    : { ...QUANT_DEFAULTS, method: 'he2019', tex: c.tex ?? 1, firstLast: 'ternary' };
 }
 
 /** A deterministic batch of uniform(−1, 1) pixels and labels (mulberry32 from `seed`). */

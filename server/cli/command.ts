@@ -1,3 +1,5 @@
+import { isUserError, UserError } from '../../shared/userError';
+
 /** A `tern` sub-command: one module per command under `server/cli/commands/`. */
 export interface CliCommand {
   /** One line for `tern help`. */
@@ -9,4 +11,25 @@ export interface CliCommand {
 }
 
 /** A user mistake on the command line: printed as `tern <cmd>: <message>` plus usage, exit code 2. */
-export class UsageError extends Error {}
+export class UsageError extends UserError {
+  constructor(message: string) {
+    super('invalidArgument', message);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * Runs a command's work. A user's mistake there (a UserError: bad config, data or model, a
+ * missing file or backend) is printed as `tern <name>: <message>` and exits 1; a bad argument
+ * (`invalidArgument`) goes on to server/cli/main.ts, which adds the usage and exits 2; anything
+ * else is a bug and keeps its stack.
+ */
+export async function reportingUserErrors(name: string, err: NodeJS.WritableStream, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (e) {
+    if (!isUserError(e) || e.code === 'invalidArgument') throw e;
+    err.write(`tern ${name}: ${e.message}\n`);
+    return 1;
+  }
+}

@@ -2,7 +2,8 @@
  * `tern`: the headless way to run what the extension runs (docs/architecture.md, Processes). Each sub-command lives in
  * its own module and is loaded only when used, so `tern stats` does not pay for the trainer.
  */
-import { UsageError, type CliCommand } from './command';
+import { isUserError } from '../../shared/userError';
+import type { CliCommand } from './command';
 
 const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   // One line per sub-command: name → module exporting `command`.
@@ -44,11 +45,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`tern ${name}: ${err.message}\n${command.usage}\n`);
-      return 2;
-    }
-    throw err;
+    // By code (shared/userError.ts): a bad argument gets the usage and exit code 2, any other
+    // mistake of the user its message and 1; the rest is a bug (below).
+    if (!isUserError(err)) throw err;
+    process.stderr.write(err.code === 'invalidArgument' ? `tern ${name}: ${err.message}\n${command.usage}\n` : `tern ${name}: ${err.message}\n`);
+    return err.code === 'invalidArgument' ? 2 : 1;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The one validator of `*.tern.json` text: JSON with comments, the JSON Schema
- * (`server/config/tern.schema.json`), then the checks the schema cannot express. It returns every
+ * (`shared/tern.schema.json`), then the checks the schema cannot express. It returns every
  * problem with its property path and its place in the text (1-based line:column for messages, a
  * 0-based range for editors), so the CLI and the loader (`loadConfig.ts`, first problem) and the
  * editor's diagnostics (`ternary/validateConfig`, all problems) say the same thing.
@@ -8,8 +8,10 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { nearestName } from './nearestName';
-import schema from './tern.schema.json';
+import schema from '../../shared/tern.schema.json';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
+import { parseQuant, type QuantConfig, type QuantInput } from '../../shared/quant';
+import { isUserError } from '../../shared/userError';
 import type { ConfigFile } from './loadConfig';
 
 export interface TextPosition { line: number; character: number }
@@ -179,9 +181,6 @@ function checkExperiment(e: ExperimentConfig, i: number): { segments: (string | 
       return { segments: at('train', 'schedule', k), detail: `must be greater than the previous entry (${e.train.schedule[k - 1]}): list the epochs in ascending order.` };
     }
   }
-  if (e.quant.method === 'twn' && e.quant.tex !== 1) {
-    return { segments: at('quant', 'tex'), detail: 'must be 1 with method "twn": REL branches are defined by he2019 threshold factors.' };
-  }
   if (typeof e.data.normalize === 'object' && e.data.normalize.mean.length !== e.data.normalize.std.length) {
     return { segments: at('data', 'normalize', 'std'), detail: `has ${e.data.normalize.std.length} entries but mean has ${e.data.normalize.mean.length}: give one per channel.` };
   }
@@ -264,14 +263,26 @@ export function checkConfigText(input: string, file: string): CheckedConfig {
     return { problems: withoutExplainedMissing(usefulErrors(validateSchema.errors ?? []).map(describeAjvError)).map((d) => problem(d)) };
   }
 
-  const experiments = (raw as { experiments: Record<string, unknown>[] }).experiments.map((e): ExperimentConfig => ({
+  const problems: ConfigProblem[] = [];
+  // The quant settings go through the one parser the server and the CLI use too (shared/quant.ts).
+  const quantOf = (quant: unknown, i: number): QuantConfig => {
+    try {
+      return parseQuant((quant ?? {}) as QuantInput);
+    } catch (err) {
+      if (!isUserError(err) || err.data.property === undefined) throw err;
+      const property = err.data.property;
+      const detail = err.message.startsWith(`${property} `) ? err.message.slice(property.length + 1) : err.message;
+      problems.push(problem({ segments: ['experiments', i, 'quant', property], detail }));
+      return { method: 'none' };
+    }
+  };
+  const experiments = (raw as { experiments: Record<string, unknown>[] }).experiments.map((e, i): ExperimentConfig => ({
     name: e.name as string,
     model: { ...(e.model as ExperimentConfig['model']) },
-    quant: withDefaults('quant', e.quant as Record<string, unknown>),
+    quant: quantOf(e.quant, i),
     data: withDefaults('data', e.data as Record<string, unknown>),
     train: withDefaults('train', e.train as Record<string, unknown>),
   }));
-  const problems: ConfigProblem[] = [];
   const seen = new Map<string, number>();
   experiments.forEach((e, i) => {
     if (seen.has(e.name)) {

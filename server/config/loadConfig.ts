@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { checkConfigText } from './checkConfig';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
+import { UserError } from '../../shared/userError';
 
 /** A loaded config file: its experiments with defaults applied, and where it came from. */
 export interface ConfigFile {
@@ -16,7 +17,7 @@ export interface ConfigFile {
 export { formatPropertyPath } from './checkConfig';
 
 /** A config file that cannot be used: where (file, line:column, property) and what to do. */
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   constructor(
     readonly file: string,
     /** Property path like `experiments[0].train.lr`; undefined for file-level problems. */
@@ -26,7 +27,7 @@ export class ConfigError extends Error {
     readonly column?: number,
   ) {
     const where = line !== undefined ? `${file}:${line}:${column ?? 1}` : file;
-    super(`${where}: ${property ? `${property}: ` : ''}${detail}`);
+    super('invalidConfig', `${where}: ${property ? `${property}: ` : ''}${detail}`, { file, property, line, column: line !== undefined ? column ?? 1 : column });
     this.name = 'ConfigError';
   }
 }

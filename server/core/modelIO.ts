@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../../shared/userError';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 // Registers TernaryConv2D, TernaryDense and OptionAShortcut, so models using them load.
 import './layers';
@@ -14,10 +15,13 @@ import { writeFileAtomic } from '../files/atomicFiles';
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
 
-/** A model file that cannot be used: missing, not JSON, not a LayersModel, or with unknown layers. */
-export class ModelFileError extends Error {
-  constructor(message: string, readonly file: string) {
-    super(message);
+/**
+ * A model file that cannot be used: missing (code `notFound`), or not JSON, not a LayersModel,
+ * with unknown layers (code `badModel`).
+ */
+export class ModelFileError extends UserError {
+  constructor(message: string, readonly file: string, code: 'badModel' | 'notFound' = 'badModel') {
+    super(code, message, code === 'notFound' ? { path: file } : { file });
     this.name = 'ModelFileError';
   }
 }
@@ -68,7 +72,7 @@ export async function resolveModelJsonPath(target: string): Promise<string> {
   try {
     stat = await fs.stat(target);
   } catch {
-    throw new ModelFileError(`Model file not found: ${target}. Pass a tfjs LayersModel model.json, a folder that contains one, a run folder, or an .onnx file.`, target);
+    throw new ModelFileError(`Model file not found: ${target}. Pass a tfjs LayersModel model.json, a folder that contains one, a run folder, or an .onnx file.`, target, 'notFound');
   }
   if (!stat.isDirectory()) return target;
   const runModel = path.join(target, 'model', MODEL_JSON);
@@ -84,7 +88,7 @@ export async function resolveModelJsonPath(target: string): Promise<string> {
   if (isRun) {
     throw new ModelFileError(
       `The run ${target} has no final model yet (model/${MODEL_JSON} is written when a run completes); ` +
-      'use a completed run, or a model.json.', runModel);
+      'use a completed run, or a model.json.', runModel, 'notFound');
   }
   throw new ModelFileError(
     `No ${MODEL_JSON} in folder ${target} (looked for ${MODEL_JSON} and model/${MODEL_JSON}). ` +

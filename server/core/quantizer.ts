@@ -5,10 +5,9 @@
  * layer. `quantizerReference.ts` is the same math on Float32Arrays, used by stats and tests.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { QuantConfig } from '../../shared/experimentConfig';
+import type { TernaryMethod, TernaryQuant } from '../../shared/quant';
 
-/** The ternarization rules this project implements. */
-export type TernaryMethod = 'he2019' | 'twn';
+export type { TernaryMethod };
 
 /** Threshold factors of the REL branches (docs/method.md, REL): branch k uses `REL_FACTORS[k]`. */
 export const REL_FACTORS: readonly number[] = [0.05, 0.1, 0.15, 0.2];
@@ -29,8 +28,12 @@ export interface TernarizeResult {
   alpha: tf.Scalar;
 }
 
-/** The quantization settings the layers need (QuantConfig minus the model-level `firstLast`). */
-export type LayerQuant = Pick<QuantConfig, 'thresholdFactor' | 'tex'> & { method: TernaryMethod };
+/**
+ * The quantization settings the layers need (TernaryQuant minus the model-level `firstLast`).
+ * They are checked once, where a layer is built (`resolveQuant` in layers/common.ts, with
+ * `parseTernaryQuant` of shared/quant.ts), not here on every forward pass.
+ */
+export type LayerQuant = Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'tex'>;
 
 /** Threshold factors of the branches of one layer: t_ex = 1 uses the configured factor, REL the fixed list. */
 export function branchFactors(quant: Pick<LayerQuant, 'thresholdFactor' | 'tex'>): number[] {
@@ -39,21 +42,6 @@ export function branchFactors(quant: Pick<LayerQuant, 'thresholdFactor' | 'tex'>
     throw new Error(`tex must be 1, 2 or 4 (got ${String(quant.tex)}): REL has at most ${REL_FACTORS.length} branches.`);
   }
   return REL_FACTORS.slice(0, quant.tex);
-}
-
-/** Throws an actionable error for settings the method does not define. */
-export function checkLayerQuant(quant: LayerQuant): void {
-  if (quant.method !== 'he2019' && quant.method !== 'twn') {
-    throw new Error(`Unknown ternarization method '${String(quant.method)}': use 'he2019' or 'twn'.`);
-  }
-  if (quant.method === 'twn' && quant.tex !== 1) {
-    // REL's branches differ by their threshold factor f, which TWN's Δ = 0.7·mean|W| does not have.
-    throw new Error(`tex = ${quant.tex} needs method 'he2019': REL branches are defined by he2019 threshold factors; TWN has one fixed threshold.`);
-  }
-  if (quant.method === 'he2019' && !(quant.thresholdFactor >= 0 && quant.thresholdFactor <= 1)) {
-    throw new Error(`thresholdFactor must be in [0, 1] (got ${quant.thresholdFactor}); the default is 0.05.`);
-  }
-  branchFactors(quant);
 }
 
 /**
@@ -91,7 +79,6 @@ function branchDelta(method: TernaryMethod, absW: tf.Tensor, factor: number): tf
  * Forward only: no gradient rule attached (see `steTernarize` / `ternaryWeight` for training).
  */
 export function ternarize(w: tf.Tensor, options: TernarizeOptions): TernarizeResult {
-  checkLayerQuant({ method: options.method, thresholdFactor: options.thresholdFactor, tex: 1 });
   return tf.tidy(() => {
     const absW = tf.abs(w);
     const delta = branchDelta(options.method, absW, options.thresholdFactor);
@@ -102,7 +89,6 @@ export function ternarize(w: tf.Tensor, options: TernarizeOptions): TernarizeRes
 
 /** Per-branch ternarizations of W for a layer's settings (t_ex results; used by stats and tests). */
 export function ternarizeBranches(w: tf.Tensor, quant: LayerQuant): TernarizeResult[] {
-  checkLayerQuant(quant);
   const factors = branchFactors(quant);
   // tidy keeps tensors nested in plain arrays/objects; it only needs to see them as such.
   const flat = tf.tidy(() => {
@@ -113,11 +99,6 @@ export function ternarizeBranches(w: tf.Tensor, quant: LayerQuant): TernarizeRes
     });
   });
   return factors.map((_, k) => ({ ternary: flat[3 * k], delta: flat[3 * k + 1] as tf.Scalar, alpha: flat[3 * k + 2] as tf.Scalar }));
-}
-
-/** 1[|W| < 1]: where the straight-through estimator lets the gradient pass (the reference's clip). */
-export function steMask(w: tf.Tensor): tf.Tensor {
-  return tf.cast(tf.less(tf.abs(w), 1), 'float32');
 }
 
 /**
@@ -152,7 +133,6 @@ function summedTernary(w: tf.Tensor, absW: tf.Tensor, quant: LayerQuant): tf.Ten
  * gradient the reference gets from its t_ex separate branches: t_ex · dY · 1[|W| < 1].
  */
 export function ternaryWeight(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
-  checkLayerQuant(quant);
   const tex = quant.tex;
   // customGrad's signature is variadic over tensors and the save function; ours is (W, save).
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {

@@ -4,7 +4,7 @@
  * the host anyway, and must not depend on the training path they check).
  */
 import type { TernaryCounts } from '../../shared/layerStats';
-import { branchFactors, checkLayerQuant, TWN_DELTA_SCALE, type LayerQuant, type TernaryMethod } from './quantizer';
+import { branchFactors, TWN_DELTA_SCALE, type LayerQuant, type TernaryMethod } from './quantizer';
 
 export interface ReferenceTernarization {
   /** he2019: f in Δ = f·max|W|; TWN: 0.7 in Δ = 0.7·mean|W|. */
@@ -66,7 +66,6 @@ export function ternarizeReference(w: ArrayLike<number>, method: TernaryMethod, 
 
 /** All branches of a layer (t_ex of them), in branch order. */
 export function ternarizeBranchesReference(w: ArrayLike<number>, quant: LayerQuant): ReferenceTernarization[] {
-  checkLayerQuant(quant);
   return branchFactors(quant).map((factor) => ternarizeReference(w, quant.method, factor));
 }
 

@@ -6,9 +6,10 @@
  * Determinism: `batches()` with the same `seed` and `epoch` yields the same examples in the same
  * order with the same augmentation, whatever happened before (no hidden global state), which is
  * what makes `--resume` end with the same metrics as an uninterrupted run.
+ *
+ * `openDataset` (open.ts) opens one; this module holds only the contract, so the readers that
+ * implement it import it without an import cycle.
  */
-import type { DataConfig } from '../../shared/experimentConfig';
-import { openDatasetImpl } from './open';
 
 export type Split = 'train' | 'test';
 
@@ -54,13 +55,4 @@ export interface Dataset {
   batchCount(batchSize: number, dropRemainder?: boolean): number;
   /** The batches of one pass over the split. Each batch owns fresh arrays (safe to hand to tfjs). */
   batches(opts: BatchOptions): AsyncIterable<Batch>;
-}
-
-/**
- * Opens one split of the data described by `cfg`. `baseDir` is the folder of the config file:
- * relative `cfg.path` is resolved against it. Throws a `DataError` (server/data/errors.ts) with
- * a message naming the file, the problem and what to do, for any missing or malformed data.
- */
-export function openDataset(cfg: DataConfig, split: Split, baseDir: string): Promise<Dataset> {
-  return openDatasetImpl(cfg, split, baseDir);
 }

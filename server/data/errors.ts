@@ -1,19 +1,21 @@
+import { isUserError, UserError } from '../../shared/userError';
+
 /**
- * The one error type for bad or missing data. Its message is written for the user (what is
- * wrong, in which file, what to do) and is meant to be printed as is, without a stack trace.
+ * Bad or missing data: a UserError with code `badData`. Its message is written for the user
+ * (what is wrong, in which file, what to do) and is printed as is, without a stack trace.
  */
-export class DataError extends Error {
-  override readonly name = 'DataError';
+export class DataError extends UserError {
   /** The file or folder at fault, when there is one. */
   readonly file?: string;
 
   constructor(message: string, file?: string) {
-    super(message);
+    super('badData', message, file === undefined ? {} : { file });
+    this.name = 'DataError';
     this.file = file;
   }
 }
 
-/** True for a DataError, also across module copies (bundles) where `instanceof` may fail. */
+/** True for a data error, also across module copies (bundles) where `instanceof` may fail. */
 export function isDataError(err: unknown): err is DataError {
-  return err instanceof DataError || (err instanceof Error && err.name === 'DataError');
+  return isUserError(err) && err.code === 'badData';
 }

@@ -29,7 +29,12 @@ function shapeFor(pipeline: Pipeline, h: number, w: number, c: number): [number,
   return [train[0], train[1], c];
 }
 
-export async function openDatasetImpl(cfg: DataConfig, split: Split, baseDir: string): Promise<Dataset> {
+/**
+ * Opens one split of the data described by `cfg`. `baseDir` is the folder of the config file:
+ * relative `cfg.path` is resolved against it. Throws a `DataError` (server/data/errors.ts) with
+ * a message naming the file, the problem and what to do, for any missing or malformed data.
+ */
+export async function openDataset(cfg: DataConfig, split: Split, baseDir: string): Promise<Dataset> {
   const root = resolve(baseDir, cfg.path);
   const limit = checkLimit(split === 'train' ? 'limitTrain' : 'limitTest', split === 'train' ? cfg.limitTrain : cfg.limitTest);
   const pipeline = parseAugmentations(cfg.augment ?? []);

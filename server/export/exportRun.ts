@@ -8,12 +8,16 @@ import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { readRunHistory } from '../runs';
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
+import { UserError } from '../../shared/userError';
 import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
 import { writeFileAtomic } from '../files/atomicFiles';
 
-/** A run that cannot be exported: what is missing and what to do. */
-export class ExportError extends Error {
-  override readonly name = 'ExportError';
+/** A run that cannot be exported (code `notFound`): what is missing and what to do. */
+export class ExportError extends UserError {
+  constructor(message: string, path: string) {
+    super('notFound', message, { path });
+    this.name = 'ExportError';
+  }
 }
 
 export interface ExportResult {
@@ -122,7 +126,7 @@ export async function exportRun(runDir: string, outDir: string): Promise<ExportR
   runDir = resolve(runDir);
   outDir = resolve(outDir);
   if (!existsSync(join(runDir, 'config.json'))) {
-    throw new ExportError(`${runDir} is not a run folder (no config.json); pass a folder like runs/<experiment>/<run-id>.`);
+    throw new ExportError(`${runDir} is not a run folder (no config.json); pass a folder like runs/<experiment>/<run-id>.`, runDir);
   }
   const history = await readRunHistory(runDir);
   await mkdir(outDir, { recursive: true });

@@ -4,7 +4,7 @@
  * one, and BatchNorm with PyTorch's defaults (momentum 0.1 there = 0.9 here, ε = 1e-5).
  */
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import type { QuantConfig } from '../../shared/experimentConfig';
+import type { QuantConfig, TernaryQuant } from '../../shared/quant';
 import { TernaryConv2D, TernaryDense } from '../core/layers';
 
 /** Where a kernel layer sits: `first`/`last` stay float when `firstLast` is `float`. */
@@ -36,10 +36,10 @@ export interface DenseSpec {
  */
 const BUILD_INITIALIZER = 'heNormal';
 
-/** Whether a layer at `position` is ternarized under `quant`. */
-export function isTernary(quant: QuantConfig, position: LayerPosition = 'middle'): boolean {
-  if (quant.method === 'none') return false;
-  return !(quant.firstLast === 'float' && position !== 'middle');
+/** The settings of a layer at `position` when it is ternarized under `quant`; undefined when it stays float. */
+export function ternaryQuantAt(quant: QuantConfig, position: LayerPosition = 'middle'): TernaryQuant | undefined {
+  if (quant.method === 'none') return undefined;
+  return quant.firstLast === 'float' && position !== 'middle' ? undefined : quant;
 }
 
 /** Makes layers for one model under one quantization setting. */
@@ -57,8 +57,8 @@ export class LayerFactory {
       activation: spec.activation,
       kernelInitializer: BUILD_INITIALIZER,
     };
-    if (isTernary(this.quant, spec.position)) {
-      const q = this.quant as QuantConfig & { method: 'he2019' | 'twn' };
+    const q = ternaryQuantAt(this.quant, spec.position);
+    if (q) {
       return new TernaryConv2D({ ...common, method: q.method, thresholdFactor: q.thresholdFactor, tex: q.tex }).apply(x) as SymbolicTensor;
     }
     return layers.conv2d({ ...common, activation: (spec.activation ?? 'linear') as 'linear' }).apply(x) as SymbolicTensor;
@@ -72,8 +72,8 @@ export class LayerFactory {
       activation: spec.activation,
       kernelInitializer: BUILD_INITIALIZER,
     };
-    if (isTernary(this.quant, spec.position)) {
-      const q = this.quant as QuantConfig & { method: 'he2019' | 'twn' };
+    const q = ternaryQuantAt(this.quant, spec.position);
+    if (q) {
       return new TernaryDense({ ...common, method: q.method, thresholdFactor: q.thresholdFactor, tex: q.tex }).apply(x) as SymbolicTensor;
     }
     return layers.dense({ ...common, activation: (spec.activation ?? 'linear') as 'linear' }).apply(x) as SymbolicTensor;

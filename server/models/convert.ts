@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { models, type LayersModel } from '@tensorflow/tfjs-layers';
-import type { QuantConfig } from '../../shared/experimentConfig';
-import { checkLayerQuant } from '../core/quantizer';
+import type { TernaryQuant } from '../../shared/quant';
+import { UserError } from '../../shared/userError';
 import '../core/layers';
 
 type Json = { [key: string]: unknown };
@@ -35,18 +35,18 @@ function same(value: unknown, one: number): boolean {
 }
 
 /** Rewrites one Conv2D/Dense (or ternary) layer's JSON in place for `ternary` or float. */
-function rewriteLayer(layer: LayerJson, ternary: boolean, quant: QuantConfig & { method: 'he2019' | 'twn' }): void {
+function rewriteLayer(layer: LayerJson, ternary: boolean, quant: TernaryQuant): void {
   const name = String(layer.config.name);
   const floatClass = TERNARY_TO_FLOAT[layer.class_name] ?? layer.class_name;
   if (floatClass === 'Conv2D') {
     if (!same(layer.config.dilation_rate, 1)) {
-      throw new Error(`Layer '${name}': dilated Conv2D (dilation_rate ${JSON.stringify(layer.config.dilation_rate)}) has no ternary twin; only dilation 1 is supported.`);
+      throw new UserError('badModel', `Layer '${name}': dilated Conv2D (dilation_rate ${JSON.stringify(layer.config.dilation_rate)}) has no ternary twin; only dilation 1 is supported.`, { layer: name });
     }
     if (layer.config.data_format === 'channels_first') {
-      throw new Error(`Layer '${name}': Conv2D with data_format 'channels_first' has no ternary twin; use channels_last (NHWC).`);
+      throw new UserError('badModel', `Layer '${name}': Conv2D with data_format 'channels_first' has no ternary twin; use channels_last (NHWC).`, { layer: name });
     }
     if (layer.config.padding !== undefined && layer.config.padding !== 'same' && layer.config.padding !== 'valid') {
-      throw new Error(`Layer '${name}': padding '${String(layer.config.padding)}' is not supported; use 'same' or 'valid'.`);
+      throw new UserError('badModel', `Layer '${name}': padding '${String(layer.config.padding)}' is not supported; use 'same' or 'valid'.`, { layer: name });
     }
   }
   if (!ternary) {
@@ -78,21 +78,16 @@ function copyWeights(from: LayersModel, to: LayersModel): void {
  * layer with the float kernel as latent weights (`firstLast: 'float'` keeps the first and the last
  * of them float). Also re-quantizes a model that is already ternary with new settings.
  */
-export async function convertToTernary(floatModel: LayersModel, quant: QuantConfig): Promise<LayersModel> {
-  if (quant.method === 'none') {
-    throw new Error(`quant.method 'none' means a float model; choose 'he2019' or 'twn' to ternarize.`);
-  }
-  const q = quant as QuantConfig & { method: 'he2019' | 'twn' };
-  checkLayerQuant(q);
+export async function convertToTernary(floatModel: LayersModel, quant: TernaryQuant): Promise<LayersModel> {
   const topology = floatModel.toJSON(null, false) as unknown as Json;
   const config = topology.config as Json;
   const kernels = kernelLayers((config.layers ?? []) as LayerJson[]);
   if (kernels.length === 0) {
-    throw new Error('The model has no Conv2D or Dense layer: there is nothing to ternarize.');
+    throw new UserError('badModel', 'The model has no Conv2D or Dense layer: there is nothing to ternarize.');
   }
   kernels.forEach((layer, i) => {
     const edge = i === 0 || i === kernels.length - 1;
-    rewriteLayer(layer, !(quant.firstLast === 'float' && edge), q);
+    rewriteLayer(layer, !(quant.firstLast === 'float' && edge), quant);
   });
   const twin = await models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] } as never);
   copyWeights(floatModel, twin);

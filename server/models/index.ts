@@ -2,4 +2,3 @@
 export { buildModel, ARCHITECTURES, type BuildModelOptions, type ArchitectureInfo } from './zoo';
 export { convertToTernary } from './convert';
 export { initializeKaiming, fanIn } from './init';
-export { isTernary } from './builders';

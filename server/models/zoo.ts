@@ -4,7 +4,6 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { QuantConfig } from '../../shared/experimentConfig';
-import { checkLayerQuant } from '../core/quantizer';
 import { LayerFactory } from './builders';
 import { initializeKaiming } from './init';
 import { buildCifarResnet, CIFAR_RESNET_DEPTHS } from './resnetCifar';
@@ -56,7 +55,6 @@ function checkOptions(options: BuildModelOptions): number[] {
   if (inputShape.length !== 3 || !inputShape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new Error(`inputShape must be [height, width, channels] of positive integers (got ${JSON.stringify(inputShape)}).`);
   }
-  if (options.quant.method !== 'none') checkLayerQuant({ ...options.quant, method: options.quant.method });
   return inputShape;
 }
 

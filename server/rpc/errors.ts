@@ -1,11 +1,13 @@
 /**
  * How failures of a job travel back to the client: as JSON-RPC errors with the protocol's codes
  * (`TernaryErrorCodes`) and data a client can act on (the config file and property at fault, the
- * data file, the missing path). Errors are recognised by name, not `instanceof`, because the
- * bundled server and the tests may hold two copies of a module.
+ * data file, the missing path). A user's mistake is a UserError (shared/userError.ts), mapped
+ * by its code; anything else is a bug and is answered as InternalError with its stack.
  */
 import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { TernaryErrorCodes } from '../../shared/protocol';
+import { isUserError, UserError, type UserErrorCode } from '../../shared/userError';
+import { QueueFull, RemovedFromQueue } from './jobQueue';
 
 /** An error a job raises on purpose, with its protocol code and data. */
 export class JobError extends Error {
@@ -20,15 +22,36 @@ export class JobError extends Error {
 }
 
 /** A path that does not exist (a run folder, a model). */
-export function notFound(what: string, path: string): JobError {
-  return new JobError(TernaryErrorCodes.NotFound, `${what} not found: ${path}. Check the path (runs live in <runsDir>/<experiment>/<run-id>/).`, { path });
+export function notFound(what: string, path: string): UserError {
+  return new UserError('notFound', `${what} not found: ${path}. Check the path (runs live in <runsDir>/<experiment>/<run-id>/).`, { path });
 }
 
-interface NamedError extends Error {
-  file?: unknown;
-  property?: unknown;
-  line?: unknown;
-  column?: unknown;
+/** The protocol's error code for each kind of user mistake. */
+const PROTOCOL_CODES: Record<UserErrorCode, number> = {
+  invalidConfig: TernaryErrorCodes.InvalidConfig,
+  invalidArgument: ErrorCodes.InvalidParams,
+  badData: TernaryErrorCodes.BadData,
+  badModel: TernaryErrorCodes.BadData,
+  notFound: TernaryErrorCodes.NotFound,
+  unavailable: ErrorCodes.InternalError,
+};
+
+/** The data documented for each code in shared/protocol.ts (`path` for a config, `file` for data). */
+function protocolData(err: UserError): Record<string, unknown> | undefined {
+  const { file, property, line, column, path, layer } = err.data;
+  const data: Record<string, unknown> = {};
+  if (err.code === 'invalidConfig') data.path = file;
+  else if (err.code === 'notFound') data.path = path ?? file;
+  else if (file !== undefined) data.file = file;
+  if (property !== undefined) data.property = property;
+  if (line !== undefined) data.line = line;
+  if (column !== undefined) data.column = column;
+  if (layer !== undefined) data.layer = layer;
+  if (err.code !== 'notFound' && path !== undefined) data.path = path;
+  return Object.keys(data).length ? data : undefined;
+}
+
+interface ErrnoError extends Error {
   code?: unknown;
   path?: unknown;
 }
@@ -59,24 +82,11 @@ export function toResponseError(err: unknown): ResponseError<unknown> {
 function toUnclippedResponseError(err: unknown): ResponseError<unknown> {
   if (err instanceof ResponseError) return err;
   if (!(err instanceof Error)) return new ResponseError(ErrorCodes.InternalError, `Unexpected failure: ${String(err)}`);
-  const e = err as NamedError;
-  switch (e.name) {
-    case 'JobError':
-      return new ResponseError((err as JobError).code, e.message, (err as JobError).data);
-    case 'ConfigError': {
-      const data: Record<string, unknown> = { path: e.file };
-      if (typeof e.property === 'string') data.property = e.property;
-      if (typeof e.line === 'number') data.line = e.line;
-      if (typeof e.column === 'number') data.column = e.column;
-      return new ResponseError(TernaryErrorCodes.InvalidConfig, e.message, data);
-    }
-    case 'DataError':
-      return new ResponseError(TernaryErrorCodes.BadData, e.message, typeof e.file === 'string' ? { file: e.file } : undefined);
-    case 'RemovedFromQueue':
-      return new ResponseError(LSPErrorCodes.RequestCancelled, e.message);
-    case 'QueueFull':
-      return new ResponseError(TernaryErrorCodes.Busy, e.message);
-  }
+  if (isUserError(err)) return new ResponseError(PROTOCOL_CODES[err.code] ?? ErrorCodes.InternalError, err.message, protocolData(err));
+  if (err instanceof JobError) return new ResponseError(err.code, err.message, err.data);
+  if (err instanceof RemovedFromQueue) return new ResponseError(LSPErrorCodes.RequestCancelled, err.message);
+  if (err instanceof QueueFull) return new ResponseError(TernaryErrorCodes.Busy, err.message);
+  const e = err as ErrnoError;
   if (e.code === 'ENOENT' && typeof e.path === 'string') {
     return new ResponseError(TernaryErrorCodes.NotFound, `Not found: ${e.path}. Check the path.`, { path: e.path });
   }

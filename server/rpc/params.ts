@@ -5,6 +5,8 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { parseTernaryQuant } from '../../shared/quant';
+import { isUserError } from '../../shared/userError';
 import type {
   CancelParams, EvaluateParams, ExportParams, InitializationOptions, ListRunsParams, RunHistoryParams, StatsParams,
   TernarizeParams, TrainParams, ValidateConfigParams,
@@ -13,7 +15,7 @@ import type {
 /** Any request may carry an LSP work-done progress token. */
 export interface WithProgress { workDoneToken?: string | number }
 
-type FieldType = 'text' | 'string' | 'path' | 'paths' | 'boolean' | 'positiveInteger' | 'nonNegativeInteger' | 'positiveNumber' | 'progressToken';
+type FieldType = 'text' | 'string' | 'path' | 'paths' | 'boolean' | 'positiveInteger' | 'nonNegativeInteger' | 'positiveNumber' | 'progressToken' | 'quant';
 interface Field {
   type: FieldType;
   required?: boolean;
@@ -23,8 +25,8 @@ interface Field {
 }
 type Spec = Record<string, Field>;
 
-function invalid(method: string, message: string): ResponseError<void> {
-  return new ResponseError(ErrorCodes.InvalidParams, `${method}: ${message}`);
+function invalid(method: string, message: string, data?: { property: string }): ResponseError<unknown> {
+  return new ResponseError(ErrorCodes.InvalidParams, `${method}: ${message}`, data);
 }
 
 function describe(value: unknown): string {
@@ -54,6 +56,9 @@ function check(field: Field, value: unknown): unknown | undefined {
       return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
     case 'progressToken':
       return typeof value === 'string' || Number.isInteger(value) ? value : undefined;
+    case 'quant':
+      // Checked as a whole by parseTernaryQuant (shared/quant.ts), as the CLI and configs are.
+      return value;
   }
 }
 
@@ -67,6 +72,7 @@ const expected: Record<FieldType, string> = {
   nonNegativeInteger: 'an integer ≥ 0',
   positiveNumber: 'a positive number',
   progressToken: 'a string or an integer',
+  quant: 'a quantization setting',
 };
 
 /** Validates `raw` against `spec`; unknown fields are an error too (they are usually typos). */
@@ -110,15 +116,25 @@ export const validateEvaluateParams = (raw: unknown) => validate<EvaluateParams 
   workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 
-export const validateTernarizeParams = (raw: unknown) => validate<TernarizeParams & WithProgress>('ternary/ternarize', raw, {
-  modelPath: { type: 'path', required: true, hint: 'a float tfjs model.json' },
-  outDir: { type: 'path', required: true, hint: 'output folder of the ternary model' },
-  thresholdFactor: { type: 'positiveNumber', hint: 'f in Δ = f·max|W|' },
-  tex: { type: 'positiveInteger', oneOf: [1, 2, 4], hint: 'residual expansion branches' },
-  method: { type: 'string', oneOf: ['he2019', 'twn'], hint: 'ternarization method' },
-  firstLast: { type: 'string', oneOf: ['ternary', 'float'], hint: 'how to treat the first and last layers' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export function validateTernarizeParams(raw: unknown): TernarizeParams & WithProgress {
+  const method = 'ternary/ternarize';
+  const params = validate<TernarizeParams & WithProgress>(method, raw, {
+    modelPath: { type: 'path', required: true, hint: 'a float tfjs model.json' },
+    outDir: { type: 'path', required: true, hint: 'output folder of the ternary model' },
+    thresholdFactor: { type: 'quant', hint: 'f in Δ = f·max|W|' },
+    tex: { type: 'quant', hint: 'residual expansion branches' },
+    method: { type: 'quant', hint: 'ternarization method' },
+    firstLast: { type: 'quant', hint: 'how to treat the first and last layers' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
+  try {
+    parseTernaryQuant(params);
+  } catch (err) {
+    if (!isUserError(err)) throw err;
+    throw invalid(method, err.message, err.data.property === undefined ? undefined : { property: err.data.property });
+  }
+  return params;
+}
 
 export const validateStatsParams = (raw: unknown) => validate<StatsParams & WithProgress>('ternary/stats', raw, {
   target: { type: 'path', required: true, hint: 'a model.json or a run folder' },

@@ -1,8 +1,7 @@
 /**
  * The real `Jobs`: the same functions the `tern` CLI calls (trainer, stats, ternarize, export,
- * run folders), on the backend chosen at `initialize`. Domain errors that need context to become
- * a useful protocol error (which path was missing) are turned into `JobError`s here; the rest
- * (ConfigError, DataError, …) are mapped by name in `errors.ts`.
+ * run folders), on the backend chosen at `initialize`. What they throw for a user's mistake is a
+ * UserError (shared/userError.ts), mapped to a protocol error by its code in `errors.ts`.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendChoice } from '../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
-import { loadModel, saveModel } from '../core/modelIO';
+import { loadModel, resolveModelJsonPath, saveModel } from '../core/modelIO';
 import { exportRun } from '../export';
 import { convertToTernary } from '../models';
 import { defaultRunsDir, listRuns, readRunHistory } from '../runs';
@@ -19,28 +18,16 @@ import { evaluateTarget } from '../train/evaluate';
 import { train } from '../train/trainer';
 import { runtimeVersions } from '../train/versions';
 import type { StatsResult } from '../../shared/protocol';
+import { parseTernaryQuant } from '../../shared/quant';
+import { refuseSourceFolder } from '../core/outputFolder';
 import { JobError, notFound } from './errors';
 import type { Jobs } from './jobs';
-import { TernaryErrorCodes } from '../../shared/protocol';
 import { configDiagnostics } from '../config/configDiagnostics';
-
-/** A model file error: NotFound when the path does not exist, BadData when it is not a usable model. */
-function modelError(err: unknown, path: string): unknown {
-  if (!(err instanceof Error) || err.name !== 'ModelFileError') return err;
-  const file = (err as Error & { file?: string }).file ?? path;
-  return existsSync(file)
-    ? new JobError(TernaryErrorCodes.BadData, err.message, { file })
-    : new JobError(TernaryErrorCodes.NotFound, err.message, { path: file });
-}
 
 /** A run folder's final model, or a model.json (or a folder holding one): core/modelIO.ts finds it. */
 async function loadTarget(target: string): Promise<LayersModel> {
   if (!existsSync(target)) throw notFound('Model or run folder', target);
-  try {
-    return await loadModel(target);
-  } catch (err) {
-    throw modelError(err, target);
-  }
+  return loadModel(target);
 }
 
 function statsOf(model: LayersModel): StatsResult {
@@ -108,25 +95,22 @@ export function realJobs(): Jobs {
       const config = await loadConfigFile(params.configPath);
       const experiment = resolveExperiment(config, params.experiment);
       // The same evaluation as `tern eval`.
-      const { loss, top1, top5, examples } = await releasingCaches(() => evaluateTarget(params.target, experiment, params.configPath, signal))
-        .catch((err: unknown) => { throw modelError(err, params.target); });
+      const { loss, top1, top5, examples } = await releasingCaches(() => evaluateTarget(params.target, experiment, params.configPath, signal));
       throwIfCancelled(signal);
       return { loss, top1, top5, examples };
     },
 
     ternarize: (params, signal) => releasingCaches(async () => {
+      // The same settings, defaults and checks as `tern ternarize` (params.ts has refused bad values).
+      const quant = parseTernaryQuant(params);
+      if (existsSync(params.modelPath)) await refuseSourceFolder(await resolveModelJsonPath(params.modelPath), params.outDir, 'outDir');
       const float = await loadTarget(params.modelPath);
       let twin: LayersModel | undefined;
       try {
-        const ternary: LayersModel = await convertToTernary(float, {
-          method: params.method ?? 'he2019',
-          thresholdFactor: params.thresholdFactor ?? 0.05,
-          tex: params.tex ?? 1,
-          firstLast: params.firstLast ?? 'ternary',
-        });
+        const ternary: LayersModel = await convertToTernary(float, quant);
         twin = ternary;
         throwIfCancelled(signal);
-        await saveModel(ternary, params.outDir, { ternarizedFrom: params.modelPath });
+        await saveModel(ternary, params.outDir, { ternarizedFrom: params.modelPath, quant });
         return { outDir: params.outDir, ...statsOf(ternary) };
       } finally {
         if (twin && twin !== float) twin.dispose();
@@ -145,12 +129,7 @@ export function realJobs(): Jobs {
 
     async export(params) {
       if (!existsSync(params.runDir)) throw notFound('Run folder', params.runDir);
-      try {
-        return await exportRun(params.runDir, params.outDir);
-      } catch (err) {
-        if (err instanceof Error && err.name === 'ExportError') throw new JobError(TernaryErrorCodes.NotFound, err.message, { path: params.runDir });
-        throw err;
-      }
+      return exportRun(params.runDir, params.outDir);
     },
 
     listRuns: (params) => listRuns(params.runsDirs),

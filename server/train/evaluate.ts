@@ -2,7 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { loadModel, resolveModelJsonPath } from '../core/modelIO';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
-import { openDataset } from '../data/dataset';
+import { openDataset } from '../data/open';
 import { evaluateModel } from './step';
 
 export interface EvaluationResult {

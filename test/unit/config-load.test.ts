@@ -49,8 +49,7 @@ test('explicit values override defaults; comments and trailing commas are allowe
     }],
   }`;
   const e = parseConfigText(text, 'x').experiments[0]!;
-  assert.equal(e.quant.tex, 2);
-  assert.equal(e.quant.thresholdFactor, 0.05);
+  assert.deepEqual(e.quant, { method: 'he2019', thresholdFactor: 0.05, tex: 2, firstLast: 'ternary' });
   assert.equal(e.train.lr, 0.01);
   assert.deepEqual(e.train.schedule, [3]);
   assert.equal(e.train.batchSize, 128);

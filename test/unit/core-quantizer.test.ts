@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { ternarize, ternarizeBranches, ternaryWeight, steTernarize, branchFactors, type LayerQuant } from '../../server/core/quantizer';
+import { TernaryDense } from '../../server/core/layers';
+import { isUserError } from '../../shared/userError';
 import { ternarizeReference, summedTernaryReference, steGradientReference, ternarizeBranchesReference } from '../../server/core/quantizerReference';
 
 const f32 = Math.fround;
@@ -162,8 +164,15 @@ test('quantizer does not leak tensors', () => {
   w.dispose();
 });
 
-test('invalid settings fail with actionable messages', () => {
-  assert.throws(() => ternaryWeight(tf.ones([2]), { method: 'twn', thresholdFactor: 0.05, tex: 2 }), /needs method 'he2019'/);
+test('invalid settings are refused once, where a layer is built, naming the layer and the setting', () => {
+  const refused = (args: Record<string, unknown>, message: RegExp) => assert.throws(
+    () => new TernaryDense({ name: 'fc', units: 2, ...args }),
+    (err: unknown) => isUserError(err) && err.code === 'badModel' && err.data.layer === 'fc' && message.test(err.message),
+  );
+  refused({ method: 'twn', tex: 2 }, /^Layer 'fc': tex must be 1 with method "twn" \(got 2\)/);
+  refused({ tex: 3 }, /^Layer 'fc': tex must be one of 1, 2, 4 \(got 3\)/);
+  refused({ method: 'none' }, /^Layer 'fc': method must be one of "he2019", "twn" \(got "none"\)/);
+  refused({ thresholdFactor: 1.5 }, /^Layer 'fc': thresholdFactor must be a number in \[0, 1\] \(got 1.5\)/);
+  // The tensor functions trust the layer: no check per forward pass (REL's factor list still bounds tex).
   assert.throws(() => ternaryWeight(tf.ones([2]), { method: 'he2019', thresholdFactor: 0.05, tex: 3 as 1 }), /tex must be 1, 2 or 4/);
-  assert.throws(() => ternarize(tf.ones([2]), { method: 'none' as 'twn', thresholdFactor: 0.05 }), /Unknown ternarization method/);
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDataset, type Dataset } from '../../server/data/dataset';
+import { type Dataset } from '../../server/data/dataset';
+import { openDataset } from '../../server/data/open';
 import { DataError } from '../../server/data/errors';
 
 /**

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDataset, type Batch, type Dataset } from '../../server/data/dataset';
+import { type Batch, type Dataset } from '../../server/data/dataset';
+import { openDataset } from '../../server/data/open';
 
 const DEBIAN = '/usr/share/datasets/fashion-mnist';
 const SUBSET = join(__dirname, '..', '..', 'examples', 'data', 'fashion-mnist-subset');

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync, mkdirSync, readFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { openDataset, type Batch, type Dataset } from '../../server/data/dataset';
+import { type Batch, type Dataset } from '../../server/data/dataset';
+import { openDataset } from '../../server/data/open';
 import { DataError } from '../../server/data/errors';
 
 /** An IDX file: magic, big-endian dims, payload. */

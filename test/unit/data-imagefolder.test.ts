@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { DataConfig } from '../../shared/experimentConfig';
-import { openDataset, type Batch, type Dataset } from '../../server/data/dataset';
+import { type Batch, type Dataset } from '../../server/data/dataset';
+import { openDataset } from '../../server/data/open';
 import { DataError } from '../../server/data/errors';
 import { imageFolderSource, listImageFolder } from '../../server/data/imageFolder';
 

@@ -9,6 +9,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { startServer, type TernaryServer } from '../../server/rpc/server';
 import type { Jobs } from '../../server/rpc/jobs';
+import { ConfigError } from '../../server/config/loadConfig';
 import type { Clock } from '../../server/rpc/outbox';
 import type { InitializationOptions, TernaryServerInfo, TrainResult } from '../../shared/protocol';
 import type { TrainListener } from '../../server/train/types';
@@ -171,13 +172,6 @@ export class RawFrames {
 //   bad.tern.json         throws a ConfigError naming experiments[0].train.lr
 //   crash-after-start…    throws after onStart (a trainer bug)
 
-export class FakeConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly file: string, readonly property: string, detail: string) {
-    super(`${file}: ${property}: ${detail}`);
-  }
-}
-
 function summaryOf(runId: string, status: RunSummary['status'], epochs: number, loss: number, reason?: string): RunSummary {
   return {
     runId, experiment: 'fake', status, epochs, reason,
@@ -193,11 +187,11 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function fakeTrain(configPath: string, listener: TrainListener, signal: AbortSignal, epochsOverride?: number): Promise<TrainResult> {
   const name = configPath.split('/').pop()!;
-  if (name === 'bad.tern.json') throw new FakeConfigError(configPath, 'experiments[0].train.lr', 'must be > 0.');
+  if (name === 'bad.tern.json') throw new ConfigError(configPath, 'experiments[0].train.lr', 'must be > 0.');
   const quick = /^quick-(\d+)-(\d+)\.tern\.json$/.exec(name);
   const endless = name === 'endless.tern.json';
   const crash = name === 'crash-after-start.tern.json';
-  if (!quick && !endless && !crash) throw new FakeConfigError(configPath, '', 'unknown fake config');
+  if (!quick && !endless && !crash) throw new ConfigError(configPath, undefined, 'unknown fake config');
   const epochs = epochsOverride ?? (quick ? Number(quick[1]) : 1_000_000);
   const steps = quick ? Number(quick[2]) : 10;
   const runId = `fake-${++runCounter}`;

@@ -36,7 +36,7 @@ const floatDir = join(dir, 'float');
 
 test('fixture: a float fmnist-cnn saved with modelIO', async () => {
   await tf.setBackend('cpu');
-  const model = buildModel({ arch: 'fmnist-cnn', classes: 10, quant: { method: 'none', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, seed: 11 });
+  const model = buildModel({ arch: 'fmnist-cnn', classes: 10, quant: { method: 'none' }, seed: 11 });
   await saveModel(model, floatDir);
 });
 
@@ -112,7 +112,7 @@ test('errors: missing file, not a LayersModel, unknown layer → exit 1 with a m
   assert.equal(unknown.code, 1);
   assert.match(unknown.err, /layer class 'QuantConv'/);
   await assert.rejects(ternarizeCommand.run([floatDir]), (e: unknown) => e instanceof UsageError && /--out DIR is required/.test(e.message));
-  await assert.rejects(ternarizeCommand.run([floatDir, '--out', join(dir, 'x'), '--method', 'twn', '--tex', '4']), /need --method he2019/);
+  await assert.rejects(ternarizeCommand.run([floatDir, '--out', join(dir, 'x'), '--method', 'twn', '--tex', '4']), /--tex must be 1 with --method "twn"/);
   await assert.rejects(ternarizeCommand.run([floatDir, '--out', join(dir, 'x'), '--threshold-factor', '2']), /in \[0, 1\]/);
   await assert.rejects(statsCommand.run([]), UsageError);
 });

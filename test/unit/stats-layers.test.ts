@@ -76,7 +76,7 @@ test('ResNet-20 summary: ≈ 16× smaller at t_ex = 1, BN stays float', () => {
 });
 
 test('stats agree with the tfjs quantizer on a ternarized fmnist-cnn (two implementations)', async () => {
-  const float = buildModel({ arch: 'fmnist-cnn', classes: 10, quant: { method: 'none', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, seed: 3 });
+  const float = buildModel({ arch: 'fmnist-cnn', classes: 10, quant: { method: 'none' }, seed: 3 });
   const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, tex: 2, firstLast: 'ternary' });
   const stats = layerStats(twin);
   assert.deepEqual(stats.map((s) => s.layer), ['conv1', 'conv2', 'fc1', 'fc2']);

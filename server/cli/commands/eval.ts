@@ -6,7 +6,7 @@ import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../b
 import { initBackend } from '../../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
 import { evaluateTarget } from '../../train/evaluate';
-import { userErrorMessage } from '../../train/userErrors';
+import { isUserError } from '../../../shared/userError';
 
 const usage = `Usage: tern eval <run-dir | model.json> --config <config.tern.json> [options]
 
@@ -52,8 +52,9 @@ async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    const message = userErrorMessage(err);
-    if (message === undefined) throw err;
+    // A user's mistake (shared/userError.ts) is one line; anything else is a bug with its stack.
+    if (!isUserError(err) || err.code === 'invalidArgument') throw err;
+    const message = err.message;
     process.stderr.write(`tern eval: ${message}\n`);
     return 1;
   }

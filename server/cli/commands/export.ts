@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { defaultExportDir, exportRun } from '../../export';
-import { userErrorMessage } from '../../train/userErrors';
+import { isUserError } from '../../../shared/userError';
 
 const usage = `Usage: tern export <run-dir> [--out DIR]
 
@@ -34,8 +34,9 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`Exported ${result.files.length} files to ${relative(process.cwd(), result.outDir) || result.outDir}:\n${result.files.map((f) => `  ${f}`).join('\n')}\n`);
     return 0;
   } catch (err) {
-    const message = userErrorMessage(err);
-    if (message === undefined) throw err;
+    // A user's mistake (shared/userError.ts) is one line; anything else is a bug with its stack.
+    if (!isUserError(err) || err.code === 'invalidArgument') throw err;
+    const message = err.message;
     process.stderr.write(`tern export: ${message}\n`);
     return 1;
   }

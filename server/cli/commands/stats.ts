@@ -1,8 +1,8 @@
 /** `tern stats`: per-layer Δ, α, sparsity, −α/0/+α counts, bits, and the model's size, from a model.json. */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../backends/ladder';
-import { UsageError, type CliCommand } from '../command';
-import { loadModel, ModelFileError } from '../../core/modelIO';
+import { reportingUserErrors, UsageError, type CliCommand } from '../command';
+import { loadModel } from '../../core/modelIO';
 import { writeModelStats } from '../../stats/report';
 
 const usage = `Usage: tern stats <model.json | model-folder | run-dir> [--json]
@@ -33,15 +33,10 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   // Statistics read weights on the host: the plain cpu backend is all they need.
   await initBackend({ backend: 'cpu' });
-  try {
-    const model = await loadModel(target);
-    writeModelStats(model, parsed.values.json === true, io.out);
+  return reportingUserErrors('stats', io.err, async () => {
+    writeModelStats(await loadModel(target), parsed.values.json === true, io.out);
     return 0;
-  } catch (err) {
-    if (!(err instanceof ModelFileError)) throw err;
-    io.err.write(`tern stats: ${err.message}\n`);
-    return 1;
-  }
+  });
 }
 
 export const command: CliCommand = {

@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { initBackend } from '../../backends/ladder';
-import { UsageError, type CliCommand } from '../command';
-import type { QuantConfig } from '../../../shared/experimentConfig';
-import { loadModel, resolveModelJsonPath, saveModel, ModelFileError, MODEL_JSON } from '../../core/modelIO';
+import { reportingUserErrors, UsageError, type CliCommand } from '../command';
+import { numberFromText, parseTernaryQuant, QUANT_DEFAULTS, THRESHOLD_FACTOR_RANGE, type TernaryQuant } from '../../../shared/quant';
+import { loadModel, resolveModelJsonPath, saveModel, MODEL_JSON } from '../../core/modelIO';
+import { refuseSourceFolder } from '../../core/outputFolder';
 import { convertToTernary } from '../../models';
 import { branchFactors } from '../../core/quantizer';
 import { writeModelStats } from '../../stats/report';
@@ -17,27 +18,24 @@ the latent weights), writes DIR/model.json + DIR/weights.bin, and prints the per
 An .onnx CNN is imported first (NCHW → NHWC; supported ops in docs/onnx-import.md).
 
 Options:
-  --out DIR                 output folder (required; must differ from the input's folder)
-  --method he2019|twn       ternarization rule (default he2019)
-  --threshold-factor F      f in Δ = f·max|W|, 0 ≤ F ≤ 1 (default 0.05; he2019 with --tex 1)
-  --tex 1|2|4               REL branches (default 1)
-  --first-last ternary|float  keep the first and last conv/dense layers float (default ternary)
+  --out DIR                 output folder (required; not the input's folder, nor a link to it)
+  --method he2019|twn       ternarization rule (default ${QUANT_DEFAULTS.method})
+  --threshold-factor F      f in Δ = f·max|W|, ${THRESHOLD_FACTOR_RANGE.min} ≤ F ≤ ${THRESHOLD_FACTOR_RANGE.max} (default ${QUANT_DEFAULTS.thresholdFactor}; he2019 with --tex 1)
+  --tex 1|2|4               REL branches (default ${QUANT_DEFAULTS.tex})
+  --first-last ternary|float  keep the first and last conv/dense layers float (default ${QUANT_DEFAULTS.firstLast})
   --json                    stats as JSON lines (as tern stats --json)`;
 
-/** The quantization settings from the command line, or a UsageError naming the bad option. */
-export function quantFromArgs(values: { method?: string; 'threshold-factor'?: string; tex?: string; 'first-last'?: string }): QuantConfig {
-  const method = values.method ?? 'he2019';
-  if (method !== 'he2019' && method !== 'twn') throw new UsageError(`--method must be he2019 or twn (got '${method}')`);
-  const thresholdFactor = values['threshold-factor'] === undefined ? 0.05 : Number(values['threshold-factor']);
-  if (!Number.isFinite(thresholdFactor) || thresholdFactor < 0 || thresholdFactor > 1) {
-    throw new UsageError(`--threshold-factor must be a number in [0, 1] (got '${values['threshold-factor']}')`);
-  }
-  const tex = values.tex === undefined ? 1 : Number(values.tex);
-  if (tex !== 1 && tex !== 2 && tex !== 4) throw new UsageError(`--tex must be 1, 2 or 4 (got '${values.tex}')`);
-  if (method === 'twn' && tex !== 1) throw new UsageError('--tex 2 and 4 need --method he2019: REL branches are he2019 threshold factors');
-  const firstLast = values['first-last'] ?? 'ternary';
-  if (firstLast !== 'ternary' && firstLast !== 'float') throw new UsageError(`--first-last must be ternary or float (got '${firstLast}')`);
-  return { method, thresholdFactor, tex, firstLast };
+/** How the quantization settings are called on this command line, for parseTernaryQuant's messages. */
+const OPTION_NAMES = { method: '--method', thresholdFactor: '--threshold-factor', tex: '--tex', firstLast: '--first-last' };
+
+/** The quantization settings from the command line; a UserError (`invalidArgument`) names the bad option. */
+export function quantFromArgs(values: { method?: string; 'threshold-factor'?: string; tex?: string; 'first-last'?: string }): TernaryQuant {
+  return parseTernaryQuant({
+    method: values.method,
+    thresholdFactor: numberFromText(values['threshold-factor']),
+    tex: numberFromText(values.tex),
+    firstLast: values['first-last'],
+  }, OPTION_NAMES);
 }
 
 export async function run(argv: string[], io: CommandIO = { out: process.stdout, err: process.stderr }): Promise<number> {
@@ -65,12 +63,11 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
   const quant = quantFromArgs(parsed.values);
   // Conversion rewrites JSON and copies weights: the plain cpu backend is all it needs.
   await initBackend({ backend: 'cpu' });
-  try {
+  const out = parsed.values.out;
+  return reportingUserErrors('ternarize', io.err, async () => {
     const source = await resolveModelJsonPath(target);
-    const outDir = path.resolve(parsed.values.out);
-    if (path.resolve(path.dirname(source)) === outDir) {
-      throw new UsageError(`--out ${parsed.values.out} is the input model's folder; choose another folder so the float model is kept`);
-    }
+    const outDir = path.resolve(out);
+    await refuseSourceFolder(source, outDir, '--out');
     const twin = await convertToTernary(await loadModel(source), quant);
     await saveModel(twin, outDir, { ternarizedFrom: path.resolve(source), quant });
     if (!parsed.values.json) {
@@ -79,19 +76,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
     }
     writeModelStats(twin, parsed.values.json === true, io.out);
     return 0;
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    if (err instanceof ModelFileError) {
-      io.err.write(`tern ternarize: ${err.message}\n`);
-      return 1;
-    }
-    // convertToTernary's errors name the layer that cannot be converted and why.
-    if (err instanceof Error && /^(Layer '|The model has no|quant\.method)/.test(err.message)) {
-      io.err.write(`tern ternarize: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  });
 }
 
 export const command: CliCommand = {

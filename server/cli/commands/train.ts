@@ -9,7 +9,7 @@ import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
 import { defaultRunsDir, readRunHistory } from '../../runs';
 import { formatLayerTable } from '../../stats';
 import { train } from '../../train/trainer';
-import { userErrorMessage } from '../../train/userErrors';
+import { isUserError } from '../../../shared/userError';
 import type { ExperimentConfig } from '../../../shared/experimentConfig';
 
 const usage = `Usage: tern train <config.tern.json> [options]
@@ -128,8 +128,9 @@ async function run(argv: string[]): Promise<number> {
     }
     return summary.status === 'cancelled' ? 130 : 0;
   } catch (err) {
-    const message = userErrorMessage(err);
-    if (message === undefined) throw err;
+    // A user's mistake (shared/userError.ts) is one line; anything else is a bug with its stack.
+    if (!isUserError(err) || err.code === 'invalidArgument') throw err;
+    const message = err.message;
     printer.clearLine();
     process.stderr.write(`tern train: ${message}\n`);
     return 1;

@@ -8,7 +8,9 @@ import { serialization, type Tensor } from '@tensorflow/tfjs-core';
 import { initializers } from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
-import { checkLayerQuant, type LayerQuant, type TernaryMethod } from '../quantizer';
+import { parseTernaryQuant } from '../../../shared/quant';
+import { isUserError, UserError } from '../../../shared/userError';
+import type { LayerQuant, TernaryMethod } from '../quantizer';
 
 export type { LayerArgs, Initializer };
 
@@ -19,25 +21,25 @@ export type InitializerSpec = string | Initializer | serialization.ConfigDict;
 export interface TernaryQuantArgs {
   /** Ternarization rule: `he2019` (Δ = f·max|W|, default) or `twn` (Δ = 0.7·mean|W|). */
   method?: TernaryMethod;
-  /** f in Δ = f·max|W| when `tex` is 1 (he2019). Default 0.05. */
+  /** f in Δ = f·max|W| when `tex` is 1 (he2019). Default: shared/quant.ts QUANT_DEFAULTS. */
   thresholdFactor?: number;
   /** Number of REL branches: 1, 2 or 4 (factors 0.05, 0.1, 0.15, 0.2). Default 1. */
   tex?: 1 | 2 | 4;
 }
 
-/** Fills in and validates the quantization settings of a layer. */
+/**
+ * Fills in and validates the quantization settings of a layer: the one place they are checked
+ * (a layer is built from a config, a conversion or a model.json), so the forward pass need not.
+ */
 export function resolveQuant(args: TernaryQuantArgs, layerName: string | undefined): LayerQuant {
-  const quant: LayerQuant = {
-    method: args.method ?? 'he2019',
-    thresholdFactor: args.thresholdFactor ?? 0.05,
-    tex: args.tex ?? 1,
-  };
   try {
-    checkLayerQuant(quant);
+    const { method, thresholdFactor, tex } = parseTernaryQuant({ method: args.method, thresholdFactor: args.thresholdFactor, tex: args.tex });
+    return { method, thresholdFactor, tex };
   } catch (err) {
-    throw new Error(`Layer '${layerName ?? '(unnamed)'}': ${(err as Error).message}`);
+    if (!isUserError(err)) throw err;
+    const layer = layerName ?? '(unnamed)';
+    throw new UserError('badModel', `Layer '${layer}': ${err.message}`, { ...err.data, layer });
   }
-  return quant;
 }
 
 const INITIALIZER_FACTORIES: Record<string, () => Initializer> = {

@@ -8,6 +8,3 @@ export { OptionAShortcut, type OptionAShortcutArgs } from './optionAShortcut';
 export { HardSigmoid, HardSwish, type HardSigmoidArgs } from './hardActivations';
 export { ChannelZeroPad, type ChannelZeroPadArgs } from './channelZeroPad';
 export type { TernaryQuantArgs } from './common';
-
-/** Class names of the layers whose kernels are ternarized. */
-export const TERNARY_LAYER_CLASSES: readonly string[] = ['TernaryConv2D', 'TernaryDense'];

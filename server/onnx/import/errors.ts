@@ -8,8 +8,8 @@ import type { onnx } from '../proto';
 
 export class OnnxImportError extends ModelFileError {
   constructor(message: string, file: string, readonly node?: { name: string; opType: string }) {
-    // The name stays 'ModelFileError': the server's jobs (server/lsp/realJobs.ts) recognise model
-    // file errors by name and answer them as bad data, not as internal errors.
+    // A ModelFileError, so a UserError with code `badModel`: the server answers it as bad data
+    // and the CLI prints it, by code (server/rpc/errors.ts, server/cli/command.ts).
     super(message, file);
   }
 }

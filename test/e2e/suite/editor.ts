@@ -70,7 +70,7 @@ test('the extension activates in a workspace outside the repository', 60_000, as
 test('1. the contributed schema works on a copy of the example: hover, "lr": -1 and a misspelled property are marked', 90_000, async () => {
   const document = await vscode.workspace.openTextDocument(example);
   await vscode.window.showTextDocument(document);
-  // An example with "$schema": "../server/config/tern.schema.json" (a path that exists only in the
+  // An example with "$schema": "../shared/tern.schema.json" (a path that exists only in the
   // repository) makes VS Code use that missing schema: no error below, "Unable to load schema".
   await replaceIn(document, '"lr": 0.002', '"lr": -1');
   await replaceIn(document, '"weightDecay": 0,', '"weightDecey": 0,');
