@@ -25,12 +25,15 @@ test('a full queue answers Busy (-32005), as docs/protocol.md says, not Internal
     const running = s.client.sendRequest(TrainRequest.type, { configPath: '/fake/endless.tern.json' });
     await s.events.waitFor('ternary/runStarted');
     const waiting = s.client.sendRequest(TrainRequest.type, { configPath: '/fake/quick-1-1.tern.json' });
+    // Both end with stopAll below; handled from now on, so their rejections never count as unhandled
+    // (on a loaded machine the answers can arrive before stopAll's own promise settles).
+    const ended = Promise.allSettled([running, waiting]);
     await s.events.waitFor('ternary/queued');
     const refused = await rejection(s.client.sendRequest(StatsRequest.type, { target: '/m/model.json' }));
     assert.equal(refused.code, TernaryErrorCodes.Busy);
     assert.match(refused.message, /already waiting/);
     await server.stopAll();
-    await Promise.allSettled([running, waiting]);
+    await ended;
   } finally {
     s.client.dispose();
     server.dispose();
