@@ -1,0 +1,71 @@
+/**
+ * Runs inside the extension host of code-server (scripts/bench-editor-vs-cli.ts starts it): for
+ * each round, the same experiment through the CLI (`tern train`, a child process at normal
+ * priority, and again at nice 10) and through the editor (the `ternary.train` command, the
+ * server at its default low priority, nice 10), alternating the order. On a machine busy with
+ * other work nice 10 alone makes a run slower; the CLI at nice 10 separates that from what the
+ * editor itself costs (which is what remains on an idle machine, where nice changes nothing). Writes one JSON line per training to $BENCH_OUT.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TrainResult } from '../../shared/protocol';
+
+const out = process.env.BENCH_OUT!;
+const configPath = process.env.BENCH_CONFIG!;
+const experiment = process.env.BENCH_EXPERIMENT!;
+const rounds = Number(process.env.BENCH_ROUNDS ?? '3');
+const repo = process.env.BENCH_REPO!;
+const cliRuns = process.env.BENCH_CLI_RUNS!;
+
+function record(line: object): void {
+  appendFileSync(out, `${JSON.stringify(line)}\n`);
+}
+
+function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+/** `nice`: 0 as a user starts `tern train`, or 10 as the editor's server runs (ternary.server.lowPriority). */
+async function viaCli(nice: number): Promise<{ wallMs: number; trainSeconds: number; backend: string }> {
+  const started = Date.now();
+  const args = [path.join(repo, 'bin', 'tern.js'), 'train', configPath, '--experiment', experiment, '--runs-dir', cliRuns, '--json'];
+  const child = spawn(nice ? 'nice' : process.execPath, nice ? ['-n', String(nice), process.execPath, ...args] : args, {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const wallMs = Date.now() - started;
+  if (code !== 0) throw new Error(`tern train exited ${code}: ${stderr}`);
+  const summary = stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; wallSeconds?: number; backend?: string }).find((l) => l.kind === 'summary')!;
+  return { wallMs, trainSeconds: summary.wallSeconds!, backend: summary.backend! };
+}
+
+async function viaEditor(): Promise<{ wallMs: number; trainSeconds: number; backend: string }> {
+  const started = Date.now();
+  const result = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath, experiment });
+  const wallMs = Date.now() - started;
+  if (result?.summary.status !== 'completed') throw new Error(`the editor's run ended ${result?.summary.status}: ${result?.summary.reason ?? ''}`);
+  return { wallMs, trainSeconds: result.summary.wallSeconds, backend: result.summary.backend };
+}
+
+export async function run(): Promise<void> {
+  const extension = vscode.extensions.getExtension<{ serverRunning(): boolean }>('ternary-studio.ternary-studio')!;
+  const api = await extension.activate();
+  // As a user trains: the Ternary views in sight (tree, progress notification, status bar update live).
+  await vscode.commands.executeCommand('workbench.view.extension.ternary');
+  const deadline = Date.now() + 60_000;
+  while (!api.serverRunning() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (let round = 1; round <= rounds; round++) {
+    const order: ('cli' | 'cli-nice10' | 'editor')[] = round % 2 === 1 ? ['cli', 'cli-nice10', 'editor'] : ['editor', 'cli-nice10', 'cli'];
+    for (const how of order) {
+      const load = loadAverage();
+      const r = how === 'editor' ? await viaEditor() : await viaCli(how === 'cli' ? 0 : 10);
+      record({ round, how, ...r, loadBefore: load, loadAfter: loadAverage() });
+    }
+  }
+}
