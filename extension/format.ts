@@ -42,19 +42,24 @@ export function epochText(running: boolean, completed: number, total: number): s
 }
 
 /**
- * A run's row in the Experiments view, short enough for the default sidebar width: the label is
- * when it started (the run id `YYYYMMDD-HHMMSS-xxxx` minus the year), the description its progress
- * and best validation top-1; the status is the row's icon (and the first word when not completed).
+ * A run's row in the Experiments view, short enough for the default sidebar width (the e2e test
+ * test/e2e/editor-run.ts checks it is not cut): the label is when it started, from the run id
+ * `YYYYMMDD-HHMMSS-xxxx` (UTC): the time for a run of `today` (UTC `YYYYMMDD`), else month-day
+ * and minutes; the description its progress and best validation top-1. The status is the row's
+ * icon, and in words in its tooltip and accessible label.
  */
-export function runRow(run: { runId: string; status: string; epoch: number; epochs: number; bestTop1?: number }): { label: string; description: string } {
-  const m = /^\d{4}(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)-/.exec(run.runId);
-  const label = m ? `${m[1]}-${m[2]} ${m[3]}:${m[4]}:${m[5]}` : run.runId;
-  const parts = [
-    ...(run.status === 'completed' ? [] : [run.status]),
-    epochText(run.status === 'running', run.epoch, run.epochs),
-    ...(run.bestTop1 !== undefined ? [`top-1 ${percent(run.bestTop1)}`] : []),
-  ];
+export function runRow(
+  run: { runId: string; status: string; epoch: number; epochs: number; bestTop1?: number }, today?: string,
+): { label: string; description: string } {
+  const m = /^(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)-/.exec(run.runId);
+  const label = !m ? run.runId : `${m[1]}${m[2]}${m[3]}` === today ? `${m[4]}:${m[5]}:${m[6]}` : `${m[2]}-${m[3]} ${m[4]}:${m[5]}`;
+  const parts = [epochText(run.status === 'running', run.epoch, run.epochs), ...(run.bestTop1 !== undefined ? [percent(run.bestTop1)] : [])];
   return { label, description: parts.join(' · ') };
+}
+
+/** Today's date as run ids write it (UTC `YYYYMMDD`). */
+export function runIdDay(now: Date): string {
+  return now.toISOString().slice(0, 10).replace(/-/g, '');
 }
 
 /** "Training failed: Error: x" → "x": the prefix a message already carries is not repeated. */

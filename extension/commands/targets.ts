@@ -92,7 +92,7 @@ export async function resolveRun(
   const picked = await vscode.window.showQuickPick(
     runs.map((run) => ({
       label: `${run.experiment} / ${run.runId}`,
-      description: runRow(run).description,
+      description: `${run.status} · ${runRow(run).description}`,
       run,
     })),
     { title: `Ternary: ${verb}`, placeHolder: `Which run to ${verb.toLowerCase()}?`, matchOnDescription: true },

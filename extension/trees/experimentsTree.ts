@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { RunInfo } from '../../shared/protocol';
 import { Catalog, configGlob, configLabel, type ConfigEntry, type ExperimentRef } from '../catalog';
 import type { LocatedExperiment } from '../experimentLocator';
-import { percent, runRow } from '../format';
+import { percent, runIdDay, runRow } from '../format';
 import type { JobTracker } from '../jobs';
 import type { RunEventHub } from '../runEventHub';
 
@@ -124,8 +124,9 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       case 'run': {
         const { run } = node;
         const live = run.status === 'running' && this.jobs.isRunActive(run.runId);
-        const row = runRow(run);
+        const row = runRow(run, runIdDay(new Date()));
         const item = new vscode.TreeItem(row.label);
+        item.accessibilityInformation = { label: `run ${run.runId}, ${run.status}, ${row.description}` };
         // Unique even when two configs list the same run folder (extension/runOwnership.ts).
         item.id = `run:${node.configPath}#${run.runDir}`;
         item.iconPath = statusIcons[run.status];

@@ -129,8 +129,14 @@ async function ui(): Promise<boolean> {
     await page.locator('.monaco-hover', { hasText: 'Initial learning rate' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     console.log(`ok   UI: hover over "lr" (${await shoot(page, 'ui-hover')})`);
 
-    // A run, as a user starts it, and its row and toast at the default sidebar width.
+    // A run, as a user starts it, and its row and toast at the default sidebar width. With a
+    // config in the active editor Train offers that file's experiments: close the editors first.
     await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill('>View: Close All Editors');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Close All Editors' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached', timeout: 30_000 });
     await page.keyboard.press('F1');
     await page.locator('.quick-input-widget input').fill('>Ternary: Train');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ternary: Train' }).first().waitFor({ state: 'visible', timeout: 30_000 });

@@ -17,7 +17,7 @@ import {
   chromiumPath, codeServerBin, e2eHome, installVsix, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor,
   type CodeServer,
 } from './harness';
-import { runRow } from '../../extension/format';
+import { runIdDay, runRow } from '../../extension/format';
 import type { LayersRecord } from '../../shared/runRecords';
 
 const root = resolve(__dirname, '..', '..');
@@ -166,7 +166,7 @@ async function ui(): Promise<boolean> {
       throw new Error(i >= 0 ? `Layers view row ${i + 1}: "${shown[i]}", layers.jsonl says ${expected[i]}` : String(err));
     });
     const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
-    await experimentsPane.locator('.monaco-list-row', { hasText: runRow({ runId, status: 'completed', epoch: 2, epochs: 2 }).label }).filter({ hasText: 'epoch 2/2' })
+    await experimentsPane.locator('.monaco-list-row', { hasText: runRow({ runId, status: 'completed', epoch: 2, epochs: 2 }, runIdDay(new Date())).label }).filter({ hasText: 'epoch 2/2' })
       .waitFor({ state: 'visible', timeout: 10_000 });
     const shot = await shoot(page, 'ui-train-layers');
     const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as { backend: string; wallSeconds: number };
@@ -214,7 +214,7 @@ async function ui(): Promise<boolean> {
     await progressToast.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('.notifications-toasts .notification-toast', { hasText: /Stopped tiny-long (after|during)/ }).waitFor({ state: 'visible', timeout: 60_000 });
     await statusItem.waitFor({ state: 'hidden', timeout: 10_000 });
-    await experimentsPane.locator('.monaco-list-row', { hasText: /cancelled/ }).waitFor({ state: 'visible', timeout: 10_000 });
+    await experimentsPane.locator('.monaco-list-row', { has: page.locator('.codicon-circle-slash') }).waitFor({ state: 'visible', timeout: 10_000 });
     await waitFor('the experiment to stop showing "training…"', 10_000, async () =>
       (await experimentsPane.locator('.monaco-list-row', { hasText: 'training…' }).count()) === 0);
     const cancelShot = await shoot(page, 'ui-cancelled');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytes, epochText, errorText, layerDescription, percent, runRow, short } from '../../extension/format';
+import { bytes, epochText, errorText, layerDescription, percent, runIdDay, runRow, short } from '../../extension/format';
 
 test('layer description rounds sparsity to 0.1 % and α, Δ to three significant digits', () => {
   const stats = { factor: 0.05, delta: 0.01234, alpha: 0.08291, sparsity: 0.41234, counts: { neg: 1, zero: 2, pos: 3 } };
@@ -28,13 +28,15 @@ test('one epoch convention: the epoch in progress while running, the epochs comp
   assert.equal(epochText(false, 0, 2), 'epoch 0/2');
 });
 
-test('run rows are short: start time as the label, status only when not completed', () => {
-  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'completed', epoch: 2, epochs: 2, bestTop1: 0.8534 }),
-    { label: '11-29 06:31:04', description: 'epoch 2/2 · top-1 85.3%' });
-  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'running', epoch: 0, epochs: 2 }),
-    { label: '11-29 06:31:04', description: 'running · epoch 1/2' });
-  assert.deepEqual(runRow({ runId: 'odd-id', status: 'cancelled', epoch: 1, epochs: 200, bestTop1: 0.5 }),
-    { label: 'odd-id', description: 'cancelled · epoch 1/200 · top-1 50.0%' });
+test('run rows are short: the start time (today) or date and minutes as the label, epoch and best top-1', () => {
+  const today = runIdDay(new Date('2026-11-29T12:00:00Z'));
+  assert.equal(today, '20261129');
+  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'completed', epoch: 2, epochs: 2, bestTop1: 0.8534 }, today),
+    { label: '06:31:04', description: 'epoch 2/2 · 85.3%' });
+  assert.deepEqual(runRow({ runId: '20261128-063104-ab12', status: 'running', epoch: 0, epochs: 2 }, today),
+    { label: '11-28 06:31', description: 'epoch 1/2' });
+  assert.deepEqual(runRow({ runId: 'odd-id', status: 'cancelled', epoch: 1, epochs: 200, bestTop1: 0.5 }, today),
+    { label: 'odd-id', description: 'epoch 1/200 · 50.0%' });
 });
 
 test('error text drops the "Error: " prefix a message would repeat', () => {

@@ -84,7 +84,9 @@ test('1. the contributed schema works on a copy of the example: hover, "lr": -1 
   const hoverText = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
   assert.match(hoverText, /Initial learning rate/, `hover over "lr" says: ${hoverText}`);
   assert.doesNotMatch(document.getText(), /"\$schema"/, 'the example must not point at a schema of its own');
+  await vscode.window.showTextDocument(document);
   await vscode.commands.executeCommand('workbench.action.files.revert');
+  assert.equal(document.isDirty, false, 'the example is back to its saved text');
   await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 });
 
@@ -102,12 +104,14 @@ test('2. the server\'s validation shows as errors on open ("did you mean") and o
 
   const document = await vscode.workspace.openTextDocument(example);
   await vscode.window.showTextDocument(document);
-  await waitFor('the example to be checked clean', 10_000, () => vscode.languages.getDiagnostics(document.uri).filter(ours).length === 0);
   const original = document.getText();
+  const listed = () => vscode.languages.getDiagnostics(document.uri).filter(ours).map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`).join(' | ');
   try {
     await replaceIn(document, '"lr": 0.002', '"lr": -1');
     assert.ok(await document.save());
-    const onSave = await waitFor('a ternary diagnostic after save', 30_000, () => vscode.languages.getDiagnostics(document.uri).find(ours));
+    const onSave = await waitFor('a ternary diagnostic on "-1" after save', 30_000, () =>
+      vscode.languages.getDiagnostics(document.uri).find((d) => ours(d) && document.getText(d.range) === '-1'))
+      .catch((error: unknown) => { throw new Error(`${String(error)}; ternary diagnostics: ${listed() || 'none'}`); });
     assert.equal(onSave.severity, vscode.DiagnosticSeverity.Error);
     assert.equal(document.getText(onSave.range), '-1');
     assert.match(onSave.message, /^experiments\[0\]\.train\.lr: must be > 0/);
@@ -117,7 +121,8 @@ test('2. the server\'s validation shows as errors on open ("did you mean") and o
     await document.save();
   }
   assert.equal(document.getText(), original);
-  await waitFor('the error to go once fixed and saved', 30_000, () => vscode.languages.getDiagnostics(document.uri).filter(ours).length === 0);
+  await waitFor('the error to go once fixed and saved', 30_000, () => vscode.languages.getDiagnostics(document.uri).filter(ours).length === 0)
+    .catch((error: unknown) => { throw new Error(`${String(error)}; ternary diagnostics: ${listed()}`); });
   await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 });
 
