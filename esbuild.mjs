@@ -5,7 +5,7 @@
 //   dist/webview/*.js  browser code of the panels
 // The wasm backend's binaries are copied next to the server bundles.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
@@ -78,8 +78,27 @@ function copyNativeAddon() {
   if (existsSync(built)) cpSync(built, 'dist/ternary_onednn.node');
 }
 
+/**
+ * ONNX Runtime for the export's parity check (server/onnx/runtime.ts loads it at run time). The
+ * .vsix has no node_modules (vsce --no-dependencies), so a production build puts onnxruntime-node
+ * with its linux-x64 binaries only (~45 MB unpacked; all platforms would be ~290 MB) and
+ * onnxruntime-common in dist/node_modules, where require() from dist/server.js finds them. Other
+ * platforms write model.onnx but skip its ONNX Runtime check, saying so (docs/formats.md).
+ */
+function copyOnnxRuntime() {
+  const from = 'node_modules/onnxruntime-node';
+  const to = 'dist/node_modules/onnxruntime-node';
+  if (!existsSync(from)) return;
+  rmSync('dist/node_modules', { recursive: true, force: true });
+  for (const part of ['package.json', 'LICENSE', 'dist', 'bin/napi-v6/linux/x64']) {
+    if (existsSync(join(from, part))) cpSync(join(from, part), join(to, part), { recursive: true });
+  }
+  cpSync('node_modules/onnxruntime-common', 'dist/node_modules/onnxruntime-common', { recursive: true });
+}
+
 copyWasmBinaries();
 copyNativeAddon();
+if (production) copyOnnxRuntime();
 if (watch) {
   for (const options of contexts) {
     const ctx = await esbuild.context(options);

@@ -13,6 +13,7 @@ import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { ExperimentConfig } from './experimentConfig';
 import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
 import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from './runRecords';
+import type { ModelExportSummary } from './exportSummary';
 
 export type { ExperimentConfig, LayerStats, ModelSummary, WeightHistogram, HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary };
 
@@ -37,6 +38,12 @@ export namespace TernaryErrorCodes {
   export const NotFound = -32004;
   /** The job queue is full. */
   export const Busy = -32005;
+  /**
+   * A model could not be exported (a layer with no ONNX form, ONNX Runtime missing) or an exported
+   * file does not compute what our inference does (parity above 1e-4 relative); `data` is
+   * `{ outDir, model? }` with the sizes and parity figures when the files were written.
+   */
+  export const ExportFailed = -32006;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,13 +132,24 @@ export interface ExportParams {
   runDir: string;
   /** Output folder; default `<workspace>/ternary-export/<experiment>-<run-id>`. */
   outDir: string;
+  /** Check the exported model files against our inference (default true). */
+  parity?: boolean;
+  /** Test images for the parity check (default 1000). */
+  samples?: number;
+  /** LSP work-done progress token: the export's steps arrive as `$/progress` reports. */
+  workDoneToken?: string | number;
 }
 export interface ExportResult {
   outDir: string;
-  /** Written files, relative to outDir (model/…, metrics.csv, layers.csv, report.md). */
+  /** Written files, relative to outDir (model/…, model.onnx, model.tern, tfjs/…, metrics.csv, layers.csv, report.md). */
   files: string[];
+  /** Sizes and parity of the exported model files (when the run has a final model). */
+  model?: ModelExportSummary;
 }
-/** Export a run: model, metrics.csv, layers.csv, report.md. Direction: client → server. */
+/**
+ * Export a run: model as trained, model.onnx, model.tern, stock tfjs, metrics.csv, layers.csv,
+ * report.md; queued (it runs the model). Direction: client → server.
+ */
 export namespace ExportRequest {
   export const method = 'ternary/export';
   export const type = new RequestType<ExportParams, ExportResult, void>(method);

@@ -1,10 +1,14 @@
 /**
- * Export Run: the run's model, metrics.csv, layers.csv and report.md into the workspace
- * (`ternary-export/<experiment>-<run-id>` by default), then the report opens.
+ * Export Run: the run's model (as trained, and as model.onnx, model.tern and a stock tfjs model),
+ * metrics.csv, layers.csv and report.md into the workspace (`ternary-export/<experiment>-<run-id>`),
+ * checked against our inference; then the report opens and a message gives the sizes and parity.
+ * A parity failure (ExportFailed with the figures) still opens the report that shows it.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ExportRequest, type ExportResult } from '../../shared/protocol';
+import { ResponseError, WorkDoneProgress } from 'vscode-languageclient';
+import { ExportRequest, TernaryErrorCodes, type ExportResult } from '../../shared/protocol';
+import type { ModelExportSummary } from '../../shared/exportSummary';
 import { registerCommand, UserFacingError } from './errors';
 import type { Services } from './services';
 import { resolveRun, workspaceFolderFor } from './targets';
@@ -23,16 +27,44 @@ async function exportRun(s: Services, arg: unknown): Promise<ExportResult> {
   const outDir = path.join(folder.uri.fsPath, 'ternary-export', `${run.experiment}-${run.runId}`);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Ternary: exporting ${run.experiment}/${run.runId}`, cancellable: true },
-    (_progress, token) => s.ctx.request(ExportRequest.type, { runDir: run.runDir, outDir }, token),
+    async (progress, token) => {
+      const workDoneToken = `ternary-export-${run.runId}-${Date.now()}`;
+      const subscription = s.ctx.languageClient?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+        if (value.kind !== 'end' && value.message) progress.report({ message: value.message });
+      });
+      try {
+        return await s.ctx.request(ExportRequest.type, { runDir: run.runDir, outDir, workDoneToken }, token);
+      } catch (err) {
+        if (err instanceof ResponseError && err.code === TernaryErrorCodes.ExportFailed) await openReport(outDir);
+        throw err;
+      } finally {
+        subscription?.dispose();
+      }
+    },
   );
   s.ctx.log.info(`Exported ${run.runDir} to ${result.outDir}: ${result.files.join(', ')}`);
-  const report = vscode.Uri.file(path.join(result.outDir, 'report.md'));
-  if (result.files.includes('report.md')) {
-    // The Markdown preview is built in; fall back to the text when it is not available.
-    await vscode.commands.executeCommand('markdown.showPreview', report)
-      .then(undefined, () => vscode.window.showTextDocument(report));
-  }
-  void vscode.window.showInformationMessage(`Ternary: exported ${run.experiment}/${run.runId} to ${vscode.workspace.asRelativePath(result.outDir, false)} (${result.files.length} files).`, 'Reveal in Explorer')
+  if (result.files.includes('report.md')) await openReport(result.outDir);
+  const model = result.model ? ` ${modelLine(result.model)}` : '';
+  void vscode.window.showInformationMessage(`Ternary: exported ${run.experiment}/${run.runId} to ${vscode.workspace.asRelativePath(result.outDir, false)} (${result.files.length} files).${model}`, 'Reveal in Explorer')
     .then((choice) => { if (choice) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(result.outDir)); });
   return result;
+}
+
+/** Opens report.md in the Markdown preview (built in), or as text when the preview is not there. */
+async function openReport(outDir: string): Promise<void> {
+  const report = vscode.Uri.file(path.join(outDir, 'report.md'));
+  await vscode.commands.executeCommand('markdown.showPreview', report)
+    .then(undefined, () => vscode.window.showTextDocument(report).then(undefined, () => undefined));
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** Sizes and parity in one sentence: "model.tern 113.2 KiB, model.onnx …; parity: …". */
+export function modelLine(model: ModelExportSummary): string {
+  const size = (prefix: string) => model.files.filter((f) => f.path.startsWith(prefix)).reduce((a, f) => a + f.bytes, 0);
+  const sizes = `model.tern ${kib(size('model.tern'))}, model.onnx ${kib(size('model.onnx'))}, tfjs/ ${kib(size('tfjs/'))}`;
+  if (!model.parity) return `${sizes}; parity not checked.`;
+  const worst = Math.max(...model.parity.results.map((r) => r.maxRelDiff));
+  const agree = Math.min(...model.parity.results.map((r) => r.top1Agreement));
+  return `${sizes}; parity on ${model.parity.results[0]?.samples ?? 0} inputs: max relative Δ logit ${worst.toExponential(1)}, top-1 agreement ${(100 * agree).toFixed(1)} %.`;
 }

@@ -151,7 +151,7 @@ async function showLayerStats(s: Services, arg: unknown): Promise<void> {
       const run = await resolveRun(s, arg, 'Show Layer Stats');
       await showRunLayers(s, run.runDir, run.experiment, run.runId);
       return;
-    } else throw new UserFacingError('Show Layer Stats works on a model.json or .onnx file (Explorer context menu) or a run (Experiments view).');
+    } else throw new UserFacingError('Show Layer Stats works on a model.json, .onnx or .tern file (Explorer context menu) or a run (Experiments view).');
     const stats = await vscode.window.withProgress(
       { location: { viewId: 'ternary.layers' }, title: 'Reading layer statistics' },
       () => s.ctx.request(StatsRequest.type, { target: modelPath }),

@@ -11,9 +11,12 @@ import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 // Registers TernaryConv2D, TernaryDense and OptionAShortcut, so models using them load.
 import './layers';
 import { writeFileAtomic } from '../files/atomicFiles';
+import { loadTernModel, TernFormatError } from '../export/ternFile';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
+/** The packed ternary model `tern export` writes (server/export/ternFile.ts). */
+export const MODEL_TERN = 'model.tern';
 
 /**
  * A model file that cannot be used: missing (code `notFound`), or not JSON, not a LayersModel,
@@ -76,7 +79,7 @@ export async function resolveModelJsonPath(target: string): Promise<string> {
   }
   if (!stat.isDirectory()) return target;
   const runModel = path.join(target, 'model', MODEL_JSON);
-  for (const inside of [path.join(target, MODEL_JSON), runModel]) {
+  for (const inside of [path.join(target, MODEL_JSON), runModel, path.join(target, MODEL_TERN)]) {
     try {
       await fs.access(inside);
       return inside;
@@ -91,8 +94,8 @@ export async function resolveModelJsonPath(target: string): Promise<string> {
       'use a completed run, or a model.json.', runModel, 'notFound');
   }
   throw new ModelFileError(
-    `No ${MODEL_JSON} in folder ${target} (looked for ${MODEL_JSON} and model/${MODEL_JSON}). ` +
-    'Pass a tfjs LayersModel model.json, or a run folder whose training has finished.', target);
+    `No ${MODEL_JSON} in folder ${target} (looked for ${MODEL_JSON}, model/${MODEL_JSON} and ${MODEL_TERN}). ` +
+    'Pass a tfjs LayersModel model.json, a model.tern, or a run folder whose training has finished.', target);
 }
 
 /** Reads and checks model.json: it must be a tfjs layers model (not a graph model or another JSON file). */
@@ -122,8 +125,8 @@ export async function readModelJson(modelJsonPath: string): Promise<tf.io.ModelJ
 }
 
 /**
- * Loads the model stored at `modelJsonPath` (a model.json, or a folder containing one), or imports
- * an `.onnx` file as a float tfjs model (server/onnx/import).
+ * Loads the model stored at `modelJsonPath` (a model.json or model.tern, or a folder containing
+ * one), or imports an `.onnx` file as a float tfjs model (server/onnx/import).
  */
 export async function loadModel(modelJsonPath: string): Promise<LayersModel> {
   const file = await resolveModelJsonPath(modelJsonPath);
@@ -131,6 +134,14 @@ export async function loadModel(modelJsonPath: string): Promise<LayersModel> {
     // Imported lazily: the importer's errors extend ModelFileError, defined in this module.
     const { importOnnx } = await import('../onnx/import');
     return importOnnx(file);
+  }
+  if (file.endsWith('.tern')) {
+    try {
+      return await loadTernModel(file);
+    } catch (err) {
+      if (err instanceof TernFormatError) throw new ModelFileError(err.message, file);
+      throw err;
+    }
   }
   const modelJson = await readModelJson(file);
   const dir = path.dirname(file);

@@ -1,12 +1,16 @@
 /**
- * Export of a run (`tern export`, README.md): the final model, metrics.csv, layers.csv (per layer, last
- * epoch) and report.md (summary, per-layer table, compression). Plain fs, no tfjs: the model files
- * are copied as the trainer saved them.
+ * Export of a run (`tern export`, README.md): the final model as the trainer saved it (model/), metrics.csv, layers.csv (per
+ * layer, last epoch), the model in the formats that leave the studio (model.onnx, model.tern,
+ * tfjs/; server/export/exportModel.ts) with their parity check, and report.md (summary, per-layer
+ * table, compression, file sizes, parity).
  */
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { loadModel } from '../core/modelIO';
+import { openDataset } from '../data/open';
 import { readRunHistory } from '../runs';
+import { assertParity, exportModelFiles, exportSummaryMarkdown, type ModelExportOptions, type ModelExportSummary, type ParityInputs } from './exportModel';
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { UserError } from '../../shared/userError';
 import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
@@ -24,6 +28,43 @@ export interface ExportResult {
   outDir: string;
   /** Files written, relative to outDir. */
   files: string[];
+  /** The exported model formats, their sizes and parity (when the run has a final model). */
+  model?: ModelExportSummary;
+}
+
+/** Options of a run or model export. */
+export interface ExportOptions extends Pick<ModelExportOptions, 'parity' | 'onnxCodes' | 'onProgress'> {
+  /** Test images for the parity check (default 1000). */
+  samples?: number;
+  signal?: AbortSignal;
+}
+
+/** The first `n` test images of a run's experiment, normalized as in evaluation; undefined without data. */
+async function testInputs(config: RunConfigRecord | undefined, n: number): Promise<ParityInputs | undefined> {
+  if (!config?.experiment?.data) return undefined;
+  const base = config.configPath ? dirname(config.configPath) : process.cwd();
+  try {
+    const data = await openDataset(config.experiment.data, 'test', base);
+    const chunks: Float32Array[] = [];
+    let count = 0;
+    for await (const batch of data.batches({ batchSize: Math.min(n, 250), shuffle: false, seed: 0, epoch: 0, augment: false })) {
+      const take = Math.min(batch.n, n - count);
+      chunks.push(batch.x.subarray(0, (batch.x.length / batch.n) * take));
+      count += take;
+      if (count >= n) break;
+    }
+    if (count === 0) return undefined;
+    const x = new Float32Array(chunks.reduce((a, c) => a + c.length, 0));
+    let o = 0;
+    for (const c of chunks) {
+      x.set(c, o);
+      o += c.length;
+    }
+    return { x, n: count, source: `first ${count} test images of ${config.experiment.data.path}` };
+  } catch {
+    // Data moved or unreadable: parity still runs, on random inputs (the report says so).
+    return undefined;
+  }
 }
 
 /** A CSV field: quoted when it holds a comma, quote or newline. */
@@ -122,7 +163,7 @@ export function reportMarkdown(config: RunConfigRecord | undefined, summary: Run
 }
 
 /** Exports `runDir` into `outDir` (created if needed); returns the files written. */
-export async function exportRun(runDir: string, outDir: string): Promise<ExportResult> {
+export async function exportRun(runDir: string, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
   runDir = resolve(runDir);
   outDir = resolve(outDir);
   if (!existsSync(join(runDir, 'config.json'))) {
@@ -139,15 +180,56 @@ export async function exportRun(runDir: string, outDir: string): Promise<ExportR
       files.push(`model/${f}`);
     }
   }
+  let model: ModelExportSummary | undefined;
+  if (existsSync(join(modelDir, 'model.json'))) {
+    const loaded = await loadModel(join(modelDir, 'model.json'));
+    try {
+      const inputs = options.parity === false ? undefined : await testInputs(history.config, options.samples ?? 1000);
+      model = await exportModelFiles(loaded, outDir, { ...options, inputs, metadata: { runId: history.config?.runId, experiment: history.config?.experiment?.name } });
+    } finally {
+      loaded.dispose();
+    }
+    files.push(...model.files.map((f) => f.path));
+  }
   await writeFileAtomic(join(outDir, 'metrics.csv'), metricsCsv(history.metrics));
   files.push('metrics.csv');
   const last = history.layers[history.layers.length - 1];
   await writeFileAtomic(join(outDir, 'layers.csv'), layersCsv(last?.layers ?? []));
   files.push('layers.csv');
   const epochs = history.metrics.filter((m) => m.kind === 'epoch');
-  await writeFileAtomic(join(outDir, 'report.md'), reportMarkdown(history.config, history.summary, last?.layers ?? [], last?.summary, epochs));
+  const report = reportMarkdown(history.config, history.summary, last?.layers ?? [], last?.summary, epochs);
+  await writeFileAtomic(join(outDir, 'report.md'), model ? insertModelSection(report, exportSummaryMarkdown(model)) : report);
   files.push('report.md');
-  return { outDir, files };
+  // After report.md is written: a parity failure leaves the files and the report to look at.
+  if (model) assertParity(model);
+  return { outDir, files, model };
+}
+
+/** The exported-files section goes after "## Size" (before the per-layer table). */
+function insertModelSection(report: string, section: string): string {
+  const at = report.indexOf('\n## Layers');
+  return at < 0 ? `${report}\n${section}` : `${report.slice(0, at + 1)}${section}\n${report.slice(at + 1)}`;
+}
+
+/**
+ * Exports a model that is not a run (a model.json, a model.tern, a folder holding one): the
+ * model formats and a report.md with their sizes and parity on random inputs.
+ */
+export async function exportModelTarget(target: string, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
+  outDir = resolve(outDir);
+  await mkdir(outDir, { recursive: true });
+  const loaded = await loadModel(resolve(target));
+  let model: ModelExportSummary;
+  try {
+    model = await exportModelFiles(loaded, outDir, options);
+  } finally {
+    loaded.dispose();
+  }
+  const report = [`# Export of ${target}`, '', exportSummaryMarkdown(model)].join('\n');
+  await writeFileAtomic(join(outDir, 'report.md'), report);
+  const files = [...model.files.map((f) => f.path), 'report.md'];
+  assertParity(model);
+  return { outDir, files, model };
 }
 
 /** The default export folder of a run: `<base>/ternary-export/<experiment>-<run-id>`. */

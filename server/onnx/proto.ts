@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { onnx } from 'onnx-proto';
+import { UserError } from '../../shared/userError';
 
 export { onnx };
 
@@ -44,8 +45,11 @@ export function dataTypeName(type: number): string {
 }
 
 /** A `.onnx` file that cannot be read: which file and what is wrong. */
-export class OnnxFormatError extends Error {
-  override readonly name = 'OnnxFormatError';
+export class OnnxFormatError extends UserError {
+  constructor(message: string) {
+    super('badModel', message);
+    this.name = 'OnnxFormatError';
+  }
 }
 
 /** An int64 as protobufjs decodes it: a number, or a Long object when `long` is installed. */

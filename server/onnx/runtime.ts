@@ -9,12 +9,16 @@
  */
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
+import { UserError } from '../../shared/userError';
 
 const requireHere = createRequire(__filename);
 
 /** ONNX Runtime could not be loaded or could not run a model: what failed and what to do. */
-export class OnnxRuntimeError extends Error {
-  override readonly name = 'OnnxRuntimeError';
+export class OnnxRuntimeError extends UserError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'OnnxRuntimeError';
+  }
 }
 
 let ortPromise: Promise<typeof Ort> | undefined;

@@ -1,7 +1,8 @@
 /**
  * The requests that are not training: tfjs jobs (evaluate, ternarize, stats) wait in the same
- * queue as training, since they share the backend; file work without tfjs (list runs, run
- * history, config validation, export) is answered at once, so it works while a run trains.
+ * queue as training, since they share the backend (export too: it runs the exported models);
+ * file work without tfjs (list runs, run history, config validation) is answered at once, so it
+ * works while a run trains.
  */
 import type { CancellationToken } from 'vscode-languageserver/node';
 import {
@@ -20,16 +21,17 @@ export function registerJobs(core: ServerCore): void {
   exclusive(core, EvaluateRequest.method, 'evaluate', 'Evaluating', validateEvaluateParams, (p, s) => jobs.evaluate(p, s));
   exclusive(core, TernarizeRequest.method, 'ternarize', 'Ternarizing', validateTernarizeParams, (p, s) => jobs.ternarize(p, s));
   exclusive(core, StatsRequest.method, 'stats', 'Computing layer statistics', validateStatsParams, (p, s) => jobs.stats(p, s));
+  // Export runs the model (ONNX, stock tfjs and .tern parity checks): a tfjs job like the others.
+  exclusive(core, ExportRequest.method, 'export', 'Exporting', validateExportParams, (p, s, report) => jobs.export(p, s, report));
   immediate(core, ListRunsRequest.method, validateListRunsParams, (p) => jobs.listRuns(p));
   immediate(core, RunHistoryRequest.method, validateRunHistoryParams, (p) => jobs.runHistory(p));
   immediate(core, ValidateConfigRequest.method, validateValidateConfigParams, (p) => jobs.validateConfig(p));
-  immediate(core, ExportRequest.method, validateExportParams, ({ workDoneToken: _token, ...p }) => jobs.export(p, new AbortController().signal));
 }
 
 /** A tfjs job through the queue; a client's `workDoneToken` gets begin (waiting/running) and end. */
 function exclusive<P extends WithProgress, R>(
   core: ServerCore, method: string, kind: JobKind, title: string, validate: (raw: unknown) => P,
-  work: (params: Omit<P, 'workDoneToken'>, signal: AbortSignal) => Promise<R>,
+  work: (params: Omit<P, 'workDoneToken'>, signal: AbortSignal, report: (message: string) => void) => Promise<R>,
 ): void {
   core.connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
     core.requireInitialized(method);
@@ -40,7 +42,7 @@ function exclusive<P extends WithProgress, R>(
     try {
       return await core.runQueued(kind, token, (signal) => {
         progress.report('running');
-        return work(params, signal);
+        return work(params, signal, (message) => progress.report(message));
       }, {
         onQueued: (id) => { jobId = id; },
         onPosition: (_id, position) => progress.report(`waiting in the queue: position ${position}`),

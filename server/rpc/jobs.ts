@@ -33,7 +33,7 @@ export interface Jobs {
   evaluate(params: EvaluateParams, signal: AbortSignal): Promise<EvaluateResult>;
   ternarize(params: TernarizeParams, signal: AbortSignal): Promise<StatsResult & { outDir: string }>;
   stats(params: StatsParams, signal: AbortSignal): Promise<StatsResult>;
-  export(params: ExportParams, signal: AbortSignal): Promise<ExportResult>;
+  export(params: ExportParams, signal: AbortSignal, report?: (message: string) => void): Promise<ExportResult>;
   listRuns(params: ListRunsParams): Promise<RunInfo[]>;
   runHistory(params: RunHistoryParams): Promise<RunHistory>;
   /** Every problem of a config text (`server/config/configDiagnostics.ts`); no tfjs, never queued. */

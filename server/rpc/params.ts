@@ -144,6 +144,8 @@ export const validateStatsParams = (raw: unknown) => validate<StatsParams & With
 export const validateExportParams = (raw: unknown) => validate<ExportParams & WithProgress>('ternary/export', raw, {
   runDir: { type: 'path', required: true, hint: 'the run folder to export' },
   outDir: { type: 'path', required: true, hint: 'the output folder' },
+  parity: { type: 'boolean', hint: 'check the exported files against our inference (default true)' },
+  samples: { type: 'positiveInteger', hint: 'test images for the parity check (default 1000)' },
   workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 

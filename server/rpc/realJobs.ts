@@ -10,19 +10,22 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendChoice } from '../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
 import { loadModel, resolveModelJsonPath, saveModel } from '../core/modelIO';
-import { exportRun } from '../export';
+import { exportRun, ParityError } from '../export';
 import { convertToTernary } from '../models';
 import { defaultRunsDir, listRuns, readRunHistory } from '../runs';
 import { layerStats, modelSummary, weightHistograms } from '../stats';
 import { evaluateTarget } from '../train/evaluate';
 import { train } from '../train/trainer';
 import { runtimeVersions } from '../train/versions';
-import type { StatsResult } from '../../shared/protocol';
+import { TernaryErrorCodes, type StatsResult } from '../../shared/protocol';
 import { parseTernaryQuant } from '../../shared/quant';
 import { refuseSourceFolder } from '../core/outputFolder';
 import { JobError, notFound } from './errors';
 import type { Jobs } from './jobs';
 import { configDiagnostics } from '../config/configDiagnostics';
+
+/** Export errors a user can act on (server/export, server/onnx): sent as ExportFailed with the figures. */
+const EXPORT_FAILURES = new Set(['ParityError', 'ExportGraphError', 'OnnxRuntimeError', 'PackError']);
 
 /** A run folder's final model, or a model.json (or a folder holding one): core/modelIO.ts finds it. */
 async function loadTarget(target: string): Promise<LayersModel> {
@@ -127,10 +130,17 @@ export function realJobs(): Jobs {
       }
     }),
 
-    async export(params) {
+    export: (params, _signal, report) => releasingCaches(async () => {
       if (!existsSync(params.runDir)) throw notFound('Run folder', params.runDir);
-      return exportRun(params.runDir, params.outDir);
-    },
+      try {
+        return await exportRun(params.runDir, params.outDir, { parity: params.parity, samples: params.samples, onProgress: report });
+      } catch (err) {
+        if (err instanceof Error && EXPORT_FAILURES.has(err.name)) {
+          throw new JobError(TernaryErrorCodes.ExportFailed, err.message, { outDir: params.outDir, ...(err instanceof ParityError ? { model: err.summary } : {}) });
+        }
+        throw err;
+      }
+    }),
 
     listRuns: (params) => listRuns(params.runsDirs),
     validateConfig: (params) => configDiagnostics(params.path, params.text),

@@ -109,11 +109,14 @@ test('tern train (--json and text), then tern eval and tern export on the run', 
   const out = join(dir, 'export');
   const ex = await tern('export', ...[runDir, '--out', out]);
   assert.equal(ex.code, 0, ex.err);
-  for (const f of ['model/model.json', 'metrics.csv', 'layers.csv', 'report.md']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ['model/model.json', 'metrics.csv', 'layers.csv', 'report.md', 'model.onnx', 'model.tern', 'tfjs/model.json']) assert.ok(existsSync(join(out, f)), f);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /\| status \| completed \|/);
+  // Parity printed: one line per exported file, on the experiment's test images.
+  assert.match(ex.out, /model\.onnx +ONNX Runtime +max \|Δ logit\| \S+, relative \S+, top-1 agreement 100\.00 % of 16/);
+  assert.match(ex.out, /model\.tern \d+ bytes, arithmetic minimum \d+ bytes/);
 
   const missing = await tern('export', ...[join(dir, 'nope')]);
   assert.equal(missing.code, 1);
-  assert.match(missing.err, /not a run folder/);
+  assert.match(missing.err, /^tern export: Model file not found: .*nope\./);
 });
 

@@ -1,5 +1,9 @@
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { buildModel } from '../../server/models';
+import { saveModel } from '../../server/core/modelIO';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +16,10 @@ const layer: LayerStats = {
   branches: [{ factor: 0.05, delta: 0.01, alpha: 0.2, sparsity: 0.5, counts: { neg: 4, zero: 9, pos: 5 } }],
 };
 
+before(async () => {
+  await tf.setBackend('cpu');
+});
+
 test('metricsCsv and layersCsv: header, values, empty cells for missing fields', () => {
   assert.equal(
     metricsCsv([{ kind: 'epoch', epoch: 1, step: 10, lr: 0.1, loss: 0.5, top1: 0.8, valTop1: 0.75, time: 2 }]),
@@ -20,12 +28,13 @@ test('metricsCsv and layersCsv: header, values, empty cells for missing fields',
   assert.equal(layersCsv([layer]), 'layer,type,ternary,shape,params,bits,delta,alpha,sparsity,neg,zero,pos\nconv1,TernaryConv2D,true,3x3x1x2,18,2,0.01,0.2,0.5,4,9,5\n');
 });
 
-test('exportRun: model files, metrics.csv, layers.csv of the last epoch, report.md', async () => {
+test('exportRun: model as trained and exported (ONNX, .tern, stock tfjs), metrics.csv, layers.csv of the last epoch, report.md with sizes and parity', async () => {
   const root = mkdtempSync(join(tmpdir(), 'tern-export-'));
   const run = join(root, 'runs', 'exp', 'r1');
   mkdirSync(join(run, 'model'), { recursive: true });
-  writeFileSync(join(run, 'model', 'model.json'), '{}');
-  writeFileSync(join(run, 'model', 'weights.bin'), 'w');
+  const model = buildModel({ arch: 'lenet5', classes: 10, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'float' }, seed: 1 });
+  await saveModel(model, join(run, 'model'));
+  model.dispose();
   writeFileSync(join(run, 'config.json'), JSON.stringify({
     runId: 'r1', backend: 'cpu', threads: 2, versions: {}, seed: 1, startedAt: 'x',
     experiment: {
@@ -46,7 +55,7 @@ test('exportRun: model files, metrics.csv, layers.csv of the last epoch, report.
   }));
   const out = join(root, 'out');
   const result = await exportRun(run, out);
-  assert.deepEqual(result.files.sort(), ['layers.csv', 'metrics.csv', 'model/model.json', 'model/weights.bin', 'report.md']);
+  assert.deepEqual(result.files.sort(), ['layers.csv', 'metrics.csv', 'model.onnx', 'model.tern', 'model/model.json', 'model/weights.bin', 'report.md', 'tfjs/model.json', 'tfjs/weights.bin']);
   assert.equal(readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n').length, 3);
   assert.match(readFileSync(join(out, 'layers.csv'), 'utf8'), /,0\.5,4,9,5\n$/);
   const report = readFileSync(join(out, 'report.md'), 'utf8');
@@ -54,6 +63,9 @@ test('exportRun: model files, metrics.csv, layers.csv of the last epoch, report.
   assert.match(report, /\| final top-1 \/ top-5 \/ loss \| 60\.00 % \/ 100\.00 % \/ 0\.5000 \|/);
   assert.match(report, /\*\*8\.00× smaller\*\*/);
   assert.match(report, /\| conv1 \| TernaryConv2D \| 3×3×1×2 \| 18 \| 2 \| 0\.01000 \| 0\.2000 \| 50\.00 % \| 4 \| 9 \| 5 \|/);
-  assert.equal(readFileSync(join(out, 'model', 'weights.bin'), 'utf8'), 'w');
+  assert.deepEqual(readFileSync(join(out, 'model', 'weights.bin')), readFileSync(join(run, 'model', 'weights.bin')));
+  // The data folder 'd' does not exist: parity ran on random inputs and says so; sizes come before the layer table.
+  assert.match(report, /## Exported model files[\s\S]*\| model\.tern \| [\d,]+ B[\s\S]*Inputs: 64 random inputs[\s\S]*\| model\.onnx \| ONNX Runtime \|[\s\S]*## Layers/);
+  assert.ok(result.model?.parity?.results.every((r) => r.ok));
   await assert.rejects(exportRun(join(root, 'nope'), out), /not a run folder/);
 });

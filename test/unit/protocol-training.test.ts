@@ -119,10 +119,13 @@ test('evaluate, stats, ternarize and export of real runs agree with the run file
   assert.ok(ternarized.layers.every((l) => l.branches.length === 2));
 
   const exported = await session.client.sendRequest(ExportRequest.type, { runDir: run.runDir, outDir: join(ws.dir, 'export') });
-  for (const file of ['metrics.csv', 'layers.csv', 'report.md']) {
+  for (const file of ['metrics.csv', 'layers.csv', 'report.md', 'model.onnx', 'model.tern', 'tfjs/model.json', 'tfjs/weights.bin']) {
     assert.ok(exported.files.includes(file), `${file} in ${exported.files.join(', ')}`);
     assert.ok(existsSync(join(ws.dir, 'export', file)));
   }
+  // The parity check ran on the experiment's test images, every exported file within tolerance.
+  assert.match(exported.model?.parity?.inputs ?? '', /^first 32 test images of /);
+  assert.deepEqual(exported.model?.parity?.results.map((r) => [r.file, r.ok, r.top1Agreement]), [['model.onnx', true, 1], ['tfjs/', true, 1], ['model.tern', true, 1]]);
   const missing = await rejection(session.client.sendRequest(StatsRequest.type, { target: join(ws.dir, 'nope', 'model.json') }));
   assert.equal(missing.code, TernaryErrorCodes.NotFound);
 });

@@ -1,37 +1,94 @@
-/** `tern export`: a run's model, metrics.csv, layers.csv and report.md in one folder. */
+/**
+ * `tern export`: a run's model, metrics.csv, layers.csv and report.md, plus the model as
+ * model.onnx, model.tern and a stock tfjs model, checked against our inference (parity).
+ */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
-import { defaultExportDir, exportRun } from '../../export';
+import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
+import { initBackend } from '../../backends/ladder';
+import { defaultExportDir, exportModelTarget, exportRun, exportSummaryLine, ParityError, type ExportResult } from '../../export';
 import { isUserError } from '../../../shared/userError';
 
-const usage = `Usage: tern export <run-dir> [--out DIR]
+const usage = `Usage: tern export <run-dir | model.json | model.tern | model-dir> [--out DIR] [--no-parity] [--samples N] [--onnx-codes smallest|int8]
 
-Writes the run's final model (model/), metrics.csv (every metrics line), layers.csv (per layer,
-last epoch) and report.md (summary, per-layer table, compression) into DIR
-(default: ./ternary-export/<experiment>-<run-id>).`;
+Writes, into DIR (default: ./ternary-export/<experiment>-<run-id>, or ./ternary-export/<model>):
+  model.onnx   standard ONNX (input NCHW) with the ternary codes as INT2/INT4 tensors
+  model.tern   the packed ternary model (2 bits a weight; docs/formats.md)
+  tfjs/        a stock tfjs LayersModel (plain tf.loadLayersModel, no custom layers)
+  report.md    sizes and the parity check (and, for a run: summary, per-layer table)
+and for a run folder also model/ (as trained), metrics.csv and layers.csv.
+
+Parity: each exported file runs on the experiment's first N test images (random inputs when
+there is no data) next to our own inference; a relative difference in the logits above 1e-4
+is an error (exit 1).
+  --no-parity        skip the check (ONNX Runtime is then not needed)
+  --samples N        test images for the check (default 1000)
+  --onnx-codes int8  INT8 codes at ONNX opset 13, for runtimes older than ONNX Runtime 1.23
+                     (default smallest: INT2 for ternary layers at opset 25, INT4 for REL)
+Our inference, the reference of the check, runs on:
+${BACKEND_USAGE}`;
 
 async function run(argv: string[]): Promise<number> {
   let parsed;
+  let backendArgs;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' } } });
+    backendArgs = backendOptionsFromArgs(argv);
+    parsed = parseArgs({
+      args: backendArgs.rest,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, 'no-parity': { type: 'boolean' }, samples: { type: 'string' }, 'onnx-codes': { type: 'string' } },
+    });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+    throw err;
   }
-  const [runDir, ...extra] = parsed.positionals;
-  if (!runDir) throw new UsageError('missing the run folder');
+  const [target, ...extra] = parsed.positionals;
+  if (!target) throw new UsageError('missing the run folder or model to export');
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const samples = parsed.values.samples === undefined ? 1000 : Number(parsed.values.samples);
+  if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples must be a positive integer (got ${parsed.values.samples})`);
+  const codes = parsed.values['onnx-codes'] ?? 'smallest';
+  if (codes !== 'smallest' && codes !== 'int8') throw new UsageError(`--onnx-codes must be smallest or int8 (got ${codes})`);
+  const isRun = existsSync(join(target, 'config.json'));
   try {
-    let experiment: string | undefined;
-    try {
-      experiment = (JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { experiment?: { name?: string } }).experiment?.name;
-    } catch {
-      // exportRun reports a missing or unreadable run folder.
+    let outDir: string;
+    if (isRun) {
+      let experiment: string | undefined;
+      try {
+        experiment = (JSON.parse(readFileSync(join(target, 'config.json'), 'utf8')) as { experiment?: { name?: string } }).experiment?.name;
+      } catch {
+        // exportRun reports an unreadable run folder.
+      }
+      outDir = resolve(parsed.values.out ?? defaultExportDir(process.cwd(), target, experiment));
+    } else {
+      const name = extname(target) ? basename(resolve(target, '..')) : basename(resolve(target));
+      outDir = resolve(parsed.values.out ?? join(process.cwd(), 'ternary-export', name));
     }
-    const outDir = resolve(parsed.values.out ?? defaultExportDir(process.cwd(), runDir, experiment));
-    const result = await exportRun(runDir, outDir);
+    await initBackend(backendArgs.options);
+    const options = {
+      parity: !parsed.values['no-parity'],
+      samples,
+      onnxCodes: codes as 'smallest' | 'int8',
+      onProgress: (message: string) => process.stderr.write(`tern export: ${message}\n`),
+    };
+    let result: ExportResult;
+    try {
+      result = isRun ? await exportRun(target, outDir, options) : await exportModelTarget(target, outDir, options);
+    } catch (err) {
+      if (err instanceof ParityError) process.stdout.write(`${exportSummaryLine(err.summary)}\n`);
+      throw err;
+    }
     process.stdout.write(`Exported ${result.files.length} files to ${relative(process.cwd(), result.outDir) || result.outDir}:\n${result.files.map((f) => `  ${f}`).join('\n')}\n`);
+    if (result.model) {
+      process.stdout.write(`${exportSummaryLine(result.model)}\n`);
+      for (const r of result.model.parity?.results ?? []) {
+        process.stdout.write(`  ${r.file.padEnd(11)} ${r.target.padEnd(29)} max |Δ logit| ${r.maxAbsDiff.toExponential(2)}, relative ${r.maxRelDiff.toExponential(2)}, top-1 agreement ${(100 * r.top1Agreement).toFixed(2)} % of ${r.samples}\n`);
+      }
+      const t = result.model.tern;
+      process.stdout.write(`  model.tern ${t.bytes} bytes, arithmetic minimum ${t.minimumBytes} bytes (+${t.overheadBytes})\n`);
+    }
     return 0;
   } catch (err) {
     // A user's mistake (shared/userError.ts) is one line; anything else is a bug with its stack.
@@ -43,7 +100,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export const command: CliCommand = {
-  summary: 'export a run: model, metrics.csv, layers.csv, report.md',
+  summary: 'export a run or model: model.onnx, model.tern, stock tfjs, report.md with parity',
   usage,
   run,
 };

@@ -6,7 +6,7 @@
  * TERNARY_E2E_EXAMPLE (the example config), TERNARY_E2E_CONFIG (the tiny workspace's config).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TernaryApi } from '../../../extension/extension';
@@ -165,19 +165,40 @@ test('Evaluate reports the test accuracy of the run', 60_000, async () => {
   assert.ok(result.top1 >= 0 && result.top1 <= 1 && result.top5 >= result.top1, `top-1 ${result.top1}, top-5 ${result.top5}`);
 });
 
-test('Export Run writes the model, metrics.csv, layers.csv and report.md into the workspace', 60_000, async () => {
+test('Export Run writes the model (as trained, model.onnx, model.tern, stock tfjs), metrics.csv, layers.csv and report.md with sizes and parity', 120_000, async () => {
   assert.ok(trained);
   const result = await vscode.commands.executeCommand<ExportResult>('ternary.exportRun', { runDir: trained.runDir });
   assert.ok(result, 'the export command returned nothing');
   const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
   assert.equal(result.outDir, path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`));
-  for (const file of ['metrics.csv', 'layers.csv', 'report.md', 'model/model.json']) {
+  for (const file of ['metrics.csv', 'layers.csv', 'report.md', 'model/model.json', 'model.onnx', 'model.tern', 'tfjs/model.json', 'tfjs/weights.bin']) {
     assert.ok(existsSync(path.join(result.outDir, file)), `${file} missing in ${result.outDir}`);
   }
+  // Parity ran in the server on the experiment's test images: ONNX Runtime, stock tfjs, model.tern.
+  assert.deepEqual(result.model?.parity?.results.map((r) => [r.file, r.ok]), [['model.onnx', true], ['tfjs/', true], ['model.tern', true]]);
   const metricsRows = readFileSync(path.join(result.outDir, 'metrics.csv'), 'utf8').trim().split('\n');
   assert.ok(metricsRows.length >= 3, 'metrics.csv: a header and at least two epochs');
   const report = readFileSync(path.join(result.outDir, 'report.md'), 'utf8');
   for (const layer of lastLayersRecord(trained.runDir).layers) assert.ok(report.includes(layer.layer), `report.md lacks layer ${layer.layer}`);
+  // The report shows the sizes (model.tern against its arithmetic minimum) and the parity table.
+  const ternBytes = statSync(path.join(result.outDir, 'model.tern')).size;
+  assert.ok(report.includes(`| model.tern | ${ternBytes.toLocaleString('en-US')} B`), 'report.md lacks the model.tern size');
+  assert.match(report, /arithmetic minimum [\d,]+ bytes/);
+  assert.match(report, /\| model\.onnx \| ONNX Runtime \| [^|]+ \| [^|]+ \| 100\.00 % \(\d+\) \| ok \|/);
+  assert.match(report, /Inputs: first \d+ test images of /);
+});
+
+test('Show Layer Stats on the exported model.tern shows the same layers, codes unchanged', 60_000, async () => {
+  assert.ok(trained);
+  const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+  const tern = path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`, 'model.tern');
+  await vscode.commands.executeCommand('ternary.showLayerStats', vscode.Uri.file(tern));
+  const shown = api.layersData();
+  assert.deepEqual(shown.source, { kind: 'model', modelPath: tern });
+  const record = lastLayersRecord(trained.runDir);
+  assert.deepEqual(shown.layers.map((l) => l.layer), record.layers.map((l) => l.layer));
+  // Latent weights rebuilt from the codes ternarize to the same codes: same sparsity and counts.
+  shown.layers.forEach((l, i) => assert.deepEqual(l.counts, record.layers[i]!.counts, l.layer));
 });
 
 test('Show Layer Stats on an exported model.json fills the Layers tree from the model file', 60_000, async () => {

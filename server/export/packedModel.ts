@@ -1,0 +1,280 @@
+/**
+ * A trained LayersModel taken apart into what every export format writes: the topology JSON, and
+ * per weight either float32 values or, for the kernel of a TernaryConv2D/TernaryDense, integer
+ * codes and level magnitudes that reproduce exactly the weight our inference computes with.
+ *
+ * The weight of a ternary layer with t_ex REL branches is (server/core/quantizer.ts,
+ * `summedTernary`) T = sign(W) · Σ_k α_k · 1[|W| ≥ Δ_k], Δ_k = f_k · max|W|, f_k = 0.05, 0.1,
+ * 0.15, 0.2. The thresholds are nested (Δ_1 < Δ_2 < …), so the branches a weight passes are the
+ * first m of them: T = sign(W) · A_m with A_m = α_1 + … + α_m (float32, summed in branch order
+ * as tfjs does). The code of a weight is c = sign(W) · m ∈ [−t_ex, t_ex]; the levels A_1..A_t
+ * are stored as float32. For t_ex = 1 this is c ∈ {−1, 0, +1} and A_1 = α.
+ *
+ * Codes and levels are taken from the T that tfjs computes (not recomputed in JavaScript), and
+ * every weight is checked: sign(c) · A_|c| equals T bit for bit, or extraction fails.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { REL_FACTORS, TWN_DELTA_SCALE, ternaryWeight, type LayerQuant } from '../core/quantizer';
+import { TERNARY_CLASSES } from '../stats/kernelLayers';
+import { UserError } from '../../shared/userError';
+
+/** A float32 weight, stored as it is. */
+export interface FloatWeight {
+  kind: 'float';
+  /** tfjs weight name, e.g. `conv1_bn/gamma`. */
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** The kernel of a ternary layer as codes and levels. */
+export interface TernaryWeight {
+  kind: 'ternary';
+  name: string;
+  /** tfjs kernel shape: [kh, kw, in, out] for conv, [in, out] for dense. */
+  shape: number[];
+  quant: LayerQuant;
+  /** c ∈ [−t_ex, t_ex] per weight, in tfjs (row-major) order of `shape`. */
+  codes: Int8Array;
+  /** A_1..A_t (float32): |T| of a weight with |c| = m is levels[m − 1]. */
+  levels: Float32Array;
+  /** max|W| of the latent weights (float32): with the codes and levels, enough to rebuild latent weights that ternarize to the same T (see latentFromCodes). */
+  maxAbs: number;
+}
+
+export type PackedWeight = FloatWeight | TernaryWeight;
+
+export interface PackedModel {
+  /** The tfjs model topology (model.toJSON(null, false)), as model.json holds it. */
+  topology: Record<string, unknown>;
+  /** Weights in `model.weights` order (the order tfjs saves and `setWeights` takes them). */
+  weights: PackedWeight[];
+}
+
+/** Bits per code: ⌈log2(2·t_ex + 1)⌉ (2 for ternary, 3 for t_ex 2, 4 for t_ex 4). */
+export function codeBits(tex: number): number {
+  return Math.ceil(Math.log2(2 * tex + 1));
+}
+
+/** The weight value of code c: sign(c) · A_|c|, the exact float32 our inference uses. */
+export function decodeCodes(codes: Int8Array, levels: Float32Array): Float32Array {
+  const table = new Float32Array(2 * levels.length + 1);
+  const t = levels.length;
+  for (let m = 1; m <= t; m++) {
+    table[t + m] = levels[m - 1];
+    table[t - m] = -levels[m - 1];
+  }
+  const out = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = table[codes[i] + t];
+  return out;
+}
+
+/** Thrown when a model cannot be packed (a layer we cannot represent exactly). */
+export class PackError extends UserError {
+  constructor(message: string) {
+    super('badModel', message);
+    this.name = 'PackError';
+  }
+}
+
+/** Codes and levels of one ternary kernel, derived from its latent W and the T tfjs computes. */
+export function packTernary(name: string, shape: number[], latent: Float32Array, ternary: Float32Array, quant: LayerQuant): TernaryWeight {
+  const t = quant.tex;
+  let maxAbs = 0;
+  for (let i = 0; i < latent.length; i++) maxAbs = Math.max(maxAbs, Math.abs(latent[i]));
+  const codes = new Int8Array(latent.length);
+  if (t === 1) {
+    // One branch: the code is the sign of T (T ∈ {−α, 0, +α}).
+    for (let i = 0; i < ternary.length; i++) codes[i] = ternary[i] > 0 ? 1 : ternary[i] < 0 ? -1 : 0;
+  } else {
+    // REL (he2019 only): m = the number of nested thresholds Δ_k = fround(f_k · max|W|) that |W| reaches.
+    const deltas = REL_FACTORS.slice(0, t).map((f) => Math.fround(Math.fround(f) * maxAbs));
+    for (let i = 0; i < latent.length; i++) {
+      const a = Math.abs(latent[i]);
+      let m = 0;
+      while (m < t && a >= deltas[m]) m++;
+      const sign = latent[i] > 0 || (latent[i] === 0 && deltas[0] === 0) ? 1 : latent[i] < 0 ? -1 : 0;
+      codes[i] = sign * m;
+    }
+  }
+  // Level magnitudes as tfjs computed them: |T| of any weight at that level.
+  const levels = new Float32Array(t);
+  const seen = new Array<boolean>(t).fill(false);
+  for (let i = 0; i < codes.length; i++) {
+    const m = Math.abs(codes[i]);
+    if (m > 0 && !seen[m - 1]) {
+      levels[m - 1] = Math.abs(ternary[i]);
+      seen[m - 1] = true;
+    }
+  }
+  // A level no weight uses does not affect the output; fill it in order so levels stay increasing.
+  for (let m = 0; m < t; m++) if (!seen[m]) levels[m] = m === 0 ? 0 : levels[m - 1];
+  const decoded = decodeCodes(codes, levels);
+  for (let i = 0; i < decoded.length; i++) {
+    if (decoded[i] !== ternary[i]) {
+      throw new PackError(
+        `Layer weight '${name}': weight ${i} is ${ternary[i]} in the model but ${decoded[i]} from its code ${codes[i]}; ` +
+          'the ternary weights are not the nested levels the exporter expects. Report this with the model.',
+      );
+    }
+  }
+  return { kind: 'ternary', name, shape, quant, codes, levels, maxAbs };
+}
+
+/** A layer's quantization settings, read from a TernaryConv2D/TernaryDense instance. */
+function layerQuant(layer: unknown): LayerQuant {
+  return (layer as { quant: LayerQuant }).quant;
+}
+
+/** Takes `model` apart into topology and packed weights (see the module comment). */
+export function packModel(model: LayersModel): PackedModel {
+  const topology = model.toJSON(null, false) as unknown as Record<string, unknown>;
+  const weights: PackedWeight[] = [];
+  const ternaryKernels = new Map<string, LayerQuant>();
+  for (const layer of model.layers) {
+    if (TERNARY_CLASSES.has(layer.getClassName())) {
+      const kernel = (layer as unknown as { kernel: { originalName: string } | null }).kernel;
+      if (kernel) ternaryKernels.set(kernel.originalName, layerQuant(layer));
+    }
+  }
+  for (const w of model.weights) {
+    const shape = w.shape.map((d) => d as number);
+    const latent = w.read();
+    const values = latent.dataSync() as Float32Array;
+    const quant = ternaryKernels.get(w.originalName);
+    if (quant) {
+      const t = tf.tidy(() => ternaryWeight(latent, quant));
+      const ternary = t.dataSync() as Float32Array;
+      t.dispose();
+      weights.push(packTernary(w.originalName, shape, values, ternary, quant));
+    } else {
+      weights.push({ kind: 'float', name: w.originalName, shape, values: Float32Array.from(values) });
+    }
+  }
+  return { topology, weights };
+}
+
+/** The ternary value of every weight (float weights as they are): what a stock runtime holds. */
+export function ternaryValues(w: PackedWeight): Float32Array {
+  return w.kind === 'float' ? w.values : decodeCodes(w.codes, w.levels);
+}
+
+/**
+ * Latent float weights W' that our quantizer turns back into these codes and (to float32
+ * rounding) these α's: loading a `.tern` file gives a TernaryConv2D/TernaryDense again (for
+ * `tern stats`, evaluation and fine-tuning), whose forward pass must equal the exported model's.
+ *
+ * The quantizer recomputes α_k = Σ|W'|·1[|W'| ≥ Δ_k] / count on the backend, and backends such as
+ * wasm sum in float32: a sum of many equal float32 values drifts (2e-4 relative measured on a
+ * 18 K-weight layer). So every |W'| is a whole multiple of g = 2^⌈log2(n·max)⌉ · 2^-24: all partial
+ * sums are then exact in float32, in any order, and α'_k = fl(I_k·g / N_k) with I_k, the number of
+ * g-units of the weights at levels ≥ k, chosen as round(N_k·α_k / g): within half a float32 step of
+ * α_k. Level-m weights share their units evenly (values differ by one g at most), so their
+ * magnitudes stay inside the level's interval [f_m·M, f_{m+1}·M) as the original weights were;
+ * for REL one top-level weight keeps M = max|W| (rounded to g), so the thresholds Δ_k are kept.
+ * REL layers where g would be too coarse for the 0.05·M-wide levels use latentByMeans.
+ */
+export function latentFromCodes(w: TernaryWeight): Float32Array {
+  const t = w.quant.tex;
+  const n = w.codes.length;
+  const counts = new Array<number>(t + 2).fill(0);
+  for (const c of w.codes) counts[Math.abs(c)]++;
+  // α_k = A_k − A_{k−1}.
+  const alphas = Array.from(w.levels, (a, k) => a - (k === 0 ? 0 : w.levels[k - 1]));
+  const top = t === 1 ? Math.max(...alphas) : w.maxAbs;
+  const g = 2 ** (Math.ceil(Math.log2(Math.max(n * Math.max(top, w.levels[t - 1]) * 1.01, Number.MIN_VALUE))) - 24);
+  // REL levels are 0.05·M wide: whole-g magnitudes must fit well inside them, or they could move a
+  // weight to the next level (layers of more than ~40 K weights); those use the level means.
+  if (t > 1 && g > 0.002 * w.maxAbs) return latentByMeans(w);
+  // Units of the weights at levels ≥ k (N_k of them), then per level.
+  const atOrAbove = new Array<number>(t + 2).fill(0);
+  for (let m = t; m >= 1; m--) atOrAbove[m] = atOrAbove[m + 1] + counts[m];
+  const unitsAtOrAbove = new Array<number>(t + 2).fill(0);
+  for (let k = 1; k <= t; k++) unitsAtOrAbove[k] = atOrAbove[k] ? Math.round((atOrAbove[k] * alphas[k - 1]) / g) : 0;
+  const magnitudes: number[][] = [[]];
+  for (let m = 1; m <= t; m++) {
+    let units = unitsAtOrAbove[m] - unitsAtOrAbove[m + 1];
+    let c = counts[m];
+    const values: number[] = [];
+    if (m === t && t > 1 && c > 1) {
+      // One weight holds max|W|, so the thresholds f_k·max|W'| are the original ones.
+      const topUnits = Math.round(w.maxAbs / g);
+      values.push(topUnits * g);
+      units -= topUnits;
+      c -= 1;
+    }
+    if (c > 0) {
+      const base = Math.floor(units / c);
+      const extra = units - base * c;
+      for (let i = 0; i < c; i++) values.push((base + (i < extra ? 1 : 0)) * g);
+    }
+    magnitudes.push(values);
+  }
+  const next = new Array<number>(t + 1).fill(0);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = Math.abs(w.codes[i]);
+    if (m > 0) out[i] = Math.sign(w.codes[i]) * magnitudes[m][next[m]++];
+  }
+  return out;
+}
+
+/**
+ * The fallback for REL layers too large for whole-g magnitudes: level-m weights all at the level's
+ * mean μ_m (clamped into [Δ_m, Δ_{m+1}) in float32), one top weight at M. Exact in float64 sums;
+ * a float32-summing backend recomputes α with its rounding drift.
+ */
+function latentByMeans(w: TernaryWeight): Float32Array {
+  const t = w.quant.tex;
+  const decoded = decodeCodes(w.codes, w.levels);
+  if (t === 1) return decoded;
+  const counts = new Array<number>(t + 1).fill(0);
+  for (const c of w.codes) counts[Math.abs(c)]++;
+  // α_k = A_k − A_{k−1} (in float64; the latent need only be close, the codes must match).
+  const alphas = Array.from(w.levels, (a, k) => a - (k === 0 ? 0 : w.levels[k - 1]));
+  // Mean of the weights at levels ≥ k is α_k; so μ_m = (α_m·N_m − α_{m+1}·N_{m+1}) / n_m with N_k = Σ_{j≥k} n_j.
+  const atOrAbove = new Array<number>(t + 2).fill(0);
+  for (let m = t; m >= 1; m--) atOrAbove[m] = atOrAbove[m + 1] + counts[m];
+  const mean = new Array<number>(t + 1).fill(0);
+  for (let m = 1; m <= t; m++) {
+    if (counts[m] === 0) continue;
+    const above = m < t ? alphas[m] * atOrAbove[m + 1] : 0;
+    mean[m] = (alphas[m - 1] * atOrAbove[m] - above) / counts[m];
+  }
+  // Keep every magnitude inside its level's float32 interval [Δ_m, Δ_{m+1}), whatever the rounding.
+  const deltas = REL_FACTORS.slice(0, t).map((f) => Math.fround(Math.fround(f) * w.maxAbs));
+  const inLevel = (mag: number, m: number): number => {
+    let v = Math.max(Math.fround(mag), deltas[m - 1]);
+    if (m < t) while (v >= deltas[m]) v = previousFloat32(v);
+    return v;
+  };
+  for (let m = 1; m <= t; m++) mean[m] = inLevel(mean[m], m);
+  const out = new Float32Array(w.codes.length);
+  const top = w.maxAbs;
+  const topRest = counts[t] > 1 ? inLevel((mean[t] * counts[t] - top) / (counts[t] - 1), t) : top;
+  let topPlaced = false;
+  for (let i = 0; i < w.codes.length; i++) {
+    const c = w.codes[i];
+    const m = Math.abs(c);
+    if (m === 0) continue;
+    let mag: number;
+    if (m === t) {
+      mag = topPlaced ? topRest : top;
+      topPlaced = true;
+    } else {
+      mag = mean[m];
+    }
+    out[i] = Math.sign(c) * mag;
+  }
+  return out;
+}
+function previousFloat32(v: number): number {
+  const f = new Float32Array([v]);
+  const bits = new Uint32Array(f.buffer);
+  bits[0] -= 1;
+  return f[0];
+}
+
+/** TWN's threshold scale, re-exported for the format docs and tests. */
+export { TWN_DELTA_SCALE };
