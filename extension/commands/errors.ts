@@ -59,7 +59,9 @@ export async function reportCommandError(ctx: Ctx, what: string, error: unknown)
 }
 
 /** Registers a command whose failures become messages instead of silent rejections. */
-export function registerCommand(ctx: Ctx, id: string, what: string, run: (...args: any[]) => Promise<unknown> | unknown): void {
+// Commands take whatever VS Code passes (a Uri, a tree item); each handler types its own parameters.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function registerCommand(ctx: Ctx, id: string, what: string, run: (...args: any[]) => unknown): void {
   ctx.pushExtCleanup(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
       return await run(...args);

@@ -83,7 +83,7 @@ export async function loadHistory(deps: PanelDeps, runs: RunIndex, runDir: strin
   try {
     history = await deps.readHistory(runDir, { histograms });
   } catch (err) {
-    throw new Error(`Could not read the run in ${runDir}: ${errorText(err)}`);
+    throw new Error(`Could not read the run in ${runDir}: ${errorText(err)}`, { cause: err });
   }
   return {
     type: MessageType.History,

@@ -18,6 +18,8 @@ export function exportBytes(format: 'png' | 'csv', content: string): Uint8Array 
 
 /** A file name safe on every OS, from a run or experiment name. */
 export function safeFileName(name: string): string {
+  // Control characters are what a file name must not hold, so the class names them.
+  // eslint-disable-next-line no-control-regex
   const cleaned = name.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '-').replace(/^[.\s]+|[.\s]+$/g, '');
   return cleaned || 'export';
 }

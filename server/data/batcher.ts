@@ -114,7 +114,7 @@ export function memorySource(images: Uint8Array, labels: Int32Array, height: num
     size: labels.length,
     labels,
     load(indices) {
-      const out: Image[] = new Array(indices.length);
+      const out = new Array<Image>(indices.length);
       for (let i = 0; i < indices.length; i++) {
         const at = indices[i] * bytes;
         out[i] = { height, width, channels, data: images.subarray(at, at + bytes) };

@@ -70,7 +70,7 @@ async function testInputs(config: RunConfigRecord | undefined, n: number): Promi
 /** A CSV field: quoted when it holds a comma, quote or newline. */
 function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
-  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : Array.isArray(value) ? value.join('x') : String(value);
+  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : Array.isArray(value) ? value.join('x') : typeof value === 'string' ? value : JSON.stringify(value);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -46,7 +46,7 @@ function rewriteLayer(layer: LayerJson, ternary: boolean, quant: TernaryQuant): 
       throw new UserError('badModel', `Layer '${name}': Conv2D with data_format 'channels_first' has no ternary twin; use channels_last (NHWC).`, { layer: name });
     }
     if (layer.config.padding !== undefined && layer.config.padding !== 'same' && layer.config.padding !== 'valid') {
-      throw new UserError('badModel', `Layer '${name}': padding '${String(layer.config.padding)}' is not supported; use 'same' or 'valid'.`, { layer: name });
+      throw new UserError('badModel', `Layer '${name}': padding ${JSON.stringify(layer.config.padding)} is not supported; use 'same' or 'valid'.`, { layer: name });
     }
   }
   if (!ternary) {

@@ -252,6 +252,8 @@ export function attribute(n: onnx.INodeProto, name: string): onnx.IAttributeProt
 /** Shape of a value info: numbers for fixed dims, strings for symbolic dims, null for unknown. */
 export function valueInfoDims(v: onnx.IValueInfoProto): (number | string | null)[] {
   const dims = v.type?.tensorType?.shape?.dim ?? [];
+  // dimValue is protobufjs's Long | number, whose Long type the linter cannot resolve.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
   return dims.map((d) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? toNumber(d.dimValue) : null));
 }
 

@@ -56,7 +56,7 @@ async function createModel(experiment: ExperimentConfig, baseDir: string, inputS
     if (twin !== float) float.dispose();
     return twin;
   }
-  return await buildModel({ arch: model.arch!, classes: model.classes, inputShape, quant, seed: train.seed });
+  return buildModel({ arch: model.arch!, classes: model.classes, inputShape, quant, seed: train.seed });
 }
 
 function bestOf(epochs: MetricsRecord[]): RunSummary['best'] {

@@ -89,7 +89,11 @@ test('stats agree with the tfjs quantizer on a ternarized fmnist-cnn (two implem
       const t = b.ternary.dataSync();
       const alpha = b.alpha.dataSync()[0];
       const counts = { neg: 0, zero: 0, pos: 0 };
-      for (const v of t) v === 0 ? counts.zero++ : v === alpha ? counts.pos++ : counts.neg++;
+      for (const v of t) {
+        if (v === 0) counts.zero++;
+        else if (v === alpha) counts.pos++;
+        else counts.neg++;
+      }
       assert.deepEqual(counts, s.branches[k].counts, `${s.layer} counts ${k}`);
     });
     assert.equal(s.counts.neg + s.counts.zero + s.counts.pos, s.shape.reduce((a, b) => a * b, 1));

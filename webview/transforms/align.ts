@@ -110,7 +110,7 @@ export class IncrementalAligner {
         for (let n = tails[i]; n < s.x.length; n++) {
           const xv = s.x[n];
           if (!Number.isFinite(xv)) continue;
-          let at = binarySearch(x, xv);
+          const at = binarySearch(x, xv);
           if (x[at] !== xv) {
             x.splice(at, 0, xv);
             for (const y of ys) y.splice(at, 0, null);

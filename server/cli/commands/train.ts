@@ -1,6 +1,6 @@
 /** `tern train`: runs one experiment of a config file and records it in a run folder. */
 import { parseArgs } from 'node:util';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { UsageError, type CliCommand } from '../command';
 import { ProgressPrinter } from '../progress';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';

@@ -72,7 +72,7 @@ export function resolveInitializer(spec: InitializerSpec | undefined, fallback: 
   }
   if (typeof (spec as Initializer).apply === 'function') return spec as Initializer;
   const dict = spec as serialization.ConfigDict;
-  return deserializeRegistered<Initializer>(String(dict.className), (dict.config ?? {}) as serialization.ConfigDict, 'initializer');
+  return deserializeRegistered<Initializer>(typeof dict.className === 'string' ? dict.className : JSON.stringify(dict.className), (dict.config ?? {}) as serialization.ConfigDict, 'initializer');
 }
 
 /** `{className, config}` as tfjs-layers writes initializers into model.json. */

@@ -179,7 +179,7 @@ function spatialPads(padding: unknown, size: number[], kernel: number[], strides
 
 function channelsLast(config: Json, layer: string): void {
   if (config.data_format !== undefined && config.data_format !== 'channels_last') {
-    throw new ExportGraphError(`Layer '${layer}': data_format '${String(config.data_format)}' is not supported; export handles channels_last (NHWC) models.`);
+    throw new ExportGraphError(`Layer '${layer}': data_format ${JSON.stringify(config.data_format)} is not supported; export handles channels_last (NHWC) models.`);
   }
 }
 
@@ -354,7 +354,7 @@ function optionALayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
 
 function reluLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   const c = layer.config;
-  if (c.threshold !== undefined && c.threshold !== 0) throw new ExportGraphError(`Layer '${layer.name}': ReLU with threshold ${String(c.threshold)} has no ONNX export.`);
+  if (c.threshold !== undefined && c.threshold !== 0) throw new ExportGraphError(`Layer '${layer.name}': ReLU with threshold ${JSON.stringify(c.threshold)} has no ONNX export.`);
   if (c.max_value !== undefined && c.max_value !== null) {
     return b.add('Clip', [x.name, b.floatInit(`${layer.name}_min`, [], [0]), b.floatInit(`${layer.name}_max`, [], [num(c.max_value, 'max_value', layer.name)])], layer.name);
   }

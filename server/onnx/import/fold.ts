@@ -21,8 +21,8 @@ const INTEGER_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
 
 function broadcast(a: ConstTensor, b: ConstTensor, f: (x: number, y: number) => number, integer: boolean): ConstTensor {
   const rank = Math.max(a.dims.length, b.dims.length);
-  const pa = [...Array(rank - a.dims.length).fill(1), ...a.dims];
-  const pb = [...Array(rank - b.dims.length).fill(1), ...b.dims];
+  const pa = [...new Array<number>(rank - a.dims.length).fill(1), ...a.dims];
+  const pb = [...new Array<number>(rank - b.dims.length).fill(1), ...b.dims];
   const dims = pa.map((d, i) => Math.max(d, pb[i]));
   const [sa, sb, so] = [strides(pa), strides(pb), strides(dims)];
   const data = new Array<number>(size(dims));

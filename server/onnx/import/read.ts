@@ -62,7 +62,7 @@ export function tensorValues(tensor: onnx.ITensorProto, file: string, where: str
       'Save the model with its weights inside the .onnx file (onnx.save_model(..., save_as_external_data=False)).', file);
   }
   const raw = tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : undefined;
-  const type = tensor.dataType ?? DataType.FLOAT;
+  const type: onnx.TensorProto.DataType = tensor.dataType ?? DataType.FLOAT;
   const data: number[] = new Array<number>(count);
   let integer = true;
   const from = <T>(list: T[] | null | undefined, map: (v: T) => number): void => {
