@@ -361,6 +361,27 @@ function reluLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   return b.add('Relu', [x.name], layer.name);
 }
 
+/** Zero channels before and after (server/core/layers/channelZeroPad.ts, from an imported PyTorch option-A shortcut). */
+function channelZeroPadLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
+  const before = num(layer.config.before, 'before', layer.name);
+  const after = num(layer.config.after, 'after', layer.name);
+  // ONNX channels are axis 1 whatever the rank: pads [0, before, 0…, 0, after, 0…].
+  const rank = x.shape.length + 1;
+  const pads = new Array<number>(2 * rank).fill(0);
+  pads[1] = before;
+  pads[rank + 1] = after;
+  return b.add('Pad', [x.name, b.int64Init(`${layer.name}_pads`, pads)], layer.name);
+}
+
+/** Reshape of a global pool's [N, C] back to [N, 1, 1, C] (tfjs) = [N, C, 1, 1] (ONNX), as the ONNX import writes it. */
+function reshapeLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
+  const target = (layer.config.target_shape ?? layer.config.targetShape) as number[] | undefined;
+  if (x.shape.length === 1 && Array.isArray(target) && target.length === 3 && target[0] === 1 && target[1] === 1 && target[2] === x.shape[0]) {
+    return b.add('Reshape', [x.name, b.int64Init(`${layer.name}_shape`, [0, x.shape[0], 1, 1])], layer.name);
+  }
+  throw new ExportGraphError(`Layer '${layer.name}' (Reshape) from [${x.shape.join(', ')}] to [${String(target)}]: only [C] → [1, 1, C] has an ONNX export.`);
+}
+
 const CONVERTERS: Record<string, LayerConverter> = {
   Conv2D: (b, l, i) => convLayer(b, l, i, false),
   TernaryConv2D: (b, l, i) => convLayer(b, l, i, false),
@@ -391,6 +412,13 @@ const CONVERTERS: Record<string, LayerConverter> = {
   Concatenate: concatLayer,
   ZeroPadding2D: zeroPaddingLayer,
   OptionAShortcut: optionALayer,
+  // Layers the ONNX import introduces (server/onnx/import): PyTorch's hard activations (slope 1/6)
+  // and its option-A channel padding, and the reshape of a squeeze-excite gate.
+  HardSigmoid: (b, l, [x]) =>
+    b.add('HardSigmoid', [x.name], l.name, [attrFloat('alpha', num(l.config.alpha ?? 0.2, 'alpha', l.name)), attrFloat('beta', num(l.config.beta ?? 0.5, 'beta', l.name))]),
+  HardSwish: (b, l, [x]) => b.add('HardSwish', [x.name], l.name),
+  ChannelZeroPad: channelZeroPadLayer,
+  Reshape: reshapeLayer,
 };
 
 /** Layer classes the ONNX export handles. */
