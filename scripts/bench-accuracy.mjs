@@ -5,6 +5,7 @@
 //
 //   npm run build && node scripts/bench-accuracy.mjs [--epochs N] [--backend B] [--threads T] [--only float|ternary]
 //                                                     [--sequential] [--data DIR] [--runs-dir DIR]
+//                                                     [--engine torch [--nproc-per-node N]]
 //
 // Each model trains through `tern train --json` (the same code path users run); by default the two
 // runs go in parallel (the wasm backend computes on one thread; give onednn `--threads 1` then, or
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     sequential: { type: 'boolean', default: false },
     data: { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
     'runs-dir': { type: 'string' },
+    engine: { type: 'string' },
+    'nproc-per-node': { type: 'string' },
   },
 });
 
@@ -59,7 +62,7 @@ mkdirSync(runsDir, { recursive: true });
 /** Runs one experiment through the CLI; resolves with its summary and per-epoch records. */
 function trainOne(name) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'tern.js'), 'train', configPath, '--experiment', name, '--json', '--runs-dir', runsDir, '--backend', values.backend, ...(values.threads ? ['--threads', values.threads] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(root, 'bin', 'tern.js'), 'train', configPath, '--experiment', name, '--json', '--runs-dir', runsDir, '--backend', values.backend, ...(values.threads ? ['--threads', values.threads] : []), ...(values.engine ? ['--engine', values.engine] : []), ...(values['nproc-per-node'] ? ['--nproc-per-node', values['nproc-per-node']] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     const epochs = [];
     let summary;
     let start;

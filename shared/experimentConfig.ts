@@ -51,6 +51,8 @@ export interface TrainConfig {
 
 export interface ExperimentConfig {
   name: string;
+  /** Where it trains: `tfjs` (default; in this process) or `torch` (PyTorch DDP under torchrun; server/engines/torch/). */
+  engine?: 'tfjs' | 'torch';
   model: ModelConfig;
   quant: QuantConfig;
   data: DataConfig;

@@ -278,6 +278,7 @@ export function checkConfigText(input: string, file: string): CheckedConfig {
   };
   const experiments = (raw as { experiments: Record<string, unknown>[] }).experiments.map((e, i): ExperimentConfig => ({
     name: e.name as string,
+    engine: (e.engine as ExperimentConfig['engine']) ?? 'tfjs',
     model: { ...(e.model as ExperimentConfig['model']) },
     quant: quantOf(e.quant, i),
     data: withDefaults('data', e.data as Record<string, unknown>),

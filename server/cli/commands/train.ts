@@ -8,7 +8,8 @@ import { initBackend } from '../../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
 import { defaultRunsDir, readRunHistory } from '../../runs';
 import { formatLayerTable } from '../../stats';
-import { train } from '../../train/trainer';
+import { ENGINE_USAGE, engineOptionsFromArgs } from '../../engines/args';
+import { trainWithEngine } from '../../engines/dispatch';
 import { isUserError } from '../../../shared/userError';
 import type { ExperimentConfig } from '../../../shared/experimentConfig';
 
@@ -25,6 +26,7 @@ Options:
                      the config argument may then be omitted)
   --json             print JSON lines (one per metrics record, then the summary) instead of a progress bar
 ${BACKEND_USAGE}
+${ENGINE_USAGE}
 
 Ctrl-C stops the run after the current batch (status "cancelled"; resume it with --resume).
 Exit code: 0 when the run completes, 1 when it fails (bad config or data, NaN loss), 130 when cancelled.`;
@@ -44,10 +46,12 @@ function positiveInt(name: string, value: string | undefined): number | undefine
 
 async function run(argv: string[]): Promise<number> {
   let backendArgs;
+  let engineArgs;
   try {
-    backendArgs = backendOptionsFromArgs(argv);
+    engineArgs = engineOptionsFromArgs(argv);
+    backendArgs = backendOptionsFromArgs(engineArgs.rest);
   } catch (err) {
-    if (err instanceof BackendArgsError) throw new UsageError(err.message);
+    if (err instanceof BackendArgsError || (err instanceof Error && err.name === 'EngineError')) throw new UsageError(err.message);
     throw err;
   }
   let parsed;
@@ -92,7 +96,9 @@ async function run(argv: string[]): Promise<number> {
     }
     const backend = await initBackend(backendArgs.options);
     const runsDir = values['runs-dir'] !== undefined ? resolve(values['runs-dir']) : defaultRunsDir(configPath);
-    const result = await train({
+    const result = await trainWithEngine({
+      engine: engineArgs.engine,
+      torch: engineArgs.torch,
       experiment: experiment!,
       configPath,
       runsDir,

@@ -1,0 +1,17 @@
+"""Prints what the torch engine needs to know about this Python, as one JSON line: the launcher
+(server/engines/torch/python.ts) runs it before training to give one clear message when PyTorch is
+missing or too old, or CUDA was asked for but is not there."""
+import json
+import sys
+
+info = {"python": sys.version.split()[0], "executable": sys.executable}
+try:
+    import torch
+
+    info["torch"] = torch.__version__
+    info["cuda"] = bool(torch.cuda.is_available())
+    info["cudaDevices"] = torch.cuda.device_count() if info["cuda"] else 0
+    info["gloo"] = bool(torch.distributed.is_available() and torch.distributed.is_gloo_available())
+except Exception as err:  # noqa: BLE001 - any import failure means "no usable torch"
+    info["torchError"] = f"{type(err).__name__}: {err}"
+print(json.dumps(info))

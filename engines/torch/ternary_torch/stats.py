@@ -1,0 +1,114 @@
+"""layers.jsonl and histograms/ records from a torch model, field for field as server/stats/
+layerStats.ts and histograms.ts compute them (host arithmetic in float64, Δ rounded to float32,
+as server/core/quantizerReference.ts does), on the kernels in tfjs layout and tfjs layer names.
+"""
+import numpy as np
+
+from .graph import KernelLayer
+from .quantizer import TWN_DELTA_SCALE, branch_factors
+
+TERNARY_BITS = 2
+
+
+def _f32(v):
+    return float(np.float32(v))
+
+
+def ternarize_reference(w, method, factor):
+    """(factor, Δ, α, counts) of one branch: ternarizeReference in quantizerReference.ts."""
+    a = np.abs(w.astype(np.float64))
+    n = a.size
+    if method == "twn":
+        delta = _f32(_f32(TWN_DELTA_SCALE) * _f32(a.sum() / n if n else 0.0))
+        large = a > delta
+        pos = w > delta
+        neg = w < -delta
+    else:
+        delta = _f32(_f32(factor) * (a.max() if n else 0.0))
+        large = a >= delta
+        pos = w >= delta
+        neg = (w <= -delta) & ~pos
+    count = int(large.sum())
+    alpha = float(a[large].sum() / count) if count else 0.0
+    counts = {"neg": int(neg.sum()), "zero": int(n - pos.sum() - neg.sum()), "pos": int(pos.sum())}
+    return {"factor": TWN_DELTA_SCALE if method == "twn" else factor, "delta": delta, "alpha": alpha, "counts": counts}
+
+
+def _kernels(model):
+    for m in model.layers_by_name.values():
+        if isinstance(m, KernelLayer):
+            w = m.export()
+            yield m, w["kernel"], (w["bias"].size if "bias" in w else 0)
+
+
+def layer_stats(model):
+    out = []
+    for m, kernel, other in _kernels(model):
+        shape = list(kernel.shape)
+        params = int(kernel.size + other)
+        flat = kernel.reshape(-1)
+        if m.quant is None:
+            out.append({"layer": m.layer_name, "type": m.cls, "ternary": False, "shape": shape, "params": params, "bits": 32,
+                        "delta": 0, "alpha": 0, "sparsity": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "branches": []})
+            continue
+        method, factor, tex = m.quant
+        branches = []
+        for f in branch_factors(factor, tex):
+            b = ternarize_reference(flat, method, f)
+            branches.append({"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"],
+                             "sparsity": b["counts"]["zero"] / flat.size if flat.size else 0, "counts": b["counts"]})
+        first = branches[0]
+        out.append({"layer": m.layer_name, "type": m.cls, "ternary": True, "shape": shape, "params": params, "bits": TERNARY_BITS * tex,
+                    "delta": first["delta"], "alpha": first["alpha"], "sparsity": first["sparsity"], "counts": dict(first["counts"]),
+                    "branches": branches})
+    return out
+
+
+def ternary_kernel_bytes(weights, tex):
+    return tex * (-(-weights * TERNARY_BITS // 8) + 4)
+
+
+def model_summary(model, stats):
+    """modelSummary of layerStats.ts; params counts every weight of model.json (BatchNorm's moving
+    statistics included), as tfjs's countParams does."""
+    params = sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers())
+    ternary_params = 0
+    ternary_bytes = 0
+    for s in stats:
+        if not s["ternary"]:
+            continue
+        k = int(np.prod(s["shape"]))
+        ternary_params += k
+        ternary_bytes += ternary_kernel_bytes(k, len(s["branches"]))
+    ternary_bytes += (params - ternary_params) * 4
+    fp32 = params * 4
+    return {"layers": len(stats), "ternaryLayers": sum(1 for s in stats if s["ternary"]), "params": params,
+            "ternaryParams": ternary_params, "fp32Bytes": fp32, "ternaryBytes": ternary_bytes,
+            "compression": fp32 / ternary_bytes if ternary_bytes > 0 else 1}
+
+
+def bin_values(values, bins):
+    v = values.astype(np.float64).reshape(-1)
+    counts = [0] * bins
+    if v.size == 0:
+        return {"min": 0, "max": 0, "bins": counts}
+    lo, hi = float(v.min()), float(v.max())
+    width = (hi - lo) / bins
+    if width > 0:
+        idx = np.minimum(bins - 1, np.floor((v - lo) / width).astype(np.int64))
+    else:
+        idx = np.zeros(v.size, dtype=np.int64)
+    return {"min": lo, "max": hi, "bins": np.bincount(idx, minlength=bins).astype(int).tolist()}
+
+
+def weight_histograms(model, bins=64):
+    out = []
+    for m, kernel, _ in _kernels(model):
+        binned = bin_values(kernel, bins)
+        if m.quant is None:
+            out.append({"layer": m.layer_name, **binned, "delta": 0, "alpha": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "ternary": False})
+            continue
+        method, factor, tex = m.quant
+        first = ternarize_reference(kernel.reshape(-1), method, branch_factors(factor, tex)[0])
+        out.append({"layer": m.layer_name, **binned, "delta": first["delta"], "alpha": first["alpha"], "counts": first["counts"], "ternary": True})
+    return out

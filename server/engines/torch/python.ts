@@ -1,0 +1,74 @@
+/**
+ * Finds a Python with PyTorch ≥ 1.13 for the torch engine, by running the package's
+ * check_env.py, and turns every way that can fail into one EngineError that says what to
+ * install or change (no Python, no PyTorch, too old a PyTorch, CUDA asked for but absent).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineError } from '../types';
+import { torchPackageDir } from './paths';
+
+export const MIN_TORCH: [number, number] = [1, 13];
+
+export interface PythonInfo {
+  python: string;
+  executable: string;
+  torch?: string;
+  torchError?: string;
+  cuda?: boolean;
+  cudaDevices?: number;
+  gloo?: boolean;
+}
+
+function probe(python: string): Promise<PythonInfo | undefined> {
+  return new Promise((resolve) => {
+    execFile(python, [join(torchPackageDir(), 'check_env.py')], { timeout: 60_000 }, (err, stdout) => {
+      if (err) return resolve(undefined);
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as PythonInfo);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
+}
+
+/** "1.13.0a0" → [1, 13]. */
+export function torchVersion(version: string): [number, number] {
+  const [major, minor] = version.split('+')[0]!.split('.').map((p) => parseInt(p, 10));
+  return [major ?? 0, minor ?? 0];
+}
+
+const INSTALL_TORCH = 'Install PyTorch ≥ 1.13 for it (Debian/Ubuntu: `sudo apt-get install python3-torch`; elsewhere: `pip install torch`), or point --python / $TERN_PYTHON / the ternary.torch.python setting at a Python that has it.';
+
+/**
+ * The interpreter to use: `explicit` (--python / setting) alone when given, else the first of
+ * $TERN_PYTHON, python3 and /usr/bin/python3 that has PyTorch (a pyenv python3 on PATH often has none).
+ */
+export async function findPython(explicit: string | undefined, device: 'cpu' | 'cuda'): Promise<PythonInfo & { path: string }> {
+  const candidates = explicit ? [explicit] : [process.env.TERN_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  const seen: (PythonInfo & { path: string })[] = [];
+  for (const path of [...new Set(candidates)]) {
+    if (path.includes('/') && !existsSync(path)) continue;
+    const info = await probe(path);
+    if (!info) continue;
+    seen.push({ ...info, path });
+    if (info.torch && compare(torchVersion(info.torch), MIN_TORCH) >= 0) {
+      if (device === 'cuda' && !info.cuda) {
+        throw new EngineError(`--device cuda: PyTorch ${info.torch} in ${info.executable} sees no CUDA device. Train with --device cpu, or run on a machine with an NVIDIA GPU and a CUDA build of PyTorch (pip install torch from the CUDA wheels).`);
+      }
+      return { ...info, path };
+    }
+  }
+  if (seen.length === 0) {
+    throw new EngineError(`The torch engine needs Python 3, and none was found (tried ${candidates.join(', ')}). Install Python 3 (Debian/Ubuntu: \`sudo apt-get install python3 python3-torch\`), or set --python / $TERN_PYTHON / the ternary.torch.python setting.`);
+  }
+  const old = seen.find((s) => s.torch);
+  if (old) throw new EngineError(`PyTorch ${old.torch} in ${old.executable} is too old: the torch engine needs PyTorch ≥ ${MIN_TORCH.join('.')}. ${INSTALL_TORCH}`);
+  throw new EngineError(`No PyTorch in ${seen.map((s) => s.executable).join(', ')} (${seen[0]!.torchError ?? 'import torch failed'}). ${INSTALL_TORCH}`);
+}
+
+function compare(a: [number, number], b: [number, number]): number {
+  return a[0] !== b[0] ? a[0] - b[0] : a[1] - b[1];
+}
