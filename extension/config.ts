@@ -24,6 +24,24 @@ export class TernaryConfig {
     return isBackendChoice(value) ? value : 'auto';
   }
 
+  /** Where runs compute: the experiment's "engine" (`experiment`), or always `tfjs` / `torch` (docs/engines.md). */
+  get engine(): 'tfjs' | 'torch' | undefined {
+    const value = this.section.get<string>('engine', 'experiment');
+    return value === 'tfjs' || value === 'torch' ? value : undefined;
+  }
+
+  /** Train-request fields of the torch engine's settings (device, processes, Python). */
+  torchTrainParams(): { device?: 'cpu' | 'cuda'; nprocPerNode?: number; python?: string } {
+    const device = this.section.get<string>('torch.device', 'cpu');
+    const processes = this.section.get<number>('torch.processes', 1);
+    const python = this.section.get<string>('torch.python', '').trim();
+    return {
+      device: device === 'cuda' ? 'cuda' : 'cpu',
+      nprocPerNode: Number.isInteger(processes) && processes >= 1 ? processes : 1,
+      ...(python ? { python } : {}),
+    };
+  }
+
   /**
    * Folder of run folders for a config file. The setting is `scope: resource`: each workspace
    * folder (or the file itself) may have its own value, so it is read for that file.

@@ -60,6 +60,16 @@ export interface TrainParams {
   epochs?: number;
   /** Continue this run folder from its last checkpoint. */
   resumeDir?: string;
+  /** Where the run computes; default: the experiment's `engine`, else tfjs (docs/engines.md). */
+  engine?: 'tfjs' | 'torch';
+  /** Torch engine: device, processes per machine, machines, this machine's rank, node 0's host:port, torchrun --max-restarts, Python. */
+  device?: 'cpu' | 'cuda';
+  nprocPerNode?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  rdzvEndpoint?: string;
+  maxRestarts?: number;
+  python?: string;
   /** Token for `$/progress` reports of this run. */
   workDoneToken?: string | number;
 }
@@ -183,6 +193,10 @@ export interface RunInfo {
   startedAt?: string;
   /** The config file the run was started from (its config.json's `configPath`), when recorded. */
   configPath?: string;
+  /** Torch-engine runs: the engine, its device and the number of processes (tfjs runs leave these out). */
+  engine?: 'tfjs' | 'torch';
+  device?: 'cpu' | 'cuda';
+  worldSize?: number;
 }
 /** The runs found on disk (running ones included). Direction: client → server. */
 export namespace ListRunsRequest {

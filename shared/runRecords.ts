@@ -26,6 +26,13 @@ export interface RunConfigRecord {
   versions: Record<string, string>;
   seed: number;
   startedAt: string;
+  /** Written by the torch engine (server/engines/torch/launch.ts): where the run computed. Absent: tfjs. */
+  engine?: 'tfjs' | 'torch';
+  device?: 'cpu' | 'cuda';
+  /** Processes in all (nnodes × nprocPerNode). */
+  worldSize?: number;
+  nnodes?: number;
+  nprocPerNode?: number;
 }
 
 /** One line of metrics.jsonl. `kind: 'batch'` lines are logged every few steps; `epoch` lines once per epoch. */
@@ -81,4 +88,8 @@ export interface RunSummary {
   ternaryBytes: number;
   compression: number;
   wallSeconds: number;
+  /** Torch-engine runs: engine, device and number of processes. */
+  engine?: 'tfjs' | 'torch';
+  device?: 'cpu' | 'cuda';
+  worldSize?: number;
 }

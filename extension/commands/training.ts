@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { WorkDoneProgress } from 'vscode-languageclient';
 import {
-  CancelRequest, EvaluateRequest, TrainRequest, type EvaluateResult, type RunInfo, type TrainResult,
+  CancelRequest, EvaluateRequest, TrainRequest, type EvaluateResult, type RunInfo, type TrainParams, type TrainResult,
 } from '../../shared/protocol';
 import type { ExperimentRef } from '../catalog';
 import { epochText, percent, short } from '../format';
@@ -94,6 +94,7 @@ async function runTraining(
       experiment: ref.experiment,
       runsDir: s.catalog.runsDirFor(ref.configPath),
       ...(resumeDir ? { resumeDir } : {}),
+      ...engineParams(s),
       workDoneToken,
     }, job.cancellation.token);
   } finally {
@@ -101,6 +102,12 @@ async function runTraining(
     jobSubscription.dispose();
     progressSubscription?.dispose();
   }
+}
+
+/** The ternary.engine / ternary.torch.* settings as train-request fields (none: the experiment decides). */
+function engineParams(s: Services): Pick<TrainParams, 'engine' | 'device' | 'nprocPerNode' | 'python'> {
+  const engine = s.ctx.config.engine;
+  return { ...(engine ? { engine } : {}), ...s.ctx.config.torchTrainParams() };
 }
 
 function announceTrained(s: Services, result: TrainResult): void {

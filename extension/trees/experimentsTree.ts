@@ -130,11 +130,16 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         // Unique even when two configs list the same run folder (extension/runOwnership.ts).
         item.id = `run:${node.configPath}#${run.runDir}`;
         item.iconPath = statusIcons[run.status];
-        item.description = row.description;
+        // Torch-engine runs say where they computed (docs/engines.md).
+        const engine = run.engine === 'torch' ? ` · torch ${run.device ?? 'cpu'}${run.worldSize && run.worldSize > 1 ? ` ×${run.worldSize}` : ''}` : '';
+        item.description = row.description + engine;
         const md = new vscode.MarkdownString(`**${run.experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
         md.appendMarkdown(`| status | ${run.status} |\n| epochs completed | ${run.epoch} of ${run.epochs} |\n`);
         if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${percent(run.bestTop1, 2)} |\n`);
         if (run.startedAt) md.appendMarkdown(`| started | ${run.startedAt} |\n`);
+        md.appendMarkdown(run.engine === 'torch'
+          ? `| engine | PyTorch (${run.device ?? 'cpu'}, ${run.worldSize ?? 1} process${(run.worldSize ?? 1) > 1 ? 'es' : ''}) |\n`
+          : '| engine | TensorFlow.js |\n');
         md.appendMarkdown(`| folder | ${vscode.workspace.asRelativePath(run.runDir, false)} |\n`);
         item.tooltip = md;
         // Resumable: stopped or failed after at least one epoch (so a checkpoint exists), not finished.

@@ -35,6 +35,10 @@ export function engineOf(opts: Pick<EngineTrainOptions, 'engine' | 'resumeDir' |
 
 export function trainWithEngine(opts: EngineTrainOptions): Promise<TrainResult> {
   const { engine: _engine, torch, ...common } = opts;
-  if (engineOf(opts) === 'torch') return trainWithTorch({ ...common, torch: { ...DEFAULT_TORCH_OPTIONS, ...torch } });
+  if (engineOf(opts) === 'torch') {
+    // Options the caller left undefined keep their defaults.
+    const given = Object.fromEntries(Object.entries(torch ?? {}).filter(([, v]) => v !== undefined)) as Partial<TorchOptions>;
+    return trainWithTorch({ ...common, torch: { ...DEFAULT_TORCH_OPTIONS, ...given } });
+  }
   return train(common);
 }

@@ -107,6 +107,14 @@ export const validateTrainParams = (raw: unknown) => validate<TrainParams>('tern
   runsDir: { type: 'path', hint: 'root of the run folders' },
   epochs: { type: 'positiveInteger', hint: 'override of train.epochs' },
   resumeDir: { type: 'path', hint: 'a run folder to continue' },
+  engine: { type: 'string', oneOf: ['tfjs', 'torch'], hint: "where the run computes; default: the experiment's engine" },
+  device: { type: 'string', oneOf: ['cpu', 'cuda'], hint: 'torch engine device' },
+  nprocPerNode: { type: 'positiveInteger', hint: 'torch engine processes on this machine' },
+  nnodes: { type: 'positiveInteger', hint: 'torch engine machines' },
+  nodeRank: { type: 'nonNegativeInteger', hint: "this machine's torch node rank" },
+  rdzvEndpoint: { type: 'string', hint: "node 0's host:port" },
+  maxRestarts: { type: 'nonNegativeInteger', hint: 'torchrun --max-restarts' },
+  python: { type: 'path', hint: 'the Python with PyTorch' },
   workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
 });
 

@@ -15,7 +15,7 @@ import { convertToTernary } from '../models';
 import { defaultRunsDir, listRuns, readRunHistory } from '../runs';
 import { layerStats, modelSummary, weightHistograms } from '../stats';
 import { evaluateTarget } from '../train/evaluate';
-import { train } from '../train/trainer';
+import { trainWithEngine } from '../engines/dispatch';
 import { runtimeVersions } from '../train/versions';
 import { TernaryErrorCodes, type StatsResult } from '../../shared/protocol';
 import { parseTernaryQuant } from '../../shared/quant';
@@ -81,7 +81,10 @@ export function realJobs(): Jobs {
     async train(params, listener, signal) {
       const config = await loadConfigFile(params.configPath);
       const experiment = resolveExperiment(config, params.experiment);
-      return releasingCaches(() => train({
+      const { engine, device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python } = params;
+      return releasingCaches(() => trainWithEngine({
+        engine,
+        torch: { device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python },
         experiment,
         configPath: params.configPath,
         runsDir: params.runsDir ?? defaultRunsDir(params.configPath),

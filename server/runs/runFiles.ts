@@ -49,6 +49,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
     ...(bestTop1 !== undefined ? { bestTop1 } : {}),
     startedAt: config.startedAt,
     ...(config.configPath ? { configPath: config.configPath } : {}),
+    ...(config.engine === 'torch' ? { engine: config.engine, device: config.device, worldSize: config.worldSize } : {}),
   };
 }
 

@@ -15,16 +15,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../config/loadConfig';
-import type { ExperimentConfig } from '../../config/types';
+import type { ExperimentConfig } from '../../../shared/experimentConfig';
 import { loadModel, saveModel } from '../../core/modelIO';
 import { openDataset } from '../../data/dataset';
 import { NORMALIZATION_PRESETS } from '../../data/normalize';
 import { buildModel, convertToTernary } from '../../models';
-import { writeJsonAtomic } from '../../train/atomicFiles';
+import { writeJsonAtomic } from '../../files/atomicFiles';
 import { newRunId } from '../../train/runId';
 import { outputsProbabilities } from '../../train/step';
 import { runtimeVersions } from '../../train/versions';
-import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunSummary, TrainOptions, TrainResult } from '../../train/types';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunSummary } from '../../../shared/runRecords';
+import type { TrainOptions, TrainResult } from '../../train/types';
 import { checkTorchOptions, EngineError, type TorchOptions } from '../types';
 import { findPython } from './python';
 import { torchPackageDir } from './paths';
@@ -110,12 +111,12 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
   let experiment: ExperimentConfig;
   let runId: string;
   let runDir: string;
-  let configRecord: RunConfigRecord & Partial<TorchRunFields>;
+  let configRecord: RunConfigRecord;
   if (opts.resumeDir) {
     runDir = resolve(opts.resumeDir);
     const recordPath = join(runDir, 'config.json');
     if (!existsSync(recordPath)) throw new ConfigError(recordPath, undefined, `is missing: ${runDir} is not a run folder (expected runs/<experiment>/<run-id>/ with config.json).`);
-    configRecord = JSON.parse(await readFile(recordPath, 'utf8')) as RunConfigRecord & Partial<TorchRunFields>;
+    configRecord = JSON.parse(await readFile(recordPath, 'utf8')) as RunConfigRecord;
     if (configRecord.engine !== 'torch') throw new EngineError(`${runDir} was trained by the ${configRecord.engine ?? 'tfjs'} engine; resume it with that engine (its checkpoints are in that engine's format).`);
     if (!existsSync(join(runDir, 'checkpoints', 'last', 'checkpoint.pt')) && !existsSync(join(runDir, 'checkpoints', 'last.old', 'checkpoint.pt'))) {
       throw new ConfigError(join(runDir, 'checkpoints', 'last'), undefined, 'holds no checkpoint (the run stopped before its first epoch ended); start a new run instead of resuming.');

@@ -1,0 +1,73 @@
+/**
+ * The torch engine's quantizer (engines/torch/ternary_torch/quantizer.py) equals ours: the forward
+ * and latent-weight gradient of the reference PyTorch code on the shared fixture
+ * (test/fixtures/core/torch_reference.json, t_ex 1, 2, 4), and Δ, α and the codes of
+ * server/core/quantizer.ts on the same kernels (he2019 t_ex 1/2/4, TWN), computed here and
+ * handed to engines/torch/tests/check_quantizer.py. On CUDA too when PyTorch sees a GPU.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { ternarizeBranches, type LayerQuant } from '../../server/core/quantizer';
+import { torchPython } from '../shared/torchPython';
+
+const root = join(__dirname, '..', '..');
+const referencePath = join(root, 'test', 'fixtures', 'core', 'torch_reference.json');
+const fixture = JSON.parse(readFileSync(referencePath, 'utf8')) as { cases: { kernel: number[] }[] };
+
+function ourCases(): unknown[] {
+  const quants: LayerQuant[] = [
+    { method: 'he2019', thresholdFactor: 0.05, tex: 1 },
+    { method: 'he2019', thresholdFactor: 0.3, tex: 1 },
+    { method: 'he2019', thresholdFactor: 0.05, tex: 2 },
+    { method: 'he2019', thresholdFactor: 0.05, tex: 4 },
+    { method: 'twn', thresholdFactor: 0.05, tex: 1 },
+  ];
+  return fixture.cases.flatMap((c) => quants.map((quant) => {
+    const w = tf.tensor1d(c.kernel);
+    const branches = ternarizeBranches(w, quant).map((b) => {
+      const alpha = b.alpha.dataSync()[0]!;
+      const codes = Array.from(b.ternary.dataSync(), (v) => (alpha === 0 ? 0 : Math.round(v / alpha)));
+      const out = { delta: b.delta.dataSync()[0]!, alpha, codes };
+      tf.dispose([b.ternary, b.delta, b.alpha]);
+      return out;
+    });
+    w.dispose();
+    return { ...quant, kernel: c.kernel, branches };
+  }));
+}
+
+for (const device of ['cpu', 'cuda'] as const) {
+  test(`torch quantizer (${device}) = reference PyTorch (forward, dL/dW at t_ex 1, 2, 4) and = ours (Δ, α, codes)`, async (t) => {
+    const found = await torchPython();
+    if (!found.python) return t.skip(found.skip);
+    if (device === 'cuda' && !found.python.cuda) return t.skip(`no CUDA device visible to PyTorch ${found.python.torch}: the CUDA path runs on a machine with a GPU`);
+    await tf.setBackend('cpu');
+    const dir = mkdtempSync(join(tmpdir(), 'tern-torch-quant-'));
+    try {
+      const oursPath = join(dir, 'ours.json');
+      writeFileSync(oursPath, JSON.stringify({ cases: ourCases() }));
+      let out: string;
+      try {
+        out = execFileSync(found.python.path, [join(root, 'engines', 'torch', 'tests', 'check_quantizer.py'), referencePath, oursPath, device], { encoding: 'utf8' });
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string };
+        assert.fail(`check_quantizer.py failed: ${e.stdout ?? ''} ${e.stderr ?? ''}`);
+      }
+      const result = JSON.parse(out.trim().split('\n').pop()!) as { ok: boolean; output: number; gradient: number; delta: number; alpha: number; codeMismatches: number };
+      t.diagnostic(JSON.stringify(result));
+      assert.ok(result.output <= 1e-5, `output differs by ${result.output}`);
+      assert.ok(result.gradient <= 1e-4, `gradient differs by ${result.gradient}`);
+      assert.ok(result.delta <= 1e-6, `Δ differs (relative ${result.delta})`);
+      assert.ok(result.alpha <= 1e-6, `α differs (relative ${result.alpha})`);
+      assert.equal(result.codeMismatches, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
