@@ -15,20 +15,29 @@ from ternary_torch.graph import ModelFormatError  # noqa: E402
 from ternary_torch.train import main  # noqa: E402
 
 
+def leave(code):
+    """Exits without running destructors: with PyTorch 1.13, tearing down a DDP reducer's gloo
+    process group at interpreter exit can deadlock on the GIL (a worker thread frees a tensor
+    while the main thread joins it). Every run file is written and flushed by then."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def fatal(message):
     sys.stdout.write("@tern " + json.dumps({"type": "fatal", "rank": int(os.environ.get("RANK", "0")), "message": message}) + "\n")
-    sys.stdout.flush()
-    sys.exit(1)
+    leave(1)
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         raise SystemExit("usage: run_experiment.py JOB.json (written by `tern train --engine torch`)")
     try:
-        sys.exit(main(sys.argv[1]))
+        code = main(sys.argv[1])
     except SystemExit as err:
         if isinstance(err.code, str):
             fatal(err.code)
         raise
     except (DataFormatError, ModelFormatError, ValueError) as err:
         fatal(str(err))
+    leave(code or 0)

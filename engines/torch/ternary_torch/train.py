@@ -280,7 +280,7 @@ def main(job_path):
                 log("error" if status == "failed" else "info", reason)
             emit("end", {"summary": s})
         if distributed:
-            dist.destroy_process_group()
+            dist.barrier()  # every rank leaves together (run_experiment.py exits without teardown)
         return 0
 
     if writer:

@@ -86,7 +86,7 @@ interface ProgressLine {
 }
 
 /** The torchrun command line for these options. */
-export function torchrunArgs(o: TorchOptions, script: string, jobPath: string, runId: string): string[] {
+export function torchrunArgs(o: TorchOptions, script: string, jobPath: string, rdzvId: string): string[] {
   const args = [join(torchPackageDir(), 'torchrun.py'), '--nproc_per_node', String(o.nprocPerNode), '--max_restarts', String(o.maxRestarts)];
   if (o.nnodes === 1 && !o.rdzvEndpoint) {
     args.push('--standalone', '--nnodes', '1');
@@ -94,7 +94,7 @@ export function torchrunArgs(o: TorchOptions, script: string, jobPath: string, r
     // Static rendezvous: node ranks are the ones given, so node 0 (which writes the run folder and
     // prints progress) hosts global rank 0 and the store at the endpoint.
     const [host, port] = o.rdzvEndpoint!.split(':');
-    args.push('--nnodes', String(o.nnodes), '--node_rank', String(o.nodeRank), '--master_addr', host!, '--master_port', port!, '--rdzv_id', runId);
+    args.push('--nnodes', String(o.nnodes), '--node_rank', String(o.nodeRank), '--master_addr', host!, '--master_port', port!, '--rdzv_id', rdzvId);
   }
   args.push(script, jobPath);
   return args;
@@ -202,7 +202,8 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
   await writeFile(jobPath, JSON.stringify(job, null, 1) + '\n');
 
   // ---- torchrun, in its own process group.
-  const args = torchrunArgs(torch, join(torchPackageDir(), 'run_experiment.py'), jobPath, runId);
+  // Every node must name the same rendezvous: the experiment, not this node's run id.
+  const args = torchrunArgs(torch, join(torchPackageDir(), 'run_experiment.py'), jobPath, `tern-${experiment.name}`);
   log('info', `torch engine: ${python.executable} ${args.join(' ')}`);
   const child = spawn(python.path, args, {
     detached: true,
@@ -295,7 +296,13 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
   opts.signal?.removeEventListener('abort', onAbort);
   if (worker) await rm(jobDir, { recursive: true, force: true });
 
-  // ---- The result: rank 0's summary.json; a crash before it wrote one is a failed run.
+  // ---- The result: rank 0's summary.json; a crash before it wrote one is a failed run. A worker
+  // node has no run folder: its result is its torchrun's exit status.
+  if (worker) {
+    const ok = exit.code === 0;
+    const reason = ok ? undefined : opts.signal?.aborted ? 'Cancelled.' : `The torch engine stopped (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}): ${fatal ?? explain(stderrTail)}`;
+    return { runDir, summary: { ...emptySummary(runId, experiment.name, `torch-${torch.device}`), status: ok ? 'completed' : opts.signal?.aborted ? 'cancelled' : 'failed', ...(reason ? { reason } : {}), epochs: ok ? experiment.train.epochs : 0, ...fields } };
+  }
   let summary: RunSummary | undefined;
   if (!worker && existsSync(join(runDir, 'summary.json'))) summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
   summary ??= lastSummary;

@@ -1,0 +1,71 @@
+/**
+ * One clear message for each way the torch engine cannot start (server/engines/torch/python.ts):
+ * no Python, no PyTorch, a PyTorch older than 1.13, `--device cuda` without CUDA; and the option
+ * checks of server/engines/types.ts. Fake interpreters (shell scripts printing what check_env.py
+ * would) stand in for the machines that lack these.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findPython, torchVersion } from '../../server/engines/torch/python';
+import { torchrunArgs } from '../../server/engines/torch/launch';
+import { engineOptionsFromArgs } from '../../server/engines/args';
+import { checkTorchOptions, DEFAULT_TORCH_OPTIONS } from '../../server/engines/types';
+
+const dir = mkdtempSync(join(tmpdir(), 'tern-fake-python-'));
+function fakePython(name: string, info: Record<string, unknown>): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\necho '${JSON.stringify({ python: '3.11.2', executable: path, ...info })}'\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('no Python: says to install python3 and python3-torch, or set --python', async () => {
+  await assert.rejects(findPython(join(dir, 'missing-python'), 'cpu'), (err: Error) => {
+    assert.equal(err.name, 'EngineError');
+    assert.match(err.message, /needs Python 3, and none was found/);
+    assert.match(err.message, /apt-get install python3 python3-torch/);
+    return true;
+  });
+});
+
+test('Python without PyTorch: says how to install it', async () => {
+  const python = fakePython('no-torch', { torchError: 'ModuleNotFoundError: No module named torch' });
+  await assert.rejects(findPython(python, 'cpu'), /No PyTorch in .*No module named torch.*python3-torch.*pip install torch/);
+});
+
+test('PyTorch older than 1.13: names the version and the minimum', async () => {
+  const python = fakePython('old-torch', { torch: '1.12.1', cuda: false });
+  await assert.rejects(findPython(python, 'cpu'), /PyTorch 1\.12\.1 .* is too old: the torch engine needs PyTorch ≥ 1\.13/);
+});
+
+test('--device cuda without CUDA: says to use --device cpu or a CUDA build', async () => {
+  const python = fakePython('cpu-torch', { torch: '2.1.0+cpu', cuda: false });
+  await assert.rejects(findPython(python, 'cuda'), /--device cuda: PyTorch 2\.1\.0\+cpu .* sees no CUDA device\. Train with --device cpu/);
+  assert.equal((await findPython(python, 'cpu')).torch, '2.1.0+cpu');
+});
+
+test('torch versions parse with local suffixes', () => {
+  assert.deepEqual(torchVersion('1.13.0a0'), [1, 13]);
+  assert.deepEqual(torchVersion('2.3.1+cu121'), [2, 3]);
+});
+
+test('options: --engine and the torchrun options come out of argv; bad values name the option', () => {
+  const parsed = engineOptionsFromArgs(['cfg.tern.json', '--engine', 'torch', '--device=cuda', '--nproc-per-node', '4', '--nnodes', '2', '--node-rank', '1', '--rdzv-endpoint', '10.0.0.1:29500', '--epochs', '3']);
+  assert.equal(parsed.engine, 'torch');
+  assert.deepEqual(parsed.torch, { device: 'cuda', nprocPerNode: 4, nnodes: 2, nodeRank: 1, rdzvEndpoint: '10.0.0.1:29500' });
+  assert.deepEqual(parsed.rest, ['cfg.tern.json', '--epochs', '3']);
+  assert.throws(() => engineOptionsFromArgs(['--engine', 'jax']), /--engine 'jax' is not one of tfjs, torch/);
+  assert.throws(() => checkTorchOptions({ ...DEFAULT_TORCH_OPTIONS, nnodes: 2 }), /--nnodes 2 needs --rdzv-endpoint host:port/);
+  assert.throws(() => checkTorchOptions({ ...DEFAULT_TORCH_OPTIONS, nnodes: 2, nodeRank: 2, rdzvEndpoint: 'h:1' }), /--node-rank 2 must be below --nnodes 2/);
+});
+
+test('torchrun command lines: standalone on one node, static rendezvous at node 0 on several', () => {
+  assert.deepEqual(torchrunArgs({ ...DEFAULT_TORCH_OPTIONS, nprocPerNode: 2 }, 's.py', 'job.json', 'tern-x').slice(1),
+    ['--nproc_per_node', '2', '--max_restarts', '0', '--standalone', '--nnodes', '1', 's.py', 'job.json']);
+  assert.deepEqual(torchrunArgs({ ...DEFAULT_TORCH_OPTIONS, nnodes: 2, nodeRank: 1, rdzvEndpoint: '10.0.0.1:29500', maxRestarts: 3 }, 's.py', 'job.json', 'tern-x').slice(1),
+    ['--nproc_per_node', '1', '--max_restarts', '3', '--nnodes', '2', '--node_rank', '1', '--master_addr', '10.0.0.1', '--master_port', '29500', '--rdzv_id', 'tern-x', 's.py', 'job.json']);
+});
