@@ -19,6 +19,7 @@ import {
 } from './harness';
 import { runIdDay, runRow } from '../../extension/format';
 import type { LayersRecord } from '../../shared/runRecords';
+import { torchUi } from './torch-ui';
 
 const root = resolve(__dirname, '..', '..');
 const artifacts = join(root, '.test-artifacts', 'e2e');
@@ -333,6 +334,7 @@ async function main(): Promise<void> {
   if (!only || only === 'integration') results.integration = await integration(suitePath);
   if (!only || only === 'ui') results.ui = await ui();
   if (!only || only === 'restricted') results.restricted = await restricted();
+  if (!only || only === 'torch') results.torch = await torchUi({ vsix, artifacts, newRunDir, removeRunDir, shoot, runFromPalette });
   const failed = Object.entries(results).filter(([, ok]) => !ok).map(([name]) => name);
   console.log(`e2e: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`} in ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`);
   process.exitCode = failed.length === 0 ? 0 : 1;
