@@ -19,13 +19,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadConfigFile } from '../../server/config/loadConfig';
-import type { ExperimentConfig } from '../../server/config/types';
+import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { loadModel } from '../../server/core/modelIO';
 import { trainWithEngine, type EngineTrainOptions } from '../../server/engines/dispatch';
 import { readRunHistory } from '../../server/runs';
 import { layerStats } from '../../server/stats';
 import { evaluateTarget } from '../../server/train/evaluate';
-import type { MetricsRecord } from '../../server/train/types';
+import type { MetricsRecord } from '../../shared/runRecords';
 import { torchPython } from '../shared/torchPython';
 
 const root = join(__dirname, '..', '..');
