@@ -33,12 +33,24 @@ export function engineOf(opts: Pick<EngineTrainOptions, 'engine' | 'resumeDir' |
   return opts.engine ?? opts.experiment?.engine ?? 'tfjs';
 }
 
+/** device, processes per node and nodes of the run being resumed (its config.json). */
+function resumedTorchOptions(resumeDir: string | undefined): Partial<TorchOptions> {
+  if (!resumeDir) return {};
+  try {
+    const r = JSON.parse(readFileSync(join(resolve(resumeDir), 'config.json'), 'utf8')) as { device?: 'cpu' | 'cuda'; nprocPerNode?: number; nnodes?: number };
+    // A multi-node run resumes on one node unless told otherwise (the other nodes must be started again anyway).
+    return { ...(r.device ? { device: r.device } : {}), ...(r.nprocPerNode ? { nprocPerNode: r.nprocPerNode } : {}) };
+  } catch {
+    return {};
+  }
+}
+
 export function trainWithEngine(opts: EngineTrainOptions): Promise<TrainResult> {
   const { engine: _engine, torch, ...common } = opts;
   if (engineOf(opts) === 'torch') {
-    // Options the caller left undefined keep their defaults.
+    // Options the caller left undefined: a resumed run's own (config.json), else the defaults.
     const given = Object.fromEntries(Object.entries(torch ?? {}).filter(([, v]) => v !== undefined)) as Partial<TorchOptions>;
-    return trainWithTorch({ ...common, torch: { ...DEFAULT_TORCH_OPTIONS, ...given } });
+    return trainWithTorch({ ...common, torch: { ...DEFAULT_TORCH_OPTIONS, ...resumedTorchOptions(opts.resumeDir), ...given } });
   }
   return train(common);
 }

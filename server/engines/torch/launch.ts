@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -86,10 +87,13 @@ interface ProgressLine {
 }
 
 /** The torchrun command line for these options. */
-export function torchrunArgs(o: TorchOptions, script: string, jobPath: string, rdzvId: string): string[] {
+export function torchrunArgs(o: TorchOptions, script: string, jobPath: string, rdzvId: string, localPort?: number): string[] {
   const args = [join(torchPackageDir(), 'torchrun.py'), '--nproc_per_node', String(o.nprocPerNode), '--max_restarts', String(o.maxRestarts)];
   if (o.nnodes === 1 && !o.rdzvEndpoint) {
-    args.push('--standalone', '--nnodes', '1');
+    // Not --standalone: it always puts the store on localhost:29400, so a second run on the same
+    // machine joins the first one's store and fails when that run ends (seen: "The connection to
+    // the C10d store has failed"). Each run gets its own free port instead.
+    args.push('--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${localPort ?? 29400}`, '--rdzv_id', rdzvId);
   } else {
     // Static rendezvous: node ranks are the ones given, so node 0 (which writes the run folder and
     // prints progress) hosts global rank 0 and the store at the endpoint.
@@ -203,7 +207,8 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
 
   // ---- torchrun, in its own process group.
   // Every node must name the same rendezvous: the experiment, not this node's run id.
-  const args = torchrunArgs(torch, join(torchPackageDir(), 'run_experiment.py'), jobPath, `tern-${experiment.name}`);
+  const localPort = torch.nnodes === 1 && !torch.rdzvEndpoint ? await freePort() : undefined;
+  const args = torchrunArgs(torch, join(torchPackageDir(), 'run_experiment.py'), jobPath, `tern-${experiment.name}`, localPort);
   log('info', `torch engine: ${python.executable} ${args.join(' ')}`);
   const child = spawn(python.path, args, {
     detached: true,
@@ -320,6 +325,18 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
     return { runDir, summary: failed };
   }
   return { runDir, summary: summary! };
+}
+
+/** A TCP port nobody listens on now (for a single-node run's rendezvous store). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
 }
 
 function emptySummary(runId: string, experiment: string, backend: string): RunSummary {
