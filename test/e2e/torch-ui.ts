@@ -66,7 +66,7 @@ export async function torchUi(c: TierContext): Promise<boolean> {
     const statusItem = page.locator('.statusbar-item', { hasText: new RegExp(`${NAME} · epoch \\d+/3`) });
     await statusItem.waitFor({ state: 'visible', timeout: 180_000 });
     const statusText = (await statusItem.innerText()).trim();
-    const finished = page.locator('.notifications-toasts .notification-toast', { hasText: `${NAME}/` }).filter({ hasText: 'finished' });
+    const finished = page.locator('.notifications-toasts .notification-toast', { hasText: `Finished ${NAME}:` });
     await finished.waitFor({ state: 'visible', timeout: 300_000 });
 
     const runsRoot = join(workspace, 'runs', NAME);
@@ -81,7 +81,7 @@ export async function torchUi(c: TierContext): Promise<boolean> {
       shown = texts.filter((t) => t.startsWith('sparsity '));
       return shown.length === expected.length && shown.every((d, i) => d.startsWith(expected[i]!));
     });
-    await experimentsPane.locator('.monaco-list-row', { hasText: runId }).filter({ hasText: 'torch cpu ×2' })
+    await experimentsPane.locator('.monaco-list-row', { hasText: 'torch cpu ×2' })
       .waitFor({ state: 'visible', timeout: 10_000 });
     const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as { backend: string; status: string; worldSize: number };
     if (summary.backend !== 'torch-cpu' || summary.worldSize !== 2) throw new Error(`summary.json says ${summary.backend} × ${summary.worldSize}`);

@@ -22,6 +22,7 @@ import { openDataset } from '../../data/dataset';
 import { NORMALIZATION_PRESETS } from '../../data/normalize';
 import { buildModel, convertToTernary } from '../../models';
 import { writeJsonAtomic } from '../../files/atomicFiles';
+import { experimentFolder, sharedNameWarning } from '../../runs/experimentFolder';
 import { newRunId } from '../../train/runId';
 import { outputsProbabilities } from '../../train/step';
 import { runtimeVersions } from '../../train/versions';
@@ -133,7 +134,10 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
     experiment = structuredClone(opts.experiment);
     if (opts.epochs !== undefined) experiment.train.epochs = opts.epochs;
     runId = newRunId();
-    runDir = resolve(opts.runsDir, experiment.name, runId);
+    // Same folder rule as the tfjs trainer: another config of this folder with an experiment of the same name → separate folders.
+    const folder = opts.configPath ? await experimentFolder(opts.configPath, experiment.name) : { folder: experiment.name, sharedWith: [] };
+    if (folder.sharedWith.length) log('warn', sharedNameWarning(opts.configPath!, experiment.name, folder));
+    runDir = resolve(opts.runsDir, folder.folder, runId);
     configRecord = {} as RunConfigRecord;
   }
   experiment.engine = 'torch';
