@@ -18,7 +18,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../config/loadConfig';
 import type { ExperimentConfig } from '../../../shared/experimentConfig';
 import { loadModel, saveModel } from '../../core/modelIO';
-import { openDataset } from '../../data/dataset';
+import { openDataset } from '../../data/open';
 import { NORMALIZATION_PRESETS } from '../../data/normalize';
 import { buildModel, convertToTernary } from '../../models';
 import { writeJsonAtomic } from '../../files/atomicFiles';
