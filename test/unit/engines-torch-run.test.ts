@@ -158,12 +158,10 @@ test('torch engine runs', async (t) => {
 
   await t.test('cancel stops every process after a batch and keeps the last checkpoint', async () => {
     const controller = new AbortController();
-    let runDir = '';
-    const { summary, runDir: dir } = await run('longer', {
+    const { summary, runDir } = await run('longer', {
       signal: controller.signal,
       listener: { onMetrics: (r) => { if (r.kind === 'batch' && r.epoch === 2) controller.abort(); } },
     });
-    runDir = dir;
     assert.equal(summary.status, 'cancelled', summary.reason);
     assert.equal(summary.epochs, 1);
     assert.ok(existsSync(join(runDir, 'checkpoints', 'last', 'checkpoint.pt')));

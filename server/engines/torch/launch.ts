@@ -161,7 +161,7 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
   const jobDir = worker ? mkdtempSync(join(tmpdir(), 'tern-torch-')) : join(runDir, 'engine');
   const initDir = join(jobDir, 'init-model');
   await mkdir(jobDir, { recursive: true });
-  let probabilities = false;
+  let probabilities: boolean;
   if (!existsSync(join(initDir, 'model.json'))) {
     const model = await createModel(experiment, baseDir, trainSet.inputShape, configPath);
     probabilities = outputsProbabilities(model);
