@@ -44,6 +44,10 @@ export namespace TernaryErrorCodes {
    * `{ outDir, model? }` with the sizes and parity figures when the files were written.
    */
   export const ExportFailed = -32006;
+  /** Another live process is training this run (`ternary/train` with `resumeDir`); `data` is `{ path, pid, host }`. */
+  export const RunLocked = -32007;
+  /** The disk refused: full, read-only, or a file where a folder should be; `data` is `{ path, code }`. */
+  export const FileSystem = -32008;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +201,11 @@ export interface RunInfo {
   engine?: 'tfjs' | 'torch';
   device?: 'cpu' | 'cuda';
   worldSize?: number;
+  /**
+   * True when `ternary/train` with `resumeDir: runDir` can continue the run: it is `crashed`
+   * (its process died) or `cancelled`, has a checkpoint, and has epochs left.
+   */
+  resumable?: boolean;
 }
 /** The runs found on disk (running ones included). Direction: client → server. */
 export namespace ListRunsRequest {

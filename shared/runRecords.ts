@@ -7,14 +7,20 @@
  *     metrics.jsonl    MetricsRecord per line
  *     layers.jsonl     LayersRecord per line (one per epoch)
  *     histograms/epoch-<NNN>.json   HistogramsRecord
- *     checkpoints/     last/ and best/ (best validation top-1): weights, optimizer state, epoch, rng state
+ *     checkpoints/     last/, previous/ (the one before last) and best/ (best validation top-1):
+ *                      weights, optimizer state, epoch, rng state (server/train/checkpointStore.ts)
+ *     .lock            the writing process (pid, host) while the run trains (server/train/runLock.ts)
  *     model/           final tfjs LayersModel
  *     summary.json     RunSummary
  */
 import type { ExperimentConfig } from './experimentConfig';
 import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
 
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
+/**
+ * How a run stands. `crashed` is never written: a reader (server/runs/runFiles.ts) reports it for
+ * a run whose summary says `running` while no live process holds its lock (server/train/runLock.ts).
+ */
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'crashed';
 
 /** config.json: the resolved experiment and where/how it ran. */
 export interface RunConfigRecord {

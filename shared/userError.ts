@@ -19,7 +19,11 @@ export type UserErrorCode =
   /** A file, folder, run or experiment does not exist (data: path). */
   | 'notFound'
   /** Something this machine lacks: a compute backend that cannot start, a missing runtime. */
-  | 'unavailable';
+  | 'unavailable'
+  /** Another live process is training the run (data: path, pid, host). */
+  | 'runLocked'
+  /** The disk refused: full, read-only, a file where a folder should be (data: path, errno). */
+  | 'fileSystem';
 
 export interface UserErrorData {
   /** The file at fault (a config, a data file, a model.json). */
@@ -33,6 +37,11 @@ export interface UserErrorData {
   path?: string;
   /** The model layer at fault. */
   layer?: string;
+  /** The process holding a run's lock (runLocked). */
+  pid?: number;
+  host?: string;
+  /** The file system's error code (fileSystem): ENOSPC, EROFS, … */
+  errno?: string;
 }
 
 export class UserError extends Error {

@@ -23,6 +23,7 @@ const statusIcons: Record<RunInfo['status'], vscode.ThemeIcon> = {
   completed: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
   cancelled: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('testing.iconSkipped')),
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  crashed: new vscode.ThemeIcon('warning', new vscode.ThemeColor('testing.iconErrored')),
 };
 
 export class ExperimentsTreeProvider implements vscode.TreeDataProvider<ExperimentsNode>, vscode.Disposable {

@@ -1,4 +1,5 @@
 import { isUserError, UserError } from '../../shared/userError';
+import { fileSystemError } from '../train/fsErrors';
 
 /** A `tern` sub-command: one module per command under `server/cli/commands/`. */
 export interface CliCommand {
@@ -27,7 +28,9 @@ export class UsageError extends UserError {
 export async function reportingUserErrors(name: string, err: NodeJS.WritableStream, work: () => Promise<number>): Promise<number> {
   try {
     return await work();
-  } catch (e) {
+  } catch (caught) {
+    // The file system's refusals (a full disk, an --out that is a file) are the user's to fix too.
+    const e = fileSystemError(caught) ?? caught;
     if (!isUserError(e) || e.code === 'invalidArgument') throw e;
     err.write(`tern ${name}: ${e.message}\n`);
     return 1;

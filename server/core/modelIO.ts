@@ -12,6 +12,7 @@ import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import './layers';
 import { writeFileAtomic } from '../files/atomicFiles';
 import { loadTernModel, TernFormatError } from '../export/ternFile';
+import { readWeightGroups } from './weightFiles';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -144,20 +145,9 @@ export async function loadModel(modelJsonPath: string): Promise<LayersModel> {
     }
   }
   const modelJson = await readModelJson(file);
-  const dir = path.dirname(file);
   const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-    const specs: tf.io.WeightsManifestEntry[] = [];
-    const buffers: ArrayBuffer[] = [];
-    for (const group of manifest) {
-      specs.push(...group.weights);
-      for (const p of group.paths) {
-        const weightFile = path.join(dir, p);
-        const data = await fs.readFile(weightFile).catch(() => {
-          throw new ModelFileError(`Weight file ${weightFile} (listed in ${file}) is missing. Copy it next to model.json.`, file);
-        });
-        buffers.push(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
-      }
-    }
+    // Paths confined to the model's folder, sizes matching the manifest: server/core/weightFiles.ts.
+    const { specs, buffers } = await readWeightGroups(file, manifest, (message, at) => new ModelFileError(message, at));
     return [specs, tf.io.CompositeArrayBuffer.join(buffers)];
   });
   try {

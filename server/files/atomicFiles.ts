@@ -1,27 +1,65 @@
 /**
- * Atomic writes, for run files and models (docs/architecture.md, "The run folder"): a reader (the
- * extension, `tern export`, a resumed run) never sees half a file. Files are written under a
- * temporary name in the same folder, then renamed over the target, which POSIX makes atomic.
+ * Atomic, durable writes for run files and models (JSON lines: jsonLines.ts): a reader (the extension, `tern export`, a resumed run)
+ * never sees half a file, and a file that was renamed into place survives a power cut. Files are
+ * written under a temporary name in the same folder, flushed to disk (fsync), renamed over the
+ * target (atomic in POSIX), and the folder is flushed so the rename itself is on disk.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 let counter = 0;
+/** Temporary names carry this marker; `removeTempFiles` (runTemp.ts) finds what a killed run left. */
+export const TEMP_MARKER = '.tmp-';
 function tempName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
+  return join(dirname(path), `.${basename(path)}${TEMP_MARKER}${process.pid}-${counter++}`);
 }
 
-/** Writes `data` to `path` atomically (temporary file + rename); a failed write leaves no temporary file. */
+/** Writes `data` to a new file `path` and flushes it to disk before closing it. */
+export async function writeFileDurable(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a file's data to disk. */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a folder's entries (renames, new files) to disk. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (err) {
+    // Some file systems cannot fsync a directory (EINVAL); their renames are as durable as they get.
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `data` to `path` atomically and durably (temporary file, fsync, rename, fsync of the folder). */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempName(path);
   try {
-    await writeFile(tmp, data);
+    await writeFileDurable(tmp, data);
     await rename(tmp, path);
   } catch (err) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   }
+  await syncDir(dirname(path));
 }
 
 /** Writes pretty JSON atomically. */
@@ -30,25 +68,32 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 }
 
 /**
- * Replaces the directory `target` with one filled by `fill(tmpDir)`, atomically as far as POSIX
- * allows: rename cannot replace a non-empty directory, so the old one is first renamed aside
- * (`<target>.old`) and removed after. If a crash happens between the two renames, `<target>.old`
- * is the complete previous version; `resolveAtomicDir` finds it.
+ * Replaces the directory `target` with one filled by `fill(tmpDir)`. rename cannot replace a
+ * non-empty directory, so the current one is first renamed aside to `<target>.old` and removed
+ * once the new one is in place and on disk. A crash between the two renames leaves only
+ * `<target>.old`, the complete previous version: it is never deleted while `target` is missing
+ * (a second crash at the same point would otherwise lose both), and `resolveAtomicDir` finds it.
+ * The files `fill` wrote and the folder are flushed to disk before the renames.
  */
 export async function replaceDirAtomic(target: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
-  const tmp = `${target}.tmp-${process.pid}-${counter++}`;
+  const tmp = `${target}${TEMP_MARKER}${process.pid}-${counter++}`;
   const old = `${target}.old`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {
     await fill(tmp);
+    for (const name of await readdir(tmp)) await syncFile(join(tmp, name));
+    await syncDir(tmp);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  await rm(old, { recursive: true, force: true });
-  if (existsSync(target)) await rename(target, old);
+  if (existsSync(target)) {
+    await rm(old, { recursive: true, force: true });
+    await rename(target, old);
+  }
   await rename(tmp, target);
+  await syncDir(dirname(target));
   await rm(old, { recursive: true, force: true });
 }
 

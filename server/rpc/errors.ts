@@ -8,6 +8,7 @@ import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/
 import { TernaryErrorCodes } from '../../shared/protocol';
 import { isUserError, UserError, type UserErrorCode } from '../../shared/userError';
 import { QueueFull, RemovedFromQueue } from './jobQueue';
+import { fileSystemError } from '../train/fsErrors';
 
 /** An error a job raises on purpose, with its protocol code and data. */
 export class JobError extends Error {
@@ -34,6 +35,8 @@ const PROTOCOL_CODES: Record<UserErrorCode, number> = {
   badModel: TernaryErrorCodes.BadData,
   notFound: TernaryErrorCodes.NotFound,
   unavailable: ErrorCodes.InternalError,
+  runLocked: TernaryErrorCodes.RunLocked,
+  fileSystem: TernaryErrorCodes.FileSystem,
 };
 
 /** The data documented for each code in shared/protocol.ts (`path` for a config, `file` for data). */
@@ -48,6 +51,9 @@ function protocolData(err: UserError): Record<string, unknown> | undefined {
   if (column !== undefined) data.column = column;
   if (layer !== undefined) data.layer = layer;
   if (err.code !== 'notFound' && path !== undefined) data.path = path;
+  if (err.data.pid !== undefined) data.pid = err.data.pid;
+  if (err.data.host !== undefined) data.host = err.data.host;
+  if (err.data.errno !== undefined) data.code = err.data.errno;
   return Object.keys(data).length ? data : undefined;
 }
 
@@ -86,6 +92,9 @@ function toUnclippedResponseError(err: unknown): ResponseError<unknown> {
   if (err instanceof JobError) return new ResponseError(err.code, err.message, err.data);
   if (err instanceof RemovedFromQueue) return new ResponseError(LSPErrorCodes.RequestCancelled, err.message);
   if (err instanceof QueueFull) return new ResponseError(TernaryErrorCodes.Busy, err.message);
+  // The disk refused (full, read-only, a file where a folder should be): the environment, not a bug.
+  const refused = fileSystemError(err);
+  if (refused) return toUnclippedResponseError(refused);
   const e = err as ErrnoError;
   if (e.code === 'ENOENT' && typeof e.path === 'string') {
     return new ResponseError(TernaryErrorCodes.NotFound, `Not found: ${e.path}. Check the path.`, { path: e.path });

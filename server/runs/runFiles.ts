@@ -1,14 +1,16 @@
 /**
  * Reading run folders (docs/architecture.md, The run folder) with plain `fs`: no tfjs, so the extension host may import this.
  * A run may be written while it is read: a partial last line of a .jsonl file is skipped, and a
- * missing summary.json means the run has not written one yet.
+ * missing summary.json means the run has not written one yet. A run whose summary says `running`
+ * while no live process holds its lock is reported as `crashed`.
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunHistory, RunInfo } from '../../shared/protocol';
-import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
+import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
 import { readJsonLines } from '../files/jsonLines';
+import { readLock } from '../train/runLock';
 
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {
@@ -39,17 +41,24 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
     epoch = epochs.length;
     for (const r of epochs) bestTop1 = Math.max(bestTop1 ?? 0, r.valTop1 ?? r.top1);
   }
+  let status: RunStatus = summary?.status ?? 'running';
+  // A run that says it is running but whose process is gone (killed, crashed, machine down).
+  if (status === 'running' && !readLock(runDir)?.alive) status = 'crashed';
+  const epochs = config.experiment.train.epochs;
+  const resumable = (status === 'crashed' || status === 'cancelled') && epoch < epochs &&
+    ['last', 'previous', 'last.old'].some((name) => existsSync(join(runDir, 'checkpoints', name, 'checkpoint.json')));
   return {
     runDir,
     runId: config.runId,
     experiment: config.experiment.name,
-    status: summary?.status ?? 'running',
+    status,
     epoch,
-    epochs: config.experiment.train.epochs,
+    epochs,
     ...(bestTop1 !== undefined ? { bestTop1 } : {}),
     startedAt: config.startedAt,
     ...(config.configPath ? { configPath: config.configPath } : {}),
     ...(config.engine === 'torch' ? { engine: config.engine, device: config.device, worldSize: config.worldSize } : {}),
+    ...(resumable ? { resumable } : {}),
   };
 }
 

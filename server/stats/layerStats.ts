@@ -5,6 +5,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ternarizeBranchesReference } from '../core/quantizerReference';
+import { DataError } from '../data/errors';
 import { kernelLayers, type KernelLayer } from './kernelLayers';
 import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
 
@@ -13,6 +14,14 @@ export const TERNARY_BITS = 2;
 
 function statsOf(k: KernelLayer): LayerStats {
   const params = k.kernel.length + k.otherParams;
+  let nonFinite = 0;
+  for (const v of k.kernel) if (!Number.isFinite(v)) nonFinite++;
+  if (nonFinite > 0) {
+    // Δ = f·max|W| of NaN weights compares false everywhere: Δ 0, α 0, "100 % sparse", all wrong.
+    throw new DataError(
+      `Layer "${k.name}" has ${nonFinite} of ${k.kernel.length} weights that are NaN or infinite: the model is broken ` +
+        '(it may come from a run whose loss diverged), and its Δ, α and sparsity would be meaningless. Use a checkpoint or model from before that happened.');
+  }
   if (!k.quant) {
     return {
       layer: k.name, type: k.type, ternary: false, shape: k.shape, params, bits: 32,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultRunsDir, listRuns, readRunHistory } from '../../server/runs';
 import { DEFAULT_RUNS_FOLDER } from '../../shared/runsFolder';
@@ -25,6 +25,8 @@ test('listRuns: finished and running runs, newest first; non-runs and missing ro
   appendFileSync(join(running, 'metrics.jsonl'), JSON.stringify({ kind: 'batch', epoch: 1, step: 1, lr: 0.1, loss: 2, top1: 0.1, time: 1 }) + '\n');
   appendFileSync(join(running, 'metrics.jsonl'), JSON.stringify({ kind: 'epoch', epoch: 1, step: 2, lr: 0.1, loss: 2, top1: 0.1, valTop1: 0.55, time: 2 }) + '\n');
   appendFileSync(join(running, 'metrics.jsonl'), '{"kind":"batch","epo'); // torn line, being written
+  // Held by a live process (this one), as a training run holds its folder's lock.
+  writeFileSync(join(running, '.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: '2026-01-02T00:00:00Z' }));
   mkdirSync(join(root, 'a', 'not-a-run'), { recursive: true });
   const runs = await listRuns([root, join(root, 'missing')]);
   assert.deepEqual(runs.map((r) => [r.runId, r.experiment, r.status, r.epoch, r.epochs, r.bestTop1]), [

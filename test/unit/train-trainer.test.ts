@@ -5,78 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../server/backends/ladder';
 import { addonLoadError } from '../../server/backends/onednn';
 import { loadAddon } from '../../server/backends/onednn/addon';
-import { parseConfigText } from '../../server/config/loadConfig';
-import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { train } from '../../server/train/trainer';
 import { readRunHistory } from '../../server/runs';
-import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
-
-const SIZE = 8;
-
-/** wasm: tfjs-backend-cpu's Conv2DBackpropFilter is too slow even for 8×8 images. */
-async function useWasm(): Promise<void> {
-  await initBackend({ backend: 'wasm' });
-}
-const CLASSES = 4;
-
-function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
-
-/** Deterministic images: class k lights up quadrant k; a small LCG adds noise. */
-function writeSplit(dir: string, prefix: string, count: number, seed: number): void {
-  let s = seed;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-  const images = new Uint8Array(count * SIZE * SIZE);
-  const labels = new Uint8Array(count);
-  for (let n = 0; n < count; n++) {
-    const k = n % CLASSES;
-    labels[n] = k;
-    for (let y = 0; y < SIZE; y++) {
-      for (let x = 0; x < SIZE; x++) {
-        const quadrant = (y < SIZE / 2 ? 0 : 2) + (x < SIZE / 2 ? 0 : 1);
-        images[n * SIZE * SIZE + y * SIZE + x] = Math.min(255, Math.floor((quadrant === k ? 150 : 30) + rand() * 100));
-      }
-    }
-  }
-  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx(0x803, [count, SIZE, SIZE], images));
-  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
-}
-
-function setup(trainPatch: Record<string, unknown> = {}, dataPatch: Record<string, unknown> = {}): { experiment: ExperimentConfig; configPath: string; runsDir: string } {
-  const root = mkdtempSync(join(tmpdir(), 'tern-train-'));
-  mkdirSync(join(root, 'data'));
-  writeSplit(join(root, 'data'), 'train', 64, 1);
-  writeSplit(join(root, 'data'), 't10k', 32, 2);
-  const text = JSON.stringify({
-    experiments: [{
-      name: 'tiny',
-      model: { arch: 'fmnist-cnn', classes: CLASSES },
-      data: { format: 'idx', path: 'data', normalize: { mean: [0.4], std: [0.3] }, augment: ['crop8pad1'] /* no hflip: it would swap the quadrant classes */, ...dataPatch },
-      train: { epochs: 3, batchSize: 16, optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: [2], gammas: [0.1], seed: 7, ...trainPatch },
-    }],
-  });
-  const configPath = join(root, 'tiny.tern.json');
-  writeFileSync(configPath, text);
-  return { experiment: parseConfigText(text, configPath).experiments[0]!, configPath, runsDir: join(root, 'runs') };
-}
-
-/** Epoch records without the wall-clock fields. */
-function epochMetrics(runDir: string): Omit<MetricsRecord, 'time' | 'imgPerSec'>[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord)
-    .filter((r) => r.kind === 'epoch')
-    .map(({ time: _t, imgPerSec: _i, ...rest }) => rest);
-}
+import type { RunConfigRecord, RunSummary } from '../../shared/runRecords';
+import { epochMetrics, setup, useWasm } from './trainFixture';
 
 const summaryOf = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
 
