@@ -16,14 +16,15 @@ import type { ExperimentConfig } from '../../../shared/experimentConfig';
 const usage = `Usage: tern train <config.tern.json> [options]
 
 Trains one experiment of the config file and records the run in <runs-dir>/<experiment>/<run-id>/
-(config.json, metrics.jsonl, layers.jsonl, histograms/, checkpoints/last/, model/, summary.json).
+(config.json, metrics.jsonl, layers.jsonl, histograms/, checkpoints/, model/, summary.json).
 
 Options:
   --experiment NAME  the experiment to run (required when the file holds several)
   --epochs N         override train.epochs
   --runs-dir DIR     root of run folders (default: runs/ next to the config file)
-  --resume RUN_DIR   continue a stopped run from its last checkpoint (same experiment and seed;
-                     the config argument may then be omitted)
+  --resume RUN_DIR   continue a stopped or crashed run from its newest intact checkpoint (same
+                     experiment and seed; the config argument may then be omitted); refused while
+                     another process trains that run
   --json             print JSON lines (one per metrics record, then the summary) instead of a progress bar
 ${BACKEND_USAGE}
 ${ENGINE_USAGE}
