@@ -138,7 +138,10 @@ function indexBytes(entries: (TensorIndexEntry | null)[]): number {
 }
 
 function isIndex(value: unknown): value is TensorIndexEntry[] {
-  return Array.isArray(value) && value.every((e) => e && typeof e.offset === 'number' && typeof e.size === 'number' && Array.isArray(e.shape));
+  return Array.isArray(value) && (value as unknown[]).every((item) => {
+    const e = item as Partial<TensorIndexEntry> | null;
+    return !!e && typeof e.offset === 'number' && typeof e.size === 'number' && Array.isArray(e.shape);
+  });
 }
 
 /** Reads and checks the checkpoint in `dir`: the checkpoint, or what is wrong with it (one sentence). */

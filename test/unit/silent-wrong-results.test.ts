@@ -97,7 +97,7 @@ test('weight files: longer than the manifest, shorter (named), or outside the mo
   const message = async () => {
     const err = await loadModel(join(dir, 'm', 'model.json')).then((m) => { m.dispose(); return undefined; }, (e: unknown) => e);
     assert.ok(err, 'the model loaded');
-    return userErrorMessage(err) ?? `not a user error: ${String(err)}`;
+    return userErrorMessage(err) ?? `not a user error: ${err instanceof Error ? err.message : typeof err}`;
   };
 
   appendFileSync(weights, Buffer.alloc(16));
