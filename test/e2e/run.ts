@@ -205,7 +205,13 @@ async function ui(): Promise<boolean> {
     // A long run: the status bar follows it, and the progress notification's Cancel stops it.
     await runFromPalette(page, 'Ternary: Train');
     const longPick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny-long$/ }) });
-    await longPick.waitFor({ state: 'visible', timeout: 30_000 });
+    // The dashboard opened just before can take the focus when its webview finishes loading, which
+    // closes the quick pick (seen on a loaded machine): then the palette command is run again.
+    await waitFor('the experiment pick of Ternary: Train', 60_000, async () => {
+      if (await longPick.isVisible()) return true;
+      if (!(await page.locator('.quick-input-widget input').isVisible())) await runFromPalette(page, 'Ternary: Train');
+      return undefined;
+    }, 1_000);
     await longPick.click();
     const statusItem = page.locator('.statusbar-item', { hasText: /tiny-long · epoch \d+\/200/ });
     await statusItem.waitFor({ state: 'visible', timeout: 120_000 });
