@@ -207,9 +207,16 @@ async function ui(): Promise<boolean> {
     const longPick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny-long$/ }) });
     // The dashboard opened just before can take the focus when its webview finishes loading, which
     // closes the quick pick (seen on a loaded machine): then the palette command is run again.
+    // Only a quick input that stays closed for a few seconds counts: between the palette and the
+    // pick there is a moment with neither while the command asks the server for the experiments.
+    let closedChecks = 0;
     await waitFor('the experiment pick of Ternary: Train', 60_000, async () => {
       if (await longPick.isVisible()) return true;
-      if (!(await page.locator('.quick-input-widget input').isVisible())) await runFromPalette(page, 'Ternary: Train');
+      if (await page.locator('.quick-input-widget input').isVisible()) closedChecks = 0;
+      else if (++closedChecks >= 5) {
+        closedChecks = 0;
+        await runFromPalette(page, 'Ternary: Train');
+      }
       return undefined;
     }, 1_000);
     await longPick.click();
