@@ -10,7 +10,11 @@ import { DEFAULT_RUNS_FOLDER } from '../shared/runsFolder';
 
 /** Settings the server reads once at start: changing one asks for a server restart. */
 export const settingsNeedingRestart = [
-  'ternary.backend', 'ternary.server.nodePath', 'ternary.server.threads', 'ternary.server.lowPriority', 'ternary.metricsRate',
+  'ternary.backend',
+  'ternary.server.nodePath',
+  'ternary.server.threads',
+  'ternary.server.lowPriority',
+  'ternary.metricsRate',
 ] as const;
 
 export class TernaryConfig {

@@ -36,9 +36,16 @@ export class ConfigDiagnostics implements vscode.Disposable {
     this.subscriptions.push(
       vscode.workspace.onDidOpenTextDocument((d) => this.check(d)),
       // Saving one config can change the warnings of its neighbours (a shared experiment name).
-      vscode.workspace.onDidSaveTextDocument((d) => { if (isConfig(d)) this.checkFolder(path.dirname(d.fileName)); }),
-      vscode.workspace.onDidCloseTextDocument((d) => { this.pending.delete(d.uri.toString()); this.collection.delete(d.uri); }),
-      ctx.onDidChangeServerRunning((running) => { if (running) this.checkOpen(); }),
+      vscode.workspace.onDidSaveTextDocument((d) => {
+        if (isConfig(d)) this.checkFolder(path.dirname(d.fileName));
+      }),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.pending.delete(d.uri.toString());
+        this.collection.delete(d.uri);
+      }),
+      ctx.onDidChangeServerRunning((running) => {
+        if (running) this.checkOpen();
+      }),
     );
     this.checkOpen();
   }
@@ -59,13 +66,16 @@ export class ConfigDiagnostics implements vscode.Disposable {
     const key = document.uri.toString();
     const version = document.version;
     this.pending.set(key, version);
-    this.ctx.request(ValidateConfigRequest.type, { path: document.fileName, text: document.getText() }).then(({ problems }) => {
-      if (this.pending.get(key) !== version) return;
-      this.pending.delete(key);
-      this.collection.set(document.uri, problems.map(toDiagnostic));
-    }, (error: unknown) => {
-      this.ctx.log.warn(`Checking ${document.fileName}: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    this.ctx.request(ValidateConfigRequest.type, { path: document.fileName, text: document.getText() }).then(
+      ({ problems }) => {
+        if (this.pending.get(key) !== version) return;
+        this.pending.delete(key);
+        this.collection.set(document.uri, problems.map(toDiagnostic));
+      },
+      (error: unknown) => {
+        this.ctx.log.warn(`Checking ${document.fileName}: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
   }
 
   dispose(): void {

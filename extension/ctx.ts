@@ -8,8 +8,13 @@ import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { CancellationToken, NotificationType, RequestType } from 'vscode-languageclient';
 import {
-  HistogramsNotification, LayerStatsNotification, MetricsNotification, QueuedNotification,
-  RunEndedNotification, RunStartedNotification, type TernaryServerInfo,
+  HistogramsNotification,
+  LayerStatsNotification,
+  MetricsNotification,
+  QueuedNotification,
+  RunEndedNotification,
+  RunStartedNotification,
+  type TernaryServerInfo,
 } from '../shared/protocol';
 import { TernaryConfig } from './config';
 import type { RunEventHub } from './runEventHub';
@@ -66,7 +71,9 @@ export class Ctx implements vscode.Disposable {
   /** Starts the server unless it runs or is starting. Rejects with a message a user can act on. */
   start(): Promise<void> {
     if (this.serverRunning) return Promise.resolve();
-    this.starting ??= this.doStart().finally(() => { this.starting = undefined; });
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
     return this.starting;
   }
 
@@ -104,9 +111,11 @@ export class Ctx implements vscode.Disposable {
     this.pushClientCleanup(client.onNotification(LayerStatsNotification.type, (p) => hub.fireLayerStats(p)));
     this.pushClientCleanup(client.onNotification(HistogramsNotification.type, (p) => hub.fireHistograms(p)));
     this.pushClientCleanup(client.onNotification(RunEndedNotification.type, (p) => hub.fireRunEnded(p)));
-    this.pushClientCleanup(client.onNotification(QueuedNotification.type, (p) => {
-      this.log.info(`Queued: ${p.experiment ?? p.configPath} waits for ${p.position} job(s).`);
-    }));
+    this.pushClientCleanup(
+      client.onNotification(QueuedNotification.type, (p) => {
+        this.log.info(`Queued: ${p.experiment ?? p.configPath} waits for ${p.position} job(s).`);
+      }),
+    );
   }
 
   /** Runs that were in flight cannot report their end any more: end them as failed, so no view keeps spinning. */
@@ -123,13 +132,16 @@ export class Ctx implements vscode.Disposable {
     this.disposeClientScope();
     this.client = undefined;
     this.stateEmitter.fire(false);
-    void vscode.window.showErrorMessage(
-      'Ternary: the training server stopped unexpectedly. Runs in progress were interrupted (their last checkpoint is kept).',
-      'Restart Server', 'Show Server Log',
-    ).then((choice) => {
-      if (choice === 'Restart Server') void vscode.commands.executeCommand('ternary.restartServer');
-      if (choice === 'Show Server Log') this.log.show();
-    });
+    void vscode.window
+      .showErrorMessage(
+        'Ternary: the training server stopped unexpectedly. Runs in progress were interrupted (their last checkpoint is kept).',
+        'Restart Server',
+        'Show Server Log',
+      )
+      .then((choice) => {
+        if (choice === 'Restart Server') void vscode.commands.executeCommand('ternary.restartServer');
+        if (choice === 'Show Server Log') this.log.show();
+      });
   }
 
   async stop(): Promise<void> {
@@ -180,7 +192,11 @@ export class Ctx implements vscode.Disposable {
 
   private disposeClientScope(): void {
     for (const disposable of this.clientCleanup.splice(0)) {
-      try { disposable.dispose(); } catch { /* already gone */ }
+      try {
+        disposable.dispose();
+      } catch {
+        /* already gone */
+      }
     }
   }
 

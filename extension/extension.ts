@@ -33,10 +33,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Ternar
     return await activateWith(context, log);
   } catch (error) {
     // VS Code does not tell the user when an activation fails; we do.
-    log.error(`Activation failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    void vscode.window.showErrorMessage(
-      `Ternary Studio failed to activate: ${error instanceof Error ? error.message : String(error)}`, 'Show Log',
-    ).then((choice) => { if (choice) log.show(); });
+    log.error(`Activation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    void vscode.window
+      .showErrorMessage(`Ternary Studio failed to activate: ${error instanceof Error ? error.message : String(error)}`, 'Show Log')
+      .then((choice) => {
+        if (choice) log.show();
+      });
     return undefined;
   }
 }
@@ -57,7 +59,10 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   const diagnostics = new ConfigDiagnostics(ctx);
   for (const d of [jobs, experiments, layers, lenses, statusBar, diagnostics]) ctx.pushExtCleanup(d);
 
-  const experimentsView = vscode.window.createTreeView<ExperimentsNode>('ternary.experiments', { treeDataProvider: experiments, showCollapseAll: true });
+  const experimentsView = vscode.window.createTreeView<ExperimentsNode>('ternary.experiments', {
+    treeDataProvider: experiments,
+    showCollapseAll: true,
+  });
   const layersView = vscode.window.createTreeView<LayersNode>('ternary.layers', { treeDataProvider: layers });
   layers.attach(layersView);
   ctx.pushExtCleanup(experimentsView);
@@ -72,16 +77,21 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   ctx.pushExtCleanup(vscode.commands.registerCommand('ternary.refreshExperiments', () => experiments.refresh()));
 
   // Selecting a run shows its layers; a failure to read them is logged, not thrown at the user.
-  ctx.pushExtCleanup(experimentsView.onDidChangeSelection(({ selection }) => {
-    const node = selection[0];
-    if (node?.kind !== 'run') return;
-    showRunLayers(services, node.run.runDir, node.run.experiment, node.run.runId)
-      .catch((error: unknown) => log.warn(`Layers of ${node.run.runDir}: ${error instanceof Error ? error.message : String(error)}`));
-  }));
-  ctx.pushExtCleanup(ctx.onDidChangeServerRunning((running) => {
-    void vscode.commands.executeCommand('setContext', 'ternary.serverRunning', running);
-    experiments.refresh();
-  }));
+  ctx.pushExtCleanup(
+    experimentsView.onDidChangeSelection(({ selection }) => {
+      const node = selection[0];
+      if (node?.kind !== 'run') return;
+      showRunLayers(services, node.run.runDir, node.run.experiment, node.run.runId).catch((error: unknown) =>
+        log.warn(`Layers of ${node.run.runDir}: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }),
+  );
+  ctx.pushExtCleanup(
+    ctx.onDidChangeServerRunning((running) => {
+      void vscode.commands.executeCommand('setContext', 'ternary.serverRunning', running);
+      experiments.refresh();
+    }),
+  );
 
   registerPanels(context, hub, {
     listRuns: () => catalog.allRuns(),
@@ -91,13 +101,16 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   // Start the server now, so the views fill in; a failure is reported, the views still work.
   ctx.start().catch((error: unknown) => {
     log.error(`The training server did not start: ${error instanceof Error ? error.message : String(error)}`);
-    void vscode.window.showErrorMessage(
-      `Ternary: the training server did not start: ${error instanceof Error ? error.message : String(error)}`,
-      'Restart Server', 'Show Server Log',
-    ).then((choice) => {
-      if (choice === 'Restart Server') void vscode.commands.executeCommand('ternary.restartServer');
-      if (choice === 'Show Server Log') log.show();
-    });
+    void vscode.window
+      .showErrorMessage(
+        `Ternary: the training server did not start: ${error instanceof Error ? error.message : String(error)}`,
+        'Restart Server',
+        'Show Server Log',
+      )
+      .then((choice) => {
+        if (choice === 'Restart Server') void vscode.commands.executeCommand('ternary.restartServer');
+        if (choice === 'Show Server Log') log.show();
+      });
   });
 
   return createTestApi(services, statusBar, lenses);

@@ -49,11 +49,15 @@ export function epochText(running: boolean, completed: number, total: number): s
  * icon, and in words in its tooltip and accessible label.
  */
 export function runRow(
-  run: { runId: string; status: string; epoch: number; epochs: number; bestTop1?: number }, today?: string,
+  run: { runId: string; status: string; epoch: number; epochs: number; bestTop1?: number },
+  today?: string,
 ): { label: string; description: string } {
   const m = /^(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)-/.exec(run.runId);
   const label = !m ? run.runId : `${m[1]}${m[2]}${m[3]}` === today ? `${m[4]}:${m[5]}:${m[6]}` : `${m[2]}-${m[3]} ${m[4]}:${m[5]}`;
-  const parts = [epochText(run.status === 'running', run.epoch, run.epochs), ...(run.bestTop1 !== undefined ? [percent(run.bestTop1)] : [])];
+  const parts = [
+    epochText(run.status === 'running', run.epoch, run.epochs),
+    ...(run.bestTop1 !== undefined ? [percent(run.bestTop1)] : []),
+  ];
   return { label, description: parts.join(' · ') };
 }
 

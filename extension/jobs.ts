@@ -49,8 +49,13 @@ export class JobTracker implements vscode.Disposable {
   constructor(private readonly hub: RunEventHub) {
     this.subscriptions.push(
       hub.onRunStarted((run) => {
-        const job = [...this.jobs.values()].find((j) => j.kind === 'train' && j.runId === undefined
-          && samePath(j.configPath, run.configPath) && (j.experiment === undefined || j.experiment === run.experiment));
+        const job = [...this.jobs.values()].find(
+          (j) =>
+            j.kind === 'train' &&
+            j.runId === undefined &&
+            samePath(j.configPath, run.configPath) &&
+            (j.experiment === undefined || j.experiment === run.experiment),
+        );
         if (job) {
           job.runId = run.runId;
           job.runDir = run.runDir;
@@ -64,7 +69,7 @@ export class JobTracker implements vscode.Disposable {
         if (!job || !last) return;
         job.epoch = last.epoch;
         job.completed = Math.max(job.completed, ...records.filter((r) => r.kind === 'epoch').map((r) => r.epoch));
-        const withinEpoch = last.kind === 'epoch' ? 1 : last.progress ?? 0;
+        const withinEpoch = last.kind === 'epoch' ? 1 : (last.progress ?? 0);
         // Epochs are counted from 1 in the records: epoch e at progress p is (e - 1 + p) / epochs done.
         job.fraction = job.epochs > 0 ? Math.min(1, Math.max(job.fraction, (last.epoch - 1 + withinEpoch) / job.epochs)) : 0;
         this.changed.fire();
@@ -81,8 +86,16 @@ export class JobTracker implements vscode.Disposable {
 
   begin(kind: JobKind, label: string, target: { configPath?: string; experiment?: string } = {}): Job {
     const job: Job = {
-      id: this.nextId++, kind, label, configPath: target.configPath, experiment: target.experiment,
-      epoch: 0, completed: 0, epochs: 0, fraction: 0, cancellation: new vscode.CancellationTokenSource(),
+      id: this.nextId++,
+      kind,
+      label,
+      configPath: target.configPath,
+      experiment: target.experiment,
+      epoch: 0,
+      completed: 0,
+      epochs: 0,
+      fraction: 0,
+      cancellation: new vscode.CancellationTokenSource(),
     };
     this.jobs.set(job.id, job);
     this.update();
@@ -105,8 +118,9 @@ export class JobTracker implements vscode.Disposable {
 
   /** The train job (or server-reported run) of this experiment, when one is running or queued. */
   isTraining(configPath: string, experiment: string | undefined): boolean {
-    const ours = this.trainJobs().some((j) => samePath(j.configPath, configPath)
-      && (j.experiment === experiment || j.experiment === undefined));
+    const ours = this.trainJobs().some(
+      (j) => samePath(j.configPath, configPath) && (j.experiment === experiment || j.experiment === undefined),
+    );
     const reported = [...this.hub.active.values()].some((r) => samePath(r.configPath, configPath) && r.experiment === experiment);
     return ours || reported;
   }

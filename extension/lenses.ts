@@ -7,16 +7,17 @@ import type { Catalog, ExperimentRef } from './catalog';
 import { locateExperiments } from './experimentLocator';
 import type { JobTracker } from './jobs';
 
-export const configSelector: vscode.DocumentSelector = [
-  { scheme: 'file', pattern: '**/*.tern.json' },
-];
+export const configSelector: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.tern.json' }];
 
 export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly jobs: JobTracker, private readonly catalog: Catalog) {
+  constructor(
+    private readonly jobs: JobTracker,
+    private readonly catalog: Catalog,
+  ) {
     // The job tracker updates on runStarted/runEnded too: Stop turns back into Train as soon as the run ends.
     this.subscription = jobs.onDidChangeJobs(() => this.changed.fire());
   }
@@ -31,10 +32,30 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
       const training = this.jobs.isTraining(ref.configPath, ref.experiment);
       lenses.push(
         training
-          ? new vscode.CodeLens(range, { title: '$(debug-stop) Stop', command: 'ternary.stop', arguments: [ref], tooltip: `Stop training ${ref.experiment}` })
-          : new vscode.CodeLens(range, { title: '$(play) Train', command: 'ternary.train', arguments: [ref], tooltip: `Train ${ref.experiment}` }),
-        new vscode.CodeLens(range, { title: 'Evaluate', command: 'ternary.evaluate', arguments: [ref], tooltip: `Evaluate the latest run of ${ref.experiment} on its test data` }),
-        new vscode.CodeLens(range, { title: 'Ternarize', command: 'ternary.ternarizeModel', arguments: [ref], tooltip: `Ternarize ${ref.experiment}'s float model` }),
+          ? new vscode.CodeLens(range, {
+              title: '$(debug-stop) Stop',
+              command: 'ternary.stop',
+              arguments: [ref],
+              tooltip: `Stop training ${ref.experiment}`,
+            })
+          : new vscode.CodeLens(range, {
+              title: '$(play) Train',
+              command: 'ternary.train',
+              arguments: [ref],
+              tooltip: `Train ${ref.experiment}`,
+            }),
+        new vscode.CodeLens(range, {
+          title: 'Evaluate',
+          command: 'ternary.evaluate',
+          arguments: [ref],
+          tooltip: `Evaluate the latest run of ${ref.experiment} on its test data`,
+        }),
+        new vscode.CodeLens(range, {
+          title: 'Ternarize',
+          command: 'ternary.ternarizeModel',
+          arguments: [ref],
+          tooltip: `Ternarize ${ref.experiment}'s float model`,
+        }),
         new DashboardLens(range, ref),
       );
     }
@@ -50,7 +71,12 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
     } catch {
       // No server: the panel opens on whatever runs it can list itself.
     }
-    lens.command = { title: 'Dashboard', command: 'ternary.showDashboard', arguments: [{ runDirs }], tooltip: `Curves of ${lens.ref.experiment}'s latest runs` };
+    lens.command = {
+      title: 'Dashboard',
+      command: 'ternary.showDashboard',
+      arguments: [{ runDirs }],
+      tooltip: `Curves of ${lens.ref.experiment}'s latest runs`,
+    };
     return lens;
   }
 
@@ -61,7 +87,10 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
 }
 
 class DashboardLens extends vscode.CodeLens {
-  constructor(range: vscode.Range, readonly ref: ExperimentRef) {
+  constructor(
+    range: vscode.Range,
+    readonly ref: ExperimentRef,
+  ) {
     super(range);
   }
 }

@@ -5,9 +5,7 @@
  * restarts, so subscribers never need to re-subscribe.
  */
 import * as vscode from 'vscode';
-import type {
-  HistogramsParams, LayerStatsParams, MetricsParams, RunEndedParams, RunStartedParams,
-} from '../shared/protocol';
+import type { HistogramsParams, LayerStatsParams, MetricsParams, RunEndedParams, RunStartedParams } from '../shared/protocol';
 
 export class RunEventHub implements vscode.Disposable {
   private readonly started = new vscode.EventEmitter<RunStartedParams>();
@@ -25,11 +23,23 @@ export class RunEventHub implements vscode.Disposable {
   /** Runs in progress, by run id. */
   readonly active = new Map<string, RunStartedParams>();
 
-  fireRunStarted(p: RunStartedParams): void { this.active.set(p.runId, p); this.started.fire(p); }
-  fireMetrics(p: MetricsParams): void { this.metrics.fire(p); }
-  fireLayerStats(p: LayerStatsParams): void { this.layerStats.fire(p); }
-  fireHistograms(p: HistogramsParams): void { this.histograms.fire(p); }
-  fireRunEnded(p: RunEndedParams): void { this.active.delete(p.runId); this.ended.fire(p); }
+  fireRunStarted(p: RunStartedParams): void {
+    this.active.set(p.runId, p);
+    this.started.fire(p);
+  }
+  fireMetrics(p: MetricsParams): void {
+    this.metrics.fire(p);
+  }
+  fireLayerStats(p: LayerStatsParams): void {
+    this.layerStats.fire(p);
+  }
+  fireHistograms(p: HistogramsParams): void {
+    this.histograms.fire(p);
+  }
+  fireRunEnded(p: RunEndedParams): void {
+    this.active.delete(p.runId);
+    this.ended.fire(p);
+  }
 
   dispose(): void {
     for (const e of [this.started, this.metrics, this.layerStats, this.histograms, this.ended]) e.dispose();

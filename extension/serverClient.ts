@@ -6,8 +6,15 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import {
-  CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, type CloseHandlerResult, type ErrorHandler,
-  type ErrorHandlerResult, type LanguageClientOptions, type ServerOptions,
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  RevealOutputChannelOn,
+  type CloseHandlerResult,
+  type ErrorHandler,
+  type ErrorHandlerResult,
+  type LanguageClientOptions,
+  type ServerOptions,
 } from 'vscode-languageclient/node';
 import type { TernaryConfig } from './config';
 import { isUserMistake } from './userMistakes';
@@ -21,7 +28,10 @@ export interface CrashPolicy {
 const maxConnectionErrors = 3;
 
 export function createServerClient(
-  extensionUri: vscode.Uri, config: TernaryConfig, log: vscode.LogOutputChannel, policy: CrashPolicy,
+  extensionUri: vscode.Uri,
+  config: TernaryConfig,
+  log: vscode.LogOutputChannel,
+  policy: CrashPolicy,
 ): LanguageClient {
   const serverJs = vscode.Uri.joinPath(extensionUri, 'dist', 'server.js').fsPath;
   if (!fs.existsSync(serverJs)) {
@@ -29,7 +39,9 @@ export function createServerClient(
   }
   const nodePath = config.serverNodePath;
   if (nodePath !== undefined && !fs.existsSync(nodePath)) {
-    throw new Error(`The setting ternary.server.nodePath points to "${nodePath}", which does not exist. Fix the path or clear the setting to use the Node that runs VS Code.`);
+    throw new Error(
+      `The setting ternary.server.nodePath points to "${nodePath}", which does not exist. Fix the path or clear the setting to use the Node that runs VS Code.`,
+    );
   }
   const executable = {
     command: nodePath ?? process.execPath,
@@ -61,7 +73,7 @@ export function createServerClient(
     initializationOptions: config.initializationOptions(),
     errorHandler,
     initializationFailedHandler: (error) => {
-      log.error(`The training server failed to initialize: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      log.error(`The training server failed to initialize: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       return false;
     },
   };

@@ -11,9 +11,15 @@ export class TrainingStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('ternary.training', vscode.StatusBarAlignment.Left, 10);
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly jobs: JobTracker, private readonly hub: RunEventHub) {
+  constructor(
+    private readonly jobs: JobTracker,
+    private readonly hub: RunEventHub,
+  ) {
     this.item.name = 'Ternary Training';
-    this.subscriptions.push(jobs.onDidChange(() => this.render()), hub.onRunEnded(() => this.render()));
+    this.subscriptions.push(
+      jobs.onDidChange(() => this.render()),
+      hub.onRunEnded(() => this.render()),
+    );
     this.render();
   }
 

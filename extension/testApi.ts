@@ -42,7 +42,7 @@ export interface TernaryApi {
 
 function labelOf(item: vscode.TreeItem): string {
   const label = item.label;
-  return typeof label === 'string' ? label : label?.label ?? '';
+  return typeof label === 'string' ? label : (label?.label ?? '');
 }
 
 function tooltipOf(item: vscode.TreeItem): string | undefined {
@@ -52,19 +52,21 @@ function tooltipOf(item: vscode.TreeItem): string | undefined {
 
 async function render<T>(provider: vscode.TreeDataProvider<T>, node?: T): Promise<RenderedItem[]> {
   const children = (await provider.getChildren(node)) ?? [];
-  return Promise.all(children.map(async (child) => {
-    const item = await provider.getTreeItem(child);
-    const expandable = item.collapsibleState !== undefined && item.collapsibleState !== vscode.TreeItemCollapsibleState.None;
-    return {
-      ...(item.id !== undefined ? { id: item.id } : {}),
-      ...(item.iconPath instanceof vscode.ThemeIcon ? { icon: item.iconPath.id } : {}),
-      label: labelOf(item),
-      description: typeof item.description === 'string' ? item.description : undefined,
-      contextValue: item.contextValue,
-      tooltip: tooltipOf(item),
-      children: expandable ? await render(provider, child) : [],
-    };
-  }));
+  return Promise.all(
+    children.map(async (child) => {
+      const item = await provider.getTreeItem(child);
+      const expandable = item.collapsibleState !== undefined && item.collapsibleState !== vscode.TreeItemCollapsibleState.None;
+      return {
+        ...(item.id !== undefined ? { id: item.id } : {}),
+        ...(item.iconPath instanceof vscode.ThemeIcon ? { icon: item.iconPath.id } : {}),
+        label: labelOf(item),
+        description: typeof item.description === 'string' ? item.description : undefined,
+        contextValue: item.contextValue,
+        tooltip: tooltipOf(item),
+        children: expandable ? await render(provider, child) : [],
+      };
+    }),
+  );
 }
 
 export function createTestApi(s: Services, statusBar: TrainingStatusBar, lenses: RunLensProvider): TernaryApi {
@@ -78,7 +80,10 @@ export function createTestApi(s: Services, statusBar: TrainingStatusBar, lenses:
     onRunEnded: (listener) => s.ctx.hub.onRunEnded((p) => listener(p.runId)),
     lensTitles: (document) => lenses.provideCodeLenses(document).map((l) => l.command?.title ?? ''),
     runNode: async (configPath, runDir) => {
-      const runs = await s.catalog.runsOf({ configPath, experiment: (await s.catalog.allRuns()).find((r) => r.runDir === runDir)?.experiment ?? '' });
+      const runs = await s.catalog.runsOf({
+        configPath,
+        experiment: (await s.catalog.allRuns()).find((r) => r.runDir === runDir)?.experiment ?? '',
+      });
       const run = runs.find((r) => r.runDir === runDir);
       if (!run) throw new Error(`No run ${runDir} under ${configPath}.`);
       return { kind: 'run', run, runDir, configPath };

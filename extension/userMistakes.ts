@@ -6,8 +6,12 @@ import { ErrorCodes, ResponseError } from 'vscode-languageclient';
 import { TernaryErrorCodes } from '../shared/protocol';
 
 const userMistakeCodes: ReadonlySet<number> = new Set([
-  TernaryErrorCodes.InvalidConfig, TernaryErrorCodes.BadData, TernaryErrorCodes.NonFiniteLoss,
-  TernaryErrorCodes.NotFound, TernaryErrorCodes.Busy, ErrorCodes.InvalidParams,
+  TernaryErrorCodes.InvalidConfig,
+  TernaryErrorCodes.BadData,
+  TernaryErrorCodes.NonFiniteLoss,
+  TernaryErrorCodes.NotFound,
+  TernaryErrorCodes.Busy,
+  ErrorCodes.InvalidParams,
 ]);
 
 export function isUserMistake(error: unknown): boolean {

@@ -20,7 +20,9 @@ import { packModel } from '../server/export/packedModel';
 import { exportOnnx } from '../server/onnx/export/toOnnx';
 import { openSession } from '../server/onnx/runtime';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, threads: { type: 'string' }, tex: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '30' }, threads: { type: 'string' }, tex: { type: 'string', default: '1' } },
+});
 const runs = Number(values.runs);
 const threads = values.threads ? Number(values.threads) : undefined;
 const tex = Number(values.tex) as 1 | 2 | 4;
@@ -43,7 +45,11 @@ function randomizeBatchNorm(model: LayersModel, seed: number): void {
 }
 
 /** Median and 10th/90th percentile of `runs` timed ONNX Runtime runs (after 3 warm-up runs), in ms. */
-async function latency(bytes: Uint8Array, inputShape: number[], batch: number): Promise<{ medianMs: number; p10Ms: number; p90Ms: number }> {
+async function latency(
+  bytes: Uint8Array,
+  inputShape: number[],
+  batch: number,
+): Promise<{ medianMs: number; p10Ms: number; p90Ms: number }> {
   const session = await openSession(bytes, { threads });
   const shape = [batch, ...inputShape];
   const x = new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i));
@@ -63,7 +69,12 @@ async function main(): Promise<void> {
   await tf.setBackend('cpu');
   const results: Record<string, unknown> = {};
   for (const arch of ['fmnist-cnn', 'resnet20']) {
-    const ternary = buildModel({ arch, classes: 10, quant: { method: 'he2019', thresholdFactor: 0.05, tex, firstLast: 'ternary' }, seed: 7 });
+    const ternary = buildModel({
+      arch,
+      classes: 10,
+      quant: { method: 'he2019', thresholdFactor: 0.05, tex, firstLast: 'ternary' },
+      seed: 7,
+    });
     const float = buildModel({ arch, classes: 10, quant: { method: 'none' }, seed: 7 });
     randomizeBatchNorm(ternary, 1);
     randomizeBatchNorm(float, 1);
@@ -99,16 +110,22 @@ async function main(): Promise<void> {
   }
   const cpuInfo = readFileSync('/proc/cpuinfo', 'utf8');
   const flags = /^flags\s*:\s*(.*)$/m.exec(cpuInfo)?.[1].split(' ') ?? [];
-  process.stdout.write(JSON.stringify({
-    date: new Date().toISOString(),
-    cpu: cpus()[0]?.model,
-    cpuCount: cpus().length,
-    simdFlags: flags.filter((f) => /^(avx|avx2|avx512f|avx512_vnni|avx_vnni|fma|sse4_2|amx\w*)$/.test(f)),
-    ortThreads: threads ?? 'default',
-    tex,
-    runs,
-    results,
-  }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cpu: cpus()[0]?.model,
+        cpuCount: cpus().length,
+        simdFlags: flags.filter((f) => /^(avx|avx2|avx512f|avx512_vnni|avx_vnni|fma|sse4_2|amx\w*)$/.test(f)),
+        ortThreads: threads ?? 'default',
+        tex,
+        runs,
+        results,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 }
 
 main().catch((err) => {

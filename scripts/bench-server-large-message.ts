@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const root = join(import.meta.dirname, '..');
-const sizesMb = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizesMb = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 
 function frame(body: string): Buffer {
   const bytes = Buffer.from(body, 'utf8');
@@ -49,8 +52,10 @@ async function main(): Promise<void> {
       const bytes = need;
       need = -1;
       if (typeof message.id === 'number') answered.get(message.id)?.resolve({ at: performance.now(), bytes, message });
-      if (buffer.length) { chunks.push(buffer); buffer = Buffer.alloc(0); }
-      else return;
+      if (buffer.length) {
+        chunks.push(buffer);
+        buffer = Buffer.alloc(0);
+      } else return;
     }
   });
   let nextId = 1;
@@ -61,20 +66,27 @@ async function main(): Promise<void> {
     child.stdin.write(frame(JSON.stringify({ jsonrpc: '2.0', id, method, params })));
     return { sentAt, done };
   };
-  await send('initialize', { processId: null, rootUri: null, capabilities: {}, initializationOptions: { backend: 'cpu', lowPriority: false } }).done;
+  await send('initialize', {
+    processId: null,
+    rootUri: null,
+    capabilities: {},
+    initializationOptions: { backend: 'cpu', lowPriority: false },
+  }).done;
   child.stdin.write(frame(JSON.stringify({ jsonrpc: '2.0', method: 'initialized', params: {} })));
   for (const mb of sizesMb.length ? sizesMb : [2, 5, 10, 20]) {
     const target = '/' + 'x'.repeat(mb * 1024 * 1024);
     const large = send('ternary/stats', { target });
     const small = send('ternary/serverStats', {});
     const [l, s] = await Promise.all([large.done, small.done]);
-    process.stdout.write(JSON.stringify({
-      messageMB: mb,
-      largeAnsweredMs: Math.round(l.at - large.sentAt),
-      largeAnswerBytes: l.bytes,
-      largeErrorCode: l.message.error?.code,
-      statsWaitedMs: Math.round(s.at - small.sentAt),
-    }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        messageMB: mb,
+        largeAnsweredMs: Math.round(l.at - large.sentAt),
+        largeAnswerBytes: l.bytes,
+        largeErrorCode: l.message.error?.code,
+        statsWaitedMs: Math.round(s.at - small.sentAt),
+      }) + '\n',
+    );
   }
   child.stdin.end();
 }

@@ -27,14 +27,22 @@ const EPOCHS = 3;
 
 function tern(args: string[], killAt?: string) {
   const env = { ...process.env, TERN_FAULT_KILL_AT: killAt ?? '' };
-  const r = spawnSync(process.execPath, [cli, 'train', ...args, '--backend', 'wasm', '--threads', '1', '--json'], { env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [cli, 'train', ...args, '--backend', 'wasm', '--threads', '1', '--json'], {
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: r.status, signal: r.signal, stderr: r.stderr.trim() };
 }
 
 /** Epoch records without wall-clock fields, and the summary's metrics. */
 function outcome(runDir: string) {
-  const epochs = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord)
-    .filter((r) => r.kind === 'epoch').map(({ time: _t, imgPerSec: _i, ...rest }) => rest);
+  const epochs = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricsRecord)
+    .filter((r) => r.kind === 'epoch')
+    .map(({ time: _t, imgPerSec: _i, ...rest }) => rest);
   const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
   return { epochs, status: summary.status, final: summary.final, best: summary.best };
 }
@@ -79,9 +87,13 @@ async function main(): Promise<void> {
         // Only honest when nothing was committed: a one-line message, no stack trace.
         const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8');
         const epochLines = metrics.split('\n').filter((l) => l.includes('"kind":"epoch"')).length;
-        const honest = third.status === 1 && !/\n\s+at /.test(third.stderr) && (epochLines === 0
-          ? /holds no checkpoint \(the run stopped before its first epoch ended\)/.test(third.stderr)
-          : epochLines === 1 && /holds no checkpoint \(the run stopped before the checkpoint of its first epoch was written\)/.test(third.stderr));
+        const honest =
+          third.status === 1 &&
+          !/\n\s+at /.test(third.stderr) &&
+          (epochLines === 0
+            ? /holds no checkpoint \(the run stopped before its first epoch ended\)/.test(third.stderr)
+            : epochLines === 1 &&
+              /holds no checkpoint \(the run stopped before the checkpoint of its first epoch was written\)/.test(third.stderr));
         result = { point, epoch: hit, resumed: false, refusedHonestly: honest, message: third.stderr };
         if (honest) passed++;
         else failures.push({ point, hit, stderr: third.stderr, signal: third.signal });

@@ -174,12 +174,17 @@ function main(): void {
   mkdirSync(outDir, { recursive: true });
   const files = [...subset('train', trainPerClass, sourceDir, outDir), ...subset('t10k', testPerClass, sourceDir, outDir)];
   writeFileSync(join(outDir, 'README.md'), readme(trainPerClass, testPerClass, files));
-  for (const f of files) console.log(`${join(relative('.', outDir), f.name)}: ${f.count} examples, ${f.gzBytes} bytes, sha256(raw) ${f.rawSha256}`);
+  for (const f of files)
+    console.log(`${join(relative('.', outDir), f.name)}: ${f.count} examples, ${f.gzBytes} bytes, sha256(raw) ${f.rawSha256}`);
 }
 
 try {
   main();
 } catch (err) {
-  console.error(isDataError(err) ? `${err.message}\nInstall the source data with: sudo apt-get install dataset-fashion-mnist` : `make-fmnist-subset: ${(err as Error).message}`);
+  console.error(
+    isDataError(err)
+      ? `${err.message}\nInstall the source data with: sudo apt-get install dataset-fashion-mnist`
+      : `make-fmnist-subset: ${(err as Error).message}`,
+  );
   process.exit(1);
 }

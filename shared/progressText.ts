@@ -19,6 +19,11 @@ export function batchesDone(record: Pick<MetricsRecord, 'kind' | 'progress'>, st
 }
 
 /** The "epoch 2/5 · batch 30/47" of a metrics record. */
-export function recordProgress(record: Pick<MetricsRecord, 'kind' | 'progress' | 'epoch'>, epochs: number, stepsPerEpoch: number, separator = ' · '): string {
+export function recordProgress(
+  record: Pick<MetricsRecord, 'kind' | 'progress' | 'epoch'>,
+  epochs: number,
+  stepsPerEpoch: number,
+  separator = ' · ',
+): string {
   return epochProgress(record.epoch, epochs, { done: batchesDone(record, stepsPerEpoch), of: stepsPerEpoch }, separator);
 }

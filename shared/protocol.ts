@@ -15,7 +15,18 @@ import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
 import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from './runRecords';
 import type { ModelExportSummary } from './exportSummary';
 
-export type { ExperimentConfig, LayerStats, ModelSummary, WeightHistogram, HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary };
+export type {
+  ExperimentConfig,
+  LayerStats,
+  ModelSummary,
+  WeightHistogram,
+  HistogramsRecord,
+  LayersRecord,
+  MetricsRecord,
+  RunConfigRecord,
+  RunStatus,
+  RunSummary,
+};
 
 /** What the server tells about itself in `initialize` (`capabilities.experimental.ternary`). */
 export interface TernaryServerInfo {
@@ -276,21 +287,30 @@ export namespace RunStartedNotification {
   export const type = new NotificationType<RunStartedParams>(method);
 }
 
-export interface MetricsParams { runId: string; records: MetricsRecord[] }
+export interface MetricsParams {
+  runId: string;
+  records: MetricsRecord[];
+}
 /** Metrics of a run, throttled (at most `metricsRate` a second; epoch records always). Direction: server → client. */
 export namespace MetricsNotification {
   export const method = 'ternary/metrics';
   export const type = new NotificationType<MetricsParams>(method);
 }
 
-export interface LayerStatsParams { runId: string; record: LayersRecord }
+export interface LayerStatsParams {
+  runId: string;
+  record: LayersRecord;
+}
 /** Per-layer stats at the end of an epoch. Direction: server → client. */
 export namespace LayerStatsNotification {
   export const method = 'ternary/layerStats';
   export const type = new NotificationType<LayerStatsParams>(method);
 }
 
-export interface HistogramsParams { runId: string; record: HistogramsRecord }
+export interface HistogramsParams {
+  runId: string;
+  record: HistogramsRecord;
+}
 /** Latent-weight histograms at the end of an epoch. Direction: server → client. */
 export namespace HistogramsNotification {
   export const method = 'ternary/histograms';
@@ -355,7 +375,14 @@ export interface InitializationOptions {
 
 /** All request and notification methods of this protocol. */
 export const ternaryMethods = [
-  TrainRequest.method, EvaluateRequest.method, TernarizeRequest.method, StatsRequest.method,
-  ExportRequest.method, CancelRequest.method, ListRunsRequest.method, RunHistoryRequest.method,
-  ServerStatsRequest.method, ValidateConfigRequest.method,
+  TrainRequest.method,
+  EvaluateRequest.method,
+  TernarizeRequest.method,
+  StatsRequest.method,
+  ExportRequest.method,
+  CancelRequest.method,
+  ListRunsRequest.method,
+  RunHistoryRequest.method,
+  ServerStatsRequest.method,
+  ValidateConfigRequest.method,
 ] as const;

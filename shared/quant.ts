@@ -34,7 +34,7 @@ interface PropertySchema {
   minimum?: number;
   maximum?: number;
 }
-const properties = (schema.definitions.quant.properties as unknown) as Record<keyof TernaryQuant, PropertySchema>;
+const properties = schema.definitions.quant.properties as unknown as Record<keyof TernaryQuant, PropertySchema>;
 
 /** The schema's defaults: he2019, f = 0.05, t_ex = 1, every layer ternary. */
 export const QUANT_DEFAULTS: Readonly<TernaryQuant> = Object.freeze({
@@ -73,7 +73,9 @@ function oneOf<T>(key: keyof QuantInput, value: unknown, allowed: readonly T[], 
   if (value === undefined) return QUANT_DEFAULTS[key] as T;
   if (allowed.includes(value as T)) return value as T;
   const name = names[key] ?? key;
-  throw new UserError('invalidArgument', `${name} must be one of ${allowed.map(show).join(', ')} (got ${show(value)}).`, { property: name });
+  throw new UserError('invalidArgument', `${name} must be one of ${allowed.map(show).join(', ')} (got ${show(value)}).`, {
+    property: name,
+  });
 }
 
 /**
@@ -99,7 +101,11 @@ function parseTernary(method: TernaryMethod, input: QuantInput, names: QuantName
     const f = input.thresholdFactor;
     if (typeof f !== 'number' || !Number.isFinite(f) || f < min || f > max) {
       const name = names.thresholdFactor ?? 'thresholdFactor';
-      throw new UserError('invalidArgument', `${name} must be a number in [${min}, ${max}] (got ${show(f)}); the default is ${QUANT_DEFAULTS.thresholdFactor}.`, { property: name });
+      throw new UserError(
+        'invalidArgument',
+        `${name} must be a number in [${min}, ${max}] (got ${show(f)}); the default is ${QUANT_DEFAULTS.thresholdFactor}.`,
+        { property: name },
+      );
     }
     thresholdFactor = f;
   }
@@ -107,7 +113,11 @@ function parseTernary(method: TernaryMethod, input: QuantInput, names: QuantName
   if (method === 'twn' && tex !== 1) {
     // REL's branches differ by their threshold factor f, which TWN's Δ = 0.7·mean|W| does not have.
     const name = names.tex ?? 'tex';
-    throw new UserError('invalidArgument', `${name} must be 1 with ${names.method ?? 'method'} "twn" (got ${tex}): REL branches are defined by he2019 threshold factors; TWN has one fixed threshold.`, { property: name });
+    throw new UserError(
+      'invalidArgument',
+      `${name} must be 1 with ${names.method ?? 'method'} "twn" (got ${tex}): REL branches are defined by he2019 threshold factors; TWN has one fixed threshold.`,
+      { property: name },
+    );
   }
   const firstLast = oneOf<'ternary' | 'float'>('firstLast', input.firstLast, properties.firstLast.enum as ('ternary' | 'float')[], names);
   return { method, thresholdFactor, tex, firstLast };

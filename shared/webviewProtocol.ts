@@ -5,9 +5,7 @@
  * from the server protocol, so the webview bundle never pulls in `vscode`, tfjs or the JSON-RPC
  * runtime.
  */
-import type {
-  HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram,
-} from './protocol';
+import type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram } from './protocol';
 
 export type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram };
 
@@ -39,7 +37,9 @@ export enum MessageType {
 // webview → host
 
 /** The webview booted (also after a window reload); it asks for the run list. */
-export interface ReadyMessage { type: MessageType.Ready }
+export interface ReadyMessage {
+  type: MessageType.Ready;
+}
 /** Load the recorded history of these runs (answered by one `history` message per run). */
 export interface LoadRunsMessage {
   type: MessageType.LoadRuns;
@@ -60,14 +60,20 @@ export interface SaveFileMessage {
  * The panel's state changed. The webview keeps it with setState (for the serializer); the host
  * keeps a copy too, for a panel it must re-create (a restored tab that was never shown).
  */
-export interface StateMessage { type: MessageType.State; state: DashboardState | HistogramsState }
+export interface StateMessage {
+  type: MessageType.State;
+  state: DashboardState | HistogramsState;
+}
 export type WebviewToHostMessage = ReadyMessage | LoadRunsMessage | SaveFileMessage | StateMessage;
 
 // ---------------------------------------------------------------------------------------------
 // host → webview
 
 /** The runs found on disk (running ones included), newest first. */
-export interface RunsMessage { type: MessageType.Runs; runs: RunInfo[] }
+export interface RunsMessage {
+  type: MessageType.Runs;
+  runs: RunInfo[];
+}
 /** Show these runs (the command's argument: a tree item, a code lens, the status bar). */
 export interface SelectMessage {
   type: MessageType.Select;
@@ -85,27 +91,65 @@ export interface HistoryMessage {
   histograms: HistogramsRecord[];
 }
 /** Live metrics of a running run. */
-export interface MetricsMessage { type: MessageType.Metrics; runDir: string; records: MetricsRecord[] }
+export interface MetricsMessage {
+  type: MessageType.Metrics;
+  runDir: string;
+  records: MetricsRecord[];
+}
 /** Live per-layer stats at the end of an epoch. */
-export interface LayersMessage { type: MessageType.Layers; runDir: string; record: LayersRecord }
+export interface LayersMessage {
+  type: MessageType.Layers;
+  runDir: string;
+  record: LayersRecord;
+}
 /** Live weight histograms at the end of an epoch. */
-export interface HistogramsMessage { type: MessageType.Histograms; runDir: string; record: HistogramsRecord }
+export interface HistogramsMessage {
+  type: MessageType.Histograms;
+  runDir: string;
+  record: HistogramsRecord;
+}
 /** A run began: the dashboard adds it to its selection. */
-export interface RunStartedMessage { type: MessageType.RunStarted; runDir: string }
-export interface RunEndedMessage { type: MessageType.RunEnded; runDir: string; status: RunStatus }
+export interface RunStartedMessage {
+  type: MessageType.RunStarted;
+  runDir: string;
+}
+export interface RunEndedMessage {
+  type: MessageType.RunEnded;
+  runDir: string;
+  status: RunStatus;
+}
 /** An export was written. */
-export interface SavedMessage { type: MessageType.Saved; path: string }
+export interface SavedMessage {
+  type: MessageType.Saved;
+  path: string;
+}
 /** Something failed on the host side; shown in the panel. With `runDir`: that run could not be read (the panel drops it). */
-export interface ErrorMessage { type: MessageType.Error; message: string; runDir?: string }
+export interface ErrorMessage {
+  type: MessageType.Error;
+  message: string;
+  runDir?: string;
+}
 /**
  * The panel's tab was hidden or shown. The webview is kept when hidden (retainContextWhenHidden)
  * and sees no change of its own (document.visibilityState stays "visible"), so the host says it:
  * a hidden panel keeps its data current but draws nothing.
  */
-export interface VisibilityMessage { type: MessageType.Visibility; visible: boolean }
+export interface VisibilityMessage {
+  type: MessageType.Visibility;
+  visible: boolean;
+}
 export type HostToWebviewMessage =
-  | RunsMessage | SelectMessage | HistoryMessage | MetricsMessage | LayersMessage | HistogramsMessage
-  | RunStartedMessage | RunEndedMessage | SavedMessage | ErrorMessage | VisibilityMessage;
+  | RunsMessage
+  | SelectMessage
+  | HistoryMessage
+  | MetricsMessage
+  | LayersMessage
+  | HistogramsMessage
+  | RunStartedMessage
+  | RunEndedMessage
+  | SavedMessage
+  | ErrorMessage
+  | VisibilityMessage;
 
 // ---------------------------------------------------------------------------------------------
 // State kept by the webview with `vscode.setState` and handed to the serializer after a reload.
@@ -130,11 +174,15 @@ export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMe
   if (typeof value !== 'object' || value === null) return false;
   const m = value as { type?: unknown; runDirs?: unknown; format?: unknown; content?: unknown; fileName?: unknown };
   switch (m.type) {
-    case MessageType.Ready: return true;
-    case MessageType.LoadRuns: return Array.isArray(m.runDirs) && m.runDirs.every((d) => typeof d === 'string');
-    case MessageType.State: return typeof (value as { state?: unknown }).state === 'object' && (value as { state?: unknown }).state !== null;
+    case MessageType.Ready:
+      return true;
+    case MessageType.LoadRuns:
+      return Array.isArray(m.runDirs) && m.runDirs.every((d) => typeof d === 'string');
+    case MessageType.State:
+      return typeof (value as { state?: unknown }).state === 'object' && (value as { state?: unknown }).state !== null;
     case MessageType.SaveFile:
       return (m.format === 'png' || m.format === 'csv') && typeof m.content === 'string' && typeof m.fileName === 'string';
-    default: return false;
+    default:
+      return false;
   }
 }

@@ -11,15 +11,16 @@ import { isUserMistake } from '../userMistakes';
 
 /** Thrown when the user dismissed a prompt: the command ends without a message. */
 export class UserCancelled extends Error {
-  constructor() { super('cancelled by the user'); }
+  constructor() {
+    super('cancelled by the user');
+  }
 }
 
 /** A precondition the user can fix (wrong selection, nothing to act on); shown as a warning. */
 export class UserFacingError extends Error {}
 
 export function isCancellation(error: unknown): boolean {
-  return error instanceof UserCancelled
-    || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);
+  return error instanceof UserCancelled || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);
 }
 
 /**
@@ -31,7 +32,7 @@ export function logCommandError(ctx: Ctx, what: string, error: unknown): void {
     ctx.log.warn(`${what} failed: ${errorText(error)}`);
     return;
   }
-  ctx.log.error(`${what} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  ctx.log.error(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 }
 
 export async function reportCommandError(ctx: Ctx, what: string, error: unknown): Promise<void> {
@@ -50,7 +51,10 @@ export async function reportCommandError(ctx: Ctx, what: string, error: unknown)
   if (error instanceof ResponseError && error.code === TernaryErrorCodes.InvalidConfig) {
     const data = error.data as { path?: string; property?: string } | undefined;
     const where = data?.path ? ` (${vscode.workspace.asRelativePath(data.path, false)}${data.property ? `, ${data.property}` : ''})` : '';
-    const choice = await vscode.window.showErrorMessage(`Ternary: invalid config${where}: ${error.message}`, ...(data?.path ? ['Open Config'] : []));
+    const choice = await vscode.window.showErrorMessage(
+      `Ternary: invalid config${where}: ${error.message}`,
+      ...(data?.path ? ['Open Config'] : []),
+    );
     if (choice === 'Open Config' && data?.path) await vscode.window.showTextDocument(vscode.Uri.file(data.path));
     return;
   }
@@ -62,12 +66,14 @@ export async function reportCommandError(ctx: Ctx, what: string, error: unknown)
 // Commands take whatever VS Code passes (a Uri, a tree item); each handler types its own parameters.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function registerCommand(ctx: Ctx, id: string, what: string, run: (...args: any[]) => unknown): void {
-  ctx.pushExtCleanup(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    try {
-      return await run(...args);
-    } catch (error) {
-      await reportCommandError(ctx, what, error);
-      return undefined;
-    }
-  }));
+  ctx.pushExtCleanup(
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await run(...args);
+      } catch (error) {
+        await reportCommandError(ctx, what, error);
+        return undefined;
+      }
+    }),
+  );
 }

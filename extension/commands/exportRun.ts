@@ -45,15 +45,22 @@ async function exportRun(s: Services, arg: unknown): Promise<ExportResult> {
   s.ctx.log.info(`Exported ${run.runDir} to ${result.outDir}: ${result.files.join(', ')}`);
   if (result.files.includes('report.md')) await openReport(result.outDir);
   const model = result.model ? ` ${modelLine(result.model)}` : '';
-  void vscode.window.showInformationMessage(`Ternary: exported ${run.experiment}/${run.runId} to ${vscode.workspace.asRelativePath(result.outDir, false)} (${result.files.length} files).${model}`, 'Reveal in Explorer')
-    .then((choice) => { if (choice) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(result.outDir)); });
+  void vscode.window
+    .showInformationMessage(
+      `Ternary: exported ${run.experiment}/${run.runId} to ${vscode.workspace.asRelativePath(result.outDir, false)} (${result.files.length} files).${model}`,
+      'Reveal in Explorer',
+    )
+    .then((choice) => {
+      if (choice) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(result.outDir));
+    });
   return result;
 }
 
 /** Opens report.md in the Markdown preview (built in), or as text when the preview is not there. */
 async function openReport(outDir: string): Promise<void> {
   const report = vscode.Uri.file(path.join(outDir, 'report.md'));
-  await vscode.commands.executeCommand('markdown.showPreview', report)
+  await vscode.commands
+    .executeCommand('markdown.showPreview', report)
     .then(undefined, () => vscode.window.showTextDocument(report).then(undefined, () => undefined));
 }
 

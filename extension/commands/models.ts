@@ -33,7 +33,8 @@ async function resolveFloatModel(s: Services, arg: unknown): Promise<string> {
   const node = arg as ExperimentsNode | undefined;
   if (node?.kind === 'run') return path.join(node.run.runDir, 'model', 'model.json');
   const models = await vscode.workspace.findFiles('**/{model.json,*.onnx}', '**/{node_modules,.git}/**', 200);
-  if (models.length === 0) throw new UserFacingError('there is no model.json (tfjs LayersModel) or .onnx model in this workspace to ternarize.');
+  if (models.length === 0)
+    throw new UserFacingError('there is no model.json (tfjs LayersModel) or .onnx model in this workspace to ternarize.');
   const picked = await vscode.window.showQuickPick(
     models.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
     { title: 'Ternary: Ternarize Model', placeHolder: 'Which float model (model.json or .onnx)?' },
@@ -107,13 +108,18 @@ async function askOutDir(modelPath: string, tex: number): Promise<string> {
   if (!picked) throw new UserCancelled();
   if (picked.choice === 'beside') return beside;
   const chosen = await vscode.window.showOpenDialog({
-    canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Write Here',
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    openLabel: 'Write Here',
     defaultUri: vscode.Uri.file(path.dirname(modelDir)),
   });
   if (!chosen?.[0]) throw new UserCancelled();
   // Writing there would replace the source's model.json and weights.bin (the server refuses it too).
   if (await sameFolder(chosen[0].fsPath, modelDir)) {
-    throw new UserFacingError(`${chosen[0].fsPath} is the folder of the model being ternarized; choose another folder so the source model is kept.`);
+    throw new UserFacingError(
+      `${chosen[0].fsPath} is the folder of the model being ternarized; choose another folder so the source model is kept.`,
+    );
   }
   return chosen[0].fsPath;
 }
@@ -121,22 +127,31 @@ async function askOutDir(modelPath: string, tex: number): Promise<string> {
 async function ternarize(s: Services, arg: unknown): Promise<unknown> {
   await requireTrust('Ternarizing a model');
   const modelPath = await resolveFloatModel(s, arg);
-  if (!fs.existsSync(modelPath)) throw new UserFacingError(`${modelPath} does not exist: train the experiment first, or pick a model.json or .onnx file.`);
+  if (!fs.existsSync(modelPath))
+    throw new UserFacingError(`${modelPath} does not exist: train the experiment first, or pick a model.json or .onnx file.`);
   const thresholdFactor = await askThresholdFactor();
   const tex = await askTex();
   const outDir = await askOutDir(modelPath, tex);
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Ternary: ternarizing ${vscode.workspace.asRelativePath(modelPath, false)}`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Ternary: ternarizing ${vscode.workspace.asRelativePath(modelPath, false)}`,
+      cancellable: true,
+    },
     (_progress, token) => s.ctx.request(TernarizeRequest.type, { modelPath, outDir, thresholdFactor, tex }, token),
   );
   const written = path.join(result.outDir, 'model.json');
   s.layers.show({ kind: 'model', modelPath: written }, result.layers, result.summary);
   const ternaryLayers = result.layers.filter((l) => l.ternary);
   const meanSparsity = ternaryLayers.reduce((sum, l) => sum + l.sparsity, 0) / Math.max(1, ternaryLayers.length);
-  void vscode.window.showInformationMessage(
-    `Ternary: wrote ${vscode.workspace.asRelativePath(written, false)}: ${ternaryLayers.length} ternary layers, mean sparsity ${percent(meanSparsity)}, ${result.summary.compression.toFixed(1)}× smaller.`,
-    'Show Layers',
-  ).then((choice) => { if (choice) void vscode.commands.executeCommand('ternary.layers.focus'); });
+  void vscode.window
+    .showInformationMessage(
+      `Ternary: wrote ${vscode.workspace.asRelativePath(written, false)}: ${ternaryLayers.length} ternary layers, mean sparsity ${percent(meanSparsity)}, ${result.summary.compression.toFixed(1)}× smaller.`,
+      'Show Layers',
+    )
+    .then((choice) => {
+      if (choice) void vscode.commands.executeCommand('ternary.layers.focus');
+    });
   return result;
 }
 
@@ -151,10 +166,12 @@ async function showLayerStats(s: Services, arg: unknown): Promise<void> {
       const run = await resolveRun(s, arg, 'Show Layer Stats');
       await showRunLayers(s, run.runDir, run.experiment, run.runId);
       return;
-    } else throw new UserFacingError('Show Layer Stats works on a model.json, .onnx or .tern file (Explorer context menu) or a run (Experiments view).');
-    const stats = await vscode.window.withProgress(
-      { location: { viewId: 'ternary.layers' }, title: 'Reading layer statistics' },
-      () => s.ctx.request(StatsRequest.type, { target: modelPath }),
+    } else
+      throw new UserFacingError(
+        'Show Layer Stats works on a model.json, .onnx or .tern file (Explorer context menu) or a run (Experiments view).',
+      );
+    const stats = await vscode.window.withProgress({ location: { viewId: 'ternary.layers' }, title: 'Reading layer statistics' }, () =>
+      s.ctx.request(StatsRequest.type, { target: modelPath }),
     );
     s.layers.show({ kind: 'model', modelPath }, stats.layers, stats.summary);
   }

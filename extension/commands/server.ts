@@ -10,13 +10,13 @@ export function registerServerCommands(s: Services): void {
     if (s.jobs.trainJobs().length > 0) {
       const choice = await vscode.window.showWarningMessage(
         'Ternary: restarting the server stops the training in progress (its last checkpoint is kept).',
-        { modal: true }, 'Restart',
+        { modal: true },
+        'Restart',
       );
       if (choice !== 'Restart') return;
     }
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'Restarting the Ternary training server' },
-      () => ctx.restart(),
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the Ternary training server' }, () =>
+      ctx.restart(),
     );
     s.experiments.refresh();
     const info = ctx.serverInfo;
@@ -24,12 +24,15 @@ export function registerServerCommands(s: Services): void {
   });
   registerCommand(ctx, 'ternary.showServerLog', 'Show Server Log', () => ctx.log.show());
 
-  ctx.pushExtCleanup(vscode.workspace.onDidChangeConfiguration(async (event) => {
-    if (event.affectsConfiguration('ternary.runsFolder')) s.experiments.refresh();
-    if (!TernaryConfig.needsRestart(event) || !ctx.serverRunning) return;
-    const choice = await vscode.window.showInformationMessage(
-      'Ternary: the training server reads this setting when it starts. Restart it now?', 'Restart Server',
-    );
-    if (choice) await vscode.commands.executeCommand('ternary.restartServer');
-  }));
+  ctx.pushExtCleanup(
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (event.affectsConfiguration('ternary.runsFolder')) s.experiments.refresh();
+      if (!TernaryConfig.needsRestart(event) || !ctx.serverRunning) return;
+      const choice = await vscode.window.showInformationMessage(
+        'Ternary: the training server reads this setting when it starts. Restart it now?',
+        'Restart Server',
+      );
+      if (choice) await vscode.commands.executeCommand('ternary.restartServer');
+    }),
+  );
 }

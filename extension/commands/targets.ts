@@ -48,14 +48,18 @@ export async function resolveExperiment(s: Services, arg: unknown, verb: string)
   if (configPath) {
     for (const e of await s.catalog.experimentsOf(configPath)) if (e.name) candidates.push({ configPath, experiment: e.name });
     if (candidates.length === 0) {
-      throw new UserFacingError(`${configLabel(configPath)} has no named experiment to ${verb.toLowerCase()}: add one under "experiments" (each needs a "name").`);
+      throw new UserFacingError(
+        `${configLabel(configPath)} has no named experiment to ${verb.toLowerCase()}: add one under "experiments" (each needs a "name").`,
+      );
     }
   } else {
     for (const config of await s.catalog.configs()) {
       for (const e of config.experiments) if (e.name) candidates.push({ configPath: config.uri.fsPath, experiment: e.name });
     }
     if (candidates.length === 0) {
-      throw new UserFacingError(`there is no experiment config (*.tern.json) in this workspace to ${verb.toLowerCase()}. Create one (see examples/fashion-mnist.tern.json in the Ternary Studio repository).`);
+      throw new UserFacingError(
+        `there is no experiment config (*.tern.json) in this workspace to ${verb.toLowerCase()}. Create one (see examples/fashion-mnist.tern.json in the Ternary Studio repository).`,
+      );
     }
   }
   if (candidates.length === 1) return candidates[0]!;
@@ -69,7 +73,10 @@ export async function resolveExperiment(s: Services, arg: unknown, verb: string)
 
 /** The run a command acts on: a tree item or `{runDir}`, else a QuickPick of the runs on disk (filtered). */
 export async function resolveRun(
-  s: Services, arg: unknown, verb: string, filter: (run: RunInfo) => boolean = () => true,
+  s: Services,
+  arg: unknown,
+  verb: string,
+  filter: (run: RunInfo) => boolean = () => true,
 ): Promise<RunInfo> {
   const node = asNode(arg);
   if (node?.kind === 'run') return node.run;

@@ -6,7 +6,13 @@
 import * as vscode from 'vscode';
 import { WorkDoneProgress } from 'vscode-languageclient';
 import {
-  CancelRequest, EvaluateRequest, TrainRequest, type EvaluateResult, type RunInfo, type TrainParams, type TrainResult,
+  CancelRequest,
+  EvaluateRequest,
+  TrainRequest,
+  type EvaluateResult,
+  type RunInfo,
+  type TrainParams,
+  type TrainResult,
 } from '../../shared/protocol';
 import type { ExperimentRef } from '../catalog';
 import { epochText, percent, short } from '../format';
@@ -45,8 +51,12 @@ async function resume(s: Services, arg: unknown): Promise<TrainResult | undefine
   if (node?.kind !== 'run' || !node.run || !node.configPath) {
     throw new UserFacingError('choose a stopped run in the Experiments view to resume (right-click it → Resume).');
   }
-  if (node.run.status === 'completed') throw new UserFacingError(`${node.run.experiment}/${node.run.runId} has completed; there is nothing to resume.`);
-  if (node.run.epoch === 0) throw new UserFacingError(`${node.run.experiment}/${node.run.runId} stopped before its first epoch ended, so it has no checkpoint; train a new run instead.`);
+  if (node.run.status === 'completed')
+    throw new UserFacingError(`${node.run.experiment}/${node.run.runId} has completed; there is nothing to resume.`);
+  if (node.run.epoch === 0)
+    throw new UserFacingError(
+      `${node.run.experiment}/${node.run.runId} stopped before its first epoch ended, so it has no checkpoint; train a new run instead.`,
+    );
   return startTraining(s, { configPath: node.configPath, experiment: node.run.experiment }, node.run.runDir);
 }
 
@@ -56,7 +66,11 @@ async function startTraining(s: Services, ref: ExperimentRef, resumeDir: string 
   let result: TrainResult;
   try {
     result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Ternary: ${resumeDir ? 'resuming' : 'training'} ${ref.experiment}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Ternary: ${resumeDir ? 'resuming' : 'training'} ${ref.experiment}`,
+        cancellable: true,
+      },
       (progress, token) => runTraining(s, ref, job, progress, token, resumeDir),
     );
   } finally {
@@ -68,8 +82,12 @@ async function startTraining(s: Services, ref: ExperimentRef, resumeDir: string 
 }
 
 async function runTraining(
-  s: Services, ref: ExperimentRef, job: Job,
-  progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken, resumeDir?: string,
+  s: Services,
+  ref: ExperimentRef,
+  job: Job,
+  progress: vscode.Progress<{ message?: string; increment?: number }>,
+  token: vscode.CancellationToken,
+  resumeDir?: string,
 ): Promise<TrainResult> {
   const cancelSubscription = token.onCancellationRequested(() => void stopJob(s, job));
   // withProgress wants increments; both the server's $/progress and the run's metrics move one total.
@@ -89,14 +107,18 @@ async function runTraining(
     else if (value.message) progress.report({ message: value.message });
   });
   try {
-    return await s.ctx.request(TrainRequest.type, {
-      configPath: ref.configPath,
-      experiment: ref.experiment,
-      runsDir: s.catalog.runsDirFor(ref.configPath),
-      ...(resumeDir ? { resumeDir } : {}),
-      ...engineParams(s),
-      workDoneToken,
-    }, job.cancellation.token);
+    return await s.ctx.request(
+      TrainRequest.type,
+      {
+        configPath: ref.configPath,
+        experiment: ref.experiment,
+        runsDir: s.catalog.runsDirFor(ref.configPath),
+        ...(resumeDir ? { resumeDir } : {}),
+        ...engineParams(s),
+        workDoneToken,
+      },
+      job.cancellation.token,
+    );
   } finally {
     cancelSubscription.dispose();
     jobSubscription.dispose();
@@ -117,21 +139,27 @@ function announceTrained(s: Services, result: TrainResult): void {
   if (summary.status === 'completed') {
     // A float baseline (quant.method none) is not smaller: say so instead of "1.0× smaller".
     const size = summary.compression > 1.01 ? `${summary.compression.toFixed(1)}× smaller than fp32` : 'full precision (not ternarized)';
-    const message = `Ternary: Finished ${name}: top-1 ${percent(summary.final.top1)} after ${summary.epochs} epoch(s) `
-      + `(best ${percent(summary.best.top1)} at epoch ${summary.best.epoch}), ${size}. Run ${summary.runId}.`;
+    const message =
+      `Ternary: Finished ${name}: top-1 ${percent(summary.final.top1)} after ${summary.epochs} epoch(s) ` +
+      `(best ${percent(summary.best.top1)} at epoch ${summary.best.epoch}), ${size}. Run ${summary.runId}.`;
     void vscode.window.showInformationMessage(message, 'Show Dashboard', 'Export Run').then((choice) => {
       if (choice === 'Show Dashboard') void vscode.commands.executeCommand('ternary.showDashboard', { runDirs: [result.runDir] });
       if (choice === 'Export Run') void vscode.commands.executeCommand('ternary.exportRun', { runDir: result.runDir });
     });
   } else if (summary.status === 'cancelled') {
-    const when = summary.epochs === 0
-      ? 'during its first epoch: no checkpoint was written'
-      : `after ${summary.epochs} epoch(s); resume it from its row in the Experiments view`;
-    void vscode.window.showInformationMessage(`Ternary: Stopped ${name} ${when}. Run ${vscode.workspace.asRelativePath(result.runDir, false)}.`);
+    const when =
+      summary.epochs === 0
+        ? 'during its first epoch: no checkpoint was written'
+        : `after ${summary.epochs} epoch(s); resume it from its row in the Experiments view`;
+    void vscode.window.showInformationMessage(
+      `Ternary: Stopped ${name} ${when}. Run ${vscode.workspace.asRelativePath(result.runDir, false)}.`,
+    );
   } else {
-    void vscode.window.showErrorMessage(`Ternary: Training ${name} failed: ${summary.reason ?? 'no reason given'} Run ${summary.runId}.`, 'Show Server Log').then((choice) => {
-      if (choice) s.ctx.log.show();
-    });
+    void vscode.window
+      .showErrorMessage(`Ternary: Training ${name} failed: ${summary.reason ?? 'no reason given'} Run ${summary.runId}.`, 'Show Server Log')
+      .then((choice) => {
+        if (choice) s.ctx.log.show();
+      });
   }
 }
 
@@ -152,7 +180,8 @@ async function stop(s: Services, arg: unknown): Promise<void> {
   let jobs = s.jobs.trainJobs();
   const item = arg as { kind?: string; run?: RunInfo; ref?: ExperimentRef } | undefined;
   if (isExperimentRef(arg)) jobs = jobs.filter((j) => j.configPath === arg.configPath && j.experiment === arg.experiment);
-  else if (item?.kind === 'experiment' && item.ref) jobs = jobs.filter((j) => j.configPath === item.ref!.configPath && j.experiment === item.ref!.experiment);
+  else if (item?.kind === 'experiment' && item.ref)
+    jobs = jobs.filter((j) => j.configPath === item.ref!.configPath && j.experiment === item.ref!.experiment);
   else if (item?.kind === 'run' && item.run) {
     const runId = item.run.runId;
     jobs = jobs.filter((j) => j.runId === runId);
@@ -166,7 +195,11 @@ async function stop(s: Services, arg: unknown): Promise<void> {
   let job = jobs[0]!;
   if (jobs.length > 1) {
     const picked = await vscode.window.showQuickPick(
-      jobs.map((j) => ({ label: j.label, description: j.runId ? `run ${j.runId} · ${epochText(true, j.completed, j.epochs)}` : 'queued', job: j })),
+      jobs.map((j) => ({
+        label: j.label,
+        description: j.runId ? `run ${j.runId} · ${epochText(true, j.completed, j.epochs)}` : 'queued',
+        job: j,
+      })),
       { title: 'Ternary: Stop', placeHolder: 'Which training to stop?' },
     );
     if (!picked) throw new UserCancelled();
@@ -189,11 +222,12 @@ async function evaluate(s: Services, arg: unknown): Promise<EvaluateResult | und
   }
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Ternary: evaluating ${run.experiment}/${run.runId}`, cancellable: true },
-    (_progress, token) => s.ctx.request(EvaluateRequest.type, { target: run.runDir, configPath: ref.configPath, experiment: ref.experiment }, token),
+    (_progress, token) =>
+      s.ctx.request(EvaluateRequest.type, { target: run.runDir, configPath: ref.configPath, experiment: ref.experiment }, token),
   );
   void vscode.window.showInformationMessage(
-    `Ternary: ${run.experiment}/${run.runId} on ${result.examples.toLocaleString('en-US')} test images: `
-    + `top-1 ${percent(result.top1)} · top-5 ${percent(result.top5)} · loss ${short(result.loss)}.`,
+    `Ternary: ${run.experiment}/${run.runId} on ${result.examples.toLocaleString('en-US')} test images: ` +
+      `top-1 ${percent(result.top1)} · top-5 ${percent(result.top5)} · loss ${short(result.loss)}.`,
   );
   return result;
 }

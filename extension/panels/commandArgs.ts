@@ -13,7 +13,11 @@ function stringField(value: unknown, field: string): string | undefined {
 /** Run folders named by `ternary.showDashboard`'s arguments; empty = let the panel choose. */
 export function dashboardRunDirs(arg: unknown, selection?: unknown): string[] {
   const dirs: string[] = [];
-  if (Array.isArray(selection)) for (const item of selection) { const d = stringField(item, 'runDir'); if (d) dirs.push(d); }
+  if (Array.isArray(selection))
+    for (const item of selection) {
+      const d = stringField(item, 'runDir');
+      if (d) dirs.push(d);
+    }
   if (dirs.length === 0 && typeof arg === 'object' && arg !== null) {
     const runDirs = (arg as { runDirs?: unknown }).runDirs;
     if (Array.isArray(runDirs)) for (const d of runDirs) if (typeof d === 'string' && d) dirs.push(d);

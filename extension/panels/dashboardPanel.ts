@@ -1,16 +1,19 @@
 /** Host of the Dashboard panel: run list, histories from disk, live metrics from the hub. */
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
-import {
-  DashboardViewType, MessageType, type HistoryMessage, type WebviewToHostMessage,
-} from '../../shared/webviewProtocol';
+import { DashboardViewType, MessageType, type HistoryMessage, type WebviewToHostMessage } from '../../shared/webviewProtocol';
 import type { PanelDeps } from './deps';
 import type { RunIndex } from './runIndex';
 import { saveExport } from './saveExport';
 import { SingletonPanel, errorText } from './singletonPanel';
 
 export class DashboardPanel extends SingletonPanel {
-  constructor(context: vscode.ExtensionContext, hub: RunEventHub, private readonly runs: RunIndex, private readonly deps: PanelDeps) {
+  constructor(
+    context: vscode.ExtensionContext,
+    hub: RunEventHub,
+    private readonly runs: RunIndex,
+    private readonly deps: PanelDeps,
+  ) {
     super(context, { viewType: DashboardViewType, title: 'Ternary Dashboard', bundle: 'dashboard' });
     // Live events for every run go to the webview; it keeps those it shows. They are small
     // (metrics are throttled by the server) and this spares a second copy of the selection here.
@@ -64,7 +67,10 @@ export class DashboardPanel extends SingletonPanel {
     try {
       this.post({ type: MessageType.Runs, runs: await this.runs.list() });
     } catch (err) {
-      this.post({ type: MessageType.Error, message: `Could not list the runs: ${errorText(err)}. Is the training server running? (Ternary: Restart Server)` });
+      this.post({
+        type: MessageType.Error,
+        message: `Could not list the runs: ${errorText(err)}. Is the training server running? (Ternary: Restart Server)`,
+      });
     }
   }
 

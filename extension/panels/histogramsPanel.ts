@@ -9,7 +9,12 @@ import { saveExport } from './saveExport';
 import { SingletonPanel, errorText } from './singletonPanel';
 
 export class HistogramsPanel extends SingletonPanel {
-  constructor(context: vscode.ExtensionContext, hub: RunEventHub, private readonly runs: RunIndex, private readonly deps: PanelDeps) {
+  constructor(
+    context: vscode.ExtensionContext,
+    hub: RunEventHub,
+    private readonly runs: RunIndex,
+    private readonly deps: PanelDeps,
+  ) {
     super(context, { viewType: HistogramsViewType, title: 'Ternary Weight Histograms', bundle: 'histograms' });
     this.disposables.push(
       hub.onHistograms((p) => {
@@ -69,7 +74,10 @@ export class HistogramsPanel extends SingletonPanel {
     try {
       this.post({ type: MessageType.Runs, runs: await this.runs.list() });
     } catch (err) {
-      this.post({ type: MessageType.Error, message: `Could not list the runs: ${errorText(err)}. Is the training server running? (Ternary: Restart Server)` });
+      this.post({
+        type: MessageType.Error,
+        message: `Could not list the runs: ${errorText(err)}. Is the training server running? (Ternary: Restart Server)`,
+      });
     }
   }
 }

@@ -25,9 +25,9 @@ export function registerPanels(context: vscode.ExtensionContext, hub: RunEventHu
     dashboard,
     histograms,
     vscode.commands.registerCommand('ternary.showDashboard', (arg?: unknown, selection?: unknown) =>
-      dashboard.show(dashboardRunDirs(arg, selection))),
-    vscode.commands.registerCommand('ternary.showHistograms', (arg?: unknown) =>
-      histograms.show(histogramsTarget(arg))),
+      dashboard.show(dashboardRunDirs(arg, selection)),
+    ),
+    vscode.commands.registerCommand('ternary.showHistograms', (arg?: unknown) => histograms.show(histogramsTarget(arg))),
     // The webview keeps its own state (selection, smoothing, epoch…) with setState and reads it
     // back with getState when it boots, so restoring only has to adopt the panel.
     vscode.window.registerWebviewPanelSerializer(DashboardViewType, {

@@ -8,17 +8,22 @@ import type { PanelDeps } from './deps';
 
 /** Running runs first, then newest start first, then by folder (stable for equal times). */
 export function orderRuns(runs: readonly RunInfo[]): RunInfo[] {
-  return [...runs].sort((a, b) =>
-    Number(b.status === 'running') - Number(a.status === 'running')
-    || (b.startedAt ?? '').localeCompare(a.startedAt ?? '')
-    || a.runDir.localeCompare(b.runDir));
+  return [...runs].sort(
+    (a, b) =>
+      Number(b.status === 'running') - Number(a.status === 'running') ||
+      (b.startedAt ?? '').localeCompare(a.startedAt ?? '') ||
+      a.runDir.localeCompare(b.runDir),
+  );
 }
 
 export class RunIndex {
   private readonly dirById = new Map<string, string>();
   private readonly subscription: { dispose(): void };
 
-  constructor(private readonly hub: RunEventHub, private readonly deps: PanelDeps) {
+  constructor(
+    private readonly hub: RunEventHub,
+    private readonly deps: PanelDeps,
+  ) {
     this.subscription = hub.onRunStarted((p) => this.dirById.set(p.runId, p.runDir));
   }
 

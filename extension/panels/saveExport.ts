@@ -17,7 +17,10 @@ export async function saveExport(message: SaveFileMessage): Promise<vscode.Uri |
   try {
     await vscode.workspace.fs.writeFile(target, bytes);
   } catch (err) {
-    throw new Error(`Could not write ${target.fsPath}: ${err instanceof Error ? err.message : String(err)}. Choose a folder you can write to.`, { cause: err });
+    throw new Error(
+      `Could not write ${target.fsPath}: ${err instanceof Error ? err.message : String(err)}. Choose a folder you can write to.`,
+      { cause: err },
+    );
   }
   return target;
 }

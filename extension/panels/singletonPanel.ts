@@ -4,9 +4,7 @@
  * listener dies with the panel.
  */
 import * as vscode from 'vscode';
-import {
-  type HostToWebviewMessage, type WebviewToHostMessage, MessageType, isWebviewToHostMessage,
-} from '../../shared/webviewProtocol';
+import { type HostToWebviewMessage, type WebviewToHostMessage, MessageType, isWebviewToHostMessage } from '../../shared/webviewProtocol';
 import { makeNonce, panelHtml } from './html';
 import { stampForTests } from './testStamp';
 
@@ -24,10 +22,7 @@ export interface PanelKind {
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
     enableScripts: true,
-    localResourceRoots: [
-      vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
-      vscode.Uri.joinPath(extensionUri, 'media', 'webview'),
-    ],
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media', 'webview')],
   };
 }
 
@@ -42,13 +37,22 @@ export abstract class SingletonPanel implements vscode.Disposable {
   private queued: HostToWebviewMessage[] = [];
   protected readonly disposables: vscode.Disposable[] = [];
 
-  protected constructor(protected readonly context: vscode.ExtensionContext, private readonly kind: PanelKind) {}
+  protected constructor(
+    protected readonly context: vscode.ExtensionContext,
+    private readonly kind: PanelKind,
+  ) {}
 
-  protected get extensionUri(): vscode.Uri { return this.context.extensionUri; }
+  protected get extensionUri(): vscode.Uri {
+    return this.context.extensionUri;
+  }
 
-  private get stateKey(): string { return `ternary.panelState.${this.kind.viewType}`; }
+  private get stateKey(): string {
+    return `ternary.panelState.${this.kind.viewType}`;
+  }
 
-  get isOpen(): boolean { return this.panel !== undefined; }
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
 
   /** Reveal the panel, creating it when none is open. */
   protected async reveal(): Promise<void> {
@@ -59,7 +63,8 @@ export abstract class SingletonPanel implements vscode.Disposable {
     // After a reload VS Code restores a hidden panel's tab but calls the serializer only when
     // the tab is first shown. Such a tab would become a second panel of this kind: close it;
     // the new panel starts from the state its webview last reported.
-    const stale = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+    const stale = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
       .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(this.kind.viewType));
     const column = stale[0]?.group.viewColumn ?? vscode.ViewColumn.Active;
     if (stale.length) await vscode.window.tabGroups.close(stale, true);
@@ -67,9 +72,12 @@ export abstract class SingletonPanel implements vscode.Disposable {
     // (new webview, service worker, history read again) took 1.4-2.2 s per tab switch in
     // code-server during a run. A hidden webview keeps receiving live messages but draws nothing
     // (Chromium does not run animation frames in hidden frames; renders are per frame).
-    const panel = vscode.window.createWebviewPanel(this.kind.viewType, this.kind.title,
+    const panel = vscode.window.createWebviewPanel(
+      this.kind.viewType,
+      this.kind.title,
       { viewColumn: column, preserveFocus: false },
-      { ...webviewOptions(this.extensionUri), enableFindWidget: false, retainContextWhenHidden: true });
+      { ...webviewOptions(this.extensionUri), enableFindWidget: false, retainContextWhenHidden: true },
+    );
     this.attach(panel, true);
   }
 
@@ -125,7 +133,9 @@ export abstract class SingletonPanel implements vscode.Disposable {
    */
   private announceLoading(): void {
     this.loaded?.();
-    const done = new Promise<void>((resolve) => { this.loaded = resolve; });
+    const done = new Promise<void>((resolve) => {
+      this.loaded = resolve;
+    });
     const timer = setTimeout(() => {
       void vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Ternary: loading the ${this.kind.title} panel…` },

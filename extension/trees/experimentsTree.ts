@@ -32,19 +32,31 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
   private refreshTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly catalog: Catalog, hub: RunEventHub, private readonly jobs: JobTracker) {
+  constructor(
+    private readonly catalog: Catalog,
+    hub: RunEventHub,
+    private readonly jobs: JobTracker,
+  ) {
     const watcher = vscode.workspace.createFileSystemWatcher(configGlob);
     this.subscriptions.push(
       watcher,
-      watcher.onDidCreate(() => { this.refresh(); void this.updateHasConfigs(); }),
-      watcher.onDidDelete(() => { this.refresh(); void this.updateHasConfigs(); }),
+      watcher.onDidCreate(() => {
+        this.refresh();
+        void this.updateHasConfigs();
+      }),
+      watcher.onDidDelete(() => {
+        this.refresh();
+        void this.updateHasConfigs();
+      }),
       watcher.onDidChange(() => this.refresh()),
       jobs.onDidChangeJobs(() => this.refresh()),
       // A run starting or ending changes what the user came here to see: no batching delay.
       hub.onRunStarted(() => this.refresh(true)),
       hub.onRunEnded(() => this.refresh(true)),
       // Epoch records change a run's epoch and best top-1; batch records do not.
-      hub.onMetrics(({ records }) => { if (records.some((r) => r.kind === 'epoch')) this.refresh(); }),
+      hub.onMetrics(({ records }) => {
+        if (records.some((r) => r.kind === 'epoch')) this.refresh();
+      }),
     );
     // Palette entries (Train, Evaluate, Export) show only when there is a config, even before the view opens.
     void this.updateHasConfigs();
@@ -79,17 +91,39 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     if (node.kind === 'config') {
       return node.experiments
         .filter((e): e is LocatedExperiment & { name: string } => e.name !== undefined)
-        .map((located) => ({ kind: 'experiment', located, configs: node.configs, ref: { configPath: node.uri.fsPath, experiment: located.name } }));
+        .map((located) => ({
+          kind: 'experiment',
+          located,
+          configs: node.configs,
+          ref: { configPath: node.uri.fsPath, experiment: located.name },
+        }));
     }
     if (node.kind === 'experiment') {
       try {
         const runs = await this.catalog.runsOf(node.ref, node.configs);
         const starting = this.jobs.isStarting(node.ref.configPath, node.ref.experiment);
         const startingRow: ExperimentsNode[] = starting
-          ? [{ kind: 'message', text: 'Starting…', tooltip: 'Loading the data and building the model; the run appears here when its first batch starts.', icon: 'loading~spin' }]
+          ? [
+              {
+                kind: 'message',
+                text: 'Starting…',
+                tooltip: 'Loading the data and building the model; the run appears here when its first batch starts.',
+                icon: 'loading~spin',
+              },
+            ]
           : [];
-        if (runs.length === 0 && !starting) return [{ kind: 'message', text: 'No runs yet', tooltip: 'Train this experiment (▷ on its row, or the Train lens in the config) to see its runs here.' }];
-        return [...startingRow, ...runs.map((run): ExperimentsNode => ({ kind: 'run', run, runDir: run.runDir, configPath: node.ref.configPath }))];
+        if (runs.length === 0 && !starting)
+          return [
+            {
+              kind: 'message',
+              text: 'No runs yet',
+              tooltip: 'Train this experiment (▷ on its row, or the Train lens in the config) to see its runs here.',
+            },
+          ];
+        return [
+          ...startingRow,
+          ...runs.map((run): ExperimentsNode => ({ kind: 'run', run, runDir: run.runDir, configPath: node.ref.configPath })),
+        ];
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         return [{ kind: 'message', text: 'Runs unavailable', detail: why }];
@@ -132,15 +166,18 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.id = `run:${node.configPath}#${run.runDir}`;
         item.iconPath = statusIcons[run.status];
         // Torch-engine runs say where they computed (docs/engines.md).
-        const engine = run.engine === 'torch' ? ` · torch ${run.device ?? 'cpu'}${run.worldSize && run.worldSize > 1 ? ` ×${run.worldSize}` : ''}` : '';
+        const engine =
+          run.engine === 'torch' ? ` · torch ${run.device ?? 'cpu'}${run.worldSize && run.worldSize > 1 ? ` ×${run.worldSize}` : ''}` : '';
         item.description = row.description + engine;
         const md = new vscode.MarkdownString(`**${run.experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
         md.appendMarkdown(`| status | ${run.status} |\n| epochs completed | ${run.epoch} of ${run.epochs} |\n`);
         if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${percent(run.bestTop1, 2)} |\n`);
         if (run.startedAt) md.appendMarkdown(`| started | ${run.startedAt} |\n`);
-        md.appendMarkdown(run.engine === 'torch'
-          ? `| engine | PyTorch (${run.device ?? 'cpu'}, ${run.worldSize ?? 1} process${(run.worldSize ?? 1) > 1 ? 'es' : ''}) |\n`
-          : '| engine | TensorFlow.js |\n');
+        md.appendMarkdown(
+          run.engine === 'torch'
+            ? `| engine | PyTorch (${run.device ?? 'cpu'}, ${run.worldSize ?? 1} process${(run.worldSize ?? 1) > 1 ? 'es' : ''}) |\n`
+            : '| engine | TensorFlow.js |\n',
+        );
         md.appendMarkdown(`| folder | ${vscode.workspace.asRelativePath(run.runDir, false)} |\n`);
         item.tooltip = md;
         // Resumable: stopped or failed after at least one epoch (so a checkpoint exists), not finished.

@@ -9,13 +9,11 @@ import { bytes, cell, layerDescription, percent, short } from '../format';
 import type { RunEventHub } from '../runEventHub';
 
 export type LayersSource =
-  | { kind: 'run'; runDir: string; experiment: string; runId: string; epoch: number }
-  | { kind: 'model'; modelPath: string };
+  { kind: 'run'; runDir: string; experiment: string; runId: string; epoch: number } | { kind: 'model'; modelPath: string };
 
 export type LayersNode =
   /** `runDir` (when the source is a run) lets Show Weight Histograms open on this layer. */
-  | { kind: 'layer'; stats: LayerStats; runDir?: string }
-  | { kind: 'branch'; layer: string; index: number; stats: BranchStats };
+  { kind: 'layer'; stats: LayerStats; runDir?: string } | { kind: 'branch'; layer: string; index: number; stats: BranchStats };
 
 export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<LayersNode | undefined>();
@@ -41,7 +39,9 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
         const run = hub.active.get(runId);
         this.show(
           { kind: 'run', runId, runDir: run?.runDir ?? '', experiment: run?.experiment ?? '', epoch: record.epoch },
-          record.layers, record.summary, runId,
+          record.layers,
+          record.summary,
+          runId,
         );
       }),
     );
@@ -72,11 +72,12 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
     void vscode.commands.executeCommand('setContext', 'ternary.layersSourceChosen', this.source !== undefined);
     if (this.view) {
       this.view.description = describeSource(this.source);
-      this.view.message = this.summary && this.layers.length > 0
-        ? describeSummary(this.summary)
-        : this.source?.kind === 'run' && this.layers.length === 0
-          ? `${this.source.experiment} (run ${this.source.runId}): its layer statistics appear when its first epoch ends.`
-          : undefined;
+      this.view.message =
+        this.summary && this.layers.length > 0
+          ? describeSummary(this.summary)
+          : this.source?.kind === 'run' && this.layers.length === 0
+            ? `${this.source.experiment} (run ${this.source.runId}): its layer statistics appear when its first epoch ends.`
+            : undefined;
     }
     this.changed.fire(undefined);
   }
@@ -141,7 +142,10 @@ function layerTooltip(stats: LayerStats): vscode.MarkdownString {
       ['Δ (threshold)', short(stats.delta)],
       ['α (scale)', short(stats.alpha)],
       ['sparsity', percent(stats.sparsity, 2)],
-      ['−α / 0 / +α', `${stats.counts.neg.toLocaleString('en-US')} / ${stats.counts.zero.toLocaleString('en-US')} / ${stats.counts.pos.toLocaleString('en-US')}`],
+      [
+        '−α / 0 / +α',
+        `${stats.counts.neg.toLocaleString('en-US')} / ${stats.counts.zero.toLocaleString('en-US')} / ${stats.counts.pos.toLocaleString('en-US')}`,
+      ],
     );
   }
   md.appendMarkdown('| | |\n|---|---|\n');
@@ -158,7 +162,8 @@ function layerTooltip(stats: LayerStats): vscode.MarkdownString {
 function branchTooltip(layer: string, index: number, stats: BranchStats): vscode.MarkdownString {
   const md = new vscode.MarkdownString(`**${cell(layer)}**, REL branch ${index + 1}\n\n| | |\n|---|---|\n`);
   md.appendMarkdown(`| factor f | ${short(stats.factor)} |\n| Δ | ${short(stats.delta)} |\n| α | ${short(stats.alpha)} |\n`);
-  md.appendMarkdown(`| sparsity | ${percent(stats.sparsity, 2)} |\n| −α / 0 / +α | ${stats.counts.neg} / ${stats.counts.zero} / ${stats.counts.pos} |\n`);
+  md.appendMarkdown(
+    `| sparsity | ${percent(stats.sparsity, 2)} |\n| −α / 0 / +α | ${stats.counts.neg} / ${stats.counts.zero} / ${stats.counts.pos} |\n`,
+  );
   return md;
 }
-

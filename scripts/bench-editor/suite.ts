@@ -32,16 +32,25 @@ async function viaCli(nice: number): Promise<{ wallMs: number; trainSeconds: num
   const started = Date.now();
   const args = [path.join(repo, 'bin', 'tern.js'), 'train', configPath, '--experiment', experiment, '--runs-dir', cliRuns, '--json'];
   const child = spawn(nice ? 'nice' : process.execPath, nice ? ['-n', String(nice), process.execPath, ...args] : args, {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   const wallMs = Date.now() - started;
   if (code !== 0) throw new Error(`tern train exited ${code}: ${stderr}`);
-  const summary = stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; wallSeconds?: number; backend?: string }).find((l) => l.kind === 'summary')!;
+  const summary = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind?: string; wallSeconds?: number; backend?: string })
+    .find((l) => l.kind === 'summary')!;
   return { wallMs, trainSeconds: summary.wallSeconds!, backend: summary.backend! };
 }
 
@@ -49,7 +58,8 @@ async function viaEditor(): Promise<{ wallMs: number; trainSeconds: number; back
   const started = Date.now();
   const result = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath, experiment });
   const wallMs = Date.now() - started;
-  if (result?.summary.status !== 'completed') throw new Error(`the editor's run ended ${result?.summary.status}: ${result?.summary.reason ?? ''}`);
+  if (result?.summary.status !== 'completed')
+    throw new Error(`the editor's run ended ${result?.summary.status}: ${result?.summary.reason ?? ''}`);
   return { wallMs, trainSeconds: result.summary.wallSeconds, backend: result.summary.backend };
 }
 

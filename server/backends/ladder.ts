@@ -51,15 +51,23 @@ interface BackendCandidate {
 const requireHere = createRequire(__filename);
 
 /** Loads an optional npm package that registers a tfjs backend, if it is installed. */
-async function startOptionalPackage(packageName: string, tfjsBackend: string, threads: number): Promise<{ threads: number; features: string[] }> {
+async function startOptionalPackage(
+  packageName: string,
+  tfjsBackend: string,
+  threads: number,
+): Promise<{ threads: number; features: string[] }> {
   try {
     requireHere.resolve(packageName);
   } catch {
-    throw new Error(`${packageName} is not installed (optional; \`npm install ${packageName}\` needs network access to download libtensorflow)`);
+    throw new Error(
+      `${packageName} is not installed (optional; \`npm install ${packageName}\` needs network access to download libtensorflow)`,
+    );
   }
   requireHere(packageName);
   if (!tf.findBackendFactory(tfjsBackend)) {
-    throw new Error(`${packageName} loaded but did not register the '${tfjsBackend}' backend with this copy of @tensorflow/tfjs-core ${tf.version_core}; install a ${packageName} built for tfjs ${tf.version_core}`);
+    throw new Error(
+      `${packageName} loaded but did not register the '${tfjsBackend}' backend with this copy of @tensorflow/tfjs-core ${tf.version_core}; install a ${packageName} built for tfjs ${tf.version_core}`,
+    );
   }
   if (!(await tf.setBackend(tfjsBackend))) throw new Error(`${packageName} is installed but its backend failed to initialise`);
   // libtensorflow sizes its own thread pools from the machine; it takes no count from us.
@@ -135,9 +143,7 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
   if (!BACKEND_CHOICES.includes(options.backend)) {
     throw new BackendUnavailableError(`unknown backend '${options.backend}'; choose one of ${BACKEND_CHOICES.join(', ')}`);
   }
-  const rungs = options.backend === 'auto'
-    ? candidates
-    : candidates.filter((c) => c.name === options.backend);
+  const rungs = options.backend === 'auto' ? candidates : candidates.filter((c) => c.name === options.backend);
   const tried: BackendAttempt[] = [];
   for (const candidate of rungs) {
     try {
@@ -153,7 +159,8 @@ export async function initBackend(options: BackendOptions): Promise<BackendInfo>
   const reasons = tried.map((t) => `${t.name}: ${t.error}`).join('; ');
   const available = await availableBackends();
   throw new BackendUnavailableError(
-    `backend '${options.backend}' is not available (${reasons}). Available here: ${available.join(', ') || 'none'}; pass --backend auto to pick the fastest.`);
+    `backend '${options.backend}' is not available (${reasons}). Available here: ${available.join(', ') || 'none'}; pass --backend auto to pick the fastest.`,
+  );
 }
 
 /** Names of the rungs whose prerequisites are present (without starting them). */

@@ -36,9 +36,12 @@ async function timeOp(op: Op): Promise<{ ms: number; cpuMs: number }> {
   const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
   const run = (): tf.Tensor => {
     switch (op) {
-      case 'forward': return tf.conv2d(x, w, 1, 'same');
-      case 'backpropInput': return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor;
-      case 'backpropFilter': return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor;
+      case 'forward':
+        return tf.conv2d(x, w, 1, 'same');
+      case 'backpropInput':
+        return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor;
+      case 'backpropFilter':
+        return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor;
     }
   };
   const times: number[] = [];
@@ -62,10 +65,27 @@ async function timeOp(op: Op): Promise<{ ms: number; cpuMs: number }> {
 
 function report(backend: string, kernels: string, op: Op, time: { ms: number; cpuMs: number } | null, note?: string): void {
   const gflops = (ms: number): number => Number((flops / ms / 1e6).toFixed(2));
-  const figures = time === null
-    ? { ms: null, gflops: null }
-    : { ms: Number(time.ms.toFixed(1)), gflops: gflops(time.ms), cpuMs: Number(time.cpuMs.toFixed(1)), gflopsPerCpuSecond: gflops(time.cpuMs) };
-  process.stdout.write(JSON.stringify({ backend, kernels, op, shape: [batch, size, size, channels], kernel, threads: 1, ...figures, ...(note ? { note } : {}) }) + '\n');
+  const figures =
+    time === null
+      ? { ms: null, gflops: null }
+      : {
+          ms: Number(time.ms.toFixed(1)),
+          gflops: gflops(time.ms),
+          cpuMs: Number(time.cpuMs.toFixed(1)),
+          gflopsPerCpuSecond: gflops(time.cpuMs),
+        };
+  process.stdout.write(
+    JSON.stringify({
+      backend,
+      kernels,
+      op,
+      shape: [batch, size, size, channels],
+      kernel,
+      threads: 1,
+      ...figures,
+      ...(note ? { note } : {}),
+    }) + '\n',
+  );
 }
 
 async function main(): Promise<void> {

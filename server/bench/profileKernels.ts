@@ -17,7 +17,12 @@ function arg(name: string, fallback: string): string {
 }
 
 async function main(): Promise<void> {
-  const backend = await initBackend(backendOptionsFromArgs(process.argv.slice(2).filter((a) => a.startsWith('--backend') || a.startsWith('--threads') || /^[a-z0-9-]+$/.test(a)), { backend: 'wasm' }).options);
+  const backend = await initBackend(
+    backendOptionsFromArgs(
+      process.argv.slice(2).filter((a) => a.startsWith('--backend') || a.startsWith('--threads') || /^[a-z0-9-]+$/.test(a)),
+      { backend: 'wasm' },
+    ).options,
+  );
   process.stderr.write(`${describeBackend(backend)}\n`);
   const steps = Number(arg('steps', '3'));
   const totals = new Map<string, { ms: number; calls: number }>();
@@ -47,7 +52,12 @@ async function main(): Promise<void> {
       },
     });
   }
-  const c = { model: arg('model', 'resnet20'), mode: arg('mode', 'tern') as BenchMode, tex: Number(arg('tex', '1')) as 1 | 2 | 4, batch: Number(arg('batch', '32')) };
+  const c = {
+    model: arg('model', 'resnet20'),
+    mode: arg('mode', 'tern') as BenchMode,
+    tex: Number(arg('tex', '1')) as 1 | 2 | 4,
+    batch: Number(arg('batch', '32')),
+  };
   // Warm-up outside the counted region, then count `steps` steps (benchTrainStep warms up once more).
   counting = false;
   await benchTrainStep(c, { classes: 10, steps: 1, warmup: 1, seed: 1 });
@@ -57,8 +67,18 @@ async function main(): Promise<void> {
   const rows = [...totals.entries()].map(([kernel, t]) => ({ kernel, msPerStep: t.ms / steps, callsPerStep: t.calls / steps }));
   rows.sort((a, b) => b.msPerStep - a.msPerStep);
   const kernelMs = rows.reduce((a, r) => a + r.msPerStep, 0);
-  process.stdout.write(JSON.stringify({ ...c, backend: backend.name, msPerStep: result.msMean, kernelMsPerStep: Number(kernelMs.toFixed(1)) }) + '\n');
-  for (const r of rows) process.stdout.write(JSON.stringify({ kernel: r.kernel, msPerStep: Number(r.msPerStep.toFixed(2)), share: Number((r.msPerStep / kernelMs).toFixed(3)), callsPerStep: r.callsPerStep }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ ...c, backend: backend.name, msPerStep: result.msMean, kernelMsPerStep: Number(kernelMs.toFixed(1)) }) + '\n',
+  );
+  for (const r of rows)
+    process.stdout.write(
+      JSON.stringify({
+        kernel: r.kernel,
+        msPerStep: Number(r.msPerStep.toFixed(2)),
+        share: Number((r.msPerStep / kernelMs).toFixed(3)),
+        callsPerStep: r.callsPerStep,
+      }) + '\n',
+    );
 }
 
 main().catch((err: unknown) => {

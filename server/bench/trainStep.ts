@@ -49,15 +49,21 @@ export interface BenchResult extends BenchCase {
 }
 
 const RECIPE: TrainConfig = {
-  epochs: 1, batchSize: 128, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true,
-  weightDecay: 3e-4, schedule: [], gammas: [], seed: 0,
+  epochs: 1,
+  batchSize: 128,
+  optimizer: 'sgd',
+  lr: 0.1,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 3e-4,
+  schedule: [],
+  gammas: [],
+  seed: 0,
 };
 
 /** The quantization of a case: float, or he2019 with t_ex branches (every layer ternary). */
 export function quantOf(c: Pick<BenchCase, 'mode' | 'tex'>): QuantConfig {
-  return c.mode === 'fp'
-    ? { method: 'none' }
-    : { ...QUANT_DEFAULTS, method: 'he2019', tex: c.tex ?? 1, firstLast: 'ternary' };
+  return c.mode === 'fp' ? { method: 'none' } : { ...QUANT_DEFAULTS, method: 'he2019', tex: c.tex ?? 1, firstLast: 'ternary' };
 }
 
 /** A deterministic batch of uniform(−1, 1) pixels and labels (mulberry32 from `seed`). */

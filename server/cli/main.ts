@@ -18,7 +18,13 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
 };
 
 function printHelp(): void {
-  const lines = ['Ternary Studio: quantization-aware training with ternary weights.', '', 'Usage: tern <command> [options]', '', 'Commands:'];
+  const lines = [
+    'Ternary Studio: quantization-aware training with ternary weights.',
+    '',
+    'Usage: tern <command> [options]',
+    '',
+    'Commands:',
+  ];
   void Promise.all(Object.entries(commands).map(async ([name, load]) => [name, (await load()).command.summary] as const)).then((rows) => {
     for (const [name, summary] of rows) lines.push(`  ${name.padEnd(11)} ${summary}`);
     lines.push('', 'Run `tern help <command>` for the options of one command.');
@@ -51,17 +57,21 @@ async function main(argv: string[]): Promise<number> {
     // refusals (a full disk, an --out that is a file) are the user's to fix too.
     const err = fileSystemError(caught) ?? caught;
     if (!isUserError(err)) throw err;
-    process.stderr.write(err.code === 'invalidArgument' ? `tern ${name}: ${err.message}\n${command.usage}\n` : `tern ${name}: ${err.message}\n`);
+    process.stderr.write(
+      err.code === 'invalidArgument' ? `tern ${name}: ${err.message}\n${command.usage}\n` : `tern ${name}: ${err.message}\n`,
+    );
     return err.code === 'invalidArgument' ? 2 : 1;
   }
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     // Expected failures (bad config, bad data, NaN loss) are reported by the commands themselves;
     // anything reaching here is a bug, so keep the stack.
-    process.stderr.write(`tern: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`tern: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -40,12 +40,14 @@ export class ProgressPrinter {
       this.out.write(JSON.stringify({ kind: 'start', ...info }) + '\n');
       return;
     }
-    this.out.write(`Training ${info.experiment} (run ${info.runId}) on ${info.backend}: ${info.epochs} epochs × ${info.stepsPerEpoch} steps\n`);
+    this.out.write(
+      `Training ${info.experiment} (run ${info.runId}) on ${info.backend}: ${info.epochs} epochs × ${info.stepsPerEpoch} steps\n`,
+    );
   }
 
   /** Seconds left, from the pace of this session. */
   private eta(record: MetricsRecord): number {
-    const done = (record.epoch - 1 + (record.kind === 'epoch' ? 1 : record.progress ?? 0)) * this.stepsPerEpoch;
+    const done = (record.epoch - 1 + (record.kind === 'epoch' ? 1 : (record.progress ?? 0))) * this.stepsPerEpoch;
     this.startEpoch ??= done;
     const rate = (done - this.startEpoch) / Math.max(1e-3, (Date.now() - this.startTime) / 1000);
     return rate > 0 ? (this.epochs * this.stepsPerEpoch - done) / rate : NaN;

@@ -14,7 +14,10 @@ import { parseQuant, type QuantConfig, type QuantInput } from '../../shared/quan
 import { isUserError } from '../../shared/userError';
 import type { ConfigFile } from './loadConfig';
 
-export interface TextPosition { line: number; character: number }
+export interface TextPosition {
+  line: number;
+  character: number;
+}
 
 /** One thing wrong with a config text. */
 export interface ConfigProblem {
@@ -45,7 +48,10 @@ interface Described {
   suggestion?: string;
 }
 
-type JsonSchema = { properties?: Record<string, JsonSchema & { default?: unknown }>; $ref?: string; enum?: unknown[] } & Record<string, unknown>;
+type JsonSchema = { properties?: Record<string, JsonSchema & { default?: unknown }>; $ref?: string; enum?: unknown[] } & Record<
+  string,
+  unknown
+>;
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateSchema = ajv.compile(schema);
@@ -115,19 +121,33 @@ function describeAjvError(err: ErrorObject): Described {
     case 'enum':
       return { segments, detail: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.` };
     case 'type':
-      return { segments, detail: `must be ${p.type === 'integer' ? 'an integer' : p.type === 'object' || p.type === 'array' ? `an ${p.type}` : `a ${String(p.type)}`}.` };
+      return {
+        segments,
+        detail: `must be ${p.type === 'integer' ? 'an integer' : p.type === 'object' || p.type === 'array' ? `an ${p.type}` : `a ${String(p.type)}`}.`,
+      };
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return { segments, detail: `${err.message ?? 'is out of range'}.` };
     case 'oneOfShape':
-      return { segments, detail: 'must be a preset name ("cifar10", "cifar100", "fmnist", "mnist", "imagenet") or an object { "mean": [...], "std": [...] }.' };
+      return {
+        segments,
+        detail:
+          'must be a preset name ("cifar10", "cifar100", "fmnist", "mnist", "imagenet") or an object { "mean": [...], "std": [...] }.',
+      };
     case 'pattern':
       if (segments.includes('augment')) {
-        return { segments, detail: 'is not a known augmentation: use crop<size>pad<p> (crop32pad4), hflip, rrc<size> (rrc224) or resize<r>center<c> (resize256center224).' };
+        return {
+          segments,
+          detail:
+            'is not a known augmentation: use crop<size>pad<p> (crop32pad4), hflip, rrc<size> (rrc224) or resize<r>center<c> (resize256center224).',
+        };
       }
-      return { segments, detail: `must start with a letter or digit and contain only letters, digits, '.', '_' and '-' (it names a folder).` };
+      return {
+        segments,
+        detail: `must start with a letter or digit and contain only letters, digits, '.', '_' and '-' (it names a folder).`,
+      };
     default:
       return { segments, detail: `${err.message ?? 'is invalid'}.` };
   }
@@ -165,10 +185,16 @@ function withDefaults<T>(section: string, value: Record<string, unknown> | undef
 function checkExperiment(e: ExperimentConfig, i: number): { segments: (string | number)[]; detail: string } | undefined {
   const at = (...s: (string | number)[]) => ['experiments', i, ...s];
   if (e.model.arch === undefined && e.model.from === undefined) {
-    return { segments: at('model'), detail: 'needs either "arch" (a zoo model trained from scratch) or "from" (a float model.json or .onnx CNN to fine-tune).' };
+    return {
+      segments: at('model'),
+      detail: 'needs either "arch" (a zoo model trained from scratch) or "from" (a float model.json or .onnx CNN to fine-tune).',
+    };
   }
   if (e.model.arch !== undefined && e.model.from !== undefined) {
-    return { segments: at('model', 'from'), detail: 'cannot be used together with "arch": keep "arch" to train from scratch, or "from" to fine-tune.' };
+    return {
+      segments: at('model', 'from'),
+      detail: 'cannot be used together with "arch": keep "arch" to train from scratch, or "from" to fine-tune.',
+    };
   }
   if (e.train.schedule.length !== e.train.gammas.length) {
     return {
@@ -178,11 +204,17 @@ function checkExperiment(e: ExperimentConfig, i: number): { segments: (string | 
   }
   for (let k = 1; k < e.train.schedule.length; k++) {
     if (e.train.schedule[k]! <= e.train.schedule[k - 1]!) {
-      return { segments: at('train', 'schedule', k), detail: `must be greater than the previous entry (${e.train.schedule[k - 1]}): list the epochs in ascending order.` };
+      return {
+        segments: at('train', 'schedule', k),
+        detail: `must be greater than the previous entry (${e.train.schedule[k - 1]}): list the epochs in ascending order.`,
+      };
     }
   }
   if (typeof e.data.normalize === 'object' && e.data.normalize.mean.length !== e.data.normalize.std.length) {
-    return { segments: at('data', 'normalize', 'std'), detail: `has ${e.data.normalize.std.length} entries but mean has ${e.data.normalize.mean.length}: give one per channel.` };
+    return {
+      segments: at('data', 'normalize', 'std'),
+      detail: `has ${e.data.normalize.std.length} entries but mean has ${e.data.normalize.mean.length}: give one per channel.`,
+    };
   }
   return undefined;
 }
@@ -218,8 +250,9 @@ function rangeOf(tree: Node, segments: (string | number)[], key: boolean): { sta
  * (with its "did you mean") and drop the missing-property error it explains.
  */
 function withoutExplainedMissing(described: Described[]): Described[] {
-  const explained = new Set(described.filter((d) => d.suggestion !== undefined)
-    .map((d) => formatPropertyPath([...d.segments.slice(0, -1), d.suggestion!])));
+  const explained = new Set(
+    described.filter((d) => d.suggestion !== undefined).map((d) => formatPropertyPath([...d.segments.slice(0, -1), d.suggestion!])),
+  );
   return described.filter((d) => !(d.detail.startsWith('is required') && explained.has(formatPropertyPath(d.segments))));
 }
 
@@ -236,7 +269,10 @@ export function checkConfigText(input: string, file: string): CheckedConfig {
       const { line, column } = lineColumn(text, offset);
       const what = e ? printParseErrorCode(e.error) : 'EmptyFile';
       return {
-        detail: `is not valid JSON (${what}); fix the syntax at this position.`, severity: 'error', line, column,
+        detail: `is not valid JSON (${what}); fix the syntax at this position.`,
+        severity: 'error',
+        line,
+        column,
         range: { start: positionAt(text, offset), end: positionAt(text, offset + Math.max(1, e?.length ?? 0)) },
       };
     });
@@ -255,7 +291,14 @@ export function checkConfigText(input: string, file: string): CheckedConfig {
     const { start, end } = rangeOf(tree, d.segments, d.key === true);
     const { line, column } = locate(d.segments);
     const property = formatPropertyPath(d.segments) || undefined;
-    return { ...(property ? { property } : {}), detail: d.detail, severity, line, column, range: { start: positionAt(text, start), end: positionAt(text, end) } };
+    return {
+      ...(property ? { property } : {}),
+      detail: d.detail,
+      severity,
+      line,
+      column,
+      range: { start: positionAt(text, start), end: positionAt(text, end) },
+    };
   };
   // Plain objects (jsonc-parser builds null-prototype ones), so deepEqual and spreading behave.
   const raw = JSON.parse(JSON.stringify(getNodeValue(tree))) as unknown;
@@ -287,7 +330,12 @@ export function checkConfigText(input: string, file: string): CheckedConfig {
   const seen = new Map<string, number>();
   experiments.forEach((e, i) => {
     if (seen.has(e.name)) {
-      problems.push(problem({ segments: ['experiments', i, 'name'], detail: `"${e.name}" is already the name of experiments[${seen.get(e.name)}]; names must be unique (they name the run folders).` }));
+      problems.push(
+        problem({
+          segments: ['experiments', i, 'name'],
+          detail: `"${e.name}" is already the name of experiments[${seen.get(e.name)}]; names must be unique (they name the run folders).`,
+        }),
+      );
     } else {
       seen.set(e.name, i);
     }

@@ -14,7 +14,10 @@ function toDiagnostic(p: ConfigProblem): ConfigDiagnostic {
   return {
     message: `${p.property ? `${p.property}: ` : ''}${p.detail}`,
     ...(p.property ? { property: p.property } : {}),
-    severity: p.severity, line: p.line, column: p.column, range: p.range,
+    severity: p.severity,
+    line: p.line,
+    column: p.column,
+    range: p.range,
   };
 }
 
@@ -39,8 +42,12 @@ async function sharedNameWarnings(path: string, text: string): Promise<ConfigDia
     const start = positionAt(body, node.offset);
     const property = `experiments[${i}].name`;
     out.push({
-      message: `${property}: ${sharedNameWarning(path, name, folder)}`, property, severity: 'warning',
-      line: start.line + 1, column: start.character + 1, range: { start, end: positionAt(body, node.offset + node.length) },
+      message: `${property}: ${sharedNameWarning(path, name, folder)}`,
+      property,
+      severity: 'warning',
+      line: start.line + 1,
+      column: start.character + 1,
+      range: { start, end: positionAt(body, node.offset + node.length) },
     });
   }
   return out;
@@ -53,12 +60,16 @@ export async function configDiagnostics(path: string, text?: string): Promise<{ 
       text = await readFile(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(path, undefined, code === 'ENOENT' ? 'file not found; check the path.' : `cannot be read (${code ?? String(err)}).`);
+      throw new ConfigError(
+        path,
+        undefined,
+        code === 'ENOENT' ? 'file not found; check the path.' : `cannot be read (${code ?? String(err)}).`,
+      );
     }
   }
   const checked = checkConfigText(text, path);
   const problems = checked.problems.map(toDiagnostic);
   // Only a config that parses has experiment names worth comparing.
-  if (!checked.problems.some((p) => p.detail.startsWith('is not valid JSON'))) problems.push(...await sharedNameWarnings(path, text));
+  if (!checked.problems.some((p) => p.detail.startsWith('is not valid JSON'))) problems.push(...(await sharedNameWarnings(path, text)));
   return { problems };
 }

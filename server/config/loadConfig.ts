@@ -27,7 +27,12 @@ export class ConfigError extends UserError {
     readonly column?: number,
   ) {
     const where = line !== undefined ? `${file}:${line}:${column ?? 1}` : file;
-    super('invalidConfig', `${where}: ${property ? `${property}: ` : ''}${detail}`, { file, property, line, column: line !== undefined ? column ?? 1 : column });
+    super('invalidConfig', `${where}: ${property ? `${property}: ` : ''}${detail}`, {
+      file,
+      property,
+      line,
+      column: line !== undefined ? (column ?? 1) : column,
+    });
     this.name = 'ConfigError';
   }
 }
@@ -40,7 +45,9 @@ export function parseConfigText(text: string, file: string): ConfigFile {
     const problem = first ?? checked.problems[0];
     const errors = checked.problems.filter((p) => p.severity === 'error').length;
     const more = errors > 1 ? ` (${errors - 1} more problem${errors > 2 ? 's' : ''} in this file)` : '';
-    return throwError(new ConfigError(file, problem?.property, `${problem?.detail ?? 'is invalid.'}${more}`, problem?.line, problem?.column));
+    return throwError(
+      new ConfigError(file, problem?.property, `${problem?.detail ?? 'is invalid.'}${more}`, problem?.line, problem?.column),
+    );
   }
   return checked.config;
 }
@@ -56,7 +63,11 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(path, undefined, code === 'ENOENT' ? 'file not found; check the path.' : `cannot be read (${code ?? String(err)}).`);
+    throw new ConfigError(
+      path,
+      undefined,
+      code === 'ENOENT' ? 'file not found; check the path.' : `cannot be read (${code ?? String(err)}).`,
+    );
   }
   return parseConfigText(text, path);
 }
@@ -66,7 +77,11 @@ export function resolveExperiment(config: ConfigFile, name?: string): Experiment
   const names = config.experiments.map((e) => e.name);
   if (name === undefined) {
     if (config.experiments.length === 1) return config.experiments[0]!;
-    throw new ConfigError(config.path, undefined, `holds ${names.length} experiments (${names.join(', ')}); choose one with --experiment NAME.`);
+    throw new ConfigError(
+      config.path,
+      undefined,
+      `holds ${names.length} experiments (${names.join(', ')}); choose one with --experiment NAME.`,
+    );
   }
   const found = config.experiments.find((e) => e.name === name);
   if (!found) throw new ConfigError(config.path, undefined, `has no experiment named "${name}"; its experiments are: ${names.join(', ')}.`);

@@ -24,7 +24,11 @@ export const MODEL_TERN = 'model.tern';
  * with unknown layers (code `badModel`).
  */
 export class ModelFileError extends UserError {
-  constructor(message: string, readonly file: string, code: 'badModel' | 'notFound' = 'badModel') {
+  constructor(
+    message: string,
+    readonly file: string,
+    code: 'badModel' | 'notFound' = 'badModel',
+  ) {
     super(code, message, code === 'notFound' ? { path: file } : { file });
     this.name = 'ModelFileError';
   }
@@ -41,29 +45,31 @@ function joinWeightData(data: tf.io.WeightData | undefined): Uint8Array {
  */
 export async function saveModel(model: LayersModel, dir: string, metadata?: Record<string, unknown>): Promise<tf.io.SaveResult> {
   await fs.mkdir(dir, { recursive: true });
-  return model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const weights = joinWeightData(artifacts.weightData);
-    const modelJson: tf.io.ModelJSON = {
-      modelTopology: artifacts.modelTopology as object,
-      format: artifacts.format ?? 'layers-model',
-      generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_core}`,
-      convertedBy: artifacts.convertedBy ?? null,
-      weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
-    };
-    if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
-    const userDefinedMetadata = { ...(artifacts.userDefinedMetadata ?? {}), ...(metadata ?? {}) };
-    if (Object.keys(userDefinedMetadata).length > 0) modelJson.userDefinedMetadata = userDefinedMetadata as Record<string, object>;
-    // Weights first: a model.json that exists always points at complete weights.
-    await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
-    await writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
-    return {
-      modelArtifactsInfo: {
-        dateSaved: new Date(),
-        modelTopologyType: 'JSON',
-        weightDataBytes: weights.byteLength,
-      },
-    };
-  }));
+  return model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = joinWeightData(artifacts.weightData);
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as object,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_core}`,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+      };
+      if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
+      const userDefinedMetadata = { ...(artifacts.userDefinedMetadata ?? {}), ...(metadata ?? {}) };
+      if (Object.keys(userDefinedMetadata).length > 0) modelJson.userDefinedMetadata = userDefinedMetadata as Record<string, object>;
+      // Weights first: a model.json that exists always points at complete weights.
+      await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
+      await writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          weightDataBytes: weights.byteLength,
+        },
+      };
+    }),
+  );
 }
 
 /**
@@ -76,7 +82,11 @@ export async function resolveModelJsonPath(target: string): Promise<string> {
   try {
     stat = await fs.stat(target);
   } catch {
-    throw new ModelFileError(`Model file not found: ${target}. Pass a tfjs LayersModel model.json, a folder that contains one, a run folder, or an .onnx file.`, target, 'notFound');
+    throw new ModelFileError(
+      `Model file not found: ${target}. Pass a tfjs LayersModel model.json, a folder that contains one, a run folder, or an .onnx file.`,
+      target,
+      'notFound',
+    );
   }
   if (!stat.isDirectory()) return target;
   const runModel = path.join(target, 'model', MODEL_JSON);
@@ -88,15 +98,23 @@ export async function resolveModelJsonPath(target: string): Promise<string> {
       // try the next layout
     }
   }
-  const isRun = await fs.access(path.join(target, 'config.json')).then(() => true, () => false);
+  const isRun = await fs.access(path.join(target, 'config.json')).then(
+    () => true,
+    () => false,
+  );
   if (isRun) {
     throw new ModelFileError(
       `The run ${target} has no final model yet (model/${MODEL_JSON} is written when a run completes); ` +
-      'use a completed run, or a model.json.', runModel, 'notFound');
+        'use a completed run, or a model.json.',
+      runModel,
+      'notFound',
+    );
   }
   throw new ModelFileError(
     `No ${MODEL_JSON} in folder ${target} (looked for ${MODEL_JSON}, model/${MODEL_JSON} and ${MODEL_TERN}). ` +
-    'Pass a tfjs LayersModel model.json, a model.tern, or a run folder whose training has finished.', target);
+      'Pass a tfjs LayersModel model.json, a model.tern, or a run folder whose training has finished.',
+    target,
+  );
 }
 
 /** Reads and checks model.json: it must be a tfjs layers model (not a graph model or another JSON file). */
@@ -108,7 +126,10 @@ export async function readModelJson(modelJsonPath: string): Promise<tf.io.ModelJ
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ModelFileError(`${modelJsonPath} is not valid JSON (${(err as Error).message}). Expected a tfjs LayersModel model.json.`, modelJsonPath);
+    throw new ModelFileError(
+      `${modelJsonPath} is not valid JSON (${(err as Error).message}). Expected a tfjs LayersModel model.json.`,
+      modelJsonPath,
+    );
   }
   const modelJson = json as Partial<tf.io.ModelJSON> & { format?: string };
   const topology = modelJson?.modelTopology as { class_name?: string; model_config?: unknown } | undefined;
@@ -119,8 +140,9 @@ export async function readModelJson(modelJsonPath: string): Promise<tf.io.ModelJ
   if ((modelJson.format !== undefined && modelJson.format !== 'layers-model') || !isLayersTopology) {
     throw new ModelFileError(
       `${modelJsonPath} is not a tfjs LayersModel (format '${String(modelJson.format)}'). ` +
-      'Graph models (from the TensorFlow SavedModel converter) cannot be ternarized; convert a Keras model with `--output_format=tfjs_layers_model`.',
-      modelJsonPath);
+        'Graph models (from the TensorFlow SavedModel converter) cannot be ternarized; convert a Keras model with `--output_format=tfjs_layers_model`.',
+      modelJsonPath,
+    );
   }
   return modelJson as tf.io.ModelJSON;
 }
@@ -158,7 +180,9 @@ export async function loadModel(modelJsonPath: string): Promise<LayersModel> {
     if (unknown) {
       throw new ModelFileError(
         `${file} uses layer class '${unknown[1]}', which this tool does not know. ` +
-        'Supported: the tfjs-layers built-ins plus TernaryConv2D, TernaryDense and OptionAShortcut.', file);
+          'Supported: the tfjs-layers built-ins plus TernaryConv2D, TernaryDense and OptionAShortcut.',
+        file,
+      );
     }
     throw new ModelFileError(`Cannot load ${file} as a tfjs LayersModel: ${message}`, file);
   }

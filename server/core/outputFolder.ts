@@ -28,5 +28,9 @@ export async function refuseSourceFolder(sourceFile: string, outDir: string, pro
   const [source, out] = await Promise.all([realPathOf(dirname(sourceFile)), realPathOf(outDir)]);
   if (source !== out) return;
   const via = resolve(outDir) === out ? '' : ` (it leads to ${out})`;
-  throw new UserError('invalidArgument', `${property} ${outDir} is the input model's folder${via}; choose another folder so the source model is kept.`, { property, path: outDir });
+  throw new UserError(
+    'invalidArgument',
+    `${property} ${outDir} is the input model's folder${via}; choose another folder so the source model is kept.`,
+    { property, path: outDir },
+  );
 }

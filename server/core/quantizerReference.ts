@@ -30,9 +30,10 @@ export function ternarizeReference(w: ArrayLike<number>, method: TernaryMethod, 
     sumAbs += a;
   }
   // Rounded as float32 tensors would be: the factor, the mean and the product.
-  const delta = method === 'twn'
-    ? Math.fround(Math.fround(TWN_DELTA_SCALE) * Math.fround(n > 0 ? sumAbs / n : 0))
-    : Math.fround(Math.fround(factor) * maxAbs);
+  const delta =
+    method === 'twn'
+      ? Math.fround(Math.fround(TWN_DELTA_SCALE) * Math.fround(n > 0 ? sumAbs / n : 0))
+      : Math.fround(Math.fround(factor) * maxAbs);
   const strict = method === 'twn';
   let largeSum = 0;
   let largeCount = 0;

@@ -43,7 +43,10 @@ export async function readWeightGroups(
       const weightFile = path.resolve(dir, p);
       const inside = path.relative(dir, weightFile);
       if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) {
-        throw fail(`${modelFile} lists the weight file "${p}", which is outside its folder ${dir}; refusing to read it. Weight files must sit next to model.json.`, modelFile);
+        throw fail(
+          `${modelFile} lists the weight file "${p}", which is outside its folder ${dir}; refusing to read it. Weight files must sit next to model.json.`,
+          modelFile,
+        );
       }
       const data = await fs.readFile(weightFile).catch(() => {
         throw fail(`Weight file ${weightFile} (listed in ${modelFile}) is missing. Copy it next to model.json.`, modelFile);
@@ -58,10 +61,12 @@ export async function readWeightGroups(
     if (actual === expected) continue;
     const named = files.length === 1 ? `Weight file ${files[0]!.file}` : `Weight files ${files.map((f) => f.file).join(', ')}`;
     const has = `${files.length === 1 ? 'has' : 'have'} ${actual} bytes but ${path.basename(modelFile)} describes ${expected}`;
-    throw fail(actual < expected
-      ? `${named} (listed in ${modelFile}) ${has}: truncated, or from another model. Copy the model's files again.`
-      : `${named} (listed in ${modelFile}) ${has}: longer than its manifest, so it belongs to another model.json or is damaged. Use the weights saved with this model.json.`,
-    files[0]?.file ?? modelFile);
+    throw fail(
+      actual < expected
+        ? `${named} (listed in ${modelFile}) ${has}: truncated, or from another model. Copy the model's files again.`
+        : `${named} (listed in ${modelFile}) ${has}: longer than its manifest, so it belongs to another model.json or is damaged. Use the weights saved with this model.json.`,
+      files[0]?.file ?? modelFile,
+    );
   }
   return { specs, buffers };
 }

@@ -60,7 +60,11 @@ export async function benchBatchAssembly(augment: string[], batchSize = 128, bat
   let n = 0;
   for await (const b of ds.batches({ batchSize, shuffle: true, seed: 1, epoch: 1 })) n += b.n;
   const ms = (performance.now() - t0) / batches;
-  return { name: `batch-${batchSize}-32x32x3`, ms, detail: `${augment.join('+') || 'no augmentation'} + cifar10 normalization, ${n} images` };
+  return {
+    name: `batch-${batchSize}-32x32x3`,
+    ms,
+    detail: `${augment.join('+') || 'no augmentation'} + cifar10 normalization, ${n} images`,
+  };
 }
 
 async function main(): Promise<void> {

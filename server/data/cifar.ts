@@ -62,7 +62,12 @@ function readClassNames(dir: string, v: CifarVariant): string[] | undefined {
 }
 
 /** Reads one split of a CIFAR-10 or CIFAR-100 binary folder. */
-export function loadCifarSplit(dir: string, split: Split, format: 'cifar10-bin' | 'cifar100-bin', limit?: number): LabelledImages & { classNames?: string[] } {
+export function loadCifarSplit(
+  dir: string,
+  split: Split,
+  format: 'cifar10-bin' | 'cifar100-bin',
+  limit?: number,
+): LabelledImages & { classNames?: string[] } {
   const v = format === 'cifar10-bin' ? CIFAR10 : CIFAR100;
   const names = split === 'train' ? v.trainFiles : v.testFiles;
   const folder = resolveFolder(dir, v, names);
@@ -108,7 +113,9 @@ export function loadCifarSplit(dir: string, split: Split, format: 'cifar10-bin' 
       if (label >= v.classes) {
         throw new DataError(
           `${file}: record ${r} has label ${label}, outside 0..${v.classes - 1} for ${format}.` +
-            (format === 'cifar10-bin' ? ' Is this CIFAR-100 data? Then set data.format to "cifar100-bin".' : ' The file is corrupt; download it again.'),
+            (format === 'cifar10-bin'
+              ? ' Is this CIFAR-100 data? Then set data.format to "cifar100-bin".'
+              : ' The file is corrupt; download it again.'),
           file,
         );
       }

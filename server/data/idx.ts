@@ -60,7 +60,10 @@ export function parseIdx(buf: Uint8Array, file: string, expectedMagic: number, l
   const ndim = buf[3];
   const headerBytes = 4 + 4 * ndim;
   if (buf.length < headerBytes) {
-    throw new DataError(`${file}: truncated inside the header (${buf.length} bytes, header needs ${headerBytes}). Download the file again.`, file);
+    throw new DataError(
+      `${file}: truncated inside the header (${buf.length} bytes, header needs ${headerBytes}). Download the file again.`,
+      file,
+    );
   }
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i, false));

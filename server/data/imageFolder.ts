@@ -63,7 +63,10 @@ function classFolders(dir: string): string[] {
 /** The folder of a split: train/ for training, val/ (or test/) for evaluation. */
 export function splitFolder(root: string, split: Split): string {
   if (!isDirectory(root)) {
-    throw new DataError(`${root}: data folder not found. Set data.path to a folder holding train/<class>/ and val/<class>/ sub-folders.`, root);
+    throw new DataError(
+      `${root}: data folder not found. Set data.path to a folder holding train/<class>/ and val/<class>/ sub-folders.`,
+      root,
+    );
   }
   const names = split === 'train' ? ['train'] : ['val', 'test'];
   for (const n of names) if (isDirectory(join(root, n))) return join(root, n);
@@ -83,7 +86,10 @@ export function listImageFolder(root: string, split: Split, limit?: number): Ima
   const trainDir = isDirectory(join(root, 'train')) ? join(root, 'train') : dir;
   const classNames = classFolders(trainDir);
   if (classNames.length === 0) {
-    throw new DataError(`${trainDir}: no class folders. Put each class's images in a sub-folder named after the class, e.g. ${trainDir}/cat/001.jpg.`, trainDir);
+    throw new DataError(
+      `${trainDir}: no class folders. Put each class's images in a sub-folder named after the class, e.g. ${trainDir}/cat/001.jpg.`,
+      trainDir,
+    );
   }
   const present = classFolders(dir);
   const unknown = present.filter((c) => !classNames.includes(c));

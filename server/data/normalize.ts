@@ -32,10 +32,7 @@ export interface PixelAffine {
 }
 
 /** Resolves `data.normalize` for images with `channels` channels. */
-export function resolveNormalization(
-  spec: string | { mean: number[]; std: number[] } | undefined,
-  channels: number,
-): PixelAffine {
+export function resolveNormalization(spec: string | { mean: number[]; std: number[] } | undefined, channels: number): PixelAffine {
   let norm: Normalization;
   let label: string;
   if (spec === undefined) {
@@ -64,7 +61,9 @@ export function resolveNormalization(
     );
   }
   if (std.some((s) => !(s > 0)) || mean.some((m) => !Number.isFinite(m))) {
-    throw new DataError(`data.normalize: every std must be > 0 and every mean a finite number (got mean ${JSON.stringify(mean)}, std ${JSON.stringify(std)}).`);
+    throw new DataError(
+      `data.normalize: every std must be > 0 and every mean a finite number (got mean ${JSON.stringify(mean)}, std ${JSON.stringify(std)}).`,
+    );
   }
   const scale = new Float32Array(channels);
   const bias = new Float32Array(channels);
@@ -92,8 +91,12 @@ export function writeNormalized(
     const b = bias[0];
     for (let i = 0; i < n; i++) out[offset + i] = data[i] * s + b;
   } else if (channels === 3) {
-    const s0 = scale[0], s1 = scale[1], s2 = scale[2];
-    const b0 = bias[0], b1 = bias[1], b2 = bias[2];
+    const s0 = scale[0],
+      s1 = scale[1],
+      s2 = scale[2];
+    const b0 = bias[0],
+      b1 = bias[1],
+      b2 = bias[2];
     for (let i = 0; i < n; i += 3) {
       out[offset + i] = data[i] * s0 + b0;
       out[offset + i + 1] = data[i + 1] * s1 + b1;

@@ -85,7 +85,8 @@ export async function openDataset(cfg: DataConfig, split: Split, baseDir: string
           const first = await decodeFile(listImageFolder(root, 'train', 1).files[0]);
           resizeTo = [first.height, first.width];
         }
-        if (!(resizeTo[0] >= 1 && resizeTo[1] >= 1)) throw new DataError(`data.imageSize must hold two positive integers, got [${resizeTo.join(', ')}].`);
+        if (!(resizeTo[0] >= 1 && resizeTo[1] >= 1))
+          throw new DataError(`data.imageSize must hold two positive integers, got [${resizeTo.join(', ')}].`);
         inputShape = shapeFor(pipeline, resizeTo[0], resizeTo[1], 3);
       }
       return new BatchedDataset({

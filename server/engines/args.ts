@@ -30,7 +30,8 @@ export function engineOptionsFromArgs(argv: readonly string[]): EngineArgs {
     const value = inline ?? argv[++i];
     if (value === undefined || value === '') throw new EngineError(`--${name} needs a value`, 'invalidArgument');
     if (name === 'engine') {
-      if (!ENGINES.includes(value as Engine)) throw new EngineError(`--engine '${value}' is not one of ${ENGINES.join(', ')}`, 'invalidArgument');
+      if (!ENGINES.includes(value as Engine))
+        throw new EngineError(`--engine '${value}' is not one of ${ENGINES.join(', ')}`, 'invalidArgument');
       out.engine = value as Engine;
     } else if (name === 'device') {
       if (value !== 'cpu' && value !== 'cuda') throw new EngineError(`--device '${value}' is not one of cpu, cuda`, 'invalidArgument');
@@ -41,7 +42,8 @@ export function engineOptionsFromArgs(argv: readonly string[]): EngineArgs {
       out.torch.python = value;
     } else {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 0) throw new EngineError(`--${name} must be a non-negative integer (got '${value}')`, 'invalidArgument');
+      if (!Number.isInteger(n) || n < 0)
+        throw new EngineError(`--${name} must be a non-negative integer (got '${value}')`, 'invalidArgument');
       (out.torch as Record<string, number>)[INT_OPTIONS[name!]!] = n;
     }
   }

@@ -24,7 +24,7 @@ export function engineOf(opts: Pick<EngineTrainOptions, 'engine' | 'resumeDir' |
     if (existsSync(record)) {
       try {
         // A run continues on the engine it started on: checkpoints are in that engine's format.
-        return ((JSON.parse(readFileSync(record, 'utf8')) as { engine?: Engine }).engine ?? 'tfjs');
+        return (JSON.parse(readFileSync(record, 'utf8')) as { engine?: Engine }).engine ?? 'tfjs';
       } catch {
         // The trainer reports an unreadable config.json itself.
       }
@@ -37,7 +37,11 @@ export function engineOf(opts: Pick<EngineTrainOptions, 'engine' | 'resumeDir' |
 function resumedTorchOptions(resumeDir: string | undefined): Partial<TorchOptions> {
   if (!resumeDir) return {};
   try {
-    const r = JSON.parse(readFileSync(join(resolve(resumeDir), 'config.json'), 'utf8')) as { device?: 'cpu' | 'cuda'; nprocPerNode?: number; nnodes?: number };
+    const r = JSON.parse(readFileSync(join(resolve(resumeDir), 'config.json'), 'utf8')) as {
+      device?: 'cpu' | 'cuda';
+      nprocPerNode?: number;
+      nnodes?: number;
+    };
     // A multi-node run resumes on one node unless told otherwise (the other nodes must be started again anyway).
     return { ...(r.device ? { device: r.device } : {}), ...(r.nprocPerNode ? { nprocPerNode: r.nprocPerNode } : {}) };
   } catch {

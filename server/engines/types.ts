@@ -43,14 +43,20 @@ export function checkTorchOptions(o: TorchOptions): TorchOptions {
   const int = (name: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new EngineError(`--${name} must be an integer ≥ ${min} (got ${v}).`, 'invalidArgument');
   };
-  if (o.device !== 'cpu' && o.device !== 'cuda') throw new EngineError(`--device must be cpu or cuda (got '${String(o.device)}').`, 'invalidArgument');
+  if (o.device !== 'cpu' && o.device !== 'cuda')
+    throw new EngineError(`--device must be cpu or cuda (got '${String(o.device)}').`, 'invalidArgument');
   int('nproc-per-node', o.nprocPerNode, 1);
   int('nnodes', o.nnodes, 1);
   int('node-rank', o.nodeRank, 0);
   int('max-restarts', o.maxRestarts, 0);
-  if (o.nodeRank >= o.nnodes) throw new EngineError(`--node-rank ${o.nodeRank} must be below --nnodes ${o.nnodes} (ranks count from 0).`, 'invalidArgument');
+  if (o.nodeRank >= o.nnodes)
+    throw new EngineError(`--node-rank ${o.nodeRank} must be below --nnodes ${o.nnodes} (ranks count from 0).`, 'invalidArgument');
   if (o.nnodes > 1) {
-    if (!o.rdzvEndpoint) throw new EngineError(`--nnodes ${o.nnodes} needs --rdzv-endpoint host:port: the address of node 0, where every node meets.`, 'invalidArgument');
+    if (!o.rdzvEndpoint)
+      throw new EngineError(
+        `--nnodes ${o.nnodes} needs --rdzv-endpoint host:port: the address of node 0, where every node meets.`,
+        'invalidArgument',
+      );
   }
   if (o.rdzvEndpoint !== undefined && !/^[^:\s]+:\d{1,5}$/.test(o.rdzvEndpoint)) {
     throw new EngineError(`--rdzv-endpoint must be host:port, e.g. 10.0.0.1:29500 (got '${o.rdzvEndpoint}').`, 'invalidArgument');

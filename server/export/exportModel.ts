@@ -51,7 +51,10 @@ export interface ModelExportOptions {
 
 /** An exported model that does not compute what ours does: the comparison, and what to do. */
 export class ParityError extends UserError {
-  constructor(message: string, readonly summary: ModelExportSummary) {
+  constructor(
+    message: string,
+    readonly summary: ModelExportSummary,
+  ) {
     super('badModel', message);
     this.name = 'ParityError';
   }
@@ -77,7 +80,11 @@ export function randomInputs(model: LayersModel, n: number, seed = 20191): Parit
 }
 
 /** Runs `predict` on the inputs in batches and returns the logits [n, classes]. */
-async function logitsOf(inputs: ParityInputs, inputShape: number[], predict: (x: Float32Array, n: number) => Promise<Float32Array>): Promise<Float32Array> {
+async function logitsOf(
+  inputs: ParityInputs,
+  inputShape: number[],
+  predict: (x: Float32Array, n: number) => Promise<Float32Array>,
+): Promise<Float32Array> {
   const size = inputShape.reduce((a, b) => a * b, 1);
   const parts: Float32Array[] = [];
   const batch = 100;
@@ -103,7 +110,11 @@ function tfjsPredict(model: LayersModel, inputShape: number[]) {
 }
 
 /** max|Δ|, max|Δ| / max|ref| and top-1 agreement of `got` against `ref` ([n, classes]). */
-export function compareLogits(ref: Float32Array, got: Float32Array, n: number): { maxAbsDiff: number; maxRelDiff: number; top1Agreement: number } {
+export function compareLogits(
+  ref: Float32Array,
+  got: Float32Array,
+  n: number,
+): { maxAbsDiff: number; maxRelDiff: number; top1Agreement: number } {
   if (ref.length !== got.length) return { maxAbsDiff: Infinity, maxRelDiff: Infinity, top1Agreement: 0 };
   const classes = ref.length / n;
   let maxAbsDiff = 0;
@@ -149,7 +160,10 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
   const ternaryLayers = packed.weights.filter((w) => w.kind === 'ternary').length;
 
   progress('writing model.onnx');
-  const onnx = exportOnnx(model, packed, { codes: options.onnxCodes, docString: 'Exported by Ternary Studio: input NCHW float32, normalized as in training; output: logits.' });
+  const onnx = exportOnnx(model, packed, {
+    codes: options.onnxCodes,
+    docString: 'Exported by Ternary Studio: input NCHW float32, normalized as in training; output: logits.',
+  });
   await writeFileAtomic(join(outDir, ONNX_FILE), onnx.bytes);
 
   progress('writing model.tern');
@@ -163,12 +177,21 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
 
   const size = async (p: string) => (await stat(join(outDir, p))).size;
   const files: ExportedFile[] = [
-    { path: ONNX_FILE, bytes: onnx.bytes.byteLength, what: `ONNX, opset ${onnx.opset}${onnx.codeTypes.length ? `, ternary codes as ${onnx.codeTypes.join('/')}` : ''}` },
+    {
+      path: ONNX_FILE,
+      bytes: onnx.bytes.byteLength,
+      what: `ONNX, opset ${onnx.opset}${onnx.codeTypes.length ? `, ternary codes as ${onnx.codeTypes.join('/')}` : ''}`,
+    },
     { path: TERN_FILE, bytes: ternBytes.byteLength, what: 'packed ternary model (Ternary Studio)' },
     { path: `${STOCK_DIR}/model.json`, bytes: await size(`${STOCK_DIR}/model.json`), what: 'stock tfjs LayersModel topology' },
     { path: `${STOCK_DIR}/weights.bin`, bytes: stock.weights.byteLength, what: 'stock tfjs weights' },
   ];
-  const summary: ModelExportSummary = { files, tern: ternSize(packed, ternBytes), onnx: { opset: onnx.opset, codeTypes: onnx.codeTypes }, ternaryLayers };
+  const summary: ModelExportSummary = {
+    files,
+    tern: ternSize(packed, ternBytes),
+    onnx: { opset: onnx.opset, codeTypes: onnx.codeTypes },
+    ternaryLayers,
+  };
   if (options.parity === false) {
     summary.paritySkipped = 'skipped (--no-parity)';
     return summary;
@@ -196,7 +219,11 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
   if (!ortMissing) {
     const session = await openSession(onnx.bytes, { source: join(outDir, ONNX_FILE) });
     try {
-      record('ONNX Runtime', ONNX_FILE, await logitsOf(inputs, inputShape, async (x, n) => Float32Array.from((await session.run(x, [n, ...inputShape])).data)));
+      record(
+        'ONNX Runtime',
+        ONNX_FILE,
+        await logitsOf(inputs, inputShape, async (x, n) => Float32Array.from((await session.run(x, [n, ...inputShape])).data)),
+      );
     } finally {
       await session.release();
     }
@@ -258,7 +285,9 @@ export function exportSummaryMarkdown(summary: ModelExportSummary): string {
       '|---|---|---:|---:|---:|---|',
     );
     for (const r of summary.parity.results) {
-      lines.push(`| ${r.file} | ${r.target} | ${r.maxAbsDiff.toExponential(2)} | ${r.maxRelDiff.toExponential(2)} | ${(100 * r.top1Agreement).toFixed(2)} % (${r.samples}) | ${r.ok ? 'ok' : '**FAILED**'} |`);
+      lines.push(
+        `| ${r.file} | ${r.target} | ${r.maxAbsDiff.toExponential(2)} | ${r.maxRelDiff.toExponential(2)} | ${(100 * r.top1Agreement).toFixed(2)} % (${r.samples}) | ${r.ok ? 'ok' : '**FAILED**'} |`,
+      );
     }
     if (summary.paritySkipped) lines.push('', `Not checked: ${summary.paritySkipped}`);
     lines.push('');

@@ -10,7 +10,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { loadModel } from '../core/modelIO';
 import { openDataset } from '../data/open';
 import { readRunHistory } from '../runs';
-import { assertParity, exportModelFiles, exportSummaryMarkdown, type ModelExportOptions, type ModelExportSummary, type ParityInputs } from './exportModel';
+import {
+  assertParity,
+  exportModelFiles,
+  exportSummaryMarkdown,
+  type ModelExportOptions,
+  type ModelExportSummary,
+  type ParityInputs,
+} from './exportModel';
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { UserError } from '../../shared/userError';
 import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
@@ -70,7 +77,16 @@ async function testInputs(config: RunConfigRecord | undefined, n: number): Promi
 /** A CSV field: quoted when it holds a comma, quote or newline. */
 function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
-  const s = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : Array.isArray(value) ? value.join('x') : typeof value === 'string' ? value : JSON.stringify(value);
+  const s =
+    typeof value === 'number'
+      ? Number.isFinite(value)
+        ? String(value)
+        : ''
+      : Array.isArray(value)
+        ? value.join('x')
+        : typeof value === 'string'
+          ? value
+          : JSON.stringify(value);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -78,18 +94,49 @@ function csv(header: string[], rows: unknown[][]): string {
   return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }
 
-const METRIC_COLUMNS: (keyof MetricsRecord)[] = ['kind', 'epoch', 'step', 'progress', 'lr', 'loss', 'top1', 'top5', 'valLoss', 'valTop1', 'valTop5', 'imgPerSec', 'time'];
+const METRIC_COLUMNS: (keyof MetricsRecord)[] = [
+  'kind',
+  'epoch',
+  'step',
+  'progress',
+  'lr',
+  'loss',
+  'top1',
+  'top5',
+  'valLoss',
+  'valTop1',
+  'valTop5',
+  'imgPerSec',
+  'time',
+];
 
 export function metricsCsv(metrics: MetricsRecord[]): string {
-  return csv(METRIC_COLUMNS as string[], metrics.map((m) => METRIC_COLUMNS.map((c) => m[c])));
+  return csv(
+    METRIC_COLUMNS as string[],
+    metrics.map((m) => METRIC_COLUMNS.map((c) => m[c])),
+  );
 }
 
 export function layersCsv(layers: LayerStats[]): string {
   const maxBranches = Math.max(1, ...layers.map((l) => l.branches.length));
   const header = ['layer', 'type', 'ternary', 'shape', 'params', 'bits', 'delta', 'alpha', 'sparsity', 'neg', 'zero', 'pos'];
-  for (let k = 1; k < maxBranches; k++) header.push(`branch${k + 1}_factor`, `branch${k + 1}_delta`, `branch${k + 1}_alpha`, `branch${k + 1}_sparsity`);
+  for (let k = 1; k < maxBranches; k++)
+    header.push(`branch${k + 1}_factor`, `branch${k + 1}_delta`, `branch${k + 1}_alpha`, `branch${k + 1}_sparsity`);
   const rows = layers.map((l) => {
-    const row: unknown[] = [l.layer, l.type, l.ternary, l.shape, l.params, l.bits, l.delta, l.alpha, l.sparsity, l.counts.neg, l.counts.zero, l.counts.pos];
+    const row: unknown[] = [
+      l.layer,
+      l.type,
+      l.ternary,
+      l.shape,
+      l.params,
+      l.bits,
+      l.delta,
+      l.alpha,
+      l.sparsity,
+      l.counts.neg,
+      l.counts.zero,
+      l.counts.pos,
+    ];
     for (let k = 1; k < maxBranches; k++) {
       const b = l.branches[k];
       row.push(b?.factor, b?.delta, b?.alpha, b?.sparsity);
@@ -104,7 +151,13 @@ const num = (v: number, digits = 4) => (Number.isFinite(v) ? v.toPrecision(digit
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /** The Markdown report of a run. */
-export function reportMarkdown(config: RunConfigRecord | undefined, summary: RunSummary | undefined, layers: LayerStats[], modelSummary: ModelSummary | undefined, epochs: MetricsRecord[]): string {
+export function reportMarkdown(
+  config: RunConfigRecord | undefined,
+  summary: RunSummary | undefined,
+  layers: LayerStats[],
+  modelSummary: ModelSummary | undefined,
+  epochs: MetricsRecord[],
+): string {
   const e = config?.experiment;
   const lines: string[] = [`# Run ${summary?.runId ?? config?.runId ?? ''} — ${e?.name ?? summary?.experiment ?? ''}`, ''];
   if (summary) {
@@ -145,7 +198,12 @@ export function reportMarkdown(config: RunConfigRecord | undefined, summary: Run
     );
   }
   if (layers.length) {
-    lines.push('## Layers (last epoch)', '', '| layer | type | shape | params | bits | Δ | α | sparsity | −α | 0 | +α |', '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push(
+      '## Layers (last epoch)',
+      '',
+      '| layer | type | shape | params | bits | Δ | α | sparsity | −α | 0 | +α |',
+      '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
     for (const l of layers) {
       lines.push(
         `| ${l.layer} | ${l.type} | ${l.shape.join('×')} | ${l.params} | ${l.bits} | ${l.ternary ? num(l.delta) : '–'} | ${l.ternary ? num(l.alpha) : '–'} | ${l.ternary ? pct(l.sparsity) : '–'} | ` +
@@ -156,7 +214,10 @@ export function reportMarkdown(config: RunConfigRecord | undefined, summary: Run
   }
   if (epochs.length) {
     lines.push('## Epochs', '', '| epoch | lr | loss | top-1 | val loss | val top-1 | val top-5 |', '|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of epochs) lines.push(`| ${r.epoch} | ${num(r.lr, 3)} | ${num(r.loss)} | ${pct(r.top1)} | ${num(r.valLoss ?? NaN)} | ${pct(r.valTop1)} | ${pct(r.valTop5)} |`);
+    for (const r of epochs)
+      lines.push(
+        `| ${r.epoch} | ${num(r.lr, 3)} | ${num(r.loss)} | ${pct(r.top1)} | ${num(r.valLoss ?? NaN)} | ${pct(r.valTop1)} | ${pct(r.valTop5)} |`,
+      );
     lines.push('');
   }
   return lines.join('\n');
@@ -185,7 +246,11 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
     const loaded = await loadModel(join(modelDir, 'model.json'));
     try {
       const inputs = options.parity === false ? undefined : await testInputs(history.config, options.samples ?? 1000);
-      model = await exportModelFiles(loaded, outDir, { ...options, inputs, metadata: { runId: history.config?.runId, experiment: history.config?.experiment?.name } });
+      model = await exportModelFiles(loaded, outDir, {
+        ...options,
+        inputs,
+        metadata: { runId: history.config?.runId, experiment: history.config?.experiment?.name },
+      });
     } finally {
       loaded.dispose();
     }

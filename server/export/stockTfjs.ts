@@ -26,7 +26,12 @@ export interface StockTfjsModel {
   weights: Uint8Array;
 }
 
-interface LayerJson { class_name: string; config: Json; name?: string; inbound_nodes?: unknown[] }
+interface LayerJson {
+  class_name: string;
+  config: Json;
+  name?: string;
+  inbound_nodes?: unknown[];
+}
 
 /** The 0/1 kernel of an option-A shortcut as a Conv2D: [kh, kw, in, out] with kh = oh + 1, kw = ow + 1. */
 function optionAKernel(inChannels: number, outChannels: number, oh: number, ow: number): Float32Array {
@@ -58,7 +63,8 @@ export function stockTfjsModel(packed: PackedModel, inputShapes: Map<string, num
       const stride = typeof c.stride === 'number' ? c.stride : 2;
       const outChannels = Number(c.out_channels ?? c.outChannels);
       // The rows/columns OptionAShortcut keeps (server/core/layers/optionAShortcut.ts).
-      const offset = (n: number): number => (stride > 1 ? Math.max(0, 1 - Math.floor(Math.max((Math.ceil(n / stride) - 1) * stride + 3 - n, 0) / 2)) : 0);
+      const offset = (n: number): number =>
+        stride > 1 ? Math.max(0, 1 - Math.floor(Math.max((Math.ceil(n / stride) - 1) * stride + 3 - n, 0) / 2)) : 0;
       const oh = offset(height);
       const ow = offset(width);
       layer.class_name = 'Conv2D';
@@ -76,7 +82,11 @@ export function stockTfjsModel(packed: PackedModel, inputShapes: Map<string, num
         use_bias: false,
         kernel_initializer: { class_name: 'Zeros', config: {} },
       };
-      extra.push({ name: `${name}/kernel`, shape: [oh + 1, ow + 1, channels, outChannels], values: optionAKernel(channels, outChannels, oh, ow) });
+      extra.push({
+        name: `${name}/kernel`,
+        shape: [oh + 1, ow + 1, channels, outChannels],
+        values: optionAKernel(channels, outChannels, oh, ow),
+      });
     }
   }
   const specs: tf.io.WeightsManifestEntry[] = [];

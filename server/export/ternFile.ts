@@ -36,7 +36,15 @@ const FIXED_HEADER = 16;
 /** A weight as the header describes it (its data is in the payload). */
 export type TernWeightSpec =
   | { name: string; shape: number[]; dtype: 'float32' }
-  | { name: string; shape: number[]; dtype: 'ternary'; tex: 1 | 2 | 4; method: LayerQuant['method']; thresholdFactor: number; bits: number };
+  | {
+      name: string;
+      shape: number[];
+      dtype: 'ternary';
+      tex: 1 | 2 | 4;
+      method: LayerQuant['method'];
+      thresholdFactor: number;
+      bits: number;
+    };
 
 /** The JSON header. */
 export interface TernHeader {
@@ -96,7 +104,15 @@ export function unpackCodes(bytes: Uint8Array, bits: number, n: number): Int8Arr
 
 function weightSpec(w: PackedWeight): TernWeightSpec {
   if (w.kind === 'float') return { name: w.name, shape: w.shape, dtype: 'float32' };
-  return { name: w.name, shape: w.shape, dtype: 'ternary', tex: w.quant.tex as 1 | 2 | 4, method: w.quant.method, thresholdFactor: w.quant.thresholdFactor, bits: codeBits(w.quant.tex) };
+  return {
+    name: w.name,
+    shape: w.shape,
+    dtype: 'ternary',
+    tex: w.quant.tex as 1 | 2 | 4,
+    method: w.quant.method,
+    thresholdFactor: w.quant.thresholdFactor,
+    bits: codeBits(w.quant.tex),
+  };
 }
 
 /** The arithmetic minimum of a packed model in bytes (see TernSize). */
@@ -164,17 +180,23 @@ export function decodeTern(bytes: Uint8Array, source = 'the .tern file'): { head
   const fail = (what: string): never => {
     throw new TernFormatError(`${source} ${what}`);
   };
-  if (bytes.byteLength < FIXED_HEADER || !isTern(bytes)) fail('is not a .tern model (it does not start with "TERN"); export the model again with `tern export`.');
+  if (bytes.byteLength < FIXED_HEADER || !isTern(bytes))
+    fail('is not a .tern model (it does not start with "TERN"); export the model again with `tern export`.');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
-  if (version !== TERN_VERSION) fail(`is .tern format version ${version}; this Ternary Studio reads version ${TERN_VERSION}. Update Ternary Studio or export the model again.`);
+  if (version !== TERN_VERSION)
+    fail(
+      `is .tern format version ${version}; this Ternary Studio reads version ${TERN_VERSION}. Update Ternary Studio or export the model again.`,
+    );
   const flags = view.getUint16(6, true);
   if (flags !== 0) fail(`has flags 0x${flags.toString(16)} this version does not know; update Ternary Studio.`);
   const headerBytes = view.getUint32(8, true);
   const payloadBytes = view.getUint32(12, true);
   const payloadStart = FIXED_HEADER + headerBytes + pad4(headerBytes);
   if (payloadStart + payloadBytes !== bytes.byteLength) {
-    fail(`is ${bytes.byteLength} bytes but its header says ${payloadStart + payloadBytes}: the file is truncated or damaged; copy or export it again.`);
+    fail(
+      `is ${bytes.byteLength} bytes but its header says ${payloadStart + payloadBytes}: the file is truncated or damaged; copy or export it again.`,
+    );
   }
   let header: TernHeader;
   try {
@@ -182,7 +204,8 @@ export function decodeTern(bytes: Uint8Array, source = 'the .tern file'): { head
   } catch (err) {
     return fail(`has a damaged header (${(err as Error).message}); export the model again.`);
   }
-  if (header.format !== 'tern' || !Array.isArray(header.weights) || typeof header.modelTopology !== 'object') fail('has a header without model topology and weights; export the model again.');
+  if (header.format !== 'tern' || !Array.isArray(header.weights) || typeof header.modelTopology !== 'object')
+    fail('has a header without model topology and weights; export the model again.');
   let offset = payloadStart;
   const take = (n: number, what: string): Uint8Array => {
     if (offset + n > bytes.byteLength) fail(`ends inside ${what}: the file is truncated; copy or export it again.`);
@@ -196,10 +219,13 @@ export function decodeTern(bytes: Uint8Array, source = 'the .tern file'): { head
     if (spec.dtype === 'float32') {
       return { kind: 'float', name: spec.name, shape: spec.shape, values: new Float32Array(take(4 * n, `weight '${spec.name}'`).buffer) };
     }
-    if (spec.dtype !== 'ternary' || ![1, 2, 4].includes(spec.tex) || spec.bits !== codeBits(spec.tex)) fail(`describes weight '${spec.name}' with an unknown encoding; export the model again.`);
+    if (spec.dtype !== 'ternary' || ![1, 2, 4].includes(spec.tex) || spec.bits !== codeBits(spec.tex))
+      fail(`describes weight '${spec.name}' with an unknown encoding; export the model again.`);
     const scalars = new Float32Array(take(4 * (spec.tex + 1), `the levels of '${spec.name}'`).buffer);
     const codes = unpackCodes(take(Math.ceil((n * spec.bits) / 8), `the codes of '${spec.name}'`), spec.bits, n);
-    for (const c of codes) if (Math.abs(c) > spec.tex) fail(`holds code ${c} in weight '${spec.name}', outside [−${spec.tex}, ${spec.tex}]: the file is damaged.`);
+    for (const c of codes)
+      if (Math.abs(c) > spec.tex)
+        fail(`holds code ${c} in weight '${spec.name}', outside [−${spec.tex}, ${spec.tex}]: the file is damaged.`);
     return {
       kind: 'ternary',
       name: spec.name,
@@ -219,8 +245,10 @@ export async function modelFromPacked(packed: PackedModel, source = 'the .tern f
   const byName = new Map(packed.weights.map((w) => [w.name, w]));
   const values = model.weights.map((variable) => {
     const w = byName.get(variable.originalName);
-    if (!w) throw new TernFormatError(`${source} has no values for weight '${variable.originalName}' of its model; export the model again.`);
-    if (count(w.shape) !== count(variable.shape as number[])) throw new TernFormatError(`${source}: weight '${w.name}' has shape [${w.shape}] but the model needs [${variable.shape.join(', ')}].`);
+    if (!w)
+      throw new TernFormatError(`${source} has no values for weight '${variable.originalName}' of its model; export the model again.`);
+    if (count(w.shape) !== count(variable.shape as number[]))
+      throw new TernFormatError(`${source}: weight '${w.name}' has shape [${w.shape}] but the model needs [${variable.shape.join(', ')}].`);
     return tf.tensor(w.kind === 'float' ? w.values : latentFromCodes(w), variable.shape as number[], 'float32');
   });
   model.setWeights(values);

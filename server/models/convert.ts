@@ -10,15 +10,30 @@ import { UserError } from '../../shared/userError';
 import '../core/layers';
 
 type Json = { [key: string]: unknown };
-interface LayerJson { class_name: string; config: Json }
+interface LayerJson {
+  class_name: string;
+  config: Json;
+}
 
 const FLOAT_TO_TERNARY: Record<string, string> = { Conv2D: 'TernaryConv2D', Dense: 'TernaryDense' };
 const TERNARY_TO_FLOAT: Record<string, string> = { TernaryConv2D: 'Conv2D', TernaryDense: 'Dense' };
 const CONTAINER_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 /** Config keys of Conv2D/Dense the ternary layers take (snake_case, as in model.json). */
 const KEPT_KEYS = new Set([
-  'name', 'trainable', 'dtype', 'batch_input_shape', 'input_dim', 'filters', 'kernel_size', 'strides', 'padding',
-  'units', 'use_bias', 'kernel_initializer', 'bias_initializer', 'activation',
+  'name',
+  'trainable',
+  'dtype',
+  'batch_input_shape',
+  'input_dim',
+  'filters',
+  'kernel_size',
+  'strides',
+  'padding',
+  'units',
+  'use_bias',
+  'kernel_initializer',
+  'bias_initializer',
+  'activation',
 ]);
 
 /** Kernel layers in topological order, depth first through nested models. */
@@ -40,13 +55,25 @@ function rewriteLayer(layer: LayerJson, ternary: boolean, quant: TernaryQuant): 
   const floatClass = TERNARY_TO_FLOAT[layer.class_name] ?? layer.class_name;
   if (floatClass === 'Conv2D') {
     if (!same(layer.config.dilation_rate, 1)) {
-      throw new UserError('badModel', `Layer '${name}': dilated Conv2D (dilation_rate ${JSON.stringify(layer.config.dilation_rate)}) has no ternary twin; only dilation 1 is supported.`, { layer: name });
+      throw new UserError(
+        'badModel',
+        `Layer '${name}': dilated Conv2D (dilation_rate ${JSON.stringify(layer.config.dilation_rate)}) has no ternary twin; only dilation 1 is supported.`,
+        { layer: name },
+      );
     }
     if (layer.config.data_format === 'channels_first') {
-      throw new UserError('badModel', `Layer '${name}': Conv2D with data_format 'channels_first' has no ternary twin; use channels_last (NHWC).`, { layer: name });
+      throw new UserError(
+        'badModel',
+        `Layer '${name}': Conv2D with data_format 'channels_first' has no ternary twin; use channels_last (NHWC).`,
+        { layer: name },
+      );
     }
     if (layer.config.padding !== undefined && layer.config.padding !== 'same' && layer.config.padding !== 'valid') {
-      throw new UserError('badModel', `Layer '${name}': padding ${JSON.stringify(layer.config.padding)} is not supported; use 'same' or 'valid'.`, { layer: name });
+      throw new UserError(
+        'badModel',
+        `Layer '${name}': padding ${JSON.stringify(layer.config.padding)} is not supported; use 'same' or 'valid'.`,
+        { layer: name },
+      );
     }
   }
   if (!ternary) {

@@ -10,12 +10,20 @@ import type { LayerFactory } from './builders';
 
 export const CIFAR_RESNET_DEPTHS: Record<string, number> = { resnet20: 20, resnet32: 32, resnet44: 44, resnet56: 56 };
 
-function basicBlock(f: LayerFactory, x: SymbolicTensor, name: string, inChannels: number, channels: number, stride: number): SymbolicTensor {
+function basicBlock(
+  f: LayerFactory,
+  x: SymbolicTensor,
+  name: string,
+  inChannels: number,
+  channels: number,
+  stride: number,
+): SymbolicTensor {
   let y = f.convBn(x, { name: `${name}_conv1`, filters: channels, kernelSize: 3, strides: stride }, true);
   y = f.convBn(y, { name: `${name}_conv2`, filters: channels, kernelSize: 3 }, false);
-  const shortcut = stride !== 1 || inChannels !== channels
-    ? new OptionAShortcut({ name: `${name}_shortcut`, outChannels: channels, stride }).apply(x) as SymbolicTensor
-    : x;
+  const shortcut =
+    stride !== 1 || inChannels !== channels
+      ? (new OptionAShortcut({ name: `${name}_shortcut`, outChannels: channels, stride }).apply(x) as SymbolicTensor)
+      : x;
   const sum = layers.add({ name: `${name}_add` }).apply([y, shortcut]) as SymbolicTensor;
   return f.relu(sum, `${name}_relu`);
 }

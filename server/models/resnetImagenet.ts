@@ -8,12 +8,20 @@ import type { LayerFactory } from './builders';
 
 export const IMAGENET_RESNET_BLOCKS: Record<string, number[]> = { resnet18: [2, 2, 2, 2], resnet34: [3, 4, 6, 3] };
 
-function basicBlock(f: LayerFactory, x: SymbolicTensor, name: string, inChannels: number, channels: number, stride: number): SymbolicTensor {
+function basicBlock(
+  f: LayerFactory,
+  x: SymbolicTensor,
+  name: string,
+  inChannels: number,
+  channels: number,
+  stride: number,
+): SymbolicTensor {
   let y = f.convBn(x, { name: `${name}_conv1`, filters: channels, kernelSize: 3, strides: stride }, true);
   y = f.convBn(y, { name: `${name}_conv2`, filters: channels, kernelSize: 3 }, false);
-  const shortcut = stride !== 1 || inChannels !== channels
-    ? f.convBn(x, { name: `${name}_downsample`, filters: channels, kernelSize: 1, strides: stride }, false)
-    : x;
+  const shortcut =
+    stride !== 1 || inChannels !== channels
+      ? f.convBn(x, { name: `${name}_downsample`, filters: channels, kernelSize: 1, strides: stride }, false)
+      : x;
   const sum = layers.add({ name: `${name}_add` }).apply([y, shortcut]) as SymbolicTensor;
   return f.relu(sum, `${name}_relu`);
 }

@@ -69,7 +69,9 @@ export function decodeModel(bytes: Uint8Array, source = 'the ONNX model'): onnx.
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw new OnnxFormatError(`${source} is not a valid ONNX file (${(err as Error).message}); it may be truncated or not an ONNX model: export it again.`);
+    throw new OnnxFormatError(
+      `${source} is not a valid ONNX file (${(err as Error).message}); it may be truncated or not an ONNX model: export it again.`,
+    );
   }
   if (!model.graph) throw new OnnxFormatError(`${source} holds no graph: it is not an ONNX model (or is empty); export it again.`);
   return model;
@@ -103,7 +105,9 @@ function elementCount(dims: number[]): number {
 /** Copies raw little-endian bytes into an aligned typed array. */
 function fromRaw<T>(raw: Uint8Array, ctor: { new (buf: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, count: number, name: string): T {
   if (raw.byteLength !== count * ctor.BYTES_PER_ELEMENT) {
-    throw new OnnxFormatError(`Tensor "${name}": raw_data holds ${raw.byteLength} bytes, its shape needs ${count * ctor.BYTES_PER_ELEMENT}; the file is damaged.`);
+    throw new OnnxFormatError(
+      `Tensor "${name}": raw_data holds ${raw.byteLength} bytes, its shape needs ${count * ctor.BYTES_PER_ELEMENT}; the file is damaged.`,
+    );
   }
   const copy = new Uint8Array(raw.byteLength);
   copy.set(raw);
@@ -122,7 +126,9 @@ export function tensorToFloat32(t: onnx.ITensorProto): Float32Array {
   const raw = t.rawData && t.rawData.byteLength > 0 ? t.rawData : undefined;
   const type = t.dataType ?? 0;
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    throw new OnnxFormatError(`Tensor "${name}" is stored in an external data file; save the model with its weights inside the .onnx file (onnx.save_model(..., save_as_external_data=False)).`);
+    throw new OnnxFormatError(
+      `Tensor "${name}" is stored in an external data file; save the model with its weights inside the .onnx file (onnx.save_model(..., save_as_external_data=False)).`,
+    );
   }
   switch (type) {
     case DataType.FLOAT:
@@ -149,7 +155,9 @@ export function tensorToFloat32(t: onnx.ITensorProto): Float32Array {
       return Float32Array.from((t.int64Data ?? []).map(toNumber));
     }
     default:
-      throw new OnnxFormatError(`Tensor "${name}" has element type ${dataTypeName(type)}; only FLOAT, DOUBLE, INT8, UINT8, INT32 and INT64 tensors are read.`);
+      throw new OnnxFormatError(
+        `Tensor "${name}" has element type ${dataTypeName(type)}; only FLOAT, DOUBLE, INT8, UINT8, INT32 and INT64 tensors are read.`,
+      );
   }
 }
 
@@ -190,7 +198,9 @@ export function packInts(values: ArrayLike<number>, bits: 2 | 4 | 8): Uint8Array
 export function unpackInts(raw: Uint8Array, bits: 2 | 4 | 8, count: number, signed: boolean, name = ''): Int32Array {
   const perByte = 8 / bits;
   if (raw.byteLength !== Math.ceil(count / perByte)) {
-    throw new OnnxFormatError(`Tensor "${name}": raw_data holds ${raw.byteLength} bytes, ${count} values of ${bits} bits need ${Math.ceil(count / perByte)}; the file is damaged.`);
+    throw new OnnxFormatError(
+      `Tensor "${name}": raw_data holds ${raw.byteLength} bytes, ${count} values of ${bits} bits need ${Math.ceil(count / perByte)}; the file is damaged.`,
+    );
   }
   const mask = (1 << bits) - 1;
   const sign = 1 << (bits - 1);
@@ -232,7 +242,13 @@ export function attrString(name: string, s: string): onnx.IAttributeProto {
 }
 
 /** A graph node. */
-export function node(opType: string, inputs: readonly string[], outputs: readonly string[], name: string, attributes: onnx.IAttributeProto[] = []): onnx.INodeProto {
+export function node(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  name: string,
+  attributes: onnx.IAttributeProto[] = [],
+): onnx.INodeProto {
   return { opType, input: [...inputs], output: [...outputs], name, attribute: attributes };
 }
 
@@ -258,7 +274,10 @@ export function valueInfoDims(v: onnx.IValueInfoProto): (number | string | null)
 }
 
 /** Builds a ModelProto with the default (ai.onnx) opset. */
-export function model(graph: onnx.IGraphProto, opts: { opset: number; irVersion: number; producerVersion?: string; docString?: string; metadata?: Record<string, string> }): onnx.IModelProto {
+export function model(
+  graph: onnx.IGraphProto,
+  opts: { opset: number; irVersion: number; producerVersion?: string; docString?: string; metadata?: Record<string, string> },
+): onnx.IModelProto {
   return {
     irVersion: opts.irVersion,
     opsetImport: [{ domain: '', version: opts.opset }],

@@ -61,7 +61,11 @@ export interface OnnxSession {
    * tfjs layout) is transposed to NCHW, the layout of ONNX image models, before running; "NCHW"
    * and "raw" are passed as they are. Returns the first output (or the named one).
    */
-  run(data: Float32Array, shape: readonly number[], opts?: { layout?: 'NHWC' | 'NCHW' | 'raw'; output?: string }): Promise<{ data: Float32Array; dims: number[] }>;
+  run(
+    data: Float32Array,
+    shape: readonly number[],
+    opts?: { layout?: 'NHWC' | 'NCHW' | 'raw'; output?: string },
+  ): Promise<{ data: Float32Array; dims: number[] }>;
   release(): Promise<void>;
 }
 
@@ -82,7 +86,10 @@ export function nhwcToNchw(data: Float32Array, shape: readonly number[]): { data
 }
 
 /** Opens an ONNX model (bytes or a file path) in ONNX Runtime on the CPU. `source` names it in errors. */
-export async function openSession(modelBytesOrPath: Uint8Array | string, opts: { threads?: number; source?: string } = {}): Promise<OnnxSession> {
+export async function openSession(
+  modelBytesOrPath: Uint8Array | string,
+  opts: { threads?: number; source?: string } = {},
+): Promise<OnnxSession> {
   const ort = await loadOrt();
   const source = opts.source ?? (typeof modelBytesOrPath === 'string' ? modelBytesOrPath : 'the ONNX model');
   const sessionOptions: Ort.InferenceSession.SessionOptions = {
@@ -123,7 +130,12 @@ export async function openSession(modelBytesOrPath: Uint8Array | string, opts: {
 }
 
 /** Runs a model once on one input: a convenience for tests and one-off checks. */
-export async function runOnnx(modelBytesOrPath: Uint8Array | string, data: Float32Array, shape: readonly number[], opts: { layout?: 'NHWC' | 'NCHW' | 'raw'; output?: string; threads?: number } = {}): Promise<{ data: Float32Array; dims: number[] }> {
+export async function runOnnx(
+  modelBytesOrPath: Uint8Array | string,
+  data: Float32Array,
+  shape: readonly number[],
+  opts: { layout?: 'NHWC' | 'NCHW' | 'raw'; output?: string; threads?: number } = {},
+): Promise<{ data: Float32Array; dims: number[] }> {
   const session = await openSession(modelBytesOrPath, { threads: opts.threads });
   try {
     return await session.run(data, shape, opts);

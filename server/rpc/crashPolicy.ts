@@ -6,7 +6,7 @@
  */
 export function installCrashPolicy(log: (message: string) => void): void {
   const report = (kind: string, err: unknown) => {
-    const text = err instanceof Error ? err.stack ?? err.message : String(err);
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
     const message = `Training server: ${kind} (the server keeps running; please report this): ${text}`;
     process.stderr.write(message + '\n');
     try {

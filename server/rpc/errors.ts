@@ -76,11 +76,21 @@ export function clip(text: string, max: number): string {
 export function toResponseError(err: unknown): ResponseError<unknown> {
   const error = toUnclippedResponseError(err);
   const data = error.data;
-  const longData = data !== null && typeof data === 'object' && !Array.isArray(data) &&
-    Object.entries(data as Record<string, unknown>).some(([k, v]) => k !== 'stack' && typeof v === 'string' && v.length > MAX_ERROR_DATA_STRING);
+  const longData =
+    data !== null &&
+    typeof data === 'object' &&
+    !Array.isArray(data) &&
+    Object.entries(data as Record<string, unknown>).some(
+      ([k, v]) => k !== 'stack' && typeof v === 'string' && v.length > MAX_ERROR_DATA_STRING,
+    );
   if (error.message.length <= MAX_ERROR_MESSAGE && !longData) return error;
   const clippedData = longData
-    ? Object.fromEntries(Object.entries(data as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' && k !== 'stack' ? clip(v, MAX_ERROR_DATA_STRING) : v]))
+    ? Object.fromEntries(
+        Object.entries(data as Record<string, unknown>).map(([k, v]) => [
+          k,
+          typeof v === 'string' && k !== 'stack' ? clip(v, MAX_ERROR_DATA_STRING) : v,
+        ]),
+      )
     : data;
   return new ResponseError(error.code, clip(error.message, MAX_ERROR_MESSAGE), clippedData);
 }

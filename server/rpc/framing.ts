@@ -140,7 +140,11 @@ export class RecoveringMessageReader extends AbstractMessageReader implements Me
     const problem = describeInvalidMessage(message);
     if (problem) {
       const id = (message as { id?: unknown })?.id;
-      this.onFault({ code: ErrorCodes.InvalidRequest, message: `Invalid request: ${problem}`, id: typeof id === 'string' || typeof id === 'number' ? id : null });
+      this.onFault({
+        code: ErrorCodes.InvalidRequest,
+        message: `Invalid request: ${problem}`,
+        id: typeof id === 'string' || typeof id === 'number' ? id : null,
+      });
       return;
     }
     try {
@@ -148,7 +152,10 @@ export class RecoveringMessageReader extends AbstractMessageReader implements Me
     } catch (err) {
       // vscode-jsonrpc's dispatcher throws on a few malformed shapes we did not foresee; a bad
       // message must never take the reader (and so the server) down.
-      this.fault(`Internal error while dispatching a message: ${err instanceof Error ? err.message : String(err)}`, ErrorCodes.InternalError);
+      this.fault(
+        `Internal error while dispatching a message: ${err instanceof Error ? err.message : String(err)}`,
+        ErrorCodes.InternalError,
+      );
     }
   }
 

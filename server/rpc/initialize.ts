@@ -39,7 +39,8 @@ export function registerInitialize(core: ServerCore): void {
     };
     core.info = info;
     core.log('info', `Ternary training server ${options.version}: backend ${info.backend}, ${info.threads} thread(s).`);
-    if (priority && 'error' in priority) core.log('warn', `Could not lower the server's CPU priority (${priority.error}); training may slow the editor down.`);
+    if (priority && 'error' in priority)
+      core.log('warn', `Could not lower the server's CPU priority (${priority.error}); training may slow the editor down.`);
     else if (priority) core.log('info', `CPU priority: nice ${priority.priority}, so the editor stays responsive while training.`);
     return { capabilities: { experimental: { ternary: info } }, serverInfo: { name: 'ternary-studio', version: options.version } };
   });

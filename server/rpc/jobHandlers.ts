@@ -6,13 +6,25 @@
  */
 import type { CancellationToken } from 'vscode-languageserver/node';
 import {
-  EvaluateRequest, ExportRequest, ListRunsRequest, RunHistoryRequest, StatsRequest, TernarizeRequest, ValidateConfigRequest,
+  EvaluateRequest,
+  ExportRequest,
+  ListRunsRequest,
+  RunHistoryRequest,
+  StatsRequest,
+  TernarizeRequest,
+  ValidateConfigRequest,
 } from '../../shared/protocol';
 import { toResponseError } from './errors';
 import type { JobKind } from './jobQueue';
 import {
-  validateEvaluateParams, validateExportParams, validateListRunsParams, validateRunHistoryParams, validateStatsParams,
-  validateTernarizeParams, validateValidateConfigParams, type WithProgress,
+  validateEvaluateParams,
+  validateExportParams,
+  validateListRunsParams,
+  validateRunHistoryParams,
+  validateStatsParams,
+  validateTernarizeParams,
+  validateValidateConfigParams,
+  type WithProgress,
 } from './params';
 import type { ServerCore } from './serverCore';
 
@@ -30,7 +42,11 @@ export function registerJobs(core: ServerCore): void {
 
 /** A tfjs job through the queue; a client's `workDoneToken` gets begin (waiting/running) and end. */
 function exclusive<P extends WithProgress, R>(
-  core: ServerCore, method: string, kind: JobKind, title: string, validate: (raw: unknown) => P,
+  core: ServerCore,
+  method: string,
+  kind: JobKind,
+  title: string,
+  validate: (raw: unknown) => P,
   work: (params: Omit<P, 'workDoneToken'>, signal: AbortSignal, report: (message: string) => void) => Promise<R>,
 ): void {
   core.connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
@@ -40,13 +56,20 @@ function exclusive<P extends WithProgress, R>(
     // Short jobs only report on a token the client gave; they do not ask for one.
     const { progress, close } = await core.progress.open(title, workDoneToken, () => core.queue.cancel(jobId), false);
     try {
-      return await core.runQueued(kind, token, (signal) => {
-        progress.report('running');
-        return work(params, signal, (message) => progress.report(message));
-      }, {
-        onQueued: (id) => { jobId = id; },
-        onPosition: (_id, position) => progress.report(`waiting in the queue: position ${position}`),
-      });
+      return await core.runQueued(
+        kind,
+        token,
+        (signal) => {
+          progress.report('running');
+          return work(params, signal, (message) => progress.report(message));
+        },
+        {
+          onQueued: (id) => {
+            jobId = id;
+          },
+          onPosition: (_id, position) => progress.report(`waiting in the queue: position ${position}`),
+        },
+      );
     } finally {
       close();
     }

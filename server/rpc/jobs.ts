@@ -4,8 +4,21 @@
  * (`realJobs.ts`: trainer, stats, export, run folders on tfjs) or a fake in protocol tests.
  */
 import type {
-  EvaluateParams, EvaluateResult, ExportParams, ExportResult, ListRunsParams, RunHistory, RunHistoryParams,
-  RunInfo, StatsParams, StatsResult, TernarizeParams, TrainParams, TrainResult, ConfigDiagnostic, ValidateConfigParams,
+  EvaluateParams,
+  EvaluateResult,
+  ExportParams,
+  ExportResult,
+  ListRunsParams,
+  RunHistory,
+  RunHistoryParams,
+  RunInfo,
+  StatsParams,
+  StatsResult,
+  TernarizeParams,
+  TrainParams,
+  TrainResult,
+  ConfigDiagnostic,
+  ValidateConfigParams,
 } from '../../shared/protocol';
 import type { TrainListener } from '../train/types';
 

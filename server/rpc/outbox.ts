@@ -20,9 +20,7 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-type Item =
-  | { kind: 'metrics'; runId: string; records: MetricsRecord[] }
-  | { kind: 'other'; send: () => void };
+type Item = { kind: 'metrics'; runId: string; records: MetricsRecord[] } | { kind: 'other'; send: () => void };
 
 export class NotificationOutbox {
   private readonly queue: Item[] = [];

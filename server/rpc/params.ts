@@ -8,14 +8,34 @@ import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { parseTernaryQuant } from '../../shared/quant';
 import { isUserError } from '../../shared/userError';
 import type {
-  CancelParams, EvaluateParams, ExportParams, InitializationOptions, ListRunsParams, RunHistoryParams, StatsParams,
-  TernarizeParams, TrainParams, ValidateConfigParams,
+  CancelParams,
+  EvaluateParams,
+  ExportParams,
+  InitializationOptions,
+  ListRunsParams,
+  RunHistoryParams,
+  StatsParams,
+  TernarizeParams,
+  TrainParams,
+  ValidateConfigParams,
 } from '../../shared/protocol';
 
 /** Any request may carry an LSP work-done progress token. */
-export interface WithProgress { workDoneToken?: string | number }
+export interface WithProgress {
+  workDoneToken?: string | number;
+}
 
-type FieldType = 'text' | 'string' | 'path' | 'paths' | 'boolean' | 'positiveInteger' | 'nonNegativeInteger' | 'positiveNumber' | 'progressToken' | 'quant';
+type FieldType =
+  | 'text'
+  | 'string'
+  | 'path'
+  | 'paths'
+  | 'boolean'
+  | 'positiveInteger'
+  | 'nonNegativeInteger'
+  | 'positiveNumber'
+  | 'progressToken'
+  | 'quant';
 interface Field {
   type: FieldType;
   required?: boolean;
@@ -46,7 +66,9 @@ function check(field: Field, value: unknown): unknown {
     case 'path':
       return typeof value === 'string' && value.length > 0 ? (isAbsolute(value) ? value : resolve(value)) : undefined;
     case 'paths':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string' && v.length > 0) ? value.map((v: string) => resolve(v)) : undefined;
+      return Array.isArray(value) && value.every((v) => typeof v === 'string' && v.length > 0)
+        ? value.map((v: string) => resolve(v))
+        : undefined;
     case 'boolean':
       return typeof value === 'boolean' ? value : undefined;
     case 'positiveInteger':
@@ -83,7 +105,11 @@ function validate<T>(method: string, raw: unknown, spec: Spec): T {
   const input = raw as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(input)) {
-    if (!(key in spec)) throw invalid(method, `unknown field ${JSON.stringify(key.length > 60 ? key.slice(0, 60) + '…' : key)}; the fields are ${Object.keys(spec).join(', ')}.`);
+    if (!(key in spec))
+      throw invalid(
+        method,
+        `unknown field ${JSON.stringify(key.length > 60 ? key.slice(0, 60) + '…' : key)}; the fields are ${Object.keys(spec).join(', ')}.`,
+      );
   }
   for (const [key, field] of Object.entries(spec)) {
     const value = input[key];
@@ -101,29 +127,31 @@ function validate<T>(method: string, raw: unknown, spec: Spec): T {
   return out as T;
 }
 
-export const validateTrainParams = (raw: unknown) => validate<TrainParams>('ternary/train', raw, {
-  configPath: { type: 'path', required: true, hint: 'the *.tern.json file' },
-  experiment: { type: 'string', hint: 'the experiment name in that file' },
-  runsDir: { type: 'path', hint: 'root of the run folders' },
-  epochs: { type: 'positiveInteger', hint: 'override of train.epochs' },
-  resumeDir: { type: 'path', hint: 'a run folder to continue' },
-  engine: { type: 'string', oneOf: ['tfjs', 'torch'], hint: "where the run computes; default: the experiment's engine" },
-  device: { type: 'string', oneOf: ['cpu', 'cuda'], hint: 'torch engine device' },
-  nprocPerNode: { type: 'positiveInteger', hint: 'torch engine processes on this machine' },
-  nnodes: { type: 'positiveInteger', hint: 'torch engine machines' },
-  nodeRank: { type: 'nonNegativeInteger', hint: "this machine's torch node rank" },
-  rdzvEndpoint: { type: 'string', hint: "node 0's host:port" },
-  maxRestarts: { type: 'nonNegativeInteger', hint: 'torchrun --max-restarts' },
-  python: { type: 'path', hint: 'the Python with PyTorch' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export const validateTrainParams = (raw: unknown) =>
+  validate<TrainParams>('ternary/train', raw, {
+    configPath: { type: 'path', required: true, hint: 'the *.tern.json file' },
+    experiment: { type: 'string', hint: 'the experiment name in that file' },
+    runsDir: { type: 'path', hint: 'root of the run folders' },
+    epochs: { type: 'positiveInteger', hint: 'override of train.epochs' },
+    resumeDir: { type: 'path', hint: 'a run folder to continue' },
+    engine: { type: 'string', oneOf: ['tfjs', 'torch'], hint: "where the run computes; default: the experiment's engine" },
+    device: { type: 'string', oneOf: ['cpu', 'cuda'], hint: 'torch engine device' },
+    nprocPerNode: { type: 'positiveInteger', hint: 'torch engine processes on this machine' },
+    nnodes: { type: 'positiveInteger', hint: 'torch engine machines' },
+    nodeRank: { type: 'nonNegativeInteger', hint: "this machine's torch node rank" },
+    rdzvEndpoint: { type: 'string', hint: "node 0's host:port" },
+    maxRestarts: { type: 'nonNegativeInteger', hint: 'torchrun --max-restarts' },
+    python: { type: 'path', hint: 'the Python with PyTorch' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
 
-export const validateEvaluateParams = (raw: unknown) => validate<EvaluateParams & WithProgress>('ternary/evaluate', raw, {
-  target: { type: 'path', required: true, hint: 'a run folder or a model.json' },
-  configPath: { type: 'path', required: true, hint: 'the *.tern.json file giving the data' },
-  experiment: { type: 'string', hint: 'the experiment name in that file' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export const validateEvaluateParams = (raw: unknown) =>
+  validate<EvaluateParams & WithProgress>('ternary/evaluate', raw, {
+    target: { type: 'path', required: true, hint: 'a run folder or a model.json' },
+    configPath: { type: 'path', required: true, hint: 'the *.tern.json file giving the data' },
+    experiment: { type: 'string', hint: 'the experiment name in that file' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
 
 export function validateTernarizeParams(raw: unknown): TernarizeParams & WithProgress {
   const method = 'ternary/ternarize';
@@ -145,41 +173,47 @@ export function validateTernarizeParams(raw: unknown): TernarizeParams & WithPro
   return params;
 }
 
-export const validateStatsParams = (raw: unknown) => validate<StatsParams & WithProgress>('ternary/stats', raw, {
-  target: { type: 'path', required: true, hint: 'a model.json or a run folder' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export const validateStatsParams = (raw: unknown) =>
+  validate<StatsParams & WithProgress>('ternary/stats', raw, {
+    target: { type: 'path', required: true, hint: 'a model.json or a run folder' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
 
-export const validateExportParams = (raw: unknown) => validate<ExportParams & WithProgress>('ternary/export', raw, {
-  runDir: { type: 'path', required: true, hint: 'the run folder to export' },
-  outDir: { type: 'path', required: true, hint: 'the output folder' },
-  parity: { type: 'boolean', hint: 'check the exported files against our inference (default true)' },
-  samples: { type: 'positiveInteger', hint: 'test images for the parity check (default 1000)' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export const validateExportParams = (raw: unknown) =>
+  validate<ExportParams & WithProgress>('ternary/export', raw, {
+    runDir: { type: 'path', required: true, hint: 'the run folder to export' },
+    outDir: { type: 'path', required: true, hint: 'the output folder' },
+    parity: { type: 'boolean', hint: 'check the exported files against our inference (default true)' },
+    samples: { type: 'positiveInteger', hint: 'test images for the parity check (default 1000)' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
 
-export const validateCancelParams = (raw: unknown) => validate<CancelParams & { jobId?: string }>('ternary/cancel', raw, {
-  runId: { type: 'string', hint: 'the run to stop; omit for the running job' },
-  jobId: { type: 'string', hint: 'a queued job (from ternary/queued)' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export const validateCancelParams = (raw: unknown) =>
+  validate<CancelParams & { jobId?: string }>('ternary/cancel', raw, {
+    runId: { type: 'string', hint: 'the run to stop; omit for the running job' },
+    jobId: { type: 'string', hint: 'a queued job (from ternary/queued)' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
 
-export const validateListRunsParams = (raw: unknown) => validate<ListRunsParams>('ternary/listRuns', raw, {
-  runsDirs: { type: 'paths', required: true, hint: 'roots holding <experiment>/<run-id>/ folders' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export const validateListRunsParams = (raw: unknown) =>
+  validate<ListRunsParams>('ternary/listRuns', raw, {
+    runsDirs: { type: 'paths', required: true, hint: 'roots holding <experiment>/<run-id>/ folders' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
 
-export const validateRunHistoryParams = (raw: unknown) => validate<RunHistoryParams>('ternary/runHistory', raw, {
-  runDir: { type: 'path', required: true, hint: 'a run folder' },
-  histograms: { type: 'boolean', hint: 'include the histograms' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export const validateRunHistoryParams = (raw: unknown) =>
+  validate<RunHistoryParams>('ternary/runHistory', raw, {
+    runDir: { type: 'path', required: true, hint: 'a run folder' },
+    histograms: { type: 'boolean', hint: 'include the histograms' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
 
-export const validateValidateConfigParams = (raw: unknown) => validate<ValidateConfigParams>('ternary/validateConfig', raw, {
-  path: { type: 'path', required: true, hint: 'the *.tern.json file' },
-  text: { type: 'text', hint: 'its text as the editor holds it; omit to read the file' },
-  workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
-});
+export const validateValidateConfigParams = (raw: unknown) =>
+  validate<ValidateConfigParams>('ternary/validateConfig', raw, {
+    path: { type: 'path', required: true, hint: 'the *.tern.json file' },
+    text: { type: 'text', hint: 'its text as the editor holds it; omit to read the file' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
 
 /** `initializationOptions`; unknown keys are ignored here since editors may send their whole settings object. */
 export function validateInitializationOptions(raw: unknown): InitializationOptions {
@@ -190,7 +224,8 @@ export function validateInitializationOptions(raw: unknown): InitializationOptio
     metricsRate: { type: 'positiveNumber', hint: 'max metrics notifications per second' },
     lowPriority: { type: 'boolean', hint: 'true to run below normal CPU priority' },
   };
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('initialize', `initializationOptions must be an object, got ${describe(raw)}.`);
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw invalid('initialize', `initializationOptions must be an object, got ${describe(raw)}.`);
   const known = Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([k]) => k in spec));
   return validate<InitializationOptions>('initialize', known, spec);
 }

@@ -24,7 +24,13 @@ export class JobProgress {
     const pct = percentage === undefined ? undefined : Math.max(0, Math.min(100, Math.round(percentage)));
     if (!this.begun) {
       this.begun = true;
-      void this.connection.sendProgress(WorkDoneProgress.type, this.token, { kind: 'begin', title: this.title, message, percentage: pct, cancellable: true });
+      void this.connection.sendProgress(WorkDoneProgress.type, this.token, {
+        kind: 'begin',
+        title: this.title,
+        message,
+        percentage: pct,
+        cancellable: true,
+      });
     } else if (message !== this.lastMessage) {
       void this.connection.sendProgress(WorkDoneProgress.type, this.token, { kind: 'report', message, percentage: pct });
     }
@@ -55,7 +61,12 @@ export class ProgressRegistry {
   }
 
   /** A progress for a job: on the client's token, or a server-made one (if `createIfMissing`), or none (reports are dropped). */
-  async open(title: string, clientToken: ProgressToken | undefined, onCancel: () => void, createIfMissing = true): Promise<{ progress: JobProgress; close(): void }> {
+  async open(
+    title: string,
+    clientToken: ProgressToken | undefined,
+    onCancel: () => void,
+    createIfMissing = true,
+  ): Promise<{ progress: JobProgress; close(): void }> {
     let token = clientToken;
     if (token === undefined && createIfMissing && this.clientSupportsCreate) {
       const created = randomUUID();

@@ -4,7 +4,10 @@ import type { MetricsRecord } from '../../shared/runRecords';
 import { recordProgress } from '../../shared/progressText';
 
 /** "epoch 2/5 · batch 30/47 · loss 0.41" and the run's overall percentage. */
-export function describeTrainProgress(record: MetricsRecord, run: Pick<RunStartedParams, 'epochs' | 'stepsPerEpoch'>): { message: string; percentage: number } {
+export function describeTrainProgress(
+  record: MetricsRecord,
+  run: Pick<RunStartedParams, 'epochs' | 'stepsPerEpoch'>,
+): { message: string; percentage: number } {
   // Epochs are numbered from 1 in the records; a batch record's `progress` is the fraction of its epoch done.
   const fraction = record.kind === 'epoch' ? 1 : Math.max(0, Math.min(1, record.progress ?? 0));
   const parts = [recordProgress(record, run.epochs, run.stepsPerEpoch), `loss ${formatLoss(record.loss)}`];
@@ -15,5 +18,10 @@ export function describeTrainProgress(record: MetricsRecord, run: Pick<RunStarte
 
 function formatLoss(loss: number): string {
   if (!Number.isFinite(loss)) return String(loss);
-  return loss >= 100 ? loss.toFixed(0) : loss.toPrecision(2).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return loss >= 100
+    ? loss.toFixed(0)
+    : loss
+        .toPrecision(2)
+        .replace(/(\.\d*?)0+$/, '$1')
+        .replace(/\.$/, '');
 }

@@ -82,18 +82,20 @@ export function realJobs(): Jobs {
       const config = await loadConfigFile(params.configPath);
       const experiment = resolveExperiment(config, params.experiment);
       const { engine, device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python } = params;
-      return releasingCaches(() => trainWithEngine({
-        engine,
-        torch: { device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python },
-        experiment,
-        configPath: params.configPath,
-        runsDir: params.runsDir ?? defaultRunsDir(params.configPath),
-        resumeDir: params.resumeDir,
-        epochs: params.epochs,
-        signal,
-        backend,
-        listener,
-      }));
+      return releasingCaches(() =>
+        trainWithEngine({
+          engine,
+          torch: { device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python },
+          experiment,
+          configPath: params.configPath,
+          runsDir: params.runsDir ?? defaultRunsDir(params.configPath),
+          resumeDir: params.resumeDir,
+          epochs: params.epochs,
+          signal,
+          backend,
+          listener,
+        }),
+      );
     },
 
     async evaluate(params, signal) {
@@ -101,49 +103,57 @@ export function realJobs(): Jobs {
       const config = await loadConfigFile(params.configPath);
       const experiment = resolveExperiment(config, params.experiment);
       // The same evaluation as `tern eval`.
-      const { loss, top1, top5, examples } = await releasingCaches(() => evaluateTarget(params.target, experiment, params.configPath, signal));
+      const { loss, top1, top5, examples } = await releasingCaches(() =>
+        evaluateTarget(params.target, experiment, params.configPath, signal),
+      );
       throwIfCancelled(signal);
       return { loss, top1, top5, examples };
     },
 
-    ternarize: (params, signal) => releasingCaches(async () => {
-      // The same settings, defaults and checks as `tern ternarize` (params.ts has refused bad values).
-      const quant = parseTernaryQuant(params);
-      if (existsSync(params.modelPath)) await refuseSourceFolder(await resolveModelJsonPath(params.modelPath), params.outDir, 'outDir');
-      const float = await loadTarget(params.modelPath);
-      let twin: LayersModel | undefined;
-      try {
-        const ternary: LayersModel = await convertToTernary(float, quant);
-        twin = ternary;
-        throwIfCancelled(signal);
-        await saveModel(ternary, params.outDir, { ternarizedFrom: params.modelPath, quant });
-        return { outDir: params.outDir, ...statsOf(ternary) };
-      } finally {
-        if (twin && twin !== float) twin.dispose();
-        float.dispose();
-      }
-    }),
-
-    stats: (params) => releasingCaches(async () => {
-      const model = await loadTarget(params.target);
-      try {
-        return statsOf(model);
-      } finally {
-        model.dispose();
-      }
-    }),
-
-    export: (params, _signal, report) => releasingCaches(async () => {
-      if (!existsSync(params.runDir)) throw notFound('Run folder', params.runDir);
-      try {
-        return await exportRun(params.runDir, params.outDir, { parity: params.parity, samples: params.samples, onProgress: report });
-      } catch (err) {
-        if (err instanceof Error && EXPORT_FAILURES.has(err.name)) {
-          throw new JobError(TernaryErrorCodes.ExportFailed, err.message, { outDir: params.outDir, ...(err instanceof ParityError ? { model: err.summary } : {}) });
+    ternarize: (params, signal) =>
+      releasingCaches(async () => {
+        // The same settings, defaults and checks as `tern ternarize` (params.ts has refused bad values).
+        const quant = parseTernaryQuant(params);
+        if (existsSync(params.modelPath)) await refuseSourceFolder(await resolveModelJsonPath(params.modelPath), params.outDir, 'outDir');
+        const float = await loadTarget(params.modelPath);
+        let twin: LayersModel | undefined;
+        try {
+          const ternary: LayersModel = await convertToTernary(float, quant);
+          twin = ternary;
+          throwIfCancelled(signal);
+          await saveModel(ternary, params.outDir, { ternarizedFrom: params.modelPath, quant });
+          return { outDir: params.outDir, ...statsOf(ternary) };
+        } finally {
+          if (twin && twin !== float) twin.dispose();
+          float.dispose();
         }
-        throw err;
-      }
-    }),
+      }),
+
+    stats: (params) =>
+      releasingCaches(async () => {
+        const model = await loadTarget(params.target);
+        try {
+          return statsOf(model);
+        } finally {
+          model.dispose();
+        }
+      }),
+
+    export: (params, _signal, report) =>
+      releasingCaches(async () => {
+        if (!existsSync(params.runDir)) throw notFound('Run folder', params.runDir);
+        try {
+          return await exportRun(params.runDir, params.outDir, { parity: params.parity, samples: params.samples, onProgress: report });
+        } catch (err) {
+          if (err instanceof Error && EXPORT_FAILURES.has(err.name)) {
+            throw new JobError(TernaryErrorCodes.ExportFailed, err.message, {
+              outDir: params.outDir,
+              ...(err instanceof ParityError ? { model: err.summary } : {}),
+            });
+          }
+          throw err;
+        }
+      }),
 
     listRuns: (params) => listRuns(params.runsDirs),
     validateConfig: (params) => configDiagnostics(params.path, params.text),

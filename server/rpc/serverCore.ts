@@ -6,8 +6,14 @@
  * controlHandlers.ts); server.ts wires them. docs/architecture.md shows where this sits.
  */
 import {
-  createConnection, ErrorCodes, MessageType, ResponseError, StreamMessageWriter, type CancellationToken,
-  type Connection, type ResponseMessage,
+  createConnection,
+  ErrorCodes,
+  MessageType,
+  ResponseError,
+  StreamMessageWriter,
+  type CancellationToken,
+  type Connection,
+  type ResponseMessage,
 } from 'vscode-languageserver/node';
 import { MetricsNotification, type RunStartedParams, type TernaryServerInfo } from '../../shared/protocol';
 import type { MetricsRecord } from '../../shared/runRecords';
@@ -35,7 +41,12 @@ export interface ServerOptions {
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'log';
 
-const logTypes: Record<LogLevel, MessageType> = { error: MessageType.Error, warn: MessageType.Warning, info: MessageType.Info, log: MessageType.Log };
+const logTypes: Record<LogLevel, MessageType> = {
+  error: MessageType.Error,
+  warn: MessageType.Warning,
+  info: MessageType.Info,
+  log: MessageType.Log,
+};
 
 /** The train job running now and its run, once the trainer announced it. */
 export interface CurrentRun {
@@ -66,11 +77,17 @@ export class ServerCore {
     const reader = new RecoveringMessageReader(options.input, (fault) => this.answerFault(fault));
     this.connection = createConnection(reader, this.writer);
     this.queue = new JobQueue(options.maxQueued);
-    this.outbox = new NotificationOutbox((runId, records) => this.sendMetrics(runId, records), DEFAULT_METRICS_RATE, options.clock ?? systemClock);
+    this.outbox = new NotificationOutbox(
+      (runId, records) => this.sendMetrics(runId, records),
+      DEFAULT_METRICS_RATE,
+      options.clock ?? systemClock,
+    );
     this.progress = new ProgressRegistry(this.connection);
   }
 
-  get jobs(): Jobs { return this.options.jobs; }
+  get jobs(): Jobs {
+    return this.options.jobs;
+  }
 
   /** Log a line to the client (`window/logMessage`). */
   log(level: LogLevel, message: string): void {
@@ -78,15 +95,24 @@ export class ServerCore {
   }
 
   requireInitialized(method: string): void {
-    if (!this.info) throw new ResponseError(ErrorCodes.InvalidRequest, `${method}: the server is not initialized; send 'initialize' first.`);
+    if (!this.info)
+      throw new ResponseError(ErrorCodes.InvalidRequest, `${method}: the server is not initialized; send 'initialize' first.`);
   }
 
   /** Runs a job through the queue and answers with its result or a protocol error. */
-  async runQueued<T>(kind: JobKind, token: CancellationToken, run: (signal: AbortSignal) => Promise<T>, listener: QueueListener = {}): Promise<T> {
+  async runQueued<T>(
+    kind: JobKind,
+    token: CancellationToken,
+    run: (signal: AbortSignal) => Promise<T>,
+    listener: QueueListener = {},
+  ): Promise<T> {
     let handle;
     try {
       handle = this.queue.submit({
-        kind, run, onQueued: listener.onQueued, onPosition: (position, jobId) => listener.onPosition?.(jobId, position),
+        kind,
+        run,
+        onQueued: listener.onQueued,
+        onPosition: (position, jobId) => listener.onPosition?.(jobId, position),
       });
     } catch (err) {
       // QueueFull: the documented Busy code, not the InternalError a raw throw becomes.

@@ -6,8 +6,13 @@
  */
 import type { CancellationToken } from 'vscode-languageserver/node';
 import {
-  HistogramsNotification, LayerStatsNotification, QueuedNotification, RunEndedNotification, RunStartedNotification,
-  TrainRequest, type TrainResult,
+  HistogramsNotification,
+  LayerStatsNotification,
+  QueuedNotification,
+  RunEndedNotification,
+  RunStartedNotification,
+  TrainRequest,
+  type TrainResult,
 } from '../../shared/protocol';
 import type { TrainListener } from '../train/types';
 import type { TrainJobParams } from './jobs';
@@ -24,22 +29,37 @@ export function registerTrain(core: ServerCore): void {
     const experimentLabel = params.experiment ?? params.configPath;
     const { progress, close } = await core.progress.open(`Training ${experimentLabel}`, workDoneToken, () => queue.cancel(jobId));
     try {
-      return await core.runQueued('train', token, async (signal) => {
-        const run: CurrentRun = { jobId, progress };
-        core.currentRun = run;
-        progress.report('starting', 0);
-        try {
-          return await trainRun(core, trainParams, signal, run);
-        } finally {
-          if (core.currentRun === run) core.currentRun = undefined;
-        }
-      }, {
-        onQueued: (id) => { jobId = id; },
-        onPosition: (id, position) => {
-          outbox.push(() => void connection.sendNotification(QueuedNotification.type, { configPath: params.configPath, experiment: params.experiment, position, jobId: id }));
-          progress.report(`waiting in the queue: position ${position}`);
+      return await core.runQueued(
+        'train',
+        token,
+        async (signal) => {
+          const run: CurrentRun = { jobId, progress };
+          core.currentRun = run;
+          progress.report('starting', 0);
+          try {
+            return await trainRun(core, trainParams, signal, run);
+          } finally {
+            if (core.currentRun === run) core.currentRun = undefined;
+          }
         },
-      });
+        {
+          onQueued: (id) => {
+            jobId = id;
+          },
+          onPosition: (id, position) => {
+            outbox.push(
+              () =>
+                void connection.sendNotification(QueuedNotification.type, {
+                  configPath: params.configPath,
+                  experiment: params.experiment,
+                  position,
+                  jobId: id,
+                }),
+            );
+            progress.report(`waiting in the queue: position ${position}`);
+          },
+        },
+      );
     } finally {
       close();
     }
@@ -73,9 +93,17 @@ async function trainRun(core: ServerCore, params: TrainJobParams, signal: AbortS
     const result = await core.jobs.train(params, listener, signal);
     const { summary } = result;
     const status = summary.status === 'running' ? 'failed' : summary.status;
-    outbox.push(() => void connection.sendNotification(RunEndedNotification.type, {
-      runId: summary.runId, runDir: result.runDir, experiment: summary.experiment, status, reason: summary.reason, summary,
-    }));
+    outbox.push(
+      () =>
+        void connection.sendNotification(RunEndedNotification.type, {
+          runId: summary.runId,
+          runDir: result.runDir,
+          experiment: summary.experiment,
+          status,
+          reason: summary.reason,
+          summary,
+        }),
+    );
     await outbox.drained();
     run.progress?.done(`${status}: top-1 ${(summary.final.top1 * 100).toFixed(2)} %`);
     return result;
@@ -84,9 +112,16 @@ async function trainRun(core: ServerCore, params: TrainJobParams, signal: AbortS
     const started = run.started;
     if (started) {
       const reason = (err as Error)?.message ?? String(err);
-      outbox.push(() => void connection.sendNotification(RunEndedNotification.type, {
-        runId: started.runId, runDir: started.runDir, experiment: started.experiment, status: 'failed', reason,
-      }));
+      outbox.push(
+        () =>
+          void connection.sendNotification(RunEndedNotification.type, {
+            runId: started.runId,
+            runDir: started.runDir,
+            experiment: started.experiment,
+            status: 'failed',
+            reason,
+          }),
+      );
       await outbox.drained();
     }
     throw err;

@@ -63,6 +63,8 @@ export async function experimentFolder(configPath: string, experiment: string): 
 /** The warning for an experiment whose name another config of the folder also uses. */
 export function sharedNameWarning(configPath: string, experiment: string, shared: ExperimentFolder): string {
   const others = shared.sharedWith.map((p) => basename(p)).join(', ');
-  return `"${experiment}" is also an experiment of ${others} in this folder: to keep their runs apart, `
-    + `runs of ${basename(configPath)} go to runs/${shared.folder}/ (rename the experiment to choose its folder).`;
+  return (
+    `"${experiment}" is also an experiment of ${others} in this folder: to keep their runs apart, ` +
+    `runs of ${basename(configPath)} go to runs/${shared.folder}/ (rename the experiment to choose its folder).`
+  );
 }

@@ -45,7 +45,9 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
   // A run that says it is running but whose process is gone (killed, crashed, machine down).
   if (status === 'running' && !readLock(runDir)?.alive) status = 'crashed';
   const epochs = config.experiment.train.epochs;
-  const resumable = (status === 'crashed' || status === 'cancelled') && epoch < epochs &&
+  const resumable =
+    (status === 'crashed' || status === 'cancelled') &&
+    epoch < epochs &&
     ['last', 'previous', 'last.old'].some((name) => existsSync(join(runDir, 'checkpoints', name, 'checkpoint.json')));
   return {
     runDir,

@@ -40,7 +40,9 @@ function rowsOf(s: LayerStats): string[][] {
   const shape = s.shape.join('×');
   if (!s.ternary) return [[s.layer, s.type, shape, thousands(s.params), String(s.bits), '—', '—', '—', 'float']];
   const counts = (c: LayerStats['counts']): string => `${thousands(c.neg)} / ${thousands(c.zero)} / ${thousands(c.pos)}`;
-  const rows = [[s.layer, s.type, shape, thousands(s.params), String(s.bits), num(s.delta), num(s.alpha), percent(s.sparsity), counts(s.counts)]];
+  const rows = [
+    [s.layer, s.type, shape, thousands(s.params), String(s.bits), num(s.delta), num(s.alpha), percent(s.sparsity), counts(s.counts)],
+  ];
   // REL: one extra row per further branch, under the layer's first-branch row.
   s.branches.slice(1).forEach((b, i) => {
     rows.push([`  └ branch ${i + 2}`, `f = ${b.factor}`, '', '', '', num(b.delta), num(b.alpha), percent(b.sparsity), counts(b.counts)]);
@@ -53,7 +55,10 @@ export function formatLayerTable(stats: LayerStats[], summary: ModelSummary): st
   const rows = [COLUMNS.map((c) => c.title), ...stats.flatMap(rowsOf)];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => [...r[i]].length)));
   const line = (r: string[]): string =>
-    r.map((cell, i) => (COLUMNS[i].right ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+    r
+      .map((cell, i) => (COLUMNS[i].right ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const rule = '─'.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
   return [
     line(rows[0]),

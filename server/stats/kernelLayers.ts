@@ -39,11 +39,22 @@ export function kernelLayers(model: LayersModel, prefix = ''): KernelLayer[] {
     const type = layer.getClassName();
     if (!KERNEL_CLASSES.has(type) || layer.weights.length === 0) continue;
     const weights = layer.getWeights();
-    const kernelIndex = Math.max(0, layer.weights.findIndex((w) => /(^|\/)kernel(_\d+)?$/.test(w.originalName ?? w.name)));
+    const kernelIndex = Math.max(
+      0,
+      layer.weights.findIndex((w) => /(^|\/)kernel(_\d+)?$/.test(w.originalName ?? w.name)),
+    );
     const kernel = weights[kernelIndex];
     const otherParams = weights.reduce((sum, w, i) => (i === kernelIndex ? sum : sum + w.size), 0);
     const quant = TERNARY_CLASSES.has(type) ? (layer as unknown as { quant: LayerQuant }).quant : undefined;
-    out.push({ name: prefix + layer.name, type, layer, quant, shape: kernel.shape.slice(), kernel: kernel.dataSync() as Float32Array, otherParams });
+    out.push({
+      name: prefix + layer.name,
+      type,
+      layer,
+      quant,
+      shape: kernel.shape.slice(),
+      kernel: kernel.dataSync() as Float32Array,
+      otherParams,
+    });
   }
   return out;
 }

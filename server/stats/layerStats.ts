@@ -20,12 +20,22 @@ function statsOf(k: KernelLayer): LayerStats {
     // Δ = f·max|W| of NaN weights compares false everywhere: Δ 0, α 0, "100 % sparse", all wrong.
     throw new DataError(
       `Layer "${k.name}" has ${nonFinite} of ${k.kernel.length} weights that are NaN or infinite: the model is broken ` +
-        '(it may come from a run whose loss diverged), and its Δ, α and sparsity would be meaningless. Use a checkpoint or model from before that happened.');
+        '(it may come from a run whose loss diverged), and its Δ, α and sparsity would be meaningless. Use a checkpoint or model from before that happened.',
+    );
   }
   if (!k.quant) {
     return {
-      layer: k.name, type: k.type, ternary: false, shape: k.shape, params, bits: 32,
-      delta: 0, alpha: 0, sparsity: 0, counts: { neg: 0, zero: 0, pos: 0 }, branches: [],
+      layer: k.name,
+      type: k.type,
+      ternary: false,
+      shape: k.shape,
+      params,
+      bits: 32,
+      delta: 0,
+      alpha: 0,
+      sparsity: 0,
+      counts: { neg: 0, zero: 0, pos: 0 },
+      branches: [],
     };
   }
   const branches: BranchStats[] = ternarizeBranchesReference(k.kernel, k.quant).map((b) => ({
@@ -37,8 +47,17 @@ function statsOf(k: KernelLayer): LayerStats {
   }));
   const first = branches[0];
   return {
-    layer: k.name, type: k.type, ternary: true, shape: k.shape, params, bits: TERNARY_BITS * k.quant.tex,
-    delta: first.delta, alpha: first.alpha, sparsity: first.sparsity, counts: { ...first.counts }, branches,
+    layer: k.name,
+    type: k.type,
+    ternary: true,
+    shape: k.shape,
+    params,
+    bits: TERNARY_BITS * k.quant.tex,
+    delta: first.delta,
+    alpha: first.alpha,
+    sparsity: first.sparsity,
+    counts: { ...first.counts },
+    branches,
   };
 }
 

@@ -96,7 +96,12 @@ export async function encodeCheckpoint(model: LayersModel, optimizer: Optimizer,
     optSlots[slot] = list.map((values, i) => {
       if (!values) return null;
       optValues.push(values);
-      const entry = { name: model.trainableWeights[i]?.originalName ?? String(i), shape: (model.trainableWeights[i]?.shape as number[]) ?? [values.length], offset, size: values.length };
+      const entry = {
+        name: model.trainableWeights[i]?.originalName ?? String(i),
+        shape: (model.trainableWeights[i]?.shape as number[]) ?? [values.length],
+        offset,
+        size: values.length,
+      };
       offset += values.length;
       return entry;
     });
@@ -114,7 +119,11 @@ export async function encodeCheckpoint(model: LayersModel, optimizer: Optimizer,
     },
   };
   // checkpoint.json last: a folder with it has the rest.
-  return [['weights.bin', weightsBin], ['optimizer.bin', optimizerBin], ['checkpoint.json', Buffer.from(JSON.stringify(file, null, 1) + '\n')]];
+  return [
+    ['weights.bin', weightsBin],
+    ['optimizer.bin', optimizerBin],
+    ['checkpoint.json', Buffer.from(JSON.stringify(file, null, 1) + '\n')],
+  ];
 }
 
 function floats(buf: Buffer): Float32Array {
@@ -138,10 +147,13 @@ function indexBytes(entries: (TensorIndexEntry | null)[]): number {
 }
 
 function isIndex(value: unknown): value is TensorIndexEntry[] {
-  return Array.isArray(value) && (value as unknown[]).every((item) => {
-    const e = item as Partial<TensorIndexEntry> | null;
-    return !!e && typeof e.offset === 'number' && typeof e.size === 'number' && Array.isArray(e.shape);
-  });
+  return (
+    Array.isArray(value) &&
+    (value as unknown[]).every((item) => {
+      const e = item as Partial<TensorIndexEntry> | null;
+      return !!e && typeof e.offset === 'number' && typeof e.size === 'number' && Array.isArray(e.shape);
+    })
+  );
 }
 
 /** Reads and checks the checkpoint in `dir`: the checkpoint, or what is wrong with it (one sentence). */
@@ -151,9 +163,22 @@ export async function verifyCheckpoint(dir: string): Promise<VerifiedCheckpoint 
     file = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as CheckpointFile;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { problem: code === 'ENOENT' ? 'checkpoint.json is missing' : code ? `checkpoint.json cannot be read (${code})` : `checkpoint.json is not valid JSON (${(err as Error).message})` };
+    return {
+      problem:
+        code === 'ENOENT'
+          ? 'checkpoint.json is missing'
+          : code
+            ? `checkpoint.json cannot be read (${code})`
+            : `checkpoint.json is not valid JSON (${(err as Error).message})`,
+    };
   }
-  if (file?.format !== 'ternary-studio-checkpoint/1' || !Number.isInteger(file.epoch) || !isIndex(file.weights) || !file.optimizer?.slots || !Array.isArray(file.epochs)) {
+  if (
+    file?.format !== 'ternary-studio-checkpoint/1' ||
+    !Number.isInteger(file.epoch) ||
+    !isIndex(file.weights) ||
+    !file.optimizer?.slots ||
+    !Array.isArray(file.epochs)
+  ) {
     return { problem: 'checkpoint.json is not a Ternary Studio checkpoint (format, epoch or tensor index missing)' };
   }
   const optEntries = Object.values(file.optimizer.slots).flat();
@@ -169,7 +194,9 @@ export async function verifyCheckpoint(dir: string): Promise<VerifiedCheckpoint 
     }
     const needed = file.files?.[name]?.bytes ?? indexBytes(name === 'weights.bin' ? file.weights : optEntries);
     if (buf.byteLength !== needed) {
-      return { problem: `${name} has ${buf.byteLength} bytes where the checkpoint needs ${needed} (${buf.byteLength < needed ? 'truncated' : 'longer than its index'})` };
+      return {
+        problem: `${name} has ${buf.byteLength} bytes where the checkpoint needs ${needed} (${buf.byteLength < needed ? 'truncated' : 'longer than its index'})`,
+      };
     }
     const expected = file.files?.[name]?.sha256;
     if (expected && sha256(buf) !== expected) return { problem: `${name} does not match its checksum (the file is damaged)` };
@@ -183,10 +210,16 @@ export async function verifyCheckpoint(dir: string): Promise<VerifiedCheckpoint 
     state,
     restore(model: LayersModel, optimizer: Optimizer): void {
       const weights = model.weights;
-      const mismatch = (detail: string) => new RunFolderError('damaged', dir, `The checkpoint in ${dir} does not fit the model: ${detail}. Resume with the experiment the run was started with (its config.json), or start a new run.`);
+      const mismatch = (detail: string) =>
+        new RunFolderError(
+          'damaged',
+          dir,
+          `The checkpoint in ${dir} does not fit the model: ${detail}. Resume with the experiment the run was started with (its config.json), or start a new run.`,
+        );
       if (weights.length !== weightIndex.length) throw mismatch(`it has ${weightIndex.length} weight tensors, the model ${weights.length}`);
       weightIndex.forEach((e, i) => {
-        if (e.size !== weights[i]!.read().size) throw mismatch(`its weight ${e.name} has ${e.size} values, the model's ${weights[i]!.originalName} ${weights[i]!.read().size}`);
+        if (e.size !== weights[i]!.read().size)
+          throw mismatch(`its weight ${e.name} has ${e.size} values, the model's ${weights[i]!.originalName} ${weights[i]!.read().size}`);
       });
       const tensors = weightIndex.map((e) => tf.tensor(weightData.subarray(e.offset, e.offset + e.size), e.shape));
       model.setWeights(tensors);

@@ -28,7 +28,12 @@ const CANDIDATES = ['last', 'previous', 'last.old', 'best'] as const;
 let counter = 0;
 
 /** Saves a checkpoint as checkpoints/last, keeping the one it replaces as checkpoints/previous. */
-export async function saveCheckpoint(checkpointsDir: string, model: LayersModel, optimizer: Optimizer, state: CheckpointState): Promise<void> {
+export async function saveCheckpoint(
+  checkpointsDir: string,
+  model: LayersModel,
+  optimizer: Optimizer,
+  state: CheckpointState,
+): Promise<void> {
   const files = await encodeCheckpoint(model, optimizer, state);
   const last = join(checkpointsDir, 'last');
   const previous = join(checkpointsDir, 'previous');

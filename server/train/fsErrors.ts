@@ -13,7 +13,7 @@ export function fileSystemError(err: unknown, fallbackPath?: string, what = 'the
   if (isRunFolderError(err)) return err;
   const e = err as NodeJS.ErrnoException;
   if (!(err instanceof Error) || typeof e.code !== 'string' || !FS_CODES.has(e.code)) return undefined;
-  const path = typeof e.path === 'string' ? e.path : fallbackPath ?? 'a file being written';
+  const path = typeof e.path === 'string' ? e.path : (fallbackPath ?? 'a file being written');
   const other = `or choose another folder for ${what}`;
   const message = ((): string => {
     switch (e.code) {

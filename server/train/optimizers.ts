@@ -44,7 +44,10 @@ abstract class BaseOptimizer implements Optimizer {
   protected step = 0;
   protected readonly slots: Record<string, (tf.Variable | null)[]> = {};
 
-  constructor(protected readonly params: tf.Variable[], slotNames: string[]) {
+  constructor(
+    protected readonly params: tf.Variable[],
+    slotNames: string[],
+  ) {
     for (const name of slotNames) this.slots[name] = params.map(() => null);
   }
 
@@ -70,15 +73,22 @@ abstract class BaseOptimizer implements Optimizer {
   }
 
   setState(state: OptimizerState): void {
-    if (state.kind !== this.kind) throw new Error(`checkpoint holds ${state.kind} state but the experiment uses ${this.kind}; resume with the same optimizer.`);
+    if (state.kind !== this.kind)
+      throw new Error(`checkpoint holds ${state.kind} state but the experiment uses ${this.kind}; resume with the same optimizer.`);
     this.step = state.step;
     for (const [name, list] of Object.entries(this.slots)) {
       const saved = state.slots[name];
-      if (!saved || saved.length !== list.length) throw new Error(`checkpoint optimizer state has ${saved?.length ?? 0} '${name}' entries for ${list.length} parameters; was the model changed?`);
+      if (!saved || saved.length !== list.length)
+        throw new Error(
+          `checkpoint optimizer state has ${saved?.length ?? 0} '${name}' entries for ${list.length} parameters; was the model changed?`,
+        );
       list.forEach((v, i) => {
         v?.dispose();
         const values = saved[i];
-        if (values && values.length !== this.params[i]!.size) throw new Error(`checkpoint optimizer state for parameter ${this.params[i]!.name} has ${values.length} values, expected ${this.params[i]!.size}.`);
+        if (values && values.length !== this.params[i]!.size)
+          throw new Error(
+            `checkpoint optimizer state for parameter ${this.params[i]!.name} has ${values.length} values, expected ${this.params[i]!.size}.`,
+          );
         list[i] = values ? tf.keep(tf.variable(tf.tensor(values, this.params[i]!.shape), false)) : null;
       });
     }
@@ -98,7 +108,12 @@ abstract class BaseOptimizer implements Optimizer {
 export class Sgd extends BaseOptimizer {
   readonly kind = 'sgd' as const;
 
-  constructor(params: tf.Variable[], private readonly momentum: number, private readonly nesterov: boolean, private readonly weightDecay: number) {
+  constructor(
+    params: tf.Variable[],
+    private readonly momentum: number,
+    private readonly nesterov: boolean,
+    private readonly weightDecay: number,
+  ) {
     super(params, momentum > 0 ? ['momentum'] : []);
   }
 
@@ -141,7 +156,10 @@ export class Adam extends BaseOptimizer {
   private readonly beta2 = 0.999;
   private readonly epsilon = 1e-8;
 
-  constructor(params: tf.Variable[], private readonly weightDecay: number) {
+  constructor(
+    params: tf.Variable[],
+    private readonly weightDecay: number,
+  ) {
     super(params, ['m', 'v']);
   }
 
@@ -168,5 +186,7 @@ export class Adam extends BaseOptimizer {
 
 /** The optimizer of a training recipe over `params`. */
 export function createOptimizer(train: TrainConfig, params: tf.Variable[]): Optimizer {
-  return train.optimizer === 'adam' ? new Adam(params, train.weightDecay) : new Sgd(params, train.momentum, train.nesterov, train.weightDecay);
+  return train.optimizer === 'adam'
+    ? new Adam(params, train.weightDecay)
+    : new Sgd(params, train.momentum, train.nesterov, train.weightDecay);
 }

@@ -49,7 +49,15 @@ export interface RunIdentity {
 }
 
 /** A new run of `experiment` under `runsDir` (nothing is written yet). */
-export async function newRunIdentity(experiment: ExperimentConfig, runsDir: string, configPath: string | undefined, backend: { name: string; threads: number }, epochs: number | undefined, startTime: number, warn: (message: string) => void): Promise<RunIdentity> {
+export async function newRunIdentity(
+  experiment: ExperimentConfig,
+  runsDir: string,
+  configPath: string | undefined,
+  backend: { name: string; threads: number },
+  epochs: number | undefined,
+  startTime: number,
+  warn: (message: string) => void,
+): Promise<RunIdentity> {
   const resolved = structuredClone(experiment);
   if (epochs !== undefined) resolved.train.epochs = epochs;
   const runId = newRunId();
@@ -77,15 +85,28 @@ export async function newRunIdentity(experiment: ExperimentConfig, runsDir: stri
 export async function resumedRunIdentity(resumeDir: string, epochs: number | undefined): Promise<RunIdentity> {
   const runDir = resolve(resumeDir);
   const recordPath = join(runDir, 'config.json');
-  if (!existsSync(recordPath)) throw new ConfigError(recordPath, undefined, `is missing: ${runDir} is not a run folder (expected runs/<experiment>/<run-id>/ with config.json).`);
+  if (!existsSync(recordPath))
+    throw new ConfigError(
+      recordPath,
+      undefined,
+      `is missing: ${runDir} is not a run folder (expected runs/<experiment>/<run-id>/ with config.json).`,
+    );
   let configRecord: RunConfigRecord;
   try {
     configRecord = JSON.parse(await readFile(recordPath, 'utf8')) as RunConfigRecord;
   } catch (err) {
-    throw new RunFolderError('damaged', recordPath, `${recordPath} is damaged (${(err as Error).message}); the run cannot be resumed without it: start a new run.`);
+    throw new RunFolderError(
+      'damaged',
+      recordPath,
+      `${recordPath} is damaged (${(err as Error).message}); the run cannot be resumed without it: start a new run.`,
+    );
   }
   if (!configRecord?.experiment?.train || typeof configRecord.runId !== 'string') {
-    throw new RunFolderError('damaged', recordPath, `${recordPath} is not a run's config record (no runId or experiment); the run cannot be resumed: start a new run.`);
+    throw new RunFolderError(
+      'damaged',
+      recordPath,
+      `${recordPath} is not a run's config record (no runId or experiment); the run cannot be resumed: start a new run.`,
+    );
   }
   const experiment = structuredClone(configRecord.experiment);
   if (epochs !== undefined) experiment.train.epochs = epochs;

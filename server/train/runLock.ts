@@ -90,19 +90,29 @@ export async function acquireRunLock(runDir: string): Promise<RunLock> {
       const lock = readLock(runDir);
       if (lock?.alive) {
         const h = lock.holder!;
-        throw new RunFolderError('locked', runDir,
+        throw new RunFolderError(
+          'locked',
+          runDir,
           `${runDir} is being written by process ${h.pid} on ${h.host} (since ${h.startedAt}); only one process may train a run. ` +
             `Wait for it to end or stop it; if that process is gone, delete ${path}.`,
-          { pid: h.pid, host: h.host });
+          { pid: h.pid, host: h.host },
+        );
       }
-      if (attempt > 2) throw new RunFolderError('locked', runDir, `Could not take the lock ${path}: other processes keep taking it over. Try again.`);
+      if (attempt > 2)
+        throw new RunFolderError('locked', runDir, `Could not take the lock ${path}: other processes keep taking it over. Try again.`);
       // Abandoned: move it aside (atomic), then create ours with O_EXCL (of two processes taking
       // it over, one wins). If what was moved aside is no longer the abandoned lock, another
       // process took it over in between: put theirs back and look again.
       const aside = `${path}.abandoned-${process.pid}`;
-      if (await rename(path, aside).then(() => true, () => false)) {
+      if (
+        await rename(path, aside).then(
+          () => true,
+          () => false,
+        )
+      ) {
         const moved = parseHolder(await readFile(aside, 'utf8').catch(() => ''));
-        if (moved && lock?.holder && (moved.pid !== lock.holder.pid || moved.startedAt !== lock.holder.startedAt)) await rename(aside, path).catch(() => undefined);
+        if (moved && lock?.holder && (moved.pid !== lock.holder.pid || moved.startedAt !== lock.holder.startedAt))
+          await rename(aside, path).catch(() => undefined);
         else await rm(aside, { force: true });
       }
     }

@@ -27,7 +27,13 @@ export interface SummaryContext {
 }
 
 /** The summary after `done.epoch` completed epochs whose records are `done.epochs`. */
-export function makeSummary(ctx: SummaryContext, status: RunStatus, done: { epoch: number; epochs: MetricsRecord[] }, wallSeconds: number, reason?: string): RunSummary {
+export function makeSummary(
+  ctx: SummaryContext,
+  status: RunStatus,
+  done: { epoch: number; epochs: MetricsRecord[] },
+  wallSeconds: number,
+  reason?: string,
+): RunSummary {
   const { epochs } = done;
   return {
     runId: ctx.runId,

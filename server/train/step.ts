@@ -32,7 +32,12 @@ function logProbabilities(output: tf.Tensor, probabilities: boolean): tf.Tensor 
  * Softmax cross-entropy (mean over the batch) and the [top-1, top-5] hit counts. A label is in
  * the top k when fewer than k classes score strictly higher than it.
  */
-function lossAndHits(output: tf.Tensor, labels: tf.Tensor1D, classes: number, probabilities: boolean): { loss: tf.Scalar; hits: tf.Tensor1D } {
+function lossAndHits(
+  output: tf.Tensor,
+  labels: tf.Tensor1D,
+  classes: number,
+  probabilities: boolean,
+): { loss: tf.Scalar; hits: tf.Tensor1D } {
   const logp = logProbabilities(output, probabilities);
   const oneHot = tf.oneHot(labels, classes);
   const loss = tf.neg(tf.mean(tf.sum(tf.mul(logp, oneHot), 1))) as tf.Scalar;
@@ -65,7 +70,10 @@ export function makeTrainStep(model: LayersModel, optimizer: Optimizer, params: 
         hits = tf.keep(out.hits);
         return out.loss;
       }, params);
-      optimizer.apply(params.map((p) => grads[p.name]!), lr);
+      optimizer.apply(
+        params.map((p) => grads[p.name]!),
+        lr,
+      );
       const packed = tf.concat([tf.reshape(value, [1]), hits!]);
       hits!.dispose();
       return packed;

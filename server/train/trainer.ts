@@ -27,7 +27,16 @@ import { faultPoint } from './faultInjection';
 import { ensureWritableDir, fileSystemError } from './fsErrors';
 import { createOptimizer } from './optimizers';
 import { checkpointToResume } from './resumePoint';
-import { createRunFolder, dropRecordsAfter, newRunIdentity, removeTempFiles, resumedRunIdentity, runPaths, type RunIdentity, type RunPaths } from './runFolder';
+import {
+  createRunFolder,
+  dropRecordsAfter,
+  newRunIdentity,
+  removeTempFiles,
+  resumedRunIdentity,
+  runPaths,
+  type RunIdentity,
+  type RunPaths,
+} from './runFolder';
 import { acquireRunLock, type RunLock } from './runLock';
 import { bestOf, makeSummary } from './runSummary';
 import { learningRateAt } from './schedule';
@@ -41,18 +50,32 @@ function describeLoss(loss: number): string {
 }
 
 /** The run to train: a new identity, or the resumed run locked, cleaned and with its checkpoint. */
-async function openRun(opts: TrainOptions, backend: { name: string; threads: number }, startTime: number, log: (level: 'warn', message: string) => void): Promise<{
-  run: RunIdentity; paths: RunPaths; lock?: RunLock; resumed?: VerifiedCheckpoint;
+async function openRun(
+  opts: TrainOptions,
+  backend: { name: string; threads: number },
+  startTime: number,
+  log: (level: 'warn', message: string) => void,
+): Promise<{
+  run: RunIdentity;
+  paths: RunPaths;
+  lock?: RunLock;
+  resumed?: VerifiedCheckpoint;
 }> {
   const run = opts.resumeDir
     ? await resumedRunIdentity(opts.resumeDir, opts.epochs)
     : await newRunIdentity(opts.experiment, opts.runsDir, opts.configPath, backend, opts.epochs, startTime, (m) => log('warn', m));
   const paths = runPaths(run.runDir);
   // Before any work: a run that cannot write its files should not train for an hour first.
-  await ensureWritableDir(opts.resumeDir ? run.runDir : resolve(opts.runsDir), opts.resumeDir ? 'the run (start a new one with --runs-dir)' : 'the runs folder (tern train --runs-dir)');
+  await ensureWritableDir(
+    opts.resumeDir ? run.runDir : resolve(opts.runsDir),
+    opts.resumeDir ? 'the run (start a new one with --runs-dir)' : 'the runs folder (tern train --runs-dir)',
+  );
   if (!opts.resumeDir) return { run, paths };
   if (run.configRecord.backend !== backend.name) {
-    log('warn', `resuming a run started on the '${run.configRecord.backend}' backend on '${backend.name}': metrics will not match an uninterrupted run bit for bit.`);
+    log(
+      'warn',
+      `resuming a run started on the '${run.configRecord.backend}' backend on '${backend.name}': metrics will not match an uninterrupted run bit for bit.`,
+    );
   }
   const lock = await acquireRunLock(run.runDir);
   try {
@@ -129,14 +152,31 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (reason) log(status === 'failed' ? 'error' : 'info', reason);
       return { runDir: run.runDir, summary };
     };
-    const checkpointNote = () => (state.epoch > 0
-      ? `the checkpoint of epoch ${state.epoch} is in ${join(paths.checkpoints, 'last')} (continue with --resume ${run.runDir})`
-      : 'no epoch had completed, so there is no checkpoint to resume from; start a new run');
+    const checkpointNote = () =>
+      state.epoch > 0
+        ? `the checkpoint of epoch ${state.epoch} is in ${join(paths.checkpoints, 'last')} (continue with --resume ${run.runDir})`
+        : 'no epoch had completed, so there is no checkpoint to resume from; start a new run';
 
     try {
       await writeJsonAtomic(paths.summary, summaryOf('running'));
-      listener.onStart?.({ runId, runDir: run.runDir, experiment: experiment.name, epochs: recipe.epochs, stepsPerEpoch, backend: backend.name });
-      const epochContext = { trainSet, recipe, step, metricsPath: paths.metrics, listener, signal: opts.signal, elapsed, onBatch: () => lock?.beat() };
+      listener.onStart?.({
+        runId,
+        runDir: run.runDir,
+        experiment: experiment.name,
+        epochs: recipe.epochs,
+        stepsPerEpoch,
+        backend: backend.name,
+      });
+      const epochContext = {
+        trainSet,
+        recipe,
+        step,
+        metricsPath: paths.metrics,
+        listener,
+        signal: opts.signal,
+        elapsed,
+        onBatch: () => lock?.beat(),
+      };
       for (let epoch = state.epoch; epoch < recipe.epochs; epoch++) {
         const lr = learningRateAt(epoch, recipe.lr, recipe.schedule, recipe.gammas);
         const epochNumber = epoch + 1;
@@ -151,7 +191,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           );
         }
         const val = await evaluateModel(model, testSet, Math.max(recipe.batchSize, 256), classes, opts.signal);
-        if (opts.signal?.aborted) return await finish('cancelled', `Cancelled during the validation of epoch ${epochNumber}; ${checkpointNote()}.`);
+        if (opts.signal?.aborted)
+          return await finish('cancelled', `Cancelled during the validation of epoch ${epochNumber}; ${checkpointNote()}.`);
         const seen = Math.max(1, trained.seen);
         const epochRecord: MetricsRecord = {
           kind: 'epoch',

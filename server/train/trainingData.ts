@@ -22,18 +22,31 @@ export async function openTrainingData(
   const classes = experiment.model.classes;
   const property = `model.classes (experiment "${experiment.name}")`;
   if (trainSet.numClasses > classes) {
-    throw new ConfigError(configFile, property, `is ${classes} but the training data has labels up to ${trainSet.numClasses - 1}; set "classes" to at least ${trainSet.numClasses}.`);
+    throw new ConfigError(
+      configFile,
+      property,
+      `is ${classes} but the training data has labels up to ${trainSet.numClasses - 1}; set "classes" to at least ${trainSet.numClasses}.`,
+    );
   }
   for (const set of [trainSet, testSet]) {
     if (set.size === 0) {
-      throw new DataError(`${set.source}: the ${set.split === 'train' ? 'training' : 'test'} split holds no images; check data.path (experiment "${experiment.name}") and the files in it.`, set.source);
+      throw new DataError(
+        `${set.source}: the ${set.split === 'train' ? 'training' : 'test'} split holds no images; check data.path (experiment "${experiment.name}") and the files in it.`,
+        set.source,
+      );
     }
   }
   if ((trainSet.classNames?.length ?? trainSet.numClasses) === 1) {
-    warn(`${trainSet.source}: the training data has a single class${trainSet.classNames ? ` (${trainSet.classNames[0]})` : ''}; the model will learn to answer it always (100 % on such data says nothing). Add the other classes.`);
+    warn(
+      `${trainSet.source}: the training data has a single class${trainSet.classNames ? ` (${trainSet.classNames[0]})` : ''}; the model will learn to answer it always (100 % on such data says nothing). Add the other classes.`,
+    );
   }
   if (testSet.numClasses > classes) {
-    throw new ConfigError(configFile, property, `is ${classes} but the test data has labels up to ${testSet.numClasses - 1}; fix the test labels (data.path: ${experiment.data.path}) or set "classes" to at least ${testSet.numClasses}.`);
+    throw new ConfigError(
+      configFile,
+      property,
+      `is ${classes} but the test data has labels up to ${testSet.numClasses - 1}; fix the test labels (data.path: ${experiment.data.path}) or set "classes" to at least ${testSet.numClasses}.`,
+    );
   }
   return { trainSet, testSet };
 }

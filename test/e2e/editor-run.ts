@@ -20,7 +20,13 @@ async function buildSuite(): Promise<string> {
   const outfile = join(root, 'out', 'test', 'suite', 'editor.js');
   await esbuild.build({
     entryPoints: [join(root, 'test', 'e2e', 'suite', 'editor.ts')],
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'], outfile, logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode'],
+    outfile,
+    logLevel: 'warning',
     alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   });
   return outfile.replace(/\.js$/, '');
@@ -69,16 +75,22 @@ async function integration(suitePath: string): Promise<boolean> {
   const browser = await launchBrowser(join(runDir, 'chromium'));
   try {
     server = await startCodeServer(runDir, workspace, {
-      TERNARY_E2E_REPORT: reportFile, TERNARY_E2E_WORKSPACE: workspace, TERNARY_E2E_GREP: process.env.TERNARY_E2E_GREP ?? '',
+      TERNARY_E2E_REPORT: reportFile,
+      TERNARY_E2E_WORKSPACE: workspace,
+      TERNARY_E2E_GREP: process.env.TERNARY_E2E_GREP ?? '',
     });
-    const page = browser.pages()[0] ?? await browser.newPage();
-    const exitCode = new Promise<number>((resolveExit) => { void page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code)); });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const exitCode = new Promise<number>((resolveExit) => {
+      void page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
+    });
     await page.exposeFunction('codeAutomationLog', () => undefined);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${devPayload(suitePath)}`);
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       exitCode,
-      new Promise<number>((_, reject) => { timer = setTimeout(() => reject(new Error('the editor suite did not finish within 25 minutes')), 25 * 60_000); }),
+      new Promise<number>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the editor suite did not finish within 25 minutes')), 25 * 60_000);
+      }),
     ]).finally(() => clearTimeout(timer));
     await shoot(page, 'integration-end');
     return code === 0;
@@ -102,7 +114,7 @@ async function ui(): Promise<boolean> {
   writeFileSync(config, readFileSync(config, 'utf8').replace('"lr": 0.002', '"lr": -1').replace('"weightDecay": 0,', '"weightDecey": 0,'));
   let server: CodeServer | undefined;
   const browser = await launchBrowser(join(runDir, 'chromium'));
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   try {
     server = await startCodeServer(runDir, workspace);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${devPayload()}`);
@@ -111,7 +123,10 @@ async function ui(): Promise<boolean> {
     await ternaryView.waitFor({ state: 'visible', timeout: 60_000 });
     await ternaryView.click();
     const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
-    await experimentsPane.locator('.monaco-list-row', { hasText: 'fmnist-cnn-tern' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await experimentsPane
+      .locator('.monaco-list-row', { hasText: 'fmnist-cnn-tern' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
     await page.keyboard.press('Control+P');
     await page.locator('.quick-input-widget input').fill('fashion-mnist.tern.json');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fashion-mnist.tern.json' }).first().waitFor({ state: 'visible' });
@@ -119,7 +134,10 @@ async function ui(): Promise<boolean> {
     // Both the schema's and the server's errors: squiggles in the editor, counts in the status bar.
     await waitFor('error squiggles in the editor', 60_000, async () => (await page.locator('.squiggly-error').count()) >= 2);
     await page.keyboard.press('Control+Shift+M');
-    await page.locator('.markers-panel .monaco-list-row', { hasText: 'did you mean' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .locator('.markers-panel .monaco-list-row', { hasText: 'did you mean' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
     const problems = await page.locator('.markers-panel .monaco-list-row').allInnerTexts();
     console.log(`     Problems: ${problems.map((p) => p.replace(/\s+/g, ' ')).join(' | ')}`);
     console.log(`ok   UI: diagnostics in the example copy (${await shoot(page, 'ui-diagnostics')})`);
@@ -134,12 +152,18 @@ async function ui(): Promise<boolean> {
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
     await page.locator('.quick-input-widget input').fill('>View: Close All Editors');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Close All Editors' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'Close All Editors' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
     await page.keyboard.press('Enter');
     await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached', timeout: 30_000 });
     await page.keyboard.press('F1');
     await page.locator('.quick-input-widget input').fill('>Ternary: Train');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ternary: Train' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'Ternary: Train' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
     await page.keyboard.press('Enter');
     const pick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny$/ }) });
     await pick.waitFor({ state: 'visible', timeout: 30_000 });
@@ -150,12 +174,16 @@ async function ui(): Promise<boolean> {
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     // Nothing of the row is cut: its label and description fit the default sidebar width.
     const cut = await row.locator('.monaco-icon-label-container').evaluate((e) => e.scrollWidth > e.clientWidth + 1);
-    console.log(`     run row: "${(await row.innerText()).replace(/\s+/g, ' ')}"${cut ? ' (CUT at the sidebar width)' : ''}; toast: "${(await toast.innerText()).replace(/\s+/g, ' ').slice(0, 160)}"`);
+    console.log(
+      `     run row: "${(await row.innerText()).replace(/\s+/g, ' ')}"${cut ? ' (CUT at the sidebar width)' : ''}; toast: "${(await toast.innerText()).replace(/\s+/g, ' ').slice(0, 160)}"`,
+    );
     console.log(`ok   UI: a finished run in the tree and its toast (${await shoot(page, 'ui-run')})`);
     if (cut) throw new Error('the run row is cut at the default sidebar width');
     return true;
   } catch (error) {
-    console.log(`FAIL UI: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  screenshot: ${await shoot(page, 'ui-failure')}`);
+    console.log(
+      `FAIL UI: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n  screenshot: ${await shoot(page, 'ui-failure')}`,
+    );
     return false;
   } finally {
     if (server) writeFileSync(join(artifacts, 'ui-code-server.log'), server.output());
@@ -173,8 +201,12 @@ async function main(): Promise<void> {
   const results: Record<string, boolean> = {};
   if (!only || only === 'integration') results.integration = await integration(await buildSuite());
   if (!only || only === 'ui') results.ui = await ui();
-  const failed = Object.entries(results).filter(([, ok]) => !ok).map(([name]) => name);
-  console.log(`e2e editor: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`} in ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`);
+  const failed = Object.entries(results)
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name);
+  console.log(
+    `e2e editor: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`} in ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`,
+  );
   process.exitCode = failed.length === 0 ? 0 : 1;
 }
 

@@ -14,7 +14,12 @@ export const codeServerBin = join(e2eHome, 'code-server', 'node_modules', '.bin'
 export const chromiumPath = process.env.TERNARY_E2E_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -25,7 +30,9 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => T
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})` : ''}`);
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
@@ -44,21 +51,38 @@ async function freePort(): Promise<number> {
 }
 
 /** The folders one code-server instance writes into (never the home directory). */
-export function runFolders(runDir: string, settings: Record<string, unknown> = {}): { userData: string; extensions: string; env: NodeJS.ProcessEnv } {
+export function runFolders(
+  runDir: string,
+  settings: Record<string, unknown> = {},
+): { userData: string; extensions: string; env: NodeJS.ProcessEnv } {
   const userData = join(runDir, 'ud');
   const extensions = join(runDir, 'exts');
-  for (const dir of [userData, extensions, join(runDir, 'xdg-config'), join(runDir, 'xdg-data'), join(runDir, 'xdg-cache'), join(runDir, 'tmp')]) {
+  for (const dir of [
+    userData,
+    extensions,
+    join(runDir, 'xdg-config'),
+    join(runDir, 'xdg-data'),
+    join(runDir, 'xdg-cache'),
+    join(runDir, 'tmp'),
+  ]) {
     mkdirSync(dir, { recursive: true });
   }
   mkdirSync(join(userData, 'User'), { recursive: true });
-  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'telemetry.telemetryLevel': 'off',
-    'workbench.tips.enabled': false,
-    'extensions.ignoreRecommendations': true,
-    'window.zoomLevel': 0,
-    ...settings,
-  }, null, 2));
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'telemetry.telemetryLevel': 'off',
+        'workbench.tips.enabled': false,
+        'extensions.ignoreRecommendations': true,
+        'window.zoomLevel': 0,
+        ...settings,
+      },
+      null,
+      2,
+    ),
+  );
   return {
     userData,
     extensions,
@@ -75,7 +99,10 @@ export function runFolders(runDir: string, settings: Record<string, unknown> = {
 /** Installs a packaged extension into a run's extensions folder. */
 export function installVsix(runDir: string, vsix: string): void {
   const { userData, extensions, env } = runFolders(runDir);
-  const result = spawnSync(codeServerBin, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { env, encoding: 'utf8' });
+  const result = spawnSync(codeServerBin, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], {
+    env,
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`Installing ${vsix} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
 }
 
@@ -89,26 +116,48 @@ export interface CodeServer {
 
 /** Starts code-server on a free port for `workspace` and waits until /healthz answers. */
 export async function startCodeServer(
-  runDir: string, workspace: string, extraEnv: NodeJS.ProcessEnv = {}, trusted = true, settings: Record<string, unknown> = {},
+  runDir: string,
+  workspace: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+  trusted = true,
+  settings: Record<string, unknown> = {},
 ): Promise<CodeServer> {
   const { userData, extensions, env } = runFolders(runDir, settings);
   const port = await freePort();
   const args = [
-    '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions,
-    '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    userData,
+    '--extensions-dir',
+    extensions,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
     ...(trusted ? ['--disable-workspace-trust'] : []),
     workspace,
   ];
   const child = spawn(codeServerBin, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('code-server /healthz', 30_000, async () => {
-    if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}:\n${output}`);
-    const response = await fetch(`${url}/healthz`).catch(() => undefined);
-    return response?.ok === true;
-  }, 200);
+  await waitFor(
+    'code-server /healthz',
+    30_000,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}:\n${output}`);
+      const response = await fetch(`${url}/healthz`).catch(() => undefined);
+      return response?.ok === true;
+    },
+    200,
+  );
   return {
     url,
     process: child,
@@ -132,8 +181,16 @@ export async function launchBrowser(profileDir: string): Promise<BrowserContext>
     // Chromium puts crash reports under XDG_CONFIG_HOME: keep them in the run's folder, not $HOME.
     env: { ...process.env, XDG_CONFIG_HOME: join(profileDir, 'xdg-config'), XDG_CACHE_HOME: join(profileDir, 'xdg-cache') },
     viewport: { width: 1400, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -152,7 +209,10 @@ function writeTinyIdx(dir: string, prefix: 'train' | 't10k', count: number, seed
   const images = new Uint8Array(count * 28 * 28);
   const labels = new Uint8Array(count);
   let state = seed;
-  const random = (): number => { state = (state * 1664525 + 1013904223) >>> 0; return state / 2 ** 32; };
+  const random = (): number => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
   for (let i = 0; i < count; i++) {
     const label = i % 10;
     labels[i] = label;
@@ -192,9 +252,20 @@ export function makeTinyWorkspace(dir: string): { configPath: string } {
     train: { epochs, batchSize: 16, optimizer: 'adam', lr: 0.001, seed: 7 },
   });
   const configPath = join(dir, 'tiny.tern.json');
-  writeFileSync(configPath, `// Tiny experiments for the end-to-end tests: synthetic data, seconds per epoch.\n${JSON.stringify({
-    experiments: [experiment(tinyExperiments.short, 2), experiment(tinyExperiments.long, 200), experiment(tinyExperiments.float, 1, 'none'),
-      experiment(tinyExperiments.rel, 1, 'he2019', 2)],
-  }, null, 2)}\n`);
+  writeFileSync(
+    configPath,
+    `// Tiny experiments for the end-to-end tests: synthetic data, seconds per epoch.\n${JSON.stringify(
+      {
+        experiments: [
+          experiment(tinyExperiments.short, 2),
+          experiment(tinyExperiments.long, 200),
+          experiment(tinyExperiments.float, 1, 'none'),
+          experiment(tinyExperiments.rel, 1, 'he2019', 2),
+        ],
+      },
+      null,
+      2,
+    )}\n`,
+  );
   return { configPath };
 }

@@ -13,7 +13,18 @@ import { getPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { threadNiceness } from '../shared/procThreads';
 import { codeServerBin, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor } from './harness';
-import { bodyData, expectedCounts, panelFrame, perfOf, pickTheme, quantiles, readShown, runCommand, screenshot, setTheme } from './panels-ui';
+import {
+  bodyData,
+  expectedCounts,
+  panelFrame,
+  perfOf,
+  pickTheme,
+  quantiles,
+  readShown,
+  runCommand,
+  screenshot,
+  setTheme,
+} from './panels-ui';
 
 const repo = process.cwd();
 const work = resolve(process.env.TERNARY_PANELS_E2E_DIR ?? `/tmp/ternary-e2e-panels/real-${Date.now()}`);
@@ -27,7 +38,13 @@ function step(name: string): void {
 /** Niceness of every thread of the training server started from `serverJs` (Linux /proc). */
 function serverNiceness(serverJs: string): number[] | undefined {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    const cmdline = (() => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } })();
+    const cmdline = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      } catch {
+        return [];
+      }
+    })();
     if (!cmdline.includes(serverJs)) continue;
     return threadNiceness(pid);
   }
@@ -35,7 +52,8 @@ function serverNiceness(serverJs: string): number[] | undefined {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(codeServerBin)) throw new Error(`code-server is not installed at ${codeServerBin}: run scripts/e2e/install-code-server.sh first.`);
+  if (!existsSync(codeServerBin))
+    throw new Error(`code-server is not installed at ${codeServerBin}: run scripts/e2e/install-code-server.sh first.`);
   for (const f of ['dist/extension.js', 'dist/server.js', 'dist/webview/dashboard.js', 'dist/webview/histograms.js']) {
     if (!existsSync(join(repo, f))) throw new Error(`${f} is missing: run \`node esbuild.mjs\` first.`);
   }
@@ -49,7 +67,7 @@ async function main(): Promise<void> {
   const server = await startCodeServer(work, workspace);
   setTheme(join(work, 'ud'), 'Default Dark Modern');
   const browser = await launchBrowser(join(work, 'chromium'));
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   try {
     const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${repo}`]]);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
@@ -57,8 +75,10 @@ async function main(): Promise<void> {
 
     step(`Ternary: Train → ${tinyExperiments.long}`);
     await runCommand(page, 'Ternary: Train', 60_000);
-    const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
-      .filter({ has: page.locator('.label-name').getByText(tinyExperiments.long, { exact: true }) }).first();
+    const pick = page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name').getByText(tinyExperiments.long, { exact: true }) })
+      .first();
     await pick.waitFor({ state: 'visible', timeout: 20_000 });
     await pick.click();
 
@@ -72,26 +92,55 @@ async function main(): Promise<void> {
     let ran = Date.now();
     const dash = await panelFrame(page, 'Ternary Dashboard');
     step(`dashboard: command picked in ${ran - asked} ms, webview up ${Date.now() - ran} ms later`);
-    const p0 = await waitFor('the first plotted points of the run', 120_000, async () => {
-      const n = Number((await bodyData(dash)).points ?? 0);
-      return n > 0 ? n : undefined;
-    }, 250);
+    const p0 = await waitFor(
+      'the first plotted points of the run',
+      120_000,
+      async () => {
+        const n = Number((await bodyData(dash)).points ?? 0);
+        return n > 0 ? n : undefined;
+      },
+      250,
+    );
     const t0 = Date.now();
-    const p1 = await waitFor('the number of plotted points to grow', 120_000, async () => {
-      const n = Number((await bodyData(dash)).points ?? 0);
-      return n > p0 ? n : undefined;
-    }, 250);
+    const p1 = await waitFor(
+      'the number of plotted points to grow',
+      120_000,
+      async () => {
+        const n = Number((await bodyData(dash)).points ?? 0);
+        return n > p0 ? n : undefined;
+      },
+      250,
+    );
     step(`plotted points ${p0} → ${p1} after ${Date.now() - t0} ms`);
-    await waitFor('an epoch line (validation curves)', 120_000, async () => {
-      const n = await dash.evaluate(() => document.querySelectorAll('.chart').length > 0 && Number((document.querySelectorAll('.chart')[4] as HTMLElement)?.dataset.points ?? 0));
-      return n && n > 0 ? n : undefined;
-    }, 500);
-    const p2 = await waitFor('more points after the first epoch line', 120_000, async () => {
-      const n = Number((await bodyData(dash)).points ?? 0);
-      return n > p1 ? n : undefined;
-    }, 250);
+    await waitFor(
+      'an epoch line (validation curves)',
+      120_000,
+      async () => {
+        const n = await dash.evaluate(
+          () =>
+            document.querySelectorAll('.chart').length > 0 &&
+            Number((document.querySelectorAll('.chart')[4] as HTMLElement)?.dataset.points ?? 0),
+        );
+        return n && n > 0 ? n : undefined;
+      },
+      500,
+    );
+    const p2 = await waitFor(
+      'more points after the first epoch line',
+      120_000,
+      async () => {
+        const n = Number((await bodyData(dash)).points ?? 0);
+        return n > p1 ? n : undefined;
+      },
+      250,
+    );
     const live = await perfOf(dash);
-    results.dashboard = { points: [p0, p1, p2], liveMessages: live.liveMessages, updateLatencyMs: quantiles(live.updateLatencies), arrivalLatencyMs: quantiles(live.arrivalLatencies) };
+    results.dashboard = {
+      points: [p0, p1, p2],
+      liveMessages: live.liveMessages,
+      updateLatencyMs: quantiles(live.updateLatencies),
+      arrivalLatencyMs: quantiles(live.arrivalLatencies),
+    };
     assert.ok(p2 > p0, `points did not grow: ${p0} → ${p2}`);
     await screenshot(page, artifacts, 'real-dashboard-dark');
 
@@ -102,20 +151,35 @@ async function main(): Promise<void> {
     const hist = await panelFrame(page, 'Ternary Weight Histograms');
     step(`histograms: command picked in ${ran - asked} ms, webview up ${Date.now() - ran} ms later`);
     // The dashboard's tab is hidden now: wait for the host's `visibility` message to arrive.
-    const hidden0 = await waitFor('the dashboard to learn it is hidden', 30_000, async () => {
-      const p = await perfOf(dash);
-      return p.visible ? undefined : p;
-    }, 100);
-    const shown = await waitFor('histogram counts', 60_000, async () => {
-      const s = await readShown(hist).catch(() => undefined);
-      return s && s.epoch >= 1 && Object.keys(s.counts).length === 3 ? s : undefined;
-    }, 250);
+    const hidden0 = await waitFor(
+      'the dashboard to learn it is hidden',
+      30_000,
+      async () => {
+        const p = await perfOf(dash);
+        return p.visible ? undefined : p;
+      },
+      100,
+    );
+    const shown = await waitFor(
+      'histogram counts',
+      60_000,
+      async () => {
+        const s = await readShown(hist).catch(() => undefined);
+        return s && s.epoch >= 1 && Object.keys(s.counts).length === 3 ? s : undefined;
+      },
+      250,
+    );
     assert.deepEqual(shown.counts, expectedCounts(shown.runDir, shown.epoch, shown.layer));
     step(`counts of ${shown.layer} at epoch ${shown.epoch} equal layers.jsonl: ${JSON.stringify(shown.counts)}`);
-    const next = await waitFor('a later epoch, live', 120_000, async () => {
-      const s = await readShown(hist);
-      return s.epoch > shown.epoch ? s : undefined;
-    }, 250);
+    const next = await waitFor(
+      'a later epoch, live',
+      120_000,
+      async () => {
+        const s = await readShown(hist);
+        return s.epoch > shown.epoch ? s : undefined;
+      },
+      250,
+    );
     assert.deepEqual(next.counts, expectedCounts(next.runDir, next.epoch, next.layer));
     results.histograms = [shown, next].map((s) => ({ runDir: s.runDir, epoch: s.epoch, layer: s.layer, counts: s.counts }));
     await screenshot(page, artifacts, 'real-histograms-dark');
@@ -125,15 +189,25 @@ async function main(): Promise<void> {
     // The dashboard was hidden all this time: kept (retainContextWhenHidden), receiving, not drawing.
     const hiddenDash = await perfOf(dash);
     const hiddenPoints = Number((await bodyData(dash)).points);
-    const whileHidden = { liveMessages: hiddenDash.liveMessages - hidden0.liveMessages, redraws: hiddenDash.redraws.length - hidden0.redraws.length };
+    const whileHidden = {
+      liveMessages: hiddenDash.liveMessages - hidden0.liveMessages,
+      redraws: hiddenDash.redraws.length - hidden0.redraws.length,
+    };
     results.hiddenDashboard = { ...whileHidden, points: [p2, hiddenPoints] };
     assert.ok(whileHidden.liveMessages > 0, 'the hidden dashboard received no live messages');
     assert.equal(whileHidden.redraws, 0, 'the hidden dashboard kept drawing');
     asked = Date.now();
     await runCommand(page, 'Ternary: Show Dashboard');
     // Shown again, the same webview draws in one render what arrived while it was hidden.
-    await waitFor('the dashboard to draw what arrived while hidden', 30_000, async () => Number((await bodyData(dash)).points ?? 0) > hiddenPoints, 100);
-    step(`dashboard shown again: ${whileHidden.liveMessages} messages arrived while hidden, drawn ${Date.now() - asked} ms after the palette opened (points ${p2} → ${Number((await bodyData(dash)).points)})`);
+    await waitFor(
+      'the dashboard to draw what arrived while hidden',
+      30_000,
+      async () => Number((await bodyData(dash)).points ?? 0) > hiddenPoints,
+      100,
+    );
+    step(
+      `dashboard shown again: ${whileHidden.liveMessages} messages arrived while hidden, drawn ${Date.now() - asked} ms after the palette opened (points ${p2} → ${Number((await bodyData(dash)).points)})`,
+    );
     await screenshot(page, artifacts, 'real-dashboard-light');
 
     step('Ternary: Stop');
@@ -150,7 +224,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => console.log(`[panels-real] PASS — ${join(artifacts, 'real-results.json')}`), (err: unknown) => {
-  console.error(`[panels-real] FAIL: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+main().then(
+  () => console.log(`[panels-real] PASS — ${join(artifacts, 'real-results.json')}`),
+  (err: unknown) => {
+    console.error(`[panels-real] FAIL: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  },
+);

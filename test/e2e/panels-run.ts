@@ -20,7 +20,19 @@ import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { codeServerBin, launchBrowser, startCodeServer, waitFor } from './harness';
 import { syntheticEpochLayers, syntheticMetrics, syntheticSummary } from './panels-synthetic';
-import { bodyData, expectedCounts, panelFrame, panelFrames, perfOf, pickTheme, quantiles, readShown, runCommand, screenshot, setTheme } from './panels-ui';
+import {
+  bodyData,
+  expectedCounts,
+  panelFrame,
+  panelFrames,
+  perfOf,
+  pickTheme,
+  quantiles,
+  readShown,
+  runCommand,
+  screenshot,
+  setTheme,
+} from './panels-ui';
 
 const repo = process.cwd();
 const work = resolve(process.env.TERNARY_PANELS_E2E_DIR ?? `/tmp/ternary-e2e-panels/run-${Date.now()}`);
@@ -38,32 +50,54 @@ const testHooks = { TERNARY_TEST_HOOKS: 'true' };
 async function buildFixture(extDir: string): Promise<void> {
   await esbuild.build({
     entryPoints: { extension: join(repo, 'test/e2e/panels-fixture/extension.ts') },
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', outdir: join(extDir, 'dist'),
-    external: ['vscode'], logLevel: 'warning', define: testHooks,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir: join(extDir, 'dist'),
+    external: ['vscode'],
+    logLevel: 'warning',
+    define: testHooks,
   });
   // The same options as esbuild.mjs's webview context built with --test-hooks.
   await esbuild.build({
     entryPoints: { dashboard: join(repo, 'webview/dashboard/main.ts'), histograms: join(repo, 'webview/histograms/main.ts') },
-    bundle: true, platform: 'browser', target: 'es2022', format: 'iife', outdir: join(extDir, 'dist', 'webview'),
-    loader: { '.css': 'text' }, logLevel: 'warning', define: testHooks,
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    outdir: join(extDir, 'dist', 'webview'),
+    loader: { '.css': 'text' },
+    logLevel: 'warning',
+    define: testHooks,
   });
   cpSync(join(repo, 'media/webview'), join(extDir, 'media/webview'), { recursive: true });
   const command = (id: string, title: string, category = 'Ternary'): object => ({ command: id, title, category });
-  writeFileSync(join(extDir, 'package.json'), JSON.stringify({
-    name: 'ternary-panels-fixture', publisher: 'ternary-studio-test', version: '0.0.0', engines: { vscode: '^1.100.0' },
-    main: './dist/extension.js',
-    activationEvents: ['onStartupFinished', 'onWebviewPanel:ternary.dashboard', 'onWebviewPanel:ternary.histograms'],
-    contributes: {
-      commands: [
-        command('ternary.showDashboard', 'Show Dashboard'),
-        command('ternary.showHistograms', 'Show Weight Histograms'),
-        command('ternaryFixture.startLive', 'Start Live Run', 'Panels Fixture'),
-        command('ternaryFixture.stopLive', 'Stop Live Run', 'Panels Fixture'),
-        command('ternaryFixture.showRecordedRuns', 'Show Recorded Runs', 'Panels Fixture'),
-        command('ternaryFixture.showConv2', 'Show conv2 Histograms', 'Panels Fixture'),
-      ],
-    },
-  }, null, 2));
+  writeFileSync(
+    join(extDir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'ternary-panels-fixture',
+        publisher: 'ternary-studio-test',
+        version: '0.0.0',
+        engines: { vscode: '^1.100.0' },
+        main: './dist/extension.js',
+        activationEvents: ['onStartupFinished', 'onWebviewPanel:ternary.dashboard', 'onWebviewPanel:ternary.histograms'],
+        contributes: {
+          commands: [
+            command('ternary.showDashboard', 'Show Dashboard'),
+            command('ternary.showHistograms', 'Show Weight Histograms'),
+            command('ternaryFixture.startLive', 'Start Live Run', 'Panels Fixture'),
+            command('ternaryFixture.stopLive', 'Stop Live Run', 'Panels Fixture'),
+            command('ternaryFixture.showRecordedRuns', 'Show Recorded Runs', 'Panels Fixture'),
+            command('ternaryFixture.showConv2', 'Show conv2 Histograms', 'Panels Fixture'),
+          ],
+        },
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 /** Five finished runs of 10 000 metrics lines each, with different epoch lengths (so x values differ). */
@@ -77,10 +111,18 @@ function writeRecordedRuns(runsRoot: string): void {
     mkdirSync(join(runDir, 'histograms'), { recursive: true });
     const metrics = syntheticMetrics(k + 10, epochs, 10_000 / epochs - 1);
     assert.equal(metrics.length, 10_000);
-    writeFileSync(join(runDir, 'config.json'), JSON.stringify({
-      runId, experiment: { name: experiment, train: { epochs } }, backend: 'fixture', threads: 1, versions: {}, seed: k,
-      startedAt: new Date(Date.UTC(2026, 0, 1 + k)).toISOString(),
-    }));
+    writeFileSync(
+      join(runDir, 'config.json'),
+      JSON.stringify({
+        runId,
+        experiment: { name: experiment, train: { epochs } },
+        backend: 'fixture',
+        threads: 1,
+        versions: {},
+        seed: k,
+        startedAt: new Date(Date.UTC(2026, 0, 1 + k)).toISOString(),
+      }),
+    );
     writeFileSync(join(runDir, 'metrics.jsonl'), metrics.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const layerLines: string[] = [];
     for (let e = 1; e <= epochs; e += Math.ceil(epochs / 20)) {
@@ -95,7 +137,9 @@ function writeRecordedRuns(runsRoot: string): void {
 
 // ------------------------------------------------------------------------------------------ main
 async function main(): Promise<void> {
-  try { readFileSync(codeServerBin); } catch {
+  try {
+    readFileSync(codeServerBin);
+  } catch {
     throw new Error(`code-server is not installed at ${codeServerBin}: run scripts/e2e/install-code-server.sh first.`);
   }
   rmSync(work, { recursive: true, force: true });
@@ -115,9 +159,11 @@ async function main(): Promise<void> {
   setTheme(userData, 'Default Dark Modern');
   const browser = await launchBrowser(join(work, 'chromium'));
   const consoleErrors: string[] = [];
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   try {
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${extDir}`]]);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
@@ -127,23 +173,38 @@ async function main(): Promise<void> {
     await runCommand(page, 'Panels Fixture: Start Live Run');
     await runCommand(page, 'Ternary: Show Dashboard');
     const dash = await panelFrame(page, 'Ternary Dashboard');
-    const p0 = Number(await waitFor('first plotted points', 15_000, async () => {
-      const n = Number((await bodyData(dash)).points ?? 0);
-      return n > 0 ? n : undefined;
-    }));
+    const p0 = Number(
+      await waitFor('first plotted points', 15_000, async () => {
+        const n = Number((await bodyData(dash)).points ?? 0);
+        return n > 0 ? n : undefined;
+      }),
+    );
     // 60 live updates (6 s at 10 a second), timed host → drawn: reported, not asserted.
     const live0 = await perfOf(dash);
     const pStart = Number((await bodyData(dash)).points);
-    const after = await waitFor('60 live updates drawn', 60_000, async () => {
-      const p = await perfOf(dash);
-      return p.updateLatencies.length >= live0.updateLatencies.length + 60 ? p : undefined;
-    }, 250);
+    const after = await waitFor(
+      '60 live updates drawn',
+      60_000,
+      async () => {
+        const p = await perfOf(dash);
+        return p.updateLatencies.length >= live0.updateLatencies.length + 60 ? p : undefined;
+      },
+      250,
+    );
     const p1 = Number((await bodyData(dash)).points);
     const latency = quantiles(after.updateLatencies.slice(live0.updateLatencies.length));
     const arrival = quantiles(after.arrivalLatencies.slice(live0.arrivalLatencies.length));
     const render = quantiles(after.renderLatencies.slice(live0.renderLatencies.length));
-    results.liveDashboard = { firstPoints: p0, points: [pStart, p1], updateLatencyMs: latency, arrivalLatencyMs: arrival, renderLatencyMs: render };
-    step(`points ${pStart} → ${p1}; host → drawn ${JSON.stringify(latency)}; host → received ${JSON.stringify(arrival)}; received → drawn ${JSON.stringify(render)}`);
+    results.liveDashboard = {
+      firstPoints: p0,
+      points: [pStart, p1],
+      updateLatencyMs: latency,
+      arrivalLatencyMs: arrival,
+      renderLatencyMs: render,
+    };
+    step(
+      `points ${pStart} → ${p1}; host → drawn ${JSON.stringify(latency)}; host → received ${JSON.stringify(arrival)}; received → drawn ${JSON.stringify(render)}`,
+    );
     assert.ok(p1 > pStart + 10, `the dashboard did not grow while the run trained: ${pStart} → ${p1} points`);
     await screenshot(page, artifacts, 'dashboard-live-dark');
 
@@ -188,8 +249,13 @@ async function main(): Promise<void> {
     await screenshot(page, artifacts, 'histograms-light');
     await runCommand(page, 'Ternary: Show Dashboard');
     const dashLight = await panelFrame(page, 'Ternary Dashboard');
-    await waitFor('the dashboard to turn light and plot again', 15_000, async () =>
-      (await dashLight.evaluate(() => document.body.classList.contains('vscode-light'))) && Number((await bodyData(dashLight)).points ?? 0) > 0);
+    await waitFor(
+      'the dashboard to turn light and plot again',
+      15_000,
+      async () =>
+        (await dashLight.evaluate(() => document.body.classList.contains('vscode-light'))) &&
+        Number((await bodyData(dashLight)).points ?? 0) > 0,
+    );
     await screenshot(page, artifacts, 'dashboard-live-light');
 
     // ---- 5 runs × 10 000 points
@@ -232,7 +298,9 @@ async function main(): Promise<void> {
     step('log scale from the keyboard; CSV and PNG export through the save dialog');
     await big.locator('#log').focus();
     await big.locator('#log').press('Space');
-    await waitFor('log scale on', 5000, () => big.evaluate(() => (document.getElementById('log') as HTMLInputElement | null)?.checked === true));
+    await waitFor('log scale on', 5000, () =>
+      big.evaluate(() => (document.getElementById('log') as HTMLInputElement | null)?.checked === true),
+    );
     await screenshot(page, artifacts, 'dashboard-5-runs-log-light');
     const saveThroughDialog = async (button: string, file: string): Promise<Buffer> => {
       await big.locator(button).press('Enter');
@@ -243,7 +311,9 @@ async function main(): Promise<void> {
       await input.press('Enter');
       const path = join(workspace, file);
       await waitFor(`${path} to be written`, 15_000, () => existsSync(path));
-      await waitFor('the "Saved" notice', 10_000, () => big.evaluate((f) => document.querySelector('.notice-info')?.textContent?.includes(f) === true, file));
+      await waitFor('the "Saved" notice', 10_000, () =>
+        big.evaluate((f) => document.querySelector('.notice-info')?.textContent?.includes(f) === true, file),
+      );
       return readFileSync(path);
     };
     const csv = (await saveThroughDialog('#export-csv', 'ternary-dashboard-5-runs.csv')).toString('utf8');
@@ -291,7 +361,9 @@ async function main(): Promise<void> {
     await histAgain.locator('#play').press('Enter');
     results.restore = { dashboardPoints: restoredPoints, histograms: { layer: again.layer, epoch: again.epoch, playedTo: played.epoch } };
     await pickTheme(page, 'Dark High Contrast');
-    await waitFor('high contrast in the webview', 15_000, () => histAgain.evaluate(() => document.body.classList.contains('vscode-high-contrast')));
+    await waitFor('high contrast in the webview', 15_000, () =>
+      histAgain.evaluate(() => document.body.classList.contains('vscode-high-contrast')),
+    );
     await screenshot(page, artifacts, 'histograms-high-contrast');
     step(`restored dashboard plots ${restoredPoints} points`);
 
@@ -304,10 +376,15 @@ async function main(): Promise<void> {
     await runCommand(page, 'Panels Fixture: Start Live Run');
     await waitFor('the live run to join the dashboard', 20_000, async () => Number((await bodyData(mixed)).points ?? 0) > totalPoints + 20);
     // Each update re-aligns ~50 000 points in 4 charts: 20 of them drawn, their times reported.
-    const mixedPerf = await waitFor('20 live updates drawn next to the 5 big runs', 60_000, async () => {
-      const p = await perfOf(mixed);
-      return p.renderLatencies.length >= before6 + 20 ? p : undefined;
-    }, 250);
+    const mixedPerf = await waitFor(
+      '20 live updates drawn next to the 5 big runs',
+      60_000,
+      async () => {
+        const p = await perfOf(mixed);
+        return p.renderLatencies.length >= before6 + 20 ? p : undefined;
+      },
+      250,
+    );
     const mixedRender = quantiles(mixedPerf.renderLatencies.slice(before6));
     const mixedTotal = quantiles(mixedPerf.updateLatencies.slice(before6));
     results.liveWithBigRuns = { renderLatencyMs: mixedRender, updateLatencyMs: mixedTotal };
@@ -331,9 +408,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => {
-  console.log(`[panels-e2e] PASS — results and screenshots in ${artifacts}`);
-}, (err: unknown) => {
-  console.error(`[panels-e2e] FAIL: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+main().then(
+  () => {
+    console.log(`[panels-e2e] PASS — results and screenshots in ${artifacts}`);
+  },
+  (err: unknown) => {
+    console.error(`[panels-e2e] FAIL: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  },
+);

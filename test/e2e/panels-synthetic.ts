@@ -8,7 +8,10 @@ import type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunSumm
 /** Deterministic uniform numbers in [0, 1) (LCG). */
 export function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32; };
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 function gaussian(rand: () => number): number {
@@ -28,7 +31,15 @@ export function syntheticMetrics(seed: number, epochs: number, batchesPerEpoch: 
 }
 
 /** The lines of one epoch (batch lines, then the epoch line), starting after global step `step0`. */
-export function syntheticEpochMetrics(rand: () => number, seed: number, epoch: number, epochs: number, batchesPerEpoch: number, stepsPerBatchLine: number, step0: number): MetricsRecord[] {
+export function syntheticEpochMetrics(
+  rand: () => number,
+  seed: number,
+  epoch: number,
+  epochs: number,
+  batchesPerEpoch: number,
+  stepsPerBatchLine: number,
+  step0: number,
+): MetricsRecord[] {
   const out: MetricsRecord[] = [];
   const speed = 1 + (seed % 5) * 0.15;
   const lr = 0.1 * (epoch > epochs * 0.5 ? 0.1 : 1) * (epoch > epochs * 0.75 ? 0.1 : 1);
@@ -38,8 +49,16 @@ export function syntheticEpochMetrics(rand: () => number, seed: number, epoch: n
     const loss = level(t) * (1 + 0.08 * gaussian(rand));
     const top1 = Math.min(0.99, Math.max(0, 1 - loss / 2.5));
     out.push({
-      kind: 'batch', epoch, step: step0 + b * stepsPerBatchLine, progress: b / batchesPerEpoch, lr, loss, top1,
-      top5: Math.min(1, top1 + 0.25 * (1 - top1)), imgPerSec: 400 + 20 * gaussian(rand), time: (epoch - 1 + b / batchesPerEpoch) * 30,
+      kind: 'batch',
+      epoch,
+      step: step0 + b * stepsPerBatchLine,
+      progress: b / batchesPerEpoch,
+      lr,
+      loss,
+      top1,
+      top5: Math.min(1, top1 + 0.25 * (1 - top1)),
+      imgPerSec: 400 + 20 * gaussian(rand),
+      time: (epoch - 1 + b / batchesPerEpoch) * 30,
     });
   }
   const t = epoch / epochs;
@@ -48,8 +67,18 @@ export function syntheticEpochMetrics(rand: () => number, seed: number, epoch: n
   const valLoss = loss * 1.1;
   const valTop1 = Math.min(0.99, Math.max(0.02, 1 - valLoss / 2.5));
   out.push({
-    kind: 'epoch', epoch, step: step0 + batchesPerEpoch * stepsPerBatchLine, lr, loss, top1, top5: Math.min(1, top1 + 0.25 * (1 - top1)),
-    valLoss, valTop1, valTop5: Math.min(1, valTop1 + 0.25 * (1 - valTop1)), imgPerSec: 400, time: epoch * 30,
+    kind: 'epoch',
+    epoch,
+    step: step0 + batchesPerEpoch * stepsPerBatchLine,
+    lr,
+    loss,
+    top1,
+    top5: Math.min(1, top1 + 0.25 * (1 - top1)),
+    valLoss,
+    valTop1,
+    valTop5: Math.min(1, valTop1 + 0.25 * (1 - valTop1)),
+    imgPerSec: 400,
+    time: epoch * 30,
   });
   return out;
 }
@@ -62,11 +91,21 @@ const layerShapes: { layer: string; shape: number[] }[] = [
 export const syntheticLayerNames = layerShapes.map((l) => l.layer);
 
 /** The ternary stats and the 64-bin latent histogram of one layer, as the server computes them. */
-export function ternarize(layer: string, shape: number[], w: Float64Array, factor = 0.05, bins = 64): { stats: LayerStats; histogram: WeightHistogram } {
+export function ternarize(
+  layer: string,
+  shape: number[],
+  w: Float64Array,
+  factor = 0.05,
+  bins = 64,
+): { stats: LayerStats; histogram: WeightHistogram } {
   let maxAbs = 0;
   let min = Infinity;
   let max = -Infinity;
-  for (const v of w) { maxAbs = Math.max(maxAbs, Math.abs(v)); min = Math.min(min, v); max = Math.max(max, v); }
+  for (const v of w) {
+    maxAbs = Math.max(maxAbs, Math.abs(v));
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
   const delta = factor * maxAbs;
   let sum = 0;
   let n = 0;
@@ -75,7 +114,10 @@ export function ternarize(layer: string, shape: number[], w: Float64Array, facto
     if (v >= delta) counts.pos++;
     else if (v <= -delta) counts.neg++;
     else counts.zero++;
-    if (Math.abs(v) >= delta) { sum += Math.abs(v); n++; }
+    if (Math.abs(v) >= delta) {
+      sum += Math.abs(v);
+      n++;
+    }
   }
   const alpha = n ? sum / n : 0;
   const hist = new Array<number>(bins).fill(0);
@@ -83,8 +125,17 @@ export function ternarize(layer: string, shape: number[], w: Float64Array, facto
   for (const v of w) hist[Math.min(bins - 1, Math.floor((v - min) / width))]++;
   const sparsity = counts.zero / w.length;
   const stats: LayerStats = {
-    layer, type: shape.length === 4 ? 'TernaryConv2D' : 'TernaryDense', ternary: true, shape, params: w.length, bits: 2,
-    delta, alpha, sparsity, counts, branches: [{ factor, delta, alpha, sparsity, counts }],
+    layer,
+    type: shape.length === 4 ? 'TernaryConv2D' : 'TernaryDense',
+    ternary: true,
+    shape,
+    params: w.length,
+    bits: 2,
+    delta,
+    alpha,
+    sparsity,
+    counts,
+    branches: [{ factor, delta, alpha, sparsity, counts }],
   };
   return { stats, histogram: { layer, min, max, bins: hist, delta, alpha, counts } };
 }
@@ -106,9 +157,21 @@ export function syntheticEpochLayers(seed: number, epoch: number, epochs: number
   }
   const params = stats.reduce((a, s) => a + s.params, 0);
   const fp32Bytes = params * 4;
-  const ternaryBytes = Math.ceil(params * 2 / 8) + 4 * stats.length;
+  const ternaryBytes = Math.ceil((params * 2) / 8) + 4 * stats.length;
   return {
-    layers: { epoch, layers: stats, summary: { layers: stats.length, ternaryLayers: stats.length, params, ternaryParams: params, fp32Bytes, ternaryBytes, compression: fp32Bytes / ternaryBytes } },
+    layers: {
+      epoch,
+      layers: stats,
+      summary: {
+        layers: stats.length,
+        ternaryLayers: stats.length,
+        params,
+        ternaryParams: params,
+        fp32Bytes,
+        ternaryBytes,
+        compression: fp32Bytes / ternaryBytes,
+      },
+    },
     histograms: { epoch, histograms },
   };
 }
@@ -116,8 +179,16 @@ export function syntheticEpochLayers(seed: number, epoch: number, epochs: number
 /** summary.json of a completed synthetic run. */
 export function syntheticSummary(runId: string, experiment: string, epochs: number): RunSummary {
   return {
-    runId, experiment, status: 'completed', epochs,
-    final: { top1: 0.9, top5: 0.99, loss: 0.3 }, best: { top1: 0.9, top5: 0.99, loss: 0.3, epoch: epochs },
-    backend: 'fixture', fp32Bytes: 0, ternaryBytes: 0, compression: 0, wallSeconds: 0,
+    runId,
+    experiment,
+    status: 'completed',
+    epochs,
+    final: { top1: 0.9, top5: 0.99, loss: 0.3 },
+    best: { top1: 0.9, top5: 0.99, loss: 0.3, epoch: epochs },
+    backend: 'fixture',
+    fp32Bytes: 0,
+    ternaryBytes: 0,
+    compression: 0,
+    wallSeconds: 0,
   };
 }

@@ -14,7 +14,15 @@ import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import type { Page } from 'playwright-core';
 import {
-  chromiumPath, codeServerBin, e2eHome, installVsix, launchBrowser, makeTinyWorkspace, startCodeServer, tinyExperiments, waitFor,
+  chromiumPath,
+  codeServerBin,
+  e2eHome,
+  installVsix,
+  launchBrowser,
+  makeTinyWorkspace,
+  startCodeServer,
+  tinyExperiments,
+  waitFor,
   type CodeServer,
 } from './harness';
 import { runIdDay, runRow } from '../../extension/format';
@@ -41,7 +49,13 @@ async function buildSuite(): Promise<string> {
   const outfile = join(root, 'out', 'test', 'suite', 'index.js');
   await esbuild.build({
     entryPoints: [join(root, 'test', 'e2e', 'suite', 'index.ts')],
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'], outfile, logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode'],
+    outfile,
+    logLevel: 'warning',
     // As in esbuild.mjs: jsonc-parser's UMD main cannot be bundled.
     alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   });
@@ -78,10 +92,18 @@ async function integration(suitePath: string): Promise<boolean> {
   let server: CodeServer | undefined;
   const browser = await launchBrowser(join(runDir, 'chromium'));
   try {
-    server = await startCodeServer(runDir, workspace, {
-      TERNARY_E2E_REPORT: reportFile, TERNARY_E2E_CONFIG: configPath, TERNARY_E2E_EXAMPLE: example,
-    }, true, { 'ternary.backend': 'wasm' }); // the suite checks that the setting reaches the server
-    const page = browser.pages()[0] ?? await browser.newPage();
+    server = await startCodeServer(
+      runDir,
+      workspace,
+      {
+        TERNARY_E2E_REPORT: reportFile,
+        TERNARY_E2E_CONFIG: configPath,
+        TERNARY_E2E_EXAMPLE: example,
+      },
+      true,
+      { 'ternary.backend': 'wasm' },
+    ); // the suite checks that the setting reaches the server
+    const page = browser.pages()[0] ?? (await browser.newPage());
     const exitCode = new Promise<number>((resolveExit) => {
       void page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
     });
@@ -94,7 +116,9 @@ async function integration(suitePath: string): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       exitCode,
-      new Promise<number>((_, reject) => { timer = setTimeout(() => reject(new Error('the integration suite did not finish within 8 minutes')), 8 * 60_000); }),
+      new Promise<number>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the integration suite did not finish within 8 minutes')), 8 * 60_000);
+      }),
     ]).finally(() => clearTimeout(timer));
     await shoot(page, 'integration-end');
     return code === 0;
@@ -126,7 +150,7 @@ async function ui(): Promise<boolean> {
   installVsix(runDir, vsix);
   let server: CodeServer | undefined;
   const browser = await launchBrowser(join(runDir, 'chromium'));
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   try {
     server = await startCodeServer(runDir, workspace);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -136,8 +160,10 @@ async function ui(): Promise<boolean> {
     await ternaryView.waitFor({ state: 'visible', timeout: 60_000 });
     await ternaryView.click();
     // The user sees the experiments listed before reaching for the palette.
-    await page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) })
-      .locator('.monaco-list-row', { hasText: tinyExperiments.long }).waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) })
+      .locator('.monaco-list-row', { hasText: tinyExperiments.long })
+      .waitFor({ state: 'visible', timeout: 30_000 });
 
     await runFromPalette(page, 'Ternary: Train');
     // Two experiments in the config: the extension asks which one.
@@ -150,7 +176,9 @@ async function ui(): Promise<boolean> {
 
     const runsRoot = join(workspace, 'runs', tinyExperiments.short);
     const runId = readdirSync(runsRoot)[0]!;
-    const lines = readFileSync(join(runsRoot, runId, 'layers.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(runsRoot, runId, 'layers.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     const record = JSON.parse(lines[lines.length - 1]!) as LayersRecord;
     const expected = record.layers.filter((l) => l.ternary).map((l) => `sparsity ${(l.sparsity * 100).toFixed(1)}%`);
 
@@ -167,7 +195,9 @@ async function ui(): Promise<boolean> {
       throw new Error(i >= 0 ? `Layers view row ${i + 1}: "${shown[i]}", layers.jsonl says ${expected[i]}` : String(err));
     });
     const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
-    await experimentsPane.locator('.monaco-list-row', { hasText: runRow({ runId, status: 'completed', epoch: 2, epochs: 2 }, runIdDay(new Date())).label }).filter({ hasText: 'epoch 2/2' })
+    await experimentsPane
+      .locator('.monaco-list-row', { hasText: runRow({ runId, status: 'completed', epoch: 2, epochs: 2 }, runIdDay(new Date())).label })
+      .filter({ hasText: 'epoch 2/2' })
       .waitFor({ state: 'visible', timeout: 10_000 });
     const shot = await shoot(page, 'ui-train-layers');
     const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as { backend: string; wallSeconds: number };
@@ -176,7 +206,9 @@ async function ui(): Promise<boolean> {
     if (shippedAddon && summary.backend !== 'onednn') {
       throw new Error(`the .vsix carries the oneDNN addon but the run trained on ${summary.backend}; see the server log in ${artifacts}`);
     }
-    console.log(`ok   UI: F1 → Ternary: Train → ${runId} finished (${summary.backend}, ${summary.wallSeconds.toFixed(1)} s); Layers view shows ${shown.length} ternary layers (${shot})`);
+    console.log(
+      `ok   UI: F1 → Ternary: Train → ${runId} finished (${summary.backend}, ${summary.wallSeconds.toFixed(1)} s); Layers view shows ${shown.length} ternary layers (${shot})`,
+    );
 
     // The config in the editor: lenses above each experiment; the Dashboard lens opens the panel.
     await page.keyboard.press('Control+P');
@@ -193,32 +225,50 @@ async function ui(): Promise<boolean> {
     await page.locator('.tabs-container .tab', { hasText: 'Ternary Dashboard' }).waitFor({ state: 'visible', timeout: 30_000 });
     await page.locator('iframe.webview').first().waitFor({ state: 'attached', timeout: 30_000 });
     // The panel's content lives two iframes deep; wait until its charts are drawn (uPlot's root).
-    await waitFor('the dashboard to draw its charts', 30_000, async () => {
-      for (const frame of page.frames()) {
-        if (await frame.locator('.uplot').count().catch(() => 0)) return true;
-      }
-      return false;
-    }, 250);
+    await waitFor(
+      'the dashboard to draw its charts',
+      30_000,
+      async () => {
+        for (const frame of page.frames()) {
+          if (
+            await frame
+              .locator('.uplot')
+              .count()
+              .catch(() => 0)
+          )
+            return true;
+        }
+        return false;
+      },
+      250,
+    );
     const dashboardShot = await shoot(page, 'ui-dashboard');
     console.log(`ok   UI: lenses "${lensText.replace(/\s+/g, ' ')}"; the Dashboard lens opens the dashboard (${dashboardShot})`);
 
     // A long run: the status bar follows it, and the progress notification's Cancel stops it.
     await runFromPalette(page, 'Ternary: Train');
-    const longPick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny-long$/ }) });
+    const longPick = page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: /^tiny-long$/ }) });
     // The dashboard opened just before can take the focus when its webview finishes loading, which
     // closes the quick pick (seen on a loaded machine): then the palette command is run again.
     // Only a quick input that stays closed for a few seconds counts: between the palette and the
     // pick there is a moment with neither while the command asks the server for the experiments.
     let closedChecks = 0;
-    await waitFor('the experiment pick of Ternary: Train', 60_000, async () => {
-      if (await longPick.isVisible()) return true;
-      if (await page.locator('.quick-input-widget input').isVisible()) closedChecks = 0;
-      else if (++closedChecks >= 5) {
-        closedChecks = 0;
-        await runFromPalette(page, 'Ternary: Train');
-      }
-      return undefined;
-    }, 1_000);
+    await waitFor(
+      'the experiment pick of Ternary: Train',
+      60_000,
+      async () => {
+        if (await longPick.isVisible()) return true;
+        if (await page.locator('.quick-input-widget input').isVisible()) closedChecks = 0;
+        else if (++closedChecks >= 5) {
+          closedChecks = 0;
+          await runFromPalette(page, 'Ternary: Train');
+        }
+        return undefined;
+      },
+      1_000,
+    );
     await longPick.click();
     const statusItem = page.locator('.statusbar-item', { hasText: /tiny-long · epoch \d+\/200/ });
     await statusItem.waitFor({ state: 'visible', timeout: 120_000 });
@@ -226,20 +276,31 @@ async function ui(): Promise<boolean> {
     const progressToast = page.locator('.notifications-toasts .notification-toast', { hasText: 'training tiny-long' });
     await progressToast.hover();
     await progressToast.getByRole('button', { name: 'Cancel' }).click();
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /Stopped tiny-long (after|during)/ }).waitFor({ state: 'visible', timeout: 60_000 });
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: /Stopped tiny-long (after|during)/ })
+      .waitFor({ state: 'visible', timeout: 60_000 });
     await statusItem.waitFor({ state: 'hidden', timeout: 10_000 });
-    await experimentsPane.locator('.monaco-list-row', { has: page.locator('.codicon-circle-slash') }).waitFor({ state: 'visible', timeout: 10_000 });
-    await waitFor('the experiment to stop showing "training…"', 10_000, async () =>
-      (await experimentsPane.locator('.monaco-list-row', { hasText: 'training…' }).count()) === 0);
+    await experimentsPane
+      .locator('.monaco-list-row', { has: page.locator('.codicon-circle-slash') })
+      .waitFor({ state: 'visible', timeout: 10_000 });
+    await waitFor(
+      'the experiment to stop showing "training…"',
+      10_000,
+      async () => (await experimentsPane.locator('.monaco-list-row', { hasText: 'training…' }).count()) === 0,
+    );
     const cancelShot = await shoot(page, 'ui-cancelled');
     console.log(`ok   UI: status bar "${statusText.trim()}"; Cancel on the progress notification stopped the run (${cancelShot})`);
 
     // A float model, then "Ternary: Ternarize Model" on it with the default answers.
     await runFromPalette(page, 'Ternary: Train');
-    const floatPick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^tiny-float$/ }) });
+    const floatPick = page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: /^tiny-float$/ }) });
     await floatPick.waitFor({ state: 'visible', timeout: 30_000 });
     await floatPick.click();
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /Finished tiny-float:/ }).waitFor({ state: 'visible', timeout: 240_000 });
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: /Finished tiny-float:/ })
+      .waitFor({ state: 'visible', timeout: 240_000 });
     await runFromPalette(page, 'Ternary: Ternarize Model');
     const modelPick = page.locator('.quick-input-list .monaco-list-row', { hasText: /runs\/tiny-float\/.*model\.json/ });
     await modelPick.waitFor({ state: 'visible', timeout: 30_000 });
@@ -248,7 +309,9 @@ async function ui(): Promise<boolean> {
       await page.locator('.quick-input-widget .quick-input-title', { hasText: step }).waitFor({ state: 'visible', timeout: 30_000 });
       await page.keyboard.press('Enter'); // f = 0.05, t_ex = 1, next to the model
     }
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /wrote .*model-ternary\/model\.json/ }).waitFor({ state: 'visible', timeout: 120_000 });
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: /wrote .*model-ternary\/model\.json/ })
+      .waitFor({ state: 'visible', timeout: 120_000 });
     const ternarizedRows = await waitFor('the Layers view to show the ternarized model', 30_000, async () => {
       const header = await layersPane.locator('.pane-header').innerText();
       if (!header.includes('model-ternary')) return undefined;
@@ -256,7 +319,9 @@ async function ui(): Promise<boolean> {
       return texts.filter((t) => /^sparsity \d+\.\d% · α /.test(t)).length === expected.length ? texts : undefined;
     });
     const ternarizeShot = await shoot(page, 'ui-ternarized');
-    console.log(`ok   UI: Ternarize Model wrote the ternary twin; Layers view shows its ${ternarizedRows.length} layers (${ternarizeShot})`);
+    console.log(
+      `ok   UI: Ternarize Model wrote the ternary twin; Layers view shows its ${ternarizedRows.length} layers (${ternarizeShot})`,
+    );
 
     // An .onnx file in the Explorer: right-click → Ternarize Model, default answers; its 5 conv/dense
     // layers (LeNet-5 from PyTorch, test/fixtures/onnx) show as ternary layers in the Layers view.
@@ -270,20 +335,28 @@ async function ui(): Promise<boolean> {
     // A click that lands while the context menu is still settling leaves it open with the item
     // highlighted (seen on a loaded CI machine): then the item is chosen with the keyboard.
     const firstStep = page.locator('.quick-input-widget .quick-input-title', { hasText: '(1/3)' });
-    await waitFor('the Ternarize Model questions after the Explorer menu', 30_000, async () => {
-      if (await firstStep.isVisible()) return true;
-      if (await menuItem.isVisible()) {
-        await menuItem.hover();
-        await page.keyboard.press('Enter');
-      }
-      return undefined;
-    }, 1_000);
+    await waitFor(
+      'the Ternarize Model questions after the Explorer menu',
+      30_000,
+      async () => {
+        if (await firstStep.isVisible()) return true;
+        if (await menuItem.isVisible()) {
+          await menuItem.hover();
+          await page.keyboard.press('Enter');
+        }
+        return undefined;
+      },
+      1_000,
+    );
     for (const step of ['(1/3)', '(2/3)', '(3/3)']) {
       await page.locator('.quick-input-widget .quick-input-title', { hasText: step }).waitFor({ state: 'visible', timeout: 30_000 });
       await page.keyboard.press('Enter');
     }
-    await page.locator('.notifications-toasts .notification-toast', { hasText: /wrote .*lenet5-ternary\/model\.json/ }).waitFor({ state: 'visible', timeout: 120_000 });
-    if (!existsSync(join(workspace, 'lenet5-ternary', 'weights.bin'))) throw new Error('Ternarize on lenet5.onnx wrote no lenet5-ternary/weights.bin');
+    await page
+      .locator('.notifications-toasts .notification-toast', { hasText: /wrote .*lenet5-ternary\/model\.json/ })
+      .waitFor({ state: 'visible', timeout: 120_000 });
+    if (!existsSync(join(workspace, 'lenet5-ternary', 'weights.bin')))
+      throw new Error('Ternarize on lenet5.onnx wrote no lenet5-ternary/weights.bin');
     await ternaryView.click();
     const onnxRows = await waitFor('the Layers view to show the ternarized ONNX model', 30_000, async () => {
       const header = await layersPane.locator('.pane-header').innerText();
@@ -292,11 +365,13 @@ async function ui(): Promise<boolean> {
       return texts.filter((t) => /^sparsity \d+\.\d% · α /.test(t)).length === 5 ? texts : undefined;
     });
     const onnxShot = await shoot(page, 'ui-ternarized-onnx');
-    console.log(`ok   UI: Explorer → Ternarize Model on lenet5.onnx wrote lenet5-ternary/; Layers view shows its ${onnxRows.length} ternary layers (${onnxShot})`);
+    console.log(
+      `ok   UI: Explorer → Ternarize Model on lenet5.onnx wrote lenet5-ternary/; Layers view shows its ${onnxRows.length} ternary layers (${onnxShot})`,
+    );
     return true;
   } catch (error) {
     const shot = await shoot(page, 'ui-failure');
-    console.log(`FAIL UI: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  screenshot: ${shot}`);
+    console.log(`FAIL UI: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n  screenshot: ${shot}`);
     return false;
   } finally {
     if (server) writeFileSync(join(artifacts, 'ui-code-server.log'), server.output());
@@ -314,7 +389,7 @@ async function restricted(): Promise<boolean> {
   installVsix(runDir, vsix);
   let server: CodeServer | undefined;
   const browser = await launchBrowser(join(runDir, 'chromium'));
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   try {
     server = await startCodeServer(runDir, workspace, {}, false);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -326,8 +401,10 @@ async function restricted(): Promise<boolean> {
     await ternaryView.waitFor({ state: 'visible', timeout: 60_000 });
     await ternaryView.click();
     // Viewing works: the config and its experiments are listed.
-    await page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) })
-      .locator('.monaco-list-row', { hasText: tinyExperiments.long }).waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) })
+      .locator('.monaco-list-row', { hasText: tinyExperiments.long })
+      .waitFor({ state: 'visible', timeout: 30_000 });
     await runFromPalette(page, 'Ternary: Train');
     const refusal = page.locator('.notifications-toasts .notification-toast', { hasText: 'Training is disabled in Restricted Mode' });
     await refusal.waitFor({ state: 'visible', timeout: 30_000 });
@@ -337,7 +414,7 @@ async function restricted(): Promise<boolean> {
     return true;
   } catch (error) {
     const shot = await shoot(page, 'restricted-failure');
-    console.log(`FAIL Restricted Mode: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  screenshot: ${shot}`);
+    console.log(`FAIL Restricted Mode: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n  screenshot: ${shot}`);
     return false;
   } finally {
     if (server) writeFileSync(join(artifacts, 'restricted-code-server.log'), server.output());
@@ -359,8 +436,12 @@ async function main(): Promise<void> {
   if (!only || only === 'ui') results.ui = await ui();
   if (!only || only === 'restricted') results.restricted = await restricted();
   if (!only || only === 'torch') results.torch = await torchUi({ vsix, artifacts, newRunDir, removeRunDir, shoot, runFromPalette });
-  const failed = Object.entries(results).filter(([, ok]) => !ok).map(([name]) => name);
-  console.log(`e2e: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`} in ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`);
+  const failed = Object.entries(results)
+    .filter(([, ok]) => !ok)
+    .map(([name]) => name);
+  console.log(
+    `e2e: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`} in ${((Date.now() - started) / 1000).toFixed(0)} s; artifacts in ${artifacts}`,
+  );
   process.exitCode = failed.length === 0 ? 0 : 1;
 }
 

@@ -34,20 +34,29 @@ export async function torchUi(c: TierContext): Promise<boolean> {
   const runDir = c.newRunDir('torch');
   const workspace = join(runDir, 'ws');
   makeTinyWorkspace(workspace);
-  writeFileSync(join(workspace, 'torch.tern.json'), JSON.stringify({
-    experiments: [{
-      name: NAME,
-      engine: 'torch',
-      model: { arch: 'fmnist-cnn', classes: 10 },
-      quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1 },
-      data: { format: 'idx', path: 'data-long', augment: [] },
-      train: { epochs: 3, batchSize: 16, optimizer: 'adam', lr: 0.001, seed: 7 },
-    }],
-  }, null, 2));
+  writeFileSync(
+    join(workspace, 'torch.tern.json'),
+    JSON.stringify(
+      {
+        experiments: [
+          {
+            name: NAME,
+            engine: 'torch',
+            model: { arch: 'fmnist-cnn', classes: 10 },
+            quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1 },
+            data: { format: 'idx', path: 'data-long', augment: [] },
+            train: { epochs: 3, batchSize: 16, optimizer: 'adam', lr: 0.001, seed: 7 },
+          },
+        ],
+      },
+      null,
+      2,
+    ),
+  );
   installVsix(runDir, c.vsix);
   let server: CodeServer | undefined;
   const browser = await launchBrowser(join(runDir, 'chromium'));
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = browser.pages()[0] ?? (await browser.newPage());
   try {
     server = await startCodeServer(runDir, workspace, {}, true, { 'ternary.torch.processes': 2 });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -59,7 +68,9 @@ export async function torchUi(c: TierContext): Promise<boolean> {
     await experimentsPane.locator('.monaco-list-row', { hasText: NAME }).first().waitFor({ state: 'visible', timeout: 30_000 });
 
     await c.runFromPalette(page, 'Ternary: Train');
-    const pick = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${NAME}$`) }) });
+    const pick = page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${NAME}$`) }) });
     await pick.waitFor({ state: 'visible', timeout: 30_000 });
     await pick.click();
     // Live metrics from the torch process drive the status bar while it trains.
@@ -71,41 +82,63 @@ export async function torchUi(c: TierContext): Promise<boolean> {
 
     const runsRoot = join(workspace, 'runs', NAME);
     const runId = readdirSync(runsRoot)[0]!;
-    const lines = readFileSync(join(runsRoot, runId, 'layers.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(runsRoot, runId, 'layers.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     const record = JSON.parse(lines[lines.length - 1]!) as LayersRecord;
     const expected = record.layers.filter((l) => l.ternary).map((l) => `sparsity ${(l.sparsity * 100).toFixed(1)}%`);
     const layersPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Layers' }) });
     let shown: string[] = [];
-    await waitFor('the Layers view to list the torch run\'s ternary layers of the last epoch', 30_000, async () => {
+    await waitFor("the Layers view to list the torch run's ternary layers of the last epoch", 30_000, async () => {
       const texts = await layersPane.locator('.monaco-list-row .label-description').allInnerTexts();
       shown = texts.filter((t) => t.startsWith('sparsity '));
       return shown.length === expected.length && shown.every((d, i) => d.startsWith(expected[i]!));
     });
-    await experimentsPane.locator('.monaco-list-row', { hasText: 'torch cpu ×2' })
-      .waitFor({ state: 'visible', timeout: 10_000 });
-    const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as { backend: string; status: string; worldSize: number };
-    if (summary.backend !== 'torch-cpu' || summary.worldSize !== 2) throw new Error(`summary.json says ${summary.backend} × ${summary.worldSize}`);
+    await experimentsPane.locator('.monaco-list-row', { hasText: 'torch cpu ×2' }).waitFor({ state: 'visible', timeout: 10_000 });
+    const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as {
+      backend: string;
+      status: string;
+      worldSize: number;
+    };
+    if (summary.backend !== 'torch-cpu' || summary.worldSize !== 2)
+      throw new Error(`summary.json says ${summary.backend} × ${summary.worldSize}`);
     const shot = await c.shoot(page, 'torch-train-layers');
 
     // The dashboard of the run (the finished notification's button) draws its points.
     await finished.hover();
     await finished.getByRole('button', { name: 'Show Dashboard' }).click();
     await page.locator('.tabs-container .tab', { hasText: 'Ternary Dashboard' }).waitFor({ state: 'visible', timeout: 30_000 });
-    const points = await waitFor('the dashboard to draw the torch run\'s points', 60_000, async () => {
-      for (const frame of page.frames()) {
-        if (!(await frame.locator('.uplot').count().catch(() => 0))) continue;
-        const text = await frame.locator('body').innerText().catch(() => '');
-        const m = /(\d+) points/.exec(text);
-        if (m && Number(m[1]) > 0 && !/loading/.test(text)) return Number(m[1]);
-      }
-      return undefined;
-    }, 250);
+    const points = await waitFor(
+      "the dashboard to draw the torch run's points",
+      60_000,
+      async () => {
+        for (const frame of page.frames()) {
+          if (
+            !(await frame
+              .locator('.uplot')
+              .count()
+              .catch(() => 0))
+          )
+            continue;
+          const text = await frame
+            .locator('body')
+            .innerText()
+            .catch(() => '');
+          const m = /(\d+) points/.exec(text);
+          if (m && Number(m[1]) > 0 && !/loading/.test(text)) return Number(m[1]);
+        }
+        return undefined;
+      },
+      250,
+    );
     const dashboardShot = await c.shoot(page, 'torch-dashboard');
-    console.log(`ok   torch UI: status bar "${statusText}", ${runId} finished on torch-cpu × 2; Layers view shows ${shown.length} ternary layers (${shot}); dashboard drew ${points} points (${dashboardShot})`);
+    console.log(
+      `ok   torch UI: status bar "${statusText}", ${runId} finished on torch-cpu × 2; Layers view shows ${shown.length} ternary layers (${shot}); dashboard drew ${points} points (${dashboardShot})`,
+    );
     return true;
   } catch (error) {
     const shot = await c.shoot(page, 'torch-failure');
-    console.log(`FAIL torch UI: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  screenshot: ${shot}`);
+    console.log(`FAIL torch UI: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n  screenshot: ${shot}`);
     return false;
   } finally {
     if (server) writeFileSync(join(c.artifacts, 'torch-code-server.log'), server.output());

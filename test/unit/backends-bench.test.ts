@@ -9,7 +9,15 @@ import { UsageError } from '../../server/cli/command';
 
 test('bench cases: fp once, tern once per t_ex, each with its quantization', () => {
   const cases = benchCases('resnet20', 128, ['fp', 'tern'], [1, 2, 4]);
-  assert.deepEqual(cases.map((c) => [c.mode, c.tex]), [['fp', null], ['tern', 1], ['tern', 2], ['tern', 4]]);
+  assert.deepEqual(
+    cases.map((c) => [c.mode, c.tex]),
+    [
+      ['fp', null],
+      ['tern', 1],
+      ['tern', 2],
+      ['tern', 4],
+    ],
+  );
   assert.equal(quantOf(cases[0]!).method, 'none');
   assert.deepEqual(quantOf(cases[3]!), { method: 'he2019', thresholdFactor: 0.05, tex: 4, firstLast: 'ternary' });
 });
@@ -23,7 +31,10 @@ test('bad bench arguments are usage errors that name the option', async () => {
 
 test('a timed ternary REL training step runs on wasm without leaking tensors', async () => {
   await initBackend({ backend: 'wasm' });
-  const result = await benchTrainStep({ model: 'fmnist-cnn', mode: 'tern', tex: 2, batch: 4 }, { classes: 10, steps: 2, warmup: 1, seed: 3 });
+  const result = await benchTrainStep(
+    { model: 'fmnist-cnn', mode: 'tern', tex: 2, batch: 4 },
+    { classes: 10, steps: 2, warmup: 1, seed: 3 },
+  );
   assert.equal(result.steps, 2);
   assert.equal(result.tensorsLeaked, 0);
   assert.ok(result.msPerStep > 0);

@@ -19,18 +19,19 @@ function maxRelativeError(actual: Float32Array, expected: Float32Array): number 
   return diff / ref;
 }
 
-test('BatchNorm training gradients (x, γ, β) equal tfjs-core\'s, without leaking tensors', async () => {
+test("BatchNorm training gradients (x, γ, β) equal tfjs-core's, without leaking tensors", async () => {
   await tf.setBackend('cpu');
   const bn = tfl.layers.batchNormalization({ axis: -1, gammaInitializer: 'randomNormal', betaInitializer: 'randomNormal' });
   const x = tf.randomNormal([3, 5, 7, 4], 1, 2, 'float32', 11);
   const weightOfOutput = tf.randomNormal([3, 5, 7, 4], 0, 1, 'float32', 12);
   bn.apply(x, { training: true });
-  const gradients = (): Float32Array[] => tf.tidy(() => {
-    const loss = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(bn.apply(input, { training: true }) as tf.Tensor, weightOfOutput));
-    const { grads } = tf.variableGrads(() => loss(x));
-    const dx = tf.grad(loss)(x);
-    return [dx, ...bn.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name]!)].map((t) => t.dataSync() as Float32Array);
-  });
+  const gradients = (): Float32Array[] =>
+    tf.tidy(() => {
+      const loss = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(bn.apply(input, { training: true }) as tf.Tensor, weightOfOutput));
+      const { grads } = tf.variableGrads(() => loss(x));
+      const dx = tf.grad(loss)(x);
+      return [dx, ...bn.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name]!)].map((t) => t.dataSync() as Float32Array);
+    });
   restoreOriginalGradients();
   const expected = gradients();
   registerFastGradients();
@@ -39,17 +40,26 @@ test('BatchNorm training gradients (x, γ, β) equal tfjs-core\'s, without leaki
   const actual = gradients();
   assert.equal(tf.memory().numTensors, before);
   assert.equal(actual.length, 3);
-  actual.forEach((values, i) => assert.ok(maxRelativeError(values, expected[i]!) <= 1e-5, `gradient ${i}: ${maxRelativeError(values, expected[i]!)}`));
+  actual.forEach((values, i) =>
+    assert.ok(maxRelativeError(values, expected[i]!) <= 1e-5, `gradient ${i}: ${maxRelativeError(values, expected[i]!)}`),
+  );
 });
 
-test('on wasm (project kernels + gradients, incl. the per-channel Mean gradient) BatchNorm gradients equal cpu with tfjs-core\'s', async () => {
-  const bnGradients = (): Float32Array[] => tf.tidy(() => {
-    const bn = tfl.layers.batchNormalization({ axis: -1, gammaInitializer: 'ones', betaInitializer: 'zeros' });
-    const x = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 3 * 5 }, (_, i) => Math.sin(i * 1.7) * 3 + 1), [2, 4, 3, 5]);
-    const w = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 3 * 5 }, (_, i) => Math.cos(i * 0.9)), [2, 4, 3, 5]);
-    const loss = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(bn.apply(input, { training: true }) as tf.Tensor, w));
-    return [tf.grad(loss)(x).dataSync() as Float32Array];
-  });
+test("on wasm (project kernels + gradients, incl. the per-channel Mean gradient) BatchNorm gradients equal cpu with tfjs-core's", async () => {
+  const bnGradients = (): Float32Array[] =>
+    tf.tidy(() => {
+      const bn = tfl.layers.batchNormalization({ axis: -1, gammaInitializer: 'ones', betaInitializer: 'zeros' });
+      const x = tf.tensor4d(
+        Float32Array.from({ length: 2 * 4 * 3 * 5 }, (_, i) => Math.sin(i * 1.7) * 3 + 1),
+        [2, 4, 3, 5],
+      );
+      const w = tf.tensor4d(
+        Float32Array.from({ length: 2 * 4 * 3 * 5 }, (_, i) => Math.cos(i * 0.9)),
+        [2, 4, 3, 5],
+      );
+      const loss = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(bn.apply(input, { training: true }) as tf.Tensor, w));
+      return [tf.grad(loss)(x).dataSync() as Float32Array];
+    });
   await tf.setBackend('cpu');
   restoreOriginalGradients();
   const expected = bnGradients();

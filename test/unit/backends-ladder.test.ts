@@ -26,15 +26,19 @@ test('backendOptionsFromArgs takes --backend/--threads in both spellings and lea
   assert.throws(() => backendOptionsFromArgs(['--threads']), BackendArgsError);
 });
 
-test('a named backend that is not installed fails with what, why and what is available', { skip: installed('@tensorflow/tfjs-node') }, async () => {
-  await assert.rejects(initBackend({ backend: 'tensorflow' }), (err: unknown) => {
-    assert.ok(err instanceof BackendUnavailableError);
-    assert.match(err.message, /backend 'tensorflow' is not available/);
-    assert.match(err.message, /@tensorflow\/tfjs-node is not installed/);
-    assert.match(err.message, /Available here: .*wasm, cpu/);
-    return true;
-  });
-});
+test(
+  'a named backend that is not installed fails with what, why and what is available',
+  { skip: installed('@tensorflow/tfjs-node') },
+  async () => {
+    await assert.rejects(initBackend({ backend: 'tensorflow' }), (err: unknown) => {
+      assert.ok(err instanceof BackendUnavailableError);
+      assert.match(err.message, /backend 'tensorflow' is not available/);
+      assert.match(err.message, /@tensorflow\/tfjs-node is not installed/);
+      assert.match(err.message, /Available here: .*wasm, cpu/);
+      return true;
+    });
+  },
+);
 
 test('cpu starts on request and is described with its thread count', async () => {
   const info = await initBackend({ backend: 'cpu' });
@@ -47,14 +51,17 @@ test('cpu starts on request and is described with its thread count', async () =>
 test('auto walks the ladder in order and stops at the first backend that starts', async () => {
   const info = await initBackend({ backend: 'auto', threads: 2 });
   const order = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'];
-  assert.deepEqual(info.tried.map((t) => t.name), order.slice(0, info.tried.length));
+  assert.deepEqual(
+    info.tried.map((t) => t.name),
+    order.slice(0, info.tried.length),
+  );
   assert.equal(info.tried.at(-1)?.name, info.name);
   assert.equal(info.tried.at(-1)?.error, undefined);
   for (const skipped of info.tried.slice(0, -1)) assert.ok(skipped.error && skipped.error.length > 0);
   assert.ok(['onednn', 'wasm'].includes(info.name) || info.name.startsWith('tensorflow'), `auto fell through to ${info.name}`);
 });
 
-test('wasm starts on request, single-threaded in Node, with the project\'s conv gradient kernel', async () => {
+test("wasm starts on request, single-threaded in Node, with the project's conv gradient kernel", async () => {
   const info = await initBackend({ backend: 'wasm', threads: 2 });
   // tfjs-backend-wasm runs single-threaded in Node whatever we ask for (see setupWasm.ts).
   assert.equal(tf.getBackend(), 'wasm');

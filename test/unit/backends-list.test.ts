@@ -18,5 +18,8 @@ test('ternary.backend in package.json, the ladder and docs/protocol.md list the 
   const doc = readFileSync(join(root, 'docs', 'protocol.md'), 'utf8');
   const line = /`initializationOptions` \(all optional\): `backend` — ([^;]*);/.exec(doc.replace(/\n/g, ' '));
   assert.ok(line, 'docs/protocol.md describes initializationOptions.backend');
-  assert.deepEqual([...line[1].matchAll(/`([a-z-]+)`/g)].map((m) => m[1]), BACKEND_CHOICES);
+  assert.deepEqual(
+    [...line[1].matchAll(/`([a-z-]+)`/g)].map((m) => m[1]),
+    BACKEND_CHOICES,
+  );
 });

@@ -8,7 +8,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { startWasmBackend } from '../../server/backends/wasm/setupWasm';
 
 type Shape4 = [number, number, number, number];
-interface Case { x: Shape4; filter: Shape4; stride: number; pad: 'same' | 'valid' }
+interface Case {
+  x: Shape4;
+  filter: Shape4;
+  stride: number;
+  pad: 'same' | 'valid';
+}
 
 /** Deterministic pseudo-random values (mulberry32), identical on every backend. */
 function randomValues(count: number, seed: number): Float32Array {
@@ -19,7 +24,7 @@ function randomValues(count: number, seed: number): Float32Array {
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1;
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
   }
   return out;
 }
@@ -38,12 +43,30 @@ function relativeError(actual: Float32Array, expected: Float32Array): number {
 
 const cases: Case[] = [];
 for (const [x, filter] of [
-  [[1, 7, 9, 3], [3, 3, 3, 5]],
-  [[1, 7, 9, 1], [5, 5, 1, 3]],
-  [[1, 9, 7, 16], [1, 1, 16, 5]],
-  [[2, 7, 9, 5], [3, 3, 5, 16]],
-  [[1, 8, 8, 3], [5, 5, 3, 1]],
-  [[3, 6, 5, 16], [3, 3, 16, 16]],
+  [
+    [1, 7, 9, 3],
+    [3, 3, 3, 5],
+  ],
+  [
+    [1, 7, 9, 1],
+    [5, 5, 1, 3],
+  ],
+  [
+    [1, 9, 7, 16],
+    [1, 1, 16, 5],
+  ],
+  [
+    [2, 7, 9, 5],
+    [3, 3, 5, 16],
+  ],
+  [
+    [1, 8, 8, 3],
+    [5, 5, 3, 1],
+  ],
+  [
+    [3, 6, 5, 16],
+    [3, 3, 16, 16],
+  ],
 ] as [Shape4, Shape4][]) {
   for (const stride of [1, 2]) for (const pad of ['same', 'valid'] as const) cases.push({ x, filter, stride, pad });
 }
@@ -81,12 +104,15 @@ test('wasm Conv2DBackpropFilter and Conv2DBackpropInput match the cpu backend (r
 
 test('tf.grads of a strided conv on wasm equals the cpu result', async () => {
   await startWasmBackend();
-  const run = (): Float32Array[] => tf.tidy(() => {
-    const x = tf.tensor4d(randomValues(2 * 9 * 7 * 3, 7), [2, 9, 7, 3]);
-    const filter = tf.tensor4d(randomValues(3 * 3 * 3 * 4, 8), [3, 3, 3, 4]);
-    const loss = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
-    return tf.grads(loss)([x, filter]).map((g) => g.dataSync() as Float32Array);
-  });
+  const run = (): Float32Array[] =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(randomValues(2 * 9 * 7 * 3, 7), [2, 9, 7, 3]);
+      const filter = tf.tensor4d(randomValues(3 * 3 * 3 * 4, 8), [3, 3, 3, 4]);
+      const loss = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
+      return tf
+        .grads(loss)([x, filter])
+        .map((g) => g.dataSync() as Float32Array);
+    });
   const onWasm = run();
   await tf.setBackend('cpu');
   const onCpu = run();
@@ -129,10 +155,11 @@ test('wasm Sum and Mean: per-channel reductions (average pooling) and all others
     ['sum over N,H,W,C', (x) => tf.sum(x, [0, 1, 2, 3])],
   ];
   for (const [label, reduce] of reductions) {
-    const run = (): { values: Float32Array; shape: number[] } => tf.tidy(() => {
-      const y = reduce(tf.tensor4d(randomValues(size(shape), 5), shape));
-      return { values: y.dataSync() as Float32Array, shape: y.shape };
-    });
+    const run = (): { values: Float32Array; shape: number[] } =>
+      tf.tidy(() => {
+        const y = reduce(tf.tensor4d(randomValues(size(shape), 5), shape));
+        return { values: y.dataSync() as Float32Array, shape: y.shape };
+      });
     await tf.setBackend('wasm');
     const wasm = run();
     await tf.setBackend('cpu');
@@ -145,7 +172,28 @@ test('wasm Sum and Mean: per-channel reductions (average pooling) and all others
 
 test('wasm Tile: block repetition (fast path) and general tilings (delegated) match cpu', async () => {
   await startWasmBackend();
-  const tilings: [number[], number[]][] = [[[1, 1, 1, 5], [2, 3, 4, 1]], [[1, 1, 2, 3], [3, 2, 1, 1]], [[2, 3], [1, 3]], [[2, 3], [3, 1]], [[1, 4], [7, 1]]];
+  const tilings: [number[], number[]][] = [
+    [
+      [1, 1, 1, 5],
+      [2, 3, 4, 1],
+    ],
+    [
+      [1, 1, 2, 3],
+      [3, 2, 1, 1],
+    ],
+    [
+      [2, 3],
+      [1, 3],
+    ],
+    [
+      [2, 3],
+      [3, 1],
+    ],
+    [
+      [1, 4],
+      [7, 1],
+    ],
+  ];
   for (const [shape, reps] of tilings) {
     const run = (): Float32Array => tf.tidy(() => tf.tile(tf.tensor(randomValues(size(shape), 9), shape), reps).dataSync() as Float32Array);
     await tf.setBackend('wasm');

@@ -26,8 +26,18 @@ const tfjs: Probe = { name: 'tfjs', code: "import * as tf from '@tensorflow/tfjs
 const allow = (probe: Probe): Probe => ({ ...probe, allowed: true });
 
 const parts: Record<string, Probe[]> = {
-  shared: [vscodeImport, nodeFs, nodeGlobal, dom, tfjs,
-    { name: 'the JSON-RPC message types', code: "import { RequestType } from 'vscode-languageserver-protocol';\nexport const x = RequestType;", allowed: true }],
+  shared: [
+    vscodeImport,
+    nodeFs,
+    nodeGlobal,
+    dom,
+    tfjs,
+    {
+      name: 'the JSON-RPC message types',
+      code: "import { RequestType } from 'vscode-languageserver-protocol';\nexport const x = RequestType;",
+      allowed: true,
+    },
+  ],
   server: [vscodeImport, dom, allow(nodeFs), allow(nodeGlobal), allow(tfjs)],
   webview: [vscodeImport, nodeFs, nodeGlobal, tfjs, allow(dom)],
   extension: [dom, tfjs, allow(vscodeImport), allow(nodeFs)],
@@ -40,7 +50,14 @@ function compileProbes(part: string, probes: Probe[]): Map<string, string[]> {
   assert.equal(error, undefined, `${configPath} reads`);
   const parsed = ts.parseJsonConfigFileContent(config, ts.sys, dirname(configPath));
   // Only the probes are compiled (not the whole part): no project-reference bookkeeping, no output.
-  const options: ts.CompilerOptions = { ...parsed.options, composite: false, declaration: false, emitDeclarationOnly: false, noEmit: true, incremental: false };
+  const options: ts.CompilerOptions = {
+    ...parsed.options,
+    composite: false,
+    declaration: false,
+    emitDeclarationOnly: false,
+    noEmit: true,
+    incremental: false,
+  };
   const files = new Map(probes.map((p, i) => [join(root, part, `__boundary_probe_${i}__.ts`), p]));
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
@@ -53,14 +70,26 @@ function compileProbes(part: string, probes: Probe[]): Map<string, string[]> {
   const program = ts.createProgram([...files.keys()], options, host);
   const errors = new Map<string, string[]>();
   for (const [file, probe] of files) {
-    const diagnostics = [...program.getSyntacticDiagnostics(program.getSourceFile(file)), ...program.getSemanticDiagnostics(program.getSourceFile(file))];
-    errors.set(probe.name, diagnostics.map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
+    const diagnostics = [
+      ...program.getSyntacticDiagnostics(program.getSourceFile(file)),
+      ...program.getSemanticDiagnostics(program.getSourceFile(file)),
+    ];
+    errors.set(
+      probe.name,
+      diagnostics.map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`),
+    );
   }
   return errors;
 }
 
 for (const [part, probes] of Object.entries(parts)) {
-  test(`${part}/ may use ${probes.filter((p) => p.allowed).map((p) => p.name).join(', ')}; not ${probes.filter((p) => !p.allowed).map((p) => p.name).join(', ')}`, () => {
+  test(`${part}/ may use ${probes
+    .filter((p) => p.allowed)
+    .map((p) => p.name)
+    .join(', ')}; not ${probes
+    .filter((p) => !p.allowed)
+    .map((p) => p.name)
+    .join(', ')}`, () => {
     const errors = compileProbes(part, probes);
     for (const probe of probes) {
       const found = errors.get(probe.name)!;

@@ -31,12 +31,15 @@ function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
 function workspace(): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tern-cli-'));
   mkdirSync(join(dir, 'data'));
-  for (const [prefix, count] of [['train', 32], ['t10k', 16]] as const) {
+  for (const [prefix, count] of [
+    ['train', 32],
+    ['t10k', 16],
+  ] as const) {
     const images = new Uint8Array(count * 36);
     const labels = new Uint8Array(count);
     for (let n = 0; n < count; n++) {
       labels[n] = n % 2;
-      for (let p = 0; p < 36; p++) images[n * 36 + p] = (p % 6 < 3) === (n % 2 === 0) ? 200 : 20;
+      for (let p = 0; p < 36; p++) images[n * 36 + p] = p % 6 < 3 === (n % 2 === 0) ? 200 : 20;
     }
     writeFileSync(join(dir, 'data', `${prefix}-images-idx3-ubyte`), idx(0x803, [count, 6, 6], images));
     writeFileSync(join(dir, 'data', `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
@@ -55,10 +58,16 @@ function workspace(): { dir: string; config: string } {
 test('tern train errors: bad config, several experiments without --experiment, missing data (exit 1, one message, no stack)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tern-cli-'));
   const bad = join(dir, 'bad.tern.json');
-  writeFileSync(bad, '{\n  "experiments": [{"name": "x", "model": {"arch": "fmnist-cnn", "classes": 10},\n    "data": {"format": "idx", "path": "d"}, "train": {"lr": "fast"}}]\n}\n');
+  writeFileSync(
+    bad,
+    '{\n  "experiments": [{"name": "x", "model": {"arch": "fmnist-cnn", "classes": 10},\n    "data": {"format": "idx", "path": "d"}, "train": {"lr": "fast"}}]\n}\n',
+  );
   const { dir: ws, config } = workspace();
   const noData = join(ws, 'nodata.tern.json');
-  writeFileSync(noData, JSON.stringify({ experiments: [{ name: 'n', model: { arch: 'fmnist-cnn', classes: 2 }, data: { format: 'idx', path: 'missing' } }] }));
+  writeFileSync(
+    noData,
+    JSON.stringify({ experiments: [{ name: 'n', model: { arch: 'fmnist-cnn', classes: 2 }, data: { format: 'idx', path: 'missing' } }] }),
+  );
   // Spawned together: each start pays for loading tfjs.
   const [badConfig, several, missing] = await Promise.all([
     tern('train', bad, '--backend', 'wasm'),
@@ -88,7 +97,10 @@ test('tern train (--json and text), then tern eval and tern export on the run', 
   assert.match(text.out, /Run files: .*runs\/a\/\d{8}-\d{6}-[0-9a-f]{4}\n$/);
 
   assert.equal(r.code, 0, r.err);
-  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = r.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines[0]!.kind, 'start');
   assert.ok(lines.some((l) => l.kind === 'batch'));
   const epoch = lines.find((l) => l.kind === 'epoch')!;
@@ -109,7 +121,8 @@ test('tern train (--json and text), then tern eval and tern export on the run', 
   const out = join(dir, 'export');
   const ex = await tern('export', ...[runDir, '--out', out]);
   assert.equal(ex.code, 0, ex.err);
-  for (const f of ['model/model.json', 'metrics.csv', 'layers.csv', 'report.md', 'model.onnx', 'model.tern', 'tfjs/model.json']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ['model/model.json', 'metrics.csv', 'layers.csv', 'report.md', 'model.onnx', 'model.tern', 'tfjs/model.json'])
+    assert.ok(existsSync(join(out, f)), f);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /\| status \| completed \|/);
   // Parity printed: one line per exported file, on the experiment's test images.
   assert.match(ex.out, /model\.onnx +ONNX Runtime +max \|Δ logit\| \S+, relative \S+, top-1 agreement 100\.00 % of 16/);
@@ -119,4 +132,3 @@ test('tern train (--json and text), then tern eval and tern export on the run', 
   assert.equal(missing.code, 1);
   assert.match(missing.err, /^tern export: Model file not found: .*nope\./);
 });
-

@@ -73,7 +73,13 @@ test('an experiment name another config of the folder uses: a warning on the nam
   assert.deepEqual((await configDiagnostics(original)).problems, [], 'alone in its folder: no warning');
   writeFileSync(join(dir, 'fashion-mnist-copy.tern.json'), example);
   const { problems } = await configDiagnostics(original);
-  assert.deepEqual(problems.map((p) => p.severity), ['warning', 'warning']);
+  assert.deepEqual(
+    problems.map((p) => p.severity),
+    ['warning', 'warning'],
+  );
   assert.equal(covered(example, problems[0]!.range), '"fmnist-cnn-tern"');
-  assert.match(problems[0]!.message, /^experiments\[0\]\.name: "fmnist-cnn-tern" is also an experiment of fashion-mnist-copy\.tern\.json in this folder: .* runs\/fmnist-cnn-tern@fashion-mnist\//);
+  assert.match(
+    problems[0]!.message,
+    /^experiments\[0\]\.name: "fmnist-cnn-tern" is also an experiment of fashion-mnist-copy\.tern\.json in this folder: .* runs\/fmnist-cnn-tern@fashion-mnist\//,
+  );
 });

@@ -32,8 +32,16 @@ test('defaults: he2019 / 0.05 / tex 1 / ternary and the CIFAR recipe', () => {
   const e = cfg.experiments[0]!;
   assert.deepEqual(e.quant, { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' });
   assert.deepEqual(e.train, {
-    epochs: 200, batchSize: 128, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true,
-    weightDecay: 3e-4, schedule: [80, 120, 160], gammas: [0.1, 0.1, 0.5], seed: 5000,
+    epochs: 200,
+    batchSize: 128,
+    optimizer: 'sgd',
+    lr: 0.1,
+    momentum: 0.9,
+    nesterov: true,
+    weightDecay: 3e-4,
+    schedule: [80, 120, 160],
+    gammas: [0.1, 0.1, 0.5],
+    seed: 5000,
   });
   assert.deepEqual(e.data.augment, []);
 });
@@ -109,7 +117,10 @@ test('augment names are checked', () => {
   const err = errorOf(withExperiment((e) => (e.data.augment = ['hflip', 'flipv'])));
   assert.equal(err.property, 'experiments[0].data.augment[1]');
   assert.match(err.detail, /not a known augmentation/);
-  const ok = parseConfigText(withExperiment((e) => (e.data.augment = ['crop28pad2', 'hflip'])), 'x');
+  const ok = parseConfigText(
+    withExperiment((e) => (e.data.augment = ['crop28pad2', 'hflip'])),
+    'x',
+  );
   assert.deepEqual(ok.experiments[0]!.data.augment, ['crop28pad2', 'hflip']);
 });
 
@@ -136,7 +147,10 @@ test('semantic checks: arch/from, schedule vs gammas, order, twn+tex, names', ()
   assert.equal(errorOf(withExperiment((e) => (e.model.from = 'm.json'))).property, 'experiments[0].model.from');
   const g = errorOf(withExperiment((e) => (e.train = { schedule: [1, 2], gammas: [0.1] })));
   assert.equal(g.property, 'experiments[0].train.gammas');
-  assert.equal(errorOf(withExperiment((e) => (e.train = { schedule: [5, 2], gammas: [0.1, 0.1] }))).property, 'experiments[0].train.schedule[1]');
+  assert.equal(
+    errorOf(withExperiment((e) => (e.train = { schedule: [5, 2], gammas: [0.1, 0.1] }))).property,
+    'experiments[0].train.schedule[1]',
+  );
   assert.equal(errorOf(withExperiment((e) => (e.quant = { method: 'twn', tex: 2 }))).property, 'experiments[0].quant.tex');
   assert.match(errorOf(withExperiment((e) => (e.name = 'a b'))).detail, /names a folder/);
   const dup = errorOf(JSON.stringify({ experiments: [minimal, minimal] }));
@@ -168,7 +182,19 @@ test('a UTF-8 byte order mark at the start of a config file is accepted; errors 
   writeFileSync(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ experiments: [minimal] }))]));
   const cfg = await loadConfigFile(path);
   assert.equal(cfg.experiments[0]!.name, 'a');
-  const err = errorOf('\ufeff' + withExperiment((e) => { e.train = { lr: -1 }; }));
+  const err = errorOf(
+    '\ufeff' +
+      withExperiment((e) => {
+        e.train = { lr: -1 };
+      }),
+  );
   assert.equal(err.property, 'experiments[0].train.lr');
-  assert.equal(err.line, errorOf(withExperiment((e) => { e.train = { lr: -1 }; })).line);
+  assert.equal(
+    err.line,
+    errorOf(
+      withExperiment((e) => {
+        e.train = { lr: -1 };
+      }),
+    ).line,
+  );
 });

@@ -46,7 +46,8 @@ test('TernaryConv2D computes conv(x, Σ T_k) + bias, and trains the latent kerne
     assert.ok(maxAbsDiff((layer.apply(x) as tf.Tensor).dataSync(), expected.dataSync()) <= 1e-5, `forward tex ${tex}`);
     // The sum of t_ex separate branch convs (the reference's way) gives the same output.
     let separate: tf.Tensor = bias;
-    for (const b of ternarizeBranches(tf.tensor4d(wValues, [3, 3, 3, 4]), layer.quant)) separate = tf.add(separate, tf.conv2d(x, b.ternary as tf.Tensor4D, 2, 'same'));
+    for (const b of ternarizeBranches(tf.tensor4d(wValues, [3, 3, 3, 4]), layer.quant))
+      separate = tf.add(separate, tf.conv2d(x, b.ternary as tf.Tensor4D, 2, 'same'));
     assert.ok(maxAbsDiff((layer.apply(x) as tf.Tensor).dataSync(), separate.dataSync()) <= 1e-5, `separate branches tex ${tex}`);
 
     const r = tf.tensor4d(randn(2 * 4 * 4 * 4, 9), [2, 4, 4, 4]);
@@ -64,7 +65,9 @@ test('TernaryDense computes x·Σ T_k + bias on rank-2 and rank-3 inputs', () =>
   layer.apply(x);
   const wValues = randn(18, 22, 0.5);
   layer.setWeights([tf.tensor2d(wValues, [6, 3]), tf.tensor1d([0.5, 0, -0.5])]);
-  const expected = tf.relu(tf.add(tf.matMul(x, tf.tensor2d(summedTernaryReference(wValues, layer.quant), [6, 3])), tf.tensor1d([0.5, 0, -0.5])));
+  const expected = tf.relu(
+    tf.add(tf.matMul(x, tf.tensor2d(summedTernaryReference(wValues, layer.quant), [6, 3])), tf.tensor1d([0.5, 0, -0.5])),
+  );
   assert.ok(maxAbsDiff((layer.apply(x) as tf.Tensor).dataSync(), expected.dataSync()) <= 1e-5);
   const x3 = tf.reshape(x, [5, 1, 6]);
   const y3 = layer.apply(x3) as tf.Tensor;
@@ -75,16 +78,25 @@ test('TernaryDense computes x·Σ T_k + bias on rank-2 and rank-3 inputs', () =>
 test('OptionAShortcut subsamples at the conv centres and appends zero channels', () => {
   const layer = new OptionAShortcut({ outChannels: 3 });
   // 4×4, one channel, value = 10·row + col. 'same' stride-2 3×3 convs centre on rows/cols 1 and 3.
-  const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => 10 * Math.floor(i / 4) + (i % 4)), [1, 4, 4, 1]);
+  const x = tf.tensor4d(
+    Array.from({ length: 16 }, (_, i) => 10 * Math.floor(i / 4) + (i % 4)),
+    [1, 4, 4, 1],
+  );
   const y = layer.apply(x) as tf.Tensor;
   assert.deepEqual(y.shape, [1, 2, 2, 3]);
   assert.deepEqual(Array.from(y.dataSync()), [11, 0, 0, 13, 0, 0, 31, 0, 0, 33, 0, 0]);
   // Two channels (the fast path views s·C values per cell): value = 100·channel + 10·row + col.
-  const x2 = tf.tensor4d(Array.from({ length: 32 }, (_, i) => 100 * (i % 2) + 10 * Math.floor(i / 8) + (Math.floor(i / 2) % 4)), [1, 4, 4, 2]);
+  const x2 = tf.tensor4d(
+    Array.from({ length: 32 }, (_, i) => 100 * (i % 2) + 10 * Math.floor(i / 8) + (Math.floor(i / 2) % 4)),
+    [1, 4, 4, 2],
+  );
   const y2 = new OptionAShortcut({ outChannels: 4 }).apply(x2) as tf.Tensor;
   assert.deepEqual(Array.from(y2.dataSync()), [11, 111, 0, 0, 13, 113, 0, 0, 31, 131, 0, 0, 33, 133, 0, 0]);
   // Odd size 5: 'same' pads one row on top, so centres are rows 0, 2, 4.
-  const x5 = tf.tensor4d(Array.from({ length: 25 }, (_, i) => 10 * Math.floor(i / 5) + (i % 5)), [1, 5, 5, 1]);
+  const x5 = tf.tensor4d(
+    Array.from({ length: 25 }, (_, i) => 10 * Math.floor(i / 5) + (i % 5)),
+    [1, 5, 5, 1],
+  );
   const y5 = new OptionAShortcut({ outChannels: 1 }).apply(x5) as tf.Tensor;
   assert.deepEqual(Array.from(y5.dataSync()), [0, 2, 4, 20, 22, 24, 40, 42, 44]);
   const conv = new TernaryConv2D({ filters: 1, kernelSize: 3, strides: 2, padding: 'same' });
@@ -130,11 +142,17 @@ test('loadModel errors say what is wrong', async () => {
     await assert.rejects(loadModel(join(dir, 'graph.json')), /not a tfjs LayersModel/);
     writeFileSync(join(dir, 'bad.json'), '{ nope');
     await assert.rejects(loadModel(join(dir, 'bad.json')), /not valid JSON/);
-    writeFileSync(join(dir, 'odd.json'), JSON.stringify({
-      format: 'layers-model',
-      modelTopology: { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'FancyConv', config: { name: 'f', batch_input_shape: [null, 2] } }] } },
-      weightsManifest: [],
-    }));
+    writeFileSync(
+      join(dir, 'odd.json'),
+      JSON.stringify({
+        format: 'layers-model',
+        modelTopology: {
+          class_name: 'Sequential',
+          config: { name: 's', layers: [{ class_name: 'FancyConv', config: { name: 'f', batch_input_shape: [null, 2] } }] },
+        },
+        weightsManifest: [],
+      }),
+    );
     await assert.rejects(loadModel(join(dir, 'odd.json')), /layer class 'FancyConv'/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -150,12 +168,16 @@ test('training steps through ternary layers keep the tensor count constant', () 
   const x = tf.tensor4d(randn(4 * 6 * 6 * 2, 41), [4, 6, 6, 2]);
   const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3);
   const optimizer = tf.train.sgd(0.1);
-  const step = (): number => tf.tidy(() => {
-    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
-    optimizer.applyGradients(grads);
-    return value.dataSync()[0];
-  });
+  const step = (): number =>
+    tf.tidy(() => {
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        vars,
+      );
+      optimizer.applyGradients(grads);
+      return value.dataSync()[0];
+    });
   const first = step();
   const before = tf.memory().numTensors;
   let last = first;

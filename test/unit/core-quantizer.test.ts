@@ -6,7 +6,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { ternarize, ternarizeBranches, ternaryWeight, steTernarize, branchFactors, type LayerQuant } from '../../server/core/quantizer';
 import { TernaryDense } from '../../server/core/layers';
 import { isUserError } from '../../shared/userError';
-import { ternarizeReference, summedTernaryReference, steGradientReference, ternarizeBranchesReference } from '../../server/core/quantizerReference';
+import {
+  ternarizeReference,
+  summedTernaryReference,
+  steGradientReference,
+  ternarizeBranchesReference,
+} from '../../server/core/quantizerReference';
 
 const f32 = Math.fround;
 
@@ -85,7 +90,12 @@ test('degenerate tensors: all zeros give α = 0 (not NaN) for both methods; f = 
   const ref = ternarizeReference(new Float32Array([0, 0.5, -0.5]), 'he2019', 0);
   assert.deepEqual(ref.counts, { neg: 1, zero: 0, pos: 2 });
   // The training path (sign-based, fewer kernels) agrees on these edge cases.
-  close(ternaryWeight(tf.tensor1d([0, 0.5, -0.5]), { method: 'he2019', thresholdFactor: 0, tex: 1 }).dataSync(), [1 / 3, 1 / 3, -1 / 3], 1e-6, 'ternaryWeight f = 0');
+  close(
+    ternaryWeight(tf.tensor1d([0, 0.5, -0.5]), { method: 'he2019', thresholdFactor: 0, tex: 1 }).dataSync(),
+    [1 / 3, 1 / 3, -1 / 3],
+    1e-6,
+    'ternaryWeight f = 0',
+  );
   for (const method of ['he2019', 'twn'] as const) {
     assert.deepEqual(Array.from(ternaryWeight(tf.zeros([4]), { method, thresholdFactor: 0.05, tex: 1 }).dataSync()), [0, 0, 0, 0], method);
   }
@@ -122,7 +132,11 @@ test('STE: gradient passes where |W| < 1 and is zero where |W| ≥ 1', () => {
   assert.deepEqual(Array.from(grad.dataSync()), [1, 2, 0, 0, 0, 6, 0, 8]);
   for (const tex of [2, 4] as const) {
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(ternaryWeight(x, { method: 'he2019', thresholdFactor: 0.05, tex }), dy)))(w);
-    assert.deepEqual(Array.from(g.dataSync()), [1, 2, 0, 0, 0, 6, 0, 8].map((v) => v * tex), `tex ${tex}`);
+    assert.deepEqual(
+      Array.from(g.dataSync()),
+      [1, 2, 0, 0, 0, 6, 0, 8].map((v) => v * tex),
+      `tex ${tex}`,
+    );
   }
 });
 
@@ -165,10 +179,11 @@ test('quantizer does not leak tensors', () => {
 });
 
 test('invalid settings are refused once, where a layer is built, naming the layer and the setting', () => {
-  const refused = (args: Record<string, unknown>, message: RegExp) => assert.throws(
-    () => new TernaryDense({ name: 'fc', units: 2, ...args }),
-    (err: unknown) => isUserError(err) && err.code === 'badModel' && err.data.layer === 'fc' && message.test(err.message),
-  );
+  const refused = (args: Record<string, unknown>, message: RegExp) =>
+    assert.throws(
+      () => new TernaryDense({ name: 'fc', units: 2, ...args }),
+      (err: unknown) => isUserError(err) && err.code === 'badModel' && err.data.layer === 'fc' && message.test(err.message),
+    );
   refused({ method: 'twn', tex: 2 }, /^Layer 'fc': tex must be 1 with method "twn" \(got 2\)/);
   refused({ tex: 3 }, /^Layer 'fc': tex must be one of 1, 2, 4 \(got 3\)/);
   refused({ method: 'none' }, /^Layer 'fc': method must be one of "he2019", "twn" \(got "none"\)/);

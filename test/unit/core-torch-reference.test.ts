@@ -14,14 +14,20 @@ import { ternaryWeight } from '../../server/core/quantizer';
 
 interface TorchCase {
   tex: 1 | 2 | 4;
-  xShape: number[]; x: number[];
-  kernelShape: number[]; kernel: number[];
-  rShape: number[]; r: number[];
+  xShape: number[];
+  x: number[];
+  kernelShape: number[];
+  kernel: number[];
+  rShape: number[];
+  r: number[];
   output: number[];
   kernelGrad: number[];
 }
 
-const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/core/torch_reference.json'), 'utf8')) as { torch: string; cases: TorchCase[] };
+const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/core/torch_reference.json'), 'utf8')) as {
+  torch: string;
+  cases: TorchCase[];
+};
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -36,7 +42,10 @@ before(async () => {
 
 for (const c of fixture.cases) {
   test(`t_ex = ${c.tex}: output and dL/dW equal the PyTorch reference (${fixture.torch})`, () => {
-    assert.ok(c.kernel.some((v) => Math.abs(v) >= 1), 'the fixture exercises the |W| ≥ 1 clip');
+    assert.ok(
+      c.kernel.some((v) => Math.abs(v) >= 1),
+      'the fixture exercises the |W| ≥ 1 clip',
+    );
     const x = tf.tensor4d(c.x, c.xShape as [number, number, number, number]);
     const w = tf.tensor4d(c.kernel, c.kernelShape as [number, number, number, number]);
     const r = tf.tensor4d(c.r, c.rShape as [number, number, number, number]);

@@ -51,7 +51,10 @@ test('crop<s>pad<p> gives zeros exactly where the window leaves the image', () =
   // Evaluation: centre crop of the padded image; identity at full size.
   const [evalCrop] = parseAugmentations(['crop2pad1']).eval;
   assert.equal(evalCrop.apply(src, scripted([])), src);
-  assert.throws(() => parseAugmentations(['crop9pad1']).train[0].outputSize(2, 2), (e: unknown) => e instanceof DataError && /does not fit/.test(e.message));
+  assert.throws(
+    () => parseAugmentations(['crop9pad1']).train[0].outputSize(2, 2),
+    (e: unknown) => e instanceof DataError && /does not fit/.test(e.message),
+  );
 });
 
 test('bilinear resize matches PyTorch (interpolate, bilinear, antialias, align_corners=False)', () => {
@@ -61,14 +64,13 @@ test('bilinear resize matches PyTorch (interpolate, bilinear, antialias, align_c
   // Reference values computed with torch.nn.functional.interpolate (python3-torch).
   const down = [86.9388, 109.3714, 91.5429, 78.7755, 114.709, 111.4667, 79.1111, 122.0106, 134.8299, 84.2286, 101.6, 102.7211];
   const up = [
-    0.0, 27.2727, 65.4545, 103.6364, 141.8182, 180.0, 78.1818, 36.3636, 74.5455, 112.7273, 140.0, 46.6667, 73.9394, 105.4546,
-    96.9697, 115.1515, 153.3333, 98.1818, 63.0303, 54.5454, 86.0606, 113.3333, 124.4445, 151.7172, 172.1212, 85.8586, 70.7071,
-    108.8889, 131.5152, 107.4748, 21.2121, 41.6162, 68.8889, 104.4444, 131.7172, 158.7879, 119.1919, 88.4849, 64.4444, 102.6263,
-    107.4748, 67.8788, 94.9495, 122.2222, 60.0, 87.2727, 125.4545, 163.6364, 121.8182, 20.0, 58.1818, 96.3636, 134.5455,
-    172.7273, 200.0, 137.7778, 109.495, 81.0101, 119.1919, 121.8182, 97.7778, 58.1818, 51.9192, 90.101, 128.2828, 155.5555,
-    191.1111, 129.4949, 58.7879, 81.4141, 112.9293, 151.1111, 64.8485, 31.9192, 70.101, 94.9495, 111.1111, 146.6666, 140.6061,
-    125.4546, 70.303, 68.4848, 106.6666, 98.1818, 109.697, 147.8788, 106.0606, 66.6666, 120.0, 147.2727, 165.4546, 63.6364,
-    41.8182, 80.0, 118.1818, 156.3636, 194.5455, 112.7273, 40.0,
+    0.0, 27.2727, 65.4545, 103.6364, 141.8182, 180.0, 78.1818, 36.3636, 74.5455, 112.7273, 140.0, 46.6667, 73.9394, 105.4546, 96.9697,
+    115.1515, 153.3333, 98.1818, 63.0303, 54.5454, 86.0606, 113.3333, 124.4445, 151.7172, 172.1212, 85.8586, 70.7071, 108.8889, 131.5152,
+    107.4748, 21.2121, 41.6162, 68.8889, 104.4444, 131.7172, 158.7879, 119.1919, 88.4849, 64.4444, 102.6263, 107.4748, 67.8788, 94.9495,
+    122.2222, 60.0, 87.2727, 125.4545, 163.6364, 121.8182, 20.0, 58.1818, 96.3636, 134.5455, 172.7273, 200.0, 137.7778, 109.495, 81.0101,
+    119.1919, 121.8182, 97.7778, 58.1818, 51.9192, 90.101, 128.2828, 155.5555, 191.1111, 129.4949, 58.7879, 81.4141, 112.9293, 151.1111,
+    64.8485, 31.9192, 70.101, 94.9495, 111.1111, 146.6666, 140.6061, 125.4546, 70.303, 68.4848, 106.6666, 98.1818, 109.697, 147.8788,
+    106.0606, 66.6666, 120.0, 147.2727, 165.4546, 63.6364, 41.8182, 80.0, 118.1818, 156.3636, 194.5455, 112.7273, 40.0,
   ];
   const d = resizeBilinear(src, 3, 4);
   d.data.forEach((v, i) => assert.ok(Math.abs(v - down[i]) < 1e-3, `down[${i}] ${v} vs ${down[i]}`));
@@ -111,10 +113,19 @@ test('random-resized-crop boxes respect scale (0.08, 1) and ratio (3/4, 4/3); fa
   assert.deepEqual(randomResizedCropBox(100, 10, new Rng(1)), { top: 43, left: 0, height: 13, width: 10 });
   const { train, eval: evalList } = parseAugmentations(['rrc8', 'hflip']);
   assert.deepEqual(pipelineOutputSize(train, 30, 50), [8, 8]);
-  assert.deepEqual(evalList.map((t) => t.name), ['resize9center8']);
+  assert.deepEqual(
+    evalList.map((t) => t.name),
+    ['resize9center8'],
+  );
   const withEval = parseAugmentations(['rrc224', 'hflip', 'resize256center224']);
-  assert.deepEqual(withEval.train.map((t) => t.name), ['rrc224', 'hflip']);
-  assert.deepEqual(withEval.eval.map((t) => t.name), ['resize256center224']);
+  assert.deepEqual(
+    withEval.train.map((t) => t.name),
+    ['rrc224', 'hflip'],
+  );
+  assert.deepEqual(
+    withEval.eval.map((t) => t.name),
+    ['resize256center224'],
+  );
   assert.throws(() => parseAugmentations(['crop32pad4', 'vflip']), /Unknown augmentation "vflip" in data\.augment/);
 });
 
@@ -172,7 +183,10 @@ test('batches are deterministic: same seed + epoch → same batches, whatever ra
   // Every example exactly once per epoch.
   const labels = fresh.flatMap((b) => [...b.y]);
   assert.equal(labels.length, 40);
-  assert.deepEqual([0, 1, 2, 3].map((k) => labels.filter((l) => l === k).length), [10, 10, 10, 10]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((k) => labels.filter((l) => l === k).length),
+    [10, 10, 10, 10],
+  );
   // Without augmentation (evaluation) the images are the stored ones, normalized.
   const plain = await collect(augmentedSet(), { augment: false, shuffle: false });
   const ref = await collect(augmentedSet(), { augment: false, shuffle: false, seed: 99 });

@@ -15,7 +15,8 @@ function record(labels: number[], seed: number): Buffer {
   const buf = Buffer.alloc(labels.length + 3072);
   labels.forEach((l, i) => (buf[i] = l));
   for (let c = 0; c < 3; c++)
-    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) buf[labels.length + c * 1024 + y * 32 + x] = (seed + 3 * c + 7 * y + 11 * x) % 256;
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) buf[labels.length + c * 1024 + y * 32 + x] = (seed + 3 * c + 7 * y + 11 * x) % 256;
   return buf;
 }
 
@@ -29,7 +30,10 @@ function tempDir(): string {
 function writeCifar10(dir: string): void {
   mkdirSync(dir, { recursive: true });
   for (let k = 1; k <= 5; k++) {
-    writeFileSync(join(dir, `data_batch_${k}.bin`), Buffer.concat([record([(2 * k) % 10], 10 * k), record([(2 * k + 1) % 10], 10 * k + 1)]));
+    writeFileSync(
+      join(dir, `data_batch_${k}.bin`),
+      Buffer.concat([record([(2 * k) % 10], 10 * k), record([(2 * k + 1) % 10], 10 * k + 1)]),
+    );
   }
   writeFileSync(join(dir, 'test_batch.bin'), Buffer.concat([record([7], 200), record([3], 201), record([9], 202)]));
   writeFileSync(join(dir, 'batches.meta.txt'), 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n');
@@ -65,7 +69,11 @@ test('CIFAR-10: all five batches in order, CHW → HWC exactly, labels, class na
     // Image 5 = batch 3, record 1, seed 31. HWC index of (y=4, x=9, c=2):
     const at = 5 * 3072 + (4 * 32 + 9) * 3 + 2;
     assert.ok(Math.abs(b.x[at] - pixel(31, 4, 9, 2) / 255) < 1e-6);
-    for (const [y, x, c] of [[0, 0, 0], [31, 31, 1], [17, 3, 2]]) {
+    for (const [y, x, c] of [
+      [0, 0, 0],
+      [31, 31, 1],
+      [17, 3, 2],
+    ]) {
       assert.ok(Math.abs(b.x[(y * 32 + x) * 3 + c] - pixel(10, y, x, c) / 255) < 1e-6);
     }
     const testSet = await openDataset({ format: 'cifar10-bin', path: dir, augment: ['crop32pad4', 'hflip'], limitTest: 2 }, 'test', '/');
@@ -120,7 +128,11 @@ test('CIFAR bad data: wrong record size, missing files, wrong variant, label out
     writeCifar10(dir);
     const bad = join(dir, 'data_batch_3.bin');
     writeFileSync(bad, record([1], 0).subarray(0, 3000));
-    const err = await dataError(open(), /data_batch_3\.bin: wrong CIFAR record size: 3000 bytes is not a whole number of 3073-byte records/, /truncated/);
+    const err = await dataError(
+      open(),
+      /data_batch_3\.bin: wrong CIFAR record size: 3000 bytes is not a whole number of 3073-byte records/,
+      /truncated/,
+    );
     assert.equal(err.file, bad);
 
     // CIFAR-100 records handed to the CIFAR-10 reader: the size says so.
@@ -130,7 +142,10 @@ test('CIFAR bad data: wrong record size, missing files, wrong variant, label out
     writeFileSync(bad, record([12], 0));
     await dataError(open(), /record 0 has label 12, outside 0\.\.9/);
 
-    await dataError(openDataset({ format: 'cifar10-bin', path: 'absent', augment: [] }, 'train', dir), /absent: data folder not found \(data\.path "absent", relative to /);
+    await dataError(
+      openDataset({ format: 'cifar10-bin', path: 'absent', augment: [] }, 'train', dir),
+      /absent: data folder not found \(data\.path "absent", relative to /,
+    );
 
     // CIFAR-10 files in a folder read as CIFAR-100.
     await dataError(open('cifar100-bin'), /missing train\.bin/, /holds cifar10-bin files instead/);

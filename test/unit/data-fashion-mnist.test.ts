@@ -66,25 +66,32 @@ test('embedded subset: 6000 / 1000 examples, 600 / 100 per class', async () => {
   }
 });
 
-test('embedded subset = the first 600 / 100 examples of each class of the Debian files, in file order', { skip: debianMissing }, async () => {
-  for (const [split, per] of [
-    ['train', 600],
-    ['test', 100],
-  ] as const) {
-    const full = await everything(await openDataset({ format: 'idx', path: DEBIAN, augment: [] }, split, '/'));
-    const sub = await everything(await openDataset({ format: 'idx', path: SUBSET, augment: [] }, split, '/'));
-    const taken = new Array(10).fill(0);
-    const chosen: number[] = [];
-    full.y.forEach((l, i) => {
-      if (taken[l] < per) {
-        taken[l]++;
-        chosen.push(i);
-      }
-    });
-    assert.equal(chosen.length, sub.y.length);
-    const expectedX = new Uint8Array(chosen.length * 784);
-    chosen.forEach((src, k) => expectedX.set(full.x.subarray(src * 784, (src + 1) * 784), k * 784));
-    assert.deepEqual([...sub.y], chosen.map((src) => full.y[src]));
-    assert.ok(Buffer.from(sub.x).equals(Buffer.from(expectedX)), `${split}: subset images differ from the Debian originals`);
-  }
-});
+test(
+  'embedded subset = the first 600 / 100 examples of each class of the Debian files, in file order',
+  { skip: debianMissing },
+  async () => {
+    for (const [split, per] of [
+      ['train', 600],
+      ['test', 100],
+    ] as const) {
+      const full = await everything(await openDataset({ format: 'idx', path: DEBIAN, augment: [] }, split, '/'));
+      const sub = await everything(await openDataset({ format: 'idx', path: SUBSET, augment: [] }, split, '/'));
+      const taken = new Array(10).fill(0);
+      const chosen: number[] = [];
+      full.y.forEach((l, i) => {
+        if (taken[l] < per) {
+          taken[l]++;
+          chosen.push(i);
+        }
+      });
+      assert.equal(chosen.length, sub.y.length);
+      const expectedX = new Uint8Array(chosen.length * 784);
+      chosen.forEach((src, k) => expectedX.set(full.x.subarray(src * 784, (src + 1) * 784), k * 784));
+      assert.deepEqual(
+        [...sub.y],
+        chosen.map((src) => full.y[src]),
+      );
+      assert.ok(Buffer.from(sub.x).equals(Buffer.from(expectedX)), `${split}: subset images differ from the Debian originals`);
+    }
+  },
+);

@@ -60,13 +60,19 @@ for (const gz of [false, true]) {
       assert.deepEqual(train.inputShape, [2, 3, 1]);
       assert.equal(train.numClasses, 3);
       const batches = await all(train);
-      assert.deepEqual(batches.map((b) => b.n), [4, 4, 2]);
+      assert.deepEqual(
+        batches.map((b) => b.n),
+        [4, 4, 2],
+      );
       assert.equal(batches[2].x.length, 2 * 6);
       // image 9 (last), pixel 5 → 95 / 255
       assert.ok(Math.abs(batches[2].x[11] - 95 / 255) < 1e-6);
       assert.ok(Math.abs(batches[0].x[6] - 10 / 255) < 1e-6);
       assert.deepEqual([...batches[1].y], [1, 2, 0, 1]);
-      assert.deepEqual((await all(train, { dropRemainder: true })).map((b) => b.n), [4, 4]);
+      assert.deepEqual(
+        (await all(train, { dropRemainder: true })).map((b) => b.n),
+        [4, 4],
+      );
       assert.equal(train.batchCount(4), 3);
       assert.equal(train.batchCount(4, true), 2);
 
@@ -135,7 +141,11 @@ test('IDX bad data: wrong magic, swapped files, truncated, extra bytes, count mi
   const labels = join(dir, 'train-labels-idx1-ubyte');
   try {
     // Missing files.
-    await dataError(open(), /no training images found; expected train-images-idx3-ubyte or train-images-idx3-ubyte\.gz/, /dataset-fashion-mnist/);
+    await dataError(
+      open(),
+      /no training images found; expected train-images-idx3-ubyte or train-images-idx3-ubyte\.gz/,
+      /dataset-fashion-mnist/,
+    );
 
     // Wrong magic (not an IDX file at all).
     writeSet(dir, 'train', 3, false);
@@ -151,7 +161,10 @@ test('IDX bad data: wrong magic, swapped files, truncated, extra bytes, count mi
     // Truncated: header promises 3 images of 2×3 (18 bytes), 10 present.
     writeSet(dir, 'train', 3, false);
     writeFileSync(images, idx(0x803, [3, 2, 3], new Uint8Array(10)));
-    err = await dataError(open(), /truncated: the header declares 3 items of 2×3 bytes \(18 bytes of data\) but only 10 bytes follow \(1 complete items\)/);
+    err = await dataError(
+      open(),
+      /truncated: the header declares 3 items of 2×3 bytes \(18 bytes of data\) but only 10 bytes follow \(1 complete items\)/,
+    );
     assert.equal(err.file, images);
 
     // Truncated inside the header.
@@ -176,7 +189,10 @@ test('IDX bad data: wrong magic, swapped files, truncated, extra bytes, count mi
     await dataError(open(), /train-images-idx3-ubyte\.gz: the gzip data is corrupt or truncated/);
 
     // A path that is neither a folder nor a file prefix.
-    await dataError(openDataset({ format: 'idx', path: 'nope', augment: [] }, 'train', dir), /nope: no training images found.*neither a folder nor a prefix/);
+    await dataError(
+      openDataset({ format: 'idx', path: 'nope', augment: [] }, 'train', dir),
+      /nope: no training images found.*neither a folder nor a prefix/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

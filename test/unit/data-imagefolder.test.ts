@@ -23,7 +23,8 @@ function png(width: number, height: number, rgba: Rgba, colorType: 0 | 2 | 6 = 2
 /** A PNG whose pixel (y, x) is (10y + x, 100 + 10y + x, 200 − x). */
 function gradientPng(width: number, height: number): Buffer {
   const p = new PNG({ width, height });
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) p.data.set([10 * y + x, 100 + 10 * y + x, 200 - x, 255], (y * width + x) * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) p.data.set([10 * y + x, 100 + 10 * y + x, 200 - x, 255], (y * width + x) * 4);
   return PNG.sync.write(p, { colorType: 2 });
 }
 
@@ -113,7 +114,10 @@ test('image folders are streamed: opening decodes nothing, a batch decodes only 
     const listing = listImageFolder(root, 'train');
     const source = imageFolderSource(listing);
     const bad = listing.files.indexOf(corrupt);
-    const good = listing.files.map((_, i) => i).filter((i) => i !== bad).slice(0, 4);
+    const good = listing.files
+      .map((_, i) => i)
+      .filter((i) => i !== bad)
+      .slice(0, 4);
     assert.equal((await source.load(Int32Array.from(good))).length, 4, 'a batch without the corrupt file decodes');
     await assert.rejects(async () => source.load(Int32Array.from([bad])), /9\.png/);
 
@@ -159,7 +163,8 @@ test('image folders: resize to imageSize, size from the first image, rrc pipelin
 
 test('image folder bad data: empty class, corrupt image, not an image, missing folders, unknown class, size clash', async () => {
   const root = tempDir();
-  const open = (split: 'train' | 'test' = 'train', extra: Partial<DataConfig> = {}) => openDataset(cfg(root, { imageSize: [4, 4], ...extra }), split, '/');
+  const open = (split: 'train' | 'test' = 'train', extra: Partial<DataConfig> = {}) =>
+    openDataset(cfg(root, { imageSize: [4, 4], ...extra }), split, '/');
   const firstBatch = async (ds: Dataset) => {
     for await (const b of ds.batches({ batchSize: 8, shuffle: false, seed: 0, epoch: 0 })) return b;
   };
@@ -168,7 +173,11 @@ test('image folder bad data: empty class, corrupt image, not an image, missing f
     put(root, 'train/dog/1.png', png(4, 4, [1, 2, 3, 255]));
     mkdirSync(join(root, 'train', 'cat'));
     put(root, 'train/cat/readme.txt', Buffer.from('no images here'));
-    const err = await dataError(open(), /train\/cat: empty class folder: no \.png, \.jpg or \.jpeg files/, /Add images of class "cat" or remove the folder/);
+    const err = await dataError(
+      open(),
+      /train\/cat: empty class folder: no \.png, \.jpg or \.jpeg files/,
+      /Add images of class "cat" or remove the folder/,
+    );
     assert.equal(err.file, join(root, 'train', 'cat'));
 
     const corrupt = put(root, 'train/cat/broken.png', png(4, 4, [9, 9, 9, 255]).subarray(0, 40));
@@ -189,7 +198,10 @@ test('image folder bad data: empty class, corrupt image, not an image, missing f
     await dataError(open('test'), /class folder\(s\) "wolf" do not exist in .*train/);
 
     put(root, 'train/cat/1.png', png(4, 4, [1, 2, 3, 255]));
-    await dataError(open('train', { augment: ['rrc8'] }), /data\.imageSize \[4, 4\] disagrees with data\.augment, which produces 8×8 images/);
+    await dataError(
+      open('train', { augment: ['rrc8'] }),
+      /data\.imageSize \[4, 4\] disagrees with data\.augment, which produces 8×8 images/,
+    );
     await dataError(openDataset(cfg(join(root, 'nowhere')), 'train', '/'), /nowhere: data folder not found/);
   } finally {
     rmSync(root, { recursive: true, force: true });

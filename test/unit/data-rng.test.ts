@@ -17,7 +17,10 @@ test('state get/set resumes the exact sequence (checkpoints)', () => {
   const saved = JSON.parse(JSON.stringify(a.getState()));
   const expected = Array.from({ length: 20 }, () => a.next());
   const b = Rng.fromState(saved);
-  assert.deepEqual(Array.from({ length: 20 }, () => b.next()), expected);
+  assert.deepEqual(
+    Array.from({ length: 20 }, () => b.next()),
+    expected,
+  );
   assert.throws(() => b.setState([1, 2, 3] as never), /invalid RNG state/);
 });
 
@@ -49,6 +52,9 @@ test('deriveSeed separates streams and epochs; permutation is a permutation', ()
   assert.equal(seeds.size, 100);
   assert.equal(deriveSeed(5, 1, 2), deriveSeed(5, 1, 2));
   const p = permutation(1000, new Rng(9));
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.notDeepEqual([...p.subarray(0, 10)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });

@@ -23,12 +23,23 @@ test('DDP: 2 processes × batch 8 = 1 process × batch 16 over 20 steps (≤ 1e-
   await tf.setBackend('cpu');
   const dir = mkdtempSync(join(tmpdir(), 'tern-torch-ddp-'));
   try {
-    const model = buildModel({ arch: 'lenet5', classes: 10, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, seed: 3 });
+    const model = buildModel({
+      arch: 'lenet5',
+      classes: 10,
+      quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+      seed: 3,
+    });
     await saveModel(model, dir);
     model.dispose();
-    const out = execFileSync(found.python.path, [join(root, 'engines', 'torch', 'tests', 'check_ddp.py'), join(dir, 'model.json'), '20', '16'], { encoding: 'utf8' });
+    const out = execFileSync(
+      found.python.path,
+      [join(root, 'engines', 'torch', 'tests', 'check_ddp.py'), join(dir, 'model.json'), '20', '16'],
+      { encoding: 'utf8' },
+    );
     const result = JSON.parse(out.trim().split('\n').pop()!) as { single: number[]; ddp: number[]; maxRelative: number };
-    t.diagnostic(`max relative loss difference ${result.maxRelative.toExponential(2)}; losses ${result.single[0]!.toFixed(4)} → ${result.single[19]!.toFixed(4)}`);
+    t.diagnostic(
+      `max relative loss difference ${result.maxRelative.toExponential(2)}; losses ${result.single[0]!.toFixed(4)} → ${result.single[19]!.toFixed(4)}`,
+    );
     assert.equal(result.single.length, 20);
     assert.equal(result.ddp.length, 20);
     assert.ok(result.single[19]! < result.single[0]!, 'the model learns (loss goes down)');

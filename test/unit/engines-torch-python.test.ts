@@ -54,18 +54,74 @@ test('torch versions parse with local suffixes', () => {
 });
 
 test('options: --engine and the torchrun options come out of argv; bad values name the option', () => {
-  const parsed = engineOptionsFromArgs(['cfg.tern.json', '--engine', 'torch', '--device=cuda', '--nproc-per-node', '4', '--nnodes', '2', '--node-rank', '1', '--rdzv-endpoint', '10.0.0.1:29500', '--epochs', '3']);
+  const parsed = engineOptionsFromArgs([
+    'cfg.tern.json',
+    '--engine',
+    'torch',
+    '--device=cuda',
+    '--nproc-per-node',
+    '4',
+    '--nnodes',
+    '2',
+    '--node-rank',
+    '1',
+    '--rdzv-endpoint',
+    '10.0.0.1:29500',
+    '--epochs',
+    '3',
+  ]);
   assert.equal(parsed.engine, 'torch');
   assert.deepEqual(parsed.torch, { device: 'cuda', nprocPerNode: 4, nnodes: 2, nodeRank: 1, rdzvEndpoint: '10.0.0.1:29500' });
   assert.deepEqual(parsed.rest, ['cfg.tern.json', '--epochs', '3']);
   assert.throws(() => engineOptionsFromArgs(['--engine', 'jax']), /--engine 'jax' is not one of tfjs, torch/);
   assert.throws(() => checkTorchOptions({ ...DEFAULT_TORCH_OPTIONS, nnodes: 2 }), /--nnodes 2 needs --rdzv-endpoint host:port/);
-  assert.throws(() => checkTorchOptions({ ...DEFAULT_TORCH_OPTIONS, nnodes: 2, nodeRank: 2, rdzvEndpoint: 'h:1' }), /--node-rank 2 must be below --nnodes 2/);
+  assert.throws(
+    () => checkTorchOptions({ ...DEFAULT_TORCH_OPTIONS, nnodes: 2, nodeRank: 2, rdzvEndpoint: 'h:1' }),
+    /--node-rank 2 must be below --nnodes 2/,
+  );
 });
 
 test('torchrun command lines: a store on a port of its own on one node, static rendezvous at node 0 on several', () => {
-  assert.deepEqual(torchrunArgs({ ...DEFAULT_TORCH_OPTIONS, nprocPerNode: 2 }, 's.py', 'job.json', 'tern-x', 40123).slice(1),
-    ['--nproc_per_node', '2', '--max_restarts', '0', '--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', '127.0.0.1:40123', '--rdzv_id', 'tern-x', 's.py', 'job.json']);
-  assert.deepEqual(torchrunArgs({ ...DEFAULT_TORCH_OPTIONS, nnodes: 2, nodeRank: 1, rdzvEndpoint: '10.0.0.1:29500', maxRestarts: 3 }, 's.py', 'job.json', 'tern-x').slice(1),
-    ['--nproc_per_node', '1', '--max_restarts', '3', '--nnodes', '2', '--node_rank', '1', '--master_addr', '10.0.0.1', '--master_port', '29500', '--rdzv_id', 'tern-x', 's.py', 'job.json']);
+  assert.deepEqual(torchrunArgs({ ...DEFAULT_TORCH_OPTIONS, nprocPerNode: 2 }, 's.py', 'job.json', 'tern-x', 40123).slice(1), [
+    '--nproc_per_node',
+    '2',
+    '--max_restarts',
+    '0',
+    '--nnodes',
+    '1',
+    '--rdzv_backend',
+    'c10d',
+    '--rdzv_endpoint',
+    '127.0.0.1:40123',
+    '--rdzv_id',
+    'tern-x',
+    's.py',
+    'job.json',
+  ]);
+  assert.deepEqual(
+    torchrunArgs(
+      { ...DEFAULT_TORCH_OPTIONS, nnodes: 2, nodeRank: 1, rdzvEndpoint: '10.0.0.1:29500', maxRestarts: 3 },
+      's.py',
+      'job.json',
+      'tern-x',
+    ).slice(1),
+    [
+      '--nproc_per_node',
+      '1',
+      '--max_restarts',
+      '3',
+      '--nnodes',
+      '2',
+      '--node_rank',
+      '1',
+      '--master_addr',
+      '10.0.0.1',
+      '--master_port',
+      '29500',
+      '--rdzv_id',
+      'tern-x',
+      's.py',
+      'job.json',
+    ],
+  );
 });

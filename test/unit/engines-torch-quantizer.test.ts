@@ -28,25 +28,28 @@ function ourCases(): unknown[] {
     { method: 'he2019', thresholdFactor: 0.05, tex: 4 },
     { method: 'twn', thresholdFactor: 0.05, tex: 1 },
   ];
-  return fixture.cases.flatMap((c) => quants.map((quant) => {
-    const w = tf.tensor1d(c.kernel);
-    const branches = ternarizeBranches(w, quant).map((b) => {
-      const alpha = b.alpha.dataSync()[0]!;
-      const codes = Array.from(b.ternary.dataSync(), (v) => (alpha === 0 ? 0 : Math.round(v / alpha)));
-      const out = { delta: b.delta.dataSync()[0]!, alpha, codes };
-      tf.dispose([b.ternary, b.delta, b.alpha]);
-      return out;
-    });
-    w.dispose();
-    return { ...quant, kernel: c.kernel, branches };
-  }));
+  return fixture.cases.flatMap((c) =>
+    quants.map((quant) => {
+      const w = tf.tensor1d(c.kernel);
+      const branches = ternarizeBranches(w, quant).map((b) => {
+        const alpha = b.alpha.dataSync()[0]!;
+        const codes = Array.from(b.ternary.dataSync(), (v) => (alpha === 0 ? 0 : Math.round(v / alpha)));
+        const out = { delta: b.delta.dataSync()[0]!, alpha, codes };
+        tf.dispose([b.ternary, b.delta, b.alpha]);
+        return out;
+      });
+      w.dispose();
+      return { ...quant, kernel: c.kernel, branches };
+    }),
+  );
 }
 
 for (const device of ['cpu', 'cuda'] as const) {
   test(`torch quantizer (${device}) = reference PyTorch (forward, dL/dW at t_ex 1, 2, 4) and = ours (Δ, α, codes)`, async (t) => {
     const found = await torchPython();
     if (!found.python) return t.skip(found.skip);
-    if (device === 'cuda' && !found.python.cuda) return t.skip(`no CUDA device visible to PyTorch ${found.python.torch}: the CUDA path runs on a machine with a GPU`);
+    if (device === 'cuda' && !found.python.cuda)
+      return t.skip(`no CUDA device visible to PyTorch ${found.python.torch}: the CUDA path runs on a machine with a GPU`);
     await tf.setBackend('cpu');
     const dir = mkdtempSync(join(tmpdir(), 'tern-torch-quant-'));
     try {
@@ -54,12 +57,23 @@ for (const device of ['cpu', 'cuda'] as const) {
       writeFileSync(oursPath, JSON.stringify({ cases: ourCases() }));
       let out: string;
       try {
-        out = execFileSync(found.python.path, [join(root, 'engines', 'torch', 'tests', 'check_quantizer.py'), referencePath, oursPath, device], { encoding: 'utf8' });
+        out = execFileSync(
+          found.python.path,
+          [join(root, 'engines', 'torch', 'tests', 'check_quantizer.py'), referencePath, oursPath, device],
+          { encoding: 'utf8' },
+        );
       } catch (err) {
         const e = err as { stdout?: string; stderr?: string };
         assert.fail(`check_quantizer.py failed: ${e.stdout ?? ''} ${e.stderr ?? ''}`);
       }
-      const result = JSON.parse(out.trim().split('\n').pop()!) as { ok: boolean; output: number; gradient: number; delta: number; alpha: number; codeMismatches: number };
+      const result = JSON.parse(out.trim().split('\n').pop()!) as {
+        ok: boolean;
+        output: number;
+        gradient: number;
+        delta: number;
+        alpha: number;
+        codeMismatches: number;
+      };
       t.diagnostic(JSON.stringify(result));
       assert.ok(result.output <= 1e-5, `output differs by ${result.output}`);
       assert.ok(result.gradient <= 1e-4, `gradient differs by ${result.gradient}`);

@@ -71,7 +71,12 @@ async function run(name: string, extra: Partial<EngineTrainOptions> = {}) {
 }
 
 function epochLines(runDir: string): number[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord).filter((r) => r.kind === 'epoch').map((r) => r.epoch);
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricsRecord)
+    .filter((r) => r.kind === 'epoch')
+    .map((r) => r.epoch);
 }
 
 /** PIDs of the torch workers of a run (their command line names its job file). */
@@ -114,7 +119,10 @@ test('torch engine runs', async (t) => {
     assert.equal(summary.status, 'completed', summary.reason);
     assert.equal(summary.epochs, 2);
     assert.equal(events.starts, 1);
-    assert.deepEqual(events.metrics.filter((r) => r.kind === 'epoch').map((r) => r.epoch), [1, 2]);
+    assert.deepEqual(
+      events.metrics.filter((r) => r.kind === 'epoch').map((r) => r.epoch),
+      [1, 2],
+    );
     assert.ok(events.metrics.some((r) => r.kind === 'batch'));
     assert.equal(events.layers, 2);
     assert.equal(events.histograms, 2);
@@ -131,7 +139,9 @@ test('torch engine runs', async (t) => {
     assert.equal(history.histograms[1]!.histograms[0]!.bins.length, 64);
 
     const evaluation = await evaluateTarget(runDir, await load('small'), configPath);
-    t.diagnostic(`torch: top-1 ${summary.final.top1}, loss ${summary.final.loss}; tfjs eval of model.json: top-1 ${evaluation.top1}, loss ${evaluation.loss}`);
+    t.diagnostic(
+      `torch: top-1 ${summary.final.top1}, loss ${summary.final.loss}; tfjs eval of model.json: top-1 ${evaluation.top1}, loss ${evaluation.loss}`,
+    );
     assert.equal(evaluation.examples, 128);
     assert.ok(Math.abs(evaluation.top1 - summary.final.top1) <= 1 / 128 + 1e-9, 'top-1 within one example');
     assert.ok(Math.abs(evaluation.loss - summary.final.loss) <= 1e-3 * Math.max(1, summary.final.loss), 'same loss');
@@ -139,7 +149,10 @@ test('torch engine runs', async (t) => {
     const model = await loadModel(join(runDir, 'model', 'model.json'));
     const ours = layerStats(model);
     const theirs = history.layers[1]!.layers;
-    assert.deepEqual(ours.map((l) => [l.layer, l.type, l.shape, l.params, l.bits]), theirs.map((l) => [l.layer, l.type, l.shape, l.params, l.bits]));
+    assert.deepEqual(
+      ours.map((l) => [l.layer, l.type, l.shape, l.params, l.bits]),
+      theirs.map((l) => [l.layer, l.type, l.shape, l.params, l.bits]),
+    );
     for (let i = 0; i < ours.length; i++) {
       assert.ok(Math.abs(ours[i]!.delta - theirs[i]!.delta) <= 1e-7 * Math.abs(ours[i]!.delta), `${ours[i]!.layer} Δ`);
       assert.ok(Math.abs(ours[i]!.alpha - theirs[i]!.alpha) <= 1e-6 * Math.abs(ours[i]!.alpha), `${ours[i]!.layer} α`);
@@ -160,7 +173,11 @@ test('torch engine runs', async (t) => {
     const controller = new AbortController();
     const { summary, runDir } = await run('longer', {
       signal: controller.signal,
-      listener: { onMetrics: (r) => { if (r.kind === 'batch' && r.epoch === 2) controller.abort(); } },
+      listener: {
+        onMetrics: (r) => {
+          if (r.kind === 'batch' && r.epoch === 2) controller.abort();
+        },
+      },
     });
     assert.equal(summary.status, 'cancelled', summary.reason);
     assert.equal(summary.epochs, 1);
@@ -176,7 +193,14 @@ test('torch engine runs', async (t) => {
       listener: {
         onMetrics: (r) => {
           if (killed === undefined && r.kind === 'batch' && r.epoch === 2 && (r.progress ?? 0) >= 0.2) {
-            runDir = join(work, 'runs', 'longer', readdirSync(join(work, 'runs', 'longer')).sort().pop()!);
+            runDir = join(
+              work,
+              'runs',
+              'longer',
+              readdirSync(join(work, 'runs', 'longer'))
+                .sort()
+                .pop()!,
+            );
             const victim = workers(runDir).find((w) => w.rank === 0);
             if (victim) {
               killed = victim.pid;
@@ -188,11 +212,20 @@ test('torch engine runs', async (t) => {
     });
     assert.ok(killed !== undefined, 'a worker was killed');
     assert.equal(result.summary.status, 'completed', result.summary.reason);
-    assert.ok(result.events.logs.some((l) => /restarted/.test(l)), 'the restart is logged');
+    assert.ok(
+      result.events.logs.some((l) => /restarted/.test(l)),
+      'the restart is logged',
+    );
     assert.deepEqual(epochLines(result.runDir), [1, 2, 3]);
-    const steps = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as MetricsRecord).step);
+    const steps = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as MetricsRecord).step);
     for (let i = 1; i < steps.length; i++) assert.ok(steps[i]! >= steps[i - 1]!, 'no batch lines of the killed attempt remain');
-    const layers = readFileSync(join(result.runDir, 'layers.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { epoch: number }).epoch);
+    const layers = readFileSync(join(result.runDir, 'layers.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { epoch: number }).epoch);
     assert.deepEqual(layers, [1, 2, 3]);
   });
 

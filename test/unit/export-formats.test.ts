@@ -43,15 +43,22 @@ test('codes and levels by hand: t_ex 1 and nested REL levels', () => {
   assert.deepEqual(Array.from(t2.levels), [a1, A2]);
   assert.deepEqual(Array.from(decodeCodes(t2.codes, t2.levels)), [A2, -A2, a1, A2, 0]);
   // Weights that are not the nested levels (here a weight below Δ1 that is not 0) are refused, not exported wrongly.
-  assert.throws(() => packTernary('k', [5], w2, Float32Array.from([A2, -A2, a1, A2, a2]), { method: 'he2019', thresholdFactor: 0.05, tex: 2 }), /not the nested levels/);
+  assert.throws(
+    () => packTernary('k', [5], w2, Float32Array.from([A2, -A2, a1, A2, a2]), { method: 'he2019', thresholdFactor: 0.05, tex: 2 }),
+    /not the nested levels/,
+  );
   assert.deepEqual([1, 2, 4].map(codeBits), [2, 3, 4]);
 });
 
-test('code packing: b bits two\'s complement, least-significant first; round trip for 2, 3, 4 bits', () => {
+test("code packing: b bits two's complement, least-significant first; round trip for 2, 3, 4 bits", () => {
   assert.deepEqual(Array.from(packCodes(Int8Array.from([-1, 0, 1, -1]), 2)), [0b11_01_00_11]);
   // 3 bits: 2 → 010, −2 → 110, 1 → 001: bits 010 | 110<<3 | 001<<6 = 0b01_110_010, then the high bit of the third in byte 1.
   assert.deepEqual(Array.from(packCodes(Int8Array.from([2, -2, 1]), 3)), [0b01_110_010, 0]);
-  for (const [bits, t] of [[2, 1], [3, 2], [4, 4]]) {
+  for (const [bits, t] of [
+    [2, 1],
+    [3, 2],
+    [4, 4],
+  ]) {
     const codes = Int8Array.from({ length: 1001 }, (_, i) => ((i * 7919) % (2 * t + 1)) - t);
     assert.deepEqual(unpackCodes(packCodes(codes, bits), bits, codes.length), codes);
     assert.equal(packCodes(codes, bits).length, Math.ceil((codes.length * bits) / 8));
@@ -99,7 +106,10 @@ for (const arch of ['fmnist-cnn', 'lenet5', 'resnet20']) {
       for (const w of packed.weights) bits += w.kind === 'float' ? 32 * w.values.length : w.codes.length * codeBits(tex) + 32 * tex;
       assert.equal(summary.tern.minimumBytes, Math.ceil(bits / 8));
       assert.equal(summary.tern.minimumBytes, minimumBytes(packed));
-      assert.ok(summary.tern.bytes <= summary.tern.minimumBytes * 1.01 + 4096, `${arch} t_ex ${tex}: ${summary.tern.bytes} > minimum ${summary.tern.minimumBytes} + 4 KiB + 1 %`);
+      assert.ok(
+        summary.tern.bytes <= summary.tern.minimumBytes * 1.01 + 4096,
+        `${arch} t_ex ${tex}: ${summary.tern.bytes} > minimum ${summary.tern.minimumBytes} + 4 KiB + 1 %`,
+      );
       assert.equal(summary.tern.bytes, readFileSync(join(dir, 'model.tern')).length);
       // The ONNX codes are the smallest integer type ONNX Runtime runs: INT2 for ternary, INT4 for REL.
       assert.deepEqual(summary.onnx.codeTypes, [tex === 1 ? 'INT2' : 'INT4']);
@@ -119,7 +129,11 @@ test('model.onnx holds the codes and α of each ternary layer (read back with th
   const codes = tensorToFloat32(init.get('conv2_codes')!);
   const [kh, kw, cin, cout] = conv2.shape;
   // ONNX [out, in, kh, kw] element (o, i, y, x) is tfjs [y, x, i, o].
-  for (const [o, i, y, x] of [[0, 0, 0, 0], [5, 17, 1, 2], [cout - 1, cin - 1, kh - 1, kw - 1]]) {
+  for (const [o, i, y, x] of [
+    [0, 0, 0, 0],
+    [5, 17, 1, 2],
+    [cout - 1, cin - 1, kh - 1, kw - 1],
+  ]) {
     assert.equal(codes[((o * cin + i) * kh + y) * kw + x], conv2.codes[((y * kw + x) * cin + i) * cout + o]);
   }
   assert.deepEqual(Array.from(tensorToFloat32(init.get('conv2_alpha')!)), [conv2.levels[0]]);
@@ -164,14 +178,18 @@ test('model.tern loads wherever a model is taken (loadModel, a folder holding it
   await exportModelFiles(model, dir, { parity: false });
   assert.equal(await resolveModelJsonPath(dir), join(dir, 'model.tern'));
   const back = await loadModel(join(dir, 'model.tern'));
-  assert.deepEqual(back.layers.map((l) => l.getClassName()), model.layers.map((l) => l.getClassName()));
+  assert.deepEqual(
+    back.layers.map((l) => l.getClassName()),
+    model.layers.map((l) => l.getClassName()),
+  );
   const a = packModel(model);
   const b = packModel(back);
   a.weights.forEach((w, i) => {
     const v = b.weights[i];
     if (w.kind === 'ternary' && v.kind === 'ternary') {
       assert.deepEqual(v.codes, w.codes, w.name);
-      for (let k = 0; k < w.levels.length; k++) assert.ok(Math.abs(v.levels[k] - w.levels[k]) <= 1e-6 * w.levels[k], `${w.name} level ${k}`);
+      for (let k = 0; k < w.levels.length; k++)
+        assert.ok(Math.abs(v.levels[k] - w.levels[k]) <= 1e-6 * w.levels[k], `${w.name} level ${k}`);
     }
   });
   back.dispose();
@@ -181,7 +199,11 @@ test('model.tern loads wherever a model is taken (loadModel, a folder holding it
 test('rebuilt latent weights give the stored α even when the backend sums in float32 (as wasm does)', async () => {
   const model = await trained('fmnist-cnn', 1);
   // fc1 (401 408 weights) at t_ex 1, conv2 (18 432) with REL; larger REL layers fall back to level means.
-  for (const [tex, name] of [[1, 'fc1/kernel'], [2, 'conv2/kernel'], [4, 'conv2/kernel']] as const) {
+  for (const [tex, name] of [
+    [1, 'fc1/kernel'],
+    [2, 'conv2/kernel'],
+    [4, 'conv2/kernel'],
+  ] as const) {
     const source = tex === 1 ? model : buildModel({ arch: 'fmnist-cnn', classes: 10, quant: quant(tex), seed: 5 });
     const w = packModel(source).weights.find((x) => x.name === name);
     if (source !== model) source.dispose();
@@ -194,7 +216,11 @@ test('rebuilt latent weights give the stored α even when the backend sums in fl
       // α_k the way a float32 backend computes it: a running float32 sum over the weights.
       let sum = 0;
       let count = 0;
-      for (const v of latent) if (Math.abs(v) >= deltas[k]) { sum = Math.fround(sum + Math.abs(v)); count++; }
+      for (const v of latent)
+        if (Math.abs(v) >= deltas[k]) {
+          sum = Math.fround(sum + Math.abs(v));
+          count++;
+        }
       const alpha = Math.fround(sum / count);
       const stored = w.levels[k] - (k ? w.levels[k - 1] : 0);
       assert.ok(Math.abs(alpha - stored) <= 5e-7 * stored, `t_ex ${tex} α_${k + 1}: ${alpha} vs ${stored}`);
@@ -206,24 +232,39 @@ test('rebuilt latent weights give the stored α even when the backend sums in fl
 test('bad inputs get clear errors: truncated or foreign .tern, unsupported layers, failed parity', async () => {
   const model = await trained('fmnist-cnn', 2);
   const bytes = encodeTern(packModel(model));
-  assert.throws(() => decodeTern(bytes.subarray(0, bytes.length - 10), 'cut.tern'), (e: Error) => e instanceof TernFormatError && /cut\.tern.*truncated/.test(e.message));
-  assert.throws(() => decodeTern(new TextEncoder().encode('{"modelTopology": {}}'), 'x.tern'), (e: Error) => e instanceof TernFormatError && /does not start with "TERN"/.test(e.message));
+  assert.throws(
+    () => decodeTern(bytes.subarray(0, bytes.length - 10), 'cut.tern'),
+    (e: Error) => e instanceof TernFormatError && /cut\.tern.*truncated/.test(e.message),
+  );
+  assert.throws(
+    () => decodeTern(new TextEncoder().encode('{"modelTopology": {}}'), 'x.tern'),
+    (e: Error) => e instanceof TernFormatError && /does not start with "TERN"/.test(e.message),
+  );
   const future = Uint8Array.from(bytes);
   future[4] = 9;
   assert.throws(() => decodeTern(future, 'new.tern'), /version 9/);
   const dir = tmp();
   writeFileSync(join(dir, 'model.tern'), bytes.subarray(0, 100));
-  await assert.rejects(loadModel(join(dir, 'model.tern')), (e: Error) => e instanceof ModelFileError && e.message.includes(join(dir, 'model.tern')));
+  await assert.rejects(
+    loadModel(join(dir, 'model.tern')),
+    (e: Error) => e instanceof ModelFileError && e.message.includes(join(dir, 'model.tern')),
+  );
   // A layer with no ONNX form: named, with its class and the supported list.
   const inp = tfl.input({ shape: [8, 8, 2] });
   const up = tfl.layers.upSampling2d({ name: 'up', size: [2, 2] }).apply(inp) as tfl.SymbolicTensor;
   const out = tfl.layers.dense({ units: 3 }).apply(tfl.layers.flatten().apply(up)) as tfl.SymbolicTensor;
   const odd = tfl.model({ inputs: inp, outputs: out });
-  assert.throws(() => exportOnnx(odd, packModel(odd)), (e: Error) => e instanceof ExportGraphError && /'up' \(UpSampling2D\).*Supported layers: .*Conv2D/.test(e.message));
+  assert.throws(
+    () => exportOnnx(odd, packModel(odd)),
+    (e: Error) => e instanceof ExportGraphError && /'up' \(UpSampling2D\).*Supported layers: .*Conv2D/.test(e.message),
+  );
   // Parity above the tolerance is an error, not a warning.
   const summary = await exportModelFiles(model, tmp(), { randomSamples: 4 });
   summary.parity!.results[0] = { ...summary.parity!.results[0], maxRelDiff: 2e-4, ok: false };
-  assert.throws(() => assertParity(summary), (e: Error) => e instanceof ParityError && /model\.onnx.*relative 0\.000200 > 0\.0001/.test(e.message));
+  assert.throws(
+    () => assertParity(summary),
+    (e: Error) => e instanceof ParityError && /model\.onnx.*relative 0\.000200 > 0\.0001/.test(e.message),
+  );
   model.dispose();
 });
 

@@ -11,8 +11,16 @@ import { exportRun, layersCsv, metricsCsv } from '../../server/export';
 import type { LayerStats } from '../../shared/layerStats';
 
 const layer: LayerStats = {
-  layer: 'conv1', type: 'TernaryConv2D', ternary: true, shape: [3, 3, 1, 2], params: 18, bits: 2,
-  delta: 0.01, alpha: 0.2, sparsity: 0.5, counts: { neg: 4, zero: 9, pos: 5 },
+  layer: 'conv1',
+  type: 'TernaryConv2D',
+  ternary: true,
+  shape: [3, 3, 1, 2],
+  params: 18,
+  bits: 2,
+  delta: 0.01,
+  alpha: 0.2,
+  sparsity: 0.5,
+  counts: { neg: 4, zero: 9, pos: 5 },
   branches: [{ factor: 0.05, delta: 0.01, alpha: 0.2, sparsity: 0.5, counts: { neg: 4, zero: 9, pos: 5 } }],
 };
 
@@ -25,37 +33,96 @@ test('metricsCsv and layersCsv: header, values, empty cells for missing fields',
     metricsCsv([{ kind: 'epoch', epoch: 1, step: 10, lr: 0.1, loss: 0.5, top1: 0.8, valTop1: 0.75, time: 2 }]),
     'kind,epoch,step,progress,lr,loss,top1,top5,valLoss,valTop1,valTop5,imgPerSec,time\nepoch,1,10,,0.1,0.5,0.8,,,0.75,,,2\n',
   );
-  assert.equal(layersCsv([layer]), 'layer,type,ternary,shape,params,bits,delta,alpha,sparsity,neg,zero,pos\nconv1,TernaryConv2D,true,3x3x1x2,18,2,0.01,0.2,0.5,4,9,5\n');
+  assert.equal(
+    layersCsv([layer]),
+    'layer,type,ternary,shape,params,bits,delta,alpha,sparsity,neg,zero,pos\nconv1,TernaryConv2D,true,3x3x1x2,18,2,0.01,0.2,0.5,4,9,5\n',
+  );
 });
 
 test('exportRun: model as trained and exported (ONNX, .tern, stock tfjs), metrics.csv, layers.csv of the last epoch, report.md with sizes and parity', async () => {
   const root = mkdtempSync(join(tmpdir(), 'tern-export-'));
   const run = join(root, 'runs', 'exp', 'r1');
   mkdirSync(join(run, 'model'), { recursive: true });
-  const model = buildModel({ arch: 'lenet5', classes: 10, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'float' }, seed: 1 });
+  const model = buildModel({
+    arch: 'lenet5',
+    classes: 10,
+    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'float' },
+    seed: 1,
+  });
   await saveModel(model, join(run, 'model'));
   model.dispose();
-  writeFileSync(join(run, 'config.json'), JSON.stringify({
-    runId: 'r1', backend: 'cpu', threads: 2, versions: {}, seed: 1, startedAt: 'x',
-    experiment: {
-      name: 'exp', model: { arch: 'fmnist-cnn', classes: 10 }, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
-      data: { format: 'idx', path: 'd', augment: [] },
-      train: { epochs: 2, batchSize: 8, optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0, schedule: [], gammas: [], seed: 1 },
-    },
-  }));
-  writeFileSync(join(run, 'metrics.jsonl'), [1, 2].map((e) => JSON.stringify({ kind: 'epoch', epoch: e, step: e, lr: 0.1, loss: 1 / e, top1: 0.5, valTop1: 0.4 + e / 10, time: e })).join('\n') + '\n');
+  writeFileSync(
+    join(run, 'config.json'),
+    JSON.stringify({
+      runId: 'r1',
+      backend: 'cpu',
+      threads: 2,
+      versions: {},
+      seed: 1,
+      startedAt: 'x',
+      experiment: {
+        name: 'exp',
+        model: { arch: 'fmnist-cnn', classes: 10 },
+        quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+        data: { format: 'idx', path: 'd', augment: [] },
+        train: {
+          epochs: 2,
+          batchSize: 8,
+          optimizer: 'sgd',
+          lr: 0.1,
+          momentum: 0.9,
+          nesterov: true,
+          weightDecay: 0,
+          schedule: [],
+          gammas: [],
+          seed: 1,
+        },
+      },
+    }),
+  );
+  writeFileSync(
+    join(run, 'metrics.jsonl'),
+    [1, 2]
+      .map((e) => JSON.stringify({ kind: 'epoch', epoch: e, step: e, lr: 0.1, loss: 1 / e, top1: 0.5, valTop1: 0.4 + e / 10, time: e }))
+      .join('\n') + '\n',
+  );
   const summary = { layers: 1, ternaryLayers: 1, params: 18, ternaryParams: 18, fp32Bytes: 72, ternaryBytes: 9, compression: 8 };
-  writeFileSync(join(run, 'layers.jsonl'), [
-    JSON.stringify({ epoch: 1, layers: [{ ...layer, sparsity: 0.1 }], summary }),
-    JSON.stringify({ epoch: 2, layers: [layer], summary }),
-  ].join('\n') + '\n');
-  writeFileSync(join(run, 'summary.json'), JSON.stringify({
-    runId: 'r1', experiment: 'exp', status: 'completed', epochs: 2, final: { top1: 0.6, top5: 1, loss: 0.5 }, best: { top1: 0.6, top5: 1, loss: 0.5, epoch: 2 },
-    backend: 'cpu', fp32Bytes: 72, ternaryBytes: 9, compression: 8, wallSeconds: 3.25,
-  }));
+  writeFileSync(
+    join(run, 'layers.jsonl'),
+    [
+      JSON.stringify({ epoch: 1, layers: [{ ...layer, sparsity: 0.1 }], summary }),
+      JSON.stringify({ epoch: 2, layers: [layer], summary }),
+    ].join('\n') + '\n',
+  );
+  writeFileSync(
+    join(run, 'summary.json'),
+    JSON.stringify({
+      runId: 'r1',
+      experiment: 'exp',
+      status: 'completed',
+      epochs: 2,
+      final: { top1: 0.6, top5: 1, loss: 0.5 },
+      best: { top1: 0.6, top5: 1, loss: 0.5, epoch: 2 },
+      backend: 'cpu',
+      fp32Bytes: 72,
+      ternaryBytes: 9,
+      compression: 8,
+      wallSeconds: 3.25,
+    }),
+  );
   const out = join(root, 'out');
   const result = await exportRun(run, out);
-  assert.deepEqual(result.files.sort(), ['layers.csv', 'metrics.csv', 'model.onnx', 'model.tern', 'model/model.json', 'model/weights.bin', 'report.md', 'tfjs/model.json', 'tfjs/weights.bin']);
+  assert.deepEqual(result.files.sort(), [
+    'layers.csv',
+    'metrics.csv',
+    'model.onnx',
+    'model.tern',
+    'model/model.json',
+    'model/weights.bin',
+    'report.md',
+    'tfjs/model.json',
+    'tfjs/weights.bin',
+  ]);
   assert.equal(readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n').length, 3);
   assert.match(readFileSync(join(out, 'layers.csv'), 'utf8'), /,0\.5,4,9,5\n$/);
   const report = readFileSync(join(out, 'report.md'), 'utf8');
@@ -65,7 +132,10 @@ test('exportRun: model as trained and exported (ONNX, .tern, stock tfjs), metric
   assert.match(report, /\| conv1 \| TernaryConv2D \| 3×3×1×2 \| 18 \| 2 \| 0\.01000 \| 0\.2000 \| 50\.00 % \| 4 \| 9 \| 5 \|/);
   assert.deepEqual(readFileSync(join(out, 'model', 'weights.bin')), readFileSync(join(run, 'model', 'weights.bin')));
   // The data folder 'd' does not exist: parity ran on random inputs and says so; sizes come before the layer table.
-  assert.match(report, /## Exported model files[\s\S]*\| model\.tern \| [\d,]+ B[\s\S]*Inputs: 64 random inputs[\s\S]*\| model\.onnx \| ONNX Runtime \|[\s\S]*## Layers/);
+  assert.match(
+    report,
+    /## Exported model files[\s\S]*\| model\.tern \| [\d,]+ B[\s\S]*Inputs: 64 random inputs[\s\S]*\| model\.onnx \| ONNX Runtime \|[\s\S]*## Layers/,
+  );
   assert.ok(result.model?.parity?.results.every((r) => r.ok));
   await assert.rejects(exportRun(join(root, 'nope'), out), /not a run folder/);
 });

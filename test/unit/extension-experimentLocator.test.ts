@@ -14,7 +14,10 @@ test('finds each experiment, its name, offset and model.from in JSON with commen
   ].join('\n');
   const found = locateExperiments(text);
   assert.equal(found.length, 2);
-  assert.deepEqual(found.map((e) => e.name), ['a', 'b']);
+  assert.deepEqual(
+    found.map((e) => e.name),
+    ['a', 'b'],
+  );
   assert.equal(found[0]!.offset, text.indexOf('{ "name": "a"'));
   assert.equal(found[1]!.offset, text.indexOf('{ "name": "b"'));
   assert.equal(text[found[0]!.end - 1], '}');

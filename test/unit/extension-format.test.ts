@@ -31,12 +31,18 @@ test('one epoch convention: the epoch in progress while running, the epochs comp
 test('run rows are short: the start time (today) or date and minutes as the label, epoch and best top-1', () => {
   const today = runIdDay(new Date('2026-11-29T12:00:00Z'));
   assert.equal(today, '20261129');
-  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'completed', epoch: 2, epochs: 2, bestTop1: 0.8534 }, today),
-    { label: '06:31:04', description: 'epoch 2/2 · 85.3%' });
-  assert.deepEqual(runRow({ runId: '20261128-063104-ab12', status: 'running', epoch: 0, epochs: 2 }, today),
-    { label: '11-28 06:31', description: 'epoch 1/2' });
-  assert.deepEqual(runRow({ runId: 'odd-id', status: 'cancelled', epoch: 1, epochs: 200, bestTop1: 0.5 }, today),
-    { label: 'odd-id', description: 'epoch 1/200 · 50.0%' });
+  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'completed', epoch: 2, epochs: 2, bestTop1: 0.8534 }, today), {
+    label: '06:31:04',
+    description: 'epoch 2/2 · 85.3%',
+  });
+  assert.deepEqual(runRow({ runId: '20261128-063104-ab12', status: 'running', epoch: 0, epochs: 2 }, today), {
+    label: '11-28 06:31',
+    description: 'epoch 1/2',
+  });
+  assert.deepEqual(runRow({ runId: 'odd-id', status: 'cancelled', epoch: 1, epochs: 200, bestTop1: 0.5 }, today), {
+    label: 'odd-id',
+    description: 'epoch 1/200 · 50.0%',
+  });
 });
 
 test('error text drops the "Error: " prefix a message would repeat', () => {

@@ -34,7 +34,7 @@ test('CIFAR ResNet parameter counts match the paper (≈ 0.27, 0.46, 0.66, 0.85 
   }
 });
 
-test('ResNet-18 (1000 classes) has torchvision\'s 11,689,512 trainable parameters', () => {
+test("ResNet-18 (1000 classes) has torchvision's 11,689,512 trainable parameters", () => {
   const model = buildModel({ arch: 'resnet18', classes: 1000, quant: TERN, seed: 1 });
   assert.equal(trainableParams(model), 11689512);
   assert.deepEqual(model.inputs[0].shape, [null, 224, 224, 3]);
@@ -50,10 +50,25 @@ test('small models: LeNet-5 and fmnist-cnn counts, shapes, and the exact fmnist-
   const fm = buildModel({ arch: 'fmnist-cnn', classes: 10, quant: TERN, seed: 1 });
   // conv 288 + BN 4·32, conv 18432 + BN 4·64, dense 3136·128 + BN 4·128, dense 128·10 + 10
   assert.equal(fm.countParams(), 288 + 128 + 18432 + 256 + 401408 + 512 + 1290);
-  assert.deepEqual(fm.layers.map((l) => l.getClassName()), [
-    'InputLayer', 'TernaryConv2D', 'BatchNormalization', 'ReLU', 'MaxPooling2D', 'TernaryConv2D', 'BatchNormalization', 'ReLU',
-    'MaxPooling2D', 'Flatten', 'TernaryDense', 'BatchNormalization', 'ReLU', 'TernaryDense',
-  ]);
+  assert.deepEqual(
+    fm.layers.map((l) => l.getClassName()),
+    [
+      'InputLayer',
+      'TernaryConv2D',
+      'BatchNormalization',
+      'ReLU',
+      'MaxPooling2D',
+      'TernaryConv2D',
+      'BatchNormalization',
+      'ReLU',
+      'MaxPooling2D',
+      'Flatten',
+      'TernaryDense',
+      'BatchNormalization',
+      'ReLU',
+      'TernaryDense',
+    ],
+  );
   const y = fm.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor;
   assert.deepEqual(y.shape, [2, 10]);
   lenet.dispose();
@@ -61,7 +76,10 @@ test('small models: LeNet-5 and fmnist-cnn counts, shapes, and the exact fmnist-
 });
 
 test('quant settings: none → float layers, firstLast float keeps first conv and last dense float, tex reaches layers', () => {
-  assert.deepEqual(new Set(kernelClasses(buildModel({ arch: 'resnet20', classes: 10, quant: FLOAT, seed: 1 }))), new Set(['Conv2D', 'Dense']));
+  assert.deepEqual(
+    new Set(kernelClasses(buildModel({ arch: 'resnet20', classes: 10, quant: FLOAT, seed: 1 }))),
+    new Set(['Conv2D', 'Dense']),
+  );
   const edge = buildModel({ arch: 'resnet20', classes: 10, quant: { ...TERN, firstLast: 'float', tex: 4 }, seed: 1 });
   const classes = kernelClasses(edge);
   assert.equal(classes[0], 'Conv2D');
@@ -69,7 +87,10 @@ test('quant settings: none → float layers, firstLast float keeps first conv an
   assert.ok(classes.slice(1, -1).every((c) => c === 'TernaryConv2D'));
   assert.equal((edge.getLayer('stage2_block1_conv1') as TernaryConv2D).quant.tex, 4);
   assert.throws(() => buildModel({ arch: 'vgg16', classes: 10, quant: TERN }), /Unknown architecture 'vgg16'. Available: resnet20/);
-  assert.throws(() => buildModel({ arch: 'resnet20', classes: 10, quant: { ...TERN, method: 'twn', tex: 2 } }), /^UserError: Layer '\w+': tex must be 1 with method "twn"/);
+  assert.throws(
+    () => buildModel({ arch: 'resnet20', classes: 10, quant: { ...TERN, method: 'twn', tex: 2 } }),
+    /^UserError: Layer '\w+': tex must be 1 with method "twn"/,
+  );
 });
 
 test('seeded Kaiming normal: same seed same weights, std = √(2 / fan_in), zero biases', () => {
@@ -109,7 +130,10 @@ test('convertToTernary: functional ResNet-20 twin keeps the float weights as lat
   const twin = await convertToTernary(float, { ...TERN, tex: 2 });
   assert.deepEqual(new Set(kernelClasses(twin)), new Set(['TernaryConv2D', 'TernaryDense']));
   assert.equal(twin.countParams(), float.countParams());
-  assert.deepEqual(twin.getLayer('stage1_block1_conv1').getWeights()[0].dataSync(), float.getLayer('stage1_block1_conv1').getWeights()[0].dataSync());
+  assert.deepEqual(
+    twin.getLayer('stage1_block1_conv1').getWeights()[0].dataSync(),
+    float.getLayer('stage1_block1_conv1').getWeights()[0].dataSync(),
+  );
   const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 3);
   const got = (twin.predict(x) as tf.Tensor).dataSync();
   const want = referencePredict(float, twin, x);
@@ -128,13 +152,19 @@ test('convertToTernary: functional ResNet-20 twin keeps the float weights as lat
 });
 
 test('convertToTernary: a Sequential with a nested Sequential, firstLast float, and errors', async () => {
-  const inner = tfl.sequential({ name: 'inner', layers: [tfl.layers.dense({ units: 6, inputShape: [5], name: 'inner_dense', activation: 'relu' })] });
-  const outer = tfl.sequential({ name: 'outer', layers: [
-    tfl.layers.dense({ units: 5, inputShape: [4], name: 'first' }),
-    inner,
-    tfl.layers.dense({ units: 3, name: 'middle' }),
-    tfl.layers.dense({ units: 2, name: 'last' }),
-  ] });
+  const inner = tfl.sequential({
+    name: 'inner',
+    layers: [tfl.layers.dense({ units: 6, inputShape: [5], name: 'inner_dense', activation: 'relu' })],
+  });
+  const outer = tfl.sequential({
+    name: 'outer',
+    layers: [
+      tfl.layers.dense({ units: 5, inputShape: [4], name: 'first' }),
+      inner,
+      tfl.layers.dense({ units: 3, name: 'middle' }),
+      tfl.layers.dense({ units: 2, name: 'last' }),
+    ],
+  });
   const twin = await convertToTernary(outer, { ...TERN, firstLast: 'float' });
   assert.equal(twin.getLayer('first').getClassName(), 'Dense');
   assert.equal(twin.getLayer('middle').getClassName(), 'TernaryDense');
@@ -145,7 +175,9 @@ test('convertToTernary: a Sequential with a nested Sequential, firstLast float, 
   // Re-quantizing a ternary model changes its settings.
   const again = await convertToTernary(twin, { ...TERN, method: 'twn' });
   assert.equal((again.getLayer('first') as TernaryDense).quant.method, 'twn');
-  const dilated = tfl.sequential({ layers: [tfl.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2, inputShape: [8, 8, 1], name: 'dil' })] });
+  const dilated = tfl.sequential({
+    layers: [tfl.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2, inputShape: [8, 8, 1], name: 'dil' })],
+  });
   await assert.rejects(convertToTernary(dilated, TERN), /Layer 'dil': dilated Conv2D/);
   const noKernels = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [2, 2] })] });
   await assert.rejects(convertToTernary(noKernels, TERN), /nothing to ternarize/);

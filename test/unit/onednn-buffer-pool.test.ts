@@ -10,7 +10,7 @@ import { addonLoadError, ONEDNN_BACKEND, registerOnednnBackend } from '../../ser
 import { loadAddon } from '../../server/backends/onednn/addon';
 import { outputPool } from '../../server/backends/onednn/util';
 
-const BIG = POOL_MIN_BYTES / 4 * 2; // floats: comfortably above the pooling threshold
+const BIG = (POOL_MIN_BYTES / 4) * 2; // floats: comfortably above the pooling threshold
 
 test('a released array is handed out again for the same length, small ones are never pooled', () => {
   const pool = new BufferPool(1 << 30);
@@ -62,8 +62,14 @@ test('through the backend: a slice view and a dataSync result outlive their sour
   source.dispose();
   // Kernels of the same size now run; if source's buffer were recycled they would overwrite it.
   const others = [tf.mul(tf.ones(shape), 7), tf.mul(tf.ones(shape), 9)];
-  assert.ok(view.dataSync().every((v) => v === 2), 'the view still reads 2');
-  assert.ok(read.every((v) => v === 2), 'the array read before dispose still reads 2');
+  assert.ok(
+    view.dataSync().every((v) => v === 2),
+    'the view still reads 2',
+  );
+  assert.ok(
+    read.every((v) => v === 2),
+    'the array read before dispose still reads 2',
+  );
   tf.dispose([view, ...others]);
 });
 

@@ -22,8 +22,16 @@ const BATCH = 4;
 const INPUT = [8, 8, 3];
 const CLASSES = 10;
 const RECIPE: TrainConfig = {
-  epochs: 1, batchSize: BATCH, optimizer: 'sgd', lr: 0.02, momentum: 0.9, nesterov: true,
-  weightDecay: 3e-4, schedule: [], gammas: [], seed: 0,
+  epochs: 1,
+  batchSize: BATCH,
+  optimizer: 'sgd',
+  lr: 0.02,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 3e-4,
+  schedule: [],
+  gammas: [],
+  seed: 0,
 };
 
 /** A fixed batch (mulberry32): uniform(−1, 1) pixels and labels. */
@@ -44,7 +52,10 @@ function fixedBatch(seed: number): { x: Float32Array; y: Int32Array; n: number }
 async function losses(backend: string): Promise<number[]> {
   await tf.setBackend(backend);
   const model = buildModel({
-    arch: 'resnet20', classes: CLASSES, inputShape: INPUT, seed: 7,
+    arch: 'resnet20',
+    classes: CLASSES,
+    inputShape: INPUT,
+    seed: 7,
     quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
   });
   const params = model.trainableWeights.map((w) => w.read() as tf.Variable);

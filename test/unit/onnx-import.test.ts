@@ -71,7 +71,11 @@ const NETWORKS: { name: string; shape: number[]; ops: string[] }[] = [
 
 for (const { name, shape } of NETWORKS) {
   test(`${name}: ONNX Runtime computes what PyTorch computed (the fixture is sound)`, async () => {
-    const io = JSON.parse(readFileSync(path.join(FIXTURES, `${name}.io.json`), 'utf8')) as { inputShape: number[]; input: string; output: string };
+    const io = JSON.parse(readFileSync(path.join(FIXTURES, `${name}.io.json`), 'utf8')) as {
+      inputShape: number[];
+      input: string;
+      output: string;
+    };
     const ortOut = await runOrt(fixture(name), decodeF32(io.input), io.inputShape);
     assert.ok(relativeError(ortOut.data, decodeF32(io.output)) <= 1e-5);
   });
@@ -94,7 +98,11 @@ test('the fixtures exercise the ops they are meant to', () => {
   for (const { name, ops } of NETWORKS) {
     const graph = onnx.ModelProto.decode(readFileSync(fixture(name))).graph!;
     const present = new Set((graph.node ?? []).map((n) => n.opType));
-    assert.deepEqual(ops.filter((op) => !present.has(op)), [], `${name} lacks ops`);
+    assert.deepEqual(
+      ops.filter((op) => !present.has(op)),
+      [],
+      `${name} lacks ops`,
+    );
   }
 });
 
@@ -107,7 +115,10 @@ test('layout: depthwise, depth-multiplier and grouped convs map onto DepthwiseCo
 });
 
 test('Identity, Dropout, asymmetric Pad, padded MaxPool after ReLU, HardSigmoid(α, β), Reshape [0, −1], Gemm α/β and opset-6 Clip match ONNX Runtime', async () => {
-  for (const [name, shape] of [['ops_misc', [3, 2, 6, 6]], ['ops_clip6', [1, 2, 4, 4]]] as const) {
+  for (const [name, shape] of [
+    ['ops_misc', [3, 2, 6, 6]],
+    ['ops_clip6', [1, 2, 4, 4]],
+  ] as const) {
     const model = await importOnnx(fixture(name));
     const x = randomInput([...shape], 5).map((v) => v * 4);
     const ref = await runOrt(fixture(name), x, [...shape]);
@@ -144,8 +155,12 @@ test('a truncated .onnx is an error naming the file', async () => {
 
 test('an unsupported op is an error naming the node, its op type and the supported ops', async () => {
   await assert.rejects(importOnnx(fixture('bad_unsupported_op')), (err: OnnxImportError) => {
-    assert.match(err.message, /bad_unsupported_op\.onnx: node 'lpnorm_1' \(LpNormalization\): op type LpNormalization is not supported\. Supported ops: /);
-    for (const op of ['Conv', 'Gemm', 'BatchNormalization', 'HardSwish', 'GlobalAveragePool', 'Softmax']) assert.ok(err.message.includes(op), op);
+    assert.match(
+      err.message,
+      /bad_unsupported_op\.onnx: node 'lpnorm_1' \(LpNormalization\): op type LpNormalization is not supported\. Supported ops: /,
+    );
+    for (const op of ['Conv', 'Gemm', 'BatchNormalization', 'HardSwish', 'GlobalAveragePool', 'Softmax'])
+      assert.ok(err.message.includes(op), op);
     assert.deepEqual(err.node, { name: 'lpnorm_1', opType: 'LpNormalization' });
     return true;
   });
@@ -153,14 +168,18 @@ test('an unsupported op is an error naming the node, its op type and the support
 });
 
 test('a dynamic batch is fine; other dynamic dims are an error naming the input and its dims', async () => {
-  await assert.rejects(importOnnx(fixture('bad_dynamic_dims')),
-    /bad_dynamic_dims\.onnx: graph input 'input' has dims \["N",3,"height","width"\]: only the batch \(first\) dim may be dynamic/);
+  await assert.rejects(
+    importOnnx(fixture('bad_dynamic_dims')),
+    /bad_dynamic_dims\.onnx: graph input 'input' has dims \["N",3,"height","width"\]: only the batch \(first\) dim may be dynamic/,
+  );
   const model = await importOnnx(fixture('lenet5')); // its batch axis is dynamic ('batch')
   assert.equal(model.inputs[0].shape[0], null);
   model.dispose();
 });
 
 test('an op used in a way tfjs cannot reproduce exactly is an error naming the node and what to do', async () => {
-  await assert.rejects(importOnnx(fixture('bad_maxpool_padding')),
-    /bad_maxpool_padding\.onnx: node 'pool' \(MaxPool\): padding \[1,1,1,1\] on an input that may be negative .*put the max pool after a ReLU/);
+  await assert.rejects(
+    importOnnx(fixture('bad_maxpool_padding')),
+    /bad_maxpool_padding\.onnx: node 'pool' \(MaxPool\): padding \[1,1,1,1\] on an input that may be negative .*put the max pool after a ReLU/,
+  );
 });

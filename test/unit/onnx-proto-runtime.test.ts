@@ -3,7 +3,23 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataType, OnnxFormatError, attrInt, attrInts, decodeModel, encodeModel, floatTensor, floatValueInfo, model, node, packInts, packedIntTensor, readModel, tensorToFloat32, unpackInts } from '../../server/onnx/proto';
+import {
+  DataType,
+  OnnxFormatError,
+  attrInt,
+  attrInts,
+  decodeModel,
+  encodeModel,
+  floatTensor,
+  floatValueInfo,
+  model,
+  node,
+  packInts,
+  packedIntTensor,
+  readModel,
+  tensorToFloat32,
+  unpackInts,
+} from '../../server/onnx/proto';
 import { OnnxRuntimeError, nhwcToNchw, openSession, runOnnx } from '../../server/onnx/runtime';
 
 /** y = DequantizeLinear(codes, scale) + x for a 4-element x. */
@@ -59,7 +75,10 @@ test('a truncated or foreign file is a clear OnnxFormatError naming it', async (
   const dir = mkdtempSync(join(tmpdir(), 'tern-onnx-'));
   const file = join(dir, 'cut.onnx');
   writeFileSync(file, bytes.subarray(0, bytes.length - 7));
-  await assert.rejects(readModel(file), (e: Error) => e instanceof OnnxFormatError && e.message.includes(file) && /truncated/.test(e.message));
+  await assert.rejects(
+    readModel(file),
+    (e: Error) => e instanceof OnnxFormatError && e.message.includes(file) && /truncated/.test(e.message),
+  );
   await assert.rejects(readModel(join(dir, 'missing.onnx')), (e: Error) => e instanceof OnnxFormatError && /ENOENT/.test(e.message));
   assert.throws(() => decodeModel(new TextEncoder().encode('{"format": "layers-model"}'), 'model.json'), OnnxFormatError);
 });
@@ -85,7 +104,13 @@ test('openSession transposes NHWC input to NCHW and reports ONNX Runtime failure
   const y = await session.run(nhwc, [1, 1, 3, 2]);
   assert.deepEqual(y.dims, [1, 2, 1, 3]);
   assert.deepEqual(Array.from(y.data), [1, 2, 3, 20, 40, 60]);
-  await assert.rejects(session.run(new Float32Array(3), [1, 1, 3, 1]), (e: Error) => e instanceof OnnxRuntimeError && /failed to run/.test(e.message));
+  await assert.rejects(
+    session.run(new Float32Array(3), [1, 1, 3, 1]),
+    (e: Error) => e instanceof OnnxRuntimeError && /failed to run/.test(e.message),
+  );
   await session.release();
-  await assert.rejects(openSession(new Uint8Array([1, 2, 3]), { source: 'bad.onnx' }), (e: Error) => e instanceof OnnxRuntimeError && e.message.includes('bad.onnx'));
+  await assert.rejects(
+    openSession(new Uint8Array([1, 2, 3]), { source: 'bad.onnx' }),
+    (e: Error) => e instanceof OnnxRuntimeError && e.message.includes('bad.onnx'),
+  );
 });

@@ -33,7 +33,13 @@ function qatSteps(model: LayersModel, inputShape: number[], steps: number): void
   for (let step = 0; step < steps; step++) {
     tf.tidy(() => {
       const x = tf.tensor(normal(4 * inputShape.reduce((a, b) => a * b, 1), 100 + step), [4, ...inputShape]);
-      const target = tf.oneHot(tf.tensor1d([0, 1, 2, 3].map((i) => (i + step) % outUnits), 'int32'), outUnits);
+      const target = tf.oneHot(
+        tf.tensor1d(
+          [0, 1, 2, 3].map((i) => (i + step) % outUnits),
+          'int32',
+        ),
+        outUnits,
+      );
       optimizer.minimize(() => tf.losses.meanSquaredError(target, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
     });
   }
@@ -41,10 +47,17 @@ function qatSteps(model: LayersModel, inputShape: number[], steps: number): void
 }
 
 function codesOf(model: LayersModel): string {
-  return packModel(model).weights.map((w) => (w.kind === 'ternary' ? `${Array.from(w.levels).join(',')}:${w.codes.join('')}` : '')).join('|');
+  return packModel(model)
+    .weights.map((w) => (w.kind === 'ternary' ? `${Array.from(w.levels).join(',')}:${w.codes.join('')}` : ''))
+    .join('|');
 }
 
-for (const [name, nhwc] of [['lenet5', [28, 28, 1]], ['resnet20_cifar', [32, 32, 3]], ['mobilenet_small', [32, 32, 3]], ['pad_shortcut', [16, 16, 3]]] as const) {
+for (const [name, nhwc] of [
+  ['lenet5', [28, 28, 1]],
+  ['resnet20_cifar', [32, 32, 3]],
+  ['mobilenet_small', [32, 32, 3]],
+  ['pad_shortcut', [16, 16, 3]],
+] as const) {
   test(`${name}: ONNX in → ternarize → QAT steps → ONNX out runs in ONNX Runtime with our outputs`, async () => {
     const float = await importOnnx(path.join(FIXTURES, `${name}.onnx`));
     const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' });
@@ -55,7 +68,10 @@ for (const [name, nhwc] of [['lenet5', [28, 28, 1]], ['resnet20_cifar', [32, 32,
 
     const exported = exportOnnx(twin, packModel(twin));
     const batch = [6, ...nhwc];
-    const x = normal(batch.reduce((a, b) => a * b, 1), 7);
+    const x = normal(
+      batch.reduce((a, b) => a * b, 1),
+      7,
+    );
     const ours = tf.tidy(() => (twin.predict(tf.tensor(x, batch)) as tf.Tensor).dataSync() as Float32Array);
     const ort = await runOnnx(exported.bytes, x, batch, { layout: 'NHWC' });
     assert.equal(ort.data.length, ours.length);

@@ -21,7 +21,11 @@ test('docs/protocol.md: the drive.js example trains a tiny config through the se
   try {
     const ws = await writeTinyWorkspace(dir);
     await writeFile(join(dir, 'drive.js'), block[1]);
-    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'drive.js'), serverJs, ws.configPath], { cwd: dir, timeout: 60_000, env: { ...process.env, TERN_BACKEND: 'wasm' } });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'drive.js'), serverJs, ws.configPath], {
+      cwd: dir,
+      timeout: 60_000,
+      env: { ...process.env, TERN_BACKEND: 'wasm' },
+    });
     const lines = stdout.trim().split('\n');
     assert.match(lines[0], /^server \d+\.\d+\.\d+ on wasm \(\d+ threads?\)$/);
     assert.match(lines[1], /^run \S+: 1 epoch\(s\) of 4 batches$/);

@@ -37,9 +37,15 @@ test('config, data, queue and path errors get the protocol codes and data', () =
 test('the progress line: epoch e/E · batch b/S · loss, and the overall percentage', () => {
   const run = { epochs: 5, stepsPerEpoch: 47 };
   const batch = { kind: 'batch' as const, epoch: 2, step: 77, progress: 30 / 47, lr: 0.1, loss: 0.4137, top1: 0.8, time: 10 };
-  assert.deepEqual(describeTrainProgress(batch, run), { message: 'epoch 2/5 · batch 30/47 · loss 0.41', percentage: (1 + 30 / 47) / 5 * 100 });
+  assert.deepEqual(describeTrainProgress(batch, run), {
+    message: 'epoch 2/5 · batch 30/47 · loss 0.41',
+    percentage: ((1 + 30 / 47) / 5) * 100,
+  });
   const epoch = { kind: 'epoch' as const, epoch: 5, step: 235, lr: 0.1, loss: 1.5, top1: 0.8, valTop1: 0.8125, time: 50 };
-  assert.deepEqual(describeTrainProgress(epoch, run), { message: 'epoch 5/5 · batch 47/47 · loss 1.5 · val top-1 81.3 %', percentage: 100 });
+  assert.deepEqual(describeTrainProgress(epoch, run), {
+    message: 'epoch 5/5 · batch 47/47 · loss 1.5 · val top-1 81.3 %',
+    percentage: 100,
+  });
   assert.equal(describeTrainProgress({ ...batch, loss: NaN }, run).message, 'epoch 2/5 · batch 30/47 · loss NaN');
   assert.equal(describeTrainProgress({ ...batch, loss: 123.4 }, run).message, 'epoch 2/5 · batch 30/47 · loss 123');
 });
@@ -67,6 +73,9 @@ test('the crash policy logs uncaught exceptions and rejections (with the stack) 
     process.stderr.write = write;
   }
   assert.equal(logged.length, 2);
-  assert.match(logged[0], /^Training server: uncaught exception \(the server keeps running; please report this\): Error: boom in a timer\n\s+at /);
+  assert.match(
+    logged[0],
+    /^Training server: uncaught exception \(the server keeps running; please report this\): Error: boom in a timer\n\s+at /,
+  );
   assert.match(logged[1], /unhandled promise rejection .*Error: a lost promise/s);
 });

@@ -51,16 +51,19 @@ test('bytes that are not a header are skipped up to the next Content-Length', ()
   feed('Content-Length: twelve\r\n\r\n');
   feed(frame(JSON.stringify(ping(3))));
   assert.deepEqual(messages, [ping(1), ping(2), ping(3)]);
-  assert.deepEqual(faults.map((f) => f.message), [
-    'Discarded a header block without Content-Length: "hello there".',
-    'Discarded 10 bytes that were not a message header.',
-    // 20 000 bytes without a blank line: dropped except a tail that could start a header…
-    `Discarded ${20_000 - 15} bytes that were not a message header.`,
-    // …which the next frame shows to be garbage too.
-    'Discarded 15 bytes that were not a message header.',
-    'Discarded a header block without Content-Length: "Content-Type: text/plain".',
-    'Discarded a message whose Content-Length is not a number: "twelve".',
-  ]);
+  assert.deepEqual(
+    faults.map((f) => f.message),
+    [
+      'Discarded a header block without Content-Length: "hello there".',
+      'Discarded 10 bytes that were not a message header.',
+      // 20 000 bytes without a blank line: dropped except a tail that could start a header…
+      `Discarded ${20_000 - 15} bytes that were not a message header.`,
+      // …which the next frame shows to be garbage too.
+      'Discarded 15 bytes that were not a message header.',
+      'Discarded a header block without Content-Length: "Content-Type: text/plain".',
+      'Discarded a message whose Content-Length is not a number: "twelve".',
+    ],
+  );
   assert.ok(faults.every((f) => f.code === -32700 && f.id === null));
 });
 
@@ -74,7 +77,17 @@ test('JSON that is not JSON-RPC is an invalid request, answered with its id when
   feed(frame('{"jsonrpc":"2.0","id":4}'));
   feed(frame(JSON.stringify(ping(9))));
   assert.deepEqual(messages, [ping(9)]);
-  assert.deepEqual(faults.map((f) => [f.code, f.id]), [[-32600, null], [-32600, null], [-32600, 3], [-32600, 'a'], [-32600, null], [-32600, 4]]);
+  assert.deepEqual(
+    faults.map((f) => [f.code, f.id]),
+    [
+      [-32600, null],
+      [-32600, null],
+      [-32600, 3],
+      [-32600, 'a'],
+      [-32600, null],
+      [-32600, 4],
+    ],
+  );
   assert.match(faults[0].message, /batch messages/);
   assert.match(faults[4].message, /\$\/cancelRequest needs params\.id/);
 });

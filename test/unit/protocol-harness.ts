@@ -4,9 +4,7 @@
  * sleeps, and a fake `Jobs` whose training runs are scripted by their config path.
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import {
-  createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
-} from 'vscode-jsonrpc/node';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { startServer, type TernaryServer } from '../../server/rpc/server';
 import type { Jobs } from '../../server/rpc/jobs';
 import { ConfigError } from '../../server/config/loadConfig';
@@ -52,7 +50,9 @@ export class EventLog {
     const found = this.events.slice(from).find((e) => e.method === method && predicate(e.params));
     if (found) return Promise.resolve(found.params);
     return withTimeout(
-      new Promise<ServerEvent>((resolve) => this.waiters.push({ predicate: (e) => e.method === method && predicate(e.params), resolve, from })).then((e) => e.params),
+      new Promise<ServerEvent>((resolve) =>
+        this.waiters.push({ predicate: (e) => e.method === method && predicate(e.params), resolve, from }),
+      ).then((e) => e.params),
       timeoutMs,
       () => `no ${method} within ${timeoutMs} ms; got: ${this.events.map((e) => e.method).join(', ')}`,
     );
@@ -63,7 +63,9 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: () => stri
   let timer: NodeJS.Timeout;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timeout: ${what()}`)), ms); }),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timeout: ${what()}`)), ms);
+    }),
   ]);
 }
 
@@ -75,7 +77,12 @@ export interface Session {
 }
 
 /** A client on the given server streams, initialised. */
-export async function connectClient(fromServer: Readable, toServer: Writable, initializationOptions?: InitializationOptions, workDoneProgress = false): Promise<Omit<Session, 'close'>> {
+export async function connectClient(
+  fromServer: Readable,
+  toServer: Writable,
+  initializationOptions?: InitializationOptions,
+  workDoneProgress = false,
+): Promise<Omit<Session, 'close'>> {
   const client = createMessageConnection(new StreamMessageReader(fromServer), new StreamMessageWriter(toServer));
   const events = new EventLog(client);
   client.onRequest('window/workDoneProgress/create', (params: unknown) => {
@@ -84,21 +91,36 @@ export async function connectClient(fromServer: Readable, toServer: Writable, in
   });
   client.listen();
   const result: any = await client.sendRequest('initialize', {
-    processId: null, rootUri: null, capabilities: { window: { workDoneProgress } }, initializationOptions,
+    processId: null,
+    rootUri: null,
+    capabilities: { window: { workDoneProgress } },
+    initializationOptions,
   });
   await client.sendNotification('initialized', {});
   return { client, events, info: result.capabilities.experimental.ternary };
 }
 
 /** A server on in-memory streams with `jobs`, and a client connected to it. */
-export async function startInMemory(jobs: Jobs, initializationOptions?: InitializationOptions, workDoneProgress = false, clock?: Clock): Promise<Session & { server: TernaryServer; toServer: PassThrough; fromServer: PassThrough }> {
+export async function startInMemory(
+  jobs: Jobs,
+  initializationOptions?: InitializationOptions,
+  workDoneProgress = false,
+  clock?: Clock,
+): Promise<Session & { server: TernaryServer; toServer: PassThrough; fromServer: PassThrough }> {
   const toServer = new PassThrough();
   const fromServer = new PassThrough();
   const server = startServer({ input: toServer, output: fromServer, jobs, version: '0.0.0-test', clock });
   const session = await connectClient(fromServer, toServer, initializationOptions, workDoneProgress);
   return {
-    ...session, server, toServer, fromServer,
-    close: () => { session.client.dispose(); server.dispose(); toServer.end(); },
+    ...session,
+    server,
+    toServer,
+    fromServer,
+    close: () => {
+      session.client.dispose();
+      server.dispose();
+      toServer.end();
+    },
   };
 }
 
@@ -109,7 +131,9 @@ export async function startInMemory(jobs: Jobs, initializationOptions?: Initiali
  */
 export class SteppingClock implements Clock {
   private time = 0;
-  now(): number { return this.time; }
+  now(): number {
+    return this.time;
+  }
   setTimeout(callback: () => void, ms: number): unknown {
     const due = this.time + ms;
     const handle = { cancelled: false };
@@ -160,7 +184,11 @@ export class RawFrames {
       if (found) return found;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timeout; got ${JSON.stringify(this.messages.map((m) => m.method ?? m.id))}`);
-      await withTimeout(new Promise<void>((resolve) => this.waiters.push(resolve)), left, () => `no matching frame; got ${JSON.stringify(this.messages.slice(from))}`);
+      await withTimeout(
+        new Promise<void>((resolve) => this.waiters.push(resolve)),
+        left,
+        () => `no matching frame; got ${JSON.stringify(this.messages.slice(from))}`,
+      );
     }
   }
 }
@@ -174,9 +202,18 @@ export class RawFrames {
 
 function summaryOf(runId: string, status: RunSummary['status'], epochs: number, loss: number, reason?: string): RunSummary {
   return {
-    runId, experiment: 'fake', status, epochs, reason,
-    final: { top1: 0.5, top5: 0.9, loss }, best: { top1: 0.5, top5: 0.9, loss, epoch: epochs },
-    backend: 'fake', fp32Bytes: 400, ternaryBytes: 29, compression: 400 / 29, wallSeconds: 0.01,
+    runId,
+    experiment: 'fake',
+    status,
+    epochs,
+    reason,
+    final: { top1: 0.5, top5: 0.9, loss },
+    best: { top1: 0.5, top5: 0.9, loss, epoch: epochs },
+    backend: 'fake',
+    fp32Bytes: 400,
+    ternaryBytes: 29,
+    compression: 400 / 29,
+    wallSeconds: 0.01,
   };
 }
 
@@ -185,7 +222,12 @@ let runCounter = 0;
 /** Yields to the event loop like a real training step does between batches. */
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function fakeTrain(configPath: string, listener: TrainListener, signal: AbortSignal, epochsOverride?: number): Promise<TrainResult> {
+export async function fakeTrain(
+  configPath: string,
+  listener: TrainListener,
+  signal: AbortSignal,
+  epochsOverride?: number,
+): Promise<TrainResult> {
   const name = configPath.split('/').pop()!;
   if (name === 'bad.tern.json') throw new ConfigError(configPath, 'experiments[0].train.lr', 'must be > 0.');
   const quick = /^quick-(\d+)-(\d+)\.tern\.json$/.exec(name);
@@ -213,7 +255,11 @@ export async function fakeTrain(configPath: string, listener: TrainListener, sig
       listener.onMetrics?.(record);
     }
     listener.onMetrics?.({ kind: 'epoch', epoch, step, lr: 0.1, loss, top1: 0.5, valLoss: loss, valTop1: 0.5, time: step / 100 });
-    listener.onLayers?.({ epoch, layers: [], summary: { layers: 1, ternaryLayers: 1, params: 100, ternaryParams: 100, fp32Bytes: 400, ternaryBytes: 29, compression: 400 / 29 } });
+    listener.onLayers?.({
+      epoch,
+      layers: [],
+      summary: { layers: 1, ternaryLayers: 1, params: 100, ternaryParams: 100, fp32Bytes: 400, ternaryBytes: 29, compression: 400 / 29 },
+    });
     listener.onHistograms?.({ epoch, histograms: [] });
     listener.onLog?.('info', `epoch ${epoch} done`);
   }
@@ -223,11 +269,24 @@ export async function fakeTrain(configPath: string, listener: TrainListener, sig
 /** Fake jobs: scripted training, simple echoes for the rest. */
 export function fakeJobs(overrides: Partial<Jobs> = {}): Jobs {
   return {
-    initialize: async (o) => ({ backend: o.backend === 'auto' || !o.backend ? 'fake' : o.backend, threads: o.threads ?? 1, versions: { fake: '1' } }),
+    initialize: async (o) => ({
+      backend: o.backend === 'auto' || !o.backend ? 'fake' : o.backend,
+      threads: o.threads ?? 1,
+      versions: { fake: '1' },
+    }),
     train: (p, listener, signal) => fakeTrain(p.configPath, listener, signal, p.epochs),
     evaluate: async () => ({ loss: 0.5, top1: 0.8, top5: 0.99, examples: 32 }),
-    ternarize: async (p) => ({ outDir: p.outDir, layers: [], histograms: [], summary: { layers: 0, ternaryLayers: 0, params: 0, ternaryParams: 0, fp32Bytes: 0, ternaryBytes: 0, compression: 1 } }),
-    stats: async () => ({ layers: [], histograms: [], summary: { layers: 0, ternaryLayers: 0, params: 0, ternaryParams: 0, fp32Bytes: 0, ternaryBytes: 0, compression: 1 } }),
+    ternarize: async (p) => ({
+      outDir: p.outDir,
+      layers: [],
+      histograms: [],
+      summary: { layers: 0, ternaryLayers: 0, params: 0, ternaryParams: 0, fp32Bytes: 0, ternaryBytes: 0, compression: 1 },
+    }),
+    stats: async () => ({
+      layers: [],
+      histograms: [],
+      summary: { layers: 0, ternaryLayers: 0, params: 0, ternaryParams: 0, fp32Bytes: 0, ternaryBytes: 0, compression: 1 },
+    }),
     export: async (p) => ({ outDir: p.outDir, files: ['report.md'] }),
     listRuns: async () => [],
     validateConfig: async () => ({ problems: [] }),
@@ -284,7 +343,10 @@ export async function writeTinyWorkspace(dir: string, epochs = 2): Promise<TinyW
   const { mkdir, writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
   await mkdir(join(dir, 'data'), { recursive: true });
-  for (const [prefix, count, seed] of [['train', 64, 1], ['t10k', 32, 2]] as const) {
+  for (const [prefix, count, seed] of [
+    ['train', 64, 1],
+    ['t10k', 32, 2],
+  ] as const) {
     const { images, labels } = syntheticImages(count, seed);
     await writeFile(join(dir, 'data', `${prefix}-images-idx3-ubyte`), idx(0x803, [count, 8, 8], images));
     await writeFile(join(dir, 'data', `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));

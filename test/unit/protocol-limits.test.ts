@@ -45,8 +45,14 @@ test('an error about a 20 MB path echoes a clipped path, not the whole of it twi
   const toServer = new PassThrough();
   const fromServer = new PassThrough();
   const server = startServer({
-    input: toServer, output: fromServer, version: '0.0.0-test',
-    jobs: fakeJobs({ stats: async (p) => { throw Object.assign(new Error(`Model or run folder not found: ${p.target}. Check the path.`), { code: 'ENOENT', path: p.target }); } }),
+    input: toServer,
+    output: fromServer,
+    version: '0.0.0-test',
+    jobs: fakeJobs({
+      stats: async (p) => {
+        throw Object.assign(new Error(`Model or run folder not found: ${p.target}. Check the path.`), { code: 'ENOENT', path: p.target });
+      },
+    }),
   });
   const s = await connectClient(fromServer, toServer);
   try {

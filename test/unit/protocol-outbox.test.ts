@@ -13,7 +13,9 @@ class SteppedClock implements Clock {
     this.timers.push(timer);
     return timer;
   };
-  clearTimeout = (handle: unknown) => { this.timers = this.timers.filter((t) => t !== handle); };
+  clearTimeout = (handle: unknown) => {
+    this.timers = this.timers.filter((t) => t !== handle);
+  };
   /** Moves time forward, firing due timers in order. */
   advance(to: number): void {
     for (;;) {
@@ -33,7 +35,11 @@ const epochEnd = (step: number): MetricsRecord => ({ kind: 'epoch', epoch: 1, st
 test('at most `rate` metrics notifications a second; records coalesced; other messages keep their place', async () => {
   const clock = new SteppedClock();
   const sent: string[] = [];
-  const outbox = new NotificationOutbox((runId, records) => sent.push(`${clock.time}:${runId}:${records.map((r) => r.kind[0] + r.step).join(',')}`), 10, clock);
+  const outbox = new NotificationOutbox(
+    (runId, records) => sent.push(`${clock.time}:${runId}:${records.map((r) => r.kind[0] + r.step).join(',')}`),
+    10,
+    clock,
+  );
   outbox.pushMetrics('r', batch(1)); // goes at once
   clock.advance(10);
   outbox.pushMetrics('r', batch(2));
@@ -75,7 +81,9 @@ test('a throwing send does not stall the queue', () => {
   const clock = new SteppedClock();
   const sent: string[] = [];
   const outbox = new NotificationOutbox(() => undefined, 10, clock);
-  outbox.push(() => { throw new Error('connection closed'); });
+  outbox.push(() => {
+    throw new Error('connection closed');
+  });
   outbox.push(() => sent.push('next'));
   assert.deepEqual(sent, ['next']);
 });

@@ -6,7 +6,9 @@ import { JobQueue, QueueFull, RemovedFromQueue } from '../../server/rpc/jobQueue
 /** A job that runs until released or aborted. */
 function gate() {
   let release!: (value: string) => void;
-  const released = new Promise<string>((resolve) => { release = resolve; });
+  const released = new Promise<string>((resolve) => {
+    release = resolve;
+  });
   const log: string[] = [];
   const run = (name: string) => async (signal: AbortSignal) => {
     log.push(`start ${name}`);
@@ -45,7 +47,12 @@ test('cancelling the running job aborts its signal; a throwing job does not bloc
   const queue = new JobQueue();
   const g = gate();
   const a = queue.submit({ kind: 'train', run: g.run('a') });
-  const b = queue.submit({ kind: 'train', run: () => { throw new Error('boom'); } });
+  const b = queue.submit({
+    kind: 'train',
+    run: () => {
+      throw new Error('boom');
+    },
+  });
   const c = queue.submit({ kind: 'train', run: async () => 'c done' });
   await Promise.resolve();
   assert.equal(queue.cancel(a.id), true);

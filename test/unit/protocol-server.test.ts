@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import {
-  CancelRequest, ServerStatsRequest, TernaryErrorCodes, TrainRequest, ternaryMethods, type TrainResult,
+  CancelRequest,
+  ServerStatsRequest,
+  TernaryErrorCodes,
+  TrainRequest,
+  ternaryMethods,
+  type TrainResult,
 } from '../../shared/protocol';
 import { fakeJobs, startInMemory, SteppingClock, withTimeout } from './protocol-harness';
 
@@ -47,12 +52,18 @@ test('a training run: started → metrics → layer stats → histograms per epo
     assert.deepEqual(shape, ['runStarted', 'metrics', 'layerStats', 'histograms', 'metrics', 'layerStats', 'histograms', 'runEnded']);
     const records = s.events.of('ternary/metrics').flatMap((p) => p.records);
     assert.equal(records.length, 2 * (5 + 1));
-    assert.deepEqual(records.map((r: any) => `${r.kind}${r.step}`), ['batch1', 'batch2', 'batch3', 'batch4', 'batch5', 'epoch5', 'batch6', 'batch7', 'batch8', 'batch9', 'batch10', 'epoch10']);
+    assert.deepEqual(
+      records.map((r: any) => `${r.kind}${r.step}`),
+      ['batch1', 'batch2', 'batch3', 'batch4', 'batch5', 'epoch5', 'batch6', 'batch7', 'batch8', 'batch9', 'batch10', 'epoch10'],
+    );
     const ended = s.events.of('ternary/runEnded')[0];
     assert.equal(ended.status, 'completed');
     assert.deepEqual(ended.summary, result.summary);
     assert.equal(result.runDir, s.events.of('ternary/runStarted')[0].runDir);
-    assert.deepEqual(s.events.of('ternary/layerStats').map((p) => p.record.epoch), [1, 2]);
+    assert.deepEqual(
+      s.events.of('ternary/layerStats').map((p) => p.record.epoch),
+      [1, 2],
+    );
     // Log lines of the trainer arrive as window/logMessage.
     assert.ok(s.events.of('window/logMessage').some((p) => p.message === 'epoch 2 done'));
   } finally {
@@ -70,7 +81,10 @@ test('metrics are throttled to metricsRate a second, records coalesced, none los
     const notifications = s.events.of('ternary/metrics');
     const records = notifications.flatMap((p) => p.records);
     assert.equal(records.length, 3 * 101);
-    assert.deepEqual(records.filter((r: any) => r.kind === 'epoch').map((r: any) => r.epoch), [1, 2, 3]);
+    assert.deepEqual(
+      records.filter((r: any) => r.kind === 'epoch').map((r: any) => r.epoch),
+      [1, 2, 3],
+    );
     // The first notification goes at once, then at most one per 1/20 s.
     assert.ok(notifications.length <= 1 + Math.ceil(seconds * 20), `${notifications.length} notifications in ${seconds.toFixed(3)} s`);
     assert.ok(notifications.length >= 2, 'more than one notification: the throttle let some through after waiting');
@@ -84,7 +98,10 @@ test('work-done progress on the client token: begin, reports "epoch e/E · batch
   const s = await startInMemory(fakeJobs(), { metricsRate: 1000 });
   try {
     await s.client.sendRequest(TrainRequest.type, { configPath: '/fake/quick-2-4.tern.json', workDoneToken: 'tok-1' });
-    const progress = s.events.of('$/progress').filter((p) => p.token === 'tok-1').map((p) => p.value);
+    const progress = s.events
+      .of('$/progress')
+      .filter((p) => p.token === 'tok-1')
+      .map((p) => p.value);
     assert.equal(progress[0].kind, 'begin');
     assert.equal(progress[0].cancellable, true);
     assert.equal(progress[progress.length - 1].kind, 'end');
@@ -92,7 +109,11 @@ test('work-done progress on the client token: begin, reports "epoch e/E · batch
     assert.ok(reports.length >= 2, JSON.stringify(reports));
     for (const v of reports) assert.match(v.message, /^epoch [12]\/2 · batch [0-4]\/4 · loss [\d.]+/);
     // The last record is epoch 2's: all batches done, loss 2/8, validation top-1 0.5.
-    assert.deepEqual(reports[reports.length - 1], { kind: 'report', message: 'epoch 2/2 · batch 4/4 · loss 0.25 · val top-1 50.0 %', percentage: 100 });
+    assert.deepEqual(reports[reports.length - 1], {
+      kind: 'report',
+      message: 'epoch 2/2 · batch 4/4 · loss 0.25 · val top-1 50.0 %',
+      percentage: 100,
+    });
   } finally {
     s.close();
   }
@@ -104,7 +125,10 @@ test('without a token, the server creates one with window/workDoneProgress/creat
     await s.client.sendRequest(TrainRequest.type, { configPath: '/fake/quick-1-2.tern.json' });
     const created = s.events.of('window/workDoneProgress/create');
     assert.equal(created.length, 1);
-    const values = s.events.of('$/progress').filter((p) => p.token === created[0].token).map((p) => p.value.kind);
+    const values = s.events
+      .of('$/progress')
+      .filter((p) => p.token === created[0].token)
+      .map((p) => p.value.kind);
     assert.equal(values[0], 'begin');
     assert.equal(values[values.length - 1], 'end');
   } finally {
@@ -148,7 +172,7 @@ test('$/cancelRequest of the train request stops the run too', async () => {
   }
 });
 
-test('window/workDoneProgress/cancel for the run\'s progress token stops the run', async () => {
+test("window/workDoneProgress/cancel for the run's progress token stops the run", async () => {
   const s = await startInMemory(fakeJobs());
   try {
     const training = s.client.sendRequest(TrainRequest.type, { configPath: '/fake/endless.tern.json', workDoneToken: 'run-progress' });
@@ -156,7 +180,10 @@ test('window/workDoneProgress/cancel for the run\'s progress token stops the run
     await s.client.sendNotification('window/workDoneProgress/cancel', { token: 'run-progress' });
     const result = await withTimeout(training, 5000, () => 'train did not answer after the progress was cancelled');
     assert.equal(result.summary.status, 'cancelled');
-    const last = s.events.of('$/progress').filter((p) => p.token === 'run-progress').pop();
+    const last = s.events
+      .of('$/progress')
+      .filter((p) => p.token === 'run-progress')
+      .pop();
     assert.equal(last.value.kind, 'end');
   } finally {
     s.close();
@@ -273,10 +300,22 @@ test('requests before initialize are refused with a message saying what to do', 
 
 test('non-train jobs go through the same queue, and read-only requests do not wait for it', async () => {
   const order: string[] = [];
-  const s = await startInMemory(fakeJobs({
-    stats: async () => { order.push('stats'); return { layers: [], histograms: [], summary: { layers: 0, ternaryLayers: 0, params: 0, ternaryParams: 0, fp32Bytes: 0, ternaryBytes: 0, compression: 1 } }; },
-    listRuns: async () => { order.push('listRuns'); return []; },
-  }));
+  const s = await startInMemory(
+    fakeJobs({
+      stats: async () => {
+        order.push('stats');
+        return {
+          layers: [],
+          histograms: [],
+          summary: { layers: 0, ternaryLayers: 0, params: 0, ternaryParams: 0, fp32Bytes: 0, ternaryBytes: 0, compression: 1 },
+        };
+      },
+      listRuns: async () => {
+        order.push('listRuns');
+        return [];
+      },
+    }),
+  );
   try {
     const a = s.client.sendRequest(TrainRequest.type, { configPath: '/fake/endless.tern.json' });
     await s.events.waitFor('ternary/metrics');
@@ -289,7 +328,10 @@ test('non-train jobs go through the same queue, and read-only requests do not wa
     await stats;
     assert.deepEqual(order, ['listRuns', 'stats']);
     // The waiting job's progress said where it stood, then that it ran.
-    const progress = s.events.of('$/progress').filter((p) => p.token === 'stats-1').map((p) => `${p.value.kind}:${p.value.message ?? ''}`);
+    const progress = s.events
+      .of('$/progress')
+      .filter((p) => p.token === 'stats-1')
+      .map((p) => `${p.value.kind}:${p.value.message ?? ''}`);
     assert.deepEqual(progress, ['begin:waiting in the queue: position 1', 'report:running', 'end:']);
   } finally {
     s.close();

@@ -37,11 +37,17 @@ const HEAP_TOLERANCE_BYTES = 2 * 1024 * 1024;
 let ws: TinyWorkspace;
 const children: ChildProcessWithoutNullStreams[] = [];
 
-function spawnServer(args: string[] = [serverJs, '--stdio']): { child: ChildProcessWithoutNullStreams; stderr: () => string; exited: Promise<number | null> } {
+function spawnServer(args: string[] = [serverJs, '--stdio']): {
+  child: ChildProcessWithoutNullStreams;
+  stderr: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--expose-gc', ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   return { child, stderr: () => stderr, exited };
 }
@@ -60,7 +66,16 @@ test('malformed input gets protocol errors, never a crash; the server answers af
   const { child, stderr } = spawnServer();
   const frames = new RawFrames(child.stdout);
   const send = (bytes: Buffer | string) => child.stdin.write(bytes);
-  send(frame(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {}, initializationOptions: { backend: 'wasm' } } })));
+  send(
+    frame(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { processId: null, rootUri: null, capabilities: {}, initializationOptions: { backend: 'wasm' } },
+      }),
+    ),
+  );
   const init = await frames.waitFor((m) => m.id === 1, 0, 30_000);
   assert.equal(init.result.capabilities.experimental.ternary.backend, 'wasm');
 
@@ -113,11 +128,16 @@ test('three consecutive runs over stdio: RSS and numTensors return to their leve
     await run();
     const now = await stats();
     rss.push(now.rss);
-    assert.ok(now.heapUsed - base.heapUsed < HEAP_TOLERANCE_BYTES, `run ${i + 1}: heap grew by ${((now.heapUsed - base.heapUsed) / 2 ** 20).toFixed(1)} MiB`);
+    assert.ok(
+      now.heapUsed - base.heapUsed < HEAP_TOLERANCE_BYTES,
+      `run ${i + 1}: heap grew by ${((now.heapUsed - base.heapUsed) / 2 ** 20).toFixed(1)} MiB`,
+    );
     assert.equal(now.numTensors, base.numTensors, `run ${i + 1}: ${now.numTensors - base.numTensors} tensors leaked`);
     assert.ok(now.rss - base.rss < RSS_TOLERANCE_BYTES, `run ${i + 1}: RSS grew by ${((now.rss - base.rss) / 2 ** 20).toFixed(1)} MiB`);
   }
-  process.stderr.write(`# RSS after warm-up ${(base.rss / 2 ** 20).toFixed(1)} MiB, after runs 1–3: ${rss.map((r) => ((r - base.rss) / 2 ** 20).toFixed(1)).join(', ')} MiB above\n`);
+  process.stderr.write(
+    `# RSS after warm-up ${(base.rss / 2 ** 20).toFixed(1)} MiB, after runs 1–3: ${rss.map((r) => ((r - base.rss) / 2 ** 20).toFixed(1)).join(', ')} MiB above\n`,
+  );
   client.dispose();
 });
 
@@ -146,25 +166,31 @@ test('`tern serve --stdio` is the same server', async () => {
   assert.equal(await withTimeout(exited, 10_000, () => 'tern serve did not exit after stdin closed'), 0);
 });
 
-test('lowPriority: every thread of the server, the compute threads started later included, runs at nice 10', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {
-  // Baselines from this process: CI may run the tests niced already, and then so is the server.
-  const own = getPriority();
-  const { child } = spawnServer();
-  assert.deepEqual([...new Set(threadNiceness(child.pid!))], [own], 'the server starts at the priority it was given');
-  const { client, info } = await connectClient(child.stdout, child.stdin, { backend: 'auto', threads: 2, lowPriority: true });
-  const result = await client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 1 });
-  assert.equal(result.summary.status, 'completed');
-  const niceness = threadNiceness(child.pid!);
-  assert.ok(niceness.length > 1);
-  assert.deepEqual([...new Set(niceness)], [Math.max(own, LOW_PRIORITY)], `${info.backend}: thread niceness ${niceness.join(' ')}`);
-  client.dispose();
-});
+test(
+  'lowPriority: every thread of the server, the compute threads started later included, runs at nice 10',
+  { skip: process.platform !== 'linux' ? 'reads /proc' : false },
+  async () => {
+    // Baselines from this process: CI may run the tests niced already, and then so is the server.
+    const own = getPriority();
+    const { child } = spawnServer();
+    assert.deepEqual([...new Set(threadNiceness(child.pid!))], [own], 'the server starts at the priority it was given');
+    const { client, info } = await connectClient(child.stdout, child.stdin, { backend: 'auto', threads: 2, lowPriority: true });
+    const result = await client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 1 });
+    assert.equal(result.summary.status, 'completed');
+    const niceness = threadNiceness(child.pid!);
+    assert.ok(niceness.length > 1);
+    assert.deepEqual([...new Set(niceness)], [Math.max(own, LOW_PRIORITY)], `${info.backend}: thread niceness ${niceness.join(' ')}`);
+    client.dispose();
+  },
+);
 
 test('without lowPriority the server keeps normal priority; a non-boolean lowPriority fails initialize', async () => {
   const { child } = spawnServer();
   await connectClient(child.stdout, child.stdin, { backend: 'wasm' });
   assert.equal(getPriority(child.pid!), getPriority());
   const second = spawnServer();
-  await assert.rejects(connectClient(second.child.stdout, second.child.stdin, { backend: 'wasm', lowPriority: 'yes' as unknown as boolean }),
-    /lowPriority/);
+  await assert.rejects(
+    connectClient(second.child.stdout, second.child.stdin, { backend: 'wasm', lowPriority: 'yes' as unknown as boolean }),
+    /lowPriority/,
+  );
 });

@@ -14,7 +14,17 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { realJobs } from '../../server/rpc/realJobs';
 import {
-  CancelRequest, EvaluateRequest, ExportRequest, ListRunsRequest, StatsRequest, TernarizeRequest, RunHistoryRequest, ServerStatsRequest, TernaryErrorCodes, TrainRequest, type TrainResult,
+  CancelRequest,
+  EvaluateRequest,
+  ExportRequest,
+  ListRunsRequest,
+  StatsRequest,
+  TernarizeRequest,
+  RunHistoryRequest,
+  ServerStatsRequest,
+  TernaryErrorCodes,
+  TrainRequest,
+  type TrainResult,
 } from '../../shared/protocol';
 import { startInMemory, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
 
@@ -33,7 +43,11 @@ after(async () => {
   if (ws) await rm(ws.dir, { recursive: true, force: true });
 });
 
-const jsonLines = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const jsonLines = async (file: string) =>
+  (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 const json = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
 
 async function rejection(promise: Promise<unknown>): Promise<ResponseError<any>> {
@@ -68,12 +82,18 @@ test('a tiny run: started → metrics → layer stats → histograms → … →
   assert.equal(started.backend, 'wasm');
   assert.equal(started.configPath, ws.configPath);
 
-  assert.deepEqual(params('ternary/metrics').flatMap((p) => p.records), await jsonLines(join(result.runDir, 'metrics.jsonl')));
-  assert.deepEqual(params('ternary/layerStats').map((p) => p.record), await jsonLines(join(result.runDir, 'layers.jsonl')));
-  assert.deepEqual(params('ternary/histograms').map((p) => p.record), [
-    await json(join(result.runDir, 'histograms', 'epoch-001.json')),
-    await json(join(result.runDir, 'histograms', 'epoch-002.json')),
-  ]);
+  assert.deepEqual(
+    params('ternary/metrics').flatMap((p) => p.records),
+    await jsonLines(join(result.runDir, 'metrics.jsonl')),
+  );
+  assert.deepEqual(
+    params('ternary/layerStats').map((p) => p.record),
+    await jsonLines(join(result.runDir, 'layers.jsonl')),
+  );
+  assert.deepEqual(
+    params('ternary/histograms').map((p) => p.record),
+    [await json(join(result.runDir, 'histograms', 'epoch-001.json')), await json(join(result.runDir, 'histograms', 'epoch-002.json'))],
+  );
   const summary = await json(join(result.runDir, 'summary.json'));
   const [ended] = params('ternary/runEnded');
   assert.equal(ended.status, 'completed');
@@ -111,7 +131,11 @@ test('evaluate, stats, ternarize and export of real runs agree with the run file
   // Ternarize a float run's model; the answer describes the model written to outDir.
   const float: TrainResult = await session.client.sendRequest(TrainRequest.type, { configPath: ws.floatConfigPath, epochs: 1 });
   const outDir = join(ws.dir, 'ternarized');
-  const ternarized = await session.client.sendRequest(TernarizeRequest.type, { modelPath: join(float.runDir, 'model', 'model.json'), outDir, tex: 2 });
+  const ternarized = await session.client.sendRequest(TernarizeRequest.type, {
+    modelPath: join(float.runDir, 'model', 'model.json'),
+    outDir,
+    tex: 2,
+  });
   assert.equal(ternarized.outDir, outDir);
   const restated = await session.client.sendRequest(StatsRequest.type, { target: join(outDir, 'model.json') });
   assert.deepEqual(restated.layers, ternarized.layers);
@@ -125,7 +149,14 @@ test('evaluate, stats, ternarize and export of real runs agree with the run file
   }
   // The parity check ran on the experiment's test images, every exported file within tolerance.
   assert.match(exported.model?.parity?.inputs ?? '', /^first 32 test images of /);
-  assert.deepEqual(exported.model?.parity?.results.map((r) => [r.file, r.ok, r.top1Agreement]), [['model.onnx', true, 1], ['tfjs/', true, 1], ['model.tern', true, 1]]);
+  assert.deepEqual(
+    exported.model?.parity?.results.map((r) => [r.file, r.ok, r.top1Agreement]),
+    [
+      ['model.onnx', true, 1],
+      ['tfjs/', true, 1],
+      ['model.tern', true, 1],
+    ],
+  );
   const missing = await rejection(session.client.sendRequest(StatsRequest.type, { target: join(ws.dir, 'nope', 'model.json') }));
   assert.equal(missing.code, TernaryErrorCodes.NotFound);
 });

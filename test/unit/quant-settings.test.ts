@@ -32,9 +32,14 @@ async function rejection(promise: Promise<unknown>): Promise<ResponseError<any>>
   assert.fail('expected the request to fail');
 }
 
-test('the defaults and the range of thresholdFactor are the schema\'s', () => {
+test("the defaults and the range of thresholdFactor are the schema's", () => {
   const quant = schema.definitions.quant.properties;
-  assert.deepEqual(QUANT_DEFAULTS, { method: quant.method.default, thresholdFactor: quant.thresholdFactor.default, tex: quant.tex.default, firstLast: quant.firstLast.default });
+  assert.deepEqual(QUANT_DEFAULTS, {
+    method: quant.method.default,
+    thresholdFactor: quant.thresholdFactor.default,
+    tex: quant.tex.default,
+    firstLast: quant.firstLast.default,
+  });
   assert.deepEqual(QUANT_DEFAULTS, { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' });
   assert.deepEqual(THRESHOLD_FACTOR_RANGE, { min: 0, max: 1 });
   assert.deepEqual(parseQuant({}), QUANT_DEFAULTS);
@@ -59,7 +64,12 @@ const table: { quant: QuantInput; accepted: boolean; property?: keyof QuantInput
   { quant: { firstLast: 'edges' }, accepted: false, property: 'firstLast' },
 ];
 
-const cliOption: Record<keyof QuantInput, string> = { method: 'method', thresholdFactor: 'threshold-factor', tex: 'tex', firstLast: 'first-last' };
+const cliOption: Record<keyof QuantInput, string> = {
+  method: 'method',
+  thresholdFactor: 'threshold-factor',
+  tex: 'tex',
+  firstLast: 'first-last',
+};
 
 /** The CLI's verdict: the settings as `--threshold-factor 1.5` etc. */
 function cli(quant: QuantInput): { accepted: boolean; message?: string } {
@@ -75,7 +85,9 @@ function cli(quant: QuantInput): { accepted: boolean; message?: string } {
 
 /** The config loader's verdict: the settings as an experiment's `quant`. */
 function config(quant: QuantInput): { accepted: boolean; property?: string } {
-  const text = JSON.stringify({ experiments: [{ name: 'q', model: { arch: 'fmnist-cnn', classes: 10 }, quant, data: { format: 'idx', path: 'data' } }] });
+  const text = JSON.stringify({
+    experiments: [{ name: 'q', model: { arch: 'fmnist-cnn', classes: 10 }, quant, data: { format: 'idx', path: 'data' } }],
+  });
   try {
     parseConfigText(text, 'q.tern.json');
     return { accepted: true };
@@ -94,7 +106,11 @@ test('tern ternarize, the config loader and the server accept and refuse the sam
       const byConfig = config(quant);
       let byServer: { accepted: boolean; code?: number; message?: string; property?: string };
       try {
-        await s.client.sendRequest(TernarizeRequest.type, { modelPath: '/models/float/model.json', outDir: '/models/ternary', ...quant } as never);
+        await s.client.sendRequest(TernarizeRequest.type, {
+          modelPath: '/models/float/model.json',
+          outDir: '/models/ternary',
+          ...quant,
+        } as never);
         byServer = { accepted: true };
       } catch (err) {
         const e = err as ResponseError<{ property?: string }>;
@@ -112,7 +128,11 @@ test('tern ternarize, the config loader and the server accept and refuse the sam
     // `none` is a float model: a config may say so, a ternarization may not.
     assert.equal(config({ method: 'none' }).accepted, true);
     assert.equal(cli({ method: 'none' }).accepted, false);
-    assert.equal((await rejection(s.client.sendRequest(TernarizeRequest.type, { modelPath: '/m/model.json', outDir: '/o', method: 'none' } as never))).code, -32602);
+    assert.equal(
+      (await rejection(s.client.sendRequest(TernarizeRequest.type, { modelPath: '/m/model.json', outDir: '/o', method: 'none' } as never)))
+        .code,
+      -32602,
+    );
   } finally {
     s.close();
   }
@@ -121,7 +141,9 @@ test('tern ternarize, the config loader and the server accept and refuse the sam
 test('ternary/ternarize with thresholdFactor 1.5 answers -32602 naming the field', async () => {
   const s = await startInMemory(fakeJobs());
   try {
-    const err = await rejection(s.client.sendRequest(TernarizeRequest.type, { modelPath: '/m/model.json', outDir: '/o', thresholdFactor: 1.5 }));
+    const err = await rejection(
+      s.client.sendRequest(TernarizeRequest.type, { modelPath: '/m/model.json', outDir: '/o', thresholdFactor: 1.5 }),
+    );
     assert.equal(err.code, -32602);
     assert.equal(err.message, 'ternary/ternarize: thresholdFactor must be a number in [0, 1] (got 1.5); the default is 0.05.');
     assert.deepEqual(err.data, { property: 'thresholdFactor' });
@@ -151,16 +173,30 @@ test('tern ternarize and ternary/ternarize record the quant settings and refuse 
   const s = await startInMemory(realJobs(), { backend: 'cpu' });
   try {
     for (const outDir of [floatDir, link, join(floatDir, '..', 'float')]) {
-      await assert.rejects(runTernarize([join(floatDir, 'model.json'), '--out', outDir], { out: sink, err: sink }),
-        (e: unknown) => isUserError(e) && e.code === 'invalidArgument' && /--out .* is the input model's folder/.test(e.message), `CLI --out ${outDir}`);
+      await assert.rejects(
+        runTernarize([join(floatDir, 'model.json'), '--out', outDir], { out: sink, err: sink }),
+        (e: unknown) => isUserError(e) && e.code === 'invalidArgument' && /--out .* is the input model's folder/.test(e.message),
+        `CLI --out ${outDir}`,
+      );
       const refused = await rejection(s.client.sendRequest(TernarizeRequest.type, { modelPath: join(floatDir, 'model.json'), outDir }));
       assert.equal(refused.code, -32602, `server outDir ${outDir}`);
       assert.equal(refused.data.property, 'outDir');
       assert.match(refused.message, /is the input model's folder/);
     }
     const quant = { method: 'he2019', thresholdFactor: 0.1, tex: 1, firstLast: 'float' } as const;
-    assert.equal(await runTernarize([floatDir, '--out', join(dir, 'by-cli'), '--threshold-factor', '0.1', '--first-last', 'float', '--json'], { out: sink, err: sink }), 0);
-    await s.client.sendRequest(TernarizeRequest.type, { modelPath: join(floatDir, 'model.json'), outDir: join(dir, 'by-server'), thresholdFactor: 0.1, firstLast: 'float' });
+    assert.equal(
+      await runTernarize([floatDir, '--out', join(dir, 'by-cli'), '--threshold-factor', '0.1', '--first-last', 'float', '--json'], {
+        out: sink,
+        err: sink,
+      }),
+      0,
+    );
+    await s.client.sendRequest(TernarizeRequest.type, {
+      modelPath: join(floatDir, 'model.json'),
+      outDir: join(dir, 'by-server'),
+      thresholdFactor: 0.1,
+      firstLast: 'float',
+    });
     const metadata = (name: string) => JSON.parse(readFileSync(join(dir, name, 'model.json'), 'utf8')).userDefinedMetadata;
     assert.deepEqual(metadata('by-cli').quant, quant);
     assert.deepEqual(metadata('by-server').quant, quant);

@@ -9,7 +9,18 @@ import { DEFAULT_RUNS_FOLDER } from '../../shared/runsFolder';
 function makeRun(root: string, experiment: string, runId: string, opts: { summary?: object; epochs: number; startedAt: string }): string {
   const dir = join(root, experiment, runId);
   mkdirSync(join(dir, 'histograms'), { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ runId, experiment: { name: experiment, train: { epochs: opts.epochs } }, backend: 'cpu', threads: 1, versions: {}, seed: 1, startedAt: opts.startedAt }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      runId,
+      experiment: { name: experiment, train: { epochs: opts.epochs } },
+      backend: 'cpu',
+      threads: 1,
+      versions: {},
+      seed: 1,
+      startedAt: opts.startedAt,
+    }),
+  );
   if (opts.summary) writeFileSync(join(dir, 'summary.json'), JSON.stringify(opts.summary));
   return dir;
 }
@@ -22,17 +33,26 @@ test('listRuns: finished and running runs, newest first; non-runs and missing ro
     summary: { status: 'completed', epochs: 3, best: { top1: 0.9, top5: 1, loss: 0.3, epoch: 2 } },
   });
   const running = makeRun(root, 'b', '20260102-000000-bbbb', { epochs: 5, startedAt: '2026-01-02T00:00:00Z' });
-  appendFileSync(join(running, 'metrics.jsonl'), JSON.stringify({ kind: 'batch', epoch: 1, step: 1, lr: 0.1, loss: 2, top1: 0.1, time: 1 }) + '\n');
-  appendFileSync(join(running, 'metrics.jsonl'), JSON.stringify({ kind: 'epoch', epoch: 1, step: 2, lr: 0.1, loss: 2, top1: 0.1, valTop1: 0.55, time: 2 }) + '\n');
+  appendFileSync(
+    join(running, 'metrics.jsonl'),
+    JSON.stringify({ kind: 'batch', epoch: 1, step: 1, lr: 0.1, loss: 2, top1: 0.1, time: 1 }) + '\n',
+  );
+  appendFileSync(
+    join(running, 'metrics.jsonl'),
+    JSON.stringify({ kind: 'epoch', epoch: 1, step: 2, lr: 0.1, loss: 2, top1: 0.1, valTop1: 0.55, time: 2 }) + '\n',
+  );
   appendFileSync(join(running, 'metrics.jsonl'), '{"kind":"batch","epo'); // torn line, being written
   // Held by a live process (this one), as a training run holds its folder's lock.
   writeFileSync(join(running, '.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: '2026-01-02T00:00:00Z' }));
   mkdirSync(join(root, 'a', 'not-a-run'), { recursive: true });
   const runs = await listRuns([root, join(root, 'missing')]);
-  assert.deepEqual(runs.map((r) => [r.runId, r.experiment, r.status, r.epoch, r.epochs, r.bestTop1]), [
-    ['20260102-000000-bbbb', 'b', 'running', 1, 5, 0.55],
-    ['20260101-000000-aaaa', 'a', 'completed', 3, 3, 0.9],
-  ]);
+  assert.deepEqual(
+    runs.map((r) => [r.runId, r.experiment, r.status, r.epoch, r.epochs, r.bestTop1]),
+    [
+      ['20260102-000000-bbbb', 'b', 'running', 1, 5, 0.55],
+      ['20260101-000000-aaaa', 'a', 'completed', 3, 3, 0.9],
+    ],
+  );
 });
 
 test('readRunHistory: records, partial last line skipped, histograms on request', async () => {
@@ -50,12 +70,21 @@ test('readRunHistory: records, partial last line skipped, histograms on request'
   assert.equal(without.summary, undefined);
   assert.equal(without.config?.runId, 'r1');
   const withHist = await readRunHistory(dir, { histograms: true });
-  assert.deepEqual(withHist.histograms.map((h) => h.epoch), [1, 2]);
+  assert.deepEqual(
+    withHist.histograms.map((h) => h.epoch),
+    [1, 2],
+  );
 });
 
 test('the runs/ default is one: the ternary.runsFolder setting, tern train and ternary/train agree', () => {
-  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { configuration: { properties: Record<string, { default?: unknown }> } | { properties: Record<string, { default?: unknown }> }[] } };
-  const sections = Array.isArray(manifest.contributes.configuration) ? manifest.contributes.configuration : [manifest.contributes.configuration];
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    contributes: {
+      configuration: { properties: Record<string, { default?: unknown }> } | { properties: Record<string, { default?: unknown }> }[];
+    };
+  };
+  const sections = Array.isArray(manifest.contributes.configuration)
+    ? manifest.contributes.configuration
+    : [manifest.contributes.configuration];
   const setting = sections.map((c) => c.properties['ternary.runsFolder']).find(Boolean);
   assert.equal(setting?.default, DEFAULT_RUNS_FOLDER);
   assert.equal(defaultRunsDir('/w/exp/a.tern.json'), join('/w/exp', DEFAULT_RUNS_FOLDER));

@@ -40,8 +40,14 @@ test('a test label out of range (200 of 4 classes) is an error naming the classe
   await useWasm();
   const f = setup();
   const data = join(dirname(f.configPath), 'data');
-  idxLabels(join(data, 't10k-labels-idx1-ubyte'), Array.from({ length: 32 }, (_, i) => (i === 5 ? 200 : i % 4)));
-  const err = await train({ ...f, backend }).then(() => assert.fail('expected an error'), (e: unknown) => e);
+  idxLabels(
+    join(data, 't10k-labels-idx1-ubyte'),
+    Array.from({ length: 32 }, (_, i) => (i === 5 ? 200 : i % 4)),
+  );
+  const err = await train({ ...f, backend }).then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ConfigError, String(err));
   assert.match(err.message, /model\.classes \(experiment "tiny"\): is 4 but the test data has labels up to 200; fix the test labels/);
 });
@@ -52,7 +58,10 @@ test('a training set of zero images is an error, not a run that completes with l
   const data = join(dirname(f.configPath), 'data');
   idxImages(join(data, 'train-images-idx3-ubyte'), 0, 8);
   idxLabels(join(data, 'train-labels-idx1-ubyte'), []);
-  const err = await train({ ...f, backend }).then(() => assert.fail('expected an error'), (e: unknown) => e);
+  const err = await train({ ...f, backend }).then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e,
+  );
   assert.ok(isDataError(err), String(err));
   assert.match((err as Error).message, /the training split holds no images; check data\.path \(experiment "tiny"\)/);
 });
@@ -66,21 +75,49 @@ test('a one-class image folder trains with a warning saying what 100 % means the
     mkdirSync(join(root, 'img', split, 'cat'), { recursive: true });
     for (let i = 0; i < 4; i++) writeFileSync(join(root, 'img', split, 'cat', `${i}.png`), PNG.sync.write(p));
   }
-  const text = JSON.stringify({ experiments: [{ name: 'one', model: { arch: 'fmnist-cnn', classes: 2 }, data: { format: 'image-folder', path: 'img', augment: [] }, train: { epochs: 1, batchSize: 4, seed: 1 } }] });
+  const text = JSON.stringify({
+    experiments: [
+      {
+        name: 'one',
+        model: { arch: 'fmnist-cnn', classes: 2 },
+        data: { format: 'image-folder', path: 'img', augment: [] },
+        train: { epochs: 1, batchSize: 4, seed: 1 },
+      },
+    ],
+  });
   const configPath = join(root, 'one.tern.json');
   writeFileSync(configPath, text);
   const logs: string[] = [];
-  const result = await train({ experiment: parseConfigText(text, configPath).experiments[0]!, configPath, runsDir: join(root, 'runs'), backend, listener: { onLog: (l, m) => logs.push(`${l}: ${m}`) } });
+  const result = await train({
+    experiment: parseConfigText(text, configPath).experiments[0]!,
+    configPath,
+    runsDir: join(root, 'runs'),
+    backend,
+    listener: { onLog: (l, m) => logs.push(`${l}: ${m}`) },
+  });
   assert.equal(result.summary.status, 'completed');
-  assert.ok(logs.some((l) => /^warn: .*img.*: the training data has a single class \(cat\); the model will learn to answer it always/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => /^warn: .*img.*: the training data has a single class \(cat\); the model will learn to answer it always/.test(l)),
+    logs.join('\n'),
+  );
 });
 
 test('all-NaN weights: layer statistics refuse with a message instead of Δ 0, α 0, 100 % sparse', () => {
-  const model = buildModel({ arch: 'fmnist-cnn', classes: 4, inputShape: [8, 8, 1], quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, seed: 1 });
+  const model = buildModel({
+    arch: 'fmnist-cnn',
+    classes: 4,
+    inputShape: [8, 8, 1],
+    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+    seed: 1,
+  });
   try {
     const kernel = model.layers.find((l) => l.getWeights().length > 0)!;
     kernel.setWeights(kernel.getWeights().map((w) => tf.fill(w.shape, NaN)));
-    assert.throws(() => layerStats(model), (err: unknown) => isDataError(err) && /^Layer ".+" has \d+ of \d+ weights that are NaN or infinite: the model is broken/.test((err as Error).message));
+    assert.throws(
+      () => layerStats(model),
+      (err: unknown) =>
+        isDataError(err) && /^Layer ".+" has \d+ of \d+ weights that are NaN or infinite: the model is broken/.test((err as Error).message),
+    );
   } finally {
     model.dispose();
   }
@@ -95,17 +132,33 @@ test('weight files: longer than the manifest, shorter (named), or outside the mo
   const weights = join(dir, 'm', 'weights.bin');
   const original = readFileSync(weights);
   const message = async () => {
-    const err = await loadModel(join(dir, 'm', 'model.json')).then((m) => { m.dispose(); return undefined; }, (e: unknown) => e);
+    const err = await loadModel(join(dir, 'm', 'model.json')).then(
+      (m) => {
+        m.dispose();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
     assert.ok(err, 'the model loaded');
     return userErrorMessage(err) ?? `not a user error: ${err instanceof Error ? err.message : typeof err}`;
   };
 
   appendFileSync(weights, Buffer.alloc(16));
-  assert.match(await message(), new RegExp(`^Weight file ${weights} \\(listed in .*model\\.json\\) has ${original.length + 16} bytes but model\\.json describes ${original.length}: longer than its manifest`));
+  assert.match(
+    await message(),
+    new RegExp(
+      `^Weight file ${weights} \\(listed in .*model\\.json\\) has ${original.length + 16} bytes but model\\.json describes ${original.length}: longer than its manifest`,
+    ),
+  );
 
   writeFileSync(weights, original);
   truncateSync(weights, original.length - 100);
-  assert.match(await message(), new RegExp(`^Weight file ${weights} \\(listed in .*model\\.json\\) has ${original.length - 100} bytes but model\\.json describes ${original.length}: truncated`));
+  assert.match(
+    await message(),
+    new RegExp(
+      `^Weight file ${weights} \\(listed in .*model\\.json\\) has ${original.length - 100} bytes but model\\.json describes ${original.length}: truncated`,
+    ),
+  );
 
   writeFileSync(weights, original);
   writeFileSync(join(dir, 'x.bin'), original);

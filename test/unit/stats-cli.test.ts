@@ -19,13 +19,29 @@ type Run = (argv: string[], io: CommandIO) => Promise<number>;
 async function runCli(run: Run, argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const sink = (append: (s: string) => void): NodeJS.WritableStream => ({ write: (chunk: string | Uint8Array) => { append(String(chunk)); return true; } }) as unknown as NodeJS.WritableStream;
-  const code = await run(argv, { out: sink((s) => { out += s; }), err: sink((s) => { err += s; }) });
+  const sink = (append: (s: string) => void): NodeJS.WritableStream =>
+    ({
+      write: (chunk: string | Uint8Array) => {
+        append(String(chunk));
+        return true;
+      },
+    }) as unknown as NodeJS.WritableStream;
+  const code = await run(argv, {
+    out: sink((s) => {
+      out += s;
+    }),
+    err: sink((s) => {
+      err += s;
+    }),
+  });
   return { code, out, err };
 }
 
 function parseJsonLines(out: string): { layers: LayerStats[]; summary: ModelSummary } {
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const last = lines.pop();
   assert.ok(last.summary, 'last line is {"summary": …}');
   return { layers: lines, summary: last.summary };
@@ -44,9 +60,18 @@ test('tern stats --json on the float model: float rows with the required keys, t
   const { code, out } = await runCli(runStats, [join(floatDir, 'model.json'), '--json']);
   assert.equal(code, 0);
   const { layers, summary } = parseJsonLines(out);
-  assert.deepEqual(layers.map((l) => [l.layer, l.type, l.ternary]), [['conv1', 'Conv2D', false], ['conv2', 'Conv2D', false], ['fc1', 'Dense', false], ['fc2', 'Dense', false]]);
+  assert.deepEqual(
+    layers.map((l) => [l.layer, l.type, l.ternary]),
+    [
+      ['conv1', 'Conv2D', false],
+      ['conv2', 'Conv2D', false],
+      ['fc1', 'Dense', false],
+      ['fc2', 'Dense', false],
+    ],
+  );
   for (const l of layers) {
-    for (const key of ['layer', 'type', 'shape', 'params', 'delta', 'alpha', 'sparsity', 'counts']) assert.ok(key in l, `${l.layer} has ${key}`);
+    for (const key of ['layer', 'type', 'shape', 'params', 'delta', 'alpha', 'sparsity', 'counts'])
+      assert.ok(key in l, `${l.layer} has ${key}`);
   }
   assert.deepEqual(layers[3].shape, [128, 10]);
   assert.equal(layers[3].params, 1290);
@@ -64,7 +89,15 @@ test('tern ternarize writes the twin; tern stats --json on it matches the JS ref
   assert.equal(code, 0);
   assert.equal(out, t.out, 'ternarize prints the same stats as stats');
   const { layers, summary } = parseJsonLines(out);
-  assert.deepEqual(layers.map((l) => [l.type, l.bits]), [['Conv2D', 32], ['TernaryConv2D', 4], ['TernaryDense', 4], ['Dense', 32]]);
+  assert.deepEqual(
+    layers.map((l) => [l.type, l.bits]),
+    [
+      ['Conv2D', 32],
+      ['TernaryConv2D', 4],
+      ['TernaryDense', 4],
+      ['Dense', 32],
+    ],
+  );
   // Latent weights are the float weights, so the reference applied to the float kernels gives the figures.
   const float = await loadModel(floatDir);
   for (const l of layers.filter((x) => x.ternary)) {
@@ -103,16 +136,28 @@ test('errors: missing file, not a LayersModel, unknown layer → exit 1 with a m
   const other = await runCli(runStats, [join(dir, 'other.json')]);
   assert.equal(other.code, 1);
   assert.match(other.err, /not a tfjs model\.json/);
-  writeFileSync(join(dir, 'unknown.json'), JSON.stringify({
-    format: 'layers-model',
-    modelTopology: { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'QuantConv', config: { name: 'q', batch_input_shape: [null, 2] } }] } },
-    weightsManifest: [],
-  }));
+  writeFileSync(
+    join(dir, 'unknown.json'),
+    JSON.stringify({
+      format: 'layers-model',
+      modelTopology: {
+        class_name: 'Sequential',
+        config: { name: 's', layers: [{ class_name: 'QuantConv', config: { name: 'q', batch_input_shape: [null, 2] } }] },
+      },
+      weightsManifest: [],
+    }),
+  );
   const unknown = await runCli(runTernarize, [join(dir, 'unknown.json'), '--out', join(dir, 'u')]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.err, /layer class 'QuantConv'/);
-  await assert.rejects(ternarizeCommand.run([floatDir]), (e: unknown) => e instanceof UsageError && /--out DIR is required/.test(e.message));
-  await assert.rejects(ternarizeCommand.run([floatDir, '--out', join(dir, 'x'), '--method', 'twn', '--tex', '4']), /--tex must be 1 with --method "twn"/);
+  await assert.rejects(
+    ternarizeCommand.run([floatDir]),
+    (e: unknown) => e instanceof UsageError && /--out DIR is required/.test(e.message),
+  );
+  await assert.rejects(
+    ternarizeCommand.run([floatDir, '--out', join(dir, 'x'), '--method', 'twn', '--tex', '4']),
+    /--tex must be 1 with --method "twn"/,
+  );
   await assert.rejects(ternarizeCommand.run([floatDir, '--out', join(dir, 'x'), '--threshold-factor', '2']), /in \[0, 1\]/);
   await assert.rejects(statsCommand.run([]), UsageError);
 });

@@ -15,10 +15,9 @@ before(async () => {
 const W = [0.8, -0.2, 0.2, 0.1, -0.5, 0.0, -0.19, 0.3];
 
 function tinyModel(): tfl.LayersModel {
-  const model = tfl.sequential({ layers: [
-    new TernaryDense({ units: 2, inputShape: [4], tex: 4, name: 'tern' }),
-    tfl.layers.dense({ units: 1, name: 'head' }),
-  ] });
+  const model = tfl.sequential({
+    layers: [new TernaryDense({ units: 2, inputShape: [4], tex: 4, name: 'tern' }), tfl.layers.dense({ units: 1, name: 'head' })],
+  });
   model.getLayer('tern').setWeights([tf.tensor2d(W, [4, 2]), tf.tensor1d([0.5, -0.5])]);
   return model;
 }
@@ -50,19 +49,41 @@ test('layerStats: hand-computed Δ, α, counts and sparsity per REL branch; floa
   assert.equal(tern.alpha, tern.branches[0].alpha);
   assert.equal(tern.sparsity, 1 / 8);
   assert.deepEqual(head, {
-    layer: 'head', type: 'Dense', ternary: false, shape: [2, 1], params: 3, bits: 32,
-    delta: 0, alpha: 0, sparsity: 0, counts: { neg: 0, zero: 0, pos: 0 }, branches: [],
+    layer: 'head',
+    type: 'Dense',
+    ternary: false,
+    shape: [2, 1],
+    params: 3,
+    bits: 32,
+    delta: 0,
+    alpha: 0,
+    sparsity: 0,
+    counts: { neg: 0, zero: 0, pos: 0 },
+    branches: [],
   });
 });
 
 test('modelSummary: fp32 bytes, 2-bit bytes per branch + α, compression', () => {
   const summary = modelSummary(tinyModel());
   // kernel 8 weights × 4 branches: 4 × (2 bytes + 4 for α) = 24; bias 2 + head 3 in float32 = 20.
-  assert.deepEqual(summary, { layers: 2, ternaryLayers: 1, params: 13, ternaryParams: 8, fp32Bytes: 52, ternaryBytes: 44, compression: 52 / 44 });
+  assert.deepEqual(summary, {
+    layers: 2,
+    ternaryLayers: 1,
+    params: 13,
+    ternaryParams: 8,
+    fp32Bytes: 52,
+    ternaryBytes: 44,
+    compression: 52 / 44,
+  });
 });
 
 test('ResNet-20 summary: ≈ 16× smaller at t_ex = 1, BN stays float', () => {
-  const model = buildModel({ arch: 'resnet20', classes: 10, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, seed: 1 });
+  const model = buildModel({
+    arch: 'resnet20',
+    classes: 10,
+    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+    seed: 1,
+  });
   const s = modelSummary(model);
   assert.equal(s.layers, 20);
   assert.equal(s.ternaryLayers, 20);
@@ -70,7 +91,10 @@ test('ResNet-20 summary: ≈ 16× smaller at t_ex = 1, BN stays float', () => {
   // Kernels: 19 convs (267,696) + fc (640); the rest (BN 4·1,376 + fc bias 10) stays float32.
   assert.equal(s.ternaryParams, 267696 + 640);
   // Per layer: ⌈n·2/8⌉ bytes + 4 for α.
-  assert.equal(s.ternaryBytes, layerStats(model).reduce((sum, l) => sum + Math.ceil(l.shape.reduce((a, b) => a * b, 1) / 4) + 4, 0) + (s.params - s.ternaryParams) * 4);
+  assert.equal(
+    s.ternaryBytes,
+    layerStats(model).reduce((sum, l) => sum + Math.ceil(l.shape.reduce((a, b) => a * b, 1) / 4) + 4, 0) + (s.params - s.ternaryParams) * 4,
+  );
   assert.ok(s.compression > 12 && s.compression < 16, `compression ${s.compression}`);
   model.dispose();
 });
@@ -79,7 +103,10 @@ test('stats agree with the tfjs quantizer on a ternarized fmnist-cnn (two implem
   const float = buildModel({ arch: 'fmnist-cnn', classes: 10, quant: { method: 'none' }, seed: 3 });
   const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, tex: 2, firstLast: 'ternary' });
   const stats = layerStats(twin);
-  assert.deepEqual(stats.map((s) => s.layer), ['conv1', 'conv2', 'fc1', 'fc2']);
+  assert.deepEqual(
+    stats.map((s) => s.layer),
+    ['conv1', 'conv2', 'fc1', 'fc2'],
+  );
   for (const s of stats) {
     const layer = twin.getLayer(s.layer) as TernaryDense;
     const branches = ternarizeBranches(layer.getWeights()[0], layer.quant);
@@ -96,7 +123,10 @@ test('stats agree with the tfjs quantizer on a ternarized fmnist-cnn (two implem
       }
       assert.deepEqual(counts, s.branches[k].counts, `${s.layer} counts ${k}`);
     });
-    assert.equal(s.counts.neg + s.counts.zero + s.counts.pos, s.shape.reduce((a, b) => a * b, 1));
+    assert.equal(
+      s.counts.neg + s.counts.zero + s.counts.pos,
+      s.shape.reduce((a, b) => a * b, 1),
+    );
   }
 });
 
@@ -111,7 +141,10 @@ test('weightHistograms: equal-width bins over [min, max] that count every weight
   assert.ok(Math.abs(tern.alpha - 2.29 / 7) < 1e-6);
   assert.equal(tern.ternary, true);
   assert.equal(head.ternary, false);
-  assert.equal(head.bins.reduce((a, b) => a + b, 0), 2);
+  assert.equal(
+    head.bins.reduce((a, b) => a + b, 0),
+    2,
+  );
   assert.deepEqual(binValues([1, 1, 1], 3), { min: 1, max: 1, bins: [3, 0, 0] });
   assert.throws(() => binValues([1], 0), /bins must be a positive integer/);
 });

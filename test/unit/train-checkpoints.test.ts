@@ -26,7 +26,13 @@ async function twoOfThree() {
 }
 
 function resume(fixture: Awaited<ReturnType<typeof twoOfThree>>, logs: string[] = []) {
-  return train({ ...fixture, resumeDir: fixture.partial.runDir, epochs: 3, backend, listener: { onLog: (level, m) => logs.push(`${level}: ${m}`) } });
+  return train({
+    ...fixture,
+    resumeDir: fixture.partial.runDir,
+    epochs: 3,
+    backend,
+    listener: { onLog: (level, m) => logs.push(`${level}: ${m}`) },
+  });
 }
 
 /** Runs `work` while every rename of a temporary folder onto checkpoints/last fails like a crash would stop it. */
@@ -50,11 +56,17 @@ test('a second crash while committing a checkpoint keeps the last committed epoc
   const logs: string[] = [];
   const resumed = await resume(f, logs);
   assert.equal(resumed.summary.status, 'completed');
-  assert.ok(logs.some((l) => /resuming .* after epoch 2 of 3/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => /resuming .* after epoch 2 of 3/.test(l)),
+    logs.join('\n'),
+  );
   assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(f.full.runDir));
   assert.deepEqual(resumed.summary.final, f.full.summary.final);
   // The temporary folders the crashes left were removed at the start.
-  assert.deepEqual(readdirSync(join(resumed.runDir, 'checkpoints')).filter((n) => n.includes('.tmp-')), []);
+  assert.deepEqual(
+    readdirSync(join(resumed.runDir, 'checkpoints')).filter((n) => n.includes('.tmp-')),
+    [],
+  );
 });
 
 test('a truncated weights.bin in checkpoints/last: resume says so and continues from checkpoints/previous', async () => {
@@ -64,7 +76,14 @@ test('a truncated weights.bin in checkpoints/last: resume says so and continues 
   const logs: string[] = [];
   const resumed = await resume(f, logs);
   assert.equal(resumed.summary.status, 'completed');
-  assert.ok(logs.some((l) => /^warn: Damaged checkpoint passed over \(checkpoints\/last: weights\.bin has 100 bytes where the checkpoint needs \d+ \(truncated\)\); resuming from checkpoints\/previous \(epoch 1\)\.$/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) =>
+      /^warn: Damaged checkpoint passed over \(checkpoints\/last: weights\.bin has 100 bytes where the checkpoint needs \d+ \(truncated\)\); resuming from checkpoints\/previous \(epoch 1\)\.$/.test(
+        l,
+      ),
+    ),
+    logs.join('\n'),
+  );
   assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(f.full.runDir));
 });
 
@@ -89,10 +108,16 @@ test('no intact checkpoint left: one clear error naming each file, never "stoppe
   const f = await twoOfThree();
   for (const name of ['last', 'previous', 'best']) rmSync(join(f.partial.runDir, 'checkpoints', name, 'optimizer.bin'), { force: true });
   writeFileSync(join(f.partial.runDir, 'checkpoints', 'last', 'checkpoint.json'), '{"format": "ternary-studio-che');
-  const err = await resume(f).then(() => assert.fail('resume should refuse'), (e: unknown) => e);
+  const err = await resume(f).then(
+    () => assert.fail('resume should refuse'),
+    (e: unknown) => e,
+  );
   const message = userErrorMessage(err);
   assert.ok(message, `not a user error (it would print a stack trace): ${String((err as Error)?.stack ?? err)}`);
-  assert.match(message, /No intact checkpoint in .*checkpoints \(checkpoints\/last: checkpoint\.json is not valid JSON .*; checkpoints\/previous: optimizer\.bin is missing; checkpoints\/best: optimizer\.bin is missing\)\. metrics\.jsonl records 2 epoch\(s\)/);
+  assert.match(
+    message,
+    /No intact checkpoint in .*checkpoints \(checkpoints\/last: checkpoint\.json is not valid JSON .*; checkpoints\/previous: optimizer\.bin is missing; checkpoints\/best: optimizer\.bin is missing\)\. metrics\.jsonl records 2 epoch\(s\)/,
+  );
   assert.doesNotMatch(message, /first epoch/);
   // The run keeps its record: summary.json still says what it completed.
   const summary = JSON.parse(readFileSync(join(f.partial.runDir, 'summary.json'), 'utf8')) as RunSummary;
@@ -102,9 +127,13 @@ test('no intact checkpoint left: one clear error naming each file, never "stoppe
 test('a broken checkpoint.json everywhere is reported as such, not as a run without epochs', async () => {
   const f = await twoOfThree();
   for (const name of ['last', 'previous', 'best']) {
-    if (existsSync(join(f.partial.runDir, 'checkpoints', name))) writeFileSync(join(f.partial.runDir, 'checkpoints', name, 'checkpoint.json'), '');
+    if (existsSync(join(f.partial.runDir, 'checkpoints', name)))
+      writeFileSync(join(f.partial.runDir, 'checkpoints', name, 'checkpoint.json'), '');
   }
-  const err = await resume(f).then(() => assert.fail('resume should refuse'), (e: unknown) => e);
+  const err = await resume(f).then(
+    () => assert.fail('resume should refuse'),
+    (e: unknown) => e,
+  );
   assert.match(userErrorMessage(err) ?? String(err), /checkpoints\/last: checkpoint\.json is not valid JSON/);
   assert.doesNotMatch(userErrorMessage(err) ?? '', /first epoch/);
 });

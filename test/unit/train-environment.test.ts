@@ -36,7 +36,10 @@ function errno(code: string, path: string): NodeJS.ErrnoException {
 }
 
 async function refusal(work: Promise<unknown>): Promise<string> {
-  const err = await work.then(() => assert.fail('expected a refusal'), (e: unknown) => e);
+  const err = await work.then(
+    () => assert.fail('expected a refusal'),
+    (e: unknown) => e,
+  );
   const message = userErrorMessage(err);
   assert.ok(message, `not a user error (it would print a stack trace): ${String((err as Error)?.stack ?? err)}`);
   return message;
@@ -47,8 +50,21 @@ test('a runs folder that is a file: refused before training, naming the path', a
   const f = setup();
   writeFileSync(f.runsDir, 'not a folder');
   let started = false;
-  const message = await refusal(train({ ...f, backend, listener: { onStart: () => { started = true; } } }));
-  assert.equal(message, `${f.runsDir} is a file where a folder is needed (ENOTDIR); move the file away or choose another folder for the runs folder (tern train --runs-dir).`);
+  const message = await refusal(
+    train({
+      ...f,
+      backend,
+      listener: {
+        onStart: () => {
+          started = true;
+        },
+      },
+    }),
+  );
+  assert.equal(
+    message,
+    `${f.runsDir} is a file where a folder is needed (ENOTDIR); move the file away or choose another folder for the runs folder (tern train --runs-dir).`,
+  );
   assert.equal(started, false);
 });
 
@@ -61,8 +77,14 @@ test('a read-only runs folder is reported as read-only (not ENOENT), before trai
     return (writeFile as (...a: unknown[]) => Promise<void>)(path, ...rest);
   });
   try {
-    const err = await train({ ...f, backend }).then(() => undefined, (e: unknown) => e);
-    assert.equal(userErrorMessage(err), `${f.runsDir} is on a read-only file system (EROFS); choose another folder for the runs folder (tern train --runs-dir).`);
+    const err = await train({ ...f, backend }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.equal(
+      userErrorMessage(err),
+      `${f.runsDir} is on a read-only file system (EROFS); choose another folder for the runs folder (tern train --runs-dir).`,
+    );
     assert.equal(toResponseError(err).code, TernaryErrorCodes.FileSystem);
   } finally {
     m.mock.restore();
@@ -79,7 +101,17 @@ test('the disk fills up while a checkpoint is written: the run fails with one li
   });
   let runDir = '';
   try {
-    const message = await refusal(train({ ...f, backend, listener: { onStart: (s) => { runDir = s.runDir; } } }));
+    const message = await refusal(
+      train({
+        ...f,
+        backend,
+        listener: {
+          onStart: (s) => {
+            runDir = s.runDir;
+          },
+        },
+      }),
+    );
     assert.match(message, /^The disk holding \/.*weights\.bin is full \(ENOSPC\); free some space, then continue the run with --resume/);
   } finally {
     m.mock.restore();
@@ -98,8 +130,14 @@ function idxSplit(dir: string, prefix: string, size: number, count: number, labe
     return h;
   };
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), Buffer.concat([header(0x803, [count, size, size]), Buffer.alloc(count * size * size, 90)]));
-  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), Buffer.concat([header(0x801, [count]), Buffer.from(labels ?? Array.from({ length: count }, (_, i) => i % 4))]));
+  writeFileSync(
+    join(dir, `${prefix}-images-idx3-ubyte`),
+    Buffer.concat([header(0x803, [count, size, size]), Buffer.alloc(count * size * size, 90)]),
+  );
+  writeFileSync(
+    join(dir, `${prefix}-labels-idx1-ubyte`),
+    Buffer.concat([header(0x801, [count]), Buffer.from(labels ?? Array.from({ length: count }, (_, i) => i % 4))]),
+  );
 }
 
 test('tern export / ternarize with an --out that is a file, tern eval with data that does not fit: one line each, exit 1', async () => {
@@ -112,7 +150,10 @@ test('tern export / ternarize with an --out that is a file, tern eval with data 
 
   const exported = await tern('export', run.runDir, '--out', outFile);
   assert.equal(exported.code, 1, exported.err);
-  assert.match(exported.err, /^tern export: .*out-is-a-file.* is a file where a folder is needed \(E(EXIST|NOTDIR)\); move the file away or choose another folder for the output\.\n$/);
+  assert.match(
+    exported.err,
+    /^tern export: .*out-is-a-file.* is a file where a folder is needed \(E(EXIST|NOTDIR)\); move the file away or choose another folder for the output\.\n$/,
+  );
 
   const ternarized = await tern('ternarize', join(run.runDir, 'model', 'model.json'), '--out', join(outFile, 'sub'));
   assert.equal(ternarized.code, 1, ternarized.err);
@@ -123,9 +164,15 @@ test('tern export / ternarize with an --out that is a file, tern eval with data 
   idxSplit(join(root, 'small'), 't10k', 6, 8);
   idxSplit(join(root, 'small'), 'train', 6, 8);
   const small = join(root, 'small.tern.json');
-  writeFileSync(small, JSON.stringify({ experiments: [{ name: 'tiny', model: { arch: 'fmnist-cnn', classes: 4 }, data: { format: 'idx', path: 'small' } }] }));
+  writeFileSync(
+    small,
+    JSON.stringify({ experiments: [{ name: 'tiny', model: { arch: 'fmnist-cnn', classes: 4 }, data: { format: 'idx', path: 'small' } }] }),
+  );
   const evaluated = await tern('eval', run.runDir, '--config', small, '--backend', 'wasm');
   assert.equal(evaluated.code, 1, evaluated.err);
-  assert.match(evaluated.err, /^tern eval: .*small\.tern\.json: data \(experiment "tiny"\): gives 6×6×1 images \(height×width×channels\) but .*model\.json takes 8×8×1; evaluate with the config the model was trained with/);
+  assert.match(
+    evaluated.err,
+    /^tern eval: .*small\.tern\.json: data \(experiment "tiny"\): gives 6×6×1 images \(height×width×channels\) but .*model\.json takes 8×8×1; evaluate with the config the model was trained with/,
+  );
   assert.ok(existsSync(run.runDir));
 });

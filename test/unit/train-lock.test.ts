@@ -30,12 +30,22 @@ test('a second writer of a run (a second --resume while it trains) is refused, n
   let refusal: unknown;
   let secondTried = false;
   const resumed = await train({
-    ...fixture, resumeDir: first.runDir, epochs: 3, backend,
+    ...fixture,
+    resumeDir: first.runDir,
+    epochs: 3,
+    backend,
     listener: {
       onMetrics: (r: MetricsRecord) => {
         if (secondTried || r.kind !== 'batch' || r.epoch !== 2) return;
         secondTried = true;
-        void train({ ...fixture, resumeDir: first.runDir, epochs: 3, backend }).then(() => { refusal = 'it ran'; }, (err: unknown) => { refusal = err; });
+        void train({ ...fixture, resumeDir: first.runDir, epochs: 3, backend }).then(
+          () => {
+            refusal = 'it ran';
+          },
+          (err: unknown) => {
+            refusal = err;
+          },
+        );
       },
     },
   });
@@ -46,7 +56,12 @@ test('a second writer of a run (a second --resume while it trains) is refused, n
   assert.match(message, new RegExp(`is being written by process ${process.pid} on ${hostname()} .*only one process may train a run`));
   assert.equal(toResponseError(refusal).code, TernaryErrorCodes.RunLocked);
   // metrics.jsonl holds one run: each epoch line once, in order.
-  const epochs = readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord).filter((r) => r.kind === 'epoch').map((r) => r.epoch);
+  const epochs = readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricsRecord)
+    .filter((r) => r.kind === 'epoch')
+    .map((r) => r.epoch);
   assert.deepEqual(epochs, [1, 2, 3]);
 });
 
@@ -55,7 +70,14 @@ function runFolder(status: RunSummary['status'], lock?: { pid: number; host: str
   const dir = join(mkdtempSync(join(tmpdir(), 'tern-lock-')), 'runs', 'tiny', '20260101-000000-abcd');
   mkdirSync(join(dir, 'checkpoints', 'last'), { recursive: true });
   if (checkpoint) writeFileSync(join(dir, 'checkpoints', 'last', 'checkpoint.json'), '{}');
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ runId: '20260101-000000-abcd', experiment: { name: 'tiny', train: { epochs: 3 } }, startedAt: '2026-01-01T00:00:00Z' }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      runId: '20260101-000000-abcd',
+      experiment: { name: 'tiny', train: { epochs: 3 } },
+      startedAt: '2026-01-01T00:00:00Z',
+    }),
+  );
   writeFileSync(join(dir, 'summary.json'), JSON.stringify({ runId: 'x', experiment: 'tiny', status, epochs: 1, best: { top1: 0.5 } }));
   if (lock) {
     writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: lock.pid, host: lock.host, startedAt: '2026-01-01T00:00:00Z' }));
@@ -83,7 +105,7 @@ test('a run whose process died is listed as crashed and resumable, not running f
   assert.equal((await readRunInfo(runFolder('running', undefined, false)))?.resumable, undefined);
 });
 
-test('resuming a crashed run takes over the dead process\'s lock', async () => {
+test("resuming a crashed run takes over the dead process's lock", async () => {
   await useWasm();
   const fixture = setup();
   const first = await train({ ...fixture, epochs: 1, backend });

@@ -23,26 +23,57 @@ test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak;
   const { experiment, configPath, runsDir } = setup();
   const tensorsAfterEpoch: number[] = [];
   const full = await train({
-    experiment, configPath, runsDir, backend: { name: 'wasm', threads: 1 },
-    listener: { onMetrics: (r) => { if (r.kind === 'epoch') tensorsAfterEpoch.push(tf.memory().numTensors); } },
+    experiment,
+    configPath,
+    runsDir,
+    backend: { name: 'wasm', threads: 1 },
+    listener: {
+      onMetrics: (r) => {
+        if (r.kind === 'epoch') tensorsAfterEpoch.push(tf.memory().numTensors);
+      },
+    },
   });
   assert.equal(full.summary.status, 'completed');
   assert.equal(full.summary.epochs, 3);
   assert.equal(tensorsAfterEpoch.length, 3);
-  assert.equal(tensorsAfterEpoch[2], tensorsAfterEpoch[0], `tensors after epoch 1: ${tensorsAfterEpoch[0]}, after epoch 3: ${tensorsAfterEpoch[2]}`);
+  assert.equal(
+    tensorsAfterEpoch[2],
+    tensorsAfterEpoch[0],
+    `tensors after epoch 1: ${tensorsAfterEpoch[0]}, after epoch 3: ${tensorsAfterEpoch[2]}`,
+  );
 
   const first = await train({ experiment, configPath, runsDir, epochs: 2, backend: { name: 'wasm', threads: 1 } });
   assert.equal(first.summary.epochs, 2);
   // A killed session may have appended lines after its last checkpoint: resume drops them.
-  writeFileSync(join(first.runDir, 'metrics.jsonl'), readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8') + JSON.stringify({ kind: 'batch', epoch: 3, step: 9, lr: 1, loss: 9, top1: 0, time: 1 }) + '\n{"kind":"ba');
-  const resumed = await train({ experiment, configPath, runsDir, resumeDir: first.runDir, epochs: 3, backend: { name: 'wasm', threads: 1 } });
+  writeFileSync(
+    join(first.runDir, 'metrics.jsonl'),
+    readFileSync(join(first.runDir, 'metrics.jsonl'), 'utf8') +
+      JSON.stringify({ kind: 'batch', epoch: 3, step: 9, lr: 1, loss: 9, top1: 0, time: 1 }) +
+      '\n{"kind":"ba',
+  );
+  const resumed = await train({
+    experiment,
+    configPath,
+    runsDir,
+    resumeDir: first.runDir,
+    epochs: 3,
+    backend: { name: 'wasm', threads: 1 },
+  });
   assert.equal(resumed.runDir, first.runDir);
   assert.equal(resumed.summary.status, 'completed');
   assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(full.runDir));
   assert.deepEqual(resumed.summary.final, full.summary.final);
   assert.deepEqual(resumed.summary.best, full.summary.best);
-  assert.ok(readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))), 'final weights differ');
-  assert.ok(readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin'))), 'optimizer state differs');
+  assert.ok(
+    readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))),
+    'final weights differ',
+  );
+  assert.ok(
+    readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(
+      readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin')),
+    ),
+    'optimizer state differs',
+  );
 
   // The run files of docs/architecture.md (The run folder).
   const dir = full.runDir;
@@ -54,13 +85,19 @@ test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak;
   assert.ok(config.versions.tfjsCore);
   assert.deepEqual(readdirSync(join(dir, 'histograms')).sort(), ['epoch-001.json', 'epoch-002.json', 'epoch-003.json']);
   const history = await readRunHistory(dir, { histograms: true });
-  assert.deepEqual(history.layers.map((l) => l.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    history.layers.map((l) => l.epoch),
+    [1, 2, 3],
+  );
   assert.equal(history.layers[0]!.layers.filter((l) => l.ternary).length, 4);
   assert.ok(existsSync(join(dir, 'model', 'model.json')));
   const bestCheckpoint = JSON.parse(readFileSync(join(dir, 'checkpoints', 'best', 'checkpoint.json'), 'utf8')) as { epoch: number };
   assert.equal(bestCheckpoint.epoch, summaryOf(dir).best.epoch);
   const epochs = history.metrics.filter((m) => m.kind === 'epoch');
-  assert.deepEqual(epochs.map((m) => m.lr), [0.05, 0.05, 0.05 * 0.1]);
+  assert.deepEqual(
+    epochs.map((m) => m.lr),
+    [0.05, 0.05, 0.05 * 0.1],
+  );
   const s = summaryOf(dir);
   assert.equal(s.status, 'completed');
   assert.equal(s.final.top1, epochs[2]!.valTop1);
@@ -68,26 +105,49 @@ test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak;
   assert.ok(s.final.top1 > 0.5, `the synthetic task is easy: top-1 ${s.final.top1}`);
 });
 
-test('on onednn too (the backend auto picks when it is built): uninterrupted = resumed, bit for bit, and no tensor leak', { skip: loadAddon() ? false : `oneDNN addon not available: ${addonLoadError()}` }, async () => {
-  const backend = { name: 'onednn' as const, threads: 2 };
-  await initBackend({ backend: 'onednn', threads: 2 });
-  const { experiment, configPath, runsDir } = setup();
-  const tensorsAfterEpoch: number[] = [];
-  const full = await train({
-    experiment, configPath, runsDir, backend,
-    listener: { onMetrics: (r) => { if (r.kind === 'epoch') tensorsAfterEpoch.push(tf.memory().numTensors); } },
-  });
-  assert.equal(full.summary.status, 'completed');
-  assert.equal(full.summary.backend, 'onednn');
-  assert.equal(tensorsAfterEpoch[2], tensorsAfterEpoch[0], `tensors after epoch 1: ${tensorsAfterEpoch[0]}, after epoch 3: ${tensorsAfterEpoch[2]}`);
-  const first = await train({ experiment, configPath, runsDir, epochs: 2, backend });
-  const resumed = await train({ experiment, configPath, runsDir, resumeDir: first.runDir, epochs: 3, backend });
-  assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(full.runDir));
-  assert.deepEqual(resumed.summary.final, full.summary.final);
-  assert.ok(readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))), 'final weights differ');
-  assert.ok(readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin'))), 'optimizer state differs');
-  assert.ok(full.summary.final.top1 > 0.5, `the synthetic task is easy: top-1 ${full.summary.final.top1}`);
-});
+test(
+  'on onednn too (the backend auto picks when it is built): uninterrupted = resumed, bit for bit, and no tensor leak',
+  { skip: loadAddon() ? false : `oneDNN addon not available: ${addonLoadError()}` },
+  async () => {
+    const backend = { name: 'onednn' as const, threads: 2 };
+    await initBackend({ backend: 'onednn', threads: 2 });
+    const { experiment, configPath, runsDir } = setup();
+    const tensorsAfterEpoch: number[] = [];
+    const full = await train({
+      experiment,
+      configPath,
+      runsDir,
+      backend,
+      listener: {
+        onMetrics: (r) => {
+          if (r.kind === 'epoch') tensorsAfterEpoch.push(tf.memory().numTensors);
+        },
+      },
+    });
+    assert.equal(full.summary.status, 'completed');
+    assert.equal(full.summary.backend, 'onednn');
+    assert.equal(
+      tensorsAfterEpoch[2],
+      tensorsAfterEpoch[0],
+      `tensors after epoch 1: ${tensorsAfterEpoch[0]}, after epoch 3: ${tensorsAfterEpoch[2]}`,
+    );
+    const first = await train({ experiment, configPath, runsDir, epochs: 2, backend });
+    const resumed = await train({ experiment, configPath, runsDir, resumeDir: first.runDir, epochs: 3, backend });
+    assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(full.runDir));
+    assert.deepEqual(resumed.summary.final, full.summary.final);
+    assert.ok(
+      readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))),
+      'final weights differ',
+    );
+    assert.ok(
+      readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(
+        readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin')),
+      ),
+      'optimizer state differs',
+    );
+    assert.ok(full.summary.final.top1 > 0.5, `the synthetic task is easy: top-1 ${full.summary.final.top1}`);
+  },
+);
 
 test('a NaN/Inf loss stops the run as failed with advice; the last good checkpoint stays', async () => {
   await useWasm();
@@ -112,7 +172,10 @@ test('cancel stops within one batch as cancelled; the checkpoint stays', async (
   const controller = new AbortController();
   let batchesAfterAbort = 0;
   const result = await train({
-    experiment, configPath, runsDir, signal: controller.signal,
+    experiment,
+    configPath,
+    runsDir,
+    signal: controller.signal,
     listener: {
       onMetrics: (r) => {
         if (controller.signal.aborted) batchesAfterAbort++;
@@ -133,8 +196,16 @@ test('a run cancelled in its first epoch says there is no checkpoint (not "the c
   const controller = new AbortController();
   const logs: string[] = [];
   const result = await train({
-    experiment, configPath, runsDir, signal: controller.signal,
-    listener: { onMetrics: (r) => { if (r.kind === 'batch') controller.abort(); }, onLog: (_level, message) => logs.push(message) },
+    experiment,
+    configPath,
+    runsDir,
+    signal: controller.signal,
+    listener: {
+      onMetrics: (r) => {
+        if (r.kind === 'batch') controller.abort();
+      },
+      onLog: (_level, message) => logs.push(message),
+    },
   });
   assert.equal(result.summary.status, 'cancelled');
   assert.equal(result.summary.epochs, 0);
@@ -155,12 +226,29 @@ test('two configs of one folder with the same experiment name get separate run f
   // A copy of the config next to it: each one's runs go to runs/<experiment>@<config-stem>/.
   const copyPath = join(root, 'tiny-copy.tern.json');
   writeFileSync(copyPath, readFileSync(configPath, 'utf8'));
-  for (const [path, stem] of [[configPath, 'tiny'], [copyPath, 'tiny-copy']] as const) {
+  for (const [path, stem] of [
+    [configPath, 'tiny'],
+    [copyPath, 'tiny-copy'],
+  ] as const) {
     const warnings: string[] = [];
-    const result = await train({ experiment, configPath: path, runsDir, listener: { onLog: (level, m) => { if (level === 'warn') warnings.push(m); } } });
+    const result = await train({
+      experiment,
+      configPath: path,
+      runsDir,
+      listener: {
+        onLog: (level, m) => {
+          if (level === 'warn') warnings.push(m);
+        },
+      },
+    });
     assert.equal(join(result.runDir, '..'), join(runsDir, `tiny@${stem}`));
     assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0]!, new RegExp(`"tiny" is also an experiment of ${stem === 'tiny' ? 'tiny-copy' : 'tiny'}\\.tern\\.json in this folder: .* go to runs/tiny@${stem}/`));
+    assert.match(
+      warnings[0]!,
+      new RegExp(
+        `"tiny" is also an experiment of ${stem === 'tiny' ? 'tiny-copy' : 'tiny'}\\.tern\\.json in this folder: .* go to runs/tiny@${stem}/`,
+      ),
+    );
   }
   // The first run stays where it was, readable.
   assert.equal(summaryOf(alone.runDir).status, 'completed');

@@ -29,7 +29,7 @@ function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
 /** Deterministic images: class k lights up quadrant k; a small LCG adds noise. */
 export function writeSplit(dir: string, prefix: string, count: number, seed: number): void {
   let s = seed;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const images = new Uint8Array(count * SIZE * SIZE);
   const labels = new Uint8Array(count);
   for (let n = 0; n < count; n++) {
@@ -46,18 +46,41 @@ export function writeSplit(dir: string, prefix: string, count: number, seed: num
   writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
 }
 
-export function setup(trainPatch: Record<string, unknown> = {}, dataPatch: Record<string, unknown> = {}): { experiment: ExperimentConfig; configPath: string; runsDir: string } {
+export function setup(
+  trainPatch: Record<string, unknown> = {},
+  dataPatch: Record<string, unknown> = {},
+): { experiment: ExperimentConfig; configPath: string; runsDir: string } {
   const root = mkdtempSync(join(tmpdir(), 'tern-train-'));
   mkdirSync(join(root, 'data'));
   writeSplit(join(root, 'data'), 'train', 64, 1);
   writeSplit(join(root, 'data'), 't10k', 32, 2);
   const text = JSON.stringify({
-    experiments: [{
-      name: 'tiny',
-      model: { arch: 'fmnist-cnn', classes: CLASSES },
-      data: { format: 'idx', path: 'data', normalize: { mean: [0.4], std: [0.3] }, augment: ['crop8pad1'] /* no hflip: it would swap the quadrant classes */, ...dataPatch },
-      train: { epochs: 3, batchSize: 16, optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: [2], gammas: [0.1], seed: 7, ...trainPatch },
-    }],
+    experiments: [
+      {
+        name: 'tiny',
+        model: { arch: 'fmnist-cnn', classes: CLASSES },
+        data: {
+          format: 'idx',
+          path: 'data',
+          normalize: { mean: [0.4], std: [0.3] },
+          augment: ['crop8pad1'] /* no hflip: it would swap the quadrant classes */,
+          ...dataPatch,
+        },
+        train: {
+          epochs: 3,
+          batchSize: 16,
+          optimizer: 'sgd',
+          lr: 0.05,
+          momentum: 0.9,
+          nesterov: true,
+          weightDecay: 1e-4,
+          schedule: [2],
+          gammas: [0.1],
+          seed: 7,
+          ...trainPatch,
+        },
+      },
+    ],
   });
   const configPath = join(root, 'tiny.tern.json');
   writeFileSync(configPath, text);
@@ -66,11 +89,13 @@ export function setup(trainPatch: Record<string, unknown> = {}, dataPatch: Recor
 
 /** Epoch records without the wall-clock fields. */
 export function epochMetrics(runDir: string): Omit<MetricsRecord, 'time' | 'imgPerSec'>[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord)
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricsRecord)
     .filter((r) => r.kind === 'epoch')
     .map(({ time: _t, imgPerSec: _i, ...rest }) => rest);
 }
-
 
 /** The message the CLI prints for a user error (one line, no stack), or undefined for a bug. */
 export function userErrorMessage(err: unknown): string | undefined {

@@ -12,10 +12,18 @@ class FakeFrames implements FrameClock {
   time = 0;
   private frames: (() => void)[] = [];
   private timers: { at: number; callback: () => void }[] = [];
-  requestFrame(callback: () => void): void { this.frames.push(callback); }
-  delay(callback: () => void, ms: number): void { this.timers.push({ at: this.time + ms, callback }); }
-  now(): number { return this.time; }
-  get pendingFrames(): number { return this.frames.length; }
+  requestFrame(callback: () => void): void {
+    this.frames.push(callback);
+  }
+  delay(callback: () => void, ms: number): void {
+    this.timers.push({ at: this.time + ms, callback });
+  }
+  now(): number {
+    return this.time;
+  }
+  get pendingFrames(): number {
+    return this.frames.length;
+  }
   /** Run the frame callbacks queued now, then let the microtasks they queued run. */
   async flushFrame(): Promise<void> {
     for (const f of this.frames.splice(0)) f();
@@ -34,7 +42,10 @@ test('a burst of requests is one frame and one render; callbacks run after it', 
   const clock = new FakeFrames();
   let renders = 0;
   const order: string[] = [];
-  const s = new FrameScheduler(() => { renders++; order.push('render'); }, clock);
+  const s = new FrameScheduler(() => {
+    renders++;
+    order.push('render');
+  }, clock);
   for (let i = 0; i < 10; i++) s.request(i === 9 ? () => order.push('after') : undefined);
   assert.equal(clock.pendingFrames, 1);
   assert.equal(renders, 0, 'nothing draws before the frame');
@@ -50,10 +61,14 @@ test('hidden: requests draw nothing; shown: one render catches up, and its callb
   const clock = new FakeFrames();
   let renders = 0;
   let calledBack = false;
-  const s = new FrameScheduler(() => { renders++; }, clock);
+  const s = new FrameScheduler(() => {
+    renders++;
+  }, clock);
   s.setVisible(false);
   for (let i = 0; i < 5; i++) s.request();
-  s.request(() => { calledBack = true; });
+  s.request(() => {
+    calledBack = true;
+  });
   assert.equal(clock.pendingFrames, 0, 'a hidden panel asks for no frame');
   await clock.flushFrame();
   assert.equal(renders, 0);
@@ -71,7 +86,10 @@ test('hidden: requests draw nothing; shown: one render catches up, and its callb
 test('after an expensive render, the next frame waits as long as that render took', async () => {
   const clock = new FakeFrames();
   let renders = 0;
-  const s = new FrameScheduler(() => { renders++; clock.time += 50; }, clock);
+  const s = new FrameScheduler(() => {
+    renders++;
+    clock.time += 50;
+  }, clock);
   s.request();
   await clock.flushFrame();
   assert.equal(renders, 1);

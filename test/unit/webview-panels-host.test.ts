@@ -12,12 +12,21 @@ import type { RunInfo } from '../../shared/protocol';
 
 test('CSP: nothing by default, nonce-only scripts, no unsafe-inline, images from the extension and data:', () => {
   const csp = contentSecurityPolicy('https://x.vscode-cdn.net', 'abc123');
-  assert.equal(csp, "default-src 'none'; script-src 'nonce-abc123'; style-src https://x.vscode-cdn.net; img-src https://x.vscode-cdn.net data:; font-src https://x.vscode-cdn.net");
+  assert.equal(
+    csp,
+    "default-src 'none'; script-src 'nonce-abc123'; style-src https://x.vscode-cdn.net; img-src https://x.vscode-cdn.net data:; font-src https://x.vscode-cdn.net",
+  );
   assert.ok(!csp.includes('unsafe'));
 });
 
 test('panel HTML: the one script carries the nonce, the CSP meta comes first, attributes escaped', () => {
-  const html = panelHtml({ title: 'A "dash" <board>', cspSource: 'vscode-src', nonce: 'N0nce', scriptUri: 'vscode-src/dashboard.js', styleUri: 'vscode-src/panels.css' });
+  const html = panelHtml({
+    title: 'A "dash" <board>',
+    cspSource: 'vscode-src',
+    nonce: 'N0nce',
+    scriptUri: 'vscode-src/dashboard.js',
+    styleUri: 'vscode-src/panels.css',
+  });
   assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-N0nce';/);
   assert.equal(html.match(/<script/g)?.length, 1);
   assert.match(html, /<script nonce="N0nce" src="vscode-src\/dashboard.js"><\/script>/);
@@ -66,10 +75,25 @@ test('histograms command argument: run folder and layer, also from a Layers tree
 });
 
 test('runs are ordered running first, then newest start', () => {
-  const r = (runDir: string, status: RunInfo['status'], startedAt?: string): RunInfo =>
-    ({ runDir, runId: runDir, experiment: 'e', status, epoch: 1, epochs: 2, startedAt });
-  const ordered = orderRuns([r('a', 'completed', '2026-01-01'), r('b', 'completed', '2026-02-01'), r('c', 'running', '2025-01-01'), r('d', 'failed')]);
-  assert.deepEqual(ordered.map((x) => x.runDir), ['c', 'b', 'a', 'd']);
+  const r = (runDir: string, status: RunInfo['status'], startedAt?: string): RunInfo => ({
+    runDir,
+    runId: runDir,
+    experiment: 'e',
+    status,
+    epoch: 1,
+    epochs: 2,
+    startedAt,
+  });
+  const ordered = orderRuns([
+    r('a', 'completed', '2026-01-01'),
+    r('b', 'completed', '2026-02-01'),
+    r('c', 'running', '2025-01-01'),
+    r('d', 'failed'),
+  ]);
+  assert.deepEqual(
+    ordered.map((x) => x.runDir),
+    ['c', 'b', 'a', 'd'],
+  );
 });
 
 test('messages from the webview are validated before the host acts on them', () => {
@@ -83,10 +107,21 @@ test('messages from the webview are validated before the host acts on them', () 
 });
 
 test('a re-created panel gets its last state as escaped JSON in data-state', () => {
-  const html = panelHtml({ title: 't', cspSource: 'c', nonce: 'n', scriptUri: 's', styleUri: 'y', initialState: { layer: 'a"<b>', epoch: 3 } });
+  const html = panelHtml({
+    title: 't',
+    cspSource: 'c',
+    nonce: 'n',
+    scriptUri: 's',
+    styleUri: 'y',
+    initialState: { layer: 'a"<b>', epoch: 3 },
+  });
   const m = /<main id="app" aria-busy="true" data-state="([^"]*)">/.exec(html);
   assert.ok(m, 'data-state attribute missing');
-  const decoded = m[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const decoded = m[1]
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
   assert.deepEqual(JSON.parse(decoded), { layer: 'a"<b>', epoch: 3 });
   assert.ok(!panelHtml({ title: 't', cspSource: 'c', nonce: 'n', scriptUri: 's', styleUri: 'y' }).includes('data-state'));
   assert.ok(isWebviewToHostMessage({ type: MessageType.State, state: { runDirs: [] } }));

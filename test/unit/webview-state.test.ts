@@ -15,10 +15,11 @@ function run(runDir: string, status: RunInfo['status'], epoch = 1, bestTop1?: nu
   return { runDir, experiment, runId, status, epoch, epochs: 5, bestTop1 } as RunInfo;
 }
 
-const metric = (epoch: number, step: number): MetricsRecord => ({ kind: 'batch', epoch, step, progress: 0.5, lr: 0.1, loss: 1, top1: 0.5, top5: 0.9, imgPerSec: 1, time: 1 } as MetricsRecord);
-const layers = (epoch: number): LayersRecord => ({ epoch, layers: [] } as unknown as LayersRecord);
+const metric = (epoch: number, step: number): MetricsRecord =>
+  ({ kind: 'batch', epoch, step, progress: 0.5, lr: 0.1, loss: 1, top1: 0.5, top5: 0.9, imgPerSec: 1, time: 1 }) as MetricsRecord;
+const layers = (epoch: number): LayersRecord => ({ epoch, layers: [] }) as unknown as LayersRecord;
 const hist = (epoch: number, ...names: string[]): HistogramsRecord =>
-  ({ epoch, histograms: names.map((layer) => ({ layer, delta: 0.1, alpha: 0.2 })) } as unknown as HistogramsRecord);
+  ({ epoch, histograms: names.map((layer) => ({ layer, delta: 0.1, alpha: 0.2 })) }) as unknown as HistogramsRecord;
 
 test('run list: default selection is the running runs, else the newest; options keep unknown chosen folders', () => {
   const list = new RunList();
@@ -27,9 +28,10 @@ test('run list: default selection is the running runs, else the newest; options 
   assert.deepEqual(list.defaultSelection(), ['/r/a/1']);
   assert.equal(list.update([run('/r/a/1', 'running'), run('/r/b/2', 'completed'), run('/r/c/3', 'running')]), false);
   assert.deepEqual(list.defaultSelection(), ['/r/a/1', '/r/c/3']);
-  assert.deepEqual(list.options(['/elsewhere/x/9'], { best: false }).map((o) => o.label), [
-    'a · 1 (running, epoch 1/5)', 'b · 2 (completed, epoch 1/5)', 'c · 3 (running, epoch 1/5)', 'x · 9',
-  ]);
+  assert.deepEqual(
+    list.options(['/elsewhere/x/9'], { best: false }).map((o) => o.label),
+    ['a · 1 (running, epoch 1/5)', 'b · 2 (completed, epoch 1/5)', 'c · 3 (running, epoch 1/5)', 'x · 9'],
+  );
   assert.equal(list.noteEpoch('/r/a/1', 3), true);
   assert.equal(list.noteEpoch('/r/a/1', 2), false, 'an older epoch does not go back');
   assert.equal(list.label('/r/a/1'), 'a · 1');
@@ -49,7 +51,17 @@ test('dashboard: first run list selects the default, loads only new folders, fol
   assert.deepEqual(m.selected, ['/r/a/1', '/r/b/2']);
   assert.equal(m.setRuns([]), undefined, 'later lists do not change the selection');
   assert.deepEqual(m.counts(), { live: 1, loading: 2 });
-  assert.equal(m.applyHistory({ type: MessageType.History, runDir: '/r/b/2', status: 'completed', metrics: [metric(1, 1)], layers: [layers(1)], histograms: [] }), true);
+  assert.equal(
+    m.applyHistory({
+      type: MessageType.History,
+      runDir: '/r/b/2',
+      status: 'completed',
+      metrics: [metric(1, 1)],
+      layers: [layers(1)],
+      histograms: [],
+    }),
+    true,
+  );
   assert.deepEqual(m.counts(), { live: 1, loading: 1 });
   assert.equal(m.applyMetrics('/r/a/1', [metric(1, 1), metric(1, 2)]), true);
   assert.equal(m.applyMetrics('/r/a/1', [metric(1, 2)]), false, 'a record seen before adds nothing');
@@ -71,7 +83,14 @@ test('histograms: follows the newest epoch until one is pinned; layer falls back
   const m = new HistogramsModel(undefined);
   assert.deepEqual(m.setRuns([run('/r/a/1', 'completed'), run('/r/b/2', 'completed')]), ['/r/a/1']);
   assert.equal(m.view.runDir, '/r/a/1');
-  m.applyHistory({ type: MessageType.History, runDir: '/r/a/1', status: 'completed', metrics: [], layers: [], histograms: [hist(2, 'c1', 'c2'), hist(1, 'c1', 'c2')] });
+  m.applyHistory({
+    type: MessageType.History,
+    runDir: '/r/a/1',
+    status: 'completed',
+    metrics: [],
+    layers: [],
+    histograms: [hist(2, 'c1', 'c2'), hist(1, 'c1', 'c2')],
+  });
   assert.deepEqual(m.epochs(), [1, 2]);
   assert.equal(m.shownEpoch(), 2);
   assert.equal(m.shownLayer(), 'c1');

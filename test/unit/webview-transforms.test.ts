@@ -40,9 +40,15 @@ test('EMA with w=0.9: the first smoothed point equals the first value (no pull t
 });
 
 test('alignSeries: union of x values, nulls where a run has no point', () => {
-  const a = alignSeries([{ x: [0, 1, 2], y: [10, 11, 12] }, { x: [1, 1.5], y: [20, 21] }]);
+  const a = alignSeries([
+    { x: [0, 1, 2], y: [10, 11, 12] },
+    { x: [1, 1.5], y: [20, 21] },
+  ]);
   assert.deepEqual(a.x, [0, 1, 1.5, 2]);
-  assert.deepEqual(a.ys, [[10, 11, null, 12], [null, 20, 21, null]]);
+  assert.deepEqual(a.ys, [
+    [10, 11, null, 12],
+    [null, 20, 21, null],
+  ]);
 });
 
 test('alignSeries: a repeated x keeps the later value; mismatched lengths throw', () => {
@@ -58,7 +64,13 @@ test('logSafe turns 0, negatives and non-finite values into gaps', () => {
 });
 
 const hist: WeightHistogram = {
-  layer: 'conv1', min: -1, max: 1, bins: [1, 2, 3, 4], delta: 0.05, alpha: 0.4, counts: { neg: 2, zero: 5, pos: 3 },
+  layer: 'conv1',
+  min: -1,
+  max: 1,
+  bins: [1, 2, 3, 4],
+  delta: 0.05,
+  alpha: 0.4,
+  counts: { neg: 2, zero: 5, pos: 3 },
 };
 
 test('latent histogram bars: equal-width bins centred in [min, max]', () => {
@@ -91,8 +103,16 @@ test('histogram range covers bins, ±Δ and ±α with a 3 % margin', () => {
   close(histogramRange({ ...hist, min: -0.3, max: 0.2, alpha: 0.5 }), [-0.53, 0.53]);
 });
 
-const m = (kind: 'batch' | 'epoch', epoch: number, step: number, extra: Partial<MetricsRecord> = {}): MetricsRecord =>
-  ({ kind, epoch, step, lr: 0.1, loss: 1, top1: 0.5, time: step, ...extra });
+const m = (kind: 'batch' | 'epoch', epoch: number, step: number, extra: Partial<MetricsRecord> = {}): MetricsRecord => ({
+  kind,
+  epoch,
+  step,
+  lr: 0.1,
+  loss: 1,
+  top1: 0.5,
+  time: step,
+  ...extra,
+});
 
 test('epochPosition: batch lines at epoch − 1 + progress, epoch lines at the epoch', () => {
   assert.equal(epochPosition(m('batch', 2, 10, { progress: 0.25 })), 1.25);
@@ -116,15 +136,29 @@ test('mergeMetrics drops duplicates (history ∩ live) and restores step order',
   const seen = new Set<string>();
   assert.equal(mergeMetrics(into, seen, [m('batch', 1, 5), m('batch', 1, 10)]), 2);
   assert.equal(mergeMetrics(into, seen, [m('batch', 1, 10), m('epoch', 1, 10), m('batch', 1, 1)]), 2);
-  assert.deepEqual(into.map((r) => `${r.kind}${r.step}`), ['batch1', 'batch5', 'batch10', 'epoch10']);
+  assert.deepEqual(
+    into.map((r) => `${r.kind}${r.step}`),
+    ['batch1', 'batch5', 'batch10', 'epoch10'],
+  );
 });
 
 const layer = (name: string, sparsity: number, ternary = true): LayerStats => ({
-  layer: name, type: ternary ? 'TernaryConv2D' : 'Conv2D', ternary, shape: [3, 3, 1, 4], params: 36, bits: ternary ? 2 : 32,
-  delta: 0.1, alpha: 0.2, sparsity, counts: { neg: 1, zero: 2, pos: 1 }, branches: [],
+  layer: name,
+  type: ternary ? 'TernaryConv2D' : 'Conv2D',
+  ternary,
+  shape: [3, 3, 1, 4],
+  params: 36,
+  bits: ternary ? 2 : 32,
+  delta: 0.1,
+  alpha: 0.2,
+  sparsity,
+  counts: { neg: 1, zero: 2, pos: 1 },
+  branches: [],
 });
 const layersRec = (epoch: number, layers: LayerStats[]): LayersRecord => ({
-  epoch, layers, summary: { layers: 2, ternaryLayers: 1, params: 72, ternaryParams: 36, fp32Bytes: 288, ternaryBytes: 157, compression: 1.83 },
+  epoch,
+  layers,
+  summary: { layers: 2, ternaryLayers: 1, params: 72, ternaryParams: 36, fp32Bytes: 288, ternaryBytes: 157, compression: 1.83 },
 });
 
 test('sparsitySeries: one series per ternary layer, epochs in order', () => {
@@ -137,16 +171,35 @@ test('mergeLayers replaces an epoch already present and keeps epoch order', () =
   mergeLayers(into, layersRec(2, [layer('a', 0.1)]));
   mergeLayers(into, layersRec(1, [layer('a', 0.2)]));
   mergeLayers(into, layersRec(2, [layer('a', 0.3)]));
-  assert.deepEqual(into.map((r) => [r.epoch, r.layers[0].sparsity]), [[1, 0.2], [2, 0.3]]);
+  assert.deepEqual(
+    into.map((r) => [r.epoch, r.layers[0].sparsity]),
+    [
+      [1, 0.2],
+      [2, 0.3],
+    ],
+  );
 });
 
 test('buildChartData: runs × curves, validation dashed, smoothing and log per series, aligned', () => {
   const run1 = [m('batch', 1, 1, { progress: 0.5, loss: 4 }), m('epoch', 1, 2, { loss: 2, valLoss: 3 })];
   const run2 = [m('batch', 1, 1, { progress: 0.25, loss: 0 })];
-  const curves = [{ metric: 'loss' as const, suffix: 'train', dashed: false }, { metric: 'valLoss' as const, suffix: 'val', dashed: true }];
-  const d = buildChartData([{ label: 'A', color: 'red', records: run1 }, { label: 'B', color: 'blue', records: run2 }], curves, 0.5, true);
+  const curves = [
+    { metric: 'loss' as const, suffix: 'train', dashed: false },
+    { metric: 'valLoss' as const, suffix: 'val', dashed: true },
+  ];
+  const d = buildChartData(
+    [
+      { label: 'A', color: 'red', records: run1 },
+      { label: 'B', color: 'blue', records: run2 },
+    ],
+    curves,
+    0.5,
+    true,
+  );
   assert.deepEqual(d.series, [
-    { label: 'A train', color: 'red' }, { label: 'A val', color: 'red', dash: validationDash }, { label: 'B train', color: 'blue' },
+    { label: 'A train', color: 'red' },
+    { label: 'A val', color: 'red', dash: validationDash },
+    { label: 'B train', color: 'blue' },
   ]);
   assert.deepEqual(d.x, [0.25, 0.5, 1]);
   // A train smoothed (w 0.5): 4, (0.5·2 + 1)/0.75 = 8/3; B train 0 is a gap on a log axis.
@@ -182,10 +235,20 @@ test('number ticks share decimals (learning rates), tiny steps in exponent form'
 test('one run: legend labels are just train / val (the run is named once, above the charts)', async () => {
   const { buildChartData } = await import('../../webview/transforms/chartData');
   const rec = { kind: 'epoch' as const, epoch: 1, step: 1, lr: 0.1, loss: 1, top1: 0.5, valLoss: 2, time: 1 };
-  const d = buildChartData([{ label: 'A', color: 'red', records: [rec] }], [
-    { metric: 'loss', suffix: 'train', dashed: false }, { metric: 'valLoss', suffix: 'val', dashed: true }, { metric: 'lr', suffix: '', dashed: false },
-  ], 0, false);
-  assert.deepEqual(d.series.map((s) => s.label), ['train', 'val', 'A']);
+  const d = buildChartData(
+    [{ label: 'A', color: 'red', records: [rec] }],
+    [
+      { metric: 'loss', suffix: 'train', dashed: false },
+      { metric: 'valLoss', suffix: 'val', dashed: true },
+      { metric: 'lr', suffix: '', dashed: false },
+    ],
+    0,
+    false,
+  );
+  assert.deepEqual(
+    d.series.map((s) => s.label),
+    ['train', 'val', 'A'],
+  );
 });
 
 test('tick formatters leave unlabelled (null) ticks empty', async () => {
@@ -194,7 +257,7 @@ test('tick formatters leave unlabelled (null) ticks empty', async () => {
   assert.deepEqual(percentTicks([0.1, null, 0.2]), ['10 %', '', '20 %']);
 });
 
-test('nearestValue: a run\'s own value next to the gaps other runs leave in aligned data', async () => {
+test("nearestValue: a run's own value next to the gaps other runs leave in aligned data", async () => {
   const { nearestValue } = await import('../../webview/transforms/align');
   assert.equal(nearestValue([null, 2, null, null, 5], 2), 2);
   assert.equal(nearestValue([null, null, null, null, 5], 2), 5);
@@ -204,9 +267,19 @@ test('nearestValue: a run\'s own value next to the gaps other runs leave in alig
 });
 
 test('alignSeries: unsorted input and non-finite x values', () => {
-  assert.deepEqual(alignSeries([{ x: [2, 0, 1], y: [12, 10, 11] }, { x: [NaN, 1], y: [99, 21] }]), {
-    x: [0, 1, 2], ys: [[10, 11, 12], [null, 21, null]],
-  });
+  assert.deepEqual(
+    alignSeries([
+      { x: [2, 0, 1], y: [12, 10, 11] },
+      { x: [NaN, 1], y: [99, 21] },
+    ]),
+    {
+      x: [0, 1, 2],
+      ys: [
+        [10, 11, 12],
+        [null, 21, null],
+      ],
+    },
+  );
 });
 
 test('SeriesCache: a run whose records did not change is not recomputed; appended records are', async () => {
@@ -217,14 +290,20 @@ test('SeriesCache: a run whose records did not change is not recomputed; appende
   const run = { id: '/r', label: 'r', color: 'red', records };
   const first = buildChartData([run], curves, 0, false, cache);
   let computed = 0;
-  cache.get('/r\u0000loss\u00000\u0000false', records, () => { computed++; return { x: [], y: [], present: false }; });
+  cache.get('/r\u0000loss\u00000\u0000false', records, () => {
+    computed++;
+    return { x: [], y: [], present: false };
+  });
   assert.equal(computed, 0, 'unchanged records must come from the cache');
   records.push(m('batch', 1, 2, { progress: 1, loss: 1 }));
   const second = buildChartData([run], curves, 0, false, cache);
   assert.deepEqual(first.ys, [[2]]);
   assert.deepEqual(second.ys, [[2, 1]]);
   cache.retain(new Set());
-  cache.get('/r\u0000loss\u00000\u0000false', records, () => { computed++; return { x: [], y: [], present: false }; });
+  cache.get('/r\u0000loss\u00000\u0000false', records, () => {
+    computed++;
+    return { x: [], y: [], present: false };
+  });
   assert.equal(computed, 1, 'retain() forgets runs no longer shown');
 });
 

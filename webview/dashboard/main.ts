@@ -14,7 +14,16 @@ import { installPanelPerf, noteVisibility, timeLiveMessage } from '../shared/per
 import { readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
 import { IncrementalAligner, alignSeries } from '../transforms/align';
-import { type CurveSpec, type RunCurves, SeriesCache, buildChartData, formatNumber, formatPercent, numberTicks, percentTicks } from '../transforms/chartData';
+import {
+  type CurveSpec,
+  type RunCurves,
+  SeriesCache,
+  buildChartData,
+  formatNumber,
+  formatPercent,
+  numberTicks,
+  percentTicks,
+} from '../transforms/chartData';
 import { metricsCsv } from '../transforms/csv';
 import { sparsitySeries } from '../transforms/metricsSeries';
 import { DashboardModel } from './state';
@@ -42,7 +51,11 @@ smoothingInput.step = '0.01';
 smoothingInput.value = String(state.smoothing);
 const smoothingValue = el('output', { text: state.smoothing.toFixed(2) });
 smoothingValue.htmlFor.add('smoothing');
-const logToggle = custom<VscodeCheckbox>('vscode-checkbox', { id: 'log', label: 'Log scale (loss, learning rate)', ...(state.logScale ? { checked: true } : {}) });
+const logToggle = custom<VscodeCheckbox>('vscode-checkbox', {
+  id: 'log',
+  label: 'Log scale (loss, learning rate)',
+  ...(state.logScale ? { checked: true } : {}),
+});
 const pngButton = custom<HTMLElement>('vscode-button', { id: 'export-png', secondary: true }, 'Export PNG');
 const csvButton = custom<HTMLElement>('vscode-button', { id: 'export-csv', secondary: true }, 'Export CSV');
 const status = el('p', { className: 'status', id: 'status' });
@@ -53,9 +66,16 @@ const empty = el('p', { className: 'empty', id: 'empty' });
 const legend = el('ul', { className: 'run-legend', id: 'legend' });
 legend.setAttribute('aria-label', 'Runs shown');
 
-const toolbar = el('header', { className: 'toolbar' },
+const toolbar = el(
+  'header',
+  { className: 'toolbar' },
   el('div', { className: 'field field-wide' }, custom('vscode-label', { for: 'runs' }, 'Runs'), runPicker),
-  el('div', { className: 'field' }, custom('vscode-label', { for: 'smoothing' }, 'Smoothing'), el('div', { className: 'slider' }, smoothingInput, smoothingValue)),
+  el(
+    'div',
+    { className: 'field' },
+    custom('vscode-label', { for: 'smoothing' }, 'Smoothing'),
+    el('div', { className: 'slider' }, smoothingInput, smoothingValue),
+  ),
   el('div', { className: 'field field-check' }, logToggle),
   el('div', { className: 'field field-buttons' }, pngButton, csvButton),
 );
@@ -66,22 +86,59 @@ app.removeAttribute('aria-busy');
 const sync = 'dashboard';
 const charts = {
   loss: new Chart(chartsGrid, { title: 'Loss', xLabel: 'epoch', yLabel: 'loss', yTicks: numberTicks, syncKey: sync }, theme),
-  top1: new Chart(chartsGrid, { title: 'Top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync }, theme),
-  top5: new Chart(chartsGrid, { title: 'Top-5 accuracy', xLabel: 'epoch', yLabel: 'top-5', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync }, theme),
-  lr: new Chart(chartsGrid, { title: 'Learning rate', xLabel: 'epoch', yLabel: 'lr', yFormat: formatNumber, yTicks: numberTicks, syncKey: sync }, theme),
+  top1: new Chart(
+    chartsGrid,
+    { title: 'Top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync },
+    theme,
+  ),
+  top5: new Chart(
+    chartsGrid,
+    { title: 'Top-5 accuracy', xLabel: 'epoch', yLabel: 'top-5', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync },
+    theme,
+  ),
+  lr: new Chart(
+    chartsGrid,
+    { title: 'Learning rate', xLabel: 'epoch', yLabel: 'lr', yFormat: formatNumber, yTicks: numberTicks, syncKey: sync },
+    theme,
+  ),
 };
 const sparsitySection = el('div', { className: 'sparsity-picker field' });
-const sparsityPicker = custom<VscodeSingleSelect>('vscode-single-select', { id: 'sparsity-run', 'aria-label': 'Run whose per-layer sparsity is shown' });
+const sparsityPicker = custom<VscodeSingleSelect>('vscode-single-select', {
+  id: 'sparsity-run',
+  'aria-label': 'Run whose per-layer sparsity is shown',
+});
 sparsitySection.append(custom('vscode-label', { for: 'sparsity-run' }, 'Per-layer sparsity of'), sparsityPicker);
 // One line per layer: its legend (layer names and colours) stays visible under the plot.
-const sparsityChart = new Chart(chartsGrid, { title: 'Per-layer sparsity (fraction of zero weights)', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, yTicks: percentTicks, height: 260, xIntegers: true, staticLegend: true }, theme);
+const sparsityChart = new Chart(
+  chartsGrid,
+  {
+    title: 'Per-layer sparsity (fraction of zero weights)',
+    xLabel: 'epoch',
+    yLabel: 'sparsity',
+    yFormat: formatPercent,
+    yTicks: percentTicks,
+    height: 260,
+    xIntegers: true,
+    staticLegend: true,
+  },
+  theme,
+);
 sparsityChart.element.prepend(sparsitySection);
 const allCharts = [charts.loss, charts.top1, charts.top5, charts.lr, sparsityChart];
 
 const curves: Record<keyof typeof charts, CurveSpec[]> = {
-  loss: [{ metric: 'loss', suffix: 'train', dashed: false }, { metric: 'valLoss', suffix: 'val', dashed: true }],
-  top1: [{ metric: 'top1', suffix: 'train', dashed: false }, { metric: 'valTop1', suffix: 'val', dashed: true }],
-  top5: [{ metric: 'top5', suffix: 'train', dashed: false }, { metric: 'valTop5', suffix: 'val', dashed: true }],
+  loss: [
+    { metric: 'loss', suffix: 'train', dashed: false },
+    { metric: 'valLoss', suffix: 'val', dashed: true },
+  ],
+  top1: [
+    { metric: 'top1', suffix: 'train', dashed: false },
+    { metric: 'valTop1', suffix: 'val', dashed: true },
+  ],
+  top5: [
+    { metric: 'top5', suffix: 'train', dashed: false },
+    { metric: 'valTop5', suffix: 'val', dashed: true },
+  ],
   lr: [{ metric: 'lr', suffix: '', dashed: false }],
 };
 
@@ -90,7 +147,10 @@ const scheduler = new FrameScheduler(render);
 const seriesCache = new SeriesCache();
 /** One aligner per chart: a live update inserts its new points instead of re-aligning every run. */
 const aligners: Record<keyof typeof charts, IncrementalAligner> = {
-  loss: new IncrementalAligner(), top1: new IncrementalAligner(), top5: new IncrementalAligner(), lr: new IncrementalAligner(),
+  loss: new IncrementalAligner(),
+  top1: new IncrementalAligner(),
+  top5: new IncrementalAligner(),
+  lr: new IncrementalAligner(),
 };
 
 function runCurves(): RunCurves[] {
@@ -114,12 +174,17 @@ function render(): void {
   const points = allCharts.reduce((n, c) => n + c.pointCount, 0);
   document.body.dataset.points = String(points);
   const { live, loading } = model.counts();
-  status.textContent = state.runDirs.length === 0 ? ''
-    : `${state.runDirs.length} run${state.runDirs.length > 1 ? 's' : ''}${live ? ` · ${live} training` : ''}${loading ? ` · ${loading} loading` : ''} · ${points.toLocaleString('en-US')} points`;
+  status.textContent =
+    state.runDirs.length === 0
+      ? ''
+      : `${state.runDirs.length} run${state.runDirs.length > 1 ? 's' : ''}${live ? ` · ${live} training` : ''}${loading ? ` · ${loading} loading` : ''} · ${points.toLocaleString('en-US')} points`;
   empty.hidden = state.runDirs.length > 0 && points > 0;
-  empty.textContent = !model.runs.received ? 'Loading runs…'
-    : model.runs.runs.length === 0 ? 'No runs yet. Train an experiment (Ternary: Train, or the Train code lens of a *.tern.json) and its curves appear here as it trains.'
-      : state.runDirs.length === 0 ? 'Choose one or more runs above to see their curves.'
+  empty.textContent = !model.runs.received
+    ? 'Loading runs…'
+    : model.runs.runs.length === 0
+      ? 'No runs yet. Train an experiment (Ternary: Train, or the Train code lens of a *.tern.json) and its curves appear here as it trains.'
+      : state.runDirs.length === 0
+        ? 'Choose one or more runs above to see their curves.'
         : 'Waiting for the first metrics of the selected runs…';
   chartsGrid.hidden = state.runDirs.length === 0;
 }
@@ -132,18 +197,35 @@ function renderLegend(): void {
     const note = d?.status === 'running' ? ' (training)' : d && !d.loaded ? ' (loading)' : '';
     return el('li', {}, swatch, `${model.runs.label(runDir)}${note}`);
   });
-  const key = el('li', { className: 'line-key' }, el('span', { className: 'line solid' }), 'training ', el('span', { className: 'line dashed' }), 'validation');
+  const key = el(
+    'li',
+    { className: 'line-key' },
+    el('span', { className: 'line solid' }),
+    'training ',
+    el('span', { className: 'line dashed' }),
+    'validation',
+  );
   legend.replaceChildren(...items, ...(items.length ? [key] : []));
 }
 
 function renderSparsity(): void {
   const { shown, runDir } = model.sparsityRun();
-  setOptions(sparsityPicker, shown.map((d) => ({ value: d, label: model.runs.label(d) })), runDir ? [runDir] : []);
+  setOptions(
+    sparsityPicker,
+    shown.map((d) => ({ value: d, label: model.runs.label(d) })),
+    runDir ? [runDir] : [],
+  );
   const layers = runDir ? sparsitySeries(model.dataOf(runDir)!.layers) : [];
   const aligned = alignSeries(layers.map((l) => l.series));
   sparsityChart.setData(
-    layers.map((l, i) => ({ label: l.layer, color: theme.palette[i % theme.palette.length], dash: i >= theme.palette.length ? [4, 3] : undefined })),
-    aligned.x, aligned.ys);
+    layers.map((l, i) => ({
+      label: l.layer,
+      color: theme.palette[i % theme.palette.length],
+      dash: i >= theme.palette.length ? [4, 3] : undefined,
+    })),
+    aligned.x,
+    aligned.ys,
+  );
   sparsityChart.element.hidden = layers.length === 0;
 }
 
@@ -173,7 +255,10 @@ function onMessage(m: HostToWebviewMessage): void {
     case MessageType.Runs: {
       const selection = model.setRuns(m.runs);
       if (selection) select(selection);
-      else { renderRunPicker(); scheduler.request(); }
+      else {
+        renderRunPicker();
+        scheduler.request();
+      }
       return;
     }
     case MessageType.Select:
@@ -236,13 +321,29 @@ sparsityPicker.addEventListener('change', () => {
 function onActivate(button: HTMLElement, action: () => void): void {
   // vscode-button handles Enter/Space itself and dispatches click.
   button.addEventListener('click', () => {
-    try { action(); } catch (err) { notice.show(err instanceof Error ? err.message : String(err), 'error'); }
+    try {
+      action();
+    } catch (err) {
+      notice.show(err instanceof Error ? err.message : String(err), 'error');
+    }
   });
 }
 onActivate(pngButton, () => {
   if (state.runDirs.length === 0) throw new Error('Nothing to export: choose a run first.');
-  const title = state.runDirs.length <= 2 ? state.runDirs.map((d) => model.runs.label(d)).join(', ') : `Ternary dashboard · ${state.runDirs.length} runs`;
-  host.post({ type: MessageType.SaveFile, format: 'png', content: chartsToPngDataUrl(allCharts.filter((c) => !c.element.hidden), theme, title), fileName: exportName('png') });
+  const title =
+    state.runDirs.length <= 2
+      ? state.runDirs.map((d) => model.runs.label(d)).join(', ')
+      : `Ternary dashboard · ${state.runDirs.length} runs`;
+  host.post({
+    type: MessageType.SaveFile,
+    format: 'png',
+    content: chartsToPngDataUrl(
+      allCharts.filter((c) => !c.element.hidden),
+      theme,
+      title,
+    ),
+    fileName: exportName('png'),
+  });
 });
 onActivate(csvButton, () => {
   if (state.runDirs.length === 0) throw new Error('Nothing to export: choose a run first.');

@@ -34,15 +34,20 @@ export class DashboardModel {
   }
 
   /** The runs shown, in the order of their colours. */
-  get selected(): readonly string[] { return this.view.runDirs; }
+  get selected(): readonly string[] {
+    return this.view.runDirs;
+  }
 
-  dataOf(runDir: string): RunData | undefined { return this.data.get(runDir); }
+  dataOf(runDir: string): RunData | undefined {
+    return this.data.get(runDir);
+  }
 
   /** Show exactly these runs; returns the ones whose history must be loaded. */
   select(runDirs: readonly string[]): string[] {
     this.view.runDirs = [...new Set(runDirs)];
     const missing = this.view.runDirs.filter((d) => !this.data.has(d));
-    for (const d of missing) this.data.set(d, { metrics: [], seen: new Set(), layers: [], loaded: false, status: this.runs.find(d)?.status });
+    for (const d of missing)
+      this.data.set(d, { metrics: [], seen: new Set(), layers: [], loaded: false, status: this.runs.find(d)?.status });
     return missing;
   }
 

@@ -45,7 +45,9 @@ const facts = el('p', { className: 'facts', id: 'facts' });
 const empty = el('p', { className: 'empty', id: 'empty' });
 
 app.append(
-  el('header', { className: 'toolbar' },
+  el(
+    'header',
+    { className: 'toolbar' },
     el('div', { className: 'field field-wide' }, custom('vscode-label', { for: 'run' }, 'Run'), runPicker),
     el('div', { className: 'field field-wide' }, custom('vscode-label', { for: 'layer' }, 'Layer'), layerPicker),
   ),
@@ -62,26 +64,61 @@ app.removeAttribute('aria-busy');
 let current: WeightHistogram | undefined;
 let xRange: [number, number] | undefined;
 
-const latentChart = new Chart(chartsGrid, {
-  title: 'Latent full-precision weights (±Δ marked)', xLabel: 'weight', yLabel: 'weights per bin', height: 260, yFromZero: true,
-  xRange: () => xRange, drawOverlay: drawDeltaMarks,
-}, theme);
-const ternaryChart = new Chart(chartsGrid, {
-  title: 'Ternary weights: exact counts of −α, 0, +α', xLabel: 'ternary value', yLabel: 'weights', height: 260, yFromZero: true,
-  xRange: () => xRange, drawOverlay: drawCountLabels,
-}, theme);
+const latentChart = new Chart(
+  chartsGrid,
+  {
+    title: 'Latent full-precision weights (±Δ marked)',
+    xLabel: 'weight',
+    yLabel: 'weights per bin',
+    height: 260,
+    yFromZero: true,
+    xRange: () => xRange,
+    drawOverlay: drawDeltaMarks,
+  },
+  theme,
+);
+const ternaryChart = new Chart(
+  chartsGrid,
+  {
+    title: 'Ternary weights: exact counts of −α, 0, +α',
+    xLabel: 'ternary value',
+    yLabel: 'weights',
+    height: 260,
+    yFromZero: true,
+    xRange: () => xRange,
+    drawOverlay: drawCountLabels,
+  },
+  theme,
+);
 const countsTable = el('table', { className: 'counts', id: 'counts' });
 ternaryChart.element.append(countsTable);
 let markedEpoch: number | undefined;
-const sparsityChart = new Chart(chartsGrid, {
-  title: 'Sparsity of this layer over epochs', xLabel: 'epoch', yLabel: 'sparsity', yFormat: formatPercent, yTicks: percentTicks, height: 200, xIntegers: true,
-  drawOverlay: drawEpochMark,
-}, theme);
+const sparsityChart = new Chart(
+  chartsGrid,
+  {
+    title: 'Sparsity of this layer over epochs',
+    xLabel: 'epoch',
+    yLabel: 'sparsity',
+    yFormat: formatPercent,
+    yTicks: percentTicks,
+    height: 200,
+    xIntegers: true,
+    drawOverlay: drawEpochMark,
+  },
+  theme,
+);
 const allCharts = [latentChart, ternaryChart, sparsityChart];
 
 // ------------------------------------------------------------------------------------ overlays
 /** A dashed vertical mark with a label beside it (`side`: which side of the line the text goes). */
-function verticalLine(u: uPlot, x: number, color: string, label: string, t: ChartTheme, side: 'left' | 'right' | 'center' = 'center'): void {
+function verticalLine(
+  u: uPlot,
+  x: number,
+  color: string,
+  label: string,
+  t: ChartTheme,
+  side: 'left' | 'right' | 'center' = 'center',
+): void {
   const px = u.valToPos(x, 'x', true);
   if (px < u.bbox.left - 1 || px > u.bbox.left + u.bbox.width + 1) return;
   const ctx = u.ctx;
@@ -145,30 +182,43 @@ function render(): void {
   epochSlider.value = String(epoch !== undefined ? list.indexOf(epoch) : 0);
   epochSlider.disabled = list.length < 2;
   epochSlider.setAttribute('aria-valuetext', epoch !== undefined ? `epoch ${epoch}` : 'no epochs');
-  epochLabel.textContent = epoch !== undefined
-    ? `Epoch ${epoch} (${list.indexOf(epoch) + 1} of ${list.length}${state.epoch === undefined && d?.status === 'running' ? ', following live' : ''})`
-    : '';
+  epochLabel.textContent =
+    epoch !== undefined
+      ? `Epoch ${epoch} (${list.indexOf(epoch) + 1} of ${list.length}${state.epoch === undefined && d?.status === 'running' ? ', following live' : ''})`
+      : '';
   playButton.toggleAttribute('disabled', list.length < 2);
   document.body.dataset.epoch = epoch !== undefined ? String(epoch) : '';
   document.body.dataset.layer = layer ?? '';
   document.body.dataset.runDir = state.runDir ?? '';
 
   empty.hidden = current !== undefined;
-  empty.textContent = !model.runs.received ? 'Loading runs…'
-    : model.runs.runs.length === 0 && !state.runDir ? 'No runs yet. Train an experiment (Ternary: Train) and the weight histograms of its layers appear here after each epoch.'
-      : !state.runDir ? 'Choose a run above.'
-        : !d?.loaded ? 'Loading the run…'
-          : list.length === 0 ? 'This run has no weight histograms yet: they are written at the end of each epoch.'
+  empty.textContent = !model.runs.received
+    ? 'Loading runs…'
+    : model.runs.runs.length === 0 && !state.runDir
+      ? 'No runs yet. Train an experiment (Ternary: Train) and the weight histograms of its layers appear here after each epoch.'
+      : !state.runDir
+        ? 'Choose a run above.'
+        : !d?.loaded
+          ? 'Loading the run…'
+          : list.length === 0
+            ? 'This run has no weight histograms yet: they are written at the end of each epoch.'
             : `Layer ${state.layer} is not in this run; choose another layer.`;
   chartsGrid.hidden = current === undefined;
-  if (!current) { facts.textContent = ''; return; }
+  if (!current) {
+    facts.textContent = '';
+    return;
+  }
 
   // One x range over every epoch of the layer, so stepping through epochs does not rescale.
   let lo = Infinity;
   let hi = -Infinity;
   for (const r of d!.histograms) {
     const h = r.histograms.find((x) => x.layer === layer);
-    if (h) { const [a, b] = histogramRange(h); lo = Math.min(lo, a); hi = Math.max(hi, b); }
+    if (h) {
+      const [a, b] = histogramRange(h);
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, b);
+    }
   }
   xRange = [lo, hi];
 
@@ -176,7 +226,11 @@ function render(): void {
   const fill = withAlpha(theme.palette[0], 0.55);
   latentChart.setData([{ label: 'weights per bin', color: theme.palette[0], fill, bars: { size: 1 }, width: 1 }], latent.x, [latent.y]);
   const tern = ternaryBars(current);
-  ternaryChart.setData([{ label: 'exact count', color: theme.palette[1], fill: withAlpha(theme.palette[1], 0.7), bars: { size: 0.35, maxPx: 90 }, width: 1 }], tern.x, [tern.y]);
+  ternaryChart.setData(
+    [{ label: 'exact count', color: theme.palette[1], fill: withAlpha(theme.palette[1], 0.7), bars: { size: 0.35, maxPx: 90 }, width: 1 }],
+    tern.x,
+    [tern.y],
+  );
   renderCounts(current, tern);
 
   const layerStats = d!.layers.find((r) => r.epoch === epoch)?.layers.find((l) => l.layer === layer);
@@ -187,13 +241,18 @@ function render(): void {
     `α = ${formatNumber(current.alpha)}`,
     `sparsity ${formatPercent(tern.fractions[1])}`,
     layerStats && layerStats.branches.length > 1 ? `t_ex = ${layerStats.branches.length} (first branch shown)` : undefined,
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
 
   const sx: number[] = [];
   const sy: (number | null)[] = [];
   for (const r of d!.layers) {
     const l = r.layers.find((x) => x.layer === layer);
-    if (l) { sx.push(r.epoch); sy.push(l.sparsity); }
+    if (l) {
+      sx.push(r.epoch);
+      sy.push(l.sparsity);
+    }
   }
   markedEpoch = epoch;
   sparsityChart.setData([{ label: 'sparsity', color: theme.palette[2] }], sx, [sy]);
@@ -208,12 +267,23 @@ function renderCounts(h: WeightHistogram, tern: ReturnType<typeof ternaryBars>):
     const count = el('td', { text: tern.y[i].toLocaleString('en-US') });
     count.dataset.count = keys[i];
     count.dataset.value = String(tern.y[i]);
-    return el('tr', {}, el('td', { text: `${tern.labels[i]} = ${formatNumber(x)}` }), count, el('td', { text: formatPercent(tern.fractions[i]) }));
+    return el(
+      'tr',
+      {},
+      el('td', { text: `${tern.labels[i]} = ${formatNumber(x)}` }),
+      count,
+      el('td', { text: formatPercent(tern.fractions[i]) }),
+    );
   });
   countsTable.replaceChildren(
     el('caption', { text: `Exact ternary counts of ${h.layer}` }),
     el('thead', {}, el('tr', {}, el('th', { text: 'value' }), el('th', { text: 'weights' }), el('th', { text: 'share' }))),
-    el('tbody', {}, ...rows, el('tr', {}, el('td', { text: 'total' }), el('td', { text: total.toLocaleString('en-US') }), el('td', { text: '100 %' }))),
+    el(
+      'tbody',
+      {},
+      ...rows,
+      el('tr', {}, el('td', { text: 'total' }), el('td', { text: total.toLocaleString('en-US') }), el('td', { text: '100 %' })),
+    ),
   );
 }
 
@@ -227,11 +297,17 @@ function withAlpha(color: string, alpha: number): string {
 function renderPickers(): void {
   setOptions(runPicker, model.runs.options(state.runDir ? [state.runDir] : [], { best: false }), state.runDir ? [state.runDir] : []);
   const layer = model.shownLayer();
-  setOptions(layerPicker, model.layerNames().map((l) => ({ value: l, label: l })), layer ? [layer] : []);
+  setOptions(
+    layerPicker,
+    model.layerNames().map((l) => ({ value: l, label: l })),
+    layer ? [layer] : [],
+  );
 }
 
 // -------------------------------------------------------------------------------------- state
-function persist(): void { host.setState(state); }
+function persist(): void {
+  host.setState(state);
+}
 
 function load(runDirs: string[]): void {
   if (runDirs.length) host.post({ type: MessageType.LoadRuns, runDirs, histograms: true });
@@ -251,13 +327,19 @@ function onMessage(m: HostToWebviewMessage): void {
       return;
     case MessageType.Runs: {
       const toLoad = model.setRuns(m.runs);
-      if (toLoad) { load(toLoad); persist(); }
+      if (toLoad) {
+        load(toLoad);
+        persist();
+      }
       scheduler.request();
       return;
     }
     case MessageType.Select:
       selectRun(m.runDirs[0] ?? state.runDir);
-      if (m.layer) { model.selectLayer(m.layer); persist(); }
+      if (m.layer) {
+        model.selectLayer(m.layer);
+        persist();
+      }
       return;
     case MessageType.History:
       if (model.applyHistory(m)) scheduler.request();
@@ -285,7 +367,10 @@ function onMessage(m: HostToWebviewMessage): void {
       return;
     case MessageType.Error:
       notice.show(m.message, 'error');
-      if (m.runDir) { model.failed(m.runDir); scheduler.request(); }
+      if (m.runDir) {
+        model.failed(m.runDir);
+        scheduler.request();
+      }
       return;
     case MessageType.Metrics:
       return;
@@ -309,7 +394,10 @@ function stepTo(index: number): void {
 }
 
 playButton.addEventListener('click', () => {
-  if (playTimer !== undefined) { stopPlaying(); return; }
+  if (playTimer !== undefined) {
+    stopPlaying();
+    return;
+  }
   const list = model.epochs();
   if (list.length < 2) return;
   let i = Number(epochSlider.value);
@@ -324,8 +412,14 @@ playButton.addEventListener('click', () => {
   i++;
   stepTo(i);
 });
-epochSlider.addEventListener('input', () => { stopPlaying(); stepTo(Number(epochSlider.value)); });
-runPicker.addEventListener('change', () => { stopPlaying(); selectRun(runPicker.value || undefined); });
+epochSlider.addEventListener('input', () => {
+  stopPlaying();
+  stepTo(Number(epochSlider.value));
+});
+runPicker.addEventListener('change', () => {
+  stopPlaying();
+  selectRun(runPicker.value || undefined);
+});
 layerPicker.addEventListener('change', () => {
   model.selectLayer(layerPicker.value || undefined);
   persist();

@@ -4,7 +4,15 @@
  * opened. It applies the host's messages; main.ts draws it. DOM-free, so it is unit-tested in
  * Node (test/unit/webview-state.test.ts).
  */
-import type { HistogramsRecord, HistogramsState, HistoryMessage, LayersRecord, RunInfo, RunStatus, WeightHistogram } from '../../shared/webviewProtocol';
+import type {
+  HistogramsRecord,
+  HistogramsState,
+  HistoryMessage,
+  LayersRecord,
+  RunInfo,
+  RunStatus,
+  WeightHistogram,
+} from '../../shared/webviewProtocol';
 import { RunList } from '../shared/runList';
 import { mergeLayers } from '../transforms/metricsSeries';
 
@@ -62,7 +70,9 @@ export class HistogramsModel {
   shownHistogram(): WeightHistogram | undefined {
     const epoch = this.shownEpoch();
     const layer = this.shownLayer();
-    return this.current()?.histograms.find((r) => r.epoch === epoch)?.histograms.find((h) => h.layer === layer);
+    return this.current()
+      ?.histograms.find((r) => r.epoch === epoch)
+      ?.histograms.find((h) => h.layer === layer);
   }
 
   /** Show this run (another run starts at its newest epoch); returns the folders whose history must be loaded. */
@@ -150,5 +160,8 @@ export class HistogramsModel {
 function mergeHistograms(into: HistogramsRecord[], rec: HistogramsRecord): void {
   const at = into.findIndex((r) => r.epoch === rec.epoch);
   if (at >= 0) into[at] = rec;
-  else { into.push(rec); into.sort((a, b) => a.epoch - b.epoch); }
+  else {
+    into.push(rec);
+    into.sort((a, b) => a.epoch - b.epoch);
+  }
 }

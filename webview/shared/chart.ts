@@ -63,7 +63,11 @@ export class Chart {
   /** Test builds: performance.now() when a redraw was asked for; the draw hook records the time it took. */
   private redrawStartedAt: number | undefined;
 
-  constructor(parent: HTMLElement, private readonly options: ChartOptions, private theme: ChartTheme) {
+  constructor(
+    parent: HTMLElement,
+    private readonly options: ChartOptions,
+    private theme: ChartTheme,
+  ) {
     this.element = document.createElement('section');
     this.element.className = options.staticLegend ? 'chart chart-static-legend' : 'chart';
     const heading = document.createElement('h2');
@@ -85,18 +89,26 @@ export class Chart {
   private points = 0;
 
   /** Plotted points (non-null y values over all series): what the e2e test watches grow. */
-  get pointCount(): number { return this.points; }
+  get pointCount(): number {
+    return this.points;
+  }
 
   /** The uPlot instance (for the PNG export). */
-  get uplot(): uPlot | undefined { return this.plot; }
-  get title(): string { return this.options.title; }
-  get seriesSpecs(): readonly SeriesSpec[] { return this.specs; }
+  get uplot(): uPlot | undefined {
+    return this.plot;
+  }
+  get title(): string {
+    return this.options.title;
+  }
+  get seriesSpecs(): readonly SeriesSpec[] {
+    return this.specs;
+  }
 
   /** Replace the data; rebuilds the plot only when the series themselves change. */
   setData(specs: SeriesSpec[], x: number[], ys: (number | null)[][]): void {
     const data: uPlot.AlignedData = [x, ...ys];
-    const sameSeries = this.plot && specs.length === this.specs.length
-      && specs.every((s, i) => JSON.stringify(s) === JSON.stringify(this.specs[i]));
+    const sameSeries =
+      this.plot && specs.length === this.specs.length && specs.every((s, i) => JSON.stringify(s) === JSON.stringify(this.specs[i]));
     this.specs = specs;
     this.data = data;
     let n = 0;
@@ -137,8 +149,12 @@ export class Chart {
     if (this.plot) this.plot.setData(this.data, true);
   }
 
-  private width(): number { return Math.max(200, this.plotHost.clientWidth); }
-  private height(): number { return this.options.height ?? 220; }
+  private width(): number {
+    return Math.max(200, this.plotHost.clientWidth);
+  }
+  private height(): number {
+    return this.options.height ?? 220;
+  }
 
   private rebuild(): void {
     const keepX = this.zoomed && this.plot ? { min: this.plot.scales.x.min, max: this.plot.scales.x.max } : undefined;
@@ -173,7 +189,10 @@ export class Chart {
         y: this.log ? { distr: 3 } : this.options.yFromZero ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.12 : 1] } : {},
       },
       axes: [
-        { ...axis(this.options.xLabel), ...(this.options.xIntegers ? { incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] } : {}) },
+        {
+          ...axis(this.options.xLabel),
+          ...(this.options.xIntegers ? { incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] } : {}),
+        },
         { ...axis(this.options.yLabel), size: 64, ...this.yAxisValues() },
       ],
       legend: { live: true },
@@ -186,21 +205,32 @@ export class Chart {
           dash: s.dash,
           fill: s.fill,
           spanGaps: true,
-          value: (u, _v, seriesIdx, idx) => hoverValue(
-            u.data[0] as number[], u.data[seriesIdx] as (number | null)[], idx ?? null, this.options.yFormat ?? formatNumber, this.options.xLabel,
-          ),
+          value: (u, _v, seriesIdx, idx) =>
+            hoverValue(
+              u.data[0] as number[],
+              u.data[seriesIdx] as (number | null)[],
+              idx ?? null,
+              this.options.yFormat ?? formatNumber,
+              this.options.xLabel,
+            ),
           ...(s.bars ? { paths: uPlot.paths.bars!({ size: [s.bars.size, s.bars.maxPx ?? Infinity] }), points: { show: false } } : {}),
         })),
       ],
       hooks: {
-        setSelect: [() => { this.zoomed = true; }],
-        draw: [(u) => {
-          this.options.drawOverlay?.(u, this.theme);
-          if (TERNARY_TEST_HOOKS && this.redrawStartedAt !== undefined) {
-            timeRedraw(performance.now() - this.redrawStartedAt);
-            this.redrawStartedAt = undefined;
-          }
-        }],
+        setSelect: [
+          () => {
+            this.zoomed = true;
+          },
+        ],
+        draw: [
+          (u) => {
+            this.options.drawOverlay?.(u, this.theme);
+            if (TERNARY_TEST_HOOKS && this.redrawStartedAt !== undefined) {
+              timeRedraw(performance.now() - this.redrawStartedAt);
+              this.redrawStartedAt = undefined;
+            }
+          },
+        ],
         ready: [(u) => this.attachWheelZoom(u)],
       },
     };
@@ -217,15 +247,21 @@ export class Chart {
 
   /** Wheel zooms the x axis around the cursor (uPlot has drag-zoom only). */
   private attachWheelZoom(u: uPlot): void {
-    u.over.addEventListener('wheel', (e) => {
-      const { min, max } = u.scales.x;
-      if (min === undefined || max === undefined) return;
-      e.preventDefault();
-      const at = u.posToVal(u.cursor.left ?? u.over.clientWidth / 2, 'x');
-      const factor = e.deltaY < 0 ? 0.8 : 1.25;
-      this.zoomTo(at - (at - min) * factor, at + (max - at) * factor);
-    }, { passive: false });
-    u.over.addEventListener('dblclick', () => { this.zoomed = false; });
+    u.over.addEventListener(
+      'wheel',
+      (e) => {
+        const { min, max } = u.scales.x;
+        if (min === undefined || max === undefined) return;
+        e.preventDefault();
+        const at = u.posToVal(u.cursor.left ?? u.over.clientWidth / 2, 'x');
+        const factor = e.deltaY < 0 ? 0.8 : 1.25;
+        this.zoomTo(at - (at - min) * factor, at + (max - at) * factor);
+      },
+      { passive: false },
+    );
+    u.over.addEventListener('dblclick', () => {
+      this.zoomed = false;
+    });
   }
 
   private dataRange(): [number, number] | undefined {
@@ -241,7 +277,10 @@ export class Chart {
     if (!(span > 0)) return;
     let lo = Math.max(full[0], min);
     let hi = lo + span;
-    if (hi > full[1]) { hi = full[1]; lo = hi - span; }
+    if (hi > full[1]) {
+      hi = full[1];
+      lo = hi - span;
+    }
     this.zoomed = lo > full[0] || hi < full[1];
     if (TERNARY_TEST_HOOKS) this.redrawStartedAt = performance.now();
     u.setScale('x', { min: lo, max: hi });
@@ -255,12 +294,25 @@ export class Chart {
     const span = max - min;
     const handled = (() => {
       switch (e.key) {
-        case 'ArrowLeft': this.zoomTo(min - span * 0.1, max - span * 0.1); return true;
-        case 'ArrowRight': this.zoomTo(min + span * 0.1, max + span * 0.1); return true;
-        case '+': case '=': this.zoomTo(min + span * 0.1, max - span * 0.1); return true;
-        case '-': this.zoomTo(min - span * 0.125, max + span * 0.125); return true;
-        case '0': case 'Home': this.resetZoom(); return true;
-        default: return false;
+        case 'ArrowLeft':
+          this.zoomTo(min - span * 0.1, max - span * 0.1);
+          return true;
+        case 'ArrowRight':
+          this.zoomTo(min + span * 0.1, max + span * 0.1);
+          return true;
+        case '+':
+        case '=':
+          this.zoomTo(min + span * 0.1, max - span * 0.1);
+          return true;
+        case '-':
+          this.zoomTo(min - span * 0.125, max + span * 0.125);
+          return true;
+        case '0':
+        case 'Home':
+          this.resetZoom();
+          return true;
+        default:
+          return false;
       }
     })();
     if (handled) e.preventDefault();

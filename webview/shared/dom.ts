@@ -8,7 +8,11 @@ export function adoptUplotStyles(): void {
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 }
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; id?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { className?: string; text?: string; id?: string } = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (props.className) e.className = props.className;
   if (props.id) e.id = props.id;
@@ -18,7 +22,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { class
 }
 
 /** A custom element (vscode-elements) with attributes. */
-export function custom<T extends HTMLElement>(tag: string, attrs: Record<string, string | boolean> = {}, ...children: (Node | string)[]): T {
+export function custom<T extends HTMLElement>(
+  tag: string,
+  attrs: Record<string, string | boolean> = {},
+  ...children: (Node | string)[]
+): T {
   const e = document.createElement(tag) as T;
   for (const [k, v] of Object.entries(attrs)) {
     if (v === true) e.setAttribute(k, '');
@@ -31,14 +39,18 @@ export function custom<T extends HTMLElement>(tag: string, attrs: Record<string,
 /** A banner for errors (role=alert) and notices (role=status) at the top of the panel. */
 export class Notice {
   readonly element = el('div', { className: 'notice' });
-  constructor() { this.element.hidden = true; }
+  constructor() {
+    this.element.hidden = true;
+  }
   show(text: string, kind: 'error' | 'info'): void {
     this.element.textContent = text;
     this.element.className = `notice notice-${kind}`;
     this.element.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     this.element.hidden = false;
   }
-  clear(): void { this.element.hidden = true; }
+  clear(): void {
+    this.element.hidden = true;
+  }
 }
 
 /** Rebuild a picker's options only when they changed (rebuilding closes an open dropdown). */
@@ -46,6 +58,9 @@ export function setOptions(select: HTMLElement, options: readonly { value: strin
   const key = JSON.stringify([options, selected]);
   if (select.dataset.options === key) return;
   select.dataset.options = key;
-  select.replaceChildren(...options.map((o) =>
-    custom<HTMLElement>('vscode-option', { value: o.value, ...(selected.includes(o.value) ? { selected: true } : {}) }, o.label)));
+  select.replaceChildren(
+    ...options.map((o) =>
+      custom<HTMLElement>('vscode-option', { value: o.value, ...(selected.includes(o.value) ? { selected: true } : {}) }, o.label),
+    ),
+  );
 }

@@ -13,8 +13,12 @@ export interface FrameClock {
 }
 
 const browserClock: FrameClock = {
-  requestFrame: (callback) => { requestAnimationFrame(() => callback()); },
-  delay: (callback, ms) => { setTimeout(callback, ms); },
+  requestFrame: (callback) => {
+    requestAnimationFrame(() => callback());
+  },
+  delay: (callback, ms) => {
+    setTimeout(callback, ms);
+  },
   now: () => performance.now(),
 };
 
@@ -28,7 +32,10 @@ export class FrameScheduler {
   private lastCost = 0;
   private lastEnd = -Infinity;
 
-  constructor(private readonly render: () => void, private readonly clock: FrameClock = browserClock) {}
+  constructor(
+    private readonly render: () => void,
+    private readonly clock: FrameClock = browserClock,
+  ) {}
 
   /**
    * Ask for a redraw; `after` runs once it is drawn: uPlot draws in a microtask queued by
@@ -54,7 +61,10 @@ export class FrameScheduler {
         this.lastEnd = this.clock.now();
         this.lastCost = this.lastEnd - started;
         const done = this.waiting.splice(0);
-        if (done.length) queueMicrotask(() => { for (const f of done) f(); });
+        if (done.length)
+          queueMicrotask(() => {
+            for (const f of done) f();
+          });
       });
     };
     if (wait > 1) this.clock.delay(frame, wait);

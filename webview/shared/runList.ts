@@ -8,15 +8,22 @@ import { epochProgress } from '../../shared/progressText';
 import { formatPercent } from '../transforms/chartData';
 import { runLabel } from '../transforms/runLabel';
 
-export interface PickerOption { value: string; label: string }
+export interface PickerOption {
+  value: string;
+  label: string;
+}
 
 export class RunList {
   private list: RunInfo[] = [];
   private gotList = false;
 
-  get runs(): readonly RunInfo[] { return this.list; }
+  get runs(): readonly RunInfo[] {
+    return this.list;
+  }
   /** The host has sent a list (until then the panels say "Loading runs…"). */
-  get received(): boolean { return this.gotList; }
+  get received(): boolean {
+    return this.gotList;
+  }
 
   /** Takes the host's list; true for the first list since the webview loaded. */
   update(runs: RunInfo[]): boolean {

@@ -26,15 +26,20 @@ export function connectToHost<S>(): HostConnection<S> {
       api.setState(s);
       api.postMessage({ type: MessageType.State, state: s as never });
     },
-    onMessage: (handler) => window.addEventListener('message', (e: MessageEvent<HostToWebviewMessage>) => {
-      // Messages come from the host frame only; anything without our `type` is ignored.
-      if (e.data && typeof e.data === 'object' && typeof e.data.type === 'string') handler(e.data);
-    }),
+    onMessage: (handler) =>
+      window.addEventListener('message', (e: MessageEvent<HostToWebviewMessage>) => {
+        // Messages come from the host frame only; anything without our `type` is ignored.
+        if (e.data && typeof e.data === 'object' && typeof e.data.type === 'string') handler(e.data);
+      }),
   };
 }
 
 function initialState<S>(): S | undefined {
   const text = document.getElementById('app')?.dataset.state;
   if (!text) return undefined;
-  try { return JSON.parse(text) as S; } catch { return undefined; }
+  try {
+    return JSON.parse(text) as S;
+  } catch {
+    return undefined;
+  }
 }

@@ -35,7 +35,9 @@ export interface ChartData {
 export const validationDash = [6, 4];
 
 /** A run's curve ready to align; `present`: the run logged this metric at all (before log-scale gaps). */
-export interface CachedCurve extends XYSeries { present: boolean }
+export interface CachedCurve extends XYSeries {
+  present: boolean;
+}
 
 /**
  * Per-run curves (records → smoothed, log-safe series) for reuse across redraws: a live update
@@ -64,8 +66,12 @@ export class SeriesCache {
  * applied per run and curve before alignment; log scale turns non-positive values into gaps.
  */
 export function buildChartData(
-  runs: readonly RunCurves[], curves: readonly CurveSpec[], smoothing: number, log: boolean,
-  cache?: SeriesCache, aligner?: IncrementalAligner,
+  runs: readonly RunCurves[],
+  curves: readonly CurveSpec[],
+  smoothing: number,
+  log: boolean,
+  cache?: SeriesCache,
+  aligner?: IncrementalAligner,
 ): ChartData {
   // With one run the legend needs only "train" / "val"; the run is named in the toolbar.
   const label = (run: RunCurves, suffix: string): string =>
@@ -80,7 +86,10 @@ export function buildChartData(
         if (log) y = logSafe(y);
         return { x: s.x, y, present: s.y.some((v) => v !== null) };
       };
-      const xy = cache && run.id !== undefined ? cache.get(`${run.id}\u0000${c.metric}\u0000${smoothing}\u0000${log}`, run.records, compute) : compute();
+      const xy =
+        cache && run.id !== undefined
+          ? cache.get(`${run.id}\u0000${c.metric}\u0000${smoothing}\u0000${log}`, run.records, compute)
+          : compute();
       if (!xy.present) continue;
       series.push({ label: label(run, c.suffix), color: run.color, ...(c.dashed ? { dash: validationDash } : {}) });
       xys.push(xy);

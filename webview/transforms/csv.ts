@@ -21,7 +21,19 @@ export interface RunMetrics {
 }
 
 const metricColumns = [
-  'kind', 'epoch', 'step', 'progress', 'lr', 'loss', 'top1', 'top5', 'valLoss', 'valTop1', 'valTop5', 'imgPerSec', 'time',
+  'kind',
+  'epoch',
+  'step',
+  'progress',
+  'lr',
+  'loss',
+  'top1',
+  'top5',
+  'valLoss',
+  'valTop1',
+  'valTop5',
+  'imgPerSec',
+  'time',
 ] as const satisfies readonly (keyof MetricsRecord)[];
 
 /** All metrics records of several runs, one row each, the run named in the first columns. */

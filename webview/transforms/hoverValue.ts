@@ -8,8 +8,11 @@ import { formatNumber } from './chartData';
 import { nearestIndex } from './align';
 
 export function hoverValue(
-  xs: readonly number[], ys: readonly (number | null | undefined)[], index: number | null,
-  format: (v: number) => string, xLabel: string,
+  xs: readonly number[],
+  ys: readonly (number | null | undefined)[],
+  index: number | null,
+  format: (v: number) => string,
+  xLabel: string,
 ): string {
   if (index === null) return '–';
   const at = nearestIndex(ys, index);

@@ -17,19 +17,71 @@ export interface OnednnAddon {
   conv2dBackwardData(geometry: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   conv2dBackwardWeights(geometry: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
   /** out = op(a, b); each input described by (repeat, inner): see kernels/elementwise.ts. Comparisons write a Uint8Array. */
-  binary(op: number, a: Float32Array, aRepeat: number, aInner: number, b: Float32Array, bRepeat: number, bInner: number, out: Float32Array | Uint8Array, run: number): void;
+  binary(
+    op: number,
+    a: Float32Array,
+    aRepeat: number,
+    aInner: number,
+    b: Float32Array,
+    bRepeat: number,
+    bInner: number,
+    out: Float32Array | Uint8Array,
+    run: number,
+  ): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[o, i] = scale · Σ_r x[o, r, i]. */
   reduceSum(x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number, scale: number): void;
-  batchNormForward(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, channels: number, epsilon: number): void;
+  batchNormForward(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    y: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): void;
   /** Batch norm in training mode over x = [rows, channels]: y, batch mean, biased batch variance. */
-  batchNormTrainForward(rows: number, channels: number, epsilon: number, x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormTrainForward(
+    rows: number,
+    channels: number,
+    epsilon: number,
+    x: Float32Array,
+    scale: Float32Array,
+    shift: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): void;
   /** Its gradient for the given statistics: dx, dscale, dshift. */
-  batchNormTrainBackward(rows: number, channels: number, epsilon: number, x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, shift: Float32Array, dx: Float32Array, dscale: Float32Array, dshift: Float32Array): void;
+  batchNormTrainBackward(
+    rows: number,
+    channels: number,
+    epsilon: number,
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array,
+    shift: Float32Array,
+    dx: Float32Array,
+    dscale: Float32Array,
+    dshift: Float32Array,
+  ): void;
   /** dx = dy · step(x), ReLU's gradient in one pass. */
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   /** One SGD-with-momentum step (server/train/optimizers.ts's float ops, in order): writes wOut and bufOut. */
-  sgdUpdate(w: Float32Array, g: Float32Array, buf: Float32Array, wOut: Float32Array, bufOut: Float32Array, lr: number, momentum: number, nesterov: boolean, weightDecay: number): void;
+  sgdUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    buf: Float32Array,
+    wOut: Float32Array,
+    bufOut: Float32Array,
+    lr: number,
+    momentum: number,
+    nesterov: boolean,
+    weightDecay: number,
+  ): void;
   slice(x: Float32Array, shape: number[], begin: number[], size: number[], out: Float32Array): void;
   pad(x: Float32Array, shape: number[], before: number[], outShape: number[], value: number, out: Float32Array): void;
   /** Pool geometry: batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft, padBottom, padRight. */
@@ -39,7 +91,19 @@ export interface OnednnAddon {
   /** dy to the first maximum of each window of x. */
   maxPoolGrad(geometry: number[], x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** c[i] = op(a[i or 0]) · op(b[i or 0]) for i < batch, row-major m×k by k×n (aBatch, bBatch: 1 or batch). */
-  batchMatMul(batch: number, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, a: Float32Array, aBatch: number, b: Float32Array, bBatch: number, c: Float32Array): void;
+  batchMatMul(
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    a: Float32Array,
+    aBatch: number,
+    b: Float32Array,
+    bBatch: number,
+    c: Float32Array,
+  ): void;
   setThreads(threads: number): void;
   getThreads(): number;
   /** oneDNN's version, e.g. "2.6.0". */

@@ -52,7 +52,10 @@ export function routeBatchNormTraining(): boolean {
       const [y, mean, variance] = batchNormTraining(input, scale, offset, this.epsilon);
       // The moving averages exactly as tfjs-layers updates them (biased batch variance).
       const decay = 1 - this.momentum;
-      for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+      for (const [variable, value] of [
+        [this.movingMean, mean],
+        [this.movingVariance, variance],
+      ] as const) {
         tf.tidy(() => {
           const current = variable.read();
           variable.write(tf.sub(current, tf.mul(tf.sub(current, value), decay)));

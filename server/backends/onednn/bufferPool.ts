@@ -57,7 +57,8 @@ export class BufferPool {
     const array = values as Float32Array;
     const buffer = array.buffer as ArrayBuffer;
     this.held.delete(buffer);
-    if (this.shared.has(buffer) || !(array instanceof Float32Array) || array.byteOffset !== 0 || array.byteLength !== buffer.byteLength) return;
+    if (this.shared.has(buffer) || !(array instanceof Float32Array) || array.byteOffset !== 0 || array.byteLength !== buffer.byteLength)
+      return;
     if (this.freeBytes + array.byteLength > this.maxFreeBytes) return;
     let list = this.free.get(array.length);
     if (!list) this.free.set(array.length, (list = []));

@@ -37,7 +37,8 @@ export function reluGradKernel(addon: OnednnAddon): KernelConfig {
     const backend = args.backend as MathBackendCPU;
     const dyValues = floatValues(backend, dy);
     const xValues = floatValues(backend, x);
-    if (!dyValues || !xValues || dyValues.length !== xValues.length) throw new Error(`${RELU_GRAD}: dy and x must be float32 of the same size`);
+    if (!dyValues || !xValues || dyValues.length !== xValues.length)
+      throw new Error(`${RELU_GRAD}: dy and x must be float32 of the same size`);
     const dx = outputArray(xValues.length);
     addon.reluBackward(dyValues, xValues, dx);
     return backend.makeTensorInfo(x.shape, 'float32', dx);
@@ -46,7 +47,10 @@ export function reluGradKernel(addon: OnednnAddon): KernelConfig {
 }
 
 /** Replaces `kernelName`'s gradient with one that runs `fast` on this backend and the original elsewhere. */
-function overrideGradient(kernelName: string, fast: (dy: tf.Tensor, saved: tf.Tensor[], attrs: NamedAttrMap) => Record<string, () => tf.Tensor> | null): void {
+function overrideGradient(
+  kernelName: string,
+  fast: (dy: tf.Tensor, saved: tf.Tensor[], attrs: NamedAttrMap) => Record<string, () => tf.Tensor> | null,
+): void {
   const original = tf.getGradient(kernelName);
   if (!original || (original as { onednn?: boolean }).onednn) return;
   const config: GradConfig & { onednn: boolean } = {
@@ -81,7 +85,10 @@ export function registerFastGradients(addon: OnednnAddon): void {
     if (!broadcastOf(expanded, x.shape)) return null;
     const scale = 1 / sizeOf(axes.map((a) => x.shape[a]!));
     return {
-      x: () => tf.engine().runKernel(BROADCAST_SCALED, { x: tf.reshape(dy, expanded) }, { shape: x.shape, scale } as unknown as NamedAttrMap) as tf.Tensor,
+      x: () =>
+        tf
+          .engine()
+          .runKernel(BROADCAST_SCALED, { x: tf.reshape(dy, expanded) }, { shape: x.shape, scale } as unknown as NamedAttrMap) as tf.Tensor,
     };
   });
 }

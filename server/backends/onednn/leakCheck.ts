@@ -24,8 +24,24 @@ async function main(): Promise<void> {
   const every = arg('every', 50);
   if (!(await registerOnednnBackend(arg('threads', 2)))) throw new Error(addonLoadError());
   await tf.setBackend(ONEDNN_BACKEND);
-  const recipe: TrainConfig = { epochs: 1, batchSize, optimizer: 'sgd', lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 3e-4, schedule: [], gammas: [], seed: 0 };
-  const model = buildModel({ arch: 'resnet20', classes: 10, seed: 1, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' } });
+  const recipe: TrainConfig = {
+    epochs: 1,
+    batchSize,
+    optimizer: 'sgd',
+    lr: 0.01,
+    momentum: 0.9,
+    nesterov: true,
+    weightDecay: 3e-4,
+    schedule: [],
+    gammas: [],
+    seed: 0,
+  };
+  const model = buildModel({
+    arch: 'resnet20',
+    classes: 10,
+    seed: 1,
+    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+  });
   const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = createOptimizer(recipe, params);
   const step = makeTrainStep(model, optimizer, params, 10);
@@ -45,11 +61,16 @@ async function main(): Promise<void> {
   }
   optimizer.dispose();
   model.dispose();
-  process.stdout.write(JSON.stringify({
-    summary: true, steps, batch: batchSize, seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
-    rssGrowthMB: first ? Number((last.rssMB - first.rssMB).toFixed(1)) : null,
-    tensorGrowth: first ? last.numTensors - first.numTensors : null,
-  }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      summary: true,
+      steps,
+      batch: batchSize,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+      rssGrowthMB: first ? Number((last.rssMB - first.rssMB).toFixed(1)) : null,
+      tensorGrowth: first ? last.numTensors - first.numTensors : null,
+    }) + '\n',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -16,7 +16,14 @@ import { OnednnBackend } from './backend';
 
 /** The kernels this backend implements natively (the rest are the cpu backend's). */
 export function nativeKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
-  return [...conv2dKernels(addon, cpu), ...elementwiseKernels(addon, cpu), ...poolingKernels(addon, cpu), ...matMulKernels(addon, cpu), ...batchNormTrainingKernels(addon), ...optimizerKernels(addon)];
+  return [
+    ...conv2dKernels(addon, cpu),
+    ...elementwiseKernels(addon, cpu),
+    ...poolingKernels(addon, cpu),
+    ...matMulKernels(addon, cpu),
+    ...batchNormTrainingKernels(addon),
+    ...optimizerKernels(addon),
+  ];
 }
 
 /** Names of the kernels the addon runs, for tests and the profile. */

@@ -41,7 +41,9 @@ export function locateWasmBinaries(): string {
   const folders = candidateFolders();
   const found = folders.find((folder) => fs.existsSync(path.join(folder, SIMD_BINARY)));
   if (!found) {
-    throw new Error(`the wasm binaries (${SIMD_BINARY}) are not in ${folders.join(' or ')}; run \`npm run build\` (esbuild.mjs copies them into dist/)`);
+    throw new Error(
+      `the wasm binaries (${SIMD_BINARY}) are not in ${folders.join(' or ')}; run \`npm run build\` (esbuild.mjs copies them into dist/)`,
+    );
   }
   return found;
 }

@@ -24,12 +24,17 @@ ${BACKEND_USAGE}`;
 
 function positiveInt(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || (n === 0 && name !== 'warmup')) throw new UsageError(`--${name} must be a ${name === 'warmup' ? 'non-negative' : 'positive'} integer (got '${value}')`);
+  if (!Number.isInteger(n) || n < 0 || (n === 0 && name !== 'warmup'))
+    throw new UsageError(`--${name} must be a ${name === 'warmup' ? 'non-negative' : 'positive'} integer (got '${value}')`);
   return n;
 }
 
 function list<T extends string | number>(name: string, value: string, allowed: readonly T[], parse: (s: string) => T): T[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean).map(parse);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parse);
   const bad = items.filter((i) => !allowed.includes(i));
   if (!items.length || bad.length) throw new UsageError(`--${name} takes a comma-separated list of ${allowed.join(', ')} (got '${value}')`);
   return [...new Set(items)];
@@ -38,8 +43,16 @@ function list<T extends string | number>(name: string, value: string, allowed: r
 function table(rows: BenchResult[]): string {
   const header = ['model', 'mode', 'tex', 'batch', 'ms/step', 'img/s', 'vs fp', 'cpu ms/step'];
   const fp = rows.find((r) => r.mode === 'fp');
-  const body = rows.map((r) => [r.model, r.mode, r.tex === null ? '-' : String(r.tex), String(r.batch), r.msPerStep.toFixed(1), r.imgPerSec.toFixed(1),
-    fp ? `${(r.msPerStep / fp.msPerStep).toFixed(2)}×` : '-', r.cpuMsPerStep.toFixed(1)]);
+  const body = rows.map((r) => [
+    r.model,
+    r.mode,
+    r.tex === null ? '-' : String(r.tex),
+    String(r.batch),
+    r.msPerStep.toFixed(1),
+    r.imgPerSec.toFixed(1),
+    fp ? `${(r.msPerStep / fp.msPerStep).toFixed(2)}×` : '-',
+    r.cpuMsPerStep.toFixed(1),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   return [header, ...body].map((row) => row.map((cell, i) => cell.padStart(widths[i]!)).join('  ')).join('\n');
 }
@@ -64,7 +77,8 @@ async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      throw new UsageError((err as Error).message);
     throw err;
   }
   const modes = list<BenchMode>('mode', values.mode, ['fp', 'tern'], (s) => s as BenchMode);
@@ -94,7 +108,9 @@ async function run(argv: string[]): Promise<number> {
     try {
       result = await benchTrainStep(c, settings);
     } catch (err) {
-      process.stderr.write(`tern bench: ${c.model} ${c.mode}${c.tex ? ` tex ${c.tex}` : ''}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `tern bench: ${c.model} ${c.mode}${c.tex ? ` tex ${c.tex}` : ''}: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
       return 1;
     }
     results.push(result);

@@ -30,7 +30,8 @@ async function run(argv: string[]): Promise<number> {
       options: { config: { type: 'string' }, experiment: { type: 'string' }, json: { type: 'boolean', default: false } },
     });
   } catch (err) {
-    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      throw new UsageError((err as Error).message);
     throw err;
   }
   const [target, ...extra] = parsed.positionals;
@@ -61,7 +62,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export const command: CliCommand = {
-  summary: 'evaluate a run or model.json on an experiment\'s test data (loss, top-1, top-5)',
+  summary: "evaluate a run or model.json on an experiment's test data (loss, top-1, top-5)",
   usage,
   run,
 };

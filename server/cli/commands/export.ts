@@ -41,14 +41,16 @@ async function run(argv: string[]): Promise<number> {
       options: { out: { type: 'string' }, 'no-parity': { type: 'boolean' }, samples: { type: 'string' }, 'onnx-codes': { type: 'string' } },
     });
   } catch (err) {
-    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      throw new UsageError((err as Error).message);
     throw err;
   }
   const [target, ...extra] = parsed.positionals;
   if (!target) throw new UsageError('missing the run folder or model to export');
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   const samples = parsed.values.samples === undefined ? 1000 : Number(parsed.values.samples);
-  if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples must be a positive integer (got ${parsed.values.samples})`);
+  if (!Number.isInteger(samples) || samples < 1)
+    throw new UsageError(`--samples must be a positive integer (got ${parsed.values.samples})`);
   const codes = parsed.values['onnx-codes'] ?? 'smallest';
   if (codes !== 'smallest' && codes !== 'int8') throw new UsageError(`--onnx-codes must be smallest or int8 (got ${codes})`);
   const isRun = existsSync(join(target, 'config.json'));
@@ -80,11 +82,15 @@ async function run(argv: string[]): Promise<number> {
       if (err instanceof ParityError) process.stdout.write(`${exportSummaryLine(err.summary)}\n`);
       throw err;
     }
-    process.stdout.write(`Exported ${result.files.length} files to ${relative(process.cwd(), result.outDir) || result.outDir}:\n${result.files.map((f) => `  ${f}`).join('\n')}\n`);
+    process.stdout.write(
+      `Exported ${result.files.length} files to ${relative(process.cwd(), result.outDir) || result.outDir}:\n${result.files.map((f) => `  ${f}`).join('\n')}\n`,
+    );
     if (result.model) {
       process.stdout.write(`${exportSummaryLine(result.model)}\n`);
       for (const r of result.model.parity?.results ?? []) {
-        process.stdout.write(`  ${r.file.padEnd(11)} ${r.target.padEnd(29)} max |Δ logit| ${r.maxAbsDiff.toExponential(2)}, relative ${r.maxRelDiff.toExponential(2)}, top-1 agreement ${(100 * r.top1Agreement).toFixed(2)} % of ${r.samples}\n`);
+        process.stdout.write(
+          `  ${r.file.padEnd(11)} ${r.target.padEnd(29)} max |Δ logit| ${r.maxAbsDiff.toExponential(2)}, relative ${r.maxRelDiff.toExponential(2)}, top-1 agreement ${(100 * r.top1Agreement).toFixed(2)} % of ${r.samples}\n`,
+        );
       }
       const t = result.model.tern;
       process.stdout.write(`  model.tern ${t.bytes} bytes, arithmetic minimum ${t.minimumBytes} bytes (+${t.overheadBytes})\n`);

@@ -12,7 +12,11 @@ export const command: CliCommand = {
   usage,
   async run(argv) {
     if (argv.length !== 1 || argv[0] !== '--stdio') {
-      throw new UsageError(argv.length ? `unexpected argument(s): ${argv.filter((a) => a !== '--stdio').join(' ') || argv.join(' ')}` : 'missing --stdio (the only transport)');
+      throw new UsageError(
+        argv.length
+          ? `unexpected argument(s): ${argv.filter((a) => a !== '--stdio').join(' ') || argv.join(' ')}`
+          : 'missing --stdio (the only transport)',
+      );
     }
     // Loaded here so that the rest of `tern` does not pay for the server's modules.
     const { serveStdio } = await import('../../rpc/stdio');

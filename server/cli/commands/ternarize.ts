@@ -30,12 +30,15 @@ const OPTION_NAMES = { method: '--method', thresholdFactor: '--threshold-factor'
 
 /** The quantization settings from the command line; a UserError (`invalidArgument`) names the bad option. */
 export function quantFromArgs(values: { method?: string; 'threshold-factor'?: string; tex?: string; 'first-last'?: string }): TernaryQuant {
-  return parseTernaryQuant({
-    method: values.method,
-    thresholdFactor: numberFromText(values['threshold-factor']),
-    tex: numberFromText(values.tex),
-    firstLast: values['first-last'],
-  }, OPTION_NAMES);
+  return parseTernaryQuant(
+    {
+      method: values.method,
+      thresholdFactor: numberFromText(values['threshold-factor']),
+      tex: numberFromText(values.tex),
+      firstLast: values['first-last'],
+    },
+    OPTION_NAMES,
+  );
 }
 
 export async function run(argv: string[], io: CommandIO = { out: process.stdout, err: process.stderr }): Promise<number> {
@@ -71,8 +74,15 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
     const twin = await convertToTernary(await loadModel(source), quant);
     await saveModel(twin, outDir, { ternarizedFrom: path.resolve(source), quant });
     if (!parsed.values.json) {
-      const threshold = quant.method === 'twn' ? 'Δ = 0.7·mean|W|' : quant.tex === 1 ? `Δ = ${quant.thresholdFactor}·max|W|` : `REL factors ${branchFactors(quant).join(', ')}`;
-      io.out.write(`Wrote ${path.join(outDir, MODEL_JSON)} (${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`);
+      const threshold =
+        quant.method === 'twn'
+          ? 'Δ = 0.7·mean|W|'
+          : quant.tex === 1
+            ? `Δ = ${quant.thresholdFactor}·max|W|`
+            : `REL factors ${branchFactors(quant).join(', ')}`;
+      io.out.write(
+        `Wrote ${path.join(outDir, MODEL_JSON)} (${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`,
+      );
     }
     writeModelStats(twin, parsed.values.json === true, io.out);
     return 0;

@@ -25,7 +25,9 @@ export class ChannelZeroPad extends layers.Layer {
     this.before = args.before;
     this.after = args.after;
     if (![this.before, this.after].every((n) => Number.isInteger(n) && n >= 0)) {
-      throw new Error(`ChannelZeroPad '${args.name ?? ''}': before and after must be non-negative integers (got ${this.before}, ${this.after}).`);
+      throw new Error(
+        `ChannelZeroPad '${args.name ?? ''}': before and after must be non-negative integers (got ${this.before}, ${this.after}).`,
+      );
     }
   }
 

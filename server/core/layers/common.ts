@@ -33,7 +33,11 @@ export interface TernaryQuantArgs {
  */
 export function resolveQuant(args: TernaryQuantArgs, layerName: string | undefined): LayerQuant {
   try {
-    const { method, thresholdFactor, tex } = parseTernaryQuant({ method: args.method, thresholdFactor: args.thresholdFactor, tex: args.tex });
+    const { method, thresholdFactor, tex } = parseTernaryQuant({
+      method: args.method,
+      thresholdFactor: args.thresholdFactor,
+      tex: args.tex,
+    });
     return { method, thresholdFactor, tex };
   } catch (err) {
     if (!isUserError(err)) throw err;
@@ -72,7 +76,11 @@ export function resolveInitializer(spec: InitializerSpec | undefined, fallback: 
   }
   if (typeof (spec as Initializer).apply === 'function') return spec as Initializer;
   const dict = spec as serialization.ConfigDict;
-  return deserializeRegistered<Initializer>(typeof dict.className === 'string' ? dict.className : JSON.stringify(dict.className), (dict.config ?? {}) as serialization.ConfigDict, 'initializer');
+  return deserializeRegistered<Initializer>(
+    typeof dict.className === 'string' ? dict.className : JSON.stringify(dict.className),
+    (dict.config ?? {}) as serialization.ConfigDict,
+    'initializer',
+  );
 }
 
 /** `{className, config}` as tfjs-layers writes initializers into model.json. */

@@ -46,7 +46,8 @@ export class OptionAShortcut extends layers.Layer {
         // Keep the rows/columns a 'same' conv with this stride centres its 3×3 windows on, so the
         // shortcut and the residual branch see the same pixels: offset 1 for even sizes (tfjs pads
         // 'same' at the end), 0 for odd ones.
-        const offset = (n: number): number => Math.max(0, 1 - Math.floor(Math.max((Math.ceil(n / this.stride) - 1) * this.stride + 3 - n, 0) / 2));
+        const offset = (n: number): number =>
+          Math.max(0, 1 - Math.floor(Math.max((Math.ceil(n / this.stride) - 1) * this.stride + 3 - n, 0) / 2));
         const oh = offset(height);
         const ow = offset(width);
         const s = this.stride;
@@ -61,7 +62,13 @@ export class OptionAShortcut extends layers.Layer {
           y = tf.avgPool(y, 1, s, 'valid');
         }
       }
-      if (this.outChannels > channels) y = tf.pad(y, [[0, 0], [0, 0], [0, 0], [0, this.outChannels - channels]]);
+      if (this.outChannels > channels)
+        y = tf.pad(y, [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [0, this.outChannels - channels],
+        ]);
       return y;
     });
   }

@@ -9,8 +9,15 @@ import { layers } from '@tensorflow/tfjs-layers';
 import type { LayerVariable, Shape } from '@tensorflow/tfjs-layers';
 import { ternaryWeight, type LayerQuant } from '../quantizer';
 import {
-  resolveActivation, resolveInitializer, resolveQuant, serializeInitializer,
-  type InitializerSpec, type LayerArgs, type ResolvedActivation, type TernaryQuantArgs, type Initializer,
+  resolveActivation,
+  resolveInitializer,
+  resolveQuant,
+  serializeInitializer,
+  type InitializerSpec,
+  type LayerArgs,
+  type ResolvedActivation,
+  type TernaryQuantArgs,
+  type Initializer,
 } from './common';
 
 export interface TernaryConv2DArgs extends LayerArgs, TernaryQuantArgs {
@@ -80,7 +87,12 @@ export class TernaryConv2D extends layers.Layer {
     if (shape.length !== 4 || inChannels === null) {
       throw new Error(`TernaryConv2D '${this.name}': expects NHWC input with a known channel count (got shape ${JSON.stringify(shape)}).`);
     }
-    this.kernel = this.addWeight('kernel', [this.kernelSize[0], this.kernelSize[1], inChannels, this.filters], 'float32', this.kernelInitializer);
+    this.kernel = this.addWeight(
+      'kernel',
+      [this.kernelSize[0], this.kernelSize[1], inChannels, this.filters],
+      'float32',
+      this.kernelInitializer,
+    );
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', this.biasInitializer);
     this.inputSpec = [{ ndim: 4, axes: { [-1]: inChannels } }];
     this.built = true;

@@ -8,8 +8,15 @@ import { layers } from '@tensorflow/tfjs-layers';
 import type { LayerVariable, Shape } from '@tensorflow/tfjs-layers';
 import { ternaryWeight, type LayerQuant } from '../quantizer';
 import {
-  resolveActivation, resolveInitializer, resolveQuant, serializeInitializer,
-  type InitializerSpec, type LayerArgs, type ResolvedActivation, type TernaryQuantArgs, type Initializer,
+  resolveActivation,
+  resolveInitializer,
+  resolveQuant,
+  serializeInitializer,
+  type InitializerSpec,
+  type LayerArgs,
+  type ResolvedActivation,
+  type TernaryQuantArgs,
+  type Initializer,
 } from './common';
 
 export interface TernaryDenseArgs extends LayerArgs, TernaryQuantArgs {
@@ -39,9 +46,10 @@ export class TernaryDense extends layers.Layer {
   bias: LayerVariable | null = null;
 
   constructor(args: TernaryDenseArgs) {
-    const withShape = args.inputDim !== undefined && args.inputShape === undefined && args.batchInputShape === undefined
-      ? { ...args, inputShape: [args.inputDim] }
-      : args;
+    const withShape =
+      args.inputDim !== undefined && args.inputShape === undefined && args.batchInputShape === undefined
+        ? { ...args, inputShape: [args.inputDim] }
+        : args;
     super(withShape);
     if (!Number.isInteger(args.units) || args.units <= 0) {
       throw new Error(`TernaryDense '${args.name ?? ''}': units must be a positive integer (got ${args.units}).`);
@@ -58,7 +66,9 @@ export class TernaryDense extends layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     const inputDim = shape[shape.length - 1];
     if (shape.length < 2 || inputDim === null) {
-      throw new Error(`TernaryDense '${this.name}': expects input of rank ≥ 2 with a known last dimension (got shape ${JSON.stringify(shape)}).`);
+      throw new Error(
+        `TernaryDense '${this.name}': expects input of rank ≥ 2 with a known last dimension (got shape ${JSON.stringify(shape)}).`,
+      );
     }
     this.kernel = this.addWeight('kernel', [inputDim, this.units], 'float32', this.kernelInitializer);
     if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', this.biasInitializer);
@@ -76,7 +86,7 @@ export class TernaryDense extends layers.Layer {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const weight = ternaryWeight((this.kernel as LayerVariable).read(), this.quant) as tf.Tensor2D;
       // Like Dense, apply to the last axis of inputs of any rank ≥ 2.
-      const flat = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
+      const flat = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D);
       let y: tf.Tensor = tf.matMul(flat, weight);
       if (this.bias) y = tf.add(y, this.bias.read());
       if (x.rank !== 2) y = tf.reshape(y, [...x.shape.slice(0, -1), this.units]);

@@ -54,10 +54,19 @@ const SUPPORTED_AUGMENT = /^(crop\d+pad\d+|hflip)$/;
 function checkSupported(experiment: ExperimentConfig, configPath: string | undefined): void {
   const where = (p: string) => `experiments "${experiment.name}": ${p}`;
   if (experiment.data.format === 'image-folder') {
-    throw new ConfigError(configPath ?? experiment.name, where('data.format'), 'image-folder data is not supported by the torch engine yet (idx, cifar10-bin and cifar100-bin are); train this experiment with "engine": "tfjs".');
+    throw new ConfigError(
+      configPath ?? experiment.name,
+      where('data.format'),
+      'image-folder data is not supported by the torch engine yet (idx, cifar10-bin and cifar100-bin are); train this experiment with "engine": "tfjs".',
+    );
   }
   const bad = experiment.data.augment.find((a) => !SUPPORTED_AUGMENT.test(a));
-  if (bad) throw new ConfigError(configPath ?? experiment.name, where('data.augment'), `"${bad}" is not supported by the torch engine yet (crop<s>pad<p> and hflip are); train this experiment with "engine": "tfjs".`);
+  if (bad)
+    throw new ConfigError(
+      configPath ?? experiment.name,
+      where('data.augment'),
+      `"${bad}" is not supported by the torch engine yet (crop<s>pad<p> and hflip are); train this experiment with "engine": "tfjs".`,
+    );
 }
 
 /** data.normalize resolved to mean/std lists (the presets of server/data/normalize.ts). */
@@ -68,11 +77,21 @@ function normalization(experiment: ExperimentConfig): { mean: number[]; std: num
   return n;
 }
 
-async function createModel(experiment: ExperimentConfig, baseDir: string, inputShape: [number, number, number], configPath: string | undefined): Promise<LayersModel> {
+async function createModel(
+  experiment: ExperimentConfig,
+  baseDir: string,
+  inputShape: [number, number, number],
+  configPath: string | undefined,
+): Promise<LayersModel> {
   const { model, quant, train } = experiment;
   if (model.from !== undefined) {
     const path = resolve(baseDir, model.from);
-    if (!existsSync(path)) throw new ConfigError(configPath ?? path, `model.from (experiment "${experiment.name}")`, `${path} does not exist; point "from" at a float tfjs model.json.`);
+    if (!existsSync(path))
+      throw new ConfigError(
+        configPath ?? path,
+        `model.from (experiment "${experiment.name}")`,
+        `${path} does not exist; point "from" at a float tfjs model.json.`,
+      );
     const float = await loadModel(path);
     if (quant.method === 'none') return float;
     const twin = await convertToTernary(float, quant);
@@ -89,7 +108,13 @@ interface ProgressLine {
 
 /** The torchrun command line for these options. */
 export function torchrunArgs(o: TorchOptions, script: string, jobPath: string, rdzvId: string, localPort?: number): string[] {
-  const args = [join(torchPackageDir(), 'torchrun.py'), '--nproc_per_node', String(o.nprocPerNode), '--max_restarts', String(o.maxRestarts)];
+  const args = [
+    join(torchPackageDir(), 'torchrun.py'),
+    '--nproc_per_node',
+    String(o.nprocPerNode),
+    '--max_restarts',
+    String(o.maxRestarts),
+  ];
   if (o.nnodes === 1 && !o.rdzvEndpoint) {
     // Not --standalone: it always puts the store on localhost:29400, so a second run on the same
     // machine joins the first one's store and fails when that run ends (seen: "The connection to
@@ -99,7 +124,18 @@ export function torchrunArgs(o: TorchOptions, script: string, jobPath: string, r
     // Static rendezvous: node ranks are the ones given, so node 0 (which writes the run folder and
     // prints progress) hosts global rank 0 and the store at the endpoint.
     const [host, port] = o.rdzvEndpoint!.split(':');
-    args.push('--nnodes', String(o.nnodes), '--node_rank', String(o.nodeRank), '--master_addr', host!, '--master_port', port!, '--rdzv_id', rdzvId);
+    args.push(
+      '--nnodes',
+      String(o.nnodes),
+      '--node_rank',
+      String(o.nodeRank),
+      '--master_addr',
+      host!,
+      '--master_port',
+      port!,
+      '--rdzv_id',
+      rdzvId,
+    );
   }
   args.push(script, jobPath);
   return args;
@@ -120,11 +156,26 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
   if (opts.resumeDir) {
     runDir = resolve(opts.resumeDir);
     const recordPath = join(runDir, 'config.json');
-    if (!existsSync(recordPath)) throw new ConfigError(recordPath, undefined, `is missing: ${runDir} is not a run folder (expected runs/<experiment>/<run-id>/ with config.json).`);
+    if (!existsSync(recordPath))
+      throw new ConfigError(
+        recordPath,
+        undefined,
+        `is missing: ${runDir} is not a run folder (expected runs/<experiment>/<run-id>/ with config.json).`,
+      );
     configRecord = JSON.parse(await readFile(recordPath, 'utf8')) as RunConfigRecord;
-    if (configRecord.engine !== 'torch') throw new EngineError(`${runDir} was trained by the ${configRecord.engine ?? 'tfjs'} engine; resume it with that engine (its checkpoints are in that engine's format).`);
-    if (!existsSync(join(runDir, 'checkpoints', 'last', 'checkpoint.pt')) && !existsSync(join(runDir, 'checkpoints', 'last.old', 'checkpoint.pt'))) {
-      throw new ConfigError(join(runDir, 'checkpoints', 'last'), undefined, 'holds no checkpoint (the run stopped before its first epoch ended); start a new run instead of resuming.');
+    if (configRecord.engine !== 'torch')
+      throw new EngineError(
+        `${runDir} was trained by the ${configRecord.engine ?? 'tfjs'} engine; resume it with that engine (its checkpoints are in that engine's format).`,
+      );
+    if (
+      !existsSync(join(runDir, 'checkpoints', 'last', 'checkpoint.pt')) &&
+      !existsSync(join(runDir, 'checkpoints', 'last.old', 'checkpoint.pt'))
+    ) {
+      throw new ConfigError(
+        join(runDir, 'checkpoints', 'last'),
+        undefined,
+        'holds no checkpoint (the run stopped before its first epoch ended); start a new run instead of resuming.',
+      );
     }
     experiment = structuredClone(configRecord.experiment);
     if (opts.epochs !== undefined) experiment.train.epochs = opts.epochs;
@@ -151,11 +202,19 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
   await openDataset(experiment.data, 'test', baseDir);
   const classes = experiment.model.classes;
   if (trainSet.numClasses > classes) {
-    throw new ConfigError(configPath ?? runDir, `model.classes (experiment "${experiment.name}")`, `is ${classes} but the training data has labels up to ${trainSet.numClasses - 1}; set "classes" to at least ${trainSet.numClasses}.`);
+    throw new ConfigError(
+      configPath ?? runDir,
+      `model.classes (experiment "${experiment.name}")`,
+      `is ${classes} but the training data has labels up to ${trainSet.numClasses - 1}; set "classes" to at least ${trainSet.numClasses}.`,
+    );
   }
   const worldSize = torch.nnodes * torch.nprocPerNode;
   if (experiment.train.batchSize % worldSize !== 0) {
-    throw new ConfigError(configPath ?? runDir, `train.batchSize (experiment "${experiment.name}")`, `is ${experiment.train.batchSize}, not a multiple of the ${worldSize} processes (nnodes × nproc-per-node); each process takes batchSize / ${worldSize} examples of every batch.`);
+    throw new ConfigError(
+      configPath ?? runDir,
+      `train.batchSize (experiment "${experiment.name}")`,
+      `is ${experiment.train.batchSize}, not a multiple of the ${worldSize} processes (nnodes × nproc-per-node); each process takes batchSize / ${worldSize} examples of every batch.`,
+    );
   }
   // Workers on other nodes keep their job files out of the run folder (node 0 owns it).
   const jobDir = worker ? mkdtempSync(join(tmpdir(), 'tern-torch-')) : join(runDir, 'engine');
@@ -173,7 +232,13 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
     model.dispose();
   }
 
-  const fields: TorchRunFields = { engine: 'torch', device: torch.device, worldSize, nnodes: torch.nnodes, nprocPerNode: torch.nprocPerNode };
+  const fields: TorchRunFields = {
+    engine: 'torch',
+    device: torch.device,
+    worldSize,
+    nnodes: torch.nnodes,
+    nprocPerNode: torch.nprocPerNode,
+  };
   if (!worker) {
     if (!opts.resumeDir) {
       configRecord = {
@@ -229,7 +294,10 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
   const onExit = () => killGroup('SIGKILL');
   process.on('exit', onExit);
   const onAbort = () => {
-    void writeFile(cancelFile, 'cancel\n').then(() => killGroup('SIGTERM'), () => killGroup('SIGTERM'));
+    void writeFile(cancelFile, 'cancel\n').then(
+      () => killGroup('SIGTERM'),
+      () => killGroup('SIGTERM'),
+    );
   };
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort);
@@ -243,7 +311,14 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
       case 'start':
         if (!started) {
           started = true;
-          listener.onStart?.({ runId, runDir, experiment: experiment.name, epochs: Number(line.epochs), stepsPerEpoch: Number(line.stepsPerEpoch), backend: String(line.backend) });
+          listener.onStart?.({
+            runId,
+            runDir,
+            experiment: experiment.name,
+            epochs: Number(line.epochs),
+            stepsPerEpoch: Number(line.stepsPerEpoch),
+            backend: String(line.backend),
+          });
         }
         break;
       case 'metrics':
@@ -309,11 +384,25 @@ export async function trainWithTorch(opts: TorchTrainOptions): Promise<TrainResu
   // node has no run folder: its result is its torchrun's exit status.
   if (worker) {
     const ok = exit.code === 0;
-    const reason = ok ? undefined : opts.signal?.aborted ? 'Cancelled.' : `The torch engine stopped (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}): ${fatal ?? explain(stderrTail)}`;
-    return { runDir, summary: { ...emptySummary(runId, experiment.name, `torch-${torch.device}`), status: ok ? 'completed' : opts.signal?.aborted ? 'cancelled' : 'failed', ...(reason ? { reason } : {}), epochs: ok ? experiment.train.epochs : 0, ...fields } };
+    const reason = ok
+      ? undefined
+      : opts.signal?.aborted
+        ? 'Cancelled.'
+        : `The torch engine stopped (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}): ${fatal ?? explain(stderrTail)}`;
+    return {
+      runDir,
+      summary: {
+        ...emptySummary(runId, experiment.name, `torch-${torch.device}`),
+        status: ok ? 'completed' : opts.signal?.aborted ? 'cancelled' : 'failed',
+        ...(reason ? { reason } : {}),
+        epochs: ok ? experiment.train.epochs : 0,
+        ...fields,
+      },
+    };
   }
   let summary: RunSummary | undefined;
-  if (!worker && existsSync(join(runDir, 'summary.json'))) summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+  if (!worker && existsSync(join(runDir, 'summary.json')))
+    summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
   summary ??= lastSummary;
   const crashed = summary === undefined || summary.status === 'running';
   if (crashed || (exit.code !== 0 && summary?.status !== 'cancelled' && summary?.status !== 'failed' && summary?.status !== 'completed')) {
@@ -345,15 +434,25 @@ function freePort(): Promise<number> {
 
 function emptySummary(runId: string, experiment: string, backend: string): RunSummary {
   return {
-    runId, experiment, status: 'failed', epochs: 0,
-    final: { top1: 0, top5: 0, loss: NaN }, best: { top1: 0, top5: 0, loss: NaN, epoch: 0 },
-    backend, fp32Bytes: 0, ternaryBytes: 0, compression: 1, wallSeconds: 0,
+    runId,
+    experiment,
+    status: 'failed',
+    epochs: 0,
+    final: { top1: 0, top5: 0, loss: NaN },
+    best: { top1: 0, top5: 0, loss: NaN, epoch: 0 },
+    backend,
+    fp32Bytes: 0,
+    ternaryBytes: 0,
+    compression: 1,
+    wallSeconds: 0,
   };
 }
 
 /** The useful part of torchrun's stderr: the last exception line of the traceback, or the tail. */
 function explain(tail: string[]): string {
-  const exception = [...tail].reverse().find((l) => /^(\w+\.)*\w*(Error|Exception|Exit)\b.*:/.test(l.trim()) || /^SystemExit: /.test(l.trim()));
+  const exception = [...tail]
+    .reverse()
+    .find((l) => /^(\w+\.)*\w*(Error|Exception|Exit)\b.*:/.test(l.trim()) || /^SystemExit: /.test(l.trim()));
   if (exception) return exception.trim().replace(/^SystemExit: /, '');
   return tail.slice(-5).join(' | ') || 'no output (see the log)';
 }

@@ -16,5 +16,7 @@ export function torchPackageDir(): string {
     if (existsSync(join(candidate, 'run_experiment.py'))) return (cached = candidate);
     dir = dirname(dir);
   }
-  throw new Error(`The torch engine's Python package (engines/torch/run_experiment.py) was not found above ${__dirname}; the installation is incomplete.`);
+  throw new Error(
+    `The torch engine's Python package (engines/torch/run_experiment.py) was not found above ${__dirname}; the installation is incomplete.`,
+  );
 }

@@ -36,11 +36,15 @@ function probe(python: string): Promise<PythonInfo | undefined> {
 
 /** "1.13.0a0" → [1, 13]. */
 export function torchVersion(version: string): [number, number] {
-  const [major, minor] = version.split('+')[0]!.split('.').map((p) => parseInt(p, 10));
+  const [major, minor] = version
+    .split('+')[0]!
+    .split('.')
+    .map((p) => parseInt(p, 10));
   return [major ?? 0, minor ?? 0];
 }
 
-const INSTALL_TORCH = 'Install PyTorch ≥ 1.13 for it (Debian/Ubuntu: `sudo apt-get install python3-torch`; elsewhere: `pip install torch`), or point --python / $TERN_PYTHON / the ternary.torch.python setting at a Python that has it.';
+const INSTALL_TORCH =
+  'Install PyTorch ≥ 1.13 for it (Debian/Ubuntu: `sudo apt-get install python3-torch`; elsewhere: `pip install torch`), or point --python / $TERN_PYTHON / the ternary.torch.python setting at a Python that has it.';
 
 /**
  * The interpreter to use: `explicit` (--python / setting) alone when given, else the first of
@@ -56,17 +60,26 @@ export async function findPython(explicit: string | undefined, device: 'cpu' | '
     seen.push({ ...info, path });
     if (info.torch && compare(torchVersion(info.torch), MIN_TORCH) >= 0) {
       if (device === 'cuda' && !info.cuda) {
-        throw new EngineError(`--device cuda: PyTorch ${info.torch} in ${info.executable} sees no CUDA device. Train with --device cpu, or run on a machine with an NVIDIA GPU and a CUDA build of PyTorch (pip install torch from the CUDA wheels).`);
+        throw new EngineError(
+          `--device cuda: PyTorch ${info.torch} in ${info.executable} sees no CUDA device. Train with --device cpu, or run on a machine with an NVIDIA GPU and a CUDA build of PyTorch (pip install torch from the CUDA wheels).`,
+        );
       }
       return { ...info, path };
     }
   }
   if (seen.length === 0) {
-    throw new EngineError(`The torch engine needs Python 3, and none was found (tried ${candidates.join(', ')}). Install Python 3 (Debian/Ubuntu: \`sudo apt-get install python3 python3-torch\`), or set --python / $TERN_PYTHON / the ternary.torch.python setting.`);
+    throw new EngineError(
+      `The torch engine needs Python 3, and none was found (tried ${candidates.join(', ')}). Install Python 3 (Debian/Ubuntu: \`sudo apt-get install python3 python3-torch\`), or set --python / $TERN_PYTHON / the ternary.torch.python setting.`,
+    );
   }
   const old = seen.find((s) => s.torch);
-  if (old) throw new EngineError(`PyTorch ${old.torch} in ${old.executable} is too old: the torch engine needs PyTorch ≥ ${MIN_TORCH.join('.')}. ${INSTALL_TORCH}`);
-  throw new EngineError(`No PyTorch in ${seen.map((s) => s.executable).join(', ')} (${seen[0]!.torchError ?? 'import torch failed'}). ${INSTALL_TORCH}`);
+  if (old)
+    throw new EngineError(
+      `PyTorch ${old.torch} in ${old.executable} is too old: the torch engine needs PyTorch ≥ ${MIN_TORCH.join('.')}. ${INSTALL_TORCH}`,
+    );
+  throw new EngineError(
+    `No PyTorch in ${seen.map((s) => s.executable).join(', ')} (${seen[0]!.torchError ?? 'import torch failed'}). ${INSTALL_TORCH}`,
+  );
 }
 
 function compare(a: [number, number], b: [number, number]): number {

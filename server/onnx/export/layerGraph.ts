@@ -37,18 +37,23 @@ export class ExportGraphError extends UserError {
 
 function shapeOf(model: LayersModel, name: string): (number | null)[] {
   const shape = model.getLayer(name).outputShape;
-  if (Array.isArray(shape[0])) throw new ExportGraphError(`Layer '${name}' has several outputs; the exporter handles single-output layers only.`);
+  if (Array.isArray(shape[0]))
+    throw new ExportGraphError(`Layer '${name}' has several outputs; the exporter handles single-output layers only.`);
   return shape as (number | null)[];
 }
 
 /** Reads the layer graph of `model`. */
 export function layerGraph(model: LayersModel): LayerGraph {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ExportGraphError(`The model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; export handles models with one input and one output.`);
+    throw new ExportGraphError(
+      `The model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; export handles models with one input and one output.`,
+    );
   }
   const inputShape = model.inputs[0].shape.slice(1);
   if (!inputShape.every((d): d is number => typeof d === 'number' && d > 0)) {
-    throw new ExportGraphError(`The model's input shape [${inputShape.join(', ')}] is not fixed; export needs known input dimensions (batch aside).`);
+    throw new ExportGraphError(
+      `The model's input shape [${inputShape.join(', ')}] is not fixed; export needs known input dimensions (batch aside).`,
+    );
   }
   const topology = model.toJSON(null, false) as unknown as { class_name: string; config: Json };
   const layersJson = (topology.config.layers ?? []) as { class_name: string; config: Json; name?: string; inbound_nodes?: unknown[] }[];
@@ -71,17 +76,23 @@ export function layerGraph(model: LayersModel): LayerGraph {
   for (const l of layersJson) {
     const name = String(l.name ?? l.config.name);
     if (CONTAINERS.has(l.class_name)) {
-      throw new ExportGraphError(`Layer '${name}' is a nested model (${l.class_name}); export handles flat models: rebuild it without nesting.`);
+      throw new ExportGraphError(
+        `Layer '${name}' is a nested model (${l.class_name}); export handles flat models: rebuild it without nesting.`,
+      );
     }
     const inbound = (l.inbound_nodes ?? []) as unknown[][];
-    if (inbound.length > 1) throw new ExportGraphError(`Layer '${name}' is used ${inbound.length} times (a shared layer); export handles layers used once.`);
+    if (inbound.length > 1)
+      throw new ExportGraphError(`Layer '${name}' is used ${inbound.length} times (a shared layer); export handles layers used once.`);
     if (l.class_name === 'InputLayer') {
       input = name;
       continue;
     }
     const inputs = (inbound[0] ?? []).map((entry) => {
       const [from, nodeIndex, tensorIndex] = entry as [string, number, number];
-      if (nodeIndex !== 0 || tensorIndex !== 0) throw new ExportGraphError(`Layer '${name}' takes output ${tensorIndex} of node ${nodeIndex} of '${from}'; export handles single-use, single-output layers.`);
+      if (nodeIndex !== 0 || tensorIndex !== 0)
+        throw new ExportGraphError(
+          `Layer '${name}' takes output ${tensorIndex} of node ${nodeIndex} of '${from}'; export handles single-use, single-output layers.`,
+        );
       return from;
     });
     layers.push({ name, className: l.class_name, config: l.config, inputs, outputShape: shapeOf(model, name) });

@@ -18,7 +18,20 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { onnx } from 'onnx-proto';
 import type { PackedModel, PackedWeight } from '../../export/packedModel';
-import { DataType, attrFloat, attrInt, attrInts, encodeModel, floatTensor, floatValueInfo, int64Tensor, model as onnxModel, node, packInts, packedIntTensor } from '../proto';
+import {
+  DataType,
+  attrFloat,
+  attrInt,
+  attrInts,
+  encodeModel,
+  floatTensor,
+  floatValueInfo,
+  int64Tensor,
+  model as onnxModel,
+  node,
+  packInts,
+  packedIntTensor,
+} from '../proto';
 import { ExportGraphError, layerGraph, type GraphLayer, type Json } from './layerGraph';
 
 export { ExportGraphError };
@@ -58,7 +71,11 @@ class Builder {
   readonly codeTypes = new Set<number>();
   private readonly used = new Set<string>();
 
-  constructor(readonly codes: OnnxCodes, private readonly weights: Map<string, PackedWeight>, readonly model: LayersModel) {}
+  constructor(
+    readonly codes: OnnxCodes,
+    private readonly weights: Map<string, PackedWeight>,
+    readonly model: LayersModel,
+  ) {}
 
   unique(base: string): string {
     let name = base.replace(/[^A-Za-z0-9_.:/-]/g, '_');
@@ -165,7 +182,8 @@ const pair = (v: unknown, fallback: number): [number, number] => {
 /** ONNX pads [top, left, bottom, right] of tfjs padding `same`/`valid` for sizes, kernels, strides, dilations. */
 function spatialPads(padding: unknown, size: number[], kernel: number[], strides: number[], dilations: number[], layer: string): number[] {
   if (padding === 'valid') return [0, 0, 0, 0];
-  if (padding !== 'same') throw new ExportGraphError(`Layer '${layer}': padding '${String(padding)}' is not supported; use 'same' or 'valid'.`);
+  if (padding !== 'same')
+    throw new ExportGraphError(`Layer '${layer}': padding '${String(padding)}' is not supported; use 'same' or 'valid'.`);
   const begin: number[] = [];
   const end: number[] = [];
   for (let i = 0; i < 2; i++) {
@@ -179,7 +197,9 @@ function spatialPads(padding: unknown, size: number[], kernel: number[], strides
 
 function channelsLast(config: Json, layer: string): void {
   if (config.data_format !== undefined && config.data_format !== 'channels_last') {
-    throw new ExportGraphError(`Layer '${layer}': data_format ${JSON.stringify(config.data_format)} is not supported; export handles channels_last (NHWC) models.`);
+    throw new ExportGraphError(
+      `Layer '${layer}': data_format ${JSON.stringify(config.data_format)} is not supported; export handles channels_last (NHWC) models.`,
+    );
   }
 }
 
@@ -213,7 +233,9 @@ function activation(b: Builder, x: string, act: unknown, layer: string, rank: nu
     case 'swish':
       return b.add('Mul', [x, b.add('Sigmoid', [x], `${layer}_sigmoid`)], `${layer}_swish`);
     default:
-      throw new ExportGraphError(`Layer '${layer}': activation '${name}' has no ONNX export; supported: linear, relu, relu6, tanh, sigmoid, hardSigmoid, softmax, elu, selu, softplus, softsign, swish.`);
+      throw new ExportGraphError(
+        `Layer '${layer}': activation '${name}' has no ONNX export; supported: linear, relu, relu6, tanh, sigmoid, hardSigmoid, softmax, elu, selu, softplus, softsign, swish.`,
+      );
   }
 }
 
@@ -223,7 +245,8 @@ type LayerConverter = (b: Builder, layer: GraphLayer, inputs: Value[]) => string
 function convLayer(b: Builder, layer: GraphLayer, [x]: Value[], depthwise: boolean): string {
   const c = layer.config;
   channelsLast(c, layer.name);
-  if (x.shape.length !== 3) throw new ExportGraphError(`Layer '${layer.name}': expects an image input [H, W, C], got [${x.shape.join(', ')}].`);
+  if (x.shape.length !== 3)
+    throw new ExportGraphError(`Layer '${layer.name}': expects an image input [H, W, C], got [${x.shape.join(', ')}].`);
   const w = b.layerWeights(layer.name);
   const kernel = w.get(depthwise ? 'depthwise_kernel' : 'kernel');
   if (!kernel) throw new ExportGraphError(`Layer '${layer.name}' has no kernel weight.`);
@@ -258,7 +281,9 @@ function convLayer(b: Builder, layer: GraphLayer, [x]: Value[], depthwise: boole
 
 function denseLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   if (x.shape.length !== 1) {
-    throw new ExportGraphError(`Layer '${layer.name}' (${layer.className}) gets input [${x.shape.join(', ')}]; export handles Dense on flat inputs (after Flatten or global pooling).`);
+    throw new ExportGraphError(
+      `Layer '${layer.name}' (${layer.className}) gets input [${x.shape.join(', ')}]; export handles Dense on flat inputs (after Flatten or global pooling).`,
+    );
   }
   const w = b.layerWeights(layer.name);
   const kernel = w.get('kernel');
@@ -278,13 +303,17 @@ function batchNormLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   const rank = x.shape.length + 1;
   const axis = typeof c.axis === 'number' ? c.axis : Array.isArray(c.axis) && c.axis.length === 1 ? (c.axis[0] as number) : NaN;
   if (axis !== -1 && axis !== rank - 1) {
-    throw new ExportGraphError(`Layer '${layer.name}': BatchNormalization over axis ${JSON.stringify(c.axis)}; export handles the channel (last) axis.`);
+    throw new ExportGraphError(
+      `Layer '${layer.name}': BatchNormalization over axis ${JSON.stringify(c.axis)}; export handles the channel (last) axis.`,
+    );
   }
   const w = b.layerWeights(layer.name);
   const channels = x.shape[x.shape.length - 1];
   const get = (key: string, fill: number): string => {
     const v = w.get(key);
-    return v ? b.weightInput(v, `${layer.name}_${key}`, [channels], [0]) : b.floatInit(`${layer.name}_${key}`, [channels], new Float32Array(channels).fill(fill));
+    return v
+      ? b.weightInput(v, `${layer.name}_${key}`, [channels], [0])
+      : b.floatInit(`${layer.name}_${key}`, [channels], new Float32Array(channels).fill(fill));
   };
   const inputs = [x.name, get('gamma', 1), get('beta', 0), get('moving_mean', 0), get('moving_variance', 1)];
   return b.add('BatchNormalization', inputs, `${layer.name}`, [attrFloat('epsilon', num(c.epsilon ?? 1e-3, 'epsilon', layer.name))]);
@@ -311,14 +340,24 @@ function flattenLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
 
 function mergeLayer(b: Builder, layer: GraphLayer, inputs: Value[], op: string): string {
   if (inputs.length < 2) throw new ExportGraphError(`Layer '${layer.name}' (${layer.className}) has ${inputs.length} input(s).`);
-  return b.add(op, inputs.map((v) => v.name), layer.name);
+  return b.add(
+    op,
+    inputs.map((v) => v.name),
+    layer.name,
+  );
 }
 
 function concatLayer(b: Builder, layer: GraphLayer, inputs: Value[]): string {
   const rank = inputs[0].shape.length + 1;
   const axis = typeof layer.config.axis === 'number' ? layer.config.axis : -1;
-  if (axis !== -1 && axis !== rank - 1) throw new ExportGraphError(`Layer '${layer.name}': Concatenate over axis ${axis}; export handles the channel (last) axis.`);
-  return b.add('Concat', inputs.map((v) => v.name), layer.name, [attrInt('axis', rank === 4 ? 1 : -1)]);
+  if (axis !== -1 && axis !== rank - 1)
+    throw new ExportGraphError(`Layer '${layer.name}': Concatenate over axis ${axis}; export handles the channel (last) axis.`);
+  return b.add(
+    'Concat',
+    inputs.map((v) => v.name),
+    layer.name,
+    [attrInt('axis', rank === 4 ? 1 : -1)],
+  );
 }
 
 function zeroPaddingLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
@@ -327,7 +366,11 @@ function zeroPaddingLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   let rows: [number, number];
   let cols: [number, number];
   if (typeof p === 'number') rows = cols = [p, p];
-  else if (Array.isArray(p) && typeof p[0] === 'number') [rows, cols] = [[p[0] as number, p[0] as number], [p[1] as number, p[1] as number]];
+  else if (Array.isArray(p) && typeof p[0] === 'number')
+    [rows, cols] = [
+      [p[0] as number, p[0] as number],
+      [p[1] as number, p[1] as number],
+    ];
   else [rows, cols] = p as [[number, number], [number, number]];
   const pads = b.int64Init(`${layer.name}_pads`, [0, 0, rows[0], cols[0], 0, 0, rows[1], cols[1]]);
   return b.add('Pad', [x.name, pads], layer.name);
@@ -344,19 +387,35 @@ function optionALayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
     const offset = (n: number): number => Math.max(0, 1 - Math.floor(Math.max((Math.ceil(n / stride) - 1) * stride + 3 - n, 0) / 2));
     y = b.add(
       'Slice',
-      [y, b.int64Init(`${layer.name}_starts`, [offset(height), offset(width)]), b.int64Init(`${layer.name}_ends`, [height, width]), b.int64Init(`${layer.name}_axes`, [2, 3]), b.int64Init(`${layer.name}_steps`, [stride, stride])],
+      [
+        y,
+        b.int64Init(`${layer.name}_starts`, [offset(height), offset(width)]),
+        b.int64Init(`${layer.name}_ends`, [height, width]),
+        b.int64Init(`${layer.name}_axes`, [2, 3]),
+        b.int64Init(`${layer.name}_steps`, [stride, stride]),
+      ],
       `${layer.name}_pick`,
     );
   }
-  if (outChannels > channels) y = b.add('Pad', [y, b.int64Init(`${layer.name}_pads`, [0, 0, 0, 0, 0, outChannels - channels, 0, 0])], layer.name);
+  if (outChannels > channels)
+    y = b.add('Pad', [y, b.int64Init(`${layer.name}_pads`, [0, 0, 0, 0, 0, outChannels - channels, 0, 0])], layer.name);
   return y;
 }
 
 function reluLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   const c = layer.config;
-  if (c.threshold !== undefined && c.threshold !== 0) throw new ExportGraphError(`Layer '${layer.name}': ReLU with threshold ${JSON.stringify(c.threshold)} has no ONNX export.`);
+  if (c.threshold !== undefined && c.threshold !== 0)
+    throw new ExportGraphError(`Layer '${layer.name}': ReLU with threshold ${JSON.stringify(c.threshold)} has no ONNX export.`);
   if (c.max_value !== undefined && c.max_value !== null) {
-    return b.add('Clip', [x.name, b.floatInit(`${layer.name}_min`, [], [0]), b.floatInit(`${layer.name}_max`, [], [num(c.max_value, 'max_value', layer.name)])], layer.name);
+    return b.add(
+      'Clip',
+      [
+        x.name,
+        b.floatInit(`${layer.name}_min`, [], [0]),
+        b.floatInit(`${layer.name}_max`, [], [num(c.max_value, 'max_value', layer.name)]),
+      ],
+      layer.name,
+    );
   }
   return b.add('Relu', [x.name], layer.name);
 }
@@ -376,10 +435,19 @@ function channelZeroPadLayer(b: Builder, layer: GraphLayer, [x]: Value[]): strin
 /** Reshape of a global pool's [N, C] back to [N, 1, 1, C] (tfjs) = [N, C, 1, 1] (ONNX), as the ONNX import writes it. */
 function reshapeLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   const target = (layer.config.target_shape ?? layer.config.targetShape) as number[] | undefined;
-  if (x.shape.length === 1 && Array.isArray(target) && target.length === 3 && target[0] === 1 && target[1] === 1 && target[2] === x.shape[0]) {
+  if (
+    x.shape.length === 1 &&
+    Array.isArray(target) &&
+    target.length === 3 &&
+    target[0] === 1 &&
+    target[1] === 1 &&
+    target[2] === x.shape[0]
+  ) {
     return b.add('Reshape', [x.name, b.int64Init(`${layer.name}_shape`, [0, x.shape[0], 1, 1])], layer.name);
   }
-  throw new ExportGraphError(`Layer '${layer.name}' (Reshape) from [${x.shape.join(', ')}] to [${String(target)}]: only [C] → [1, 1, C] has an ONNX export.`);
+  throw new ExportGraphError(
+    `Layer '${layer.name}' (Reshape) from [${x.shape.join(', ')}] to [${String(target)}]: only [C] → [1, 1, C] has an ONNX export.`,
+  );
 }
 
 const CONVERTERS: Record<string, LayerConverter> = {
@@ -390,12 +458,14 @@ const CONVERTERS: Record<string, LayerConverter> = {
   TernaryDense: denseLayer,
   BatchNormalization: batchNormLayer,
   ReLU: reluLayer,
-  LeakyReLU: (b, l, [x]) => b.add('LeakyRelu', [x.name], l.name, [attrFloat('alpha', typeof l.config.alpha === 'number' ? l.config.alpha : 0.3)]),
+  LeakyReLU: (b, l, [x]) =>
+    b.add('LeakyRelu', [x.name], l.name, [attrFloat('alpha', typeof l.config.alpha === 'number' ? l.config.alpha : 0.3)]),
   Activation: (b, l, [x]) => activation(b, x.name, l.config.activation, l.name, x.shape.length + 1),
   Softmax: (b, l, [x]) => activation(b, x.name, 'softmax', l.name, x.shape.length + 1),
   MaxPooling2D: (b, l, i) => poolLayer(b, l, i, 'MaxPool'),
   AveragePooling2D: (b, l, i) => poolLayer(b, l, i, 'AveragePool'),
-  GlobalAveragePooling2D: (b, l, [x]) => b.add('Flatten', [b.add('GlobalAveragePool', [x.name], `${l.name}_pool`)], l.name, [attrInt('axis', 1)]),
+  GlobalAveragePooling2D: (b, l, [x]) =>
+    b.add('Flatten', [b.add('GlobalAveragePool', [x.name], `${l.name}_pool`)], l.name, [attrInt('axis', 1)]),
   GlobalMaxPooling2D: (b, l, [x]) => b.add('Flatten', [b.add('GlobalMaxPool', [x.name], `${l.name}_pool`)], l.name, [attrInt('axis', 1)]),
   Flatten: flattenLayer,
   Dropout: (_b, _l, [x]) => x.name,
@@ -415,7 +485,10 @@ const CONVERTERS: Record<string, LayerConverter> = {
   // Layers the ONNX import introduces (server/onnx/import): PyTorch's hard activations (slope 1/6)
   // and its option-A channel padding, and the reshape of a squeeze-excite gate.
   HardSigmoid: (b, l, [x]) =>
-    b.add('HardSigmoid', [x.name], l.name, [attrFloat('alpha', num(l.config.alpha ?? 0.2, 'alpha', l.name)), attrFloat('beta', num(l.config.beta ?? 0.5, 'beta', l.name))]),
+    b.add('HardSigmoid', [x.name], l.name, [
+      attrFloat('alpha', num(l.config.alpha ?? 0.2, 'alpha', l.name)),
+      attrFloat('beta', num(l.config.beta ?? 0.5, 'beta', l.name)),
+    ]),
   HardSwish: (b, l, [x]) => b.add('HardSwish', [x.name], l.name),
   ChannelZeroPad: channelZeroPadLayer,
   Reshape: reshapeLayer,

@@ -56,8 +56,13 @@ export class ImportContext {
 
   tensor(node: onnx.INodeProto, value: Value | undefined, what: string): TensorValue {
     if (!value) throw this.error(node, `needs its ${what} input.`);
-    if (value.kind === 'zeros') throw this.error(node, `its ${what} input is a tensor times 0, which is supported only as zero channels appended by Concat (the option-A shortcut).`);
-    if (value.kind === 'const') throw this.error(node, `its ${what} input is a constant; the importer supports this op on computed tensors only.`);
+    if (value.kind === 'zeros')
+      throw this.error(
+        node,
+        `its ${what} input is a tensor times 0, which is supported only as zero channels appended by Concat (the option-A shortcut).`,
+      );
+    if (value.kind === 'const')
+      throw this.error(node, `its ${what} input is a constant; the importer supports this op on computed tensors only.`);
     return value;
   }
 

@@ -7,7 +7,11 @@ import { ModelFileError } from '../../core/modelIO';
 import type { onnx } from '../proto';
 
 export class OnnxImportError extends ModelFileError {
-  constructor(message: string, file: string, readonly node?: { name: string; opType: string }) {
+  constructor(
+    message: string,
+    file: string,
+    readonly node?: { name: string; opType: string },
+  ) {
     // A ModelFileError, so a UserError with code `badModel`: the server answers it as bad data
     // and the CLI prints it, by code (server/rpc/errors.ts, server/cli/command.ts).
     super(message, file);

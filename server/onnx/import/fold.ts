@@ -9,8 +9,24 @@ import type { onnx } from '../proto';
 import { nodeError } from './errors';
 import { Attributes, type ConstTensor } from './read';
 
-export const FOLDED_OPS = ['Constant', 'ConstantOfShape', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Reshape',
-  'Slice', 'Transpose', 'Cast', 'Identity', 'Add', 'Sub', 'Mul', 'Div'] as const;
+export const FOLDED_OPS = [
+  'Constant',
+  'ConstantOfShape',
+  'Shape',
+  'Gather',
+  'Unsqueeze',
+  'Squeeze',
+  'Concat',
+  'Reshape',
+  'Slice',
+  'Transpose',
+  'Cast',
+  'Identity',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+] as const;
 
 const size = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 const strides = (dims: number[]): number[] => dims.map((_, i) => size(dims.slice(i + 1)));
@@ -96,7 +112,9 @@ export function foldNode(node: onnx.INodeProto, inputs: (ConstTensor | undefined
     case 'Unsqueeze': {
       const t = need(x, 'data');
       const rank = t.dims.length + axesOf(attrs, inputs).length;
-      const axes = axesOf(attrs, inputs).map((a) => norm(a, rank)).sort((a, b) => a - b);
+      const axes = axesOf(attrs, inputs)
+        .map((a) => norm(a, rank))
+        .sort((a, b) => a - b);
       const dims = [...t.dims];
       for (const a of axes) dims.splice(a, 0, 1);
       return { ...t, dims };
@@ -173,7 +191,10 @@ export function foldNode(node: onnx.INodeProto, inputs: (ConstTensor | undefined
     case 'Transpose': {
       const t = need(x, 'data');
       const rank = t.dims.length;
-      const perm = attrs.ints('perm', t.dims.map((_, i) => rank - 1 - i));
+      const perm = attrs.ints(
+        'perm',
+        t.dims.map((_, i) => rank - 1 - i),
+      );
       const dims = perm.map((p) => t.dims[p]);
       const [si, so] = [strides(t.dims), strides(dims)];
       const data = new Array<number>(t.data.length);
@@ -191,11 +212,19 @@ export function foldNode(node: onnx.INodeProto, inputs: (ConstTensor | undefined
     }
     case 'Identity':
       return need(x, 'input');
-    case 'Add': case 'Sub': case 'Mul': case 'Div': {
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div': {
       const a = need(x, 'A');
       const b = need(inputs[1], 'B');
       const integer = a.integer && b.integer;
-      const f = { Add: (p: number, q: number) => p + q, Sub: (p: number, q: number) => p - q, Mul: (p: number, q: number) => p * q, Div: (p: number, q: number) => p / q }[node.opType];
+      const f = {
+        Add: (p: number, q: number) => p + q,
+        Sub: (p: number, q: number) => p - q,
+        Mul: (p: number, q: number) => p * q,
+        Div: (p: number, q: number) => p / q,
+      }[node.opType];
       return broadcast(a, b, f, integer);
     }
     default:

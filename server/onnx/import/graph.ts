@@ -21,19 +21,31 @@ const FOLDABLE = new Set<string>(FOLDED_OPS);
 function dimsOf(info: onnx.IValueInfoProto): (number | string)[] | undefined {
   const dims = info.type?.tensorType?.shape?.dim;
   if (!dims) return undefined;
-  return dims.map((d) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue as number) > 0 ? toNumber(d.dimValue as number) : '?'));
+  return dims.map((d) =>
+    d.dimParam
+      ? d.dimParam
+      : d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue as number) > 0
+        ? toNumber(d.dimValue as number)
+        : '?',
+  );
 }
 
 /** The tfjs input for one ONNX graph input: [N, C, H, W] → NHWC [H, W, C], [N, F] → [F]. */
 function graphInput(file: string, info: onnx.IValueInfoProto, index: number): TensorValue {
   const name = info.name ?? `input ${index}`;
   const dims = dimsOf(info);
-  if (!dims) throw new OnnxImportError(`${file}: graph input '${name}' has no shape; export the model with a fixed input size (e.g. 1×3×32×32).`, file);
+  if (!dims)
+    throw new OnnxImportError(
+      `${file}: graph input '${name}' has no shape; export the model with a fixed input size (e.g. 1×3×32×32).`,
+      file,
+    );
   const shown = JSON.stringify(dims);
   if (dims.slice(1).some((d) => typeof d !== 'number')) {
     throw new OnnxImportError(
       `${file}: graph input '${name}' has dims ${shown}: only the batch (first) dim may be dynamic. ` +
-      'Export with a fixed C×H×W (in torch.onnx.export, give dynamic_axes only for axis 0).', file);
+        'Export with a fixed C×H×W (in torch.onnx.export, give dynamic_axes only for axis 0).',
+      file,
+    );
   }
   const [, ...rest] = dims as number[];
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'input';
@@ -42,7 +54,10 @@ function graphInput(file: string, info: onnx.IValueInfoProto, index: number): Te
     return { kind: 'tensor', t: input({ shape: [h, w, c], name: safe }), layout: 'nhwc', nonNegative: false };
   }
   if (rest.length === 1) return { kind: 'tensor', t: input({ shape: rest, name: safe }), layout: 'flat', nonNegative: false };
-  throw new OnnxImportError(`${file}: graph input '${name}' has dims ${shown}; the importer takes images [N, C, H, W] or vectors [N, F].`, file);
+  throw new OnnxImportError(
+    `${file}: graph input '${name}' has dims ${shown}; the importer takes images [N, C, H, W] or vectors [N, F].`,
+    file,
+  );
 }
 
 /** Converts a decoded ONNX model into a tfjs LayersModel (NHWC input, same outputs). */
@@ -56,7 +71,8 @@ export function convertGraph(model: onnx.ModelProto, file: string): LayersModel 
   }
   const outputs = (graph.output ?? []).map((o) => o.name ?? '');
   const ctx = new ImportContext(file, opset, consumers, new Set(outputs));
-  for (const init of graph.initializer ?? []) ctx.values.set(init.name ?? '', { kind: 'const', c: tensorValues(init, file, 'initializer') });
+  for (const init of graph.initializer ?? [])
+    ctx.values.set(init.name ?? '', { kind: 'const', c: tensorValues(init, file, 'initializer') });
   const inputs = (graph.input ?? []).filter((i) => !initializers.has(i.name ?? ''));
   if (inputs.length === 0) throw new OnnxImportError(`${file}: the graph has no input.`, file);
   const tfInputs = inputs.map((info, i) => {
@@ -81,9 +97,10 @@ export function convertGraph(model: onnx.ModelProto, file: string): LayersModel 
     let results: Value[];
     const present = values.filter((v): v is Value => v !== undefined);
     if (FOLDABLE.has(opType) && (opType === 'Shape' ? present[0]?.kind === 'tensor' : present.every((v) => v.kind === 'const'))) {
-      const constInputs: (ConstTensor | undefined)[] = opType === 'Shape'
-        ? [{ dims: ctx.onnxDims(present[0] as TensorValue), data: [], integer: true }]
-        : values.map((v) => (v?.kind === 'const' ? v.c : undefined));
+      const constInputs: (ConstTensor | undefined)[] =
+        opType === 'Shape'
+          ? [{ dims: ctx.onnxDims(present[0] as TensorValue), data: [], integer: true }]
+          : values.map((v) => (v?.kind === 'const' ? v.c : undefined));
       results = [{ kind: 'const', c: foldNode(node, constInputs, file, opset) }];
     } else {
       const convert = CONVERTERS[opType];
@@ -100,11 +117,19 @@ export function convertGraph(model: onnx.ModelProto, file: string): LayersModel 
   const tfOutputs: SymbolicTensor[] = outputs.map((name) => {
     const v = ctx.values.get(name);
     if (!v) throw new OnnxImportError(`${file}: graph output '${name}' is produced by no node.`, file);
-    if (v.kind !== 'tensor') throw new OnnxImportError(`${file}: graph output '${name}' is ${v.kind === 'const' ? 'a constant' : 'all zeros'}, not computed from the input.`, file);
+    if (v.kind !== 'tensor')
+      throw new OnnxImportError(
+        `${file}: graph output '${name}' is ${v.kind === 'const' ? 'a constant' : 'all zeros'}, not computed from the input.`,
+        file,
+      );
     const producer = (graph.node ?? []).find((n) => (n.output ?? []).includes(name)) ?? { name, opType: 'output' };
     return ctx.materialize(producer, v).t;
   });
-  const name = path.basename(file).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'onnx_model';
+  const name =
+    path
+      .basename(file)
+      .replace(/\.onnx$/i, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '_') || 'onnx_model';
   const result = functionalModel({ inputs: tfInputs, outputs: tfOutputs, name });
   for (const { layer, weights } of ctx.pendingWeights) {
     const tensors = weights.map((w) => tf.tensor(w.data, w.shape));

@@ -26,7 +26,10 @@ export async function readOnnxModel(file: string): Promise<onnx.ModelProto> {
     throw err;
   }
   if ((model.graph?.node ?? []).length === 0) {
-    throw new OnnxImportError(`${file} holds an ONNX graph with no nodes; the file may be truncated or not an ONNX model: export it again.`, file);
+    throw new OnnxImportError(
+      `${file} holds an ONNX graph with no nodes; the file may be truncated or not an ONNX model: export it again.`,
+      file,
+    );
   }
   return model;
 }
@@ -59,7 +62,9 @@ export function tensorValues(tensor: onnx.ITensorProto, file: string, where: str
   if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (tensor.externalData ?? []).length > 0) {
     throw new OnnxImportError(
       `${file}: tensor '${tensor.name ?? ''}' (${where}) keeps its data in an external file, which the importer does not read. ` +
-      'Save the model with its weights inside the .onnx file (onnx.save_model(..., save_as_external_data=False)).', file);
+        'Save the model with its weights inside the .onnx file (onnx.save_model(..., save_as_external_data=False)).',
+      file,
+    );
   }
   const raw = tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : undefined;
   const type: onnx.TensorProto.DataType = tensor.dataType ?? DataType.FLOAT;
@@ -89,13 +94,26 @@ export function tensorValues(tensor: onnx.ITensorProto, file: string, where: str
       if (raw) for (let i = 0, v = view(raw); i < count; i++) data[i] = Number(v.getBigInt64(i * 8, true));
       else from(tensor.int64Data as Int64[], toNumber);
       break;
-    case DataType.INT32: case DataType.INT16: case DataType.INT8: case DataType.UINT8: case DataType.UINT16: case DataType.BOOL: {
+    case DataType.INT32:
+    case DataType.INT16:
+    case DataType.INT8:
+    case DataType.UINT8:
+    case DataType.UINT16:
+    case DataType.BOOL: {
       if (raw) {
         const v = view(raw);
         const size = type === DataType.INT32 ? 4 : type === DataType.INT16 || type === DataType.UINT16 ? 2 : 1;
         for (let i = 0; i < count; i++) {
-          data[i] = size === 4 ? v.getInt32(i * 4, true) : size === 2 ? (type === DataType.INT16 ? v.getInt16(i * 2, true) : v.getUint16(i * 2, true))
-            : type === DataType.INT8 ? v.getInt8(i) : v.getUint8(i);
+          data[i] =
+            size === 4
+              ? v.getInt32(i * 4, true)
+              : size === 2
+                ? type === DataType.INT16
+                  ? v.getInt16(i * 2, true)
+                  : v.getUint16(i * 2, true)
+                : type === DataType.INT8
+                  ? v.getInt8(i)
+                  : v.getUint8(i);
         }
       } else from(tensor.int32Data, Number);
       break;
@@ -103,10 +121,15 @@ export function tensorValues(tensor: onnx.ITensorProto, file: string, where: str
     default:
       throw new OnnxImportError(
         `${file}: tensor '${tensor.name ?? ''}' (${where}) has element type ${DataType[type] ?? type}; ` +
-        'the importer reads float, double, float16 and integer tensors.', file);
+          'the importer reads float, double, float16 and integer tensors.',
+        file,
+      );
   }
   if (data.some((v) => v === undefined)) {
-    throw new OnnxImportError(`${file}: tensor '${tensor.name ?? ''}' (${where}) has fewer values than its dims ${JSON.stringify(dims)} need; the file may be damaged.`, file);
+    throw new OnnxImportError(
+      `${file}: tensor '${tensor.name ?? ''}' (${where}) has fewer values than its dims ${JSON.stringify(dims)} need; the file may be damaged.`,
+      file,
+    );
   }
   return { dims, data, integer };
 }
@@ -124,7 +147,10 @@ function halfToFloat(h: number): number {
 export class Attributes {
   private readonly byName = new Map<string, onnx.IAttributeProto>();
 
-  constructor(private readonly node: onnx.INodeProto, private readonly file: string) {
+  constructor(
+    private readonly node: onnx.INodeProto,
+    private readonly file: string,
+  ) {
     for (const a of node.attribute ?? []) this.byName.set(a.name ?? '', a);
   }
 
@@ -160,7 +186,8 @@ export class Attributes {
     if (name === 'value_float') return { dims: [], data: [Number(a.f ?? 0)], integer: false };
     if (name === 'value_int') return { dims: [], data: [toNumber(a.i as Int64)], integer: true };
     if (name === 'value_floats') return { dims: [(a.floats ?? []).length], data: (a.floats ?? []).map(Number), integer: false };
-    if (name === 'value_ints') return { dims: [(a.ints ?? []).length], data: (a.ints ?? []).map((v) => toNumber(v as Int64)), integer: true };
+    if (name === 'value_ints')
+      return { dims: [(a.ints ?? []).length], data: (a.ints ?? []).map((v) => toNumber(v as Int64)), integer: true };
     throw nodeError(this.file, this.node, `attribute '${name}' has a form the importer does not read.`);
   }
 }

@@ -30,57 +30,68 @@ export function activate(context: vscode.ExtensionContext): void {
   let timer: NodeJS.Timeout | undefined;
   context.subscriptions.push({ dispose: () => clearInterval(timer) });
 
-  context.subscriptions.push(vscode.commands.registerCommand('ternaryFixture.startLive', (interval = 100) => {
-    clearInterval(timer);
-    const runId = `live-${Date.now()}`;
-    const experiment = 'live-ternary';
-    const runDir = join(runsRoot, experiment, runId);
-    liveRunDir = runDir;
-    mkdirSync(join(runDir, 'histograms'), { recursive: true });
-    const config = {
-      runId, experiment: { name: experiment, train: { epochs: liveEpochs } }, backend: 'fixture', threads: 1,
-      versions: {}, seed: 3, startedAt: new Date().toISOString(),
-    } as unknown as RunConfigRecord;
-    writeFileSync(join(runDir, 'config.json'), JSON.stringify(config));
-    hub.fireRunStarted({ runId, runDir, experiment, epochs: liveEpochs, stepsPerEpoch: 40, backend: 'fixture' });
-    const rand = lcg(3);
-    let epoch = 1;
-    let pending = syntheticEpochMetrics(rand, 3, epoch, liveEpochs, linesPerEpoch - 1, 4, 0);
-    // One metrics notification per tick, like the server's throttled outbox at metricsRate 10.
-    timer = setInterval(() => {
-      const record = pending.shift()!;
-      appendFileSync(join(runDir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
-      hub.fireMetrics({ runId, records: [record] });
-      if (record.kind === 'epoch') {
-        const { layers, histograms } = syntheticEpochLayers(3, epoch, liveEpochs);
-        appendFileSync(join(runDir, 'layers.jsonl'), `${JSON.stringify(layers)}\n`);
-        writeFileSync(join(runDir, 'histograms', `epoch-${String(epoch).padStart(3, '0')}.json`), JSON.stringify(histograms));
-        hub.fireLayerStats({ runId, record: layers });
-        hub.fireHistograms({ runId, record: histograms });
-        epoch++;
-        if (epoch > liveEpochs) {
-          clearInterval(timer);
-          const summary = syntheticSummary(runId, experiment, liveEpochs);
-          writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
-          hub.fireRunEnded({ runId, runDir, experiment, status: 'completed' });
-          return;
+  context.subscriptions.push(
+    vscode.commands.registerCommand('ternaryFixture.startLive', (interval = 100) => {
+      clearInterval(timer);
+      const runId = `live-${Date.now()}`;
+      const experiment = 'live-ternary';
+      const runDir = join(runsRoot, experiment, runId);
+      liveRunDir = runDir;
+      mkdirSync(join(runDir, 'histograms'), { recursive: true });
+      const config = {
+        runId,
+        experiment: { name: experiment, train: { epochs: liveEpochs } },
+        backend: 'fixture',
+        threads: 1,
+        versions: {},
+        seed: 3,
+        startedAt: new Date().toISOString(),
+      } as unknown as RunConfigRecord;
+      writeFileSync(join(runDir, 'config.json'), JSON.stringify(config));
+      hub.fireRunStarted({ runId, runDir, experiment, epochs: liveEpochs, stepsPerEpoch: 40, backend: 'fixture' });
+      const rand = lcg(3);
+      let epoch = 1;
+      let pending = syntheticEpochMetrics(rand, 3, epoch, liveEpochs, linesPerEpoch - 1, 4, 0);
+      // One metrics notification per tick, like the server's throttled outbox at metricsRate 10.
+      timer = setInterval(() => {
+        const record = pending.shift()!;
+        appendFileSync(join(runDir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+        hub.fireMetrics({ runId, records: [record] });
+        if (record.kind === 'epoch') {
+          const { layers, histograms } = syntheticEpochLayers(3, epoch, liveEpochs);
+          appendFileSync(join(runDir, 'layers.jsonl'), `${JSON.stringify(layers)}\n`);
+          writeFileSync(join(runDir, 'histograms', `epoch-${String(epoch).padStart(3, '0')}.json`), JSON.stringify(histograms));
+          hub.fireLayerStats({ runId, record: layers });
+          hub.fireHistograms({ runId, record: histograms });
+          epoch++;
+          if (epoch > liveEpochs) {
+            clearInterval(timer);
+            const summary = syntheticSummary(runId, experiment, liveEpochs);
+            writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
+            hub.fireRunEnded({ runId, runDir, experiment, status: 'completed' });
+            return;
+          }
+          pending = syntheticEpochMetrics(rand, 3, epoch, liveEpochs, linesPerEpoch - 1, 4, (epoch - 1) * linesPerEpoch * 4);
         }
-        pending = syntheticEpochMetrics(rand, 3, epoch, liveEpochs, linesPerEpoch - 1, 4, (epoch - 1) * linesPerEpoch * 4);
-      }
-    }, Number(interval));
-    return runDir;
-  }));
+      }, Number(interval));
+      return runDir;
+    }),
+  );
 
   let liveRunDir: string | undefined;
   context.subscriptions.push(vscode.commands.registerCommand('ternaryFixture.stopLive', () => clearInterval(timer)));
-  context.subscriptions.push(vscode.commands.registerCommand('ternaryFixture.showConv2', async () => {
-    await vscode.commands.executeCommand('ternary.showHistograms', { runDir: liveRunDir, layer: 'conv2' });
-  }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('ternaryFixture.showConv2', async () => {
+      await vscode.commands.executeCommand('ternary.showHistograms', { runDir: liveRunDir, layer: 'conv2' });
+    }),
+  );
 
-  context.subscriptions.push(vscode.commands.registerCommand('ternaryFixture.showRecordedRuns', async () => {
-    const runs = (await listRuns([runsRoot])).filter((r) => r.experiment.startsWith('recorded'));
-    await vscode.commands.executeCommand('ternary.showDashboard', { runDirs: runs.map((r) => r.runDir) });
-  }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('ternaryFixture.showRecordedRuns', async () => {
+      const runs = (await listRuns([runsRoot])).filter((r) => r.experiment.startsWith('recorded'));
+      await vscode.commands.executeCommand('ternary.showDashboard', { runDirs: runs.map((r) => r.runDir) });
+    }),
+  );
 }
 
 export function deactivate(): void {}

@@ -21,7 +21,11 @@ function report(line: string): void {
   if (reportFile) appendFileSync(reportFile, `${line}\n`);
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -31,7 +35,11 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => T | unde
   }
 }
 
-interface Case { name: string; timeoutMs: number; fn: () => Promise<void> }
+interface Case {
+  name: string;
+  timeoutMs: number;
+  fn: () => Promise<void>;
+}
 const cases: Case[] = [];
 /** TERNARY_E2E_GREP: only the cases whose name matches (the first, activation, always runs). */
 const only = process.env.TERNARY_E2E_GREP ? new RegExp(process.env.TERNARY_E2E_GREP) : undefined;
@@ -75,9 +83,19 @@ test('1. the contributed schema works on a copy of the example: hover, "lr": -1 
   await replaceIn(document, '"lr": 0.002', '"lr": -1');
   await replaceIn(document, '"weightDecay": 0,', '"weightDecey": 0,');
   const schemaDiagnostics = () => vscode.languages.getDiagnostics(document.uri).filter((d) => !ours(d));
-  const lr = await waitFor('a schema diagnostic on "lr": -1', 60_000, () => schemaDiagnostics().find((d) => document.getText(d.range) === '-1'));
-  const typo = await waitFor('a schema diagnostic on "weightDecey"', 10_000, () => schemaDiagnostics().find((d) => document.getText(d.range) === '"weightDecey"'));
-  assert.equal(schemaDiagnostics().filter((d) => /schema/i.test(d.message)).length, 0, `schema trouble: ${schemaDiagnostics().map((d) => d.message).join(' | ')}`);
+  const lr = await waitFor('a schema diagnostic on "lr": -1', 60_000, () =>
+    schemaDiagnostics().find((d) => document.getText(d.range) === '-1'),
+  );
+  const typo = await waitFor('a schema diagnostic on "weightDecey"', 10_000, () =>
+    schemaDiagnostics().find((d) => document.getText(d.range) === '"weightDecey"'),
+  );
+  assert.equal(
+    schemaDiagnostics().filter((d) => /schema/i.test(d.message)).length,
+    0,
+    `schema trouble: ${schemaDiagnostics()
+      .map((d) => d.message)
+      .join(' | ')}`,
+  );
   report(`  schema: "${lr.message}" · "${typo.message}"`);
   const lrKey = document.positionAt(document.getText().indexOf('"lr"') + 2);
   const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, lrKey);
@@ -105,13 +123,20 @@ test('2. the server\'s validation shows as errors on open ("did you mean") and o
   const document = await vscode.workspace.openTextDocument(example);
   await vscode.window.showTextDocument(document);
   const original = document.getText();
-  const listed = () => vscode.languages.getDiagnostics(document.uri).filter(ours).map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`).join(' | ');
+  const listed = () =>
+    vscode.languages
+      .getDiagnostics(document.uri)
+      .filter(ours)
+      .map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`)
+      .join(' | ');
   try {
     await replaceIn(document, '"lr": 0.002', '"lr": -1');
     assert.ok(await document.save());
     const onSave = await waitFor('a ternary diagnostic on "-1" after save', 30_000, () =>
-      vscode.languages.getDiagnostics(document.uri).find((d) => ours(d) && document.getText(d.range) === '-1'))
-      .catch((error: unknown) => { throw new Error(`${String(error)}; ternary diagnostics: ${listed() || 'none'}`); });
+      vscode.languages.getDiagnostics(document.uri).find((d) => ours(d) && document.getText(d.range) === '-1'),
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; ternary diagnostics: ${listed() || 'none'}`);
+    });
     assert.equal(onSave.severity, vscode.DiagnosticSeverity.Error);
     assert.equal(document.getText(onSave.range), '-1');
     assert.match(onSave.message, /^experiments\[0\]\.train\.lr: must be > 0/);
@@ -121,44 +146,66 @@ test('2. the server\'s validation shows as errors on open ("did you mean") and o
     await document.save();
   }
   assert.equal(document.getText(), original);
-  await waitFor('the error to go once fixed and saved', 30_000, () => vscode.languages.getDiagnostics(document.uri).filter(ours).length === 0)
-    .catch((error: unknown) => { throw new Error(`${String(error)}; ternary diagnostics: ${listed()}`); });
+  await waitFor(
+    'the error to go once fixed and saved',
+    30_000,
+    () => vscode.languages.getDiagnostics(document.uri).filter(ours).length === 0,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}; ternary diagnostics: ${listed()}`);
+  });
   await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 });
 
 let first: TrainResult | undefined;
 
-test('3. a copied config: separate run folders, a warning on the shared name, unique tree ids, each run under its config', 240_000, async () => {
-  first = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyConfig, experiment: 'tiny' });
-  assert.equal(first?.summary.status, 'completed');
-  assert.equal(path.dirname(first.runDir), path.join(workspace, 'tiny', 'runs', 'tiny'), 'alone in its folder: runs/<experiment>/');
-  copyFileSync(tinyConfig, tinyCopy);
-  const copyDocument = await vscode.workspace.openTextDocument(tinyCopy);
-  await vscode.window.showTextDocument(copyDocument);
-  const warning = await waitFor('a warning on the shared experiment name', 30_000, () =>
-    vscode.languages.getDiagnostics(copyDocument.uri).find((d) => ours(d) && d.severity === vscode.DiagnosticSeverity.Warning && copyDocument.getText(d.range) === '"tiny"'));
-  assert.match(warning.message, /"tiny" is also an experiment of tiny\.tern\.json in this folder: .*runs\/tiny@tiny-copy\//);
-  report(`  warning: ${warning.message}`);
-  const second = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyCopy, experiment: 'tiny' });
-  assert.equal(second?.summary.status, 'completed');
-  assert.equal(path.dirname(second.runDir), path.join(workspace, 'tiny', 'runs', 'tiny@tiny-copy'));
+test(
+  '3. a copied config: separate run folders, a warning on the shared name, unique tree ids, each run under its config',
+  240_000,
+  async () => {
+    first = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyConfig, experiment: 'tiny' });
+    assert.equal(first?.summary.status, 'completed');
+    assert.equal(path.dirname(first.runDir), path.join(workspace, 'tiny', 'runs', 'tiny'), 'alone in its folder: runs/<experiment>/');
+    copyFileSync(tinyConfig, tinyCopy);
+    const copyDocument = await vscode.workspace.openTextDocument(tinyCopy);
+    await vscode.window.showTextDocument(copyDocument);
+    const warning = await waitFor('a warning on the shared experiment name', 30_000, () =>
+      vscode.languages
+        .getDiagnostics(copyDocument.uri)
+        .find((d) => ours(d) && d.severity === vscode.DiagnosticSeverity.Warning && copyDocument.getText(d.range) === '"tiny"'),
+    );
+    assert.match(warning.message, /"tiny" is also an experiment of tiny\.tern\.json in this folder: .*runs\/tiny@tiny-copy\//);
+    report(`  warning: ${warning.message}`);
+    const second = await vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyCopy, experiment: 'tiny' });
+    assert.equal(second?.summary.status, 'completed');
+    assert.equal(path.dirname(second.runDir), path.join(workspace, 'tiny', 'runs', 'tiny@tiny-copy'));
 
-  const tree = await waitFor('both configs in the tree', 10_000, async () => {
-    const t = await api.experimentsTree();
-    return t.some((c) => c.label === 'tiny-copy.tern.json') ? t : undefined;
-  });
-  const ids = flatten(tree).map((i) => i.id).filter((id): id is string => id !== undefined);
-  assert.deepEqual(ids.filter((id, k) => ids.indexOf(id) !== k), [], 'tree ids must be unique');
-  const runsUnder = (config: string) => tree.find((c) => c.label === config)?.children.find((e) => e.label === 'tiny')?.children
-    .filter((r) => r.contextValue?.startsWith('ternary.run.')).map((r) => r.tooltip ?? '') ?? [];
-  const underOriginal = runsUnder('tiny.tern.json');
-  const underCopy = runsUnder('tiny-copy.tern.json');
-  assert.equal(underOriginal.length, 1, underOriginal.join('\n---\n'));
-  assert.equal(underCopy.length, 1, underCopy.join('\n---\n'));
-  assert.ok(underOriginal[0]!.includes(first.summary.runId), 'the first run under the original config');
-  assert.ok(underCopy[0]!.includes(second.summary.runId), 'the copy\'s run under the copy');
-  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
-});
+    const tree = await waitFor('both configs in the tree', 10_000, async () => {
+      const t = await api.experimentsTree();
+      return t.some((c) => c.label === 'tiny-copy.tern.json') ? t : undefined;
+    });
+    const ids = flatten(tree)
+      .map((i) => i.id)
+      .filter((id): id is string => id !== undefined);
+    assert.deepEqual(
+      ids.filter((id, k) => ids.indexOf(id) !== k),
+      [],
+      'tree ids must be unique',
+    );
+    const runsUnder = (config: string) =>
+      tree
+        .find((c) => c.label === config)
+        ?.children.find((e) => e.label === 'tiny')
+        ?.children.filter((r) => r.contextValue?.startsWith('ternary.run.'))
+        .map((r) => r.tooltip ?? '') ?? [];
+    const underOriginal = runsUnder('tiny.tern.json');
+    const underCopy = runsUnder('tiny-copy.tern.json');
+    assert.equal(underOriginal.length, 1, underOriginal.join('\n---\n'));
+    assert.equal(underCopy.length, 1, underCopy.join('\n---\n'));
+    assert.ok(underOriginal[0]!.includes(first.summary.runId), 'the first run under the original config');
+    assert.ok(underCopy[0]!.includes(second.summary.runId), "the copy's run under the copy");
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  },
+);
 
 test('4. a starting run: the tree and the Layers view show it at once, one convention for epochs, one spinner', 600_000, async () => {
   let started: string | undefined;
@@ -178,7 +225,11 @@ test('4. a starting run: the tree and the Layers view show it at once, one conve
   const running = tree.filter((i) => i.contextValue === 'ternary.run.running');
   assert.equal(running.length, 1, 'one running run in the tree');
   const spinners = tree.filter((i) => i.icon?.endsWith('~spin'));
-  assert.deepEqual(spinners.map((i) => i.contextValue), ['ternary.run.running'], 'the only spinner is on the running run');
+  assert.deepEqual(
+    spinners.map((i) => i.contextValue),
+    ['ternary.run.running'],
+    'the only spinner is on the running run',
+  );
   const statusEpoch = /epoch (\d+)\/200/.exec(status)![1];
   const treeEpoch = /epoch (\d+)\/200/.exec(running[0]!.description ?? '')?.[1];
   report(`  status bar "${status}", tree "${running[0]!.description}"`);
@@ -189,14 +240,19 @@ test('4. a starting run: the tree and the Layers view show it at once, one conve
   await waitFor('an epoch to complete', 240_000, () => /epoch ([2-9]|\d\d+)\/200/.test(api.statusBarText() ?? ''));
   const document = await vscode.workspace.openTextDocument(tinyConfig);
   let lensesAtEnd: string[] | undefined;
-  const subscription = api.onRunEnded((runId) => { if (runId === started) lensesAtEnd = api.lensTitles(document); });
+  const subscription = api.onRunEnded((runId) => {
+    if (runId === started) lensesAtEnd = api.lensTitles(document);
+  });
   await vscode.commands.executeCommand('ternary.stop', { configPath: tinyConfig, experiment: 'tiny-long' });
   const result = await training;
   subscription.dispose();
   assert.equal(result?.summary.status, 'cancelled');
   assert.ok(lensesAtEnd, 'runEnded was seen');
   const longLine = lensesAtEnd.slice(4, 8);
-  assert.ok(lensesAtEnd.filter((t) => /Stop/.test(t)).length === 0, `when the run ended the lenses read: ${lensesAtEnd.join(', ')} (${longLine.join(', ')})`);
+  assert.ok(
+    lensesAtEnd.filter((t) => /Stop/.test(t)).length === 0,
+    `when the run ended the lenses read: ${lensesAtEnd.join(', ')} (${longLine.join(', ')})`,
+  );
 
   // 4. Resume from the tree's context menu: the same run folder continues.
   const node = await api.runNode(tinyConfig, result.runDir);
@@ -239,12 +295,16 @@ export async function run(): Promise<void> {
     try {
       await Promise.race([
         c.fn(),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs); }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs);
+        }),
       ]).finally(() => clearTimeout(timer));
       report(`ok   ${c.name} (${Date.now() - started} ms)`);
     } catch (error) {
       failures++;
-      report(`FAIL ${c.name} (${Date.now() - started} ms)\n  ${(error instanceof Error ? error.stack ?? error.message : String(error)).replace(/\n/g, '\n  ')}`);
+      report(
+        `FAIL ${c.name} (${Date.now() - started} ms)\n  ${(error instanceof Error ? (error.stack ?? error.message) : String(error)).replace(/\n/g, '\n  ')}`,
+      );
     }
   }
   report(`${cases.length - failures}/${cases.length} editor tests passed`);

@@ -22,7 +22,11 @@ function report(line: string): void {
   if (reportFile) appendFileSync(reportFile, `${line}\n`);
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -32,7 +36,11 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => T | unde
   }
 }
 
-interface Case { name: string; timeoutMs: number; fn: () => Promise<void> }
+interface Case {
+  name: string;
+  timeoutMs: number;
+  fn: () => Promise<void>;
+}
 const cases: Case[] = [];
 function test(name: string, timeoutMs: number, fn: () => Promise<void>): void {
   cases.push({ name, timeoutMs, fn });
@@ -53,9 +61,25 @@ test('the extension activates and its training server starts on the backend of t
 
 test('every command is registered', 10_000, async () => {
   const all = new Set(await vscode.commands.getCommands(true));
-  const ours = ['train', 'evaluate', 'ternarizeModel', 'exportRun', 'stop', 'showDashboard', 'showHistograms',
-    'restartServer', 'showServerLog', 'showLayerStats', 'refreshExperiments', 'resume'].map((c) => `ternary.${c}`);
-  assert.deepEqual(ours.filter((c) => !all.has(c)), [], 'commands missing');
+  const ours = [
+    'train',
+    'evaluate',
+    'ternarizeModel',
+    'exportRun',
+    'stop',
+    'showDashboard',
+    'showHistograms',
+    'restartServer',
+    'showServerLog',
+    'showLayerStats',
+    'refreshExperiments',
+    'resume',
+  ].map((c) => `ternary.${c}`);
+  assert.deepEqual(
+    ours.filter((c) => !all.has(c)),
+    [],
+    'commands missing',
+  );
 });
 
 test('code lenses appear above each experiment of the example config', 20_000, async () => {
@@ -76,14 +100,19 @@ test('the contributed JSON Schema marks an unknown property in a *.tern.json', 6
   const dir = path.join(path.dirname(configPath), 'schema-check');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'bad.tern.json');
-  writeFileSync(file, '{\n  // a typo\n  "experiments": [{ "name": "x", "model": { "classes": 10 }, "data": { "format": "idx", "path": "d" }, "epochz": 3 }]\n}\n');
+  writeFileSync(
+    file,
+    '{\n  // a typo\n  "experiments": [{ "name": "x", "model": { "classes": 10 }, "data": { "format": "idx", "path": "d" }, "epochz": 3 }]\n}\n',
+  );
   const document = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(document);
   // The server's own validation (config diagnostics) marks the same typo with its own wording;
   // this test is about the contributed schema, so it waits for the JSON language's diagnostic.
   const diagnostic = await waitFor('a schema diagnostic on "epochz"', 45_000, () =>
-    vscode.languages.getDiagnostics(document.uri).find((d) =>
-      /not allowed/i.test(d.message) && (/epochz/.test(document.getText(d.range)) || /epochz/.test(d.message))));
+    vscode.languages
+      .getDiagnostics(document.uri)
+      .find((d) => /not allowed/i.test(d.message) && (/epochz/.test(document.getText(d.range)) || /epochz/.test(d.message))),
+  );
   assert.notEqual(diagnostic.source, 'ternary', 'the schema diagnostic came from the server, not the JSON language');
   await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   rmSync(dir, { recursive: true, force: true });
@@ -117,11 +146,18 @@ function expectLayersTreeMatches(record: LayersRecord, items: Awaited<ReturnType
   const ternary = record.layers.filter((l) => l.ternary);
   assert.ok(ternary.length > 0, 'layers.jsonl holds no ternary layer');
   const ternaryItems = items.filter((i) => i.contextValue?.startsWith('ternary.layer.ternary'));
-  assert.deepEqual(ternaryItems.map((i) => i.label), ternary.map((l) => l.layer), 'one item per ternary layer, in order');
+  assert.deepEqual(
+    ternaryItems.map((i) => i.label),
+    ternary.map((l) => l.layer),
+    'one item per ternary layer, in order',
+  );
   ternary.forEach((layer, i) => {
     // Independent of the extension's formatter: sparsity to 0.1 %.
     const expected = `sparsity ${(layer.sparsity * 100).toFixed(1)}%`;
-    assert.ok(ternaryItems[i]!.description?.startsWith(`${expected} · α `), `${layer.layer}: "${ternaryItems[i]!.description}" should start with "${expected}"`);
+    assert.ok(
+      ternaryItems[i]!.description?.startsWith(`${expected} · α `),
+      `${layer.layer}: "${ternaryItems[i]!.description}" should start with "${expected}"`,
+    );
   });
 }
 
@@ -131,7 +167,11 @@ test('the Layers tree shows one item per ternary layer with the sparsity of laye
   // Followed live during the run: the last epoch's notification.
   const live = api.layersData();
   assert.equal(live.source?.kind, 'run');
-  assert.deepEqual(live.layers.map((l) => l.sparsity), record.layers.map((l) => l.sparsity), 'live layer stats = layers.jsonl');
+  assert.deepEqual(
+    live.layers.map((l) => l.sparsity),
+    record.layers.map((l) => l.sparsity),
+    'live layer stats = layers.jsonl',
+  );
   expectLayersTreeMatches(record, await api.layersTree());
   // Showing the run's layers through its command (as the Experiments view's context menu does) reads the same from disk.
   await vscode.commands.executeCommand('ternary.showLayerStats', { runDir: trained.runDir });
@@ -152,9 +192,15 @@ test('with t_ex = 2 each Layers item has its two REL branches as children, with 
     const item = items.find((i) => i.label === layer.layer);
     assert.ok(item, `no item for ${layer.layer}`);
     assert.equal(layer.branches.length, 2);
-    assert.deepEqual(item.children.map((c) => c.label), layer.branches.map((b, k) => `branch ${k + 1} · f ${Number(b.factor.toPrecision(3))}`));
+    assert.deepEqual(
+      item.children.map((c) => c.label),
+      layer.branches.map((b, k) => `branch ${k + 1} · f ${Number(b.factor.toPrecision(3))}`),
+    );
     item.children.forEach((child, k) => {
-      assert.ok(child.description?.startsWith(`sparsity ${(layer.branches[k]!.sparsity * 100).toFixed(1)}%`), `${layer.layer} branch ${k + 1}: ${child.description}`);
+      assert.ok(
+        child.description?.startsWith(`sparsity ${(layer.branches[k]!.sparsity * 100).toFixed(1)}%`),
+        `${layer.layer} branch ${k + 1}: ${child.description}`,
+      );
     });
   }
   // Back to the 2-epoch run for the tests below.
@@ -168,28 +214,49 @@ test('Evaluate reports the test accuracy of the run', 60_000, async () => {
   assert.ok(result.top1 >= 0 && result.top1 <= 1 && result.top5 >= result.top1, `top-1 ${result.top1}, top-5 ${result.top5}`);
 });
 
-test('Export Run writes the model (as trained, model.onnx, model.tern, stock tfjs), metrics.csv, layers.csv and report.md with sizes and parity', 120_000, async () => {
-  assert.ok(trained);
-  const result = await vscode.commands.executeCommand<ExportResult>('ternary.exportRun', { runDir: trained.runDir });
-  assert.ok(result, 'the export command returned nothing');
-  const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
-  assert.equal(result.outDir, path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`));
-  for (const file of ['metrics.csv', 'layers.csv', 'report.md', 'model/model.json', 'model.onnx', 'model.tern', 'tfjs/model.json', 'tfjs/weights.bin']) {
-    assert.ok(existsSync(path.join(result.outDir, file)), `${file} missing in ${result.outDir}`);
-  }
-  // Parity ran in the server on the experiment's test images: ONNX Runtime, stock tfjs, model.tern.
-  assert.deepEqual(result.model?.parity?.results.map((r) => [r.file, r.ok]), [['model.onnx', true], ['tfjs/', true], ['model.tern', true]]);
-  const metricsRows = readFileSync(path.join(result.outDir, 'metrics.csv'), 'utf8').trim().split('\n');
-  assert.ok(metricsRows.length >= 3, 'metrics.csv: a header and at least two epochs');
-  const report = readFileSync(path.join(result.outDir, 'report.md'), 'utf8');
-  for (const layer of lastLayersRecord(trained.runDir).layers) assert.ok(report.includes(layer.layer), `report.md lacks layer ${layer.layer}`);
-  // The report shows the sizes (model.tern against its arithmetic minimum) and the parity table.
-  const ternBytes = statSync(path.join(result.outDir, 'model.tern')).size;
-  assert.ok(report.includes(`| model.tern | ${ternBytes.toLocaleString('en-US')} B`), 'report.md lacks the model.tern size');
-  assert.match(report, /arithmetic minimum [\d,]+ bytes/);
-  assert.match(report, /\| model\.onnx \| ONNX Runtime \| [^|]+ \| [^|]+ \| 100\.00 % \(\d+\) \| ok \|/);
-  assert.match(report, /Inputs: first \d+ test images of /);
-});
+test(
+  'Export Run writes the model (as trained, model.onnx, model.tern, stock tfjs), metrics.csv, layers.csv and report.md with sizes and parity',
+  120_000,
+  async () => {
+    assert.ok(trained);
+    const result = await vscode.commands.executeCommand<ExportResult>('ternary.exportRun', { runDir: trained.runDir });
+    assert.ok(result, 'the export command returned nothing');
+    const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    assert.equal(result.outDir, path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`));
+    for (const file of [
+      'metrics.csv',
+      'layers.csv',
+      'report.md',
+      'model/model.json',
+      'model.onnx',
+      'model.tern',
+      'tfjs/model.json',
+      'tfjs/weights.bin',
+    ]) {
+      assert.ok(existsSync(path.join(result.outDir, file)), `${file} missing in ${result.outDir}`);
+    }
+    // Parity ran in the server on the experiment's test images: ONNX Runtime, stock tfjs, model.tern.
+    assert.deepEqual(
+      result.model?.parity?.results.map((r) => [r.file, r.ok]),
+      [
+        ['model.onnx', true],
+        ['tfjs/', true],
+        ['model.tern', true],
+      ],
+    );
+    const metricsRows = readFileSync(path.join(result.outDir, 'metrics.csv'), 'utf8').trim().split('\n');
+    assert.ok(metricsRows.length >= 3, 'metrics.csv: a header and at least two epochs');
+    const report = readFileSync(path.join(result.outDir, 'report.md'), 'utf8');
+    for (const layer of lastLayersRecord(trained.runDir).layers)
+      assert.ok(report.includes(layer.layer), `report.md lacks layer ${layer.layer}`);
+    // The report shows the sizes (model.tern against its arithmetic minimum) and the parity table.
+    const ternBytes = statSync(path.join(result.outDir, 'model.tern')).size;
+    assert.ok(report.includes(`| model.tern | ${ternBytes.toLocaleString('en-US')} B`), 'report.md lacks the model.tern size');
+    assert.match(report, /arithmetic minimum [\d,]+ bytes/);
+    assert.match(report, /\| model\.onnx \| ONNX Runtime \| [^|]+ \| [^|]+ \| 100\.00 % \(\d+\) \| ok \|/);
+    assert.match(report, /Inputs: first \d+ test images of /);
+  },
+);
 
 test('Show Layer Stats on the exported model.tern shows the same layers, codes unchanged', 60_000, async () => {
   assert.ok(trained);
@@ -199,7 +266,10 @@ test('Show Layer Stats on the exported model.tern shows the same layers, codes u
   const shown = api.layersData();
   assert.deepEqual(shown.source, { kind: 'model', modelPath: tern });
   const record = lastLayersRecord(trained.runDir);
-  assert.deepEqual(shown.layers.map((l) => l.layer), record.layers.map((l) => l.layer));
+  assert.deepEqual(
+    shown.layers.map((l) => l.layer),
+    record.layers.map((l) => l.layer),
+  );
   // Latent weights rebuilt from the codes ternarize to the same codes: same sparsity and counts.
   shown.layers.forEach((l, i) => assert.deepEqual(l.counts, record.layers[i]!.counts, l.layer));
 });
@@ -212,16 +282,26 @@ test('Show Layer Stats on an exported model.json fills the Layers tree from the 
   const shown = api.layersData();
   assert.deepEqual(shown.source, { kind: 'model', modelPath: modelJson });
   const record = lastLayersRecord(trained.runDir);
-  assert.deepEqual(shown.layers.map((l) => l.layer), record.layers.map((l) => l.layer));
+  assert.deepEqual(
+    shown.layers.map((l) => l.layer),
+    record.layers.map((l) => l.layer),
+  );
   // The final model's weights are the last epoch's: same ternarization, same sparsity.
-  shown.layers.forEach((l, i) => assert.ok(Math.abs(l.sparsity - record.layers[i]!.sparsity) < 1e-9, `${l.layer}: ${l.sparsity} vs ${record.layers[i]!.sparsity}`));
+  shown.layers.forEach((l, i) =>
+    assert.ok(Math.abs(l.sparsity - record.layers[i]!.sparsity) < 1e-9, `${l.layer}: ${l.sparsity} vs ${record.layers[i]!.sparsity}`),
+  );
 });
 
 test('Restart Server brings up a new server that answers', 60_000, async () => {
   await vscode.commands.executeCommand('ternary.restartServer');
   assert.ok(api.serverRunning(), 'server not running after restart');
   const tree = await api.experimentsTree();
-  assert.ok(tree.find((c) => c.label === 'tiny.tern.json')?.children.find((e) => e.label === 'tiny')?.children.some((r) => r.contextValue === 'ternary.run.completed'));
+  assert.ok(
+    tree
+      .find((c) => c.label === 'tiny.tern.json')
+      ?.children.find((e) => e.label === 'tiny')
+      ?.children.some((r) => r.contextValue === 'ternary.run.completed'),
+  );
 });
 
 test('Stop cancels a running training within moments, and the status bar showed its progress', 120_000, async () => {
@@ -243,7 +323,9 @@ test('Stop cancels a running training within moments, and the status bar showed 
   await waitFor('the cancelled run in the tree', 10_000, async () => {
     const tree = await api.experimentsTree();
     const experiment = tree.find((c) => c.label === 'tiny.tern.json')?.children.find((e) => e.label === 'tiny-long');
-    return experiment?.children.some((r) => r.tooltip?.includes(result.summary.runId) && r.contextValue?.startsWith('ternary.run.cancelled'));
+    return experiment?.children.some(
+      (r) => r.tooltip?.includes(result.summary.runId) && r.contextValue?.startsWith('ternary.run.cancelled'),
+    );
   });
 });
 
@@ -292,12 +374,16 @@ export async function run(): Promise<void> {
     try {
       await Promise.race([
         c.fn(),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs); }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs);
+        }),
       ]).finally(() => clearTimeout(timer));
       report(`ok   ${c.name} (${Date.now() - started} ms)`);
     } catch (error) {
       failures++;
-      report(`FAIL ${c.name} (${Date.now() - started} ms)\n  ${(error instanceof Error ? error.stack ?? error.message : String(error)).replace(/\n/g, '\n  ')}`);
+      report(
+        `FAIL ${c.name} (${Date.now() - started} ms)\n  ${(error instanceof Error ? (error.stack ?? error.message) : String(error)).replace(/\n/g, '\n  ')}`,
+      );
     }
   }
   report(`${cases.length - failures}/${cases.length} integration tests passed`);

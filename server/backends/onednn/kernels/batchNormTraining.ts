@@ -39,7 +39,17 @@ export function batchNormTrainingKernels(addon: OnednnAddon): KernelConfig[] {
     const y = outputArray(rows * channels);
     const mean = new Float32Array(channels);
     const variance = new Float32Array(channels);
-    addon.batchNormTrainForward(rows, channels, epsilon, xValues, requireFloats(backend, scale, 'scale', channels), requireFloats(backend, offset, 'offset', channels), y, mean, variance);
+    addon.batchNormTrainForward(
+      rows,
+      channels,
+      epsilon,
+      xValues,
+      requireFloats(backend, scale, 'scale', channels),
+      requireFloats(backend, offset, 'offset', channels),
+      y,
+      mean,
+      variance,
+    );
     return [
       backend.makeTensorInfo(x.shape, 'float32', y),
       backend.makeTensorInfo([channels], 'float32', mean),
@@ -47,7 +57,10 @@ export function batchNormTrainingKernels(addon: OnednnAddon): KernelConfig[] {
     ];
   };
   const backward: KernelFunc = (args) => {
-    const { dy, x, scale, offset, mean, variance } = args.inputs as Record<'dy' | 'x' | 'scale' | 'offset' | 'mean' | 'variance', TensorInfo>;
+    const { dy, x, scale, offset, mean, variance } = args.inputs as Record<
+      'dy' | 'x' | 'scale' | 'offset' | 'mean' | 'variance',
+      TensorInfo
+    >;
     const { epsilon } = args.attrs as unknown as BatchNormTrainingAttrs;
     const backend = args.backend as MathBackendCPU;
     const { rows, channels } = rowsAndChannels(x.shape);
@@ -55,10 +68,18 @@ export function batchNormTrainingKernels(addon: OnednnAddon): KernelConfig[] {
     const dscale = new Float32Array(channels);
     const dshift = new Float32Array(channels);
     addon.batchNormTrainBackward(
-      rows, channels, epsilon,
-      requireFloats(backend, x, 'x', rows * channels), requireFloats(backend, dy, 'dy', rows * channels),
-      requireFloats(backend, mean, 'mean', channels), requireFloats(backend, variance, 'variance', channels),
-      requireFloats(backend, scale, 'scale', channels), requireFloats(backend, offset, 'offset', channels), dx, dscale, dshift,
+      rows,
+      channels,
+      epsilon,
+      requireFloats(backend, x, 'x', rows * channels),
+      requireFloats(backend, dy, 'dy', rows * channels),
+      requireFloats(backend, mean, 'mean', channels),
+      requireFloats(backend, variance, 'variance', channels),
+      requireFloats(backend, scale, 'scale', channels),
+      requireFloats(backend, offset, 'offset', channels),
+      dx,
+      dscale,
+      dshift,
     );
     return [
       backend.makeTensorInfo(x.shape, 'float32', dx),
@@ -84,7 +105,9 @@ export const batchNormTrainingGradConfig: GradConfig = {
     const dy = Array.isArray(dys) ? dys[0]! : dys;
     const [x, scale, offset, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
     // Computed once here: the engine runs each closure below in its own tidy.
-    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x, scale, offset, mean, variance }, attrs) as tf.Tensor[];
+    const [dx, dscale, doffset] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x, scale, offset, mean, variance }, attrs) as tf.Tensor[];
     return { x: () => dx!, scale: () => dscale!, offset: () => doffset! };
   },
 };
@@ -92,5 +115,9 @@ export const batchNormTrainingGradConfig: GradConfig = {
 /** Runs the training-mode batch norm (the onednn backend must be active). */
 export function batchNormTraining(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, epsilon: number): [tf.Tensor, tf.Tensor, tf.Tensor] {
   const attrs: BatchNormTrainingAttrs = { epsilon };
-  return tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale, offset }, attrs as unknown as NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  return tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale, offset }, attrs as unknown as NamedAttrMap) as [
+    tf.Tensor,
+    tf.Tensor,
+    tf.Tensor,
+  ];
 }

@@ -1,7 +1,15 @@
 // Conv2D and its two gradients on oneDNN. NHWC float32 only; anything else (NCHW, padding the
 // oneDNN formula cannot express) goes to the cpu backend's own kernel.
 import { backend_util, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D } from '@tensorflow/tfjs-core';
-import type { FusedConv2DAttrs, Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  FusedConv2DAttrs,
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  KernelConfig,
+  KernelFunc,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { ConvGeometry, OnednnAddon } from '../addon';
 import { BACKEND_NAME, floatValues, outputArray } from '../util';
@@ -21,10 +29,23 @@ export function convGeometry(info: backend_util.Conv2DInfo): ConvGeometry | null
   const outW = Math.floor((info.inWidth + left + right - spanW) / info.strideWidth) + 1;
   if (outH !== info.outHeight || outW !== info.outWidth) return null;
   return [
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels,
-    info.filterHeight, info.filterWidth, info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth, top, left, bottom, right,
-    info.dilationHeight, info.dilationWidth,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    top,
+    left,
+    bottom,
+    right,
+    info.dilationHeight,
+    info.dilationWidth,
   ];
 }
 
@@ -33,8 +54,16 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as Conv2DAttrs;
     const backend = args.backend as MathBackendCPU;
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-      strides, dilations, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat));
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+      false,
+      backend_util.convertConv2DDataFormat(dataFormat),
+    );
     const geometry = convGeometry(info);
     const xValues = floatValues(backend, x);
     const wValues = floatValues(backend, filter);
@@ -48,8 +77,16 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const { inputShape, strides, pad, dataFormat, dimRoundingMode } = args.attrs as unknown as Conv2DBackpropInputAttrs;
     const backend = args.backend as MathBackendCPU;
-    const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number],
-      strides, 1, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat));
+    const info = backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      backend_util.convertConv2DDataFormat(dataFormat),
+    );
     const geometry = convGeometry(info);
     const dyValues = floatValues(backend, dy);
     const wValues = floatValues(backend, filter);
@@ -63,8 +100,16 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as Conv2DBackpropFilterAttrs;
     const backend = args.backend as MathBackendCPU;
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape,
-      strides, 1, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat));
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      backend_util.convertConv2DDataFormat(dataFormat),
+    );
     const geometry = convGeometry(info);
     const xValues = floatValues(backend, x);
     const dyValues = floatValues(backend, dy);
@@ -83,8 +128,16 @@ export function conv2dKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>):
     const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = args.attrs as unknown as FusedConv2DAttrs;
     const backend = args.backend as MathBackendCPU;
     const supported = activation === 'linear' || activation in unaryCodes;
-    const info = backend_util.computeConv2DInfo(x!.shape as [number, number, number, number], filter!.shape as [number, number, number, number],
-      strides, dilations, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat));
+    const info = backend_util.computeConv2DInfo(
+      x!.shape as [number, number, number, number],
+      filter!.shape as [number, number, number, number],
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+      false,
+      backend_util.convertConv2DDataFormat(dataFormat),
+    );
     const geometry = convGeometry(info);
     const xValues = floatValues(backend, x!);
     const wValues = floatValues(backend, filter!);

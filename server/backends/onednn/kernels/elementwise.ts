@@ -4,24 +4,81 @@
 // optimizer) cost far more than the convolutions. Each kernel here handles the layouts training
 // produces and hands anything else to the cpu kernel it replaces.
 import {
-  Abs, Add, backend_util, Cast, Equal, Greater, GreaterEqual, Less, LessEqual, NotEqual, FusedBatchNorm, Maximum, Mean, Minimum, Multiply, Neg, PadV2, RealDiv, Relu, Relu6, Rsqrt, Sign, Slice,
-  Sqrt, Square, SquaredDifference, Step, Sub, Sum, util,
+  Abs,
+  Add,
+  backend_util,
+  Cast,
+  Equal,
+  Greater,
+  GreaterEqual,
+  Less,
+  LessEqual,
+  NotEqual,
+  FusedBatchNorm,
+  Maximum,
+  Mean,
+  Minimum,
+  Multiply,
+  Neg,
+  PadV2,
+  RealDiv,
+  Relu,
+  Relu6,
+  Rsqrt,
+  Sign,
+  Slice,
+  Sqrt,
+  Square,
+  SquaredDifference,
+  Step,
+  Sub,
+  Sum,
+  util,
 } from '@tensorflow/tfjs-core';
-import type { CastAttrs, FusedBatchNormAttrs, KernelConfig, KernelFunc, PadV2Attrs, SliceAttrs, StepAttrs, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  CastAttrs,
+  FusedBatchNormAttrs,
+  KernelConfig,
+  KernelFunc,
+  PadV2Attrs,
+  SliceAttrs,
+  StepAttrs,
+  SumAttrs,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from '../addon';
 import { BACKEND_NAME, floatValues, outputArray, sizeOf } from '../util';
 
 /** Codes of server/native/src/elementwise.h's BinaryOp and UnaryOp, in order. */
 const BINARY_OPS: Record<string, number> = {
-  [Add]: 0, [Sub]: 1, [Multiply]: 2, [RealDiv]: 3, [SquaredDifference]: 4, [Maximum]: 5, [Minimum]: 6,
+  [Add]: 0,
+  [Sub]: 1,
+  [Multiply]: 2,
+  [RealDiv]: 3,
+  [SquaredDifference]: 4,
+  [Maximum]: 5,
+  [Minimum]: 6,
 };
 /** Comparisons: the same loops, writing tfjs bools (Uint8Array). */
 const COMPARISON_OPS: Record<string, number> = {
-  [Less]: 7, [LessEqual]: 8, [Greater]: 9, [GreaterEqual]: 10, [Equal]: 11, [NotEqual]: 12,
+  [Less]: 7,
+  [LessEqual]: 8,
+  [Greater]: 9,
+  [GreaterEqual]: 10,
+  [Equal]: 11,
+  [NotEqual]: 12,
 };
 const UNARY_OPS: Record<string, number> = {
-  [Relu]: 0, [Step]: 1, [Square]: 2, [Neg]: 3, [Abs]: 4, [Rsqrt]: 5, [Sqrt]: 6, [Relu6]: 7, [Sign]: 8,
+  [Relu]: 0,
+  [Step]: 1,
+  [Square]: 2,
+  [Neg]: 3,
+  [Abs]: 4,
+  [Rsqrt]: 5,
+  [Sqrt]: 6,
+  [Relu6]: 7,
+  [Sign]: 8,
 };
 
 /** How an input of a broadcasting op maps onto the output (see elementwise.h, Broadcast). */
@@ -76,7 +133,11 @@ export function reductionGroups(shape: readonly number[], axes: number[]): { out
   const first = real[0]!;
   const last = real[real.length - 1]!;
   for (let d = first; d <= last; d++) if (!sorted.includes(d) && shape[d] !== 1) return null;
-  return { outer: sizeOf(shape.slice(0, first)), reduced: sizeOf(shape.slice(first, last + 1).filter((_, i) => sorted.includes(first + i))), inner: sizeOf(shape.slice(last + 1)) };
+  return {
+    outer: sizeOf(shape.slice(0, first)),
+    reduced: sizeOf(shape.slice(first, last + 1).filter((_, i) => sorted.includes(first + i))),
+    inner: sizeOf(shape.slice(last + 1)),
+  };
 }
 
 export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>): KernelConfig[] {
@@ -191,7 +252,14 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
     if (!xValues || x.shape.length === 0 || xValues.length === 0 || paddings.some(([b, a]) => b < 0 || a < 0)) return padCpu(args);
     const outShape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
     const out = outputArray(sizeOf(outShape));
-    addon.pad(xValues, x.shape, paddings.map((p) => p[0]), outShape, constantValue, out);
+    addon.pad(
+      xValues,
+      x.shape,
+      paddings.map((p) => p[0]),
+      outShape,
+      constantValue,
+      out,
+    );
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 
@@ -204,7 +272,12 @@ export function elementwiseKernels(addon: OnednnAddon, cpu: Map<string, KernelFu
     const { dtype } = args.attrs as unknown as CastAttrs;
     const backend = args.backend as MathBackendCPU;
     const values = backend.data.get(x.dataId).values;
-    if (dtype !== 'float32' || (x.dtype !== 'bool' && x.dtype !== 'int32') || !(values instanceof Uint8Array || values instanceof Int32Array)) return castCpu(args);
+    if (
+      dtype !== 'float32' ||
+      (x.dtype !== 'bool' && x.dtype !== 'int32') ||
+      !(values instanceof Uint8Array || values instanceof Int32Array)
+    )
+      return castCpu(args);
     const out = outputArray(values.length);
     out.set(values);
     return backend.makeTensorInfo(x.shape, 'float32', out);

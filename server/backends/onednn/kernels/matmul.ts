@@ -7,21 +7,28 @@ import type { OnednnAddon } from '../addon';
 import { BACKEND_NAME, floatValues, outputArray, sizeOf } from '../util';
 
 /** The product as [shape, values], or null for what the cpu kernel should handle. */
-function product(addon: OnednnAddon, backend: MathBackendCPU, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): [number[], Float32Array] | null {
+function product(
+  addon: OnednnAddon,
+  backend: MathBackendCPU,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): [number[], Float32Array] | null {
   const aValues = floatValues(backend, a);
   const bValues = floatValues(backend, b);
   if (!aValues || !bValues || a.shape.length < 2 || b.shape.length < 2) return null;
-    const [aRows, aCols] = a.shape.slice(-2) as [number, number];
-    const [bRows, bCols] = b.shape.slice(-2) as [number, number];
-    const m = transposeA ? aCols : aRows;
-    const k = transposeA ? aRows : aCols;
-    const n = transposeB ? bRows : bCols;
-    const aBatchShape = a.shape.slice(0, -2);
-    const bBatchShape = b.shape.slice(0, -2);
-    const aBatch = sizeOf(aBatchShape);
-    const bBatch = sizeOf(bBatchShape);
-    // Equal batch shapes, or one side shared by all; other broadcasts (and errors) stay with cpu.
-    const batchShape = util.arraysEqual(aBatchShape, bBatchShape) || bBatch === 1 ? aBatchShape : aBatch === 1 ? bBatchShape : null;
+  const [aRows, aCols] = a.shape.slice(-2) as [number, number];
+  const [bRows, bCols] = b.shape.slice(-2) as [number, number];
+  const m = transposeA ? aCols : aRows;
+  const k = transposeA ? aRows : aCols;
+  const n = transposeB ? bRows : bCols;
+  const aBatchShape = a.shape.slice(0, -2);
+  const bBatchShape = b.shape.slice(0, -2);
+  const aBatch = sizeOf(aBatchShape);
+  const bBatch = sizeOf(bBatchShape);
+  // Equal batch shapes, or one side shared by all; other broadcasts (and errors) stay with cpu.
+  const batchShape = util.arraysEqual(aBatchShape, bBatchShape) || bBatch === 1 ? aBatchShape : aBatch === 1 ? bBatchShape : null;
   if (!batchShape || k !== (transposeB ? bCols : bRows) || m * n * k === 0) return null;
   const batch = Math.max(aBatch, bBatch);
   const c = outputArray(batch * m * n);

@@ -2,7 +2,15 @@
 // shortcut subsamples with a 1×1 stride-2 average pool and the small CNNs max-pool; the cpu
 // gradients of both are slow scalar loops (MaxPoolGrad alone was 70 % of an fmnist-cnn step).
 import { AvgPool, AvgPoolGrad, backend_util, MaxPool, MaxPoolGrad } from '@tensorflow/tfjs-core';
-import type { AvgPoolAttrs, AvgPoolGradAttrs, KernelConfig, KernelFunc, MaxPoolAttrs, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  AvgPoolAttrs,
+  AvgPoolGradAttrs,
+  KernelConfig,
+  KernelFunc,
+  MaxPoolAttrs,
+  MaxPoolGradAttrs,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { OnednnAddon } from '../addon';
 import { BACKEND_NAME, floatValues, outputArray, sizeOf } from '../util';
@@ -18,8 +26,20 @@ export function poolGeometry(info: backend_util.Conv2DInfo): number[] | null {
   // oneDNN rejects a window that lies entirely in the padding; tfjs's 'same' never produces one.
   if (top >= info.filterHeight || left >= info.filterWidth || bottom >= info.filterHeight || right >= info.filterWidth) return null;
   return [
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, top, left, bottom, right,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    top,
+    left,
+    bottom,
+    right,
   ];
 }
 
@@ -27,7 +47,10 @@ export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>)
   const avgPoolGradCpu = cpu.get(AvgPoolGrad)!;
 
   /** AvgPool and MaxPool: the same attrs, the same geometry, one addon call each. */
-  const forward = (name: typeof AvgPool | typeof MaxPool, run: (geometry: number[], x: Float32Array, y: Float32Array) => void): KernelConfig => {
+  const forward = (
+    name: typeof AvgPool | typeof MaxPool,
+    run: (geometry: number[], x: Float32Array, y: Float32Array) => void,
+  ): KernelConfig => {
     const cpuKernel = cpu.get(name)!;
     const kernelFunc: KernelFunc = (args) => {
       const { x } = args.inputs as { x: TensorInfo };
@@ -35,7 +58,14 @@ export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>)
       const backend = args.backend as MathBackendCPU;
       const xValues = floatValues(backend, x);
       if (!xValues || x.shape.length !== 4) return cpuKernel(args);
-      const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+      const info = backend_util.computePool2DInfo(
+        x.shape as [number, number, number, number],
+        filterSize,
+        strides,
+        1,
+        pad,
+        dimRoundingMode,
+      );
       const geometry = poolGeometry(info);
       if (!geometry || sizeOf(info.outShape) === 0) return cpuKernel(args);
       const y = outputArray(sizeOf(info.outShape));
@@ -68,7 +98,14 @@ export function poolingKernels(addon: OnednnAddon, cpu: Map<string, KernelFunc>)
     const dyValues = floatValues(backend, dy);
     const xValues = floatValues(backend, input);
     if (!dyValues || !xValues || input.shape.length !== 4) return maxPoolGradCpu(args);
-    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
     const geometry = poolGeometry(info);
     if (!geometry || sizeOf(info.inShape) === 0) return maxPoolGradCpu(args);
     const dx = outputArray(sizeOf(info.inShape));

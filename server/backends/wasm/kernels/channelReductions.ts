@@ -24,7 +24,11 @@ function isPerChannel(x: TensorInfo, axis: number | number[]): boolean {
 
 function perChannelReduction(kernelName: string, divide: boolean): KernelFunc {
   return ((args: ReduceArgs): TensorInfo => {
-    const { inputs: { x }, backend, attrs: { axis, keepDims } } = args;
+    const {
+      inputs: { x },
+      backend,
+      attrs: { axis, keepDims },
+    } = args;
     if (!isPerChannel(x, axis) || util.sizeFromShape(x.shape) === 0) {
       const original = originalKernel(kernelName);
       if (!original) throw new Error(`wasm ${kernelName}: the backend's own kernel is missing`);

@@ -22,14 +22,25 @@ import {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { KernelScope } from './wasmKernelCalls';
 
-function conv2dBackpropFilter(args: { inputs: Conv2DBackpropFilterInputs; backend: BackendWasm; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
+function conv2dBackpropFilter(args: {
+  inputs: Conv2DBackpropFilterInputs;
+  backend: BackendWasm;
+  attrs: Conv2DBackpropFilterAttrs;
+}): TensorInfo {
   const { inputs, backend, attrs } = args;
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   const convInfo = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false,
-    backend_util.convertConv2DDataFormat(dataFormat));
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
   if (convInfo.dataFormat !== 'channelsLast') {
     throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only (got '${dataFormat}')`);
   }
@@ -45,12 +56,21 @@ function conv2dBackpropFilter(args: { inputs: Conv2DBackpropFilterInputs; backen
     const xRows = scope.run('Transpose', { x }, { perm: [1, 2, 3, 0] });
     const xT = scope.run('Transpose', { x: xRows }, { perm: [2, 0, 1, 3] });
     const dyT = scope.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    let grad = scope.run('Conv2D', { x: xT, filter: dyT }, {
-      strides: [1, 1],
-      pad: [[0, 0], [padInfo.top, padBottom], [padInfo.left, padRight], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [strideHeight, strideWidth],
-    });
+    let grad = scope.run(
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [padInfo.top, padBottom],
+          [padInfo.left, padRight],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [strideHeight, strideWidth],
+      },
+    );
     if (grad.shape[1] !== filterHeight || grad.shape[2] !== filterWidth) {
       grad = scope.run('Slice', { x: grad }, { begin: [0, 0, 0, 0], size: [-1, filterHeight, filterWidth, -1] });
     }

@@ -53,20 +53,32 @@ function flippedTransposedFilter(backend: BackendWasm, filter: TensorInfo): Tens
   return out;
 }
 
-function conv2dBackpropInput(args: { inputs: Conv2DBackpropInputInputs; backend: BackendWasm; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
+function conv2dBackpropInput(args: {
+  inputs: Conv2DBackpropInputInputs;
+  backend: BackendWasm;
+  attrs: Conv2DBackpropInputAttrs;
+}): TensorInfo {
   const { inputs, backend, attrs } = args;
   const dy = inputs.dy as TensorInfo;
   const filter = inputs.filter as TensorInfo;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
   const convInfo = backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false,
-    backend_util.convertConv2DDataFormat(dataFormat));
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
   if (convInfo.dataFormat !== 'channelsLast') {
     const original = originalKernel(Conv2DBackpropInput);
     if (!original) throw new Error(`wasm Conv2DBackpropInput supports dataFormat 'NHWC' only (got '${dataFormat}')`);
     return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
   }
-  const { batchSize, inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = convInfo;
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } =
+    convInfo;
 
   const scope = new KernelScope(backend);
   try {
@@ -77,10 +89,20 @@ function conv2dBackpropInput(args: { inputs: Conv2DBackpropInputInputs; backend:
     if (strideHeight > 1 || strideWidth > 1) {
       // Zero insertion as reshape → pad → reshape: [N·OH,1,OW,1,C] padded to [N·OH,sH,OW,sW,C].
       const split = scope.run('Reshape', { x: dy }, { shape: [batchSize * outHeight, 1, outWidth, 1, outChannels] });
-      const padded = scope.run('PadV2', { x: split }, {
-        paddings: [[0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]],
-        constantValue: 0,
-      });
+      const padded = scope.run(
+        'PadV2',
+        { x: split },
+        {
+          paddings: [
+            [0, 0],
+            [0, strideHeight - 1],
+            [0, 0],
+            [0, strideWidth - 1],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
       dilated = scope.run('Reshape', { x: padded }, { shape: [batchSize, outHeight * strideHeight, outWidth * strideWidth, outChannels] });
     }
     const rows = axisPadding(dilated.shape[1], filterHeight - 1 - padInfo.top, inHeight + filterHeight - 1);
@@ -88,12 +110,21 @@ function conv2dBackpropInput(args: { inputs: Conv2DBackpropInputInputs; backend:
     if (rows.begin > 0 || cols.begin > 0 || rows.size < dilated.shape[1] || cols.size < dilated.shape[2]) {
       dilated = scope.run('Slice', { x: dilated }, { begin: [0, rows.begin, cols.begin, 0], size: [-1, rows.size, cols.size, -1] });
     }
-    const dx = scope.run('Conv2D', { x: dilated, filter: filterT }, {
-      strides: [1, 1],
-      pad: [[0, 0], [rows.before, rows.after], [cols.before, cols.after], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-    });
+    const dx = scope.run(
+      'Conv2D',
+      { x: dilated, filter: filterT },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [rows.before, rows.after],
+          [cols.before, cols.after],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+      },
+    );
     return scope.release(dx);
   } catch (err) {
     scope.disposeAll();

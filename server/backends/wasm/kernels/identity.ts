@@ -12,7 +12,7 @@ function identity(args: { inputs: IdentityInputs; backend: BackendWasm }): Tenso
   const x = args.inputs.x as TensorInfo;
   if (x.dtype === 'string') {
     const original = originalKernel(Identity);
-    if (!original) throw new Error('wasm Identity: string tensors need the backend\'s own kernel');
+    if (!original) throw new Error("wasm Identity: string tensors need the backend's own kernel");
     return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
   }
   args.backend.incRef(x.dataId);

@@ -11,7 +11,14 @@ import { identityConfig } from './identity';
 import { tileConfig } from './tile';
 import { originalKernel, rememberOriginalKernel } from './wasmKernelCalls';
 
-const kernelConfigs: KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, identityConfig, sumConfig, meanConfig, tileConfig];
+const kernelConfigs: KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  identityConfig,
+  sumConfig,
+  meanConfig,
+  tileConfig,
+];
 
 /** Registers (or re-registers) the project's wasm kernels; safe to call more than once. */
 export function registerWasmKernels(): void {

@@ -13,18 +13,27 @@ import { originalKernel } from './wasmKernelCalls';
 export function tilesAsOneBlock(shape: readonly number[], reps: readonly number[]): boolean {
   if (shape.length !== reps.length) return false;
   let lastTiled = -1;
-  reps.forEach((r, axis) => { if (r > 1) lastTiled = axis; });
+  reps.forEach((r, axis) => {
+    if (r > 1) lastTiled = axis;
+  });
   return shape.slice(0, lastTiled).every((d) => d === 1);
 }
 
 function tile(args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: TileAttrs }): TensorInfo {
-  const { inputs: { x }, backend, attrs: { reps } } = args;
+  const {
+    inputs: { x },
+    backend,
+    attrs: { reps },
+  } = args;
   if (x.dtype === 'string' || !tilesAsOneBlock(x.shape, reps)) {
     const original = originalKernel(Tile);
-    if (!original) throw new Error('wasm Tile: the backend\'s own kernel is missing');
+    if (!original) throw new Error("wasm Tile: the backend's own kernel is missing");
     return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
   }
-  const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]!), x.dtype);
+  const out = backend.makeOutput(
+    x.shape.map((d, i) => d * reps[i]!),
+    x.dtype,
+  );
   // Views after makeOutput: allocating may grow (and detach) the wasm heap.
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);
