@@ -234,7 +234,10 @@ export interface RunHistory {
   metrics: MetricsRecord[];
   layers: LayersRecord[];
   histograms: HistogramsRecord[];
+  /** summary.json as written: a run killed mid-run still says `running` there. */
   summary?: RunSummary;
+  /** How the run stands now, as the run list says it: `crashed` when it says `running` but its writer is gone. */
+  status: RunStatus;
 }
 /** Everything recorded in a run folder. Direction: client → server. */
 export namespace RunHistoryRequest {

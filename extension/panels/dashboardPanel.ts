@@ -1,8 +1,9 @@
 /** Host of the Dashboard panel: run list, histories from disk, live metrics from the hub. */
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
-import { DashboardViewType, MessageType, type HistoryMessage, type WebviewToHostMessage } from '../../shared/webviewProtocol';
+import { DashboardViewType, MessageType, type WebviewToHostMessage } from '../../shared/webviewProtocol';
 import type { PanelDeps } from './deps';
+import { loadHistory } from './historyMessage';
 import type { RunIndex } from './runIndex';
 import { saveExport } from './saveExport';
 import { SingletonPanel, errorText } from './singletonPanel';
@@ -81,22 +82,4 @@ export class DashboardPanel extends SingletonPanel {
       this.post({ type: MessageType.Error, message: errorText(err), runDir });
     }
   }
-}
-
-/** A run's history as a message; a failure becomes an error naming the folder. */
-export async function loadHistory(deps: PanelDeps, runs: RunIndex, runDir: string, histograms: boolean): Promise<HistoryMessage> {
-  let history;
-  try {
-    history = await deps.readHistory(runDir, { histograms });
-  } catch (err) {
-    throw new Error(`Could not read the run in ${runDir}: ${errorText(err)}`, { cause: err });
-  }
-  return {
-    type: MessageType.History,
-    runDir,
-    status: runs.isRunning(runDir) ? 'running' : history.summary?.status,
-    metrics: history.metrics,
-    layers: history.layers,
-    histograms: history.histograms,
-  };
 }

@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
 import { HistogramsViewType, MessageType, type WebviewToHostMessage } from '../../shared/webviewProtocol';
-import { loadHistory } from './dashboardPanel';
 import type { PanelDeps } from './deps';
+import { loadHistory } from './historyMessage';
 import type { RunIndex } from './runIndex';
 import { saveExport } from './saveExport';
 import { SingletonPanel, errorText } from './singletonPanel';

@@ -28,6 +28,17 @@ async function subdirs(dir: string): Promise<string[]> {
   }
 }
 
+/**
+ * How a run stands: its summary's status, except that a run that says it is running (or has not
+ * written a summary yet) while no live process holds its lock is `crashed` (killed, crashed,
+ * machine down; runLock.ts judges the holder). The one place of that judgement: the run list and
+ * a run's history (and so the trees, the CLI and the panels) all take it from here.
+ */
+export function runStatus(runDir: string, summary: RunSummary | undefined): RunStatus {
+  const status: RunStatus = summary?.status ?? 'running';
+  return status === 'running' && !readLock(runDir)?.alive ? 'crashed' : status;
+}
+
 /** What a run folder says about itself, or undefined when it is not a run folder. */
 export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> {
   const config = await readJson<RunConfigRecord>(join(runDir, 'config.json'));
@@ -41,9 +52,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
     epoch = epochs.length;
     for (const r of epochs) bestTop1 = Math.max(bestTop1 ?? 0, r.valTop1 ?? r.top1);
   }
-  let status: RunStatus = summary?.status ?? 'running';
-  // A run that says it is running but whose process is gone (killed, crashed, machine down).
-  if (status === 'running' && !readLock(runDir)?.alive) status = 'crashed';
+  const status = runStatus(runDir, summary);
   const epochs = config.experiment.train.epochs;
   const resumable =
     (status === 'crashed' || status === 'cancelled') &&
@@ -95,5 +104,12 @@ export async function readRunHistory(runDir: string, options: { histograms?: boo
       if (record) histograms.push(record);
     }
   }
-  return { ...(config ? { config } : {}), metrics, layers, histograms, ...(summary ? { summary } : {}) };
+  return {
+    ...(config ? { config } : {}),
+    metrics,
+    layers,
+    histograms,
+    ...(summary ? { summary } : {}),
+    status: runStatus(runDir, summary),
+  };
 }

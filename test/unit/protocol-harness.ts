@@ -290,7 +290,7 @@ export function fakeJobs(overrides: Partial<Jobs> = {}): Jobs {
     export: async (p) => ({ outDir: p.outDir, files: ['report.md'] }),
     listRuns: async () => [],
     validateConfig: async () => ({ problems: [] }),
-    runHistory: async () => ({ metrics: [], layers: [], histograms: [] }),
+    runHistory: async () => ({ metrics: [], layers: [], histograms: [], status: 'crashed' }),
     memory: () => ({ numTensors: 0, numBytes: 0 }),
     ...overrides,
   };
