@@ -185,6 +185,26 @@ test('torch engine runs', async (t) => {
     assert.deepEqual(workers(runDir), []);
   });
 
+  await t.test('cancel before the first checkpoint says there is none to resume from (as the tfjs engine does)', async () => {
+    const controller = new AbortController();
+    const { summary, runDir } = await run('longer', {
+      signal: controller.signal,
+      listener: {
+        onMetrics: (r) => {
+          if (r.kind === 'batch' && r.epoch === 1) controller.abort();
+        },
+      },
+    });
+    assert.equal(summary.status, 'cancelled', summary.reason);
+    assert.equal(summary.epochs, 0);
+    assert.equal(
+      summary.reason,
+      'Cancelled during epoch 1; no epoch had completed, so there is no checkpoint to resume from; start a new run.',
+    );
+    assert.ok(!existsSync(join(runDir, 'checkpoints', 'last', 'checkpoint.pt')));
+    assert.deepEqual(workers(runDir), []);
+  });
+
   await t.test('kill -9 of a worker mid-epoch: the group restarts from the checkpoint, every epoch once', async () => {
     let killed: number | undefined;
     let runDir = '';

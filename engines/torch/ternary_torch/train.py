@@ -146,6 +146,13 @@ def loss_and_hits(output, labels, classes, probabilities):
     return loss, top1, top5
 
 
+def checkpoint_note(epoch, last_dir, run_dir):
+    """What a stopped run left to resume from, in the words of server/train/trainer.ts's checkpointNote."""
+    if epoch > 0:
+        return f"the checkpoint of epoch {epoch} is in {last_dir} (continue with --resume {run_dir})"
+    return "no epoch had completed, so there is no checkpoint to resume from; start a new run"
+
+
 class Stop:
     """SIGTERM: a cancel (the launcher wrote the cancel file first) stops after this batch; any other
     SIGTERM (torchrun tearing the group down to restart it) ends the process at once."""
@@ -318,11 +325,13 @@ def main(job_path):
                 dist.all_reduce(packed)
             sums += packed[:4]
             if packed[4] > 0:
-                return finish("cancelled", f"Cancelled during epoch {epoch_number}; the checkpoint of epoch {state['epoch']} is in {paths['last']} (continue with --resume {run_dir}).")
+                return finish("cancelled", f"Cancelled during epoch {epoch_number}; {checkpoint_note(state['epoch'], paths['last'], run_dir)}.")
             batch_loss = packed[0].item() / max(1.0, packed[3].item())
             if not math.isfinite(batch_loss):
+                kept = (f"The last good checkpoint (epoch {state['epoch']}) stays in {paths['last']}." if state["epoch"] > 0
+                        else "No epoch had completed, so there is no checkpoint.")
                 return finish("failed", f"Training loss became {batch_loss} at epoch {epoch_number}, batch {b + 1} (step {step}); the run stopped. "
-                              f"Try a lower learning rate (train.lr is {recipe['lr']}), check the input normalization (data.normalize) and the labels, or use a smaller thresholdFactor.")
+                              f"Try a lower learning rate (train.lr is {recipe['lr']}), check the input normalization (data.normalize) and the labels, or use a smaller thresholdFactor. {kept}")
             if writer and ((b + 1) % log_every == 0 or b + 1 == steps_per_epoch):
                 seen = sums[3].item()
                 record = {"kind": "batch", "epoch": epoch_number, "step": step, "progress": (b + 1) / steps_per_epoch, "lr": lr,
