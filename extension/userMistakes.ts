@@ -11,6 +11,7 @@ const userMistakeCodes: ReadonlySet<number> = new Set([
   TernaryErrorCodes.NonFiniteLoss,
   TernaryErrorCodes.NotFound,
   TernaryErrorCodes.Busy,
+  TernaryErrorCodes.EngineUnavailable,
   ErrorCodes.InvalidParams,
 ]);
 

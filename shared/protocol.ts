@@ -59,6 +59,13 @@ export namespace TernaryErrorCodes {
   export const RunLocked = -32007;
   /** The disk refused: full, read-only, or a file where a folder should be; `data` is `{ path, code }`. */
   export const FileSystem = -32008;
+  /**
+   * The training engine asked for cannot run on this machine: no Python, no PyTorch or one older
+   * than 1.13, `device: "cuda"` without CUDA (docs/engines.md). The message says what to install or
+   * change; `data` is `{ engine, setting }`, `setting` being the VS Code setting that changes it
+   * (`ternary.torch.python`, `ternary.torch.device` or `ternary.engine`).
+   */
+  export const EngineUnavailable = -32009;
 }
 
 // ---------------------------------------------------------------------------------------------

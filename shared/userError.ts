@@ -20,6 +20,11 @@ export type UserErrorCode =
   | 'notFound'
   /** Something this machine lacks: a compute backend that cannot start, a missing runtime. */
   | 'unavailable'
+  /**
+   * The engine a run asked for cannot run here: no Python, no or too old PyTorch, CUDA asked for
+   * but absent (data: engine, setting — the VS Code setting that changes it).
+   */
+  | 'engineUnavailable'
   /** Another live process is training the run (data: path, pid, host). */
   | 'runLocked'
   /** The disk refused: full, read-only, a file where a folder should be (data: path, errno). */
@@ -42,6 +47,10 @@ export interface UserErrorData {
   host?: string;
   /** The file system's error code (fileSystem): ENOSPC, EROFS, … */
   errno?: string;
+  /** The training engine that cannot run (engineUnavailable): `torch`. */
+  engine?: string;
+  /** The VS Code setting that fixes it (engineUnavailable): `ternary.torch.python`, `ternary.torch.device`, `ternary.engine`. */
+  setting?: string;
 }
 
 export class UserError extends Error {

@@ -58,6 +58,14 @@ export async function reportCommandError(ctx: Ctx, what: string, error: unknown)
     if (choice === 'Open Config' && data?.path) await vscode.window.showTextDocument(vscode.Uri.file(data.path));
     return;
   }
+  if (error instanceof ResponseError && error.code === TernaryErrorCodes.EngineUnavailable) {
+    // No Python, no or too old PyTorch, no CUDA: the message says what to install; the button
+    // opens the setting that changes it (ternary.torch.python, ternary.torch.device, ternary.engine).
+    const setting = (error.data as { setting?: string } | undefined)?.setting ?? 'ternary.engine';
+    const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed: ${error.message}`, `Open Setting ${setting}`);
+    if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', setting);
+    return;
+  }
   const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed: ${errorText(error)}`, 'Show Server Log');
   if (choice === 'Show Server Log') ctx.log.show();
 }

@@ -26,13 +26,17 @@ export interface TorchOptions {
 
 export const DEFAULT_TORCH_OPTIONS: TorchOptions = { device: 'cpu', nprocPerNode: 1, nnodes: 1, nodeRank: 0, maxRestarts: 0 };
 
+/** The VS Code setting that changes what an EngineError is about (shown as the fix in the extension). */
+export type EngineSetting = 'ternary.torch.python' | 'ternary.torch.device' | 'ternary.engine';
+
 /**
  * A problem with the engine setup the user must fix: install Python or PyTorch, pick a device
- * (`unavailable`), or a bad option value (`invalidArgument`).
+ * (`engineUnavailable`, with the setting that changes it: the protocol's EngineUnavailable), or a
+ * bad option value (`invalidArgument`).
  */
 export class EngineError extends UserError {
-  constructor(message: string, code: UserErrorCode = 'unavailable') {
-    super(code, message);
+  constructor(message: string, code: UserErrorCode = 'engineUnavailable', setting?: EngineSetting) {
+    super(code, message, code === 'engineUnavailable' ? { engine: 'torch', ...(setting ? { setting } : {}) } : {});
     // Explicit, so the name survives minification.
     this.name = 'EngineError';
   }

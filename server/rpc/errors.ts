@@ -37,6 +37,7 @@ const PROTOCOL_CODES: Record<UserErrorCode, number> = {
   unavailable: ErrorCodes.InternalError,
   runLocked: TernaryErrorCodes.RunLocked,
   fileSystem: TernaryErrorCodes.FileSystem,
+  engineUnavailable: TernaryErrorCodes.EngineUnavailable,
 };
 
 /** The data documented for each code in shared/protocol.ts (`path` for a config, `file` for data). */
@@ -54,6 +55,8 @@ function protocolData(err: UserError): Record<string, unknown> | undefined {
   if (err.data.pid !== undefined) data.pid = err.data.pid;
   if (err.data.host !== undefined) data.host = err.data.host;
   if (err.data.errno !== undefined) data.code = err.data.errno;
+  if (err.data.engine !== undefined) data.engine = err.data.engine;
+  if (err.data.setting !== undefined) data.setting = err.data.setting;
   return Object.keys(data).length ? data : undefined;
 }
 

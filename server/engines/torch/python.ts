@@ -62,6 +62,8 @@ export async function findPython(explicit: string | undefined, device: 'cpu' | '
       if (device === 'cuda' && !info.cuda) {
         throw new EngineError(
           `--device cuda: PyTorch ${info.torch} in ${info.executable} sees no CUDA device. Train with --device cpu, or run on a machine with an NVIDIA GPU and a CUDA build of PyTorch (pip install torch from the CUDA wheels).`,
+          'engineUnavailable',
+          'ternary.torch.device',
         );
       }
       return { ...info, path };
@@ -70,15 +72,21 @@ export async function findPython(explicit: string | undefined, device: 'cpu' | '
   if (seen.length === 0) {
     throw new EngineError(
       `The torch engine needs Python 3, and none was found (tried ${candidates.join(', ')}). Install Python 3 (Debian/Ubuntu: \`sudo apt-get install python3 python3-torch\`), or set --python / $TERN_PYTHON / the ternary.torch.python setting.`,
+      'engineUnavailable',
+      'ternary.torch.python',
     );
   }
   const old = seen.find((s) => s.torch);
   if (old)
     throw new EngineError(
       `PyTorch ${old.torch} in ${old.executable} is too old: the torch engine needs PyTorch ≥ ${MIN_TORCH.join('.')}. ${INSTALL_TORCH}`,
+      'engineUnavailable',
+      'ternary.torch.python',
     );
   throw new EngineError(
     `No PyTorch in ${seen.map((s) => s.executable).join(', ')} (${seen[0]!.torchError ?? 'import torch failed'}). ${INSTALL_TORCH}`,
+    'engineUnavailable',
+    'ternary.torch.python',
   );
 }
 
