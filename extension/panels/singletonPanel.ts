@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { type HostToWebviewMessage, type WebviewToHostMessage, MessageType, isWebviewToHostMessage } from '../../shared/webviewProtocol';
 import { makeNonce, panelHtml } from './html';
+import { heldReadyForTests } from './testReadyGate';
 import { stampForTests } from './testStamp';
 
 /** `true` only in test builds (esbuild.mjs `--test-hooks`); a shipped bundle drops what it guards. */
@@ -106,16 +107,23 @@ export abstract class SingletonPanel implements vscode.Disposable {
     this.panelListeners.push(
       webview.onDidReceiveMessage((message: unknown) => {
         if (!isWebviewToHostMessage(message)) return;
-        if (message.type === MessageType.Ready) this.markReady();
-        if (message.type === MessageType.State) {
-          void this.context.workspaceState.update(this.stateKey, message.state);
-          return;
-        }
-        this.handle(message).catch((err: unknown) => this.post({ type: MessageType.Error, message: errorText(err) }));
+        // Test builds may hold `ready` back to show the loading state (testReadyGate.ts).
+        if (TERNARY_TEST_HOOKS && message.type === MessageType.Ready && heldReadyForTests(() => this.receive(panel, message))) return;
+        this.receive(panel, message);
       }),
       panel.onDidChangeViewState(() => this.postOrQueue({ type: MessageType.Visibility, visible: panel.visible })),
       panel.onDidDispose(() => this.detach(panel)),
     );
+  }
+
+  private receive(panel: vscode.WebviewPanel, message: WebviewToHostMessage): void {
+    if (this.panel !== panel) return;
+    if (message.type === MessageType.Ready) this.markReady();
+    if (message.type === MessageType.State) {
+      void this.context.workspaceState.update(this.stateKey, message.state);
+      return;
+    }
+    this.handle(message).catch((err: unknown) => this.post({ type: MessageType.Error, message: errorText(err) }));
   }
 
   private markReady(): void {

@@ -91,6 +91,8 @@ async function buildFixture(extDir: string): Promise<void> {
             command('ternaryFixture.stopLive', 'Stop Live Run', 'Panels Fixture'),
             command('ternaryFixture.showRecordedRuns', 'Show Recorded Runs', 'Panels Fixture'),
             command('ternaryFixture.showConv2', 'Show conv2 Histograms', 'Panels Fixture'),
+            command('ternaryFixture.holdReady', 'Hold Panels Ready', 'Panels Fixture'),
+            command('ternaryFixture.releaseReady', 'Release Panels Ready', 'Panels Fixture'),
           ],
         },
       },
@@ -208,10 +210,23 @@ async function main(): Promise<void> {
     assert.ok(p1 > pStart + 10, `the dashboard did not grow while the run trained: ${pStart} → ${p1} points`);
     await screenshot(page, artifacts, 'dashboard-live-dark');
 
-    // ---- histograms of the live run
-    step('histograms panel of the live run');
+    // ---- histograms of the live run, opened mid-run; first its loading state
+    step('histograms panel of the live run: loading notification while its webview is not ready');
+    await runCommand(page, 'Panels Fixture: Hold Panels Ready');
     await runCommand(page, 'Ternary: Show Weight Histograms');
+    const loadingToast = page.locator('.notifications-toasts .notification-toast', {
+      hasText: 'Ternary: loading the Ternary Weight Histograms panel…',
+    });
+    await loadingToast.waitFor({ state: 'visible', timeout: 30_000 });
     const hist = await panelFrame(page, 'Ternary Weight Histograms');
+    // The webview ran its script and said `ready`, which is held: the host sent no run list yet.
+    await waitFor('the webview to draw its first frame', 15_000, () => hist.evaluate(() => document.getElementById('empty')?.textContent));
+    assert.equal(await hist.evaluate(() => document.getElementById('empty')?.textContent), 'Loading runs…');
+    assert.ok(await loadingToast.isVisible(), 'the loading notification went away before the panel was ready');
+    await screenshot(page, artifacts, 'histograms-loading-dark');
+    await runCommand(page, 'Panels Fixture: Release Panels Ready');
+    await loadingToast.waitFor({ state: 'hidden', timeout: 15_000 });
+    step('the loading notification went away when the panel said ready');
     const first = await waitFor('histogram counts of epoch ≥ 2', 20_000, async () => {
       const s = await readShown(hist).catch(() => undefined);
       return s && s.epoch >= 2 && Object.keys(s.counts).length === 3 ? s : undefined;

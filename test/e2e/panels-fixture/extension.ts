@@ -5,10 +5,12 @@
  * a loaded 2-core machine). Commands are contributed by the package.json the runner writes.
  * Environment: TERNARY_PANELS_RUNS (root of the synthetic runs).
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { registerPanels } from '../../../extension/panels';
+import { holdPanelsReadyForTests, releasePanelsReadyForTests } from '../../../extension/panels/testReadyGate';
 import { RunEventHub } from '../../../extension/runEventHub';
 import { listRuns, readRunHistory } from '../../../server/runs';
 import type { RunConfigRecord } from '../../../shared/runRecords';
@@ -48,6 +50,9 @@ export function activate(context: vscode.ExtensionContext): void {
         startedAt: new Date().toISOString(),
       } as unknown as RunConfigRecord;
       writeFileSync(join(runDir, 'config.json'), JSON.stringify(config));
+      // Held by this process as a trainer holds its run's lock (server/train/runLock.ts): without
+      // it the run list would call the live run crashed.
+      writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: config.startedAt }));
       hub.fireRunStarted({ runId, runDir, experiment, epochs: liveEpochs, stepsPerEpoch: 40, backend: 'fixture' });
       const rand = lcg(3);
       let epoch = 1;
@@ -68,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): void {
             clearInterval(timer);
             const summary = syntheticSummary(runId, experiment, liveEpochs);
             writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
+            rmSync(join(runDir, '.lock'), { force: true });
             hub.fireRunEnded({ runId, runDir, experiment, status: 'completed' });
             return;
           }
@@ -79,6 +85,11 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   let liveRunDir: string | undefined;
+  // A webview's `ready` held back: the panel stays in its loading state (extension/panels/testReadyGate.ts).
+  context.subscriptions.push(
+    vscode.commands.registerCommand('ternaryFixture.holdReady', () => holdPanelsReadyForTests()),
+    vscode.commands.registerCommand('ternaryFixture.releaseReady', () => releasePanelsReadyForTests()),
+  );
   context.subscriptions.push(vscode.commands.registerCommand('ternaryFixture.stopLive', () => clearInterval(timer)));
   context.subscriptions.push(
     vscode.commands.registerCommand('ternaryFixture.showConv2', async () => {
