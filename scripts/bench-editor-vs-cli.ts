@@ -5,8 +5,9 @@
  * runs this checkout's extension with default settings (so the server runs at its default low
  * priority), and scripts/bench-editor/suite.ts alternates `tern train` (at nice 0 and at nice 10)
  * and the Train command.
- * Prints JSON: each training's wall time (command issued → answer / process exit) and the
- * trainer's own time, the medians and the ratio editor / CLI.
+ * Prints JSON: each training's wall time (command issued → answer / process exit), the
+ * trainer's own time and the CPU seconds the workbench (Chromium, code-server and its extension
+ * host) used meanwhile, the medians and the ratio editor / CLI.
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,6 +25,8 @@ interface Row {
   backend: string;
   loadBefore: number;
   loadAfter: number;
+  /** CPU seconds each group of processes used during this training (scripts/bench-editor/suite.ts). */
+  cpuSeconds: { chromium: number; codeServer: number; trainingServer: number };
 }
 
 function median(values: number[]): number {
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
     const stats = (how: Row['how']) => ({
       wallSeconds: median(of(how).map((r) => r.wallMs / 1000)),
       trainSeconds: median(of(how).map((r) => r.trainSeconds)),
+      workbenchCpuSeconds: median(of(how).map((r) => r.cpuSeconds.chromium + r.cpuSeconds.codeServer)),
     });
     const cli = stats('cli');
     const cliNice10 = stats('cli-nice10');

@@ -7,7 +7,7 @@
  * editor itself costs (which is what remains on an idle machine, where nice changes nothing). Writes one JSON line per training to $BENCH_OUT.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainResult } from '../../shared/protocol';
@@ -21,6 +21,43 @@ const cliRuns = process.env.BENCH_CLI_RUNS!;
 
 function record(line: object): void {
   appendFileSync(out, `${JSON.stringify(line)}\n`);
+}
+
+/**
+ * CPU seconds used so far by the processes of each group that are alive now: the workbench
+ * (Chromium), code-server with its extension host, and the Ternary training server. Read before
+ * and after each training, the difference says what the editor itself cost while it trained.
+ */
+function cpuSecondsByGroup(): Record<'chromium' | 'codeServer' | 'trainingServer', number> {
+  const totals = { chromium: 0, codeServer: 0, trainingServer: 0 };
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat: string;
+    let cmdline: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    if (/chromium/.test(cmdline)) totals.chromium += seconds;
+    else if (/dist\/server\.js/.test(cmdline)) totals.trainingServer += seconds;
+    else if (/code-server/.test(cmdline)) totals.codeServer += seconds;
+  }
+  return totals;
+}
+
+function cpuDelta(before: ReturnType<typeof cpuSecondsByGroup>): ReturnType<typeof cpuSecondsByGroup> {
+  const after = cpuSecondsByGroup();
+  const round = (v: number) => Math.round(v * 100) / 100;
+  return {
+    chromium: round(after.chromium - before.chromium),
+    codeServer: round(after.codeServer - before.codeServer),
+    trainingServer: round(after.trainingServer - before.trainingServer),
+  };
 }
 
 function loadAverage(): number {
@@ -74,8 +111,9 @@ export async function run(): Promise<void> {
     const order: ('cli' | 'cli-nice10' | 'editor')[] = round % 2 === 1 ? ['cli', 'cli-nice10', 'editor'] : ['editor', 'cli-nice10', 'cli'];
     for (const how of order) {
       const load = loadAverage();
+      const cpuBefore = cpuSecondsByGroup();
       const r = how === 'editor' ? await viaEditor() : await viaCli(how === 'cli' ? 0 : 10);
-      record({ round, how, ...r, loadBefore: load, loadAfter: loadAverage() });
+      record({ round, how, ...r, loadBefore: load, loadAfter: loadAverage(), cpuSeconds: cpuDelta(cpuBefore) });
     }
   }
 }
