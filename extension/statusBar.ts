@@ -6,10 +6,13 @@ import * as vscode from 'vscode';
 import { epochText } from './format';
 import type { JobTracker } from './jobs';
 import type { RunEventHub } from './runEventHub';
+import { UpdateThrottle } from './uiRate';
 
 export class TrainingStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('ternary.training', vscode.StatusBarAlignment.Left, 10);
-  private readonly subscriptions: vscode.Disposable[] = [];
+  /** Progress repaints at most a few times a second (extension/uiRate.ts); starts and ends at once. */
+  private readonly progressUpdates = new UpdateThrottle(() => this.render());
+  private readonly subscriptions: vscode.Disposable[] = [this.progressUpdates];
 
   constructor(
     private readonly jobs: JobTracker,
@@ -17,7 +20,8 @@ export class TrainingStatusBar implements vscode.Disposable {
   ) {
     this.item.name = 'Ternary Training';
     this.subscriptions.push(
-      jobs.onDidChange(() => this.render()),
+      jobs.onDidChangeJobs(() => this.render()),
+      jobs.onDidChange(() => this.progressUpdates.request()),
       hub.onRunEnded(() => this.render()),
     );
     this.render();
@@ -36,13 +40,15 @@ export class TrainingStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
+    // No spinning icon while a run trains: an animation repaints every frame, which on a machine
+    // without a GPU (code-server) costs the training CPU time; the percentage shows it moves.
     const more = trains.length > 1 ? ` (+${trains.length - 1} queued)` : '';
     if (job.runId === undefined) {
       this.item.text = `$(loading~spin) ${job.label}: starting…${more}`;
       this.item.command = undefined;
     } else {
       const epoch = job.epochs > 0 ? ` · ${epochText(true, job.completed, job.epochs)}` : '';
-      this.item.text = `$(loading~spin) ${job.label}${epoch} · ${Math.floor(job.fraction * 100)}%${more}`;
+      this.item.text = `$(sync) ${job.label}${epoch} · ${Math.floor(job.fraction * 100)}%${more}`;
       this.item.command = { title: 'Show Dashboard', command: 'ternary.showDashboard', arguments: [{ runDirs: [job.runDir] }] };
     }
     this.item.tooltip = `Ternary: training ${job.label}. Click to open the dashboard; "Ternary: Stop" stops it.`;

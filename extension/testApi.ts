@@ -12,7 +12,7 @@ import type { LayersSource } from './trees/layersTree';
 
 export interface RenderedItem {
   id?: string;
-  /** The ThemeIcon id, e.g. `sync~spin`. */
+  /** The ThemeIcon id, e.g. `sync` or `pass`. */
   icon?: string;
   label: string;
   description?: string;

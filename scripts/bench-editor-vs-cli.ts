@@ -92,6 +92,7 @@ async function main(): Promise<void> {
       BENCH_ROUNDS: values.rounds!,
       BENCH_REPO: root,
       BENCH_CLI_RUNS: join(runDir, 'cli-runs'),
+      BENCH_PID: String(process.pid),
     });
     const page = browser.pages()[0] ?? (await browser.newPage());
     const exit = new Promise<number>((r) => {

@@ -18,6 +18,7 @@ import type { ExperimentRef } from '../catalog';
 import { epochText, percent, short } from '../format';
 import type { Job } from '../jobs';
 import { requireTrust } from '../trust';
+import { UpdateThrottle } from '../uiRate';
 import { registerCommand, UserCancelled, UserFacingError } from './errors';
 import type { Services } from './services';
 import { isExperimentRef, resolveExperiment, resolveRun } from './targets';
@@ -91,11 +92,17 @@ async function runTraining(
 ): Promise<TrainResult> {
   const cancelSubscription = token.onCancellationRequested(() => void stopJob(s, job));
   // withProgress wants increments; both the server's $/progress and the run's metrics move one total.
+  // The notification shows the latest of them a few times a second (extension/uiRate.ts).
   let reported = 0;
-  const advance = (fraction: number, message: string | undefined): void => {
-    const increment = Math.max(0, Math.min(100, fraction * 100) - reported);
+  let latest: { fraction?: number; message?: string } = {};
+  const reports = new UpdateThrottle(() => {
+    const increment = latest.fraction === undefined ? 0 : Math.max(0, Math.min(100, latest.fraction * 100) - reported);
     reported += increment;
-    progress.report({ increment, message });
+    progress.report({ increment, message: latest.message });
+  });
+  const advance = (fraction: number | undefined, message: string | undefined): void => {
+    latest = { fraction: fraction ?? latest.fraction, message: message ?? latest.message };
+    reports.request();
   };
   const jobSubscription = s.jobs.onDidChange(() => {
     if (job.runId !== undefined && job.epochs > 0 && !job.ended) advance(job.fraction, epochText(true, job.completed, job.epochs));
@@ -104,7 +111,7 @@ async function runTraining(
   const progressSubscription = s.ctx.languageClient?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
     if (value.kind === 'end') return;
     if (value.percentage !== undefined) advance(value.percentage / 100, value.message);
-    else if (value.message) progress.report({ message: value.message });
+    else if (value.message) advance(undefined, value.message);
   });
   try {
     return await s.ctx.request(
@@ -122,6 +129,7 @@ async function runTraining(
   } finally {
     cancelSubscription.dispose();
     jobSubscription.dispose();
+    reports.dispose();
     progressSubscription?.dispose();
   }
 }

@@ -24,28 +24,40 @@ function record(line: object): void {
 }
 
 /**
- * CPU seconds used so far by the processes of each group that are alive now: the workbench
- * (Chromium), code-server with its extension host, and the Ternary training server. Read before
- * and after each training, the difference says what the editor itself cost while it trained.
+ * CPU seconds used so far by the processes of this benchmark that are alive now, in three groups:
+ * the workbench (Chromium), code-server with its extension host, and the Ternary training server.
+ * Only descendants of the benchmark script ($BENCH_PID) count: other programs on the machine may
+ * run Chromium too. Read before and after each training, the difference says what the editor
+ * itself cost while it trained.
  */
 function cpuSecondsByGroup(): Record<'chromium' | 'codeServer' | 'trainingServer', number> {
-  const totals = { chromium: 0, codeServer: 0, trainingServer: 0 };
   const ticksPerSecond = 100; // USER_HZ on Linux
+  const processes = new Map<number, { ppid: number; seconds: number; cmdline: string }>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let stat: string;
-    let cmdline: string;
     try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the ")" that ends the command name: ppid is field 4, utime 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      processes.set(Number(pid), { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond, cmdline });
     } catch {
       continue; // exited while we looked
     }
-    // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-    if (/chromium/.test(cmdline)) totals.chromium += seconds;
-    else if (/dist\/server\.js/.test(cmdline)) totals.trainingServer += seconds;
-    else if (/code-server/.test(cmdline)) totals.codeServer += seconds;
+  }
+  const root = Number(process.env.BENCH_PID);
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === root) return true;
+      p = processes.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  const totals = { chromium: 0, codeServer: 0, trainingServer: 0 };
+  for (const [pid, p] of processes) {
+    if (pid === root || !ours(pid)) continue;
+    if (/chromium/.test(p.cmdline)) totals.chromium += p.seconds;
+    else if (/dist\/server\.js/.test(p.cmdline)) totals.trainingServer += p.seconds;
+    else if (!/bin\/tern\.js/.test(p.cmdline)) totals.codeServer += p.seconds;
   }
   return totals;
 }
