@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { writeIdxSplit } from '../shared/idx';
 
 export const e2eHome = process.env.TERNARY_E2E_HOME ?? '/tmp/ternary-e2e';
 export const codeServerBin = join(e2eHome, 'code-server', 'node_modules', '.bin', 'code-server');
@@ -194,13 +195,6 @@ export async function launchBrowser(profileDir: string): Promise<BrowserContext>
   });
 }
 
-function idxFile(magic: number, dims: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
-
 /**
  * Synthetic Fashion-MNIST-shaped IDX data: class k is a bright horizontal band at rows 2k..2k+5
  * plus deterministic noise, so a tiny CNN learns it in an epoch or two.
@@ -223,8 +217,7 @@ function writeTinyIdx(dir: string, prefix: 'train' | 't10k', count: number, seed
       }
     }
   }
-  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idxFile(0x00000803, [count, 28, 28], images));
-  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idxFile(0x00000801, [count], labels));
+  writeIdxSplit(dir, prefix, images, labels, 28);
 }
 
 /** Names of the experiments in the tiny workspace's config. */

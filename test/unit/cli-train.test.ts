@@ -4,29 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-
-const ROOT = join(__dirname, '..', '..');
-
-/** Runs `tern ARGS` from the sources (as the bundle would), capturing its output and exit code. */
-function tern(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'cli', 'main.ts'), ...args], { cwd: ROOT });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err: err.replace(/={5,}\nHi, looks like[^\n]*\n={5,}\n/, '') }));
-  });
-}
-
-function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
+import { writeIdxSplit } from '../shared/idx';
+import { tern } from '../shared/ternCli';
 
 function workspace(): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tern-cli-'));
@@ -41,8 +20,7 @@ function workspace(): { dir: string; config: string } {
       labels[n] = n % 2;
       for (let p = 0; p < 36; p++) images[n * 36 + p] = p % 6 < 3 === (n % 2 === 0) ? 200 : 20;
     }
-    writeFileSync(join(dir, 'data', `${prefix}-images-idx3-ubyte`), idx(0x803, [count, 6, 6], images));
-    writeFileSync(join(dir, 'data', `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
+    writeIdxSplit(join(dir, 'data'), prefix, images, labels, 6);
   }
   const experiment = (name: string) => ({
     name,

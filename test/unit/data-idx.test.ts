@@ -7,14 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { type Batch, type Dataset } from '../../server/data/dataset';
 import { openDataset } from '../../server/data/open';
 import { DataError } from '../../server/data/errors';
-
-/** An IDX file: magic, big-endian dims, payload. */
-function idx(magic: number, dims: number[], payload: number[] | Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(payload)]);
-}
+import { idxFile as idx } from '../shared/idx';
 
 /** n images of 2×3 whose pixel p of image i is 10·i + p; labels i % 3. */
 function writeSet(dir: string, prefix: 'train' | 't10k', n: number, gz: boolean): void {

@@ -7,29 +7,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { writeIdxSplit } from '../shared/idx';
+import { tern } from '../shared/ternCli';
 
 const ROOT = join(__dirname, '..', '..');
 const LENET = join(ROOT, 'test', 'fixtures', 'onnx', 'lenet5.onnx');
-
-function tern(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'cli', 'main.ts'), ...args], { cwd: ROOT });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err: err.replace(/={5,}\nHi, looks like[^\n]*\n={5,}\n/, '') }));
-  });
-}
-
-function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
 
 /** A workspace with 28×28 IDX images of 10 classes and lenet5.onnx (exported from PyTorch) beside it. */
 function workspace(): string {
@@ -45,8 +27,7 @@ function workspace(): string {
       labels[n] = n % 10;
       for (let p = 0; p < 784; p++) images[n * 784 + p] = (p * 7 + n * 31) % 256;
     }
-    writeFileSync(join(dir, 'data', `${prefix}-images-idx3-ubyte`), idx(0x803, [count, 28, 28], images));
-    writeFileSync(join(dir, 'data', `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
+    writeIdxSplit(join(dir, 'data'), prefix, images, labels, 28);
   }
   mkdirSync(join(dir, 'models'));
   copyFileSync(LENET, join(dir, 'models', 'lenet5.onnx'));

@@ -12,6 +12,7 @@ import type { Clock } from '../../server/rpc/outbox';
 import type { InitializationOptions, TernaryServerInfo, TrainResult } from '../../shared/protocol';
 import type { TrainListener } from '../../server/train/types';
 import type { MetricsRecord, RunSummary } from '../../shared/runRecords';
+import { writeIdxSplit } from '../shared/idx';
 
 export interface ServerEvent {
   method: string;
@@ -300,13 +301,6 @@ export function fakeJobs(overrides: Partial<Jobs> = {}): Jobs {
 // A tiny real workspace: synthetic IDX data (8×8 gray images whose class is a bright quadrant, so
 // the net can learn something) and a config training fmnist-cnn on it.
 
-function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
-
 function syntheticImages(count: number, seed: number): { images: Uint8Array; labels: Uint8Array } {
   const images = new Uint8Array(count * 64);
   const labels = new Uint8Array(count);
@@ -348,8 +342,7 @@ export async function writeTinyWorkspace(dir: string, epochs = 2): Promise<TinyW
     ['t10k', 32, 2],
   ] as const) {
     const { images, labels } = syntheticImages(count, seed);
-    await writeFile(join(dir, 'data', `${prefix}-images-idx3-ubyte`), idx(0x803, [count, 8, 8], images));
-    await writeFile(join(dir, 'data', `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
+    writeIdxSplit(join(dir, 'data'), prefix, images, labels, 8);
   }
   const experiment = (name: string, lr: number, path: string, method = 'he2019') => ({
     name,

@@ -17,23 +17,16 @@ import { buildModel } from '../../server/models';
 import { layerStats } from '../../server/stats';
 import { train } from '../../server/train/trainer';
 import { setup, useWasm, userErrorMessage } from './trainFixture';
+import { IDX_IMAGES, IDX_LABELS, idxFile } from '../shared/idx';
 
 const backend = { name: 'wasm', threads: 1 };
 
 function idxLabels(path: string, labels: number[]): void {
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(0x801, 0);
-  header.writeUInt32BE(labels.length, 4);
-  writeFileSync(path, Buffer.concat([header, Buffer.from(labels)]));
+  writeFileSync(path, idxFile(IDX_LABELS, [labels.length], labels));
 }
 
 function idxImages(path: string, count: number, size: number): void {
-  const header = Buffer.alloc(16);
-  header.writeUInt32BE(0x803, 0);
-  header.writeUInt32BE(count, 4);
-  header.writeUInt32BE(size, 8);
-  header.writeUInt32BE(size, 12);
-  writeFileSync(path, Buffer.concat([header, Buffer.alloc(count * size * size, 100)]));
+  writeFileSync(path, idxFile(IDX_IMAGES, [count, size, size], new Uint8Array(count * size * size).fill(100)));
 }
 
 test('a test label out of range (200 of 4 classes) is an error naming the classes, not a silent miss', async () => {

@@ -6,7 +6,6 @@
  */
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import fsPromises from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -15,21 +14,10 @@ import { toResponseError } from '../../server/rpc/errors';
 import { TernaryErrorCodes } from '../../shared/protocol';
 import type { RunSummary } from '../../shared/runRecords';
 import { setup, useWasm, userErrorMessage } from './trainFixture';
+import { writeIdxSplit } from '../shared/idx';
+import { tern } from '../shared/ternCli';
 
-const ROOT = join(__dirname, '..', '..');
 const backend = { name: 'wasm', threads: 1 };
-
-function tern(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'cli', 'main.ts'), ...args], { cwd: ROOT });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err: err.replace(/={5,}\nHi, looks like[^\n]*\n={5,}\n/, '') }));
-  });
-}
 
 function errno(code: string, path: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: simulated, open '${path}'`), { code, path, syscall: 'open' });
@@ -121,23 +109,11 @@ test('the disk fills up while a checkpoint is written: the run fails with one li
   assert.match(summary.reason ?? '', /is full \(ENOSPC\)/);
 });
 
-/** An IDX split of `size`×`size` images with labels 0..classes−1 (or `labels` as given). */
-function idxSplit(dir: string, prefix: string, size: number, count: number, labels?: number[]): void {
-  const header = (magic: number, dims: number[]) => {
-    const h = Buffer.alloc(4 + 4 * dims.length);
-    h.writeUInt32BE(magic, 0);
-    dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
-    return h;
-  };
+/** An IDX split of `count` gray `size`×`size` images with labels 0..3 in turn. */
+function idxSplit(dir: string, prefix: string, size: number, count: number): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, `${prefix}-images-idx3-ubyte`),
-    Buffer.concat([header(0x803, [count, size, size]), Buffer.alloc(count * size * size, 90)]),
-  );
-  writeFileSync(
-    join(dir, `${prefix}-labels-idx1-ubyte`),
-    Buffer.concat([header(0x801, [count]), Buffer.from(labels ?? Array.from({ length: count }, (_, i) => i % 4))]),
-  );
+  const labels = Array.from({ length: count }, (_, i) => i % 4);
+  writeIdxSplit(dir, prefix, new Uint8Array(count * size * size).fill(90), labels, size);
 }
 
 test('tern export / ternarize with an --out that is a file, tern eval with data that does not fit: one line each, exit 1', async () => {

@@ -10,6 +10,7 @@ import { parseConfigText } from '../../server/config/loadConfig';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { isUserError } from '../../shared/userError';
 import type { MetricsRecord } from '../../shared/runRecords';
+import { writeIdxSplit } from '../shared/idx';
 
 const SIZE = 8;
 
@@ -18,13 +19,6 @@ export async function useWasm(): Promise<void> {
   await initBackend({ backend: 'wasm' });
 }
 export const CLASSES = 4;
-
-function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
 
 /** Deterministic images: class k lights up quadrant k; a small LCG adds noise. */
 export function writeSplit(dir: string, prefix: string, count: number, seed: number): void {
@@ -42,8 +36,7 @@ export function writeSplit(dir: string, prefix: string, count: number, seed: num
       }
     }
   }
-  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx(0x803, [count, SIZE, SIZE], images));
-  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx(0x801, [count], labels));
+  writeIdxSplit(dir, prefix, images, labels, SIZE);
 }
 
 export function setup(
