@@ -44,6 +44,9 @@ export const QUANT_DEFAULTS: Readonly<TernaryQuant> = Object.freeze({
   firstLast: properties.firstLast.default as 'ternary' | 'float',
 });
 
+/** Allowed values of t_ex, the number of REL branches. */
+export const TEX_VALUES: readonly (1 | 2 | 4)[] = Object.freeze(properties.tex.enum as (1 | 2 | 4)[]);
+
 /**
  * Allowed values of f, both ends included: f = 0 makes Δ = 0 (every weight ±α, no zeros),
  * f = 1 makes Δ = max|W| (only the largest weights stay non-zero). Beyond 1 every weight would
@@ -109,7 +112,7 @@ function parseTernary(method: TernaryMethod, input: QuantInput, names: QuantName
     }
     thresholdFactor = f;
   }
-  const tex = oneOf<1 | 2 | 4>('tex', input.tex, properties.tex.enum as (1 | 2 | 4)[], names);
+  const tex = oneOf<1 | 2 | 4>('tex', input.tex, TEX_VALUES, names);
   if (method === 'twn' && tex !== 1) {
     // REL's branches differ by their threshold factor f, which TWN's Δ = 0.7·mean|W| does not have.
     const name = names.tex ?? 'tex';

@@ -4,6 +4,7 @@
  */
 import { BACKEND_CHOICES, type BackendChoice, type BackendOptions } from './ladder';
 import { UserError } from '../../shared/userError';
+import { integerOption } from '../../shared/optionText';
 
 export interface BackendArgs {
   options: BackendOptions;
@@ -42,9 +43,7 @@ export function backendOptionsFromArgs(argv: readonly string[], defaults: Partia
       }
       options.backend = value as BackendChoice;
     } else {
-      const threads = Number(value);
-      if (!Number.isInteger(threads) || threads < 1) throw new BackendArgsError(`--threads must be a positive integer (got '${value}')`);
-      options.threads = threads;
+      options.threads = integerOption('threads', value, 1, (message) => new BackendArgsError(message));
     }
   }
   return { options, rest };

@@ -19,6 +19,9 @@ export class UsageError extends UserError {
   }
 }
 
+/** A UsageError from its message, for the option checks of shared/optionText.ts. */
+export const usageError = (message: string): UsageError => new UsageError(message);
+
 /**
  * Runs a command's work. A user's mistake there (a UserError: bad config, data or model, a
  * missing file or backend) is printed as `tern <name>: <message>` and exits 1; a bad argument

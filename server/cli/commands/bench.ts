@@ -1,9 +1,11 @@
 /** `tern bench`: training-step throughput of a zoo model, float and ternary (BENCHMARKS.md). */
 import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand } from '../command';
+import { UsageError, usageError, type CliCommand } from '../command';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { BackendUnavailableError, describeBackend, initBackend } from '../../backends/ladder';
 import { benchCases, benchTrainStep, type BenchMode, type BenchResult } from '../../bench/trainStep';
+import { integerOption, listOption } from '../../../shared/optionText';
+import { TEX_VALUES } from '../../../shared/quant';
 
 const usage = `Usage: tern bench [options]
 
@@ -21,24 +23,6 @@ Options:
   --seed N         weights and batch seed (default 1)
   --json           one JSON line per case instead of a table
 ${BACKEND_USAGE}`;
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || (n === 0 && name !== 'warmup'))
-    throw new UsageError(`--${name} must be a ${name === 'warmup' ? 'non-negative' : 'positive'} integer (got '${value}')`);
-  return n;
-}
-
-function list<T extends string | number>(name: string, value: string, allowed: readonly T[], parse: (s: string) => T): T[] {
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(parse);
-  const bad = items.filter((i) => !allowed.includes(i));
-  if (!items.length || bad.length) throw new UsageError(`--${name} takes a comma-separated list of ${allowed.join(', ')} (got '${value}')`);
-  return [...new Set(items)];
-}
 
 function table(rows: BenchResult[]): string {
   const header = ['model', 'mode', 'tex', 'batch', 'ms/step', 'img/s', 'vs fp', 'cpu ms/step'];
@@ -81,14 +65,14 @@ async function run(argv: string[]): Promise<number> {
       throw new UsageError((err as Error).message);
     throw err;
   }
-  const modes = list<BenchMode>('mode', values.mode, ['fp', 'tern'], (s) => s as BenchMode);
-  const texes = list<1 | 2 | 4>('tex', values.tex, [1, 2, 4], (s) => Number(s) as 1 | 2 | 4);
-  const batch = positiveInt('batch', values.batch);
+  const modes = listOption<BenchMode>('mode', values.mode, ['fp', 'tern'], (s) => s as BenchMode, usageError);
+  const texes = listOption('tex', values.tex, TEX_VALUES, (s) => Number(s) as 1 | 2 | 4, usageError);
+  const batch = integerOption('batch', values.batch, 1, usageError);
   const settings = {
-    classes: positiveInt('classes', values.classes),
-    steps: positiveInt('steps', values.steps),
-    warmup: positiveInt('warmup', values.warmup),
-    seed: positiveInt('seed', values.seed),
+    classes: integerOption('classes', values.classes, 1, usageError),
+    steps: integerOption('steps', values.steps, 1, usageError),
+    warmup: integerOption('warmup', values.warmup, 0, usageError),
+    seed: integerOption('seed', values.seed, 1, usageError),
   };
 
   let backend;

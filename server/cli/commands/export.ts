@@ -5,10 +5,11 @@
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
-import { UsageError, type CliCommand } from '../command';
+import { UsageError, usageError, type CliCommand } from '../command';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { defaultExportDir, exportModelTarget, exportRun, exportSummaryLine, ParityError, type ExportResult } from '../../export';
+import { integerOption } from '../../../shared/optionText';
 import { isUserError } from '../../../shared/userError';
 
 const usage = `Usage: tern export <run-dir | model.json | model.tern | model-dir> [--out DIR] [--no-parity] [--samples N] [--onnx-codes smallest|int8]
@@ -48,9 +49,7 @@ async function run(argv: string[]): Promise<number> {
   const [target, ...extra] = parsed.positionals;
   if (!target) throw new UsageError('missing the run folder or model to export');
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  const samples = parsed.values.samples === undefined ? 1000 : Number(parsed.values.samples);
-  if (!Number.isInteger(samples) || samples < 1)
-    throw new UsageError(`--samples must be a positive integer (got ${parsed.values.samples})`);
+  const samples = parsed.values.samples === undefined ? 1000 : integerOption('samples', parsed.values.samples, 1, usageError);
   const codes = parsed.values['onnx-codes'] ?? 'smallest';
   if (codes !== 'smallest' && codes !== 'int8') throw new UsageError(`--onnx-codes must be smallest or int8 (got ${codes})`);
   const isRun = existsSync(join(target, 'config.json'));

@@ -1,7 +1,7 @@
 /** `tern train`: runs one experiment of a config file and records it in a run folder. */
 import { parseArgs } from 'node:util';
 import { relative, resolve } from 'node:path';
-import { UsageError, type CliCommand } from '../command';
+import { UsageError, usageError, type CliCommand } from '../command';
 import { ProgressPrinter } from '../progress';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
@@ -10,6 +10,7 @@ import { defaultRunsDir, readRunHistory } from '../../runs';
 import { formatLayerTable } from '../../stats';
 import { ENGINE_USAGE, engineOptionsFromArgs } from '../../engines/args';
 import { trainWithEngine } from '../../engines/dispatch';
+import { integerOption } from '../../../shared/optionText';
 import { isUserError } from '../../../shared/userError';
 import type { ExperimentConfig } from '../../../shared/experimentConfig';
 
@@ -36,13 +37,6 @@ Exit code: 0 when the run completes, 1 when it fails (bad config or data, NaN lo
 function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') ? rel : path;
-}
-
-function positiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer (got '${value}')`);
-  return n;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -75,7 +69,7 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`expected one config file, got ${positionals.length}: ${positionals.join(' ')}`);
   const configArg = positionals[0];
   if (!configArg && !values.resume) throw new UsageError('missing the config file');
-  const epochs = positiveInt('epochs', values.epochs);
+  const epochs = values.epochs === undefined ? undefined : integerOption('epochs', values.epochs, 1, usageError);
   const printer = new ProgressPrinter(values.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain');
 
   const controller = new AbortController();
