@@ -4,11 +4,19 @@
  * sleeps, and a fake `Jobs` whose training runs are scripted by their config path.
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import assert from 'node:assert/strict';
+import {
+  createMessageConnection,
+  ResponseError,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
 import { startServer, type TernaryServer } from '../../server/rpc/server';
 import type { Jobs } from '../../server/rpc/jobs';
 import { ConfigError } from '../../server/config/loadConfig';
 import type { Clock } from '../../server/rpc/outbox';
+import type { ServerOptions } from '../../server/rpc/server';
 import type { InitializationOptions, TernaryServerInfo, TrainResult } from '../../shared/protocol';
 import type { TrainListener } from '../../server/train/types';
 import type { MetricsRecord, RunSummary } from '../../shared/runRecords';
@@ -70,6 +78,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: () => stri
   ]);
 }
 
+/** The error a request was answered with; fails the test when it succeeded or failed otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<ResponseError<any>> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ResponseError, `expected a ResponseError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the request to fail');
+}
+
 export interface Session {
   client: MessageConnection;
   events: EventLog;
@@ -101,16 +120,16 @@ export async function connectClient(
   return { client, events, info: result.capabilities.experimental.ternary };
 }
 
-/** A server on in-memory streams with `jobs`, and a client connected to it. */
+/** A server on in-memory streams with `jobs` (and a virtual clock or a queue limit), and a client connected to it. */
 export async function startInMemory(
   jobs: Jobs,
   initializationOptions?: InitializationOptions,
   workDoneProgress = false,
-  clock?: Clock,
+  serverOptions: Pick<ServerOptions, 'clock' | 'maxQueued'> = {},
 ): Promise<Session & { server: TernaryServer; toServer: PassThrough; fromServer: PassThrough }> {
   const toServer = new PassThrough();
   const fromServer = new PassThrough();
-  const server = startServer({ input: toServer, output: fromServer, jobs, version: '0.0.0-test', clock });
+  const server = startServer({ input: toServer, output: fromServer, jobs, version: '0.0.0-test', ...serverOptions });
   const session = await connectClient(fromServer, toServer, initializationOptions, workDoneProgress);
   return {
     ...session,

@@ -1,26 +1,12 @@
 /** The server under abuse: a full queue, echoed megabyte-long values. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import { startServer } from '../../server/rpc/server';
 import { MAX_ERROR_DATA_STRING, MAX_ERROR_MESSAGE } from '../../server/rpc/errors';
 import { StatsRequest, TernaryErrorCodes, TrainRequest } from '../../shared/protocol';
-import { connectClient, fakeJobs } from './protocol-harness';
-
-async function rejection(p: Promise<unknown>): Promise<{ code: number; message: string; data?: any }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code: number; message: string; data?: any };
-  }
-  assert.fail('expected the request to fail');
-}
+import { fakeJobs, rejection, startInMemory } from './protocol-harness';
 
 test('a full queue answers Busy (-32005), as docs/protocol.md says, not InternalError', async () => {
-  const toServer = new PassThrough();
-  const fromServer = new PassThrough();
-  const server = startServer({ input: toServer, output: fromServer, jobs: fakeJobs(), version: '0.0.0-test', maxQueued: 1 });
-  const s = await connectClient(fromServer, toServer, { metricsRate: 1000 });
+  const s = await startInMemory(fakeJobs(), { metricsRate: 1000 }, false, { maxQueued: 1 });
   try {
     const running = s.client.sendRequest(TrainRequest.type, { configPath: '/fake/endless.tern.json' });
     await s.events.waitFor('ternary/runStarted');
@@ -32,29 +18,21 @@ test('a full queue answers Busy (-32005), as docs/protocol.md says, not Internal
     const refused = await rejection(s.client.sendRequest(StatsRequest.type, { target: '/m/model.json' }));
     assert.equal(refused.code, TernaryErrorCodes.Busy);
     assert.match(refused.message, /already waiting/);
-    await server.stopAll();
+    await s.server.stopAll();
     await ended;
   } finally {
-    s.client.dispose();
-    server.dispose();
-    toServer.end();
+    s.close();
   }
 });
 
 test('an error about a 20 MB path echoes a clipped path, not the whole of it twice', async () => {
-  const toServer = new PassThrough();
-  const fromServer = new PassThrough();
-  const server = startServer({
-    input: toServer,
-    output: fromServer,
-    version: '0.0.0-test',
-    jobs: fakeJobs({
+  const s = await startInMemory(
+    fakeJobs({
       stats: async (p) => {
         throw Object.assign(new Error(`Model or run folder not found: ${p.target}. Check the path.`), { code: 'ENOENT', path: p.target });
       },
     }),
-  });
-  const s = await connectClient(fromServer, toServer);
+  );
   try {
     const target = '/' + 'p'.repeat(20 * 1024 * 1024);
     const err = await rejection(s.client.sendRequest(StatsRequest.type, { target }));
@@ -65,8 +43,6 @@ test('an error about a 20 MB path echoes a clipped path, not the whole of it twi
     const unknown = await rejection(s.client.sendRequest('ternary/stats', { target: '/m', ['k'.repeat(1_000_000)]: 1 }));
     assert.ok(unknown.message.length < 1000, `message of ${unknown.message.length} characters`);
   } finally {
-    s.client.dispose();
-    server.dispose();
-    toServer.end();
+    s.close();
   }
 });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import {
   CancelRequest,
   ServerStatsRequest,
@@ -13,19 +13,9 @@ import {
   ternaryMethods,
   type TrainResult,
 } from '../../shared/protocol';
-import { fakeJobs, startInMemory, SteppingClock, withTimeout } from './protocol-harness';
+import { fakeJobs, rejection, startInMemory, SteppingClock, withTimeout } from './protocol-harness';
 
 const RUN_EVENTS = new Set(['ternary/runStarted', 'ternary/metrics', 'ternary/layerStats', 'ternary/histograms', 'ternary/runEnded']);
-
-async function rejection(promise: Promise<unknown>): Promise<ResponseError<any>> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ResponseError, `expected a ResponseError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the request to fail');
-}
 
 test('initialize answers with backend, threads, versions and the methods', async () => {
   const s = await startInMemory(fakeJobs(), { backend: 'cpu', threads: 2 });
@@ -74,7 +64,7 @@ test('a training run: started → metrics → layer stats → histograms per epo
 test('metrics are throttled to metricsRate a second, records coalesced, none lost', async () => {
   // Virtual time: it moves only when the outbox's throttle timer is due (no wall clock).
   const clock = new SteppingClock();
-  const s = await startInMemory(fakeJobs(), { metricsRate: 20 }, false, clock);
+  const s = await startInMemory(fakeJobs(), { metricsRate: 20 }, false, { clock });
   try {
     await s.client.sendRequest(TrainRequest.type, { configPath: '/fake/quick-3-100.tern.json' });
     const seconds = clock.now() / 1000;

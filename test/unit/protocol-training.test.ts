@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResponseError } from 'vscode-jsonrpc/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { realJobs } from '../../server/rpc/realJobs';
 import {
@@ -26,7 +25,7 @@ import {
   TrainRequest,
   type TrainResult,
 } from '../../shared/protocol';
-import { startInMemory, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
+import { rejection, startInMemory, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
 
 let ws: TinyWorkspace;
 let session: Awaited<ReturnType<typeof startInMemory>>;
@@ -49,16 +48,6 @@ const jsonLines = async (file: string) =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l));
 const json = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
-
-async function rejection(promise: Promise<unknown>): Promise<ResponseError<any>> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ResponseError, `expected a ResponseError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the request to fail');
-}
 
 test('initialize reports the wasm backend and the tfjs versions', () => {
   assert.equal(session.info.backend, 'wasm');

@@ -20,17 +20,7 @@ import { quantFromArgs, run as runTernarize } from '../../server/cli/commands/te
 import { realJobs } from '../../server/rpc/realJobs';
 import { buildModel } from '../../server/models';
 import { saveModel } from '../../server/core/modelIO';
-import { fakeJobs, startInMemory } from './protocol-harness';
-
-async function rejection(promise: Promise<unknown>): Promise<ResponseError<any>> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ResponseError, `expected a ResponseError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the request to fail');
-}
+import { fakeJobs, rejection, startInMemory } from './protocol-harness';
 
 test("the defaults and the range of thresholdFactor are the schema's", () => {
   const quant = schema.definitions.quant.properties;
