@@ -6,21 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPython, torchVersion } from '../../server/engines/torch/python';
 import { torchrunArgs } from '../../server/engines/torch/launch';
 import { engineOptionsFromArgs } from '../../server/engines/args';
 import { checkTorchOptions, DEFAULT_TORCH_OPTIONS } from '../../server/engines/types';
+import { fakePython } from '../shared/fakePython';
 
 const dir = mkdtempSync(join(tmpdir(), 'tern-fake-python-'));
-function fakePython(name: string, info: Record<string, unknown>): string {
-  const path = join(dir, name);
-  writeFileSync(path, `#!/bin/sh\necho '${JSON.stringify({ python: '3.11.2', executable: path, ...info })}'\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('no Python: says to install python3 and python3-torch, or set --python', async () => {
@@ -33,17 +28,17 @@ test('no Python: says to install python3 and python3-torch, or set --python', as
 });
 
 test('Python without PyTorch: says how to install it', async () => {
-  const python = fakePython('no-torch', { torchError: 'ModuleNotFoundError: No module named torch' });
+  const python = fakePython(dir, 'no-torch', { torchError: 'ModuleNotFoundError: No module named torch' });
   await assert.rejects(findPython(python, 'cpu'), /No PyTorch in .*No module named torch.*python3-torch.*pip install torch/);
 });
 
 test('PyTorch older than 1.13: names the version and the minimum', async () => {
-  const python = fakePython('old-torch', { torch: '1.12.1', cuda: false });
+  const python = fakePython(dir, 'old-torch', { torch: '1.12.1', cuda: false });
   await assert.rejects(findPython(python, 'cpu'), /PyTorch 1\.12\.1 .* is too old: the torch engine needs PyTorch ≥ 1\.13/);
 });
 
 test('--device cuda without CUDA: says to use --device cpu or a CUDA build', async () => {
-  const python = fakePython('cpu-torch', { torch: '2.1.0+cpu', cuda: false });
+  const python = fakePython(dir, 'cpu-torch', { torch: '2.1.0+cpu', cuda: false });
   await assert.rejects(findPython(python, 'cuda'), /--device cuda: PyTorch 2\.1\.0\+cpu .* sees no CUDA device\. Train with --device cpu/);
   assert.equal((await findPython(python, 'cpu')).torch, '2.1.0+cpu');
 });

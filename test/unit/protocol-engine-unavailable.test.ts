@@ -8,14 +8,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResponseError } from 'vscode-jsonrpc/node';
+import type { ResponseError } from 'vscode-jsonrpc/node';
 import { realJobs } from '../../server/rpc/realJobs';
 import { TernaryErrorCodes, TrainRequest, type TrainParams } from '../../shared/protocol';
-import { startInMemory, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
+import { rejection, startInMemory, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
+import { fakePython } from '../shared/fakePython';
 
 let ws: TinyWorkspace;
 let session: Awaited<ReturnType<typeof startInMemory>>;
@@ -30,21 +30,8 @@ after(async () => {
   if (ws) await rm(ws.dir, { recursive: true, force: true });
 });
 
-function fakePython(name: string, info: Record<string, unknown>): string {
-  const path = join(ws.dir, name);
-  writeFileSync(path, `#!/bin/sh\necho '${JSON.stringify({ python: '3.11.2', executable: path, ...info })}'\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
-async function trainError(params: Partial<TrainParams>): Promise<ResponseError<unknown>> {
-  try {
-    await session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, engine: 'torch', ...params });
-  } catch (err) {
-    assert.ok(err instanceof ResponseError, String(err));
-    return err;
-  }
-  assert.fail('the train request succeeded');
+function trainError(params: Partial<TrainParams>): Promise<ResponseError<unknown>> {
+  return rejection(session.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, engine: 'torch', ...params }));
 }
 
 const cases: { name: string; params: () => Partial<TrainParams>; setting: string; message: RegExp }[] = [
@@ -56,19 +43,19 @@ const cases: { name: string; params: () => Partial<TrainParams>; setting: string
   },
   {
     name: 'a Python without PyTorch',
-    params: () => ({ python: fakePython('no-torch', { torchError: "ModuleNotFoundError: No module named 'torch'" }) }),
+    params: () => ({ python: fakePython(ws.dir, 'no-torch', { torchError: "ModuleNotFoundError: No module named 'torch'" }) }),
     setting: 'ternary.torch.python',
     message: /No PyTorch in .*python3-torch.*pip install torch/,
   },
   {
     name: 'PyTorch 1.12',
-    params: () => ({ python: fakePython('old-torch', { torch: '1.12.1', cuda: false }) }),
+    params: () => ({ python: fakePython(ws.dir, 'old-torch', { torch: '1.12.1', cuda: false }) }),
     setting: 'ternary.torch.python',
     message: /PyTorch 1\.12\.1 .* is too old: the torch engine needs PyTorch ≥ 1\.13/,
   },
   {
     name: 'device cuda without CUDA',
-    params: () => ({ python: fakePython('cpu-torch', { torch: '2.1.0+cpu', cuda: false }), device: 'cuda' }),
+    params: () => ({ python: fakePython(ws.dir, 'cpu-torch', { torch: '2.1.0+cpu', cuda: false }), device: 'cuda' }),
     setting: 'ternary.torch.device',
     message: /--device cuda: PyTorch 2\.1\.0\+cpu .* sees no CUDA device\. Train with --device cpu/,
   },
