@@ -46,7 +46,7 @@ function makeWorkspace(dir: string): void {
 /** Removes a run's folder; the code-server tree may still be flushing files for a moment. */
 function removeRunDir(runDir: string): void {
   try {
-    removeRunDir(runDir);
+    rmSync(runDir, { recursive: true, force: true, maxRetries: 5 });
   } catch (error) {
     console.log(`note: could not remove ${runDir}: ${String(error)}`);
   }
