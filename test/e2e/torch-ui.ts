@@ -9,29 +9,32 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { installVsix, launchBrowser, makeTinyWorkspace, startCodeServer, waitFor, type CodeServer } from './harness';
+import {
+  experimentPick,
+  installVsix,
+  lastSparsities,
+  makeTinyWorkspace,
+  newRunDir,
+  openTernaryView,
+  pane,
+  runFromPalette,
+  shoot,
+  toast,
+  uiSession,
+  waitFor,
+  waitForLayerSparsities,
+} from './harness';
 import { torchPython } from '../shared/torchPython';
-import type { LayersRecord } from '../../shared/runRecords';
 
 const NAME = 'tiny-torch';
 
-export interface TierContext {
-  vsix: string;
-  artifacts: string;
-  newRunDir(name: string): string;
-  removeRunDir(dir: string): void;
-  shoot(page: Page, name: string): Promise<string>;
-  runFromPalette(page: Page, title: string): Promise<void>;
-}
-
-export async function torchUi(c: TierContext): Promise<boolean> {
+export async function torchUi(vsix: string, artifacts: string): Promise<boolean> {
   const found = await torchPython();
   if (!found.python) {
     console.log(`skip torch UI: ${found.skip}`);
     return true;
   }
-  const runDir = c.newRunDir('torch');
+  const runDir = newRunDir('torch');
   const workspace = join(runDir, 'ws');
   makeTinyWorkspace(workspace);
   writeFileSync(
@@ -53,47 +56,31 @@ export async function torchUi(c: TierContext): Promise<boolean> {
       2,
     ),
   );
-  installVsix(runDir, c.vsix);
-  let server: CodeServer | undefined;
-  const browser = await launchBrowser(join(runDir, 'chromium'));
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  try {
-    server = await startCodeServer(runDir, workspace, {}, true, { 'ternary.torch.processes': 2 });
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-    const ternaryView = page.locator('.activitybar [aria-label^="Ternary"]').first();
-    await ternaryView.waitFor({ state: 'visible', timeout: 60_000 });
-    await ternaryView.click();
-    const experimentsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Experiments' }) });
+  installVsix(runDir, vsix);
+  const settings = { 'ternary.torch.processes': 2 };
+  return uiSession({ label: 'torch UI', tag: 'torch', runDir, workspace, artifacts, settings }, async (page) => {
+    await openTernaryView(page);
+    const experimentsPane = pane(page, 'Experiments');
     await experimentsPane.locator('.monaco-list-row', { hasText: NAME }).first().waitFor({ state: 'visible', timeout: 30_000 });
 
-    await c.runFromPalette(page, 'Ternary: Train');
-    const pick = page
-      .locator('.quick-input-list .monaco-list-row')
-      .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${NAME}$`) }) });
+    await runFromPalette(page, 'Ternary: Train');
+    const pick = experimentPick(page, NAME);
     await pick.waitFor({ state: 'visible', timeout: 30_000 });
     await pick.click();
     // Live metrics from the torch process drive the status bar while it trains.
     const statusItem = page.locator('.statusbar-item', { hasText: new RegExp(`${NAME} · epoch \\d+/3`) });
     await statusItem.waitFor({ state: 'visible', timeout: 180_000 });
     const statusText = (await statusItem.innerText()).trim();
-    const finished = page.locator('.notifications-toasts .notification-toast', { hasText: `Finished ${NAME}:` });
+    const finished = toast(page, `Finished ${NAME}:`);
     await finished.waitFor({ state: 'visible', timeout: 300_000 });
 
     const runsRoot = join(workspace, 'runs', NAME);
     const runId = readdirSync(runsRoot)[0]!;
-    const lines = readFileSync(join(runsRoot, runId, 'layers.jsonl'), 'utf8')
-      .trim()
-      .split('\n');
-    const record = JSON.parse(lines[lines.length - 1]!) as LayersRecord;
-    const expected = record.layers.filter((l) => l.ternary).map((l) => `sparsity ${(l.sparsity * 100).toFixed(1)}%`);
-    const layersPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Layers' }) });
-    let shown: string[] = [];
-    await waitFor("the Layers view to list the torch run's ternary layers of the last epoch", 30_000, async () => {
-      const texts = await layersPane.locator('.monaco-list-row .label-description').allInnerTexts();
-      shown = texts.filter((t) => t.startsWith('sparsity '));
-      return shown.length === expected.length && shown.every((d, i) => d.startsWith(expected[i]!));
-    });
+    const shown = await waitForLayerSparsities(
+      page,
+      lastSparsities(join(runsRoot, runId)),
+      "the Layers view to list the torch run's ternary layers of the last epoch",
+    );
     await experimentsPane.locator('.monaco-list-row', { hasText: 'torch cpu ×2' }).waitFor({ state: 'visible', timeout: 10_000 });
     const summary = JSON.parse(readFileSync(join(runsRoot, runId, 'summary.json'), 'utf8')) as {
       backend: string;
@@ -102,7 +89,7 @@ export async function torchUi(c: TierContext): Promise<boolean> {
     };
     if (summary.backend !== 'torch-cpu' || summary.worldSize !== 2)
       throw new Error(`summary.json says ${summary.backend} × ${summary.worldSize}`);
-    const shot = await c.shoot(page, 'torch-train-layers');
+    const shot = await shoot(page, artifacts, 'torch-train-layers');
 
     // The dashboard of the run (the finished notification's button) draws its points.
     await finished.hover();
@@ -131,19 +118,9 @@ export async function torchUi(c: TierContext): Promise<boolean> {
       },
       250,
     );
-    const dashboardShot = await c.shoot(page, 'torch-dashboard');
+    const dashboardShot = await shoot(page, artifacts, 'torch-dashboard');
     console.log(
       `ok   torch UI: status bar "${statusText}", ${runId} finished on torch-cpu × 2; Layers view shows ${shown.length} ternary layers (${shot}); dashboard drew ${points} points (${dashboardShot})`,
     );
-    return true;
-  } catch (error) {
-    const shot = await c.shoot(page, 'torch-failure');
-    console.log(`FAIL torch UI: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n  screenshot: ${shot}`);
-    return false;
-  } finally {
-    if (server) writeFileSync(join(c.artifacts, 'torch-code-server.log'), server.output());
-    await browser.close();
-    await server?.stop();
-    c.removeRunDir(runDir);
-  }
+  });
 }

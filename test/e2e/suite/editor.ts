@@ -5,48 +5,17 @@
  * Environment: TERNARY_E2E_REPORT, TERNARY_E2E_WORKSPACE, TERNARY_E2E_GREP (optional).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { report, runCases, test, waitFor } from './cases';
 import type { RenderedItem, TernaryApi } from '../../../extension/extension';
 import type { TrainResult } from '../../../shared/protocol';
 
-const reportFile = process.env.TERNARY_E2E_REPORT;
 const workspace = process.env.TERNARY_E2E_WORKSPACE ?? '';
 const example = path.join(workspace, 'examples', 'fashion-mnist.tern.json');
 const tinyConfig = path.join(workspace, 'tiny', 'tiny.tern.json');
 const tinyCopy = path.join(workspace, 'tiny', 'tiny-copy.tern.json');
-
-function report(line: string): void {
-  if (reportFile) appendFileSync(reportFile, `${line}\n`);
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-interface Case {
-  name: string;
-  timeoutMs: number;
-  fn: () => Promise<void>;
-}
-const cases: Case[] = [];
-/** TERNARY_E2E_GREP: only the cases whose name matches (the first, activation, always runs). */
-const only = process.env.TERNARY_E2E_GREP ? new RegExp(process.env.TERNARY_E2E_GREP) : undefined;
-function test(name: string, timeoutMs: number, fn: () => Promise<void>): void {
-  if (only && cases.length > 0 && !only.test(name)) return;
-  cases.push({ name, timeoutMs, fn });
-}
 
 let api: TernaryApi;
 
@@ -290,26 +259,6 @@ test('4. a run cancelled in its first epoch: the summary does not claim a checkp
   }
 });
 
-export async function run(): Promise<void> {
-  let failures = 0;
-  for (const c of cases) {
-    const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        c.fn(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      report(`ok   ${c.name} (${Date.now() - started} ms)`);
-    } catch (error) {
-      failures++;
-      report(
-        `FAIL ${c.name} (${Date.now() - started} ms)\n  ${(error instanceof Error ? (error.stack ?? error.message) : String(error)).replace(/\n/g, '\n  ')}`,
-      );
-    }
-  }
-  report(`${cases.length - failures}/${cases.length} editor tests passed`);
-  if (failures > 0) throw new Error(`${failures} editor test(s) failed`);
+export function run(): Promise<void> {
+  return runCases('editor');
 }

@@ -1,50 +1,21 @@
 /**
- * Integration tests inside the real extension host (code-server, `extensionTestsPath`). VS Code
- * calls `run()`; a rejection makes `window.codeAutomationExit(1)`. A tiny runner instead of mocha:
- * tests run in order, each with a timeout, and report to $TERNARY_E2E_REPORT line by line.
+ * Integration tests inside the real extension host (code-server, `extensionTestsPath`), run by
+ * test/e2e/suite/cases.ts: in order, each with a timeout, reporting to $TERNARY_E2E_REPORT.
  * Environment (set on the code-server process by test/e2e/run.ts): TERNARY_E2E_REPORT,
  * TERNARY_E2E_EXAMPLE (the example config), TERNARY_E2E_CONFIG (the tiny workspace's config).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { report, runCases, test, waitFor } from './cases';
 import type { TernaryApi } from '../../../extension/extension';
 import { locateExperiments } from '../../../extension/experimentLocator';
 import type { EvaluateResult, ExportResult, TrainResult } from '../../../shared/protocol';
 import type { LayersRecord } from '../../../shared/runRecords';
 
-const reportFile = process.env.TERNARY_E2E_REPORT;
 const configPath = process.env.TERNARY_E2E_CONFIG ?? '';
 const examplePath = process.env.TERNARY_E2E_EXAMPLE ?? '';
-
-function report(line: string): void {
-  if (reportFile) appendFileSync(reportFile, `${line}\n`);
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-interface Case {
-  name: string;
-  timeoutMs: number;
-  fn: () => Promise<void>;
-}
-const cases: Case[] = [];
-function test(name: string, timeoutMs: number, fn: () => Promise<void>): void {
-  cases.push({ name, timeoutMs, fn });
-}
 
 let api: TernaryApi;
 let trained: TrainResult | undefined;
@@ -366,26 +337,6 @@ test('a crashed server is noticed, not respawned silently, and Restart Server re
   assert.equal(serverChildren().length, 1);
 });
 
-export async function run(): Promise<void> {
-  let failures = 0;
-  for (const c of cases) {
-    const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        c.fn(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${c.timeoutMs} ms`)), c.timeoutMs);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      report(`ok   ${c.name} (${Date.now() - started} ms)`);
-    } catch (error) {
-      failures++;
-      report(
-        `FAIL ${c.name} (${Date.now() - started} ms)\n  ${(error instanceof Error ? (error.stack ?? error.message) : String(error)).replace(/\n/g, '\n  ')}`,
-      );
-    }
-  }
-  report(`${cases.length - failures}/${cases.length} integration tests passed`);
-  if (failures > 0) throw new Error(`${failures} integration test(s) failed`);
+export function run(): Promise<void> {
+  return runCases('integration');
 }
