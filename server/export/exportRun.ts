@@ -20,7 +20,7 @@ import {
 } from './exportModel';
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { UserError } from '../../shared/userError';
-import type { MetricsRecord, RunConfigRecord, RunSummary } from '../../shared/runRecords';
+import type { MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
 import { writeFileAtomic } from '../files/atomicFiles';
 
 /** A run that cannot be exported (code `notFound`): what is missing and what to do. */
@@ -150,10 +150,21 @@ const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ?
 const num = (v: number, digits = 4) => (Number.isFinite(v) ? v.toPrecision(digits) : '–');
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
+/** Why the run stands where it does: the summary's reason, or for a crashed run how to go on. */
+function statusNote(status: RunStatus, summary: RunSummary): string {
+  const reason =
+    status === 'crashed'
+      ? 'the process training it ended without finishing it; continue it with `tern train --resume` on its folder, or Resume in the Experiments view'
+      : summary.reason;
+  return reason ? ` (${reason.replace(/\|/g, '\\|')})` : '';
+}
+
 /** The Markdown report of a run. */
 export function reportMarkdown(
   config: RunConfigRecord | undefined,
   summary: RunSummary | undefined,
+  /** How the run stands (server/runs/runFiles.ts `runStatus`): a dead writer's summary still says running. */
+  status: RunStatus,
   layers: LayerStats[],
   modelSummary: ModelSummary | undefined,
   epochs: MetricsRecord[],
@@ -166,7 +177,7 @@ export function reportMarkdown(
       '',
       '| | |',
       '|---|---|',
-      `| status | ${summary.status}${summary.reason ? ` (${summary.reason.replace(/\|/g, '\\|')})` : ''} |`,
+      `| status | ${status}${statusNote(status, summary)} |`,
       `| epochs | ${summary.epochs}${e ? ` of ${e.train.epochs}` : ''} |`,
       `| final top-1 / top-5 / loss | ${pct(summary.final.top1)} / ${pct(summary.final.top5)} / ${num(summary.final.loss)} |`,
       `| best top-1 (epoch) | ${pct(summary.best.top1)} (${summary.best.epoch}) |`,
@@ -262,7 +273,7 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
   await writeFileAtomic(join(outDir, 'layers.csv'), layersCsv(last?.layers ?? []));
   files.push('layers.csv');
   const epochs = history.metrics.filter((m) => m.kind === 'epoch');
-  const report = reportMarkdown(history.config, history.summary, last?.layers ?? [], last?.summary, epochs);
+  const report = reportMarkdown(history.config, history.summary, history.status, last?.layers ?? [], last?.summary, epochs);
   await writeFileAtomic(join(outDir, 'report.md'), model ? insertModelSection(report, exportSummaryMarkdown(model)) : report);
   files.push('report.md');
   // After report.md is written: a parity failure leaves the files and the report to look at.

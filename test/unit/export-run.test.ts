@@ -139,3 +139,32 @@ test('exportRun: model as trained and exported (ONNX, .tern, stock tfjs), metric
   assert.ok(result.model?.parity?.results.every((r) => r.ok));
   await assert.rejects(exportRun(join(root, 'nope'), out), /not a run folder/);
 });
+
+test('exportRun: a run whose summary says running but whose writer is gone is reported as crashed, with how to go on', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'tern-export-crashed-'));
+  const run = join(root, 'runs', 'exp', 'r2');
+  mkdirSync(run, { recursive: true });
+  writeFileSync(join(run, 'config.json'), JSON.stringify({ runId: 'r2', backend: 'cpu', threads: 1, versions: {} }));
+  writeFileSync(
+    join(run, 'summary.json'),
+    JSON.stringify({
+      runId: 'r2',
+      experiment: 'exp',
+      status: 'running',
+      epochs: 1,
+      final: { top1: 0.5, top5: 1, loss: 0.7 },
+      best: { top1: 0.5, top5: 1, loss: 0.7, epoch: 1 },
+      backend: 'cpu',
+      fp32Bytes: 72,
+      ternaryBytes: 9,
+      compression: 8,
+      wallSeconds: 1,
+    }),
+  );
+  // No lock file: nothing trains this run any more (server/runs/runFiles.ts runStatus).
+  const out = join(root, 'out');
+  await exportRun(run, out);
+  const report = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(report, /\| status \| crashed \(the process training it ended without finishing it; continue it with `tern train --resume`/);
+  assert.doesNotMatch(report, /\| status \| running/);
+});
