@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Accuracy on the full Fashion-MNIST (issue 3): fmnist-cnn, float and ternary (t_ex 1), with the
 // recipe batch 128, SGD Nesterov 0.9, lr 0.05, weight decay 1e-4, lr × 0.1 at epochs 6 and 9,
-// 10 epochs, no augmentation, normalize 0.2860 / 0.3530, seed 1. Prints one JSON object.
+// 10 epochs, no augmentation, normalize 0.2860 / 0.3530, seed 1 (`--seed N` for another draw of the
+// initial weights and the data order). Prints one JSON object.
 //
 //   npm run build && node scripts/bench-accuracy.mjs [--epochs N] [--backend B] [--threads T] [--only float|ternary]
-//                                                     [--sequential] [--data DIR] [--runs-dir DIR]
+//                                                     [--sequential] [--data DIR] [--runs-dir DIR] [--seed N]
 //                                                     [--engine torch [--nproc-per-node N]]
 //
 // Each model trains through `tern train --json` (the same code path users run); by default the two
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     'runs-dir': { type: 'string' },
     engine: { type: 'string' },
     'nproc-per-node': { type: 'string' },
+    seed: { type: 'string', default: '1' },
   },
 });
 
@@ -45,7 +47,7 @@ if (!existsSync(join(root, 'dist', 'cli.js'))) {
 
 const recipe = {
   epochs: Number(values.epochs), batchSize: 128, optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true,
-  weightDecay: 1e-4, schedule: [6, 9], gammas: [0.1, 0.1], seed: 1,
+  weightDecay: 1e-4, schedule: [6, 9], gammas: [0.1, 0.1], seed: Number(values.seed),
 };
 const data = { format: 'idx', path: dataDir, normalize: { mean: [0.286], std: [0.353] }, augment: [] };
 const experiments = [
