@@ -3,12 +3,11 @@
  * (`checkConfig.ts`) finds them, plus a warning on each experiment whose name another config of
  * the same folder also uses (`server/runs/experimentFolder.ts`: their runs go to separate folders).
  */
-import { readFile } from 'node:fs/promises';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import type { ConfigDiagnostic } from '../../shared/protocol';
 import { experimentFolder, experimentNamesOf, sharedNameWarning } from '../runs/experimentFolder';
 import { checkConfigText, type ConfigProblem } from './checkConfig';
-import { ConfigError } from './loadConfig';
+import { readConfigText } from './loadConfig';
 
 function toDiagnostic(p: ConfigProblem): ConfigDiagnostic {
   return {
@@ -55,18 +54,7 @@ async function sharedNameWarnings(path: string, text: string): Promise<ConfigDia
 
 /** Every problem of the config at `path` (its `text` when given, else the file on disk). */
 export async function configDiagnostics(path: string, text?: string): Promise<{ problems: ConfigDiagnostic[] }> {
-  if (text === undefined) {
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(
-        path,
-        undefined,
-        code === 'ENOENT' ? 'file not found; check the path.' : `cannot be read (${code ?? String(err)}).`,
-      );
-    }
-  }
+  text ??= await readConfigText(path);
   const checked = checkConfigText(text, path);
   const problems = checked.problems.map(toDiagnostic);
   // Only a config that parses has experiment names worth comparing.

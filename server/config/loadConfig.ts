@@ -56,11 +56,10 @@ function throwError(err: Error): never {
   throw err;
 }
 
-/** Reads, parses and validates a `*.tern.json` file. Throws ConfigError. */
-export async function loadConfigFile(path: string): Promise<ConfigFile> {
-  let text: string;
+/** The text of a `*.tern.json` file. Throws ConfigError when it is missing or unreadable. */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
@@ -69,7 +68,11 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
       code === 'ENOENT' ? 'file not found; check the path.' : `cannot be read (${code ?? String(err)}).`,
     );
   }
-  return parseConfigText(text, path);
+}
+
+/** Reads, parses and validates a `*.tern.json` file. Throws ConfigError. */
+export async function loadConfigFile(path: string): Promise<ConfigFile> {
+  return parseConfigText(await readConfigText(path), path);
 }
 
 /** The experiment to run: by name, or the only one. Throws ConfigError listing the names otherwise. */
