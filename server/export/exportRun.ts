@@ -22,6 +22,7 @@ import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { UserError } from '../../shared/userError';
 import type { MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
 import { writeFileAtomic } from '../files/atomicFiles';
+import { csvText, METRIC_COLUMNS, type CsvValue } from '../../shared/csv';
 
 /** A run that cannot be exported (code `notFound`): what is missing and what to do. */
 export class ExportError extends UserError {
@@ -74,46 +75,11 @@ async function testInputs(config: RunConfigRecord | undefined, n: number): Promi
   }
 }
 
-/** A CSV field: quoted when it holds a comma, quote or newline. */
-function csvField(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  const s =
-    typeof value === 'number'
-      ? Number.isFinite(value)
-        ? String(value)
-        : ''
-      : Array.isArray(value)
-        ? value.join('x')
-        : typeof value === 'string'
-          ? value
-          : JSON.stringify(value);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csv(header: string[], rows: unknown[][]): string {
-  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
-}
-
-const METRIC_COLUMNS: (keyof MetricsRecord)[] = [
-  'kind',
-  'epoch',
-  'step',
-  'progress',
-  'lr',
-  'loss',
-  'top1',
-  'top5',
-  'valLoss',
-  'valTop1',
-  'valTop5',
-  'imgPerSec',
-  'time',
-];
-
 export function metricsCsv(metrics: MetricsRecord[]): string {
-  return csv(
-    METRIC_COLUMNS as string[],
+  return csvText(
+    METRIC_COLUMNS,
     metrics.map((m) => METRIC_COLUMNS.map((c) => m[c])),
+    '\n',
   );
 }
 
@@ -123,7 +89,7 @@ export function layersCsv(layers: LayerStats[]): string {
   for (let k = 1; k < maxBranches; k++)
     header.push(`branch${k + 1}_factor`, `branch${k + 1}_delta`, `branch${k + 1}_alpha`, `branch${k + 1}_sparsity`);
   const rows = layers.map((l) => {
-    const row: unknown[] = [
+    const row: CsvValue[] = [
       l.layer,
       l.type,
       l.ternary,
@@ -143,7 +109,7 @@ export function layersCsv(layers: LayerStats[]): string {
     }
     return row;
   });
-  return csv(header, rows);
+  return csvText(header, rows, '\n');
 }
 
 const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(2)} %`);
