@@ -1,5 +1,6 @@
 import { isUserError, UserError } from '../../shared/userError';
 import { fileSystemError } from '../train/fsErrors';
+import { BackendArgsError } from '../backends/options';
 
 /** A `tern` sub-command: one module per command under `server/cli/commands/`. */
 export interface CliCommand {
@@ -17,6 +18,28 @@ export class UsageError extends UserError {
     super('invalidArgument', message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * Runs `parse` (node:util's parseArgs, backendOptionsFromArgs): what it refuses is a UsageError,
+ * anything else is rethrown.
+ */
+export function parsingArgs<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      throw new UsageError((err as Error).message);
+    throw err;
+  }
+}
+
+/** The command's one positional argument; `missing` is the message when there is none. More are a UsageError. */
+export function onePositional(positionals: readonly string[], missing: string): string {
+  const [target, ...extra] = positionals;
+  if (!target) throw new UsageError(missing);
+  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  return target;
 }
 
 /** A UsageError from its message, for the option checks of shared/optionText.ts. */

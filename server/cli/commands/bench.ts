@@ -1,7 +1,7 @@
 /** `tern bench`: training-step throughput of a zoo model, float and ternary (BENCHMARKS.md). */
 import { parseArgs } from 'node:util';
-import { UsageError, usageError, type CliCommand } from '../command';
-import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
+import { parsingArgs, usageError, type CliCommand } from '../command';
+import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
 import { BackendUnavailableError, describeBackend, initBackend } from '../../backends/ladder';
 import { benchCases, benchTrainStep, type BenchMode, type BenchResult } from '../../bench/trainStep';
 import { integerOption, listOption } from '../../../shared/optionText';
@@ -42,11 +42,9 @@ function table(rows: BenchResult[]): string {
 }
 
 async function run(argv: string[]): Promise<number> {
-  let backendArgs;
-  let values;
-  try {
-    backendArgs = backendOptionsFromArgs(argv);
-    ({ values } = parseArgs({
+  const backendArgs = parsingArgs(() => backendOptionsFromArgs(argv));
+  const { values } = parsingArgs(() =>
+    parseArgs({
       args: backendArgs.rest,
       options: {
         model: { type: 'string', default: 'resnet20' },
@@ -59,12 +57,8 @@ async function run(argv: string[]): Promise<number> {
         seed: { type: 'string', default: '1' },
         json: { type: 'boolean', default: false },
       },
-    }));
-  } catch (err) {
-    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      throw new UsageError((err as Error).message);
-    throw err;
-  }
+    }),
+  );
   const modes = listOption<BenchMode>('mode', values.mode, ['fp', 'tern'], (s) => s as BenchMode, usageError);
   const texes = listOption('tex', values.tex, TEX_VALUES, (s) => Number(s) as 1 | 2 | 4, usageError);
   const batch = integerOption('batch', values.batch, 1, usageError);

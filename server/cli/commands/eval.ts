@@ -1,12 +1,11 @@
 /** `tern eval`: a run's final model (or a model.json) on an experiment's test data. */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { UsageError, type CliCommand } from '../command';
-import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
+import { onePositional, parsingArgs, reportingUserErrors, UsageError, type CliCommand } from '../command';
+import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
 import { evaluateTarget } from '../../train/evaluate';
-import { isUserError } from '../../../shared/userError';
 
 const usage = `Usage: tern eval <run-dir | model.json> --config <config.tern.json> [options]
 
@@ -20,26 +19,19 @@ Options:
 ${BACKEND_USAGE}`;
 
 async function run(argv: string[]): Promise<number> {
-  let parsed;
-  let backendArgs;
-  try {
-    backendArgs = backendOptionsFromArgs(argv);
-    parsed = parseArgs({
+  const backendArgs = parsingArgs(() => backendOptionsFromArgs(argv));
+  const parsed = parsingArgs(() =>
+    parseArgs({
       args: backendArgs.rest,
       allowPositionals: true,
       options: { config: { type: 'string' }, experiment: { type: 'string' }, json: { type: 'boolean', default: false } },
-    });
-  } catch (err) {
-    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      throw new UsageError((err as Error).message);
-    throw err;
-  }
-  const [target, ...extra] = parsed.positionals;
-  if (!target) throw new UsageError('missing the run folder or model.json');
-  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  if (!parsed.values.config) throw new UsageError('--config is required (it says where the test data is)');
-  try {
-    const configPath = resolve(parsed.values.config);
+    }),
+  );
+  const target = onePositional(parsed.positionals, 'missing the run folder or model.json');
+  const config = parsed.values.config;
+  if (!config) throw new UsageError('--config is required (it says where the test data is)');
+  return reportingUserErrors('eval', process.stderr, async () => {
+    const configPath = resolve(config);
     const experiment = resolveExperiment(await loadConfigFile(configPath), parsed.values.experiment);
     const backend = await initBackend(backendArgs.options);
     const result = await evaluateTarget(target, experiment, configPath);
@@ -52,13 +44,7 @@ async function run(argv: string[]): Promise<number> {
       );
     }
     return 0;
-  } catch (err) {
-    // A user's mistake (shared/userError.ts) is one line; anything else is a bug with its stack.
-    if (!isUserError(err) || err.code === 'invalidArgument') throw err;
-    const message = err.message;
-    process.stderr.write(`tern eval: ${message}\n`);
-    return 1;
-  }
+  });
 }
 
 export const command: CliCommand = {

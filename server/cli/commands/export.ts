@@ -5,12 +5,11 @@
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
-import { UsageError, usageError, type CliCommand } from '../command';
-import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
+import { onePositional, parsingArgs, reportingUserErrors, UsageError, usageError, type CliCommand } from '../command';
+import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { defaultExportDir, exportModelTarget, exportRun, exportSummaryLine, ParityError, type ExportResult } from '../../export';
 import { integerOption } from '../../../shared/optionText';
-import { isUserError } from '../../../shared/userError';
 
 const usage = `Usage: tern export <run-dir | model.json | model.tern | model-dir> [--out DIR] [--no-parity] [--samples N] [--onnx-codes smallest|int8]
 
@@ -32,28 +31,20 @@ Our inference, the reference of the check, runs on:
 ${BACKEND_USAGE}`;
 
 async function run(argv: string[]): Promise<number> {
-  let parsed;
-  let backendArgs;
-  try {
-    backendArgs = backendOptionsFromArgs(argv);
-    parsed = parseArgs({
+  const backendArgs = parsingArgs(() => backendOptionsFromArgs(argv));
+  const parsed = parsingArgs(() =>
+    parseArgs({
       args: backendArgs.rest,
       allowPositionals: true,
       options: { out: { type: 'string' }, 'no-parity': { type: 'boolean' }, samples: { type: 'string' }, 'onnx-codes': { type: 'string' } },
-    });
-  } catch (err) {
-    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      throw new UsageError((err as Error).message);
-    throw err;
-  }
-  const [target, ...extra] = parsed.positionals;
-  if (!target) throw new UsageError('missing the run folder or model to export');
-  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    }),
+  );
+  const target = onePositional(parsed.positionals, 'missing the run folder or model to export');
   const samples = parsed.values.samples === undefined ? 1000 : integerOption('samples', parsed.values.samples, 1, usageError);
   const codes = parsed.values['onnx-codes'] ?? 'smallest';
   if (codes !== 'smallest' && codes !== 'int8') throw new UsageError(`--onnx-codes must be smallest or int8 (got ${codes})`);
   const isRun = existsSync(join(target, 'config.json'));
-  try {
+  return reportingUserErrors('export', process.stderr, async () => {
     let outDir: string;
     if (isRun) {
       let experiment: string | undefined;
@@ -95,13 +86,7 @@ async function run(argv: string[]): Promise<number> {
       process.stdout.write(`  model.tern ${t.bytes} bytes, arithmetic minimum ${t.minimumBytes} bytes (+${t.overheadBytes})\n`);
     }
     return 0;
-  } catch (err) {
-    // A user's mistake (shared/userError.ts) is one line; anything else is a bug with its stack.
-    if (!isUserError(err) || err.code === 'invalidArgument') throw err;
-    const message = err.message;
-    process.stderr.write(`tern export: ${message}\n`);
-    return 1;
-  }
+  });
 }
 
 export const command: CliCommand = {

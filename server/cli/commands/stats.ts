@@ -1,7 +1,7 @@
 /** `tern stats`: per-layer Δ, α, sparsity, −α/0/+α counts, bits, and the model's size, from a model.json. */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../backends/ladder';
-import { reportingUserErrors, UsageError, type CliCommand } from '../command';
+import { onePositional, parsingArgs, reportingUserErrors, type CliCommand } from '../command';
 import { loadModel } from '../../core/modelIO';
 import { writeModelStats } from '../../stats/report';
 
@@ -22,15 +22,10 @@ export interface CommandIO {
 }
 
 export async function run(argv: string[], io: CommandIO = { out: process.stdout, err: process.stderr }): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const [target, ...extra] = parsed.positionals;
-  if (!target) throw new UsageError('missing the model.json (or a folder containing one)');
-  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const parsed = parsingArgs(() =>
+    parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } }),
+  );
+  const target = onePositional(parsed.positionals, 'missing the model.json (or a folder containing one)');
   // Statistics read weights on the host: the plain cpu backend is all they need.
   await initBackend({ backend: 'cpu' });
   return reportingUserErrors('stats', io.err, async () => {

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { initBackend } from '../../backends/ladder';
-import { reportingUserErrors, UsageError, type CliCommand } from '../command';
+import { onePositional, parsingArgs, reportingUserErrors, UsageError, type CliCommand } from '../command';
 import { numberFromText, parseTernaryQuant, QUANT_DEFAULTS, THRESHOLD_FACTOR_RANGE, type TernaryQuant } from '../../../shared/quant';
 import { loadModel, resolveModelJsonPath, saveModel, MODEL_JSON } from '../../core/modelIO';
 import { refuseSourceFolder } from '../../core/outputFolder';
@@ -42,9 +42,8 @@ export function quantFromArgs(values: { method?: string; 'threshold-factor'?: st
 }
 
 export async function run(argv: string[], io: CommandIO = { out: process.stdout, err: process.stderr }): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parsingArgs(() =>
+    parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
@@ -55,13 +54,9 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
         'first-last': { type: 'string' },
         json: { type: 'boolean', default: false },
       },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const [target, ...extra] = parsed.positionals;
-  if (!target) throw new UsageError('missing the float model.json (or a folder containing one, or an .onnx file)');
-  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    }),
+  );
+  const target = onePositional(parsed.positionals, 'missing the float model.json (or a folder containing one, or an .onnx file)');
   if (!parsed.values.out) throw new UsageError('--out DIR is required (where the ternary model is written)');
   const quant = quantFromArgs(parsed.values);
   // Conversion rewrites JSON and copies weights: the plain cpu backend is all it needs.
