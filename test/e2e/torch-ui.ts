@@ -2,12 +2,14 @@
  * The torch engine in a real VS Code (tier of `npm run test:e2e`, or `node --import tsx
  * test/e2e/run.ts torch`): the packaged .vsix installed, a workspace outside the repo with an
  * experiment marked `"engine": "torch"`, the `ternary.torch.processes` setting at 2. F1 → Ternary:
- * Train → the status bar follows the run's epochs (live `ternary/metrics`), it finishes, the
- * Layers view lists the ternary layers with layers.jsonl's last sparsities, the Experiments view
- * says "torch cpu ×2", and the Dashboard draws the run's points. Skipped, with the reason, when
- * no Python with PyTorch ≥ 1.13 is found.
+ * Train first with `ternary.torch.python` naming a Python that does not exist: the error says
+ * so, and its "Open Setting" button opens that setting, where the test types the real interpreter
+ * as a user would. Then Train again → the status bar follows the run's epochs (live
+ * `ternary/metrics`), it finishes, the Layers view lists the ternary layers with layers.jsonl's
+ * last sparsities, the Experiments view says "torch cpu ×2", and the Dashboard draws the run's
+ * points. Skipped, with the reason, when no Python with PyTorch ≥ 1.13 is found.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   experimentPick,
@@ -57,11 +59,37 @@ export async function torchUi(vsix: string, artifacts: string): Promise<boolean>
     ),
   );
   installVsix(runDir, vsix);
-  const settings = { 'ternary.torch.processes': 2 };
+  const missingPython = join(runDir, 'no-such-python3');
+  const settings = { 'ternary.torch.processes': 2, 'ternary.torch.python': missingPython };
   return uiSession({ label: 'torch UI', tag: 'torch', runDir, workspace, artifacts, settings }, async (page) => {
     await openTernaryView(page);
     const experimentsPane = pane(page, 'Experiments');
     await experimentsPane.locator('.monaco-list-row', { hasText: NAME }).first().waitFor({ state: 'visible', timeout: 30_000 });
+
+    // No such Python: the server answers EngineUnavailable, naming the setting that fixes it.
+    await runFromPalette(page, 'Ternary: Train');
+    await experimentPick(page, NAME).click({ timeout: 30_000 });
+    const refused = toast(page, /Training failed: The torch engine needs Python 3, and none was found/);
+    await refused.waitFor({ state: 'visible', timeout: 60_000 });
+    if (existsSync(join(workspace, 'runs', NAME))) throw new Error('a run folder was made although the engine could not run');
+    await refused.hover();
+    await refused.getByRole('button', { name: 'Open Setting ternary.torch.python' }).click();
+    // The Settings editor, searched to that setting: type the real interpreter into it.
+    const input = page.locator('.settings-editor .setting-item-contents', { hasText: 'Python' }).locator('input').first();
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    const refusedShot = await shoot(page, artifacts, 'torch-engine-unavailable-setting');
+    await input.fill(found.python.path);
+    await input.press('Enter');
+    const userSettings = join(runDir, 'ud', 'User', 'settings.json');
+    await waitFor(
+      'the setting to be saved',
+      30_000,
+      () => readFileSync(userSettings, 'utf8').includes(JSON.stringify(found.python.path)),
+      250,
+    );
+    console.log(
+      `ok   torch UI: a missing Python is refused (EngineUnavailable); "Open Setting ternary.torch.python" opened the setting, fixed there (${refusedShot})`,
+    );
 
     await runFromPalette(page, 'Ternary: Train');
     const pick = experimentPick(page, NAME);
