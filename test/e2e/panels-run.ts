@@ -32,6 +32,7 @@ import {
   runCommand,
   screenshot,
   setTheme,
+  WEBVIEW_LOAD_TIMEOUT_MS,
 } from './panels-ui';
 
 const repo = process.cwd();
@@ -351,11 +352,17 @@ async function main(): Promise<void> {
     step('reload window: panels restored');
     await runCommand(page, 'Developer: Reload Window');
     await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
-    const restored = await panelFrame(page, 'Ternary Dashboard');
-    const restoredPoints = await waitFor(`the restored dashboard to plot the same ${totalPoints} points`, 30_000, async () => {
-      const n = Number((await bodyData(restored)).points ?? 0);
-      return n === totalPoints ? n : undefined;
-    });
+    // The frame is looked up on every try: the one found first may still be the window's before the
+    // reload took it away ("Frame was detached" from then on, seen in CI).
+    const restoredPoints = await waitFor(
+      `the restored dashboard to plot the same ${totalPoints} points`,
+      WEBVIEW_LOAD_TIMEOUT_MS,
+      async () => {
+        const frame = (await panelFrames(page, 'Ternary Dashboard'))[0];
+        const n = frame ? Number((await bodyData(frame).catch(() => ({ points: undefined }))).points ?? 0) : 0;
+        return n === totalPoints ? n : undefined;
+      },
+    );
     await screenshot(page, artifacts, 'dashboard-restored-dark');
     // The histograms panel comes back with its run, layer and pinned epoch (webview state).
     await runCommand(page, 'Ternary: Show Weight Histograms');
