@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRun, layersCsv, metricsCsv } from '../../server/export';
 import type { LayerStats } from '../../shared/layerStats';
+import type { RunSummary } from '../../shared/runRecords';
 
 const layer: LayerStats = {
   layer: 'conv1',
@@ -23,6 +24,11 @@ const layer: LayerStats = {
   counts: { neg: 4, zero: 9, pos: 5 },
   branches: [{ factor: 0.05, delta: 0.01, alpha: 0.2, sparsity: 0.5, counts: { neg: 4, zero: 9, pos: 5 } }],
 };
+
+/** summary.json of a run of experiment 'exp' of a 72-byte float / 9-byte ternary model. */
+function summaryJson(fields: Pick<RunSummary, 'runId' | 'status' | 'epochs' | 'final' | 'best' | 'wallSeconds'>): string {
+  return JSON.stringify({ experiment: 'exp', backend: 'cpu', fp32Bytes: 72, ternaryBytes: 9, compression: 8, ...fields });
+}
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -96,17 +102,12 @@ test('exportRun: model as trained and exported (ONNX, .tern, stock tfjs), metric
   );
   writeFileSync(
     join(run, 'summary.json'),
-    JSON.stringify({
+    summaryJson({
       runId: 'r1',
-      experiment: 'exp',
       status: 'completed',
       epochs: 2,
       final: { top1: 0.6, top5: 1, loss: 0.5 },
       best: { top1: 0.6, top5: 1, loss: 0.5, epoch: 2 },
-      backend: 'cpu',
-      fp32Bytes: 72,
-      ternaryBytes: 9,
-      compression: 8,
       wallSeconds: 3.25,
     }),
   );
@@ -147,17 +148,12 @@ test('exportRun: a run whose summary says running but whose writer is gone is re
   writeFileSync(join(run, 'config.json'), JSON.stringify({ runId: 'r2', backend: 'cpu', threads: 1, versions: {} }));
   writeFileSync(
     join(run, 'summary.json'),
-    JSON.stringify({
+    summaryJson({
       runId: 'r2',
-      experiment: 'exp',
       status: 'running',
       epochs: 1,
       final: { top1: 0.5, top5: 1, loss: 0.7 },
       best: { top1: 0.5, top5: 1, loss: 0.7, epoch: 1 },
-      backend: 'cpu',
-      fp32Bytes: 72,
-      ternaryBytes: 9,
-      compression: 8,
       wallSeconds: 1,
     }),
   );

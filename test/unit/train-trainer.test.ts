@@ -18,6 +18,13 @@ import { epochMetrics, setup, useWasm } from './trainFixture';
 
 const summaryOf = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
 
+/** A resumed run ends with the same final weights and optimizer state as the uninterrupted one. */
+function assertSameFinalState(resumedDir: string, fullDir: string): void {
+  const same = (...path: string[]) => readFileSync(join(resumedDir, ...path)).equals(readFileSync(join(fullDir, ...path)));
+  assert.ok(same('model', 'weights.bin'), 'final weights differ');
+  assert.ok(same('checkpoints', 'last', 'optimizer.bin'), 'optimizer state differs');
+}
+
 test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak; run files', async () => {
   await useWasm();
   const { experiment, configPath, runsDir } = setup();
@@ -64,16 +71,7 @@ test('3 epochs uninterrupted = 2 epochs + resume 1, bit for bit; no tensor leak;
   assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(full.runDir));
   assert.deepEqual(resumed.summary.final, full.summary.final);
   assert.deepEqual(resumed.summary.best, full.summary.best);
-  assert.ok(
-    readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))),
-    'final weights differ',
-  );
-  assert.ok(
-    readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(
-      readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin')),
-    ),
-    'optimizer state differs',
-  );
+  assertSameFinalState(resumed.runDir, full.runDir);
 
   // The run files of docs/architecture.md (The run folder).
   const dir = full.runDir;
@@ -135,16 +133,7 @@ test(
     const resumed = await train({ experiment, configPath, runsDir, resumeDir: first.runDir, epochs: 3, backend });
     assert.deepEqual(epochMetrics(resumed.runDir), epochMetrics(full.runDir));
     assert.deepEqual(resumed.summary.final, full.summary.final);
-    assert.ok(
-      readFileSync(join(resumed.runDir, 'model', 'weights.bin')).equals(readFileSync(join(full.runDir, 'model', 'weights.bin'))),
-      'final weights differ',
-    );
-    assert.ok(
-      readFileSync(join(resumed.runDir, 'checkpoints', 'last', 'optimizer.bin')).equals(
-        readFileSync(join(full.runDir, 'checkpoints', 'last', 'optimizer.bin')),
-      ),
-      'optimizer state differs',
-    );
+    assertSameFinalState(resumed.runDir, full.runDir);
     assert.ok(full.summary.final.top1 > 0.5, `the synthetic task is easy: top-1 ${full.summary.final.top1}`);
   },
 );
