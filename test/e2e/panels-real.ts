@@ -82,9 +82,16 @@ async function main(): Promise<void> {
     await pick.waitFor({ state: 'visible', timeout: 20_000 });
     await pick.click();
 
-    const niceness = await waitFor('the training server process', 30_000, () => serverNiceness(join(repo, 'dist', 'server.js')));
+    // The server lowers its priority when the extension initializes it, a moment after the process
+    // starts: read until its threads are there (or 30 s have passed), then check what they are.
+    const lowPriority = Math.max(10, getPriority());
+    let niceness: number[] = [];
+    await waitFor('the training server threads at low priority', 30_000, () => {
+      niceness = serverNiceness(join(repo, 'dist', 'server.js')) ?? [];
+      return niceness.length > 0 && niceness.every((n) => n === lowPriority) ? niceness : undefined;
+    }).catch(() => undefined);
     step(`training server threads at nice ${[...new Set(niceness)].join(', ')} (ternary.server.lowPriority)`);
-    assert.deepEqual([...new Set(niceness)], [Math.max(10, getPriority())]);
+    assert.deepEqual([...new Set(niceness)], [lowPriority]);
 
     step('Ternary: Show Dashboard while it trains');
     let asked = Date.now();
