@@ -20,7 +20,9 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
     async () => {
       if (!(await input.isVisible())) await page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: 5000 });
-      await input.fill(`>${title}`);
+      // A webview taking the focus can close the palette under us: then fail this try quickly and
+      // open the palette again, rather than wait out the whole timeout on a hidden input.
+      await input.fill(`>${title}`, { timeout: 2000 });
       if (await row.isVisible({ timeout: 1000 }).catch(() => false)) return true;
       await row.waitFor({ state: 'visible', timeout: 1500 }).catch(() => undefined);
       if (await row.isVisible()) return true;
