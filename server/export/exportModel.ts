@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { writeFileAtomic } from '../files/atomicFiles';
 import { exportOnnx, type OnnxCodes } from '../onnx/export/toOnnx';
-import { loadOrt, openSession } from '../onnx/runtime';
+import { loadOrt, nchwToNhwc, openSession } from '../onnx/runtime';
 import { packModel, type PackedModel } from './packedModel';
 import { stockTfjsModel } from './stockTfjs';
 import { encodeTern, loadTernModel, ternSize } from './ternFile';
@@ -222,7 +222,11 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
       record(
         'ONNX Runtime',
         ONNX_FILE,
-        await logitsOf(inputs, inputShape, async (x, n) => Float32Array.from((await session.run(x, [n, ...inputShape])).data)),
+        await logitsOf(inputs, inputShape, async (x, n) => {
+          // A feature-map output comes back NCHW from ONNX Runtime; ours is NHWC: compare like with like.
+          const out = await session.run(x, [n, ...inputShape]);
+          return Float32Array.from(nchwToNhwc(out.data, out.dims).data);
+        }),
       );
     } finally {
       await session.release();

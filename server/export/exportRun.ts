@@ -42,7 +42,7 @@ export interface ExportResult {
 
 /** Options of a run or model export. */
 export interface ExportOptions extends Pick<ModelExportOptions, 'parity' | 'onnxCodes' | 'onProgress'> {
-  /** Test images for the parity check (default 1000). */
+  /** Inputs for the parity check: test images (default 1000), or random inputs when there is no data (default 64). */
   samples?: number;
   signal?: AbortSignal;
 }
@@ -226,6 +226,7 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
       model = await exportModelFiles(loaded, outDir, {
         ...options,
         inputs,
+        randomSamples: options.samples,
         metadata: { runId: history.config?.runId, experiment: history.config?.experiment?.name },
       });
     } finally {
@@ -263,7 +264,7 @@ export async function exportModelTarget(target: string, outDir: string, options:
   const loaded = await loadModel(resolve(target));
   let model: ModelExportSummary;
   try {
-    model = await exportModelFiles(loaded, outDir, options);
+    model = await exportModelFiles(loaded, outDir, { ...options, randomSamples: options.samples });
   } finally {
     loaded.dispose();
   }

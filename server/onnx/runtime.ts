@@ -85,6 +85,22 @@ export function nhwcToNchw(data: Float32Array, shape: readonly number[]): { data
   return { data: out, shape: [n, c, h, w] };
 }
 
+/** NCHW → NHWC transpose of a float32 batch (ONNX Runtime's feature maps in tfjs's layout). */
+export function nchwToNhwc(data: Float32Array, shape: readonly number[]): { data: Float32Array; shape: number[] } {
+  if (shape.length !== 4) return { data, shape: [...shape] };
+  const [n, c, h, w] = shape;
+  const out = new Float32Array(data.length);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < h; y++) {
+        const src = ((b * c + ch) * h + y) * w;
+        for (let x = 0; x < w; x++) out[((b * h + y) * w + x) * c + ch] = data[src + x];
+      }
+    }
+  }
+  return { data: out, shape: [n, h, w, c] };
+}
+
 /** Opens an ONNX model (bytes or a file path) in ONNX Runtime on the CPU. `source` names it in errors. */
 export async function openSession(
   modelBytesOrPath: Uint8Array | string,

@@ -9,7 +9,12 @@ import type { LayerQuant } from '../core/quantizer';
 type AnyLayer = LayersModel['layers'][number];
 
 export const TERNARY_CLASSES = new Set(['TernaryConv2D', 'TernaryDense']);
-export const KERNEL_CLASSES = new Set(['TernaryConv2D', 'TernaryDense', 'Conv2D', 'Dense']);
+/**
+ * Every layer with a conv or dense kernel. DepthwiseConv2D (from imported MobileNets, whose
+ * depthwise convs stay float: server/models/convert.ts ternarizes Conv2D and Dense only) is
+ * listed as a float layer, so a model's layer count is all its convs, not the ternarizable ones.
+ */
+export const KERNEL_CLASSES = new Set(['TernaryConv2D', 'TernaryDense', 'Conv2D', 'Dense', 'DepthwiseConv2D']);
 
 export interface KernelLayer {
   /** Name, prefixed by enclosing model names for nested models (`inner/dense_1`). */
@@ -41,7 +46,7 @@ export function kernelLayers(model: LayersModel, prefix = ''): KernelLayer[] {
     const weights = layer.getWeights();
     const kernelIndex = Math.max(
       0,
-      layer.weights.findIndex((w) => /(^|\/)kernel(_\d+)?$/.test(w.originalName ?? w.name)),
+      layer.weights.findIndex((w) => /(^|\/)(depthwise_)?kernel(_\d+)?$/.test(w.originalName ?? w.name)),
     );
     const kernel = weights[kernelIndex];
     const otherParams = weights.reduce((sum, w, i) => (i === kernelIndex ? sum : sum + w.size), 0);

@@ -24,7 +24,8 @@ Parity: each exported file runs on the experiment's first N test images (random 
 there is no data) next to our own inference; a relative difference in the logits above 1e-4
 is an error (exit 1).
   --no-parity        skip the check (ONNX Runtime is then not needed)
-  --samples N        test images for the check (default 1000)
+  --samples N        inputs for the check: the first N test images (default 1000), or N
+                     random inputs for a model without data (default 64)
   --onnx-codes int8  INT8 codes at ONNX opset 13, for runtimes older than ONNX Runtime 1.23
                      (default smallest: INT2 for ternary layers at opset 25, INT4 for REL)
 Our inference, the reference of the check, runs on:
@@ -40,7 +41,7 @@ async function run(argv: string[]): Promise<number> {
     }),
   );
   const target = onePositional(parsed.positionals, 'missing the run folder or model to export');
-  const samples = parsed.values.samples === undefined ? 1000 : integerOption('samples', parsed.values.samples, 1, usageError);
+  const samples = parsed.values.samples === undefined ? undefined : integerOption('samples', parsed.values.samples, 1, usageError);
   const codes = parsed.values['onnx-codes'] ?? 'smallest';
   if (codes !== 'smallest' && codes !== 'int8') throw new UsageError(`--onnx-codes must be smallest or int8 (got ${codes})`);
   const isRun = existsSync(join(target, 'config.json'));

@@ -347,16 +347,31 @@ function mergeLayer(b: Builder, layer: GraphLayer, inputs: Value[], op: string):
   );
 }
 
+/** The ONNX axis of tfjs axis `axis` of a tensor of rank `rank` (batch included): NHWC axes 1, 2, 3 are NCHW's 2, 3, 1. */
+function onnxAxis(axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  return rank === 4 ? [0, 2, 3, 1][a] : a;
+}
+
+/** Names an ONNX axis as the user knows it from the ONNX (NCHW) model. */
+function axisName(axis: number, rank: number): string {
+  const names = rank === 4 ? ['batch', 'channels', 'height', 'width'] : rank === 2 ? ['batch', 'features'] : [];
+  return names[axis] ? `axis ${axis} (${names[axis]})` : `axis ${axis}`;
+}
+
 function concatLayer(b: Builder, layer: GraphLayer, inputs: Value[]): string {
   const rank = inputs[0].shape.length + 1;
-  const axis = typeof layer.config.axis === 'number' ? layer.config.axis : -1;
-  if (axis !== -1 && axis !== rank - 1)
-    throw new ExportGraphError(`Layer '${layer.name}': Concatenate over axis ${axis}; export handles the channel (last) axis.`);
+  const raw = typeof layer.config.axis === 'number' ? layer.config.axis : -1;
+  const axis = onnxAxis(raw, rank);
+  if (!(axis >= 1 && axis < rank))
+    throw new ExportGraphError(
+      `Layer '${layer.name}': Concatenate over ${axisName(axis, rank)} of a rank-${rank} tensor; export handles any axis but the batch.`,
+    );
   return b.add(
     'Concat',
     inputs.map((v) => v.name),
     layer.name,
-    [attrInt('axis', rank === 4 ? 1 : -1)],
+    [attrInt('axis', axis)],
   );
 }
 
