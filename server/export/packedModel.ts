@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { REL_FACTORS, TWN_DELTA_SCALE, ternaryWeight, type LayerQuant } from '../core/quantizer';
+import { branchFactors, TWN_DELTA_SCALE, ternaryWeight, type LayerQuant } from '../core/quantizer';
 import { TERNARY_CLASSES } from '../stats/kernelLayers';
 import { UserError } from '../../shared/userError';
 
@@ -89,14 +89,7 @@ export function packTernary(name: string, shape: number[], latent: Float32Array,
     for (let i = 0; i < ternary.length; i++) codes[i] = ternary[i] > 0 ? 1 : ternary[i] < 0 ? -1 : 0;
   } else {
     // REL (he2019 only): m = the number of nested thresholds Δ_k = fround(f_k · max|W|) that |W| reaches.
-    const deltas = REL_FACTORS.slice(0, t).map((f) => Math.fround(Math.fround(f) * maxAbs));
-    for (let i = 0; i < latent.length; i++) {
-      const a = Math.abs(latent[i]);
-      let m = 0;
-      while (m < t && a >= deltas[m]) m++;
-      const sign = latent[i] > 0 || (latent[i] === 0 && deltas[0] === 0) ? 1 : latent[i] < 0 ? -1 : 0;
-      codes[i] = sign * m;
-    }
+    codes.set(codesOf(latent, quant));
   }
   // Level magnitudes as tfjs computed them: |T| of any weight at that level.
   const levels = new Float32Array(t);
@@ -161,76 +154,145 @@ export function ternaryValues(w: PackedWeight): Float32Array {
 }
 
 /**
- * Latent float weights W' that our quantizer turns back into these codes and (to float32
- * rounding) these α's: loading a `.tern` file gives a TernaryConv2D/TernaryDense again (for
- * `tern stats`, evaluation and fine-tuning), whose forward pass must equal the exported model's.
+ * Latent float weights W' that our quantizer turns back into these codes and these α's, with the
+ * thresholds Δ the model was made with: loading a `.tern` file (or our `model.onnx`) gives a
+ * TernaryConv2D/TernaryDense again (for `tern stats`, evaluation and fine-tuning), whose forward
+ * pass must equal the exported model's and whose statistics must be the exported ones.
  *
- * The quantizer recomputes α_k = Σ|W'|·1[|W'| ≥ Δ_k] / count on the backend, and backends such as
- * wasm sum in float32: a sum of many equal float32 values drifts (2e-4 relative measured on a
- * 18 K-weight layer). So every |W'| is a whole multiple of g = 2^⌈log2(n·max)⌉ · 2^-24: all partial
- * sums are then exact in float32, in any order, and α'_k = fl(I_k·g / N_k) with I_k, the number of
- * g-units of the weights at levels ≥ k, chosen as round(N_k·α_k / g): within half a float32 step of
- * α_k. Level-m weights share their units evenly (values differ by one g at most), so their
- * magnitudes stay inside the level's interval [f_m·M, f_{m+1}·M) as the original weights were;
- * for REL one top-level weight keeps M = max|W| (rounded to g), so the thresholds Δ_k are kept.
- * REL layers where g would be too coarse for the 0.05·M-wide levels use latentByMeans.
+ * he2019's Δ_k = f_k·max|W|: one weight of the top level is max|W| itself (stored in the file), so
+ * every Δ_k is the original. The quantizer recomputes α_k = Σ|W'|·1[|W'| ≥ Δ_k] / count on the
+ * backend, and backends such as wasm sum in float32: a sum of many equal float32 values drifts
+ * (2e-4 relative measured on a 18 K-weight layer). So every other |W'| is a whole multiple of
+ * g = 2^⌈log2(n·max)⌉ · 2^-24: partial sums of them are exact in float32, in any order (max|W|
+ * adds less than one g of rounding), and α'_k = fl(I_k·g / N_k) with I_k, the number of g-units of
+ * the weights at levels ≥ k, chosen as round(N_k·α_k / g). Level-m weights share their units
+ * evenly (values differ by one g at most), so their magnitudes stay inside the level's interval
+ * [f_m·M, f_{m+1}·M) as the original weights were. Where g is too coarse for that — REL's
+ * 0.05·M-wide levels beyond ~40 K weights, any layer beyond ~2^24 weights, where a weight would be
+ * less than one g — the weights take their level's mean instead (latentByMeans). Either way the
+ * codes are checked: the rebuilt weights ternarize to exactly the stored codes.
  */
 export function latentFromCodes(w: TernaryWeight): Float32Array {
+  return latentOnGrid(w) ?? latentByMeans(w);
+}
+
+/** Δ_k = fround(fround(f_k)·max|W|), as the quantizer computes them in float32 (he2019). */
+function he2019Deltas(quant: LayerQuant, maxAbs: number): number[] {
+  return branchFactors(quant).map((f) => Math.fround(Math.fround(f) * maxAbs));
+}
+
+/** The codes our quantizer gives latent weights `latent` (docs/method.md; TWN: Δ = 0.7·mean|W|, |W| > Δ). */
+function codesOf(latent: Float32Array, quant: LayerQuant): Int8Array {
+  const t = quant.tex;
+  const twn = quant.method === 'twn';
+  let maxAbs = 0;
+  let sumAbs = 0;
+  for (let i = 0; i < latent.length; i++) {
+    const a = Math.abs(latent[i]);
+    if (a > maxAbs) maxAbs = a;
+    sumAbs += a;
+  }
+  const deltas = twn ? [twnDelta(sumAbs, latent.length)] : he2019Deltas(quant, maxAbs);
+  const codes = new Int8Array(latent.length);
+  for (let i = 0; i < latent.length; i++) {
+    const v = latent[i];
+    const a = Math.abs(v);
+    let m = 0;
+    while (m < t && (twn ? a > deltas[0] : a >= deltas[m])) m++;
+    // he2019 with Δ = 0 takes W = 0 as +α (quantizer.ts: pos wins when both hold).
+    const sign = v > 0 || (v === 0 && !twn && deltas[0] === 0) ? 1 : v < 0 ? -1 : 0;
+    codes[i] = sign * m;
+  }
+  return codes;
+}
+
+/** TWN's Δ = 0.7·mean|W| from the sum of |W| over n weights, rounded as the quantizer's float32 tensors are. */
+function twnDelta(sumAbs: number, n: number): number {
+  return Math.fround(Math.fround(TWN_DELTA_SCALE) * Math.fround(n > 0 ? sumAbs / n : 0));
+}
+
+/**
+ * The whole-g construction of latentFromCodes, or undefined where g is too coarse: a level's
+ * magnitudes (base or base + 1 units, and M) would leave its interval [Δ_m, Δ_{m+1}).
+ */
+function latentOnGrid(w: TernaryWeight): Float32Array | undefined {
   const t = w.quant.tex;
   const n = w.codes.length;
   const counts = new Array<number>(t + 2).fill(0);
-  for (const c of w.codes) counts[Math.abs(c)]++;
+  for (let i = 0; i < n; i++) counts[Math.abs(w.codes[i])]++;
   // α_k = A_k − A_{k−1}.
   const alphas = Array.from(w.levels, (a, k) => a - (k === 0 ? 0 : w.levels[k - 1]));
-  const top = t === 1 ? Math.max(...alphas) : w.maxAbs;
+  // he2019 keeps max|W| (its thresholds are multiples of it); TWN's Δ is a multiple of mean|W|.
+  const twn = w.quant.method === 'twn';
+  const keepsMax = !twn && w.maxAbs > 0;
+  const top = keepsMax ? w.maxAbs : Math.max(...alphas);
   const g = 2 ** (Math.ceil(Math.log2(Math.max(n * Math.max(top, w.levels[t - 1]) * 1.01, Number.MIN_VALUE))) - 24);
-  // REL levels are 0.05·M wide: whole-g magnitudes must fit well inside them, or they could move a
-  // weight to the next level (layers of more than ~40 K weights); those use the level means.
-  if (t > 1 && g > 0.002 * w.maxAbs) return latentByMeans(w);
   // Units of the weights at levels ≥ k (N_k of them), then per level.
   const atOrAbove = new Array<number>(t + 2).fill(0);
   for (let m = t; m >= 1; m--) atOrAbove[m] = atOrAbove[m + 1] + counts[m];
   const unitsAtOrAbove = new Array<number>(t + 2).fill(0);
   for (let k = 1; k <= t; k++) unitsAtOrAbove[k] = atOrAbove[k] ? Math.round((atOrAbove[k] * alphas[k - 1]) / g) : 0;
-  const magnitudes: number[][] = [[]];
+  // Per level: the first weight's magnitude when it is max|W|, then `base` units each, one more for the first `extra`.
+  const levels: { first?: number; base: number; extra: number }[] = [{ base: 0, extra: 0 }];
+  let sum = 0;
+  let max = 0;
   for (let m = 1; m <= t; m++) {
     let units = unitsAtOrAbove[m] - unitsAtOrAbove[m + 1];
     let c = counts[m];
-    const values: number[] = [];
-    if (m === t && t > 1 && c > 1) {
+    let first: number | undefined;
+    if (m === t && keepsMax && c > 0) {
       // One weight holds max|W|, so the thresholds f_k·max|W'| are the original ones.
-      const topUnits = Math.round(w.maxAbs / g);
-      values.push(topUnits * g);
-      units -= topUnits;
+      first = w.maxAbs;
+      units = Math.round(units - w.maxAbs / g);
       c -= 1;
+      sum += first;
     }
-    if (c > 0) {
-      const base = Math.floor(units / c);
-      const extra = units - base * c;
-      for (let i = 0; i < c; i++) values.push((base + (i < extra ? 1 : 0)) * g);
-    }
-    magnitudes.push(values);
+    const base = c > 0 ? Math.floor(units / c) : 0;
+    const extra = c > 0 ? units - base * c : 0;
+    levels.push({ first, base, extra });
+    if (c > 0) sum += units * g;
+    max = Math.max(max, first ?? 0, (extra > 0 ? base + 1 : base) * g);
   }
-  const next = new Array<number>(t + 1).fill(0);
+  // The thresholds these magnitudes give, and whether every level stays inside its interval.
+  const deltas = twn ? [twnDelta(sum, n)] : he2019Deltas(w.quant, max);
+  const large = (a: number, m: number): boolean => (twn ? a > deltas[0] : a >= deltas[m - 1]);
+  for (let m = 1; m <= t; m++) {
+    if (counts[m] === 0) continue;
+    const { first, base, extra } = levels[m];
+    const rest = counts[m] - (first === undefined ? 0 : 1);
+    const magnitudes = [...(first === undefined ? [] : [first]), ...(rest > 0 ? [base * g] : []), ...(extra > 0 ? [(base + 1) * g] : [])];
+    for (const a of magnitudes) if (!large(a, m) || (m < t && large(a, m + 1))) return undefined;
+  }
   const out = new Float32Array(n);
+  const placed = new Array<number>(t + 1).fill(0);
   for (let i = 0; i < n; i++) {
-    const m = Math.abs(w.codes[i]);
-    if (m > 0) out[i] = Math.sign(w.codes[i]) * magnitudes[m][next[m]++];
+    const c = w.codes[i];
+    if (c === 0) continue;
+    const m = c < 0 ? -c : c;
+    const level = levels[m];
+    let k = placed[m]++;
+    let mag: number;
+    if (level.first !== undefined && k === 0) mag = level.first;
+    else {
+      if (level.first !== undefined) k -= 1;
+      mag = (k < level.extra ? level.base + 1 : level.base) * g;
+    }
+    out[i] = c < 0 ? -mag : mag;
   }
   return out;
 }
 
 /**
- * The fallback for REL layers too large for whole-g magnitudes: level-m weights all at the level's
- * mean μ_m (clamped into [Δ_m, Δ_{m+1}) in float32), one top weight at M. Exact in float64 sums;
- * a float32-summing backend recomputes α with its rounding drift.
+ * The fallback where whole-g magnitudes do not fit: level-m weights all at the level's mean μ_m
+ * (clamped into [Δ_m, Δ_{m+1}) in float32), one top weight at M. Exact in float64 sums (the cpu and
+ * oneDNN backends, and the statistics); a float32-summing backend recomputes α with its rounding
+ * drift. TWN (t_ex 1): every weight at ±α, whose Δ = 0.7·mean stays below α.
  */
 function latentByMeans(w: TernaryWeight): Float32Array {
   const t = w.quant.tex;
-  const decoded = decodeCodes(w.codes, w.levels);
-  if (t === 1) return decoded;
+  if (w.quant.method === 'twn') return decodeCodes(w.codes, w.levels);
   const counts = new Array<number>(t + 1).fill(0);
-  for (const c of w.codes) counts[Math.abs(c)]++;
+  for (let i = 0; i < w.codes.length; i++) counts[Math.abs(w.codes[i])]++;
   // α_k = A_k − A_{k−1} (in float64; the latent need only be close, the codes must match).
   const alphas = Array.from(w.levels, (a, k) => a - (k === 0 ? 0 : w.levels[k - 1]));
   // Mean of the weights at levels ≥ k is α_k; so μ_m = (α_m·N_m − α_{m+1}·N_{m+1}) / n_m with N_k = Σ_{j≥k} n_j.
@@ -242,10 +304,10 @@ function latentByMeans(w: TernaryWeight): Float32Array {
     const above = m < t ? alphas[m] * atOrAbove[m + 1] : 0;
     mean[m] = (alphas[m - 1] * atOrAbove[m] - above) / counts[m];
   }
-  // Keep every magnitude inside its level's float32 interval [Δ_m, Δ_{m+1}), whatever the rounding.
-  const deltas = REL_FACTORS.slice(0, t).map((f) => Math.fround(Math.fround(f) * w.maxAbs));
+  // Keep every magnitude inside its level's float32 interval [Δ_m, Δ_{m+1}) and at most M, whatever the rounding.
+  const deltas = he2019Deltas(w.quant, w.maxAbs);
   const inLevel = (mag: number, m: number): number => {
-    let v = Math.max(Math.fround(mag), deltas[m - 1]);
+    let v = Math.min(Math.max(Math.fround(mag), deltas[m - 1]), w.maxAbs);
     if (m < t) while (v >= deltas[m]) v = previousFloat32(v);
     return v;
   };
@@ -265,7 +327,7 @@ function latentByMeans(w: TernaryWeight): Float32Array {
     } else {
       mag = mean[m];
     }
-    out[i] = Math.sign(c) * mag;
+    out[i] = c < 0 ? -mag : mag;
   }
   return out;
 }

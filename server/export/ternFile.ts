@@ -70,35 +70,60 @@ export type { TernSize };
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** Where packed codes go, or come from: a Uint8Array, or anything indexed by absolute byte (tests use a sparse object). */
+export type CodeBytes = { [byte: number]: number };
+
+/**
+ * Writes codes [first, end) of `bits` bits each (two's complement) at their bit positions i·bits,
+ * least-significant bits first. The position is kept as a byte index and a shift below 8: a bit
+ * index of a layer with more than 2^31 code bits does not fit the 32-bit integers of `>>` and `|`.
+ */
+export function packCodesRange(codes: ArrayLike<number>, bits: number, out: CodeBytes, first: number, end: number): void {
+  const mask = (1 << bits) - 1;
+  let byte = Math.floor((first * bits) / 8);
+  let shift = (first * bits) % 8;
+  for (let i = first; i < end; i++) {
+    const v = codes[i] & mask;
+    out[byte] |= (v << shift) & 0xff;
+    if (shift + bits > 8) out[byte + 1] |= v >> (8 - shift);
+    shift += bits;
+    if (shift >= 8) {
+      shift -= 8;
+      byte++;
+    }
+  }
+}
+
+/** Reads codes [first, end) written by packCodesRange into `into[i − first]`. */
+export function unpackCodesRange(bytes: CodeBytes, bits: number, first: number, end: number, into: { [i: number]: number }): void {
+  const mask = (1 << bits) - 1;
+  const sign = 1 << (bits - 1);
+  let byte = Math.floor((first * bits) / 8);
+  let shift = (first * bits) % 8;
+  for (let i = first; i < end; i++) {
+    let v = bytes[byte] >> shift;
+    if (shift + bits > 8) v |= bytes[byte + 1] << (8 - shift);
+    v &= mask;
+    into[i - first] = v & sign ? v - (1 << bits) : v;
+    shift += bits;
+    if (shift >= 8) {
+      shift -= 8;
+      byte++;
+    }
+  }
+}
+
 /** Packs codes of `bits` bits each, two's complement, least-significant bits first. */
 export function packCodes(codes: Int8Array, bits: number): Uint8Array {
   const out = new Uint8Array(Math.ceil((codes.length * bits) / 8));
-  const mask = (1 << bits) - 1;
-  let bit = 0;
-  for (let i = 0; i < codes.length; i++, bit += bits) {
-    const v = codes[i] & mask;
-    const byte = bit >> 3;
-    const shift = bit & 7;
-    out[byte] |= (v << shift) & 0xff;
-    if (shift + bits > 8) out[byte + 1] |= v >> (8 - shift);
-  }
+  packCodesRange(codes, bits, out, 0, codes.length);
   return out;
 }
 
 /** Unpacks `n` codes of `bits` bits (the inverse of packCodes). */
 export function unpackCodes(bytes: Uint8Array, bits: number, n: number): Int8Array {
   const out = new Int8Array(n);
-  const mask = (1 << bits) - 1;
-  const sign = 1 << (bits - 1);
-  let bit = 0;
-  for (let i = 0; i < n; i++, bit += bits) {
-    const byte = bit >> 3;
-    const shift = bit & 7;
-    let v = bytes[byte] >> shift;
-    if (shift + bits > 8) v |= bytes[byte + 1] << (8 - shift);
-    v &= mask;
-    out[i] = v & sign ? v - (1 << bits) : v;
-  }
+  unpackCodesRange(bytes, bits, 0, n, out);
   return out;
 }
 
@@ -223,9 +248,11 @@ export function decodeTern(bytes: Uint8Array, source = 'the .tern file'): { head
       fail(`describes weight '${spec.name}' with an unknown encoding; export the model again.`);
     const scalars = new Float32Array(take(4 * (spec.tex + 1), `the levels of '${spec.name}'`).buffer);
     const codes = unpackCodes(take(Math.ceil((n * spec.bits) / 8), `the codes of '${spec.name}'`), spec.bits, n);
-    for (const c of codes)
-      if (Math.abs(c) > spec.tex)
+    for (let i = 0; i < n; i++) {
+      const c = codes[i];
+      if (c > spec.tex || c < -spec.tex)
         fail(`holds code ${c} in weight '${spec.name}', outside [−${spec.tex}, ${spec.tex}]: the file is damaged.`);
+    }
     return {
       kind: 'ternary',
       name: spec.name,
