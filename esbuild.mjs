@@ -3,10 +3,12 @@
 //   dist/server.js     the training server (`node dist/server.js --stdio`)
 //   dist/cli.js        the `tern` command line (same core as the server)
 //   dist/webview/*.js  browser code of the panels
+//   dist/tern.editor.schema.json  the config schema as the editor gets it (scripts/editorSchema.mjs)
 // The wasm backend's binaries are copied next to the server bundles.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { editorSchema } from './scripts/editorSchema.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -96,8 +98,16 @@ function copyOnnxRuntime() {
   cpSync('node_modules/onnxruntime-common', 'dist/node_modules/onnxruntime-common', { recursive: true });
 }
 
+/** The schema package.json contributes to VS Code for `*.tern.json` (why: scripts/editorSchema.mjs). */
+function writeEditorSchema() {
+  const schema = JSON.parse(readFileSync('shared/tern.schema.json', 'utf8'));
+  mkdirSync('dist', { recursive: true });
+  writeFileSync('dist/tern.editor.schema.json', JSON.stringify(editorSchema(schema), null, 1) + '\n');
+}
+
 copyWasmBinaries();
 copyNativeAddon();
+writeEditorSchema();
 if (production) copyOnnxRuntime();
 if (watch) {
   for (const options of contexts) {

@@ -264,6 +264,8 @@ export interface ConfigDiagnostic {
   message: string;
   property?: string;
   severity: 'error' | 'warning';
+  /** The text is not JSON with comments (a JSON editor marks the same spot itself). */
+  syntax?: true;
   line: number;
   column: number;
   range: { start: { line: number; character: number }; end: { line: number; character: number } };

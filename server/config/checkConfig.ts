@@ -26,6 +26,8 @@ export interface ConfigProblem {
   /** What is wrong and what to do, e.g. `must be >= 0.`. */
   detail: string;
   severity: 'error' | 'warning';
+  /** The text is not JSON (with comments): no property could be checked. */
+  syntax?: true;
   /** 1-based line and column of the start, as in messages (`file:line:column`). */
   line: number;
   column: number;
@@ -271,6 +273,7 @@ export function checkConfigText(input: string, file: string): CheckedConfig {
       return {
         detail: `is not valid JSON (${what}); fix the syntax at this position.`,
         severity: 'error',
+        syntax: true,
         line,
         column,
         range: { start: positionAt(text, offset), end: positionAt(text, offset + Math.max(1, e?.length ?? 0)) },

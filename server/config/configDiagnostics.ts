@@ -14,6 +14,7 @@ function toDiagnostic(p: ConfigProblem): ConfigDiagnostic {
     message: `${p.property ? `${p.property}: ` : ''}${p.detail}`,
     ...(p.property ? { property: p.property } : {}),
     severity: p.severity,
+    ...(p.syntax ? { syntax: true as const } : {}),
     line: p.line,
     column: p.column,
     range: p.range,
@@ -58,6 +59,6 @@ export async function configDiagnostics(path: string, text?: string): Promise<{ 
   const checked = checkConfigText(text, path);
   const problems = checked.problems.map(toDiagnostic);
   // Only a config that parses has experiment names worth comparing.
-  if (!checked.problems.some((p) => p.detail.startsWith('is not valid JSON'))) problems.push(...(await sharedNameWarnings(path, text)));
+  if (!checked.problems.some((p) => p.syntax)) problems.push(...(await sharedNameWarnings(path, text)));
   return { problems };
 }

@@ -75,7 +75,7 @@ async function ui(): Promise<boolean> {
       .first()
       .waitFor({ state: 'visible', timeout: 30_000 });
     await quickOpen(page, 'fashion-mnist.tern.json');
-    // Both the schema's and the server's errors: squiggles in the editor, counts in the status bar.
+    // The server's errors (one per mistake: scripts/editorSchema.mjs): squiggles in the editor, counts in the status bar.
     await waitFor('error squiggles in the editor', 60_000, async () => (await page.locator('.squiggly-error').count()) >= 2);
     await page.keyboard.press('Control+Shift+M');
     await page

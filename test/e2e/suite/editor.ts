@@ -5,7 +5,7 @@
  * Environment: TERNARY_E2E_REPORT, TERNARY_E2E_WORKSPACE, TERNARY_E2E_GREP (optional).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { report, runCases, test, waitFor } from './cases';
@@ -44,38 +44,101 @@ test('the extension activates in a workspace outside the repository', 60_000, as
   await waitFor('the server to run', 30_000, () => api.serverRunning());
 });
 
-test('1. the contributed schema works on a copy of the example: hover, "lr": -1 and a misspelled property are marked', 90_000, async () => {
-  const document = await vscode.workspace.openTextDocument(example);
-  await vscode.window.showTextDocument(document);
-  // An example with "$schema": "../shared/tern.schema.json" (a path that exists only in the
-  // repository) makes VS Code use that missing schema: no error below, "Unable to load schema".
-  await replaceIn(document, '"lr": 0.002', '"lr": -1');
-  await replaceIn(document, '"weightDecay": 0,', '"weightDecey": 0,');
-  const schemaDiagnostics = () => vscode.languages.getDiagnostics(document.uri).filter((d) => !ours(d));
-  const lr = await waitFor('a schema diagnostic on "lr": -1', 60_000, () =>
-    schemaDiagnostics().find((d) => document.getText(d.range) === '-1'),
-  );
-  const typo = await waitFor('a schema diagnostic on "weightDecey"', 10_000, () =>
-    schemaDiagnostics().find((d) => document.getText(d.range) === '"weightDecey"'),
-  );
-  assert.equal(
-    schemaDiagnostics().filter((d) => /schema/i.test(d.message)).length,
-    0,
-    `schema trouble: ${schemaDiagnostics()
-      .map((d) => d.message)
-      .join(' | ')}`,
-  );
-  report(`  schema: "${lr.message}" · "${typo.message}"`);
-  const lrKey = document.positionAt(document.getText().indexOf('"lr"') + 2);
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, lrKey);
-  const hoverText = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
-  assert.match(hoverText, /Initial learning rate/, `hover over "lr" says: ${hoverText}`);
-  assert.doesNotMatch(document.getText(), /"\$schema"/, 'the example must not point at a schema of its own');
-  await vscode.window.showTextDocument(document);
-  await vscode.commands.executeCommand('workbench.action.files.revert');
-  assert.equal(document.isDirty, false, 'the example is back to its saved text');
-  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
-});
+test(
+  "1. the contributed schema completes and explains; each mistake is listed once (ours), a syntax error once (VS Code's)",
+  90_000,
+  async () => {
+    const document = await vscode.workspace.openTextDocument(example);
+    await vscode.window.showTextDocument(document);
+    // An example with "$schema": "../shared/tern.schema.json" (a path that exists only in the
+    // repository) makes VS Code use that missing schema: "Unable to load schema" below.
+    await replaceIn(document, '"lr": 0.002', '"lr": -1');
+    await replaceIn(document, '"weightDecay": 0,', '"weightDecey": 0,');
+    const at = (text: string) => (d: vscode.Diagnostic) => document.getText(d.range) === text;
+    const all = () => vscode.languages.getDiagnostics(document.uri);
+    const listed = () =>
+      all()
+        .map((d) => `[${d.source ?? '?'}] ${document.getText(d.range)}: ${d.message}`)
+        .join(' | ');
+    // Ours arrive a short pause after the edits, without a save.
+    const lr = await waitFor('our diagnostic on "lr": -1 while editing', 60_000, () => all().find((d) => ours(d) && at('-1')(d)));
+    const typo = await waitFor('our diagnostic on "weightDecey"', 10_000, () => all().find((d) => ours(d) && at('"weightDecey"')(d)));
+    assert.match(lr.message, /^experiments\[0\]\.train\.lr: must be > 0/);
+    assert.match(typo.message, /did you mean "weightDecay"\?/);
+    // A syntax error: VS Code's JSON service marks it. Once it has, it has checked this text against
+    // the contributed schema too, so what it says now is all it says.
+    await replaceIn(document, '"weightDecey": 0,', '"weightDecey": 0');
+    const syntax = await waitFor("VS Code's syntax diagnostic", 60_000, () => all().find((d) => !ours(d) && /comma/i.test(d.message)));
+    assert.deepEqual(
+      all()
+        .filter((d) => !ours(d))
+        .map((d) => d.message),
+      [syntax.message],
+      `VS Code reports only the syntax error (the schema it validates with reports nothing): ${listed()}`,
+    );
+    await waitFor('our diagnostics to leave the syntax error to VS Code', 10_000, () => all().filter(ours).length === 0).catch(
+      (error: unknown) => {
+        throw new Error(`${String(error)}; diagnostics: ${listed()}`);
+      },
+    );
+    report(`  ours: "${lr.message}" · "${typo.message}"; VS Code's: "${syntax.message}"`);
+    const lrKey = document.positionAt(document.getText().indexOf('"lr"') + 2);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, lrKey);
+    const hoverText = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(hoverText, /Initial learning rate/, `hover over "lr" says: ${hoverText}`);
+    // Values are still proposed: the optimizer's.
+    const optimizerValue = document.positionAt(document.getText().indexOf('"optimizer": "') + '"optimizer": "'.length);
+    const completions = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      document.uri,
+      optimizerValue,
+    );
+    const labels = completions.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.ok(
+      labels.some((l) => l.includes('adam')) && labels.some((l) => l.includes('sgd')),
+      `completion of "optimizer" offers: ${labels.join(', ')}`,
+    );
+    assert.doesNotMatch(document.getText(), /"\$schema"/, 'the example must not point at a schema of its own');
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    assert.equal(document.isDirty, false, 'the example is back to its saved text');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  },
+);
+
+test(
+  '1b. a config changed on disk is checked again: repaired, its errors go; a sibling copy appears and goes, the warning follows',
+  90_000,
+  async () => {
+    const dir = path.join(workspace, 'on-disk');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'disk.tern.json');
+    const good = readFileSync(tinyConfig, 'utf8').replaceAll('"path": "data', '"path": "../tiny/data');
+    writeFileSync(file, good.replace('"lr": 0.001', '"lr": -1'));
+    const document = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(document);
+    const ourErrors = () =>
+      vscode.languages.getDiagnostics(document.uri).filter((d) => ours(d) && d.severity === vscode.DiagnosticSeverity.Error);
+    await waitFor('the errors on "lr": -1', 30_000, () => ourErrors().length > 0);
+    // Repaired on disk (as a git checkout would), not in the editor.
+    const repaired = Date.now();
+    writeFileSync(file, good);
+    await waitFor('the errors to go after the repair on disk', 30_000, () => ourErrors().length === 0);
+    report(`  repaired on disk: errors gone after ${Date.now() - repaired} ms`);
+    // A copy appears next to it: its experiment names are shared now, and the open config says so.
+    const copy = path.join(dir, 'disk-copy.tern.json');
+    const copied = Date.now();
+    writeFileSync(copy, good);
+    const warning = await waitFor('the shared-name warning after a copy appeared on disk', 30_000, () =>
+      vscode.languages.getDiagnostics(document.uri).find((d) => ours(d) && d.severity === vscode.DiagnosticSeverity.Warning),
+    );
+    assert.match(warning.message, /is also an experiment of disk-copy\.tern\.json in this folder/);
+    report(`  sibling created: warning after ${Date.now() - copied} ms`);
+    rmSync(copy);
+    await waitFor('the warning to go with the copy', 30_000, () => vscode.languages.getDiagnostics(document.uri).filter(ours).length === 0);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  },
+);
 
 test('2. the server\'s validation shows as errors on open ("did you mean") and on save, with ranges', 60_000, async () => {
   const typoFile = path.join(workspace, 'examples', 'typo.tern.json');
