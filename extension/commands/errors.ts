@@ -50,11 +50,10 @@ export async function reportCommandError(ctx: Ctx, what: string, error: unknown)
   }
   if (error instanceof ResponseError && error.code === TernaryErrorCodes.InvalidConfig) {
     const data = error.data as { path?: string; property?: string } | undefined;
-    const where = data?.path ? ` (${vscode.workspace.asRelativePath(data.path, false)}${data.property ? `, ${data.property}` : ''})` : '';
-    const choice = await vscode.window.showErrorMessage(
-      `Ternary: invalid config${where}: ${error.message}`,
-      ...(data?.path ? ['Open Config'] : []),
-    );
+    // The message already names the file, line and property (`/abs/x.tern.json:12:5: experiments[0]…`):
+    // say the file as the workspace does, and nothing twice.
+    const message = data?.path ? error.message.split(data.path).join(vscode.workspace.asRelativePath(data.path, false)) : error.message;
+    const choice = await vscode.window.showErrorMessage(`Ternary: invalid config: ${message}`, ...(data?.path ? ['Open Config'] : []));
     if (choice === 'Open Config' && data?.path) await vscode.window.showTextDocument(vscode.Uri.file(data.path));
     return;
   }
