@@ -43,7 +43,11 @@ export async function resolveExperiment(s: Services, arg: unknown, verb: string)
   if (node?.kind === 'experiment') return node.ref;
   if (node?.kind === 'run') return { configPath: node.configPath, experiment: node.run.experiment };
 
-  const configPath = configPathOf(arg);
+  const named = configPathOf(arg);
+  // From the palette every config's experiments are offered, the active editor's first; a config
+  // named by the invocation (explorer, editor title, a config row) offers its own only.
+  const active = arg === undefined ? named : undefined;
+  const configPath = active ? undefined : named;
   const candidates: ExperimentRef[] = [];
   if (configPath) {
     for (const e of await s.catalog.experimentsOf(configPath)) if (e.name) candidates.push({ configPath, experiment: e.name });
@@ -53,7 +57,9 @@ export async function resolveExperiment(s: Services, arg: unknown, verb: string)
       );
     }
   } else {
-    for (const config of await s.catalog.configs()) {
+    const configs = await s.catalog.configs();
+    const first = (c: { uri: vscode.Uri }) => (active !== undefined && path.resolve(c.uri.fsPath) === path.resolve(active) ? 0 : 1);
+    for (const config of [...configs].sort((a, b) => first(a) - first(b))) {
       for (const e of config.experiments) if (e.name) candidates.push({ configPath: config.uri.fsPath, experiment: e.name });
     }
     if (candidates.length === 0) {
@@ -63,11 +69,20 @@ export async function resolveExperiment(s: Services, arg: unknown, verb: string)
     }
   }
   if (candidates.length === 1) return candidates[0]!;
-  const picked = await vscode.window.showQuickPick(
-    candidates.map((ref) => ({ label: ref.experiment, description: configLabel(ref.configPath), ref })),
-    { title: `Ternary: ${verb}`, placeHolder: `Which experiment to ${verb.toLowerCase()}?`, matchOnDescription: true },
-  );
-  if (!picked) throw new UserCancelled();
+  type Item = vscode.QuickPickItem & { ref?: ExperimentRef };
+  const items: Item[] = [];
+  for (const ref of candidates) {
+    const label = configLabel(ref.configPath);
+    // A separator per config file when several are offered.
+    if (!configPath && items.at(-1)?.description !== label) items.push({ label, kind: vscode.QuickPickItemKind.Separator });
+    items.push({ label: ref.experiment, description: label, ref });
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Ternary: ${verb}`,
+    placeHolder: `Which experiment to ${verb.toLowerCase()}?`,
+    matchOnDescription: true,
+  });
+  if (!picked?.ref) throw new UserCancelled();
   return picked.ref;
 }
 

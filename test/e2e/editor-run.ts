@@ -91,14 +91,16 @@ async function ui(): Promise<boolean> {
     await page.locator('.monaco-hover', { hasText: 'Initial learning rate' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     console.log(`ok   UI: hover over "lr" (${await shoot(page, 'ui-hover')})`);
 
-    // A run, as a user starts it, and its row and toast at the default sidebar width. With a
-    // config in the active editor Train offers that file's experiments: close the editors first.
+    // A run, as a user starts it, and its row and toast at the default sidebar width. With the
+    // example in the active editor, Train offers every config's experiments, the example's first.
     await page.keyboard.press('Escape');
-    await runFromPalette(page, 'View: Close All Editors');
-    await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached', timeout: 30_000 });
     await runFromPalette(page, 'Ternary: Train');
     const pick = experimentPick(page, 'tiny');
     await pick.waitFor({ state: 'visible', timeout: 30_000 });
+    const offered = (await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts()).map((t) => t.trim());
+    console.log(`     Train offers: ${offered.join(', ')}`);
+    if (offered[0] !== 'fmnist-cnn-tern' || !offered.includes('tiny'))
+      throw new Error(`Train should offer the active config's experiments first, then the others': ${offered.join(', ')}`);
     await pick.click();
     const finished = toast(page, 'Finished tiny:');
     await finished.waitFor({ state: 'visible', timeout: 240_000 });
