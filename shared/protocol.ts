@@ -161,8 +161,11 @@ export namespace StatsRequest {
 }
 
 export interface ExportParams {
-  runDir: string;
-  /** Output folder; default `<workspace>/ternary-export/<experiment>-<run-id>`. */
+  /** The run folder to export; or, instead, `modelPath`. */
+  runDir?: string;
+  /** A model that is not a run: a model.json (or its folder), model.tern or .onnx file; or, instead, `runDir`. */
+  modelPath?: string;
+  /** Output folder; default `<workspace>/ternary-export/<experiment>-<run-id>` for a run, `<workspace>/ternary-export/<model>` for a model. */
   outDir: string;
   /** Check the exported model files against our inference (default true). */
   parity?: boolean;
@@ -179,8 +182,9 @@ export interface ExportResult {
   model?: ModelExportSummary;
 }
 /**
- * Export a run: model as trained, model.onnx, model.tern, stock tfjs, metrics.csv, layers.csv,
- * report.md; queued (it runs the model). Direction: client → server.
+ * Export a run (model as trained, model.onnx, model.tern, stock tfjs, metrics.csv, layers.csv,
+ * report.md) or a model (model.onnx, model.tern, stock tfjs, report.md): exactly one of `runDir`
+ * and `modelPath`. Queued (it runs the model). Direction: client → server.
  */
 export namespace ExportRequest {
   export const method = 'ternary/export';

@@ -2,7 +2,9 @@
  * Export Run: the run's model (as trained, and as model.onnx, model.tern and a stock tfjs model),
  * metrics.csv, layers.csv and report.md into the workspace (`ternary-export/<experiment>-<run-id>`),
  * checked against our inference; then the report opens and a message gives the sizes and parity.
- * A parity failure (ExportFailed with the figures) still opens the report that shows it.
+ * Export Model: the same for a model that is not a run (a model.json, model.tern or .onnx file:
+ * `ternary-export/<model>`). A parity failure (ExportFailed with the figures) still opens the
+ * report that shows it.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,10 +13,19 @@ import { ExportRequest, TernaryErrorCodes, type ExportResult } from '../../share
 import type { ModelExportSummary } from '../../shared/exportSummary';
 import { registerCommand, UserFacingError } from './errors';
 import type { Services } from './services';
-import { resolveRun, workspaceFolderFor } from './targets';
+import { pickModel, resolveRun, workspaceFolderFor } from './targets';
+import { EXPORT_FOLDER, modelExportDir, modelExportName, runExportName } from '../../shared/exportFolder';
 
 export function registerExportCommand(s: Services): void {
   registerCommand(s.ctx, 'ternary.exportRun', 'Export Run', (arg?: unknown) => exportRun(s, arg));
+  registerCommand(s.ctx, 'ternary.exportModel', 'Export Model', (arg?: unknown) => exportModel(s, arg));
+}
+
+/** What an export is of: a run or a model file, its label and the params that name it. */
+interface ExportTarget {
+  label: string;
+  key: string;
+  params: { runDir: string } | { modelPath: string };
 }
 
 async function exportRun(s: Services, arg: unknown): Promise<ExportResult> {
@@ -22,18 +33,37 @@ async function exportRun(s: Services, arg: unknown): Promise<ExportResult> {
   if (run.status !== 'completed') {
     throw new UserFacingError(`${run.experiment}/${run.runId} is ${run.status}; only completed runs have a final model to export.`);
   }
-  const folder = workspaceFolderFor(run.runDir);
+  const folder = workspaceFor(run.runDir);
+  const name = runExportName(run.runId, run.experiment);
+  const outDir = path.join(folder, EXPORT_FOLDER, name);
+  return exportTo(s, { label: `${run.experiment}/${run.runId}`, key: name, params: { runDir: run.runDir } }, outDir);
+}
+
+/** Export Model: the explorer's model.json / .tern / .onnx, else a pick of the workspace's models. */
+async function exportModel(s: Services, arg: unknown): Promise<ExportResult> {
+  const modelPath = arg instanceof vscode.Uri ? arg.fsPath : await pickModel('Export Model', 'Which model to export?');
+  const label = vscode.workspace.asRelativePath(modelPath, false);
+  const outDir = modelExportDir(workspaceFor(modelPath), modelPath, path);
+  return exportTo(s, { label, key: modelExportName(modelPath), params: { modelPath } }, outDir);
+}
+
+/** The workspace folder exports of this path go to. */
+function workspaceFor(fsPath: string): string {
+  const folder = workspaceFolderFor(fsPath);
   if (!folder) throw new UserFacingError('open a folder first: exports are written into the workspace.');
-  const outDir = path.join(folder.uri.fsPath, 'ternary-export', `${run.experiment}-${run.runId}`);
+  return folder.uri.fsPath;
+}
+
+async function exportTo(s: Services, target: ExportTarget, outDir: string): Promise<ExportResult> {
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Ternary: exporting ${run.experiment}/${run.runId}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `Ternary: exporting ${target.label}`, cancellable: true },
     async (progress, token) => {
-      const workDoneToken = `ternary-export-${run.runId}-${Date.now()}`;
+      const workDoneToken = `ternary-export-${target.key}-${Date.now()}`;
       const subscription = s.ctx.languageClient?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
         if (value.kind !== 'end' && value.message) progress.report({ message: value.message });
       });
       try {
-        return await s.ctx.request(ExportRequest.type, { runDir: run.runDir, outDir, workDoneToken }, token);
+        return await s.ctx.request(ExportRequest.type, { ...target.params, outDir, workDoneToken }, token);
       } catch (err) {
         if (err instanceof ResponseError && err.code === TernaryErrorCodes.ExportFailed) await openReport(outDir);
         throw err;
@@ -42,12 +72,12 @@ async function exportRun(s: Services, arg: unknown): Promise<ExportResult> {
       }
     },
   );
-  s.ctx.log.info(`Exported ${run.runDir} to ${result.outDir}: ${result.files.join(', ')}`);
+  s.ctx.log.info(`Exported ${target.label} to ${result.outDir}: ${result.files.join(', ')}`);
   if (result.files.includes('report.md')) await openReport(result.outDir);
   const model = result.model ? ` ${modelLine(result.model)}` : '';
   void vscode.window
     .showInformationMessage(
-      `Ternary: exported ${run.experiment}/${run.runId} to ${vscode.workspace.asRelativePath(result.outDir, false)} (${result.files.length} files).${model}`,
+      `Ternary: exported ${target.label} to ${vscode.workspace.asRelativePath(result.outDir, false)} (${result.files.length} files).${model}`,
       'Reveal in Explorer',
     )
     .then((choice) => {

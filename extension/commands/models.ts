@@ -9,11 +9,11 @@ import { RunHistoryRequest, StatsRequest, TernarizeRequest } from '../../shared/
 import { numberFromText, parseTernaryQuant, QUANT_DEFAULTS } from '../../shared/quant';
 import { isUserError } from '../../shared/userError';
 import type { ExperimentsNode } from '../trees/experimentsTree';
-import { percent } from '../format';
+import { bytes, percent } from '../format';
 import { requireTrust } from '../trust';
 import { registerCommand, UserCancelled, UserFacingError } from './errors';
 import type { Services } from './services';
-import { isExperimentRef, resolveRun } from './targets';
+import { isExperimentRef, pickModel, resolveRun } from './targets';
 
 export function registerModelCommands(s: Services): void {
   registerCommand(s.ctx, 'ternary.ternarizeModel', 'Ternarize Model', (arg?: unknown) => ternarize(s, arg));
@@ -32,15 +32,7 @@ async function resolveFloatModel(s: Services, arg: unknown): Promise<string> {
   }
   const node = arg as ExperimentsNode | undefined;
   if (node?.kind === 'run') return path.join(node.run.runDir, 'model', 'model.json');
-  const models = await vscode.workspace.findFiles('**/{model.json,*.onnx}', '**/{node_modules,.git}/**', 200);
-  if (models.length === 0)
-    throw new UserFacingError('there is no model.json (tfjs LayersModel) or .onnx model in this workspace to ternarize.');
-  const picked = await vscode.window.showQuickPick(
-    models.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
-    { title: 'Ternary: Ternarize Model', placeHolder: 'Which float model (model.json or .onnx)?' },
-  );
-  if (!picked) throw new UserCancelled();
-  return picked.uri.fsPath;
+  return pickModel('Ternarize Model', 'Which float model (model.json or .onnx)?', false);
 }
 
 /** The threshold factor typed in the input box, checked as the server and `tern ternarize` check it. */
@@ -144,15 +136,30 @@ async function ternarize(s: Services, arg: unknown): Promise<unknown> {
   s.layers.show({ kind: 'model', modelPath: written }, result.layers, result.summary);
   const ternaryLayers = result.layers.filter((l) => l.ternary);
   const meanSparsity = ternaryLayers.reduce((sum, l) => sum + l.sparsity, 0) / Math.max(1, ternaryLayers.length);
+  // The twin is a tfjs model: its weights.bin holds the float latent weights, as big as the
+  // source's. Only Export writes the packed files the compression is about: say so, offer it.
+  const onDisk = await folderBytes(result.outDir);
   void vscode.window
     .showInformationMessage(
-      `Ternary: wrote ${vscode.workspace.asRelativePath(written, false)}: ${ternaryLayers.length} ternary layers, mean sparsity ${percent(meanSparsity)}, ${result.summary.compression.toFixed(1)}× smaller.`,
+      `Ternary: wrote ${vscode.workspace.asRelativePath(written, false)} (${bytes(onDisk)} with its float latent weights): ${ternaryLayers.length} ternary layers, mean sparsity ${percent(meanSparsity)}. ` +
+        `Export packs it ${result.summary.compression.toFixed(1)}× smaller than float32 (model.tern, model.onnx).`,
+      'Export',
       'Show Layers',
     )
     .then((choice) => {
-      if (choice) void vscode.commands.executeCommand('ternary.layers.focus');
+      if (choice === 'Export') void vscode.commands.executeCommand('ternary.exportModel', vscode.Uri.file(written));
+      if (choice === 'Show Layers') void vscode.commands.executeCommand('ternary.layers.focus');
     });
   return result;
+}
+
+/** Bytes of the files directly in a folder (a tfjs model: model.json and its weight files). */
+async function folderBytes(dir: string): Promise<number> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  const sizes = await Promise.all(
+    entries.filter((e) => e.isFile()).map(async (e) => (await fs.promises.stat(path.join(dir, e.name))).size),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 async function showLayerStats(s: Services, arg: unknown): Promise<void> {

@@ -127,3 +127,23 @@ export async function resolveRun(
 export function workspaceFolderFor(fsPath: string): vscode.WorkspaceFolder | undefined {
   return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(fsPath)) ?? vscode.workspace.workspaceFolders?.[0];
 }
+
+/**
+ * A model of the workspace, picked: model.json (tfjs LayersModel) and .onnx files, and with
+ * `packed` also model.tern files.
+ */
+export async function pickModel(verb: string, placeHolder: string, packed = true): Promise<string> {
+  const glob = packed ? '**/{model.json,*.onnx,*.tern}' : '**/{model.json,*.onnx}';
+  const models = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', 200);
+  if (models.length === 0)
+    throw new UserFacingError(
+      `there is no model.json (tfjs LayersModel)${packed ? ', .tern' : ''} or .onnx model in this workspace to ${verb.toLowerCase()}.`,
+    );
+  models.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+  const picked = await vscode.window.showQuickPick(
+    models.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
+    { title: `Ternary: ${verb}`, placeHolder },
+  );
+  if (!picked) throw new UserCancelled();
+  return picked.uri.fsPath;
+}

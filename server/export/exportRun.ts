@@ -4,6 +4,7 @@
  * tfjs/; server/export/exportModel.ts) with their parity check, and report.md (summary, per-layer
  * table, compression, file sizes, parity).
  */
+import { EXPORT_FOLDER, runExportName } from '../../shared/exportFolder';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -275,8 +276,7 @@ export async function exportModelTarget(target: string, outDir: string, options:
   return { outDir, files, model };
 }
 
-/** The default export folder of a run: `<base>/ternary-export/<experiment>-<run-id>`. */
+/** The default export folder of a run (shared/exportFolder.ts). */
 export function defaultExportDir(base: string, runDir: string, experiment?: string): string {
-  const runId = basename(resolve(runDir));
-  return join(base, 'ternary-export', experiment ? `${experiment}-${runId}` : runId);
+  return join(base, EXPORT_FOLDER, runExportName(basename(resolve(runDir)), experiment));
 }

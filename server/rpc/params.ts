@@ -179,14 +179,22 @@ export const validateStatsParams = (raw: unknown) =>
     workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
   });
 
-export const validateExportParams = (raw: unknown) =>
-  validate<ExportParams & WithProgress>('ternary/export', raw, {
-    runDir: { type: 'path', required: true, hint: 'the run folder to export' },
+export const validateExportParams = (raw: unknown) => {
+  const params = validate<ExportParams & WithProgress>('ternary/export', raw, {
+    runDir: { type: 'path', hint: 'the run folder to export (or modelPath)' },
+    modelPath: { type: 'path', hint: 'a model.json, model.tern or .onnx file to export (or runDir)' },
     outDir: { type: 'path', required: true, hint: 'the output folder' },
     parity: { type: 'boolean', hint: 'check the exported files against our inference (default true)' },
     samples: { type: 'positiveInteger', hint: 'test images for the parity check (default 1000)' },
     workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
   });
+  if ((params.runDir === undefined) === (params.modelPath === undefined))
+    throw invalid(
+      'ternary/export',
+      'give exactly one of "runDir" (a run folder) and "modelPath" (a model.json, model.tern or .onnx file).',
+    );
+  return params;
+};
 
 export const validateCancelParams = (raw: unknown) =>
   validate<CancelParams & { jobId?: string }>('ternary/cancel', raw, {

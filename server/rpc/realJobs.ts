@@ -10,7 +10,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendChoice } from '../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
 import { loadModel, resolveModelJsonPath, saveModel } from '../core/modelIO';
-import { exportRun, ParityError } from '../export';
+import { exportModelTarget, exportRun, ParityError } from '../export';
 import { convertToTernary } from '../models';
 import { defaultRunsDir, listRuns, readRunHistory } from '../runs';
 import { layerStats, modelSummary, weightHistograms } from '../stats';
@@ -141,9 +141,13 @@ export function realJobs(): Jobs {
 
     export: (params, _signal, report) =>
       releasingCaches(async () => {
-        if (!existsSync(params.runDir)) throw notFound('Run folder', params.runDir);
+        const target = params.runDir ?? params.modelPath!;
+        if (!existsSync(target)) throw notFound(params.runDir ? 'Run folder' : 'Model', target);
+        const options = { parity: params.parity, samples: params.samples, onProgress: report };
         try {
-          return await exportRun(params.runDir, params.outDir, { parity: params.parity, samples: params.samples, onProgress: report });
+          return params.runDir
+            ? await exportRun(params.runDir, params.outDir, options)
+            : await exportModelTarget(target, params.outDir, options);
         } catch (err) {
           if (err instanceof Error && EXPORT_FAILURES.has(err.name)) {
             throw new JobError(TernaryErrorCodes.ExportFailed, err.message, {

@@ -148,6 +148,31 @@ test('evaluate, stats, ternarize and export of real runs agree with the run file
   );
   const missing = await rejection(session.client.sendRequest(StatsRequest.type, { target: join(ws.dir, 'nope', 'model.json') }));
   assert.equal(missing.code, TernaryErrorCodes.NotFound);
+
+  // A model that is not a run exports too (the exported model.tern): the model files and report.md.
+  const again = await session.client.sendRequest(ExportRequest.type, {
+    modelPath: join(ws.dir, 'export', 'model.tern'),
+    outDir: join(ws.dir, 'export-of-tern'),
+  });
+  assert.deepEqual(
+    again.model?.parity?.results.map((r) => [r.file, r.ok]),
+    [
+      ['model.onnx', true],
+      ['tfjs/', true],
+      ['model.tern', true],
+    ],
+  );
+  for (const file of ['model.onnx', 'model.tern', 'tfjs/model.json', 'report.md']) assert.ok(again.files.includes(file), file);
+  assert.ok(!again.files.includes('metrics.csv'), 'no run files for a model');
+  for (const params of [{}, { runDir: run.runDir, modelPath: join(ws.dir, 'export', 'model.tern') }]) {
+    const refused = await rejection(session.client.sendRequest(ExportRequest.type, { ...params, outDir: join(ws.dir, 'x') }));
+    assert.equal(refused.code, -32602);
+    assert.match(refused.message, /exactly one of "runDir" .* and "modelPath"/);
+  }
+  const noModel = await rejection(
+    session.client.sendRequest(ExportRequest.type, { modelPath: join(ws.dir, 'nope.tern'), outDir: join(ws.dir, 'x') }),
+  );
+  assert.equal(noModel.code, TernaryErrorCodes.NotFound);
 });
 
 test('cancel mid-run: the run ends as cancelled, its checkpoint stays; a queued run then goes', async () => {

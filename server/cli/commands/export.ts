@@ -4,11 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, extname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { onePositional, parsingArgs, reportingUserErrors, UsageError, usageError, type CliCommand } from '../command';
 import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { defaultExportDir, exportModelTarget, exportRun, exportSummaryLine, ParityError, type ExportResult } from '../../export';
+import { modelExportDir } from '../../../shared/exportFolder';
 import { integerOption } from '../../../shared/optionText';
 
 const usage = `Usage: tern export <run-dir | model.json | model.tern | model-dir> [--out DIR] [--no-parity] [--samples N] [--onnx-codes smallest|int8]
@@ -56,8 +57,7 @@ async function run(argv: string[]): Promise<number> {
       }
       outDir = resolve(parsed.values.out ?? defaultExportDir(process.cwd(), target, experiment));
     } else {
-      const name = extname(target) ? basename(resolve(target, '..')) : basename(resolve(target));
-      outDir = resolve(parsed.values.out ?? join(process.cwd(), 'ternary-export', name));
+      outDir = resolve(parsed.values.out ?? modelExportDir(process.cwd(), target, { resolve, dirname }));
     }
     await initBackend(backendArgs.options);
     const options = {

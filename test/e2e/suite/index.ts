@@ -245,6 +245,32 @@ test('Show Layer Stats on the exported model.tern shows the same layers, codes u
   shown.layers.forEach((l, i) => assert.deepEqual(l.counts, record.layers[i]!.counts, l.layer));
 });
 
+test(
+  'Export Model on the exported model.tern (a model, not a run): model.onnx, model.tern, stock tfjs and report.md, parity checked',
+  120_000,
+  async () => {
+    assert.ok(trained);
+    const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const tern = path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`, 'model.tern');
+    const result = await vscode.commands.executeCommand<ExportResult>('ternary.exportModel', vscode.Uri.file(tern));
+    assert.ok(result, 'the export command returned nothing');
+    // Named after the model's folder (shared/exportFolder.ts), as `tern export` names it; that is
+    // where the model is, so the run's export keeps its files and this one goes next to it.
+    assert.equal(result.outDir, path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}-export`));
+    assert.ok(existsSync(path.join(path.dirname(tern), 'metrics.csv')), "the run's export is untouched");
+    for (const file of ['model.onnx', 'model.tern', 'tfjs/model.json', 'report.md'])
+      assert.ok(result.files.includes(file) && existsSync(path.join(result.outDir, file)), `${file} missing: ${result.files.join(', ')}`);
+    assert.deepEqual(
+      result.model?.parity?.results.map((r) => [r.file, r.ok]),
+      [
+        ['model.onnx', true],
+        ['tfjs/', true],
+        ['model.tern', true],
+      ],
+    );
+  },
+);
+
 test('Show Layer Stats on an exported model.json fills the Layers tree from the model file', 60_000, async () => {
   assert.ok(trained);
   const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
