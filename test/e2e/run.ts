@@ -250,14 +250,31 @@ async function ui(): Promise<boolean> {
       1_000,
     );
     await ternarizeWithDefaults(page);
-    await toast(page, /wrote .*lenet5-ternary\/model\.json/).waitFor({ state: 'visible', timeout: 120_000 });
+    const wrote = toast(page, /wrote .*lenet5-ternary\/model\.json/);
+    await wrote.waitFor({ state: 'visible', timeout: 120_000 });
     if (!existsSync(join(workspace, 'lenet5-ternary', 'weights.bin')))
       throw new Error('Ternarize on lenet5.onnx wrote no lenet5-ternary/weights.bin');
+    const wroteText = (await wrote.innerText()).replace(/\s+/g, ' ');
+    // Sizes are claimed only of files that exist: the twin's size on disk, and what Export would write.
+    if (!/with its float latent weights/.test(wroteText) || !/Export packs it [\d.]+× smaller/.test(wroteText))
+      throw new Error(`the Ternarize message should say what it wrote and what Export gives: ${wroteText}`);
     await ternaryView.click();
     const onnxRows = await ternarizedLayers(page, 'lenet5-ternary', 5, 'the Layers view to show the ternarized ONNX model');
     const onnxShot = await shoot(page, 'ui-ternarized-onnx');
     console.log(
       `ok   UI: Explorer → Ternarize Model on lenet5.onnx wrote lenet5-ternary/; Layers view shows its ${onnxRows.length} ternary layers (${onnxShot})`,
+    );
+    // The message's Export writes the packed files it speaks of.
+    await wrote.locator('.monaco-button', { hasText: 'Export' }).first().click();
+    await toast(page, /exported lenet5-ternary\/model\.json to ternary-export\/lenet5-ternary/).waitFor({
+      state: 'visible',
+      timeout: 120_000,
+    });
+    for (const file of ['model.tern', 'model.onnx', 'tfjs/model.json', 'report.md'])
+      if (!existsSync(join(workspace, 'ternary-export', 'lenet5-ternary', file)))
+        throw new Error(`Export from the Ternarize message wrote no ${file}`);
+    console.log(
+      `ok   UI: Export from the Ternarize message wrote ternary-export/lenet5-ternary/ (${await shoot(page, 'ui-exported-onnx')})`,
     );
   });
 }
