@@ -14,6 +14,7 @@ import { registerTrainingCommands } from './commands/training';
 import { ConfigDiagnostics } from './configDiagnostics';
 import { Ctx } from './ctx';
 import { JobTracker } from './jobs';
+import { ModelFileEditorProvider } from './modelFile/modelFileEditor';
 import { configSelector, RunLensProvider } from './lenses';
 import { registerPanels } from './panels';
 import { RunEventHub } from './runEventHub';
@@ -74,6 +75,7 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   registerModelCommands(services);
   registerExportCommand(services);
   registerServerCommands(services);
+  const modelFiles = ModelFileEditorProvider.register(ctx);
   ctx.pushExtCleanup(vscode.commands.registerCommand('ternary.refreshExperiments', () => experiments.refresh()));
 
   // Selecting a run shows its layers; a failure to read them is logged, not thrown at the user.
@@ -113,7 +115,7 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
       });
   });
 
-  return createTestApi(services, statusBar, lenses);
+  return createTestApi(services, statusBar, lenses, modelFiles);
 }
 
 export async function deactivate(): Promise<void> {

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { LayerStats } from '../shared/layerStats';
 import type { Services } from './commands/services';
 import type { RunLensProvider } from './lenses';
+import type { ModelFileEditorProvider } from './modelFile/modelFileEditor';
 import type { TrainingStatusBar } from './statusBar';
 import type { LayersSource } from './trees/layersTree';
 
@@ -38,6 +39,8 @@ export interface TernaryApi {
   lensTitles(document: vscode.TextDocument): string[];
   /** The node of a run in the Experiments tree, as a context-menu command receives it. */
   runNode(configPath: string, runDir: string): Promise<unknown>;
+  /** The HTML of the model file pages open now (`.tern`, `.onnx` in the model file editor), by file. */
+  modelPages(): Record<string, string>;
 }
 
 function labelOf(item: vscode.TreeItem): string {
@@ -69,7 +72,12 @@ async function render<T>(provider: vscode.TreeDataProvider<T>, node?: T): Promis
   );
 }
 
-export function createTestApi(s: Services, statusBar: TrainingStatusBar, lenses: RunLensProvider): TernaryApi {
+export function createTestApi(
+  s: Services,
+  statusBar: TrainingStatusBar,
+  lenses: RunLensProvider,
+  modelFiles: ModelFileEditorProvider,
+): TernaryApi {
   return {
     experimentsTree: () => render(s.experiments),
     layersTree: () => render(s.layers),
@@ -88,5 +96,6 @@ export function createTestApi(s: Services, statusBar: TrainingStatusBar, lenses:
       if (!run) throw new Error(`No run ${runDir} under ${configPath}.`);
       return { kind: 'run', run, runDir, configPath };
     },
+    modelPages: () => Object.fromEntries([...modelFiles.open.values()].map((p) => [p.file, p.html])),
   };
 }

@@ -284,6 +284,21 @@ test(
   },
 );
 
+test('a .tern file opens as a page: its layer table, sizes and report, with Export and Show in Layers', 60_000, async () => {
+  assert.ok(trained);
+  const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+  const tern = path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`, 'model.tern');
+  await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(tern));
+  const html = await waitFor('the model page of model.tern', 30_000, () => api.modelPages()[tern]);
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  assert.ok(input instanceof vscode.TabInputCustom && input.viewType === 'ternary.modelFile', 'model.tern opened in the model file editor');
+  for (const layer of lastLayersRecord(trained.runDir).layers)
+    assert.ok(html.includes(`<td>${layer.layer}</td>`), `the page lacks ${layer.layer}`);
+  assert.match(html, /this file<\/th><td class="num">[\d.]+ (B|KiB|MiB)</);
+  assert.ok(html.includes('data-message="export"') && html.includes('data-message="showLayers"') && html.includes('Open report.md'));
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+});
+
 test('Show Layer Stats on an exported model.json fills the Layers tree from the model file', 60_000, async () => {
   assert.ok(trained);
   const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
