@@ -8,6 +8,7 @@ import { RunHistoryRequest } from '../shared/protocol';
 import { Catalog } from './catalog';
 import { registerExportCommand } from './commands/exportRun';
 import { registerModelCommands, showRunLayers } from './commands/models';
+import { registerNewConfigCommand } from './commands/newConfig';
 import { registerServerCommands } from './commands/server';
 import type { Services } from './commands/services';
 import { registerTrainingCommands } from './commands/training';
@@ -75,6 +76,7 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   registerModelCommands(services);
   registerExportCommand(services);
   registerServerCommands(services);
+  registerNewConfigCommand(services);
   const modelFiles = ModelFileEditorProvider.register(ctx);
   ctx.pushExtCleanup(vscode.commands.registerCommand('ternary.refreshExperiments', () => experiments.refresh()));
 

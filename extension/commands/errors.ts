@@ -19,6 +19,26 @@ export class UserCancelled extends Error {
 /** A precondition the user can fix (wrong selection, nothing to act on); shown as a warning. */
 export class UserFacingError extends Error {}
 
+/** Failures whose fix is in the config that was acted on (data.path, model.from, train.lr). */
+const FIXED_IN_CONFIG: ReadonlySet<number> = new Set([
+  TernaryErrorCodes.BadData,
+  TernaryErrorCodes.NotFound,
+  TernaryErrorCodes.NonFiniteLoss,
+]);
+
+/** The config a failed command was about (a Train of one of its experiments), for the message's Open Config. */
+const configOfError = new WeakMap<object, string>();
+
+/** Remembers that `error` came from acting on `configPath`; returns it, to rethrow. */
+export function aboutConfig(error: unknown, configPath: string): unknown {
+  if (typeof error === 'object' && error !== null && !configOfError.has(error)) configOfError.set(error, configPath);
+  return error;
+}
+
+async function openConfig(configPath: string): Promise<void> {
+  await vscode.window.showTextDocument(vscode.Uri.file(configPath));
+}
+
 export function isCancellation(error: unknown): boolean {
   return error instanceof UserCancelled || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);
 }
@@ -54,7 +74,7 @@ export async function reportCommandError(ctx: Ctx, what: string, error: unknown)
     // say the file as the workspace does, and nothing twice.
     const message = data?.path ? error.message.split(data.path).join(vscode.workspace.asRelativePath(data.path, false)) : error.message;
     const choice = await vscode.window.showErrorMessage(`Ternary: invalid config: ${message}`, ...(data?.path ? ['Open Config'] : []));
-    if (choice === 'Open Config' && data?.path) await vscode.window.showTextDocument(vscode.Uri.file(data.path));
+    if (choice === 'Open Config' && data?.path) await openConfig(data.path);
     return;
   }
   if (error instanceof ResponseError && error.code === TernaryErrorCodes.EngineUnavailable) {
@@ -63,6 +83,13 @@ export async function reportCommandError(ctx: Ctx, what: string, error: unknown)
     const setting = (error.data as { setting?: string } | undefined)?.setting ?? 'ternary.engine';
     const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed: ${error.message}`, `Open Setting ${setting}`);
     if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', setting);
+    return;
+  }
+  const configPath = typeof error === 'object' && error !== null ? configOfError.get(error) : undefined;
+  if (configPath && error instanceof ResponseError && FIXED_IN_CONFIG.has(error.code)) {
+    // Missing or bad data, a missing model.from, a loss that ran away: the fix is in the config.
+    const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed: ${errorText(error)}`, 'Open Config');
+    if (choice === 'Open Config') await openConfig(configPath);
     return;
   }
   const choice = await vscode.window.showErrorMessage(`Ternary: ${what} failed: ${errorText(error)}`, 'Show Server Log');

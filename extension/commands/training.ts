@@ -19,7 +19,7 @@ import { epochText, percent, short } from '../format';
 import type { Job } from '../jobs';
 import { requireTrust } from '../trust';
 import { UpdateThrottle } from '../uiRate';
-import { registerCommand, UserCancelled, UserFacingError } from './errors';
+import { aboutConfig, registerCommand, UserCancelled, UserFacingError } from './errors';
 import type { Services } from './services';
 import { isExperimentRef, resolveExperiment, resolveRun } from './targets';
 
@@ -42,7 +42,11 @@ async function train(s: Services, arg: unknown): Promise<TrainResult | undefined
   await requireTrust('Training');
   const ref = await resolveExperiment(s, arg, 'Train');
   await saveIfDirty(ref.configPath);
-  return startTraining(s, ref, undefined);
+  try {
+    return await startTraining(s, ref, undefined);
+  } catch (error) {
+    throw aboutConfig(error, ref.configPath);
+  }
 }
 
 /** Continues a stopped or failed run from its last checkpoint (the CLI's `--resume`). */

@@ -67,6 +67,20 @@ async function ui(): Promise<boolean> {
   // Mistakes a user makes: a negative learning rate and a misspelled property.
   const config = join(workspace, 'examples', 'fashion-mnist.tern.json');
   writeFileSync(config, readFileSync(config, 'utf8').replace('"lr": 0.002', '"lr": -1').replace('"weightDecay": 0,', '"weightDecey": 0,'));
+  // And a config whose data is not where it says.
+  writeFileSync(
+    join(workspace, 'tiny', 'missing.tern.json'),
+    JSON.stringify({
+      experiments: [
+        {
+          name: 'missing-data',
+          model: { arch: 'fmnist-cnn', classes: 10 },
+          data: { format: 'idx', path: 'nowhere' },
+          train: { epochs: 1 },
+        },
+      ],
+    }),
+  );
   return uiSession({ label: 'UI', tag: 'ui', runDir, workspace, artifacts, dev: true }, async (page) => {
     await openTernaryView(page);
     const experimentsPane = pane(page, 'Experiments');
@@ -113,6 +127,50 @@ async function ui(): Promise<boolean> {
     );
     console.log(`ok   UI: a finished run in the tree and its toast (${await shoot(page, 'ui-run')})`);
     if (cut) throw new Error('the run row is cut at the default sidebar width');
+
+    // Missing data: the message offers Open Config (the fix is data.path), which opens the config.
+    await runFromPalette(page, 'Ternary: Train');
+    const missingPick = experimentPick(page, 'missing-data');
+    await missingPick.waitFor({ state: 'visible', timeout: 30_000 });
+    await missingPick.click();
+    const failed = toast(page, /failed: .*nowhere/);
+    await failed.waitFor({ state: 'visible', timeout: 120_000 });
+    const buttons = (await failed.locator('.monaco-button').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+    console.log(`     missing data: "${(await failed.innerText()).replace(/\s+/g, ' ').slice(0, 200)}"`);
+    if (!buttons.includes('Open Config')) throw new Error(`the missing-data message offers ${buttons.join(', ')}, not Open Config`);
+    await failed.locator('.monaco-button', { hasText: 'Open Config' }).first().click();
+    await page
+      .locator('.editor-group-container .tab.active', { hasText: 'missing.tern.json' })
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    console.log(`ok   UI: missing data offers Open Config, which opens the config (${await shoot(page, 'ui-missing-data')})`);
+
+    // A new config from a template: model, data format, file name; it opens with its lenses and
+    // its experiments appear in the tree.
+    await page.keyboard.press('Escape');
+    await runFromPalette(page, 'Ternary: New Experiment Config');
+    for (const [step, choice] of [
+      ['(1/3)', 'resnet20'],
+      ['(2/3)', 'cifar10-bin'],
+    ] as const) {
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: step }).waitFor({ state: 'visible', timeout: 30_000 });
+      await experimentPick(page, choice).click();
+    }
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: '(3/3)' }).waitFor({ state: 'visible', timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await page
+      .locator('.editor-group-container .tab.active', { hasText: 'resnet20-cifar10.tern.json' })
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    await experimentsPane
+      .locator('.monaco-list-row', { hasText: 'resnet20-cifar10-tern' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.codelens-decoration', { hasText: 'Train' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    const written = readFileSync(join(workspace, 'resnet20-cifar10.tern.json'), 'utf8');
+    if (!written.includes('"arch": "resnet20"') || !written.includes('"resnet20-cifar10-float"'))
+      throw new Error(`the new config is not the template: ${written}`);
+    console.log(
+      `ok   UI: New Experiment Config wrote resnet20-cifar10.tern.json; its experiments are in the tree (${await shoot(page, 'ui-new-config')})`,
+    );
   });
 }
 
