@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMIT_POINTS } from '../server/train/faultInjection';
+import { COMMIT_POINTS } from '../server/runs/faultInjection';
 import type { MetricsRecord, RunSummary } from '../shared/runRecords';
 import { writeTinyWorkspace } from '../test/unit/protocol-harness';
 

@@ -1,5 +1,5 @@
 import { isUserError, UserError } from '../../shared/userError';
-import { fileSystemError } from '../train/fsErrors';
+import { fileSystemError } from '../runs/fsErrors';
 import { BackendArgsError } from '../backends/options';
 
 /** A `tern` sub-command: one module per command under `server/cli/commands/`. */

@@ -2,7 +2,7 @@
  * `tern`: the headless way to run what the extension runs (docs/architecture.md, Processes). Each sub-command lives in
  * its own module and is loaded only when used, so `tern stats` does not pay for the trainer.
  */
-import { fileSystemError } from '../train/fsErrors';
+import { fileSystemError } from '../runs/fsErrors';
 import { isUserError } from '../../shared/userError';
 import type { CliCommand } from './command';
 

@@ -3,7 +3,7 @@
  * folder"): one reader and the two ways they are written. A run may be written while it is read,
  * and a killed run may leave a torn last line: readers skip it.
  */
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, open, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomicFiles';
 
 /** The complete lines of a JSON-lines file ([] when there is none); a torn or corrupt line is skipped. */
@@ -32,6 +32,17 @@ export async function readJsonLines<T>(path: string): Promise<T[]> {
  */
 export function appendJsonLine(path: string, value: unknown): Promise<void> {
   return appendFile(path, JSON.stringify(value) + '\n');
+}
+
+/** Appends one JSON line as appendJsonLine does, and flushes it to disk (fsync) before resolving. */
+export async function appendJsonLineDurable(path: string, value: unknown): Promise<void> {
+  const handle = await open(path, 'a');
+  try {
+    await handle.write(JSON.stringify(value) + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Rewrites a JSON-lines file atomically with `values`. */

@@ -8,7 +8,7 @@ import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/
 import { TernaryErrorCodes } from '../../shared/protocol';
 import { isUserError, UserError, type UserErrorCode } from '../../shared/userError';
 import { QueueFull, RemovedFromQueue } from './jobQueue';
-import { fileSystemError } from '../train/fsErrors';
+import { fileSystemError } from '../runs/fsErrors';
 
 /** An error a job raises on purpose, with its protocol code and data. */
 export class JobError extends Error {

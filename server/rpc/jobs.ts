@@ -20,7 +20,7 @@ import type {
   ConfigDiagnostic,
   ValidateConfigParams,
 } from '../../shared/protocol';
-import type { TrainListener } from '../train/types';
+import type { TrainListener } from '../runs/trainTypes';
 
 export interface BackendInfo {
   backend: string;

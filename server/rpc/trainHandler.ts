@@ -14,7 +14,7 @@ import {
   TrainRequest,
   type TrainResult,
 } from '../../shared/protocol';
-import type { TrainListener } from '../train/types';
+import type { TrainListener } from '../runs/trainTypes';
 import type { TrainJobParams } from './jobs';
 import { validateTrainParams } from './params';
 import type { CurrentRun, ServerCore } from './serverCore';

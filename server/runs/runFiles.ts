@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import type { RunHistory, RunInfo } from '../../shared/protocol';
 import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
 import { readJsonLines } from '../files/jsonLines';
-import { readLock } from '../train/runLock';
+import { hasCheckpoint } from './checkpointSlots';
+import { readLock } from './runLock';
 
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {
@@ -54,10 +55,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
   }
   const status = runStatus(runDir, summary);
   const epochs = config.experiment.train.epochs;
-  const resumable =
-    (status === 'crashed' || status === 'cancelled') &&
-    epoch < epochs &&
-    ['last', 'previous', 'last.old'].some((name) => existsSync(join(runDir, 'checkpoints', name, 'checkpoint.json')));
+  const resumable = (status === 'crashed' || status === 'cancelled') && epoch < epochs && hasCheckpoint(runDir, config.engine);
   return {
     runDir,
     runId: config.runId,

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { MetricsRecord } from '../../shared/runRecords';
 import type { Optimizer, OptimizerState } from './optimizers';
-import { RunFolderError } from './runErrors';
+import { RunFolderError } from '../runs/runErrors';
 
 /** What a run needs to continue exactly where it stopped. */
 export interface CheckpointState {

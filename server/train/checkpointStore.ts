@@ -1,10 +1,7 @@
 /**
- * Where a run's checkpoints live and how they are replaced so that no crash, not even a second
- * one at the same moment, loses the last committed epoch:
- *
- *   checkpoints/last/       the newest checkpoint
- *   checkpoints/previous/   the one before it, kept until the newest is on disk
- *   checkpoints/best/       a copy of the checkpoint of the best validation top-1 so far
+ * The tfjs engine's checkpoints in the slots of server/runs/checkpointSlots.ts, and how they are
+ * replaced so that no crash, not even a second one at the same moment, loses the last committed
+ * epoch.
  *
  * Saving writes the new checkpoint into a temporary folder and flushes it (fsync of each file and
  * of the folder), then renames last → previous and the new one → last. Whatever moment a crash
@@ -13,13 +10,13 @@
  * checks every candidate (checkpoint.ts `verifyCheckpoint`) and takes the newest intact one,
  * saying which damaged ones it passed over.
  */
-import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { TEMP_MARKER, replaceDirAtomic, syncDir, writeFileDurable } from '../files/atomicFiles';
+import { TEMP_MARKER, syncDir, writeFileDurable } from '../files/atomicFiles';
 import { encodeCheckpoint, verifyCheckpoint, type CheckpointState, type VerifiedCheckpoint } from './checkpoint';
-import { faultPoint } from './faultInjection';
+import { faultPoint } from '../runs/faultInjection';
 import type { Optimizer } from './optimizers';
 
 /** Candidates on load, newest first by role (`last.old` is what older versions left after a crash). */
@@ -64,15 +61,6 @@ export async function saveCheckpoint(
   faultPoint('checkpoint-committed');
   // An older version's leftover is superseded by a durable last/ + previous/.
   await rm(join(checkpointsDir, 'last.old'), { recursive: true, force: true });
-}
-
-/** Copies checkpoints/last to checkpoints/best (after an epoch that improved the best top-1). */
-export async function copyLastToBest(checkpointsDir: string): Promise<void> {
-  const last = join(checkpointsDir, 'last');
-  await replaceDirAtomic(join(checkpointsDir, 'best'), async (tmp) => {
-    for (const f of await readdir(last)) await copyFile(join(last, f), join(tmp, f));
-  });
-  faultPoint('best-committed');
 }
 
 /** What loading found: the checkpoint to resume from (if any) and the damaged ones passed over. */

@@ -1,24 +1,21 @@
 /**
- * One training epoch: the batches of (seed, epoch) through the train step, batch lines into
- * metrics.jsonl about BATCH_LINES_PER_EPOCH times, and a stop at the first cancelled or
- * non-finite batch. Validation and the epoch's records are the trainer's (trainer.ts).
+ * One training epoch of the tfjs engine: the batches of (seed, epoch) through the train step, a
+ * batch record about BATCH_RECORDS_PER_EPOCH times, and a stop at the first cancelled or
+ * non-finite batch. Validation and the epoch's records are the engine's
+ * (server/engines/tfjs/tfjsEngine.ts).
  */
 import type { Batch, Dataset } from '../data/dataset';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
-import { appendJsonLine } from '../files/jsonLines';
+import { BATCH_RECORDS_PER_EPOCH } from '../runs/records';
 import type { BatchResult } from './step';
-import type { TrainListener } from './types';
 import type { MetricsRecord } from '../../shared/runRecords';
-
-/** About this many batch lines per epoch in metrics.jsonl (plus the last batch). */
-const BATCH_LINES_PER_EPOCH = 50;
 
 export interface EpochContext {
   trainSet: Dataset;
   recipe: ExperimentConfig['train'];
   step: (batch: Batch, lr: number) => Promise<BatchResult>;
-  metricsPath: string;
-  listener: TrainListener;
+  /** Takes a batch record (the run lifecycle writes it). */
+  onRecord(record: MetricsRecord): Promise<void>;
   signal?: AbortSignal;
   /** Seconds since the start of the run (all sessions). */
   elapsed(): number;
@@ -36,7 +33,7 @@ export type EpochOutcome =
 export async function trainEpoch(ctx: EpochContext, epoch: number, lr: number, stepBefore: number): Promise<EpochOutcome> {
   const { trainSet, recipe } = ctx;
   const stepsPerEpoch = trainSet.batchCount(recipe.batchSize);
-  const logEvery = Math.max(1, Math.round(stepsPerEpoch / BATCH_LINES_PER_EPOCH));
+  const logEvery = Math.max(1, Math.round(stepsPerEpoch / BATCH_RECORDS_PER_EPOCH));
   const epochNumber = epoch + 1;
   let lossSum = 0;
   let top1Sum = 0;
@@ -68,8 +65,7 @@ export async function trainEpoch(ctx: EpochContext, epoch: number, lr: number, s
         imgPerSec: seen / Math.max(1e-9, (Date.now() - epochStart) / 1000),
         time: ctx.elapsed(),
       };
-      await appendJsonLine(ctx.metricsPath, record);
-      ctx.listener.onMetrics?.(record);
+      await ctx.onRecord(record);
     }
     ctx.onBatch?.();
     // Let the event loop breathe (a server must see a cancel request within one batch).

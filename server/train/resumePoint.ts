@@ -6,8 +6,8 @@ import { basename, join, relative } from 'node:path';
 import { ConfigError } from '../config/loadConfig';
 import { loadNewestCheckpoint } from './checkpointStore';
 import type { VerifiedCheckpoint } from './checkpoint';
-import { recordedEpochs, type RunPaths } from './runFolder';
-import { RunFolderError } from './runErrors';
+import { recordedEpochs, type RunPaths } from '../runs/runFolder';
+import { RunFolderError } from '../runs/runErrors';
 
 export async function checkpointToResume(paths: RunPaths, log: (level: 'warn', message: string) => void): Promise<VerifiedCheckpoint> {
   const { checkpoint, damaged } = await loadNewestCheckpoint(paths.checkpoints);

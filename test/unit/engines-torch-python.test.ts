@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPython, torchVersion } from '../../server/engines/torch/python';
-import { torchrunArgs } from '../../server/engines/torch/launch';
+import { torchrunArgs } from '../../server/engines/torch/torchrun';
 import { engineOptionsFromArgs } from '../../server/engines/args';
 import { checkTorchOptions, DEFAULT_TORCH_OPTIONS } from '../../server/engines/types';
 import { fakePython } from '../shared/fakePython';
@@ -77,7 +77,7 @@ test('options: --engine and the torchrun options come out of argv; bad values na
 });
 
 test('torchrun command lines: a store on a port of its own on one node, static rendezvous at node 0 on several', () => {
-  assert.deepEqual(torchrunArgs({ ...DEFAULT_TORCH_OPTIONS, nprocPerNode: 2 }, 's.py', 'job.json', 'tern-x', 40123).slice(1), [
+  assert.deepEqual(torchrunArgs({ ...DEFAULT_TORCH_OPTIONS, nprocPerNode: 2 }, 'job.json', 'tern-x', 40123).slice(1), [
     '--nproc_per_node',
     '2',
     '--max_restarts',
@@ -90,13 +90,13 @@ test('torchrun command lines: a store on a port of its own on one node, static r
     '127.0.0.1:40123',
     '--rdzv_id',
     'tern-x',
-    's.py',
+    '--module',
+    'ternary_torch.run_experiment',
     'job.json',
   ]);
   assert.deepEqual(
     torchrunArgs(
       { ...DEFAULT_TORCH_OPTIONS, nnodes: 2, nodeRank: 1, rdzvEndpoint: '10.0.0.1:29500', maxRestarts: 3 },
-      's.py',
       'job.json',
       'tern-x',
     ).slice(1),
@@ -115,7 +115,8 @@ test('torchrun command lines: a store on a port of its own on one node, static r
       '29500',
       '--rdzv_id',
       'tern-x',
-      's.py',
+      '--module',
+      'ternary_torch.run_experiment',
       'job.json',
     ],
   );

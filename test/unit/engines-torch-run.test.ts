@@ -86,7 +86,7 @@ function workers(runDir: string): { pid: number; rank: number }[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (!cmd.includes('run_experiment.py') || cmd.includes('torchrun.py') || !cmd.includes(runDir)) continue;
+      if (!cmd.includes('ternary_torch.run_experiment') || cmd.includes('torchrun.py') || !cmd.includes(runDir)) continue;
       const rank = /(?:^|\0)RANK=(\d+)/.exec(readFileSync(`/proc/${entry}/environ`, 'utf8'));
       if (rank) out.push({ pid: Number(entry), rank: Number(rank[1]) });
     } catch {

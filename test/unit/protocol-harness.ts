@@ -18,7 +18,7 @@ import { ConfigError } from '../../server/config/loadConfig';
 import type { Clock } from '../../server/rpc/outbox';
 import type { ServerOptions } from '../../server/rpc/server';
 import type { InitializationOptions, TernaryServerInfo, TrainResult } from '../../shared/protocol';
-import type { TrainListener } from '../../server/train/types';
+import type { TrainListener } from '../../server/runs/trainTypes';
 import type { MetricsRecord, RunSummary } from '../../shared/runRecords';
 import { writeIdxSplit } from '../shared/idx';
 

@@ -15,7 +15,7 @@ import { loadModel, saveModel } from '../../server/core/modelIO';
 import { isDataError } from '../../server/data/errors';
 import { buildModel } from '../../server/models';
 import { layerStats } from '../../server/stats';
-import { train } from '../../server/train/trainer';
+import { trainWithEngine as train } from '../../server/engines/dispatch';
 import { setup, useWasm, userErrorMessage } from './trainFixture';
 import { IDX_IMAGES, IDX_LABELS, idxFile } from '../shared/idx';
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import fsPromises from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { train } from '../../server/train/trainer';
+import { trainWithEngine as train } from '../../server/engines/dispatch';
 import type { RunSummary } from '../../shared/runRecords';
 import { epochMetrics, setup, useWasm, userErrorMessage } from './trainFixture';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import fsPromises from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { train } from '../../server/train/trainer';
+import { trainWithEngine as train } from '../../server/engines/dispatch';
 import { toResponseError } from '../../server/rpc/errors';
 import { TernaryErrorCodes } from '../../shared/protocol';
 import type { RunSummary } from '../../shared/runRecords';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readRunInfo } from '../../server/runs';
 import { toResponseError } from '../../server/rpc/errors';
 import { TernaryErrorCodes } from '../../shared/protocol';
-import { train } from '../../server/train/trainer';
+import { trainWithEngine as train } from '../../server/engines/dispatch';
 import type { MetricsRecord, RunSummary } from '../../shared/runRecords';
 import { setup, useWasm, userErrorMessage } from './trainFixture';
 

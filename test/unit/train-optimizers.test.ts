@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Adam, Sgd, type Optimizer } from '../../server/train/optimizers';
 import { learningRateAt } from '../../server/train/schedule';
-import { newRunId } from '../../server/train/runId';
+import { newRunId } from '../../server/runs/runId';
 
 // Reference values from PyTorch 2 (python3-torch): w = [1, -2, 0.5], grads [0.5, 0.25, -1]·(k+1)
 // for steps k = 0, 1, 2, lr 0.1, weight decay 0.1:

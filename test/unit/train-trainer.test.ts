@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../server/backends/ladder';
 import { addonLoadError } from '../../server/backends/onednn';
 import { loadAddon } from '../../server/backends/onednn/addon';
-import { train } from '../../server/train/trainer';
+import { trainWithEngine as train } from '../../server/engines/dispatch';
 import { readRunHistory } from '../../server/runs';
 import type { RunConfigRecord, RunSummary } from '../../shared/runRecords';
 import { epochMetrics, setup, useWasm } from './trainFixture';

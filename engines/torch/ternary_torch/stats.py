@@ -101,7 +101,7 @@ def bin_values(values, bins):
     return {"min": lo, "max": hi, "bins": np.bincount(idx, minlength=bins).astype(int).tolist()}
 
 
-def weight_histograms(model, bins=64):
+def weight_histograms(model, bins):
     out = []
     for m, kernel, _ in _kernels(model):
         binned = bin_values(kernel, bins)

@@ -13,10 +13,10 @@ export function torchPackageDir(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
     const candidate = join(dir, 'engines', 'torch');
-    if (existsSync(join(candidate, 'run_experiment.py'))) return (cached = candidate);
+    if (existsSync(join(candidate, 'ternary_torch', '__init__.py'))) return (cached = candidate);
     dir = dirname(dir);
   }
   throw new Error(
-    `The torch engine's Python package (engines/torch/run_experiment.py) was not found above ${__dirname}; the installation is incomplete.`,
+    `The torch engine's Python package (engines/torch/ternary_torch/) was not found above ${__dirname}; the installation is incomplete.`,
   );
 }

@@ -1,5 +1,5 @@
 /**
- * A run folder (`runs/<experiment>/<run-id>/`, see types.ts): its paths, the identity of a new
+ * A run folder (`runs/<experiment>/<run-id>/`, shared/runRecords.ts): its paths, the identity of a new
  * run or of the one to resume, and the housekeeping of a resume (temporary files a killed
  * session left, records it wrote after its last checkpoint).
  */
@@ -10,10 +10,9 @@ import { ConfigError } from '../config/loadConfig';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { TEMP_MARKER, writeJsonAtomic } from '../files/atomicFiles';
 import { readJsonLines, writeJsonLinesAtomic } from '../files/jsonLines';
-import { experimentFolder, sharedNameWarning } from '../runs/experimentFolder';
+import { experimentFolder, sharedNameWarning } from './experimentFolder';
 import { RunFolderError } from './runErrors';
 import { newRunId } from './runId';
-import { runtimeVersions } from './versions';
 import type { LayersRecord, MetricsRecord, RunConfigRecord } from '../../shared/runRecords';
 
 export interface RunPaths {
@@ -40,12 +39,15 @@ export function runPaths(runDir: string): RunPaths {
   };
 }
 
-/** Who a run is: its id, folder, the experiment it trains and its config.json record. */
+/** Who a run is: its id, folder, the experiment it trains and, when resumed, its config.json record. */
 export interface RunIdentity {
   runId: string;
   runDir: string;
   experiment: ExperimentConfig;
-  configRecord: RunConfigRecord;
+  /** The config file (absolute), as config.json records it. */
+  configPath: string | undefined;
+  /** The resumed run's config.json; a new run's is written once its engine is prepared. */
+  configRecord?: RunConfigRecord;
 }
 
 /** A new run of `experiment` under `runsDir` (nothing is written yet). */
@@ -53,9 +55,7 @@ export async function newRunIdentity(
   experiment: ExperimentConfig,
   runsDir: string,
   configPath: string | undefined,
-  backend: { name: string; threads: number },
   epochs: number | undefined,
-  startTime: number,
   warn: (message: string) => void,
 ): Promise<RunIdentity> {
   const resolved = structuredClone(experiment);
@@ -68,16 +68,7 @@ export async function newRunIdentity(
     runId,
     runDir: resolve(runsDir, folder.folder, runId),
     experiment: resolved,
-    configRecord: {
-      runId,
-      experiment: resolved,
-      configPath: configPath ? resolve(configPath) : undefined,
-      backend: backend.name,
-      threads: backend.threads,
-      versions: runtimeVersions(),
-      seed: resolved.train.seed,
-      startedAt: new Date(startTime).toISOString(),
-    },
+    configPath: configPath ? resolve(configPath) : undefined,
   };
 }
 
@@ -110,7 +101,7 @@ export async function resumedRunIdentity(resumeDir: string, epochs: number | und
   }
   const experiment = structuredClone(configRecord.experiment);
   if (epochs !== undefined) experiment.train.epochs = epochs;
-  return { runId: configRecord.runId, runDir, experiment, configRecord };
+  return { runId: configRecord.runId, runDir, experiment, configPath: configRecord.configPath, configRecord };
 }
 
 /** Creates the folders of a new run and writes its config.json. */

@@ -24,6 +24,8 @@ export interface SummaryContext {
   experiment: string;
   backend: string;
   sizes: { fp32Bytes: number; ternaryBytes: number; compression: number };
+  /** Where a torch-engine run computed (summary.json carries it as config.json does). */
+  engine?: Pick<RunSummary, 'engine' | 'device' | 'worldSize'>;
 }
 
 /** The summary after `done.epoch` completed epochs whose records are `done.epochs`. */
@@ -48,5 +50,6 @@ export function makeSummary(
     ternaryBytes: ctx.sizes.ternaryBytes,
     compression: ctx.sizes.compression,
     wallSeconds,
+    ...ctx.engine,
   };
 }

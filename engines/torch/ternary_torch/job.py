@@ -1,0 +1,89 @@
+"""The job file the TypeScript launcher writes (shared/engineProtocol.ts `TorchJob`), read into a
+dataclass. TypeScript resolves everything here (the experiment with its defaults, the learning
+rate of every epoch, the histogram bins, the data's absolute path and normalization): Python
+restates none of it."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .events import PROTOCOL_VERSION
+
+
+class JobError(Exception):
+    """A job file this package cannot run (another protocol version, a missing field)."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The parts of the experiment's `train` block the loop uses."""
+
+    epochs: int
+    batch_size: int
+    optimizer: str
+    lr: float
+    momentum: float
+    nesterov: bool
+    weight_decay: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class Job:
+    run_id: str
+    run_dir: str
+    init_model: str
+    device: str
+    cancel_file: str
+    outputs_probabilities: bool
+    experiment_name: str
+    classes: int
+    recipe: Recipe
+    learning_rates: list[float]
+    histogram_bins: int
+    batch_records_per_epoch: int
+    data: dict[str, Any]
+
+
+def parse_job(raw: dict[str, Any]) -> Job:
+    """The Job of a decoded job file; raises JobError naming what does not fit."""
+    if raw.get("v") != PROTOCOL_VERSION:
+        raise JobError(
+            f"the job file is of protocol version {raw.get('v')!r}, this engine speaks {PROTOCOL_VERSION}: "
+            "the engine's Python files and the studio do not match (reinstall the extension)."
+        )
+    try:
+        experiment = raw["experiment"]
+        train = experiment["train"]
+        return Job(
+            run_id=raw["runId"],
+            run_dir=raw["runDir"],
+            init_model=raw["initModel"],
+            device=raw["device"],
+            cancel_file=raw["cancelFile"],
+            outputs_probabilities=bool(raw["outputsProbabilities"]),
+            experiment_name=experiment["name"],
+            classes=int(experiment["model"]["classes"]),
+            recipe=Recipe(
+                epochs=int(train["epochs"]),
+                batch_size=int(train["batchSize"]),
+                optimizer=train["optimizer"],
+                lr=float(train["lr"]),
+                momentum=float(train["momentum"]),
+                nesterov=bool(train["nesterov"]),
+                weight_decay=float(train["weightDecay"]),
+                seed=int(train["seed"]),
+            ),
+            learning_rates=[float(r) for r in raw["learningRates"]],
+            histogram_bins=int(raw["histogramBins"]),
+            batch_records_per_epoch=int(raw["batchRecordsPerEpoch"]),
+            data=raw["data"],
+        )
+    except KeyError as err:
+        raise JobError(f"the job file lacks {err.args[0]!r}: the engine's Python files and the studio do not match.") from err
+
+
+def read_job(path: str) -> Job:
+    with open(path, "r", encoding="utf8") as f:
+        return parse_job(json.load(f))

@@ -1,0 +1,242 @@
+/**
+ * The torch engine's protocol: what the TypeScript side (server/engines/torch/) and the Python
+ * ranks under torchrun (engines/torch/ternary_torch/) say to each other. Defined here once; the
+ * Python twins are the dataclasses of engines/torch/ternary_torch/events.py and job.py.
+ *
+ *   TS → Python   the job file (TorchJob, JSON), then replies on the worker's stdin (EngineReply,
+ *                 one JSON object per line)
+ *   Python → TS   rank 0's messages on stdout (EngineMessage): one line each, ENGINE_LINE_PREFIX
+ *                 then a JSON object with `v` = ENGINE_PROTOCOL_VERSION and a `type`
+ *
+ * Python computes and emits; the run lifecycle (server/runs/lifecycle.ts) writes every record.
+ * Before Python saves the checkpoint of an epoch it waits for the `recorded` reply of that epoch,
+ * so a checkpoint is never ahead of the records on disk. Every message is checked on receipt by
+ * `parseEngineMessage`: a malformed or unknown one is an EngineMessageError naming it, never a cast.
+ */
+import type { ExperimentConfig } from './experimentConfig';
+import type { HistogramsRecord, LayersRecord, MetricsRecord } from './runRecords';
+
+export const ENGINE_PROTOCOL_VERSION = 1;
+/** Marks a protocol line among whatever else a rank prints on stdout. */
+export const ENGINE_LINE_PREFIX = '@tern ';
+
+/** The job file (`<run>/engine/job.json`): everything Python needs, resolved by TypeScript. */
+export interface TorchJob {
+  v: typeof ENGINE_PROTOCOL_VERSION;
+  runId: string;
+  runDir: string;
+  /** The initial model (a tfjs model.json made by server/models/, or converted from model.from). */
+  initModel: string;
+  device: 'cpu' | 'cuda';
+  /** Written before the launcher's SIGTERM: the SIGTERM is a cancel, not torchrun tearing the group down. */
+  cancelFile: string;
+  /** Whether the model's last layer outputs probabilities (softmax) rather than logits. */
+  outputsProbabilities: boolean;
+  experiment: ExperimentConfig;
+  /** The learning rate of each epoch (index 0 = epoch 1), from server/train/schedule.ts. */
+  learningRates: number[];
+  /** Bins of the per-epoch weight histograms. */
+  histogramBins: number;
+  /** About this many batch records per epoch (plus the last batch). */
+  batchRecordsPerEpoch: number;
+  /** experiment.data with an absolute path and the normalization resolved to per-channel lists. */
+  data: ExperimentConfig['data'] & { path: string; mean: number[]; std: number[] };
+}
+
+/** Where a (re)started worker group continues from: its checkpoint's state, or nothing for a fresh run. */
+export interface EngineResumePoint {
+  /** Epochs completed. */
+  epoch: number;
+  /** Global step after them. */
+  step: number;
+  /** Training seconds before this session. */
+  elapsedSeconds: number;
+  /** The epoch records up to `epoch`, as they were when the checkpoint was saved. */
+  epochs: MetricsRecord[];
+}
+
+/** How the engine's training ended (failures it could not report arrive as `fatal` or as a dead process). */
+export type EngineEnd =
+  | { status: 'completed' }
+  | { status: 'cancelled'; epoch: number }
+  | { status: 'nonFinite'; epoch: number; batch: number; step: number; loss: 'NaN' | 'Infinity' | '-Infinity' };
+
+export type EngineMessage =
+  /** Rank 0 is set up: steps of an epoch, the resume point, torchrun's restart count. */
+  | { v: 1; type: 'started'; stepsPerEpoch: number; restart: number; resumed: EngineResumePoint | null }
+  /** A running batch record of metrics.jsonl. */
+  | { v: 1; type: 'batch'; record: MetricsRecord }
+  /** An epoch's records: its metrics line, layers line and histograms. */
+  | { v: 1; type: 'epoch'; metrics: MetricsRecord; layers: LayersRecord; histograms: HistogramsRecord }
+  /** checkpoints/last now holds the checkpoint of `epoch`. */
+  | { v: 1; type: 'checkpoint'; epoch: number }
+  | { v: 1; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** Training ended; with `completed`, model/ holds the final weights. */
+  | { v: 1; type: 'ended'; end: EngineEnd }
+  /** A problem the user must fix (unsupported layer, CUDA missing): the run's reason, no traceback. */
+  | { v: 1; type: 'fatal'; rank: number; message: string };
+
+export type EngineMessageType = EngineMessage['type'];
+
+/** TS → Python: the records of `epoch` are on disk (for the worker group of torchrun restart `restart`). */
+export interface EngineReply {
+  v: 1;
+  type: 'recorded';
+  epoch: number;
+  restart: number;
+}
+
+/** A message that breaks the protocol; the message names what is wrong and where. */
+export class EngineMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineMessageError';
+  }
+}
+
+// ---- checks
+
+type Check = (value: unknown, at: string) => void;
+
+function fail(at: string, what: string, value: unknown): never {
+  const shown = JSON.stringify(value);
+  throw new EngineMessageError(`${at} ${what} (got ${shown === undefined ? 'nothing' : shown.slice(0, 80)})`);
+}
+
+const num: Check = (v, at) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(at, 'must be a finite number', v);
+};
+const int: Check = (v, at) => {
+  if (!Number.isInteger(v) || (v as number) < 0) fail(at, 'must be an integer ≥ 0', v);
+};
+const str: Check = (v, at) => {
+  if (typeof v !== 'string') fail(at, 'must be a string', v);
+};
+const bool: Check = (v, at) => {
+  if (typeof v !== 'boolean') fail(at, 'must be true or false', v);
+};
+const oneOf =
+  (...values: readonly unknown[]): Check =>
+  (v, at) => {
+    if (!values.includes(v)) fail(at, `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`, v);
+  };
+const optional =
+  (check: Check): Check =>
+  (v, at) => {
+    if (v !== undefined) check(v, at);
+  };
+const list =
+  (check: Check): Check =>
+  (v, at) => {
+    if (!Array.isArray(v)) fail(at, 'must be a list', v);
+    v.forEach((x, i) => check(x, `${at}[${i}]`));
+  };
+const object =
+  (fields: Record<string, Check>): Check =>
+  (v, at) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(at, 'must be an object', v);
+    for (const [name, check] of Object.entries(fields)) check((v as Record<string, unknown>)[name], `${at}.${name}`);
+  };
+
+const counts = object({ neg: int, zero: int, pos: int });
+const metricsRecord = object({
+  kind: oneOf('batch', 'epoch'),
+  epoch: int,
+  step: int,
+  progress: optional(num),
+  lr: num,
+  loss: num,
+  top1: num,
+  top5: optional(num),
+  valLoss: optional(num),
+  valTop1: optional(num),
+  valTop5: optional(num),
+  imgPerSec: optional(num),
+  time: num,
+});
+const layersRecord = object({
+  epoch: int,
+  layers: list(
+    object({
+      layer: str,
+      type: str,
+      ternary: bool,
+      shape: list(int),
+      params: int,
+      bits: int,
+      delta: num,
+      alpha: num,
+      sparsity: num,
+      counts,
+      branches: list(object({ factor: num, delta: num, alpha: num, sparsity: num, counts })),
+    }),
+  ),
+  summary: object({
+    layers: int,
+    ternaryLayers: int,
+    params: int,
+    ternaryParams: int,
+    fp32Bytes: num,
+    ternaryBytes: num,
+    compression: num,
+  }),
+});
+const histogramsRecord = object({
+  epoch: int,
+  histograms: list(object({ layer: str, min: num, max: num, bins: list(int), delta: num, alpha: num, counts, ternary: optional(bool) })),
+});
+const resumePoint = object({ epoch: int, step: int, elapsedSeconds: num, epochs: list(metricsRecord) });
+const end: Check = (v, at) => {
+  object({ status: oneOf('completed', 'cancelled', 'nonFinite') })(v, at);
+  const e = v as EngineEnd;
+  if (e.status === 'cancelled') object({ epoch: int })(v, at);
+  if (e.status === 'nonFinite') object({ epoch: int, batch: int, step: int, loss: oneOf('NaN', 'Infinity', '-Infinity') })(v, at);
+};
+
+const MESSAGE_FIELDS: Record<EngineMessageType, Record<string, Check>> = {
+  started: {
+    stepsPerEpoch: int,
+    restart: int,
+    resumed: (v, at) => {
+      if (v !== null) resumePoint(v, at);
+    },
+  },
+  batch: { record: metricsRecord },
+  epoch: { metrics: metricsRecord, layers: layersRecord, histograms: histogramsRecord },
+  checkpoint: { epoch: int },
+  log: { level: oneOf('info', 'warn', 'error'), message: str },
+  ended: { end },
+  fatal: { rank: int, message: str },
+};
+
+/** The message of one protocol line (the text after ENGINE_LINE_PREFIX), checked; throws EngineMessageError. */
+export function parseEngineMessage(text: string): EngineMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new EngineMessageError(`an engine message is not JSON (${(err as Error).message}): ${text.slice(0, 120)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new EngineMessageError(`an engine message is not a JSON object: ${text.slice(0, 120)}`);
+  const { v, type } = value as { v?: unknown; type?: unknown };
+  const name = typeof type === 'string' ? `'${type}'` : 'without a type';
+  if (v !== ENGINE_PROTOCOL_VERSION)
+    throw new EngineMessageError(
+      `the engine message ${name} is of protocol version ${JSON.stringify(v)}, this studio speaks ${ENGINE_PROTOCOL_VERSION}: the engine's Python files and the studio do not match (reinstall the extension).`,
+    );
+  if (typeof type !== 'string' || !Object.hasOwn(MESSAGE_FIELDS, type))
+    throw new EngineMessageError(`unknown engine message ${name}; expected one of ${Object.keys(MESSAGE_FIELDS).join(', ')}`);
+  try {
+    object(MESSAGE_FIELDS[type as EngineMessageType])(value, type);
+  } catch (err) {
+    if (err instanceof EngineMessageError) throw new EngineMessageError(`malformed engine message '${type}': ${err.message}`);
+    throw err;
+  }
+  return value as EngineMessage;
+}
+
+/** The reply line for `parseEngineMessage`'s peer (engines/torch/ternary_torch/events.py reads it). */
+export function engineReplyLine(reply: Omit<EngineReply, 'v'>): string {
+  return JSON.stringify({ v: ENGINE_PROTOCOL_VERSION, ...reply }) + '\n';
+}

@@ -1,0 +1,100 @@
+/**
+ * The engine protocol (shared/engineProtocol.ts): a malformed, unknown or foreign-version message
+ * is an EngineMessageError that names the message and the field; and every message type the
+ * Python side builds (engines/torch/ternary_torch/events.py), with the records of a real model's
+ * statistics, passes the TypeScript check.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { saveModel } from '../../server/core/modelIO';
+import { buildModel } from '../../server/models';
+import { torchPackageDir } from '../../server/engines/torch/paths';
+import { ENGINE_LINE_PREFIX, parseEngineMessage, type EngineMessageType } from '../../shared/engineProtocol';
+import { QUANT_DEFAULTS } from '../../shared/quant';
+import { torchPython } from '../shared/torchPython';
+
+const batch = { kind: 'batch', epoch: 1, step: 3, progress: 0.5, lr: 0.1, loss: 2.1, top1: 0.2, top5: 0.6, imgPerSec: 100, time: 1.5 };
+
+test('a malformed, unknown or foreign message is an error naming the message and the field', () => {
+  assert.equal(parseEngineMessage(JSON.stringify({ v: 1, type: 'batch', record: batch })).type, 'batch');
+  assert.throws(() => parseEngineMessage('{"v":1,"type":"batch","record":'), /an engine message is not JSON/);
+  assert.throws(
+    () => parseEngineMessage(JSON.stringify({ v: 1, type: 'progress' })),
+    /unknown engine message 'progress'; expected one of started, batch/,
+  );
+  assert.throws(
+    () => parseEngineMessage(JSON.stringify({ v: 2, type: 'batch', record: batch })),
+    /the engine message 'batch' is of protocol version 2, this studio speaks 1/,
+  );
+  assert.throws(
+    () => parseEngineMessage(JSON.stringify({ v: 1, type: 'batch', record: { ...batch, loss: 'NaN' } })),
+    (err: Error) => {
+      assert.equal(err.name, 'EngineMessageError');
+      assert.match(err.message, /malformed engine message 'batch': batch\.record\.loss must be a finite number \(got "NaN"\)/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseEngineMessage(JSON.stringify({ v: 1, type: 'ended', end: { status: 'nonFinite', epoch: 1, batch: 2, step: 3, loss: 1 } })),
+    /malformed engine message 'ended': ended\.end\.loss must be one of "NaN", "Infinity", "-Infinity"/,
+  );
+  assert.throws(() => parseEngineMessage(JSON.stringify({ v: 1, type: 'started', stepsPerEpoch: 4, restart: 0 })), /started\.resumed/);
+});
+
+test("every message Python's events.py builds passes the TypeScript check", async (t) => {
+  const found = await torchPython();
+  if (!found.python) return t.skip(found.skip);
+  await tf.setBackend('cpu');
+  const dir = mkdtempSync(join(tmpdir(), 'tern-engine-protocol-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const model = buildModel({ arch: 'fmnist-cnn', classes: 10, inputShape: [28, 28, 1], quant: { ...QUANT_DEFAULTS, tex: 2 }, seed: 1 });
+  await saveModel(model, dir);
+  model.dispose();
+
+  const script = `
+import sys
+from ternary_torch.events import *
+from ternary_torch.graph import load_graph_model
+from ternary_torch.stats import layer_stats, model_summary, weight_histograms
+model, _ = load_graph_model(sys.argv[1])
+stats = layer_stats(model)
+batch = {"kind": "batch", "epoch": 1, "step": 2, "progress": 0.5, "lr": 0.1, "loss": 2.0, "top1": 0.1, "top5": 0.5, "imgPerSec": 10.0, "time": 0.5}
+epoch = {**batch, "kind": "epoch", "valLoss": 2.1, "valTop1": 0.1, "valTop5": 0.5}
+del epoch["progress"]
+for message in [
+    Started(steps_per_epoch=4, restart=0, resumed=None),
+    Started(steps_per_epoch=4, restart=1, resumed=ResumePoint(epoch=1, step=4, elapsed_seconds=2.5, epochs=[epoch])),
+    Batch(batch),
+    Epoch(metrics=epoch, layers={"epoch": 1, "layers": stats, "summary": model_summary(model, stats)},
+          histograms={"epoch": 1, "histograms": weight_histograms(model, 64)}),
+    Checkpoint(epoch=1),
+    Log(level="warn", message="a warning"),
+    Ended(Completed()),
+    Ended(Cancelled(epoch=2)),
+    Ended(NonFinite(epoch=1, batch=3, step=3, loss=float("nan"))),
+    Ended(NonFinite(epoch=1, batch=3, step=3, loss=float("-inf"))),
+    Fatal(rank=0, message="unsupported layer"),
+]:
+    sys.stdout.write(encode(message))
+`;
+  const run = spawnSync(found.python.path, ['-c', script, join(dir, 'model.json')], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: torchPackageDir() },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout.trim().split('\n');
+  const types: EngineMessageType[] = [];
+  for (const line of lines) {
+    assert.ok(line.startsWith(ENGINE_LINE_PREFIX), line);
+    types.push(parseEngineMessage(line.slice(ENGINE_LINE_PREFIX.length)).type);
+  }
+  assert.deepEqual(new Set(types), new Set(['started', 'batch', 'epoch', 'checkpoint', 'log', 'ended', 'fatal']));
+  const epoch = parseEngineMessage(lines[3]!.slice(ENGINE_LINE_PREFIX.length));
+  assert.ok(epoch.type === 'epoch' && epoch.layers.layers.every((l) => l.branches.length === (l.ternary ? 2 : 0)));
+});
