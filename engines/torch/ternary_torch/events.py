@@ -168,23 +168,21 @@ class Replies:
     """The `recorded` replies on stdin, read by a background thread (rank 0 only)."""
 
     def __init__(self, source: TextIO = sys.stdin) -> None:
-        self._lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        self._lines: "queue.Queue[str]" = queue.Queue()
         self._source = source
         threading.Thread(target=self._read, name="tern-replies", daemon=True).start()
 
     def _read(self) -> None:
         for line in self._source:
             self._lines.put(line)
-        self._lines.put(None)
+        # stdin's end: the lifecycle that records this run is gone (killed); stop training now.
+        leave(EXIT_PEER_GONE)
 
     def wait_recorded(self, epoch: int, restart: int) -> None:
         """Blocks until the lifecycle says the records of `epoch` are on disk; leaves if it is gone.
         Replies meant for a worker group before a restart (another `restart`) are skipped."""
         while True:
             line = self._lines.get()
-            if line is None:
-                leave(EXIT_PEER_GONE)
-                return
             reply = json.loads(line)
             if reply.get("v") != PROTOCOL_VERSION or reply.get("type") != "recorded":
                 raise ValueError(f"unexpected reply from the studio on stdin: {line.strip()[:120]}")
