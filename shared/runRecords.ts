@@ -8,8 +8,9 @@
  *     layers.jsonl     LayersRecord per line (one per epoch)
  *     histograms/epoch-<NNN>.json   HistogramsRecord
  *     checkpoints/     last/, previous/ (the one before last) and best/ (best validation top-1):
- *                      weights, optimizer state, epoch, rng state (server/train/checkpointStore.ts)
- *     .lock            the writing process (pid, host) while the run trains (server/train/runLock.ts)
+ *                      weights, optimizer state, epoch, rng state (server/train/checkpointStore.ts;
+ *                      torch runs: checkpoint.pt, engines/torch/ternary_torch/checkpoint.py)
+ *     .lock            the writing process (pid, host) while the run trains (server/runs/runLock.ts)
  *     model/           final tfjs LayersModel
  *     summary.json     RunSummary
  */
@@ -18,7 +19,7 @@ import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
 
 /**
  * How a run stands. `crashed` is never written: a reader (server/runs/runFiles.ts) reports it for
- * a run whose summary says `running` while no live process holds its lock (server/train/runLock.ts).
+ * a run whose summary says `running` while no live process holds its lock (server/runs/runLock.ts).
  */
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'crashed';
 
@@ -32,7 +33,7 @@ export interface RunConfigRecord {
   versions: Record<string, string>;
   seed: number;
   startedAt: string;
-  /** Written by the torch engine (server/engines/torch/launch.ts): where the run computed. Absent: tfjs. */
+  /** Written for torch-engine runs (server/engines/torch/torchEngine.ts): where the run computed. Absent: tfjs. */
   engine?: 'tfjs' | 'torch';
   device?: 'cpu' | 'cuda';
   /** Processes in all (nnodes × nprocPerNode). */

@@ -1,10 +1,12 @@
 """Prints what the torch engine needs to know about this Python, as one JSON line: the launcher
 (server/engines/torch/python.ts) runs it before training to give one clear message when PyTorch is
 missing or too old, or CUDA was asked for but is not there."""
+from __future__ import annotations
+
 import json
 import sys
 
-info = {"python": sys.version.split()[0], "executable": sys.executable}
+info: dict[str, object] = {"python": sys.version.split()[0], "executable": sys.executable}
 try:
     import torch
 

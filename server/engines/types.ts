@@ -1,8 +1,8 @@
 import { UserError, type UserErrorCode } from '../../shared/userError';
 
 /**
- * Where an experiment computes: `tfjs` (this process, server/train/trainer.ts) or `torch`
- * (PyTorch DDP under torchrun, server/engines/torch/). Both write the same run folder.
+ * Where an experiment computes: `tfjs` (this process, server/engines/tfjs/) or `torch`
+ * (PyTorch DDP under torchrun, server/engines/torch/). One lifecycle (server/runs/lifecycle.ts) writes the run folder of both.
  */
 export type Engine = 'tfjs' | 'torch';
 export const ENGINES: readonly Engine[] = ['tfjs', 'torch'];

@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
         startedAt: new Date().toISOString(),
       } as unknown as RunConfigRecord;
       writeFileSync(join(runDir, 'config.json'), JSON.stringify(config));
-      // Held by this process as a trainer holds its run's lock (server/train/runLock.ts): without
+      // Held by this process as a trainer holds its run's lock (server/runs/runLock.ts): without
       // it the run list would call the live run crashed.
       writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: config.startedAt }));
       hub.fireRunStarted({ runId, runDir, experiment, epochs: liveEpochs, stepsPerEpoch: 40, backend: 'fixture' });
