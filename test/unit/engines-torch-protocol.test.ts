@@ -1,7 +1,7 @@
 /**
  * The engine protocol (shared/engineProtocol.ts): a malformed, unknown or foreign-version message
- * is an EngineMessageError that names the message and the field; and every message type the
- * Python side builds (engines/torch/ternary_torch/events.py), with the records of a real model's
+ * is an EngineMessageError that names the message and the field; the Python side's unit tests
+ * pass; and every message type the Python side builds (engines/torch/ternary_torch/events.py), with the records of a real model's
  * statistics, passes the TypeScript check.
  */
 import { test } from 'node:test';
@@ -45,6 +45,17 @@ test('a malformed, unknown or foreign message is an error naming the message and
     /malformed engine message 'ended': ended\.end\.loss must be one of "NaN", "Infinity", "-Infinity"/,
   );
   assert.throws(() => parseEngineMessage(JSON.stringify({ v: 1, type: 'started', stepsPerEpoch: 4, restart: 0 })), /started\.resumed/);
+});
+
+test("the torch engine's own run logic (engines/torch/tests/test_run_parts.py: checkpoints, replies, job)", async (t) => {
+  const found = await torchPython();
+  if (!found.python) return t.skip(found.skip);
+  const run = spawnSync(found.python.path, ['-m', 'unittest', 'discover', '-s', join(torchPackageDir(), 'tests'), '-p', 'test_*.py'], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: torchPackageDir() },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /^OK$/m);
 });
 
 test("every message Python's events.py builds passes the TypeScript check", async (t) => {

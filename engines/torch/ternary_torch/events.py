@@ -13,7 +13,7 @@ import queue
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Literal, Optional, TextIO, Union
+from typing import Any, Callable, Literal, Optional, TextIO, Union
 
 PROTOCOL_VERSION = 1
 PREFIX = "@tern "
@@ -167,16 +167,17 @@ def emit(message: Message, out: TextIO = sys.stdout) -> None:
 class Replies:
     """The `recorded` replies on stdin, read by a background thread (rank 0 only)."""
 
-    def __init__(self, source: TextIO = sys.stdin) -> None:
+    def __init__(self, source: TextIO = sys.stdin, on_end: Callable[[], None] = lambda: leave(EXIT_PEER_GONE)) -> None:
         self._lines: "queue.Queue[str]" = queue.Queue()
         self._source = source
+        self._on_end = on_end
         threading.Thread(target=self._read, name="tern-replies", daemon=True).start()
 
     def _read(self) -> None:
         for line in self._source:
             self._lines.put(line)
         # stdin's end: the lifecycle that records this run is gone (killed); stop training now.
-        leave(EXIT_PEER_GONE)
+        self._on_end()
 
     def wait_recorded(self, epoch: int, restart: int) -> None:
         """Blocks until the lifecycle says the records of `epoch` are on disk; leaves if it is gone.
