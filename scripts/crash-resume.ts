@@ -4,7 +4,7 @@
  * metrics as an uninterrupted run (issue 13, item 7). Uses the bundled CLI (`node esbuild.mjs`
  * first) on a tiny synthetic workspace, the wasm backend with one thread (bit-for-bit
  * reproducible), and the test-only hook TERN_FAULT_KILL_AT=<point>@<n> of
- * server/train/faultInjection.ts, which SIGKILLs the process the n-th time it reaches <point>.
+ * server/runs/faultInjection.ts, which SIGKILLs the process the n-th time it reaches <point>.
  *
  * For each point and each epoch n it reaches it in: session 1 is killed there; session 2
  * (`--resume`) is killed at the same point the first time it reaches it; session 3 (`--resume`)
