@@ -47,6 +47,8 @@ export interface TrainConfig {
   schedule: number[];
   gammas: number[];
   seed: number;
+  /** Torch engine: DataLoader workers per training process; absent: automatic (engines/torch/ternary_torch/data.py). */
+  workers?: number;
 }
 
 export interface ExperimentConfig {

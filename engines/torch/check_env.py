@@ -1,6 +1,6 @@
 """Prints what the torch engine needs to know about this Python, as one JSON line: the launcher
-(server/engines/torch/python.ts) runs it before training to give one clear message when PyTorch is
-missing or too old, or CUDA was asked for but is not there."""
+(server/engines/torch/python.ts) runs it before training to give one clear message when PyTorch or
+torchvision is missing, PyTorch is too old, or CUDA was asked for but is not there."""
 from __future__ import annotations
 
 import json
@@ -16,4 +16,11 @@ try:
     info["gloo"] = bool(torch.distributed.is_available() and torch.distributed.is_gloo_available())
 except Exception as err:  # noqa: BLE001 - any import failure means "no usable torch"
     info["torchError"] = f"{type(err).__name__}: {err}"
+if "torch" in info:
+    try:
+        import torchvision
+
+        info["torchvision"] = torchvision.__version__
+    except Exception as err:  # noqa: BLE001 - any import failure means "no usable torchvision"
+        info["torchvisionError"] = f"{type(err).__name__}: {err}"
 print(json.dumps(info))

@@ -30,6 +30,20 @@ function shapeFor(pipeline: Pipeline, h: number, w: number, c: number): [number,
 }
 
 /**
+ * The [height, width] every image of an image folder is resized to before the augmentations, or
+ * undefined when `rrc` / `resize…center…` fixes the size: `data.imageSize`, else the size of the
+ * first training image (its class folder is sorted first).
+ */
+export async function imageFolderResize(cfg: DataConfig, root: string, pipeline: Pipeline): Promise<[number, number] | undefined> {
+  if (pipeline.fixesSize) return undefined;
+  const size: [number, number] = cfg.imageSize
+    ? [cfg.imageSize[0], cfg.imageSize[1]]
+    : await decodeFile(listImageFolder(root, 'train', 1).files[0]).then((first) => [first.height, first.width]);
+  if (!(size[0] >= 1 && size[1] >= 1)) throw new DataError(`data.imageSize must hold two positive integers, got [${size.join(', ')}].`);
+  return size;
+}
+
+/**
  * Opens one split of the data described by `cfg`. `baseDir` is the folder of the config file:
  * relative `cfg.path` is resolved against it. Throws a `DataError` (server/data/errors.ts) with
  * a message naming the file, the problem and what to do, for any missing or malformed data.
@@ -67,9 +81,9 @@ export async function openDataset(cfg: DataConfig, split: Split, baseDir: string
     }
     case 'image-folder': {
       const listing = listImageFolder(root, split, limit);
-      let resizeTo: [number, number] | undefined;
+      const resizeTo = await imageFolderResize(cfg, root, pipeline);
       let inputShape: [number, number, number];
-      if (pipeline.fixesSize) {
+      if (resizeTo === undefined) {
         // rrc / resize…center… sets the size; the shape does not depend on the input's size.
         inputShape = shapeFor(pipeline, 1 << 16, 1 << 16, 3);
         if (cfg.imageSize && (cfg.imageSize[0] !== inputShape[0] || cfg.imageSize[1] !== inputShape[1])) {
@@ -79,14 +93,6 @@ export async function openDataset(cfg: DataConfig, split: Split, baseDir: string
           );
         }
       } else {
-        if (cfg.imageSize) resizeTo = [cfg.imageSize[0], cfg.imageSize[1]];
-        else {
-          // No size given anywhere: the first training image decides (its class folder is sorted first).
-          const first = await decodeFile(listImageFolder(root, 'train', 1).files[0]);
-          resizeTo = [first.height, first.width];
-        }
-        if (!(resizeTo[0] >= 1 && resizeTo[1] >= 1))
-          throw new DataError(`data.imageSize must hold two positive integers, got [${resizeTo.join(', ')}].`);
         inputShape = shapeFor(pipeline, resizeTo[0], resizeTo[1], 3);
       }
       return new BatchedDataset({

@@ -38,9 +38,25 @@ test('PyTorch older than 1.13: names the version and the minimum', async () => {
 });
 
 test('--device cuda without CUDA: says to use --device cpu or a CUDA build', async () => {
-  const python = fakePython(dir, 'cpu-torch', { torch: '2.1.0+cpu', cuda: false });
+  const python = fakePython(dir, 'cpu-torch', { torch: '2.1.0+cpu', torchvision: '0.16.0+cpu', cuda: false });
   await assert.rejects(findPython(python, 'cuda'), /--device cuda: PyTorch 2\.1\.0\+cpu .* sees no CUDA device\. Train with --device cpu/);
   assert.equal((await findPython(python, 'cpu')).torch, '2.1.0+cpu');
+});
+
+test('PyTorch without torchvision: says to install python3-torchvision', async () => {
+  const python = fakePython(dir, 'no-vision', {
+    torch: '1.13.0a0',
+    cuda: false,
+    torchvisionError: "ModuleNotFoundError: No module named 'torchvision'",
+  });
+  await assert.rejects(findPython(python, 'cpu'), (err: Error & { setting?: string }) => {
+    assert.equal(err.name, 'EngineError');
+    assert.match(
+      err.message,
+      /No torchvision in .*No module named 'torchvision'.*PyTorch 1\.13\.0a0.*apt-get install python3-torchvision.*pip install torchvision/,
+    );
+    return true;
+  });
 });
 
 test('torch versions parse with local suffixes', () => {

@@ -1,8 +1,8 @@
 /**
  * An engine that cannot run on this machine is one documented protocol error, EngineUnavailable
  * (-32009, docs/protocol.md), not an InternalError: `ternary/train` with `engine: "torch"` and no
- * Python, a Python without PyTorch, a PyTorch older than 1.13, or `device: "cuda"` without CUDA.
- * Its data names the engine and the VS Code setting that fixes it (the extension's button opens
+ * Python, a Python without PyTorch, a PyTorch older than 1.13, one without torchvision, or
+ * `device: "cuda"` without CUDA. Its data names the engine and the VS Code setting that fixes it (the extension's button opens
  * it); no run starts, and the server keeps serving. Fake interpreters (shell scripts printing
  * what engines/torch/check_env.py would) stand in for the machines that lack these.
  */
@@ -54,8 +54,23 @@ const cases: { name: string; params: () => Partial<TrainParams>; setting: string
     message: /PyTorch 1\.12\.1 .* is too old: the torch engine needs PyTorch ≥ 1\.13/,
   },
   {
+    name: 'a PyTorch without torchvision',
+    params: () => ({
+      python: fakePython(ws.dir, 'no-vision', {
+        torch: '1.13.0a0',
+        cuda: false,
+        torchvisionError: "ModuleNotFoundError: No module named 'torchvision'",
+      }),
+    }),
+    setting: 'ternary.torch.python',
+    message: /No torchvision in .*python3-torchvision.*pip install torchvision/,
+  },
+  {
     name: 'device cuda without CUDA',
-    params: () => ({ python: fakePython(ws.dir, 'cpu-torch', { torch: '2.1.0+cpu', cuda: false }), device: 'cuda' }),
+    params: () => ({
+      python: fakePython(ws.dir, 'cpu-torch', { torch: '2.1.0+cpu', torchvision: '0.16.0+cpu', cuda: false }),
+      device: 'cuda',
+    }),
     setting: 'ternary.torch.device',
     message: /--device cuda: PyTorch 2\.1\.0\+cpu .* sees no CUDA device\. Train with --device cpu/,
   },

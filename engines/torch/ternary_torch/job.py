@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from .events import PROTOCOL_VERSION
 
@@ -27,6 +27,8 @@ class Recipe:
     nesterov: bool
     weight_decay: float
     seed: int
+    # train.workers: DataLoader processes per rank; None: automatic (data.py's automatic_workers).
+    workers: Optional[int]
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def parse_job(raw: dict[str, Any]) -> Job:
                 nesterov=bool(train["nesterov"]),
                 weight_decay=float(train["weightDecay"]),
                 seed=int(train["seed"]),
+                workers=int(train["workers"]) if train.get("workers") is not None else None,
             ),
             learning_rates=[float(r) for r in raw["learningRates"]],
             histogram_bins=int(raw["histogramBins"]),

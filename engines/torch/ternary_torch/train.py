@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from . import MIN_TORCH
 from .checkpoint import TrainState, load_newest, save_checkpoint
-from .engine_data import EngineData, open_data
+from .data import EngineData, open_data
 from .events import Batch, Cancelled, Checkpoint, Completed, Epoch, Ended, NonFinite, Replies, ResumePoint, Started, emit
 from .files import replace_dir_atomic
 from .graph import GraphModel, export_tfjs_weights, load_graph_model
@@ -135,7 +135,7 @@ def setup(job: Job) -> Setup:
         raise SystemExit(f"train.batchSize {job.recipe.batch_size} is not a multiple of the world size {world}: use a batch size divisible by the number of processes.")
     local_batch = job.recipe.batch_size // world
     data = open_data(job.data, rank=rank, world=world, local_batch=local_batch, eval_batch=max(job.recipe.batch_size, 256),
-                     seed=job.recipe.seed, device=device, workers=0)
+                     seed=job.recipe.seed, device=device, workers=job.recipe.workers)
     net: torch.nn.Module = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)

@@ -1,7 +1,8 @@
 /**
- * Finds a Python with PyTorch ≥ 1.13 for the torch engine, by running the package's
- * check_env.py, and turns every way that can fail into one EngineError that says what to
- * install or change (no Python, no PyTorch, too old a PyTorch, CUDA asked for but absent).
+ * Finds a Python with PyTorch ≥ 1.13 and torchvision for the torch engine, by running the
+ * package's check_env.py, and turns every way that can fail into one EngineError that says what to
+ * install or change (no Python, no PyTorch, too old a PyTorch, no torchvision, CUDA asked for but
+ * absent).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,8 @@ export interface PythonInfo {
   executable: string;
   torch?: string;
   torchError?: string;
+  torchvision?: string;
+  torchvisionError?: string;
   cuda?: boolean;
   cudaDevices?: number;
   gloo?: boolean;
@@ -48,7 +51,7 @@ const INSTALL_TORCH =
 
 /**
  * The interpreter to use: `explicit` (--python / setting) alone when given, else the first of
- * $TERN_PYTHON, python3 and /usr/bin/python3 that has PyTorch (a pyenv python3 on PATH often has none).
+ * $TERN_PYTHON, python3 and /usr/bin/python3 that has PyTorch and torchvision (a pyenv python3 on PATH often has neither).
  */
 export async function findPython(explicit: string | undefined, device: 'cpu' | 'cuda'): Promise<PythonInfo & { path: string }> {
   const candidates = explicit ? [explicit] : [process.env.TERN_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
@@ -58,7 +61,8 @@ export async function findPython(explicit: string | undefined, device: 'cpu' | '
     const info = await probe(path);
     if (!info) continue;
     seen.push({ ...info, path });
-    if (info.torch && compare(torchVersion(info.torch), MIN_TORCH) >= 0) {
+    // The data pipeline (engines/torch/ternary_torch/data.py) decodes and transforms with torchvision.
+    if (info.torch && compare(torchVersion(info.torch), MIN_TORCH) >= 0 && info.torchvision) {
       if (device === 'cuda' && !info.cuda) {
         throw new EngineError(
           `--device cuda: PyTorch ${info.torch} in ${info.executable} sees no CUDA device. Train with --device cpu, or run on a machine with an NVIDIA GPU and a CUDA build of PyTorch (pip install torch from the CUDA wheels).`,
@@ -76,6 +80,13 @@ export async function findPython(explicit: string | undefined, device: 'cpu' | '
       'ternary.torch.python',
     );
   }
+  const noVision = seen.find((s) => s.torch && compare(torchVersion(s.torch), MIN_TORCH) >= 0);
+  if (noVision)
+    throw new EngineError(
+      `No torchvision in ${noVision.executable} (${noVision.torchvisionError ?? 'import torchvision failed'}), next to its PyTorch ${noVision.torch}: the torch engine reads and augments images with it. Install it (Debian/Ubuntu: \`sudo apt-get install python3-torchvision\`; elsewhere: \`pip install torchvision\` matching the PyTorch version), or point --python / $TERN_PYTHON / the ternary.torch.python setting at a Python that has both.`,
+      'engineUnavailable',
+      'ternary.torch.python',
+    );
   const old = seen.find((s) => s.torch);
   if (old)
     throw new EngineError(

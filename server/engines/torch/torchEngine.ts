@@ -11,7 +11,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../config/loadConfig';
 import type { ExperimentConfig } from '../../../shared/experimentConfig';
@@ -26,7 +26,6 @@ import {
   type TorchJob,
 } from '../../../shared/engineProtocol';
 import { saveModel } from '../../core/modelIO';
-import { NORMALIZATION_PRESETS } from '../../data/normalize';
 import { hasCheckpoint } from '../../runs/checkpointSlots';
 import type { EngineContext, EngineEvents, EngineOutcome, EngineSession, TrainingEngine } from '../../runs/engine';
 import { BATCH_RECORDS_PER_EPOCH, HISTOGRAM_BINS } from '../../runs/records';
@@ -37,37 +36,9 @@ import { outputsProbabilities } from '../../train/step';
 import { openTrainingData } from '../../train/trainingData';
 import { runtimeVersions } from '../../train/versions';
 import { checkTorchOptions, type TorchOptions } from '../types';
+import { torchDataJob } from './dataJob';
 import { findPython } from './python';
 import { explainStderr, freePort, startTorchrun, torchrunArgs } from './torchrun';
-
-const SUPPORTED_AUGMENT = /^(crop\d+pad\d+|hflip)$/;
-
-/** Refuses, before anything starts, what the torch engine does not implement (yet). */
-function checkSupported(experiment: ExperimentConfig, configPath: string | undefined): void {
-  const where = (p: string) => `experiments "${experiment.name}": ${p}`;
-  if (experiment.data.format === 'image-folder') {
-    throw new ConfigError(
-      configPath ?? experiment.name,
-      where('data.format'),
-      'image-folder data is not supported by the torch engine yet (idx, cifar10-bin and cifar100-bin are); train this experiment with "engine": "tfjs".',
-    );
-  }
-  const bad = experiment.data.augment.find((a) => !SUPPORTED_AUGMENT.test(a));
-  if (bad)
-    throw new ConfigError(
-      configPath ?? experiment.name,
-      where('data.augment'),
-      `"${bad}" is not supported by the torch engine yet (crop<s>pad<p> and hflip are); train this experiment with "engine": "tfjs".`,
-    );
-}
-
-/** data.normalize resolved to mean/std lists (the presets of server/data/normalize.ts). */
-function normalization(experiment: ExperimentConfig): { mean: number[]; std: number[] } {
-  const n = experiment.data.normalize;
-  if (n === undefined) return NORMALIZATION_PRESETS.none!;
-  if (typeof n === 'string') return NORMALIZATION_PRESETS[n]!;
-  return n;
-}
 
 /** The torch engine with these launch options. A node other than 0 (`nodeRank` > 0) keeps its job out of the run folder. */
 export function torchEngine(options: TorchOptions): TrainingEngine {
@@ -76,7 +47,6 @@ export function torchEngine(options: TorchOptions): TrainingEngine {
 
 async function prepare(ctx: EngineContext, torch: TorchOptions): Promise<EngineSession> {
   const { experiment, configPath, paths } = ctx;
-  checkSupported(experiment, configPath);
   if (ctx.resumed && !hasCheckpoint(paths.dir, 'torch')) {
     throw new ConfigError(
       join(paths.checkpoints, 'last'),
@@ -144,7 +114,7 @@ async function launch(
     learningRates: Array.from({ length: recipe.epochs }, (_, epoch) => learningRateAt(epoch, recipe.lr, recipe.schedule, recipe.gammas)),
     histogramBins: HISTOGRAM_BINS,
     batchRecordsPerEpoch: BATCH_RECORDS_PER_EPOCH,
-    data: { ...experiment.data, path: resolve(ctx.baseDir, experiment.data.path), ...normalization(experiment) },
+    data: await torchDataJob(experiment.data, ctx.baseDir, jobDir),
   };
   const jobPath = join(jobDir, 'job.json');
   await writeFile(jobPath, JSON.stringify(job, null, 1) + '\n');
