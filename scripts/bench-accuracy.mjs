@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Accuracy on the full Fashion-MNIST (issue 3): fmnist-cnn, float and ternary (t_ex 1), with the
+// Accuracy on the full Fashion-MNIST: fmnist-cnn, float and ternary (t_ex 1), with the
 // recipe batch 128, SGD Nesterov 0.9, lr 0.05, weight decay 1e-4, lr × 0.1 at epochs 6 and 9,
 // 10 epochs, no augmentation, normalize 0.2860 / 0.3530, seed 1 (`--seed N` for another draw of the
 // initial weights and the data order). Prints one JSON object.
 //
 //   npm run build && node scripts/bench-accuracy.mjs [--epochs N] [--backend B] [--threads T] [--only float|ternary]
 //                                                     [--sequential] [--data DIR] [--runs-dir DIR] [--seed N]
-//                                                     [--engine torch [--nproc-per-node N]]
+//                                                     [--engine torch [--nproc-per-node N] [--workers W]]
+//                                                     [--format image-folder --data FOLDER]
+//
+// `--format image-folder` reads the same data as PNGs (made by scripts/make-fmnist-folder.ts; the
+// readers turn them into 28×28 RGB, grey copied into three channels) instead of the IDX files.
 //
 // Each model trains through `tern train --json` (the same code path users run); by default the two
 // runs go in parallel (the wasm backend computes on one thread; give onednn `--threads 1` then, or
@@ -32,12 +36,17 @@ const { values } = parseArgs({
     engine: { type: 'string' },
     'nproc-per-node': { type: 'string' },
     seed: { type: 'string', default: '1' },
+    format: { type: 'string', default: 'idx' },
+    workers: { type: 'string' },
   },
 });
 
 const dataDir = resolve(values.data);
-if (!existsSync(join(dataDir, 'train-images-idx3-ubyte.gz')) && !existsSync(join(dataDir, 'train-images-idx3-ubyte'))) {
-  process.stderr.write(`bench-accuracy: no Fashion-MNIST in ${dataDir}; install it with \`sudo apt-get install dataset-fashion-mnist\` or pass --data DIR.\n`);
+const imageFolder = values.format === 'image-folder';
+if (imageFolder ? !existsSync(join(dataDir, 'train')) : !existsSync(join(dataDir, 'train-images-idx3-ubyte.gz')) && !existsSync(join(dataDir, 'train-images-idx3-ubyte'))) {
+  process.stderr.write(imageFolder
+    ? `bench-accuracy: no ${join(dataDir, 'train')}; make the folder with \`node --import tsx scripts/make-fmnist-folder.ts --out ${dataDir}\`.\n`
+    : `bench-accuracy: no Fashion-MNIST in ${dataDir}; install it with \`sudo apt-get install dataset-fashion-mnist\` or pass --data DIR.\n`);
   process.exit(2);
 }
 if (!existsSync(join(root, 'dist', 'cli.js'))) {
@@ -48,8 +57,9 @@ if (!existsSync(join(root, 'dist', 'cli.js'))) {
 const recipe = {
   epochs: Number(values.epochs), batchSize: 128, optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true,
   weightDecay: 1e-4, schedule: [6, 9], gammas: [0.1, 0.1], seed: Number(values.seed),
+  ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}),
 };
-const data = { format: 'idx', path: dataDir, normalize: { mean: [0.286], std: [0.353] }, augment: [] };
+const data = { format: imageFolder ? 'image-folder' : 'idx', path: dataDir, normalize: { mean: [0.286], std: [0.353] }, augment: [] };
 const experiments = [
   { name: 'fmnist-cnn-float', model: { arch: 'fmnist-cnn', classes: 10 }, quant: { method: 'none' }, data, train: recipe },
   { name: 'fmnist-cnn-tern', model: { arch: 'fmnist-cnn', classes: 10 }, quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' }, data, train: recipe },
@@ -113,6 +123,8 @@ const float = pick(byName['fmnist-cnn-float']);
 const ternary = pick(byName['fmnist-cnn-tern']);
 const out = {
   benchmark: 'fmnist-cnn accuracy on full Fashion-MNIST (60k/10k)',
+  format: data.format,
+  engine: values.engine ?? 'tfjs',
   recipe: { ...recipe, augment: [], normalize: data.normalize },
   parallel: !values.sequential,
   float,

@@ -47,13 +47,13 @@ test('PyTorch without torchvision: says to install python3-torchvision', async (
   const python = fakePython(dir, 'no-vision', {
     torch: '1.13.0a0',
     cuda: false,
-    torchvisionError: "ModuleNotFoundError: No module named 'torchvision'",
+    torchvisionError: 'ModuleNotFoundError: No module named torchvision',
   });
   await assert.rejects(findPython(python, 'cpu'), (err: Error & { setting?: string }) => {
     assert.equal(err.name, 'EngineError');
     assert.match(
       err.message,
-      /No torchvision in .*No module named 'torchvision'.*PyTorch 1\.13\.0a0.*apt-get install python3-torchvision.*pip install torchvision/,
+      /No torchvision in .*No module named torchvision.*PyTorch 1\.13\.0a0.*apt-get install python3-torchvision.*pip install torchvision/,
     );
     return true;
   });

@@ -59,7 +59,7 @@ const cases: { name: string; params: () => Partial<TrainParams>; setting: string
       python: fakePython(ws.dir, 'no-vision', {
         torch: '1.13.0a0',
         cuda: false,
-        torchvisionError: "ModuleNotFoundError: No module named 'torchvision'",
+        torchvisionError: 'ModuleNotFoundError: No module named torchvision',
       }),
     }),
     setting: 'ternary.torch.python',
