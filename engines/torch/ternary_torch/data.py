@@ -11,7 +11,8 @@ normalization preset into mean/std. This module only reads pixels and applies th
   NHWC, as server/data/idx.ts and cifar.ts read them (same files, same limits in file order);
 - image folders are decoded by PIL, file by file, in `DataLoader` worker processes.
 
-Transforms are torchvision's functional ops on PIL images, with the definitions of docs/data.md
+Transforms are torchvision's PIL ops (torchvision.transforms.functional_pil, what its functional
+API runs for PIL images), with the definitions of docs/data.md
 (the draws are ours, from a generator per sample, so the same seed gives the same images whatever
 the number of workers; the pixels are PIL's, so they equal the tfjs engine's statistically, not bit
 for bit). Batches leave the workers as uint8 NCHW (pinned on CUDA) and are scaled and normalized on
@@ -29,12 +30,12 @@ import os
 import random
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, Union, cast
 
 import numpy as np
 import numpy.typing as npt
 import torch
-import torchvision.transforms.functional as TF
+import torchvision.transforms.functional_pil as F_pil
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 from torch.utils.data.distributed import DistributedSampler
@@ -152,31 +153,37 @@ def _crop(size: int, pad: int, train: bool) -> Transform:
         w, h = img.size
         if not train and size == h and size == w:
             return img
-        padded = TF.pad(img, [pad], fill=0) if pad else img
+        padded = F_pil.pad(img, pad, fill=0) if pad else img
         pw, ph = padded.size
         if train:
             top, left = rng.randrange(ph - size + 1), rng.randrange(pw - size + 1)
         else:
             top, left = _round_half_up((ph - size) / 2), _round_half_up((pw - size) / 2)
-        return TF.crop(padded, top, left, size, size)
+        return F_pil.crop(padded, top, left, size, size)
     return apply
 
 
 def _hflip(img: Image.Image, rng: random.Random) -> Image.Image:
-    return TF.hflip(img) if rng.random() < 0.5 else img
+    return F_pil.hflip(img) if rng.random() < 0.5 else img
 
 
 def _rrc(size: int) -> Transform:
     def apply(img: Image.Image, rng: random.Random) -> Image.Image:
         w, h = img.size
         top, left, ch, cw = random_resized_crop_box(h, w, rng)
-        return TF.resized_crop(img, top, left, ch, cw, [size, size], TF.InterpolationMode.BILINEAR)
+        return F_pil.resize(F_pil.crop(img, top, left, ch, cw), [size, size], Image.BILINEAR)
     return apply
 
 
 def _resize_center(resize: int, crop: int) -> Transform:
     def apply(img: Image.Image, rng: random.Random) -> Image.Image:
-        return TF.center_crop(TF.resize(img, resize, TF.InterpolationMode.BILINEAR), [crop, crop])
+        # Resize(r): the shorter side to r, the longer int(r · long / short); CenterCrop(c) at
+        # round((size − c) / 2), Python's round (half to even), as torchvision computes them.
+        w, h = img.size
+        size = [resize, int(resize * w / h)] if h <= w else [int(resize * h / w), resize]
+        resized = F_pil.resize(img, size, Image.BILINEAR)
+        h, w = size
+        return F_pil.crop(resized, round((h - crop) / 2), round((w - crop) / 2), crop, crop)
     return apply
 
 
@@ -184,7 +191,7 @@ def _resize_to(height: int, width: int) -> Transform:
     def apply(img: Image.Image, rng: random.Random) -> Image.Image:
         if img.size == (width, height):
             return img
-        return TF.resize(img, [height, width], TF.InterpolationMode.BILINEAR)
+        return F_pil.resize(img, [height, width], Image.BILINEAR)
     return apply
 
 
@@ -252,7 +259,7 @@ class MemoryImages:
         return Image.fromarray(px[:, :, 0], "L") if px.shape[2] == 1 else Image.fromarray(px, "RGB")
 
 
-Source = ImageFolderFiles | MemoryImages
+Source = Union[ImageFolderFiles, MemoryImages]
 
 
 def _to_chw(img: Image.Image) -> torch.Tensor:
@@ -386,7 +393,7 @@ def open_data(data: dict[str, object], *, rank: int, world: int, local_batch: in
     scale = torch.tensor([1.0 / (255.0 * s) for s in std], dtype=torch.float32).view(1, channels, 1, 1).to(device)
     bias = torch.tensor([-m / s for m, s in zip(mean, std)], dtype=torch.float32).view(1, channels, 1, 1).to(device)
 
-    sampler = DistributedSampler(range(len(train_source)), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
+    sampler = DistributedSampler(cast(Dataset[int], range(len(train_source))), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
     steps = math.ceil(len(sampler) / local_batch)
 
     def train_order(epoch: int) -> list[list[int]]:

@@ -50,8 +50,9 @@ class MemoryData(unittest.TestCase):
     def data(self, train: list[str] | None = None, eval: list[str] | None = None) -> dict[str, object]:
         return {"format": "idx", "path": self.dir, "mean": [0.0], "std": [1.0], "transforms": {"train": train or [], "eval": eval or []}}
 
-    def open(self, rank: int = 0, world: int = 1, workers: int | None = 0, **kw: list[str]) -> EngineData:
-        return open_data(self.data(**kw), rank=rank, world=world, local_batch=4, eval_batch=3, seed=11, device=CPU, workers=workers)
+    def open(self, rank: int = 0, world: int = 1, workers: int | None = 0, train: list[str] | None = None,
+             eval: list[str] | None = None) -> EngineData:
+        return open_data(self.data(train, eval), rank=rank, world=world, local_batch=4, eval_batch=3, seed=11, device=CPU, workers=workers)
 
     def test_ranks_split_each_epoch_into_a_seeded_permutation(self) -> None:
         for epoch in (0, 1):
@@ -96,9 +97,9 @@ class MemoryData(unittest.TestCase):
         self.assertEqual(tuple(x.shape), (3, 1, 3, 3))
 
     def test_workers_change_nothing(self) -> None:
-        kw: dict[str, list[str]] = {"train": ["rrc3", "hflip"], "eval": ["resize4center3"]}
-        single = [(x, y) for x, y in self.open(workers=0, **kw).train_batches(2)]
-        two = [(x, y) for x, y in self.open(workers=2, **kw).train_batches(2)]
+        train, eval = ["rrc3", "hflip"], ["resize4center3"]
+        single = [(x, y) for x, y in self.open(workers=0, train=train, eval=eval).train_batches(2)]
+        two = [(x, y) for x, y in self.open(workers=2, train=train, eval=eval).train_batches(2)]
         self.assertEqual(len(single), len(two))
         for (a, ya), (b, yb) in zip(single, two):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
@@ -109,7 +110,8 @@ class ImageFolder(unittest.TestCase):
     def setUp(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="tern-folder-py-")
         rng = np.random.default_rng(1)
-        self.listing: dict[str, list[str]] = {"files": [], "labels": []}
+        self.files: list[str] = []
+        self.labels: list[int] = []
         # class 0: an RGB JPEG and a grayscale PNG; class 1: a 16-bit PNG and an RGBA PNG.
         images = [
             ("a/1.jpg", 0, Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8), "RGB")),
@@ -120,11 +122,11 @@ class ImageFolder(unittest.TestCase):
         for name, label, img in images:
             os.makedirs(os.path.join(self.dir, os.path.dirname(name)), exist_ok=True)
             img.save(os.path.join(self.dir, name))
-            self.listing["files"].append(name)
-            self.listing["labels"].append(label)
+            self.files.append(name)
+            self.labels.append(label)
         self.listing_path = os.path.join(self.dir, "listing.json")
         with open(self.listing_path, "w", encoding="utf8") as f:
-            json.dump({"dir": self.dir, "classNames": ["a", "b"], **self.listing}, f)
+            json.dump({"dir": self.dir, "classNames": ["a", "b"], "files": self.files, "labels": self.labels}, f)
 
     def tearDown(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -140,7 +142,7 @@ class ImageFolder(unittest.TestCase):
     def test_decoding_to_rgb_in_file_order(self) -> None:
         x, y = next(iter(self.open([], [], resize_to=[20, 25]).test_batches()))
         self.assertEqual(tuple(x.shape), (4, 3, 20, 25))
-        self.assertEqual(y.tolist(), self.listing["labels"])
+        self.assertEqual(y.tolist(), self.labels)
         pixels = (x * 255).round()
         self.assertTrue(bool((pixels[1] == 77).all()), "grayscale copied into 3 channels")
         self.assertTrue(bool((pixels[2] == 0x80).all()), "16-bit scaled to 8 bits")
