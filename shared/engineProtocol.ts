@@ -39,8 +39,25 @@ export interface TorchJob {
   histogramBins: number;
   /** About this many batch records per epoch (plus the last batch). */
   batchRecordsPerEpoch: number;
-  /** experiment.data with an absolute path and the normalization resolved to per-channel lists. */
-  data: ExperimentConfig['data'] & { path: string; mean: number[]; std: number[] };
+  /** experiment.data resolved for engines/torch/ternary_torch/data.py (server/engines/torch/dataJob.ts). */
+  data: TorchDataJob;
+}
+
+/** The data of a job: what data.py needs, every rule of server/data/ already applied. */
+export interface TorchDataJob {
+  format: ExperimentConfig['data']['format'];
+  /** data.path, absolute. */
+  path: string;
+  limitTrain?: number;
+  limitTest?: number;
+  mean: number[];
+  std: number[];
+  /** Transform names in order (server/data/augment.ts's Pipeline): random when training, their deterministic twins in `eval`. */
+  transforms: { train: string[]; eval: string[] };
+  /** Image folders without rrc / resize…center…: every image is resized to [height, width] first. */
+  resizeTo?: [number, number];
+  /** Image folders: the JSON listing file of each split ({ dir, classNames, files relative to dir, labels }). */
+  listings?: { train: string; test: string };
 }
 
 /** Where a (re)started worker group continues from: its checkpoint's state, or nothing for a fresh run. */

@@ -9,27 +9,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import type { TorchDataJob } from '../../../shared/engineProtocol';
 import type { DataConfig } from '../../../shared/experimentConfig';
 import { parseAugmentations } from '../../data/augment';
 import { listImageFolder } from '../../data/imageFolder';
 import { NORMALIZATION_PRESETS } from '../../data/normalize';
 import { imageFolderResize } from '../../data/open';
-
-export interface TorchDataJob {
-  format: DataConfig['format'];
-  /** data.path, absolute. */
-  path: string;
-  limitTrain?: number;
-  limitTest?: number;
-  mean: number[];
-  std: number[];
-  /** Transform names in order (server/data/augment.ts's Pipeline): random when training, their deterministic twins in `eval`. */
-  transforms: { train: string[]; eval: string[] };
-  /** Image folders without rrc / resize…center…: every image is resized to [height, width] first. */
-  resizeTo?: [number, number];
-  /** Image folders: the JSON listing file of each split ({ dir, classNames, files relative to dir, labels }). */
-  listings?: { train: string; test: string };
-}
 
 /** data.normalize resolved to mean/std lists (the presets of server/data/normalize.ts). */
 function normalization(cfg: DataConfig): { mean: number[]; std: number[] } {

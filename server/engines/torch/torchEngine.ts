@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../config/loadConfig';
-import type { ExperimentConfig } from '../../../shared/experimentConfig';
 import {
   ENGINE_LINE_PREFIX,
   ENGINE_PROTOCOL_VERSION,
