@@ -312,13 +312,11 @@ class EpochBatches(Sampler[tuple[int, list[int]]]):
 # ---- the engine's view
 
 def automatic_workers(image_folder: bool) -> int:
-    """`train.workers` left out: image folders get one worker per spare core of this process's share
-    of the machine (at least 1, at most 8); data in memory is batched in the training process."""
-    if not image_folder:
-        return 0
-    local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(8, cores // local - 1))
+    """`train.workers` left out: 0, decoding in the training process. Worker processes are forked,
+    and train.py's reply thread (events.py's Replies, reading stdin) can hold a lock at the fork
+    that the child then waits on for ever (seen: a run with workers hung before its first batch),
+    so more than 0 is only what `train.workers` asks for."""
+    return 0
 
 
 @dataclass
