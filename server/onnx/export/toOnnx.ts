@@ -33,6 +33,7 @@ import {
   packedIntTensor,
 } from '../proto';
 import { ExportGraphError, layerGraph, type GraphLayer, type Json } from './layerGraph';
+import { TERNARY_LAYERS_KEY, type OnnxTernaryLayers } from '../ternaryMetadata';
 
 export { ExportGraphError };
 
@@ -69,7 +70,10 @@ class Builder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
   readonly codeTypes = new Set<number>();
+  /** The ternary layers, by the Conv/Gemm node that uses their weight (server/onnx/ternaryMetadata.ts). */
+  readonly ternaryLayers: OnnxTernaryLayers = {};
   private readonly used = new Set<string>();
+  private readonly layerNames = new Set<string>();
 
   constructor(
     readonly codes: OnnxCodes,
@@ -84,9 +88,19 @@ class Builder {
     return name;
   }
 
+  /**
+   * Keeps each layer's name for the node that computes it (an imported model.onnx then has the
+   * exported model's layer names): no initializer or helper node takes it first.
+   */
+  reserveLayerNames(names: string[]): void {
+    for (const name of names) this.layerNames.add(name);
+  }
+
   add(opType: string, inputs: string[], outName: string, attributes: onnx.IAttributeProto[] = []): string {
     const out = this.unique(outName);
-    this.nodes.push(node(opType, inputs, [out], out, attributes));
+    // Node names are a namespace of their own: the layer's node keeps the layer's name even where
+    // a tensor (an initializer, the graph's `output`) took it.
+    this.nodes.push(node(opType, inputs, [out], this.layerNames.delete(outName) ? outName : out, attributes));
     return out;
   }
 
@@ -140,6 +154,13 @@ class Builder {
     const levels = this.floatInit(`${base}_levels`, [2 * t + 1], table);
     const index = this.add('Cast', [codesName], `${base}_index`, [attrInt('to', DataType.INT32)]);
     return this.add('Gather', [levels, index], `${base}_ternary`, [attrInt('axis', 0)]);
+  }
+
+  /** Records that node `computing` (the Conv or Gemm named as its layer) computes with the ternary weight `w` of `layer`. */
+  noteTernary(computing: string, layer: string, w: PackedWeight): void {
+    if (w.kind !== 'ternary') return;
+    const { method, thresholdFactor, tex } = w.quant;
+    this.ternaryLayers[computing] = { layer, method, thresholdFactor, tex, levels: Array.from(w.levels), maxAbs: w.maxAbs };
   }
 }
 
@@ -269,13 +290,14 @@ function convLayer(b: Builder, layer: GraphLayer, [x]: Value[], depthwise: boole
   const inputs = [x.name, weight];
   if (bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
   const pads = spatialPads(c.padding, [x.shape[0], x.shape[1]], [kh, kw], strides, dilations, layer.name);
-  const y = b.add('Conv', inputs, `${layer.name}_conv`, [
+  const y = b.add('Conv', inputs, layer.name, [
     attrInts('kernel_shape', [kh, kw]),
     attrInts('strides', strides),
     attrInts('dilations', dilations),
     attrInts('pads', pads),
     attrInt('group', groups),
   ]);
+  if (!depthwise) b.noteTernary(layer.name, layer.name, kernel);
   return activation(b, y, c.activation, layer.name, 4);
 }
 
@@ -294,7 +316,8 @@ function denseLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   const bias = w.get('bias');
   const inputs = [x.name, weight];
   if (bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
-  const y = b.add('Gemm', inputs, `${layer.name}_gemm`);
+  const y = b.add('Gemm', inputs, layer.name);
+  b.noteTernary(layer.name, layer.name, kernel);
   return activation(b, y, layer.config.activation, layer.name, 2);
 }
 
@@ -535,6 +558,7 @@ export function exportOnnx(model: LayersModel, packed: PackedModel, options: Onn
   // The graph's input and output names come first, so no layer's tensor takes them.
   const inputName = b.unique('input');
   const outputName = b.unique('output');
+  b.reserveLayerNames(graph.layers.map((l) => l.name));
   values.set(graph.input.name, { name: inputName, shape: graph.input.shape });
   for (const layer of graph.layers) {
     const convert = CONVERTERS[layer.className];
@@ -553,7 +577,7 @@ export function exportOnnx(model: LayersModel, packed: PackedModel, options: Onn
   }
   const result = values.get(graph.output);
   if (!result) throw new ExportGraphError(`The model's output layer '${graph.output}' was not converted.`);
-  b.nodes.push(node('Identity', [result.name], [outputName], outputName));
+  b.nodes.push(node('Identity', [result.name], [outputName], `${outputName}_identity`));
   const opset = b.codeTypes.has(DataType.INT2) ? 25 : b.codeTypes.has(DataType.INT4) ? 21 : 13;
   const irVersion = opset >= 25 ? 12 : opset >= 21 ? 10 : 8;
   const inputDims = onnxDims(graph.input.shape);
@@ -571,7 +595,11 @@ export function exportOnnx(model: LayersModel, packed: PackedModel, options: Onn
         irVersion,
         producerVersion: options.producerVersion,
         docString: options.docString,
-        metadata: { layout: graph.input.shape.length === 3 ? 'NCHW' : 'NC', source: 'tfjs-layers' },
+        metadata: {
+          layout: graph.input.shape.length === 3 ? 'NCHW' : 'NC',
+          source: 'tfjs-layers',
+          ...(Object.keys(b.ternaryLayers).length ? { [TERNARY_LAYERS_KEY]: JSON.stringify(b.ternaryLayers) } : {}),
+        },
       },
     ),
   );
