@@ -73,7 +73,7 @@ export function decodeCodes(codes: Int8Array, levels: Float32Array): Float32Arra
 /** Thrown when a model cannot be packed (a layer we cannot represent exactly). */
 export class PackError extends UserError {
   constructor(message: string) {
-    super('badModel', message);
+    super('exportFailed', message);
     this.name = 'PackError';
   }
 }

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { initBackend } from '../../backends/ladder';
 import { onePositional, parsingArgs, reportingUserErrors, UsageError, type CliCommand } from '../command';
 import { numberFromText, parseTernaryQuant, QUANT_DEFAULTS, THRESHOLD_FACTOR_RANGE, type TernaryQuant } from '../../../shared/quant';
-import { loadModel, resolveModelJsonPath, saveModel, MODEL_JSON } from '../../core/modelIO';
-import { refuseSourceFolder } from '../../core/outputFolder';
+import { loadModel, resolveModelJsonPath, saveModel, savedModelFiles } from '../../core/modelIO';
+import { prepareOutputFolder, refuseSourceFolder } from '../../core/outputFolder';
 import { convertToTernary } from '../../models';
 import { branchFactors } from '../../core/quantizer';
 import { writeModelStats } from '../../stats/report';
@@ -14,7 +14,9 @@ import type { CommandIO } from './stats';
 const usage = `Usage: tern ternarize <model.json | model-folder | model.onnx> --out DIR [options]
 
 Rewrites every Conv2D as TernaryConv2D and every Dense as TernaryDense (the float weights become
-the latent weights), writes DIR/model.json + DIR/weights.bin, and prints the per-layer stats.
+the latent weights), writes DIR/model.json + DIR/weights.bin (float32, as large as the input: the
+latent weights, to fine-tune or export), and prints the per-layer stats; \`tern export DIR\` packs
+it to 2 bits a ternary weight (model.tern, model.onnx).
 An .onnx CNN is imported first (NCHW → NHWC; supported ops in docs/onnx-import.md).
 
 Options:
@@ -66,6 +68,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
     const source = await resolveModelJsonPath(target);
     const outDir = path.resolve(out);
     await refuseSourceFolder(source, outDir, '--out');
+    await prepareOutputFolder(outDir, 'the ternary model (--out)');
     const twin = await convertToTernary(await loadModel(source), quant);
     await saveModel(twin, outDir, { ternarizedFrom: path.resolve(source), quant });
     if (!parsed.values.json) {
@@ -75,8 +78,11 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
           : quant.tex === 1
             ? `Δ = ${quant.thresholdFactor}·max|W|`
             : `REL factors ${branchFactors(quant).join(', ')}`;
+      const files = await savedModelFiles(outDir);
+      const size = files.reduce((sum, f) => sum + f.bytes, 0);
       io.out.write(
-        `Wrote ${path.join(outDir, MODEL_JSON)} (${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`,
+        `Wrote ${files.map((f) => path.join(outDir, f.path)).join(' + ')} (${size.toLocaleString('en-US')} bytes: the float32 latent weights, ` +
+          `to fine-tune or to pack with \`tern export\`; ${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`,
       );
     }
     writeModelStats(twin, parsed.values.json === true, io.out);
