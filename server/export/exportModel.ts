@@ -28,7 +28,7 @@ export const ONNX_FILE = 'model.onnx';
 export const TERN_FILE = 'model.tern';
 export const STOCK_DIR = 'tfjs';
 /** What an export folder is for, in file-system errors. */
-export const EXPORT_FOLDER = 'the export (tern export --out)';
+export const EXPORT_FOLDER_ROLE = 'the export (tern export --out)';
 
 /** Inputs for the parity check: NHWC float32 images, already normalized as the model expects. */
 export interface ParityInputs {
@@ -157,7 +157,7 @@ async function loadStock(dir: string): Promise<LayersModel> {
 /** Writes model.onnx, model.tern and tfjs/ for `model` into `outDir`, then checks parity. */
 export async function exportModelFiles(model: LayersModel, outDir: string, options: ModelExportOptions = {}): Promise<ModelExportSummary> {
   const progress = options.onProgress ?? (() => undefined);
-  for (const dir of [outDir, join(outDir, STOCK_DIR)]) await prepareOutputFolder(dir, EXPORT_FOLDER);
+  for (const dir of [outDir, join(outDir, STOCK_DIR)]) await prepareOutputFolder(dir, EXPORT_FOLDER_ROLE);
   progress('packing the ternary weights');
   const packed: PackedModel = packModel(model);
   const ternaryLayers = packed.weights.filter((w) => w.kind === 'ternary').length;

@@ -13,7 +13,7 @@ import { openDataset } from '../data/open';
 import { readRunHistory } from '../runs';
 import {
   assertParity,
-  EXPORT_FOLDER,
+  EXPORT_FOLDER_ROLE,
   exportModelFiles,
   exportSummaryMarkdown,
   type ModelExportOptions,
@@ -211,11 +211,11 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
     throw new ExportError(`${runDir} is not a run folder (no config.json); pass a folder like runs/<experiment>/<run-id>.`, runDir);
   }
   const history = await readRunHistory(runDir);
-  await prepareOutputFolder(outDir, EXPORT_FOLDER);
+  await prepareOutputFolder(outDir, EXPORT_FOLDER_ROLE);
   const files: string[] = [];
   const modelDir = join(runDir, 'model');
   if (existsSync(join(modelDir, 'model.json'))) {
-    await prepareOutputFolder(join(outDir, 'model'), EXPORT_FOLDER);
+    await prepareOutputFolder(join(outDir, 'model'), EXPORT_FOLDER_ROLE);
     for (const f of await readdir(modelDir)) {
       await copyFile(join(modelDir, f), join(outDir, 'model', f));
       files.push(`model/${f}`);
@@ -263,7 +263,7 @@ function insertModelSection(report: string, section: string): string {
  */
 export async function exportModelTarget(target: string, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
   outDir = resolve(outDir);
-  await prepareOutputFolder(outDir, EXPORT_FOLDER);
+  await prepareOutputFolder(outDir, EXPORT_FOLDER_ROLE);
   const loaded = await loadModel(resolve(target));
   let model: ModelExportSummary;
   try {
