@@ -8,7 +8,7 @@ import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../shared/userError';
 import { removeStaleTempFiles } from '../files/atomicFiles';
-import { ensureWritableDir } from '../train/fsErrors';
+import { ensureWritableDir } from '../runs/fsErrors';
 
 /** The real path of `path` (symlinks resolved), also when it does not exist yet: its nearest existing ancestor's, plus the rest. */
 export async function realPathOf(path: string): Promise<string> {

@@ -77,7 +77,7 @@ export function realJobs(): Jobs {
     },
 
     async train(params, listener, signal) {
-      // A resumed run continues the experiment its config.json records (server/train/runFolder.ts),
+      // A resumed run continues the experiment its config.json records (server/runs/runFolder.ts),
       // as `tern train --resume` does: the config need not name it, even when it holds several.
       const experiment =
         params.resumeDir !== undefined && params.experiment === undefined

@@ -19,7 +19,7 @@ import { convertToTernary } from '../../server/models';
 import { exportModelTarget } from '../../server/export';
 import { realJobs } from '../../server/rpc/realJobs';
 import { toResponseError } from '../../server/rpc/errors';
-import { train } from '../../server/train/trainer';
+import { trainWithEngine as train } from '../../server/engines/dispatch';
 import { command as exportCommand } from '../../server/cli/commands/export';
 import { run as ternarize } from '../../server/cli/commands/ternarize';
 import { TernaryErrorCodes } from '../../shared/protocol';
