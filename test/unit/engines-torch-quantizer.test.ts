@@ -7,14 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ternarizeBranches, type LayerQuant } from '../../server/core/quantizer';
-import { torchPython } from '../shared/torchPython';
+import { runTorchCheck, torchPython } from '../shared/torchPython';
 
 const root = join(__dirname, '..', '..');
 const referencePath = join(root, 'test', 'fixtures', 'core', 'torch_reference.json');
@@ -55,25 +54,14 @@ for (const device of ['cpu', 'cuda'] as const) {
     try {
       const oursPath = join(dir, 'ours.json');
       writeFileSync(oursPath, JSON.stringify({ cases: ourCases() }));
-      let out: string;
-      try {
-        out = execFileSync(
-          found.python.path,
-          [join(root, 'engines', 'torch', 'tests', 'check_quantizer.py'), referencePath, oursPath, device],
-          { encoding: 'utf8' },
-        );
-      } catch (err) {
-        const e = err as { stdout?: string; stderr?: string };
-        assert.fail(`check_quantizer.py failed: ${e.stdout ?? ''} ${e.stderr ?? ''}`);
-      }
-      const result = JSON.parse(out.trim().split('\n').pop()!) as {
+      const result = runTorchCheck<{
         ok: boolean;
         output: number;
         gradient: number;
         delta: number;
         alpha: number;
         codeMismatches: number;
-      };
+      }>(found.python.path, 'check_quantizer', [referencePath, oursPath, device]);
       t.diagnostic(JSON.stringify(result));
       assert.ok(result.output <= 1e-5, `output differs by ${result.output}`);
       assert.ok(result.gradient <= 1e-4, `gradient differs by ${result.gradient}`);

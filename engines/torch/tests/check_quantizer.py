@@ -3,22 +3,20 @@ runs it): forward and latent-weight gradient of the reference PyTorch code
 (test/fixtures/core/torch_reference.json, t_ex 1, 2, 4), and Δ, α and codes of our TypeScript
 quantizer (server/core/quantizer.ts, written by the node test) for he2019 and TWN.
 
-    python3 check_quantizer.py torch_reference.json ours.json [cpu|cuda]
+    cd engines/torch && python3 -m tests.check_quantizer torch_reference.json ours.json [cpu|cuda]
 
 Prints one JSON line with the largest differences; exits 1 when one is over its tolerance.
 """
 import json
-import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from ternary_torch.quantizer import ternarize_branch, ternary_weight, branch_factors  # noqa: E402
+from ternary_torch.quantizer import ternarize_branch, ternary_weight, branch_factors
 
 
-def main(reference_path, ours_path, device):
+def main(reference_path: str, ours_path: str, device: str) -> int:
     ref = json.load(open(reference_path))
     ours = json.load(open(ours_path))
     dev = torch.device(device)
@@ -30,6 +28,7 @@ def main(reference_path, ours_path, device):
         r = torch.tensor(c["r"]).view(c["rShape"]).permute(0, 3, 1, 2).to(dev)
         y = F.conv2d(x, ternary_weight(w, "he2019", 0.05, c["tex"]), padding=1)
         (y * r).sum().backward()
+        assert w.grad is not None
         out = y.detach().permute(0, 2, 3, 1).reshape(-1).cpu()
         grad = w.grad.permute(2, 3, 1, 0).reshape(-1).cpu()
         worst["output"] = max(worst["output"], (out - torch.tensor(c["output"])).abs().max().item())
