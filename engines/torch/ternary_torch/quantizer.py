@@ -2,14 +2,17 @@
 over |W| ≥ Δ) and TWN (Δ = 0.7·mean|W|, α over |W| > Δ), REL as one conv on the summed ternary
 weight Σ_k T_k, and the straight-through gradient t_ex · dY · 1[|W| < 1].
 """
+from typing import Any, List, Optional, Tuple
+
 import torch
+from torch import Tensor
 
 # Threshold factors of the REL branches, as REL_FACTORS in server/core/quantizer.ts.
 REL_FACTORS = (0.05, 0.1, 0.15, 0.2)
 TWN_DELTA_SCALE = 0.7
 
 
-def branch_factors(threshold_factor, tex):
+def branch_factors(threshold_factor: float, tex: int) -> List[float]:
     if tex == 1:
         return [threshold_factor]
     if tex not in (2, 4):
@@ -17,7 +20,7 @@ def branch_factors(threshold_factor, tex):
     return list(REL_FACTORS[:tex])
 
 
-def check_quant(method, threshold_factor, tex):
+def check_quant(method: str, threshold_factor: float, tex: int) -> None:
     if method not in ("he2019", "twn"):
         raise ValueError(f"Unknown ternarization method '{method}': use 'he2019' or 'twn'.")
     if method == "twn" and tex != 1:
@@ -25,13 +28,13 @@ def check_quant(method, threshold_factor, tex):
     branch_factors(threshold_factor, tex)
 
 
-def branch_delta(method, abs_w, factor):
+def branch_delta(method: str, abs_w: Tensor, factor: float) -> Tensor:
     if method == "twn":
         return abs_w.mean() * TWN_DELTA_SCALE
     return abs_w.max() * factor
 
 
-def ternarize_branch(w, method, factor):
+def ternarize_branch(w: Tensor, method: str, factor: float) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """One branch: (T, Δ, α, codes) with codes in {-1, 0, +1}, as ternarizeBranch in quantizer.ts."""
     abs_w = w.abs()
     delta = branch_delta(method, abs_w, factor)
@@ -49,7 +52,7 @@ def ternarize_branch(w, method, factor):
     return codes * alpha, delta, alpha, codes
 
 
-def summed_ternary(w, method, threshold_factor, tex):
+def summed_ternary(w: Tensor, method: str, threshold_factor: float, tex: int) -> Tensor:
     """Σ_k T_k = sign(W) · Σ_k α_k · 1[|W| ≥ Δ_k] (see summedTernary in quantizer.ts)."""
     factors = branch_factors(threshold_factor, tex)
     strict = method == "twn"
@@ -57,7 +60,7 @@ def summed_ternary(w, method, threshold_factor, tex):
     sign = torch.sign(w)
     if not strict and 0 in factors:
         sign = sign + (w == 0).to(w.dtype)
-    magnitude = None
+    magnitude: Optional[Tensor] = None
     for factor in factors:
         delta = branch_delta(method, abs_w, factor)
         large = ((abs_w > delta) if strict else (abs_w >= delta)).to(w.dtype)
@@ -65,6 +68,7 @@ def summed_ternary(w, method, threshold_factor, tex):
         alpha = (abs_w * large).sum() / count
         term = large * alpha
         magnitude = term if magnitude is None else magnitude + term
+    assert magnitude is not None  # branch_factors gives at least one factor
     return sign * magnitude
 
 
@@ -72,13 +76,14 @@ class TernaryWeight(torch.autograd.Function):
     """Forward Σ_k T_k; backward t_ex · dY · 1[|W| < 1] (the reference's clipped STE, summed over branches)."""
 
     @staticmethod
-    def forward(ctx, w, method, threshold_factor, tex):
+    def forward(ctx: Any, w: Tensor, method: str, threshold_factor: float, tex: int) -> Tensor:
         ctx.save_for_backward(w)
         ctx.tex = tex
         return summed_ternary(w, method, threshold_factor, tex)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, *grads: Tensor) -> Tuple[Tensor, None, None, None]:
+        (dy,) = grads
         (w,) = ctx.saved_tensors
         grad = dy * (w.abs() < 1).to(dy.dtype)
         if ctx.tex != 1:
@@ -86,5 +91,5 @@ class TernaryWeight(torch.autograd.Function):
         return grad, None, None, None
 
 
-def ternary_weight(w, method, threshold_factor, tex):
+def ternary_weight(w: Tensor, method: str, threshold_factor: float, tex: int) -> Tensor:
     return TernaryWeight.apply(w, method, threshold_factor, tex)

@@ -2,19 +2,22 @@
 layerStats.ts and histograms.ts compute them (host arithmetic in float64, Δ rounded to float32,
 as server/core/quantizerReference.ts does), on the kernels in tfjs layout and tfjs layer names.
 """
+from typing import Any, Dict, Iterator, List, Tuple
+
 import numpy as np
 
-from .graph import KernelLayer
+from .graph import GraphModel, KernelLayer
 from .quantizer import TWN_DELTA_SCALE, branch_factors
 
 TERNARY_BITS = 2
+Record = Dict[str, Any]
 
 
-def _f32(v):
+def _f32(v: float) -> float:
     return float(np.float32(v))
 
 
-def ternarize_reference(w, method, factor):
+def ternarize_reference(w: np.ndarray, method: str, factor: float) -> Record:
     """(factor, Δ, α, counts) of one branch: ternarizeReference in quantizerReference.ts."""
     a = np.abs(w.astype(np.float64))
     n = a.size
@@ -34,15 +37,14 @@ def ternarize_reference(w, method, factor):
     return {"factor": TWN_DELTA_SCALE if method == "twn" else factor, "delta": delta, "alpha": alpha, "counts": counts}
 
 
-def _kernels(model):
-    for m in model.layers_by_name.values():
-        if isinstance(m, KernelLayer):
-            w = m.export()
-            yield m, w["kernel"], (w["bias"].size if "bias" in w else 0)
+def _kernels(model: GraphModel) -> Iterator[Tuple[KernelLayer, np.ndarray, int]]:
+    for m in model.kernel_layers():
+        w = m.export()
+        yield m, w["kernel"], (w["bias"].size if "bias" in w else 0)
 
 
-def layer_stats(model):
-    out = []
+def layer_stats(model: GraphModel) -> List[Record]:
+    out: List[Record] = []
     for m, kernel, other in _kernels(model):
         shape = list(kernel.shape)
         params = int(kernel.size + other)
@@ -52,7 +54,7 @@ def layer_stats(model):
                         "delta": 0, "alpha": 0, "sparsity": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "branches": []})
             continue
         method, factor, tex = m.quant
-        branches = []
+        branches: List[Record] = []
         for f in branch_factors(factor, tex):
             b = ternarize_reference(flat, method, f)
             branches.append({"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"],
@@ -64,11 +66,11 @@ def layer_stats(model):
     return out
 
 
-def ternary_kernel_bytes(weights, tex):
+def ternary_kernel_bytes(weights: int, tex: int) -> int:
     return tex * (-(-weights * TERNARY_BITS // 8) + 4)
 
 
-def model_summary(model, stats):
+def model_summary(model: GraphModel, stats: List[Record]) -> Record:
     """modelSummary of layerStats.ts; params counts every weight of model.json (BatchNorm's moving
     statistics included), as tfjs's countParams does."""
     params = sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers())
@@ -87,7 +89,7 @@ def model_summary(model, stats):
             "compression": fp32 / ternary_bytes if ternary_bytes > 0 else 1}
 
 
-def bin_values(values, bins):
+def bin_values(values: np.ndarray, bins: int) -> Record:
     v = values.astype(np.float64).reshape(-1)
     counts = [0] * bins
     if v.size == 0:
@@ -101,8 +103,8 @@ def bin_values(values, bins):
     return {"min": lo, "max": hi, "bins": np.bincount(idx, minlength=bins).astype(int).tolist()}
 
 
-def weight_histograms(model, bins):
-    out = []
+def weight_histograms(model: GraphModel, bins: int) -> List[Record]:
+    out: List[Record] = []
     for m, kernel, _ in _kernels(model):
         binned = bin_values(kernel, bins)
         if m.quant is None:
