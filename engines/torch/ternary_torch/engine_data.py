@@ -23,7 +23,7 @@ class EngineData:
         self._rank, self._world, self._seed = rank, world, seed
         self._local_batch, self._eval_batch = local_batch, eval_batch
         # DistributedSampler shards each epoch's seeded permutation over the ranks.
-        self._sampler = DistributedSampler(range(len(self._train)), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
+        self._sampler = DistributedSampler(range(len(self._train)), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)  # pyright: ignore[reportArgumentType] (any sized sequence works)
         self.steps_per_epoch = math.ceil(len(self._sampler) / local_batch)
 
     def train_batches(self, epoch: int) -> Batches:
