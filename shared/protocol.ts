@@ -135,6 +135,7 @@ export interface TernarizeParams {
   /** Output folder of the ternary twin. */
   outDir: string;
   thresholdFactor?: number;
+  threshold?: 'fixed' | 'optimal';
   tex?: 1 | 2 | 4;
   method?: 'he2019' | 'twn';
   firstLast?: 'ternary' | 'float';

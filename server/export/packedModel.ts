@@ -81,6 +81,12 @@ export class PackError extends UserError {
 /** Codes and levels of one ternary kernel, derived from its latent W and the T tfjs computes. */
 export function packTernary(name: string, shape: number[], latent: Float32Array, ternary: Float32Array, quant: LayerQuant): TernaryWeight {
   const t = quant.tex;
+  if (t > 1 && quant.threshold === 'optimal') {
+    // Residual-fitted branches are not nested levels: a weight can be α_1 − α_2.
+    throw new PackError(
+      `Layer weight '${name}': REL with optimal thresholds (tex ${t}) has levels this exporter cannot pack yet; export a model trained with threshold "fixed", or with tex 1.`,
+    );
+  }
   let maxAbs = 0;
   for (let i = 0; i < latent.length; i++) maxAbs = Math.max(maxAbs, Math.abs(latent[i]));
   const codes = new Int8Array(latent.length);

@@ -59,7 +59,13 @@ export class LayerFactory {
     };
     const q = ternaryQuantAt(this.quant, spec.position);
     if (q) {
-      return new TernaryConv2D({ ...common, method: q.method, thresholdFactor: q.thresholdFactor, tex: q.tex }).apply(x) as SymbolicTensor;
+      return new TernaryConv2D({
+        ...common,
+        method: q.method,
+        thresholdFactor: q.thresholdFactor,
+        threshold: q.threshold,
+        tex: q.tex,
+      }).apply(x) as SymbolicTensor;
     }
     return layers.conv2d({ ...common, activation: (spec.activation ?? 'linear') as 'linear' }).apply(x) as SymbolicTensor;
   }
@@ -74,7 +80,13 @@ export class LayerFactory {
     };
     const q = ternaryQuantAt(this.quant, spec.position);
     if (q) {
-      return new TernaryDense({ ...common, method: q.method, thresholdFactor: q.thresholdFactor, tex: q.tex }).apply(x) as SymbolicTensor;
+      return new TernaryDense({
+        ...common,
+        method: q.method,
+        thresholdFactor: q.thresholdFactor,
+        threshold: q.threshold,
+        tex: q.tex,
+      }).apply(x) as SymbolicTensor;
     }
     return layers.dense({ ...common, activation: (spec.activation ?? 'linear') as 'linear' }).apply(x) as SymbolicTensor;
   }

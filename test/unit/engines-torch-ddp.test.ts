@@ -23,7 +23,7 @@ test('DDP: 2 processes × batch 8 = 1 process × batch 16 over 20 steps (≤ 1e-
     const model = buildModel({
       arch: 'lenet5',
       classes: 10,
-      quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+      quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' },
       seed: 3,
     });
     await saveModel(model, dir);

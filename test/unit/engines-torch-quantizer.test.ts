@@ -2,7 +2,8 @@
  * The torch engine's quantizer (engines/torch/ternary_torch/quantizer.py) equals ours: the forward
  * and latent-weight gradient of the reference PyTorch code on the shared fixture
  * (test/fixtures/core/torch_reference.json, t_ex 1, 2, 4), and Δ, α and the codes of
- * server/core/quantizer.ts on the same kernels (he2019 t_ex 1/2/4, TWN), computed here and
+ * server/core/quantizer.ts on the same kernels (he2019 t_ex 1/2/4 with fixed and optimal
+ * thresholds, TWN; for optimal also the summed weight Σ_k T_k), computed here and
  * handed to engines/torch/tests/check_quantizer.py. On CUDA too when PyTorch sees a GPU.
  */
 import { test } from 'node:test';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ternarizeBranches, type LayerQuant } from '../../server/core/quantizer';
+import { ternarizeBranches, ternaryWeight, type LayerQuant } from '../../server/core/quantizer';
 import { runTorchCheck, torchPython } from '../shared/torchPython';
 
 const root = join(__dirname, '..', '..');
@@ -26,6 +27,9 @@ function ourCases(): unknown[] {
     { method: 'he2019', thresholdFactor: 0.05, tex: 2 },
     { method: 'he2019', thresholdFactor: 0.05, tex: 4 },
     { method: 'twn', thresholdFactor: 0.05, tex: 1 },
+    { method: 'he2019', thresholdFactor: 0.05, threshold: 'optimal', tex: 1 },
+    { method: 'he2019', thresholdFactor: 0.05, threshold: 'optimal', tex: 2 },
+    { method: 'he2019', thresholdFactor: 0.05, threshold: 'optimal', tex: 4 },
   ];
   return fixture.cases.flatMap((c) =>
     quants.map((quant) => {
@@ -37,8 +41,9 @@ function ourCases(): unknown[] {
         tf.dispose([b.ternary, b.delta, b.alpha]);
         return out;
       });
+      const weight = tf.tidy(() => Array.from(ternaryWeight(w, quant).dataSync()));
       w.dispose();
-      return { ...quant, kernel: c.kernel, branches };
+      return { ...quant, kernel: c.kernel, branches, weight };
     }),
   );
 }
@@ -61,6 +66,7 @@ for (const device of ['cpu', 'cuda'] as const) {
         delta: number;
         alpha: number;
         codeMismatches: number;
+        optimalWeight: number;
       }>(found.python.path, 'check_quantizer', [referencePath, oursPath, device]);
       t.diagnostic(JSON.stringify(result));
       assert.ok(result.output <= 1e-5, `output differs by ${result.output}`);
@@ -68,6 +74,7 @@ for (const device of ['cpu', 'cuda'] as const) {
       assert.ok(result.delta <= 1e-6, `Δ differs (relative ${result.delta})`);
       assert.ok(result.alpha <= 1e-6, `α differs (relative ${result.alpha})`);
       assert.equal(result.codeMismatches, 0);
+      assert.ok(result.optimalWeight <= 1e-6, `optimal Σ_k T_k differs by ${result.optimalWeight}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -33,7 +33,12 @@ for (const [arch, tex] of [
   ['resnet20', 4],
 ] as const) {
   test(`${arch}, t_ex ${tex}: model.onnx (smallest codes and INT8) imports as the ternary model, same layers, Δ, α, counts and outputs`, async () => {
-    const model = buildModel({ arch, classes: 10, quant: { method: 'he2019', thresholdFactor: 0.05, tex, firstLast: 'float' }, seed: 11 });
+    const model = buildModel({
+      arch,
+      classes: 10,
+      quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex, firstLast: 'float' },
+      seed: 11,
+    });
     const want = layerStats(model);
     const inputs = randomInputs(model, 2, 5);
     const logits = predict(model, inputs.x, inputs.n);
@@ -76,7 +81,7 @@ test('tern stats model.onnx lists its ternary layers as ternary', async () => {
   const model = buildModel({
     arch: 'fmnist-cnn',
     classes: 10,
-    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+    quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' },
     seed: 3,
   });
   const dir = mkdtempSync(join(tmpdir(), 'tern-own-onnx-'));

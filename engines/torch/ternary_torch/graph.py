@@ -215,13 +215,15 @@ class KernelLayer(WeightedLayer):
     def __init__(self, name: str, cls: str, config: Config) -> None:
         super().__init__(name, cls)
         self.is_conv = cls in ("Conv2D", "TernaryConv2D")
-        self.quant: Optional[Tuple[str, float, int]] = None
+        self.quant: Optional[Tuple[str, float, int, str]] = None
         if cls in TERNARY_CLASSES:
             method = config.get("method", "he2019")
             factor = config.get("threshold_factor", 0.05)
             tex = config.get("tex", 1)
-            check_quant(method, factor, tex)
-            self.quant = (method, factor, tex)
+            # Written only when `optimal` (quantConfig in server/core/layers/common.ts).
+            threshold = config.get("threshold", "fixed")
+            check_quant(method, factor, tex, threshold)
+            self.quant = (method, factor, tex, threshold)
         self.use_bias: bool = config.get("use_bias", True)
         self.act = activation(config.get("activation"), f"layer '{name}'")
         if self.is_conv:

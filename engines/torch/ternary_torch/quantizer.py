@@ -1,8 +1,9 @@
 """The ternary quantizer of server/core/quantizer.ts in PyTorch: he2019 (Δ = f·max|W|, α = mean|W|
-over |W| ≥ Δ) and TWN (Δ = 0.7·mean|W|, α over |W| > Δ), REL as one conv on the summed ternary
-weight Σ_k T_k, and the straight-through gradient t_ex · dY · 1[|W| < 1].
+over |W| ≥ Δ) and TWN (Δ = 0.7·mean|W|, α over |W| > Δ), optimal thresholds (least-squares Δ and α,
+REL as greedy residual fitting: server/core/optimalThresholds.ts), REL as one conv on the summed
+ternary weight Σ_k T_k, and the straight-through gradient t_ex · dY · 1[|W| < 1].
 """
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -20,12 +21,64 @@ def branch_factors(threshold_factor: float, tex: int) -> List[float]:
     return list(REL_FACTORS[:tex])
 
 
-def check_quant(method: str, threshold_factor: float, tex: int) -> None:
+THRESHOLD_MODES = ("fixed", "optimal")
+
+
+def check_quant(method: str, threshold_factor: float, tex: int, threshold: str = "fixed") -> None:
     if method not in ("he2019", "twn"):
         raise ValueError(f"Unknown ternarization method '{method}': use 'he2019' or 'twn'.")
     if method == "twn" and tex != 1:
         raise ValueError(f"tex = {tex} needs method 'he2019': REL branches are defined by he2019 threshold factors.")
+    if threshold not in THRESHOLD_MODES:
+        raise ValueError(f"Unknown threshold '{threshold}': use 'fixed' or 'optimal'.")
+    if method == "twn" and threshold == "optimal":
+        raise ValueError("threshold 'optimal' needs method 'he2019': TWN has its own fixed threshold rule.")
     branch_factors(threshold_factor, tex)
+
+
+class OptimalCut(NamedTuple):
+    """One branch's least-squares fit: Δ (the smallest |R| kept), α (a float32 value) and how many are kept."""
+
+    delta: float
+    alpha: float
+    count: int
+
+
+def optimal_cut(r: torch.Tensor) -> OptimalCut:
+    """The Δ, α minimizing ‖R − α·T‖²: over every k a threshold can keep (the k-th largest |R| strictly
+    above the next), the largest S_k²/k, S_k the sum of the k largest |R| (float64, as optimalCut in
+    server/core/optimalThresholds.ts; a plain sort here, where that searches buckets)."""
+    a = r.detach().abs().reshape(-1).to(torch.float64)
+    if a.numel() == 0 or a.max().item() == 0:
+        return OptimalCut(0.0, 0.0, 0)
+    s, _ = torch.sort(a, descending=True)
+    sums = torch.cumsum(s, 0)
+    k = torch.arange(1, s.numel() + 1, dtype=torch.float64, device=s.device)
+    last = torch.ones(1, dtype=torch.bool, device=s.device)
+    admissible = (s > 0) & torch.cat([s[:-1] > s[1:], last])
+    f = torch.where(admissible, sums * sums / k, torch.full_like(s, -1.0))
+    j = int(torch.argmax(f).item())
+    alpha = torch.tensor(sums[j].item() / (j + 1), dtype=torch.float32).item()
+    return OptimalCut(float(s[j].item()), alpha, j + 1)
+
+
+def optimal_fit(w: torch.Tensor, tex: int) -> Tuple[torch.Tensor, List[OptimalCut], List[torch.Tensor]]:
+    """Greedy residual fitting: (Σ_k α_k·s_k summed in float32 in branch order, cuts, codes s_k ∈ {−1, 0, +1})."""
+    residual = w.detach().to(torch.float64)
+    weight = torch.zeros_like(w, dtype=torch.float32)
+    cuts: List[OptimalCut] = []
+    codes: List[torch.Tensor] = []
+    for _ in range(tex):
+        cut = optimal_cut(residual)
+        if cut.count > 0:
+            s = torch.where(residual.abs() >= cut.delta, torch.sign(residual), torch.zeros_like(residual))
+        else:
+            s = torch.zeros_like(residual)
+        weight = weight + s.to(torch.float32) * cut.alpha
+        residual = residual - s * cut.alpha
+        cuts.append(cut)
+        codes.append(s.to(torch.int8))
+    return weight.to(w.dtype), cuts, codes
 
 
 def branch_delta(method: str, abs_w: Tensor, factor: float) -> Tensor:
@@ -76,20 +129,22 @@ class TernaryWeight(torch.autograd.Function):
     """Forward Σ_k T_k; backward t_ex · dY · 1[|W| < 1] (the reference's clipped STE, summed over branches)."""
 
     @staticmethod
-    def forward(ctx: Any, w: Tensor, method: str, threshold_factor: float, tex: int) -> Tensor:
+    def forward(ctx: Any, w: Tensor, method: str, threshold_factor: float, tex: int, threshold: str) -> Tensor:
         ctx.save_for_backward(w)
         ctx.tex = tex
+        if threshold == "optimal":
+            return optimal_fit(w, tex)[0]
         return summed_ternary(w, method, threshold_factor, tex)
 
     @staticmethod
-    def backward(ctx: Any, *grads: Tensor) -> Tuple[Tensor, None, None, None]:
+    def backward(ctx: Any, *grads: Tensor) -> Tuple[Tensor, None, None, None, None]:
         (dy,) = grads
         (w,) = ctx.saved_tensors
         grad = dy * (w.abs() < 1).to(dy.dtype)
         if ctx.tex != 1:
             grad = grad * ctx.tex
-        return grad, None, None, None
+        return grad, None, None, None, None
 
 
-def ternary_weight(w: Tensor, method: str, threshold_factor: float, tex: int) -> Tensor:
-    return TernaryWeight.apply(w, method, threshold_factor, tex)
+def ternary_weight(w: Tensor, method: str, threshold_factor: float, tex: int, threshold: str = "fixed") -> Tensor:
+    return TernaryWeight.apply(w, method, threshold_factor, tex, threshold)

@@ -5,9 +5,10 @@ as server/core/quantizerReference.ts does), on the kernels in tfjs layout and tf
 from typing import Any, Dict, Iterator, List, Tuple
 
 import numpy as np
+import torch
 
 from .graph import GraphModel, KernelLayer
-from .quantizer import TWN_DELTA_SCALE, branch_factors
+from .quantizer import TWN_DELTA_SCALE, branch_factors, optimal_fit
 
 TERNARY_BITS = 2
 Record = Dict[str, Any]
@@ -37,6 +38,37 @@ def ternarize_reference(w: np.ndarray, method: str, factor: float) -> Record:
     return {"factor": TWN_DELTA_SCALE if method == "twn" else factor, "delta": delta, "alpha": alpha, "counts": counts}
 
 
+def _counts(t: np.ndarray) -> Dict[str, int]:
+    return {"neg": int((t < 0).sum()), "zero": int((t == 0).sum()), "pos": int((t > 0).sum())}
+
+
+def layer_branches(w: np.ndarray, quant: Tuple[str, float, int, str]) -> Tuple[List[Dict[str, Any]], np.ndarray]:
+    """Per-branch (factor, Δ, α, counts) and Σ_k T_k of a flat kernel: ternarizeBranchesReference and
+    summedTernaryReference in quantizerReference.ts (optimal: factor = Δ_k / max|W|)."""
+    method, factor, tex, threshold = quant
+    if threshold == "optimal":
+        weight, cuts, codes = optimal_fit(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)), tex)
+        top = float(np.abs(w).max()) if w.size else 0.0
+        branches = [{"factor": c.delta / top if top > 0 else 0, "delta": c.delta, "alpha": c.alpha, "counts": _counts(s.numpy())}
+                    for c, s in zip(cuts, codes)]
+        return branches, weight.numpy()
+    branches: List[Dict[str, Any]] = []
+    summed = np.zeros(w.size, dtype=np.float32)
+    for f in branch_factors(factor, tex):
+        b = ternarize_reference(w, method, f)
+        codes = (w > b["delta"]).astype(np.float32) - (w < -b["delta"]).astype(np.float32) if method == "twn" else \
+            np.where(w >= b["delta"], 1.0, np.where(w <= -b["delta"], -1.0, 0.0)).astype(np.float32)
+        summed = (summed + codes * np.float32(b["alpha"])).astype(np.float32)
+        branches.append(b)
+    return branches, summed
+
+
+def relative_error(w: np.ndarray, summed: np.ndarray) -> float:
+    """‖W − Σ_k T_k‖ / ‖W‖ in float64 (relativeError in server/stats/layerStats.ts)."""
+    norm = float(np.sum(w.astype(np.float64) ** 2))
+    return float(np.sqrt(np.sum((w.astype(np.float64) - summed.astype(np.float64)) ** 2) / norm)) if norm > 0 else 0.0
+
+
 def _kernels(model: GraphModel) -> Iterator[Tuple[KernelLayer, np.ndarray, int]]:
     for m in model.kernel_layers():
         w = m.export()
@@ -51,18 +83,17 @@ def layer_stats(model: GraphModel) -> List[Record]:
         flat = kernel.reshape(-1)
         if m.quant is None:
             out.append({"layer": m.layer_name, "type": m.cls, "ternary": False, "shape": shape, "params": params, "bits": 32,
-                        "delta": 0, "alpha": 0, "sparsity": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "branches": []})
+                        "delta": 0, "alpha": 0, "sparsity": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "branches": [],
+                        "relError": 0})
             continue
-        method, factor, tex = m.quant
-        branches: List[Record] = []
-        for f in branch_factors(factor, tex):
-            b = ternarize_reference(flat, method, f)
-            branches.append({"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"],
-                             "sparsity": b["counts"]["zero"] / flat.size if flat.size else 0, "counts": b["counts"]})
+        tex = m.quant[2]
+        found, summed = layer_branches(flat, m.quant)
+        branches = [{"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"],
+                     "sparsity": b["counts"]["zero"] / flat.size if flat.size else 0, "counts": b["counts"]} for b in found]
         first = branches[0]
         out.append({"layer": m.layer_name, "type": m.cls, "ternary": True, "shape": shape, "params": params, "bits": TERNARY_BITS * tex,
                     "delta": first["delta"], "alpha": first["alpha"], "sparsity": first["sparsity"], "counts": dict(first["counts"]),
-                    "branches": branches})
+                    "branches": branches, "relError": relative_error(flat, summed), "threshold": m.quant[3]})
     return out
 
 
@@ -110,7 +141,6 @@ def weight_histograms(model: GraphModel, bins: int) -> List[Record]:
         if m.quant is None:
             out.append({"layer": m.layer_name, **binned, "delta": 0, "alpha": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "ternary": False})
             continue
-        method, factor, tex = m.quant
-        first = ternarize_reference(kernel.reshape(-1), method, branch_factors(factor, tex)[0])
+        first = layer_branches(kernel.reshape(-1), (m.quant[0], m.quant[1], 1, m.quant[3]))[0][0]
         out.append({"layer": m.layer_name, **binned, "delta": first["delta"], "alpha": first["alpha"], "counts": first["counts"], "ternary": True})
     return out

@@ -23,19 +23,33 @@ Options:
   --out DIR                 output folder (required; not the input's folder, nor a link to it)
   --method he2019|twn       ternarization rule (default ${QUANT_DEFAULTS.method})
   --threshold-factor F      f in Δ = f·max|W|, ${THRESHOLD_FACTOR_RANGE.min} ≤ F ≤ ${THRESHOLD_FACTOR_RANGE.max} (default ${QUANT_DEFAULTS.thresholdFactor}; he2019 with --tex 1)
+  --threshold fixed|optimal  fixed factors of max|W|, or least-squares Δ and α per layer (default ${QUANT_DEFAULTS.threshold}; he2019)
   --tex 1|2|4               REL branches (default ${QUANT_DEFAULTS.tex})
   --first-last ternary|float  keep the first and last conv/dense layers float (default ${QUANT_DEFAULTS.firstLast})
   --json                    stats as JSON lines (as tern stats --json)`;
 
 /** How the quantization settings are called on this command line, for parseTernaryQuant's messages. */
-const OPTION_NAMES = { method: '--method', thresholdFactor: '--threshold-factor', tex: '--tex', firstLast: '--first-last' };
+const OPTION_NAMES = {
+  method: '--method',
+  thresholdFactor: '--threshold-factor',
+  threshold: '--threshold',
+  tex: '--tex',
+  firstLast: '--first-last',
+};
 
 /** The quantization settings from the command line; a UserError (`invalidArgument`) names the bad option. */
-export function quantFromArgs(values: { method?: string; 'threshold-factor'?: string; tex?: string; 'first-last'?: string }): TernaryQuant {
+export function quantFromArgs(values: {
+  method?: string;
+  'threshold-factor'?: string;
+  threshold?: string;
+  tex?: string;
+  'first-last'?: string;
+}): TernaryQuant {
   return parseTernaryQuant(
     {
       method: values.method,
       thresholdFactor: numberFromText(values['threshold-factor']),
+      threshold: values.threshold,
       tex: numberFromText(values.tex),
       firstLast: values['first-last'],
     },
@@ -52,6 +66,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
         out: { type: 'string' },
         method: { type: 'string' },
         'threshold-factor': { type: 'string' },
+        threshold: { type: 'string' },
         tex: { type: 'string' },
         'first-last': { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -75,9 +90,11 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
       const threshold =
         quant.method === 'twn'
           ? 'Δ = 0.7·mean|W|'
-          : quant.tex === 1
-            ? `Δ = ${quant.thresholdFactor}·max|W|`
-            : `REL factors ${branchFactors(quant).join(', ')}`;
+          : quant.threshold === 'optimal'
+            ? `least-squares Δ, α per layer${quant.tex > 1 ? ' and branch' : ''}`
+            : quant.tex === 1
+              ? `Δ = ${quant.thresholdFactor}·max|W|`
+              : `REL factors ${branchFactors(quant).join(', ')}`;
       const files = await savedModelFiles(outDir);
       const size = files.reduce((sum, f) => sum + f.bytes, 0);
       io.out.write(
