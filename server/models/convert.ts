@@ -8,6 +8,7 @@ import { models, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { TernaryQuant } from '../../shared/quant';
 import { UserError } from '../../shared/userError';
 import '../core/layers';
+import { QUANT_JSON_KEYS } from '../core/layers/common';
 
 type Json = { [key: string]: unknown };
 interface LayerJson {
@@ -79,7 +80,7 @@ function rewriteLayer(layer: LayerJson, ternary: boolean, quant: TernaryQuant): 
   if (!ternary) {
     if (layer.class_name in TERNARY_TO_FLOAT) {
       layer.class_name = floatClass;
-      for (const key of ['method', 'threshold_factor', 'threshold', 'tex']) delete layer.config[key];
+      for (const key of QUANT_JSON_KEYS) delete layer.config[key];
     }
     return;
   }

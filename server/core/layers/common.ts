@@ -63,6 +63,9 @@ export function quantConfig(quant: LayerQuant): serialization.ConfigDict {
   };
 }
 
+/** The keys quantConfig writes, as model.json spells them (tfjs serializes camelCase as snake_case). */
+export const QUANT_JSON_KEYS: readonly string[] = ['method', 'threshold_factor', 'threshold', 'tex'];
+
 const INITIALIZER_FACTORIES: Record<string, () => Initializer> = {
   glorotUniform: () => initializers.glorotUniform({}),
   glorotNormal: () => initializers.glorotNormal({}),

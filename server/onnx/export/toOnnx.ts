@@ -11,13 +11,15 @@
  *    ONNX Runtime ≥ 1.23 runs; `codes: 'int8'` writes INT8 codes at opset 13 for older runtimes);
  *  - REL (t_ex 2, 4): INT4 codes c ∈ [−t_ex, t_ex] → Cast → Gather from the 2·t_ex + 1 level
  *    values [0, A_1 … A_t, −A_t … −A_1] (Gather counts negative indices from the end), which is
- *    exact because the levels A_m = α_1 + … + α_m are not a multiple of one scale.
+ *    exact because the levels A_m = α_1 + … + α_m are not a multiple of one scale;
+ *  - REL with optimal thresholds (residual codes, packedModel.ts): the same Gather from the 3^t_ex
+ *    values Σ_k s_k·α_k, INT4 codes for t_ex 2 (|c| ≤ 4) and INT8 for t_ex 4 (|c| ≤ 40).
  * BatchNorm stays a BatchNormalization node (ONNX Runtime folds it into the conv when optimizing),
  * so the codes and the batch statistics stay as trained.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { onnx } from 'onnx-proto';
-import type { PackedModel, PackedWeight } from '../../export/packedModel';
+import { codeTable, maxCode, type PackedModel, type PackedWeight } from '../../export/packedModel';
 import {
   DataType,
   attrFloat,
@@ -136,7 +138,9 @@ class Builder {
     const codes = transpose(w.codes, w.shape, perm) as Int8Array;
     const t = w.quant.tex;
     const small = this.codes === 'smallest';
-    const type = small ? (t === 1 ? DataType.INT2 : DataType.INT4) : DataType.INT8;
+    // Signed codes up to 1 fit INT2, up to 7 INT4.
+    const largest = maxCode(t, w.encoding);
+    const type = small ? (largest <= 1 ? DataType.INT2 : largest <= 7 ? DataType.INT4 : DataType.INT8) : DataType.INT8;
     const bits = type === DataType.INT2 ? 2 : type === DataType.INT4 ? 4 : 8;
     this.codeTypes.add(type);
     const codesName = this.unique(`${base}_codes`);
@@ -145,13 +149,12 @@ class Builder {
       const alpha = this.floatInit(`${base}_alpha`, [], [w.levels[0]]);
       return this.add('DequantizeLinear', [codesName, alpha], `${base}_ternary`);
     }
-    // Gather from [0, A_1 … A_t, −A_t … −A_1]: code c ≥ 0 picks A_c, c < 0 counts from the end.
-    const table = new Float32Array(2 * t + 1);
-    for (let m = 1; m <= t; m++) {
-      table[m] = w.levels[m - 1];
-      table[2 * t + 1 - m] = -w.levels[m - 1];
-    }
-    const levels = this.floatInit(`${base}_levels`, [2 * t + 1], table);
+    // Gather from [value(0), value(1) … value(h), value(−h) … value(−1)] (nested: [0, A_1 … A_t,
+    // −A_t … −A_1]): code c ≥ 0 picks entry c, c < 0 counts from the end.
+    const { half, table: byCode } = codeTable(w.levels, w.encoding);
+    const table = new Float32Array(2 * half + 1);
+    for (let c = -half; c <= half; c++) table[c >= 0 ? c : 2 * half + 1 + c] = byCode[c + half];
+    const levels = this.floatInit(`${base}_levels`, [2 * half + 1], table);
     const index = this.add('Cast', [codesName], `${base}_index`, [attrInt('to', DataType.INT32)]);
     return this.add('Gather', [levels, index], `${base}_ternary`, [attrInt('axis', 0)]);
   }
