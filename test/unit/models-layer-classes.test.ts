@@ -86,7 +86,7 @@ const SAME_BUILDER_AS: Record<string, string> = { resnet32: 'resnet20', resnet44
 
 test('the zoo and its ternary twins hold listed classes only', async () => {
   await tf.setBackend('cpu');
-  const float = { method: 'none' as const, thresholdFactor: 0.05, tex: 1 as const, firstLast: 'float' as const };
+  const float = { method: 'none' as const, thresholdFactor: 0.05, threshold: 'fixed', tex: 1 as const, firstLast: 'float' as const };
   for (const arch of Object.keys(ARCHITECTURES)) {
     if (SAME_BUILDER_AS[arch]) {
       assert.ok(ARCHITECTURES[SAME_BUILDER_AS[arch]!], `${arch} stands for ${SAME_BUILDER_AS[arch]}`);
@@ -95,7 +95,13 @@ test('the zoo and its ternary twins hold listed classes only', async () => {
     // Small inputs: the classes do not depend on the size (AlexNet needs 64 px for its pools).
     const inputShape = arch === 'alexnet' ? [64, 64, 3] : [32, 32, ARCHITECTURES[arch]!.inputShape[2]!];
     const model = buildModel({ arch, classes: 3, inputShape, quant: float, seed: 1 });
-    const twin = await convertToTernary(model, { method: 'he2019', thresholdFactor: 0.05, tex: 2, firstLast: 'ternary' });
+    const twin = await convertToTernary(model, {
+      method: 'he2019',
+      thresholdFactor: 0.05,
+      threshold: 'fixed',
+      tex: 2,
+      firstLast: 'ternary',
+    });
     for (const [what, m] of [
       [`zoo ${arch}`, model],
       [`ternary twin of ${arch}`, twin],
@@ -128,7 +134,7 @@ test('every ONNX fixture the importer takes holds listed classes only, and so do
       model.dispose(); // nothing to ternarize
       continue;
     }
-    const twin = await convertToTernary(model, { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'float' });
+    const twin = await convertToTernary(model, { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'float' });
     assert.deepEqual(
       classesOf(twin).filter((c) => !listed.has(c)),
       [],
