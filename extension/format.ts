@@ -16,7 +16,9 @@ export function short(value: number): string {
 
 /** What a Layers tree item says next to its name, e.g. "sparsity 41.2% · α 0.083 · Δ 0.012". */
 export function layerDescription(stats: LayerStats | BranchStats): string {
-  return `sparsity ${percent(stats.sparsity)} · α ${short(stats.alpha)} · Δ ${short(stats.delta)}`;
+  const base = `sparsity ${percent(stats.sparsity)} · α ${short(stats.alpha)} · Δ ${short(stats.delta)}`;
+  // ‖W − Ŵ‖ / ‖W‖: a layer's, not a branch's (statistics written before it existed have none).
+  return 'relError' in stats && stats.relError !== undefined ? `${base} · error ${percent(stats.relError)}` : base;
 }
 
 export function bytes(count: number): string {

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const ternary = buildModel({
       arch,
       classes: 10,
-      quant: { method: 'he2019', thresholdFactor: 0.05, tex, firstLast: 'ternary' },
+      quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex, firstLast: 'ternary' },
       seed: 7,
     });
     const float = buildModel({ arch, classes: 10, quant: { method: 'none' }, seed: 7 });

@@ -186,6 +186,8 @@ const layersRecord = object({
       sparsity: num,
       counts,
       branches: list(object({ factor: num, delta: num, alpha: num, sparsity: num, counts })),
+      relError: optional(num),
+      threshold: optional(oneOf('fixed', 'optimal')),
     }),
   ),
   summary: object({

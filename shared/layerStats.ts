@@ -9,6 +9,7 @@ export interface TernaryCounts {
 
 /** One REL branch k: its threshold factor, Δ_k, α_k and counts. */
 export interface BranchStats {
+  /** Fixed thresholds: f_k in Δ_k = f_k·max|W|. Optimal thresholds: the same ratio Δ_k / max|W| as it came out. */
   factor: number;
   delta: number;
   alpha: number;
@@ -37,6 +38,13 @@ export interface LayerStats {
   counts: TernaryCounts;
   /** One entry per REL branch (length t_ex); empty for float layers. */
   branches: BranchStats[];
+  /**
+   * ‖W − Ŵ‖ / ‖W‖, Ŵ = Σ_k T_k the weight the layer computes with (0 for float layers and all-zero
+   * kernels). Absent in statistics written before it existed.
+   */
+  relError?: number;
+  /** How Δ and α were chosen (ternary layers; absent: `fixed`). */
+  threshold?: 'fixed' | 'optimal';
 }
 
 export interface ModelSummary {

@@ -135,6 +135,7 @@ export interface TernarizeParams {
   /** Output folder of the ternary twin. */
   outDir: string;
   thresholdFactor?: number;
+  threshold?: 'fixed' | 'optimal';
   tex?: 1 | 2 | 4;
   method?: 'he2019' | 'twn';
   firstLast?: 'ternary' | 'float';
@@ -145,9 +146,19 @@ export interface StatsResult {
   histograms: WeightHistogram[];
 }
 /** Write the ternary twin of a float model; answers with its stats. Direction: client → server. */
+/**
+ * What `ternary/ternarize` wrote: `files` (model.json, weights.bin) with their sizes, relative to
+ * `outDir`. They hold the float32 latent weights (for fine-tuning and export); the stats'
+ * `summary.ternaryBytes` is what `ternary/export` packs them to (model.tern), not a file written here.
+ */
+export interface TernarizeResult extends StatsResult {
+  outDir: string;
+  files: { path: string; bytes: number }[];
+}
+
 export namespace TernarizeRequest {
   export const method = 'ternary/ternarize';
-  export const type = new RequestType<TernarizeParams, StatsResult & { outDir: string }, void>(method);
+  export const type = new RequestType<TernarizeParams, TernarizeResult, void>(method);
 }
 
 export interface StatsParams {

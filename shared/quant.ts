@@ -9,12 +9,17 @@ import { UserError } from './userError';
 
 export type TernaryMethod = 'he2019' | 'twn';
 
+/** How Δ and α are chosen: `fixed` factors of max|W|, or the least-squares `optimal` ones (docs/method.md). */
+export type ThresholdMode = 'fixed' | 'optimal';
+
 /** A ternary model: how its conv and dense weights are ternarized. */
 export interface TernaryQuant {
   /** `he2019`: Δ = f·max|W|, α = mean|W| over |W| ≥ Δ. `twn`: Δ = 0.7·mean|W|, α over |W| > Δ. */
   method: TernaryMethod;
   /** f in Δ = f·max|W| (he2019, t_ex = 1), in [THRESHOLD_FACTOR_RANGE.min, .max]. */
   thresholdFactor: number;
+  /** `fixed`: Δ = f·max|W| (REL: the fixed factors). `optimal`: Δ, α minimizing ‖W − α·T‖² per layer and step (he2019 only). */
+  threshold: ThresholdMode;
   /** Residual expansion: number of ternary branches (1, 2 or 4); factors 0.05, 0.1, 0.15, 0.2. */
   tex: 1 | 2 | 4;
   /** `ternary`: every conv/dense layer ternary; `float`: keep the first and last layers full precision. */
@@ -36,15 +41,19 @@ interface PropertySchema {
 }
 const properties = schema.definitions.quant.properties as unknown as Record<keyof TernaryQuant, PropertySchema>;
 
-/** The schema's defaults: he2019, f = 0.05, t_ex = 1, every layer ternary. */
+/** The schema's defaults: he2019, f = 0.05, fixed thresholds, t_ex = 1, every layer ternary. */
 export const QUANT_DEFAULTS: Readonly<TernaryQuant> = Object.freeze({
   method: properties.method.default as TernaryMethod,
   thresholdFactor: properties.thresholdFactor.default as number,
+  threshold: properties.threshold.default as ThresholdMode,
   tex: properties.tex.default as 1 | 2 | 4,
   firstLast: properties.firstLast.default as 'ternary' | 'float',
 });
 
 /** Allowed values of t_ex, the number of REL branches. */
+/** Allowed values of `threshold`. */
+export const THRESHOLD_MODES: readonly ThresholdMode[] = Object.freeze(properties.threshold.enum as ThresholdMode[]);
+
 export const TEX_VALUES: readonly (1 | 2 | 4)[] = Object.freeze(properties.tex.enum as (1 | 2 | 4)[]);
 
 /**
@@ -61,6 +70,7 @@ export const THRESHOLD_FACTOR_RANGE: Readonly<{ min: number; max: number }> = Ob
 export interface QuantInput {
   method?: unknown;
   thresholdFactor?: unknown;
+  threshold?: unknown;
   tex?: unknown;
   firstLast?: unknown;
 }
@@ -122,8 +132,18 @@ function parseTernary(method: TernaryMethod, input: QuantInput, names: QuantName
       { property: name },
     );
   }
+  const threshold = oneOf<ThresholdMode>('threshold', input.threshold, THRESHOLD_MODES, names);
+  if (method === 'twn' && threshold === 'optimal') {
+    // TWN is itself a threshold rule (Δ = 0.7·mean|W|); `optimal` replaces the rule, so it belongs to he2019.
+    const name = names.threshold ?? 'threshold';
+    throw new UserError(
+      'invalidArgument',
+      `${name} "optimal" needs ${names.method ?? 'method'} "he2019" (got "twn"): TWN has its own fixed threshold rule; use method "he2019" with threshold "optimal", or threshold "fixed".`,
+      { property: name },
+    );
+  }
   const firstLast = oneOf<'ternary' | 'float'>('firstLast', input.firstLast, properties.firstLast.enum as ('ternary' | 'float')[], names);
-  return { method, thresholdFactor, tex, firstLast };
+  return { method, thresholdFactor, threshold, tex, firstLast };
 }
 
 /**

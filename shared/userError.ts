@@ -28,7 +28,13 @@ export type UserErrorCode =
   /** Another live process is training the run (data: path, pid, host). */
   | 'runLocked'
   /** The disk refused: full, read-only, a file where a folder should be (data: path, errno). */
-  | 'fileSystem';
+  | 'fileSystem'
+  /**
+   * An exported model cannot be written or shipped: a layer export does not handle, weights that
+   * are not the ternary levels, an exported file that ONNX Runtime refuses or that disagrees with our
+   * inference (parity).
+   */
+  | 'exportFailed';
 
 export interface UserErrorData {
   /** The file at fault (a config, a data file, a model.json). */

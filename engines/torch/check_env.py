@@ -9,10 +9,11 @@ import sys
 info: dict[str, object] = {"python": sys.version.split()[0], "executable": sys.executable}
 try:
     import torch
+    import torch.distributed
 
     info["torch"] = torch.__version__
     info["cuda"] = bool(torch.cuda.is_available())
-    info["cudaDevices"] = torch.cuda.device_count() if info["cuda"] else 0
+    info["cudaDevices"] = torch.cuda.device_count() if torch.cuda.is_available() else 0
     info["gloo"] = bool(torch.distributed.is_available() and torch.distributed.is_gloo_available())
 except Exception as err:  # noqa: BLE001 - any import failure means "no usable torch"
     info["torchError"] = f"{type(err).__name__}: {err}"

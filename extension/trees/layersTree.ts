@@ -142,6 +142,8 @@ function layerTooltip(stats: LayerStats): vscode.MarkdownString {
       ['Δ (threshold)', short(stats.delta)],
       ['α (scale)', short(stats.alpha)],
       ['sparsity', percent(stats.sparsity, 2)],
+      ...(stats.relError === undefined ? [] : ([['‖W − Ŵ‖ / ‖W‖', percent(stats.relError, 2)]] as [string, string][])),
+      ['thresholds', stats.threshold ?? 'fixed'],
       [
         '−α / 0 / +α',
         `${stats.counts.neg.toLocaleString('en-US')} / ${stats.counts.zero.toLocaleString('en-US')} / ${stats.counts.pos.toLocaleString('en-US')}`,

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { QuantConfig, TrainConfig } from '../../shared/experimentConfig';
-import { QUANT_DEFAULTS } from '../../shared/quant';
+import { QUANT_DEFAULTS, type ThresholdMode } from '../../shared/quant';
 import { ARCHITECTURES, buildModel } from '../models';
 import { createOptimizer } from '../train/optimizers';
 import { makeTrainStep } from '../train/step';
@@ -19,6 +19,8 @@ export interface BenchCase {
   mode: BenchMode;
   /** REL expansion (ternary only; null for fp). */
   tex: 1 | 2 | 4 | null;
+  /** How Δ and α are chosen (ternary only; absent: fixed). */
+  threshold?: ThresholdMode;
   batch: number;
 }
 
@@ -61,9 +63,10 @@ const RECIPE: TrainConfig = {
   seed: 0,
 };
 
-/** The quantization of a case: float, or he2019 with t_ex branches (every layer ternary). */
-export function quantOf(c: Pick<BenchCase, 'mode' | 'tex'>): QuantConfig {
-  return c.mode === 'fp' ? { method: 'none' } : { ...QUANT_DEFAULTS, method: 'he2019', tex: c.tex ?? 1, firstLast: 'ternary' };
+/** The quantization of a case: float, or he2019 with t_ex branches and its thresholds (every layer ternary). */
+export function quantOf(c: Pick<BenchCase, 'mode' | 'tex' | 'threshold'>): QuantConfig {
+  if (c.mode === 'fp') return { method: 'none' };
+  return { ...QUANT_DEFAULTS, method: 'he2019', tex: c.tex ?? 1, threshold: c.threshold ?? 'fixed', firstLast: 'ternary' };
 }
 
 /** A deterministic batch of uniform(−1, 1) pixels and labels (mulberry32 from `seed`). */
@@ -127,12 +130,18 @@ export async function benchTrainStep(c: BenchCase, settings: BenchSettings): Pro
   }
 }
 
-/** The cases of a `tern bench` invocation: fp once, tern once per t_ex. */
-export function benchCases(model: string, batch: number, modes: BenchMode[], texes: (1 | 2 | 4)[]): BenchCase[] {
+/** The cases of a `tern bench` invocation: fp once, tern once per t_ex and threshold rule (side by side). */
+export function benchCases(
+  model: string,
+  batch: number,
+  modes: BenchMode[],
+  texes: (1 | 2 | 4)[],
+  thresholds: ThresholdMode[] = ['fixed'],
+): BenchCase[] {
   const cases: BenchCase[] = [];
   for (const mode of modes) {
     if (mode === 'fp') cases.push({ model, mode, tex: null, batch });
-    else for (const tex of texes) cases.push({ model, mode, tex, batch });
+    else for (const tex of texes) for (const threshold of thresholds) cases.push({ model, mode, tex, threshold, batch });
   }
   return cases;
 }

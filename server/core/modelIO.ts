@@ -10,7 +10,8 @@ import { UserError } from '../../shared/userError';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 // Registers TernaryConv2D, TernaryDense and OptionAShortcut, so models using them load.
 import './layers';
-import { writeFileAtomic } from '../files/atomicFiles';
+import { removeStaleTempFiles, writeFileAtomic } from '../files/atomicFiles';
+import { makeDirs } from '../files/makeDirs';
 import { loadTernModel, TernFormatError } from '../export/ternFile';
 import { readWeightGroups } from './weightFiles';
 
@@ -44,7 +45,8 @@ function joinWeightData(data: tf.io.WeightData | undefined): Uint8Array {
  * layers format. `metadata` lands in model.json's `userDefinedMetadata`.
  */
 export async function saveModel(model: LayersModel, dir: string, metadata?: Record<string, unknown>): Promise<tf.io.SaveResult> {
-  await fs.mkdir(dir, { recursive: true });
+  await makeDirs(dir);
+  await removeStaleTempFiles(dir);
   return model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weights = joinWeightData(artifacts.weightData);
@@ -70,6 +72,11 @@ export async function saveModel(model: LayersModel, dir: string, metadata?: Reco
       };
     }),
   );
+}
+
+/** The files saveModel wrote into `dir` and their sizes: what a command says it wrote. */
+export async function savedModelFiles(dir: string): Promise<{ path: string; bytes: number }[]> {
+  return Promise.all([MODEL_JSON, WEIGHTS_BIN].map(async (name) => ({ path: name, bytes: (await fs.stat(path.join(dir, name))).size })));
 }
 
 /**

@@ -7,6 +7,8 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../shared/userError';
+import { removeStaleTempFiles } from '../files/atomicFiles';
+import { ensureWritableDir } from '../runs/fsErrors';
 
 /** The real path of `path` (symlinks resolved), also when it does not exist yet: its nearest existing ancestor's, plus the rest. */
 export async function realPathOf(path: string): Promise<string> {
@@ -33,4 +35,16 @@ export async function refuseSourceFolder(sourceFile: string, outDir: string, pro
     `${property} ${outDir} is the input model's folder${via}; choose another folder so the source model is kept.`,
     { property, path: outDir },
   );
+}
+
+/**
+ * Makes `dir` ready for a command's output (`tern export`, `tern ternarize` and their server jobs):
+ * created with its parents, proved writable before any long work, and cleared of the temporary
+ * files a killed write of ours left there (server/files/atomicFiles.ts). A refusal of the file
+ * system (read-only, no permission, a file in the way) is a `fileSystem` UserError naming the
+ * folder; `what` says in it what the folder is for ("the export (--out)").
+ */
+export async function prepareOutputFolder(dir: string, what: string): Promise<void> {
+  await ensureWritableDir(dir, what);
+  await removeStaleTempFiles(dir);
 }

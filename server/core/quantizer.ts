@@ -1,11 +1,15 @@
 /**
  * The ternary quantizer of He, Gong and Fan (WACV 2019) and TWN, on tfjs tensors (docs/method.md, Quantizer).
  *
- * Everything here stays on the backend: no dataSync, so it can run every training step on every
- * layer. `quantizerReference.ts` is the same math on Float32Arrays, used by stats and tests.
+ * Fixed thresholds stay on the backend: no dataSync, so they can run every training step on every
+ * layer. Optimal thresholds (`threshold: 'optimal'`) are a search over the sorted |W|, done on the
+ * host by optimalThresholds.ts (the backends here — wasm, cpu, onednn — keep tensors in host
+ * memory, so reading a kernel is a copy). `quantizerReference.ts` is the same math on
+ * Float32Arrays, used by stats and tests.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TernaryMethod, TernaryQuant } from '../../shared/quant';
+import { optimalFit } from './optimalThresholds';
 
 export type { TernaryMethod };
 
@@ -33,7 +37,10 @@ export interface TernarizeResult {
  * They are checked once, where a layer is built (`resolveQuant` in layers/common.ts, with
  * `parseTernaryQuant` of shared/quant.ts), not here on every forward pass.
  */
-export type LayerQuant = Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'tex'>;
+export type LayerQuant = Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'tex'> & {
+  /** Absent means `fixed`, as in models and `.tern` files written before the option existed. */
+  threshold?: TernaryQuant['threshold'];
+};
 
 /** Threshold factors of the branches of one layer: t_ex = 1 uses the configured factor, REL the fixed list. */
 export function branchFactors(quant: Pick<LayerQuant, 'thresholdFactor' | 'tex'>): number[] {
@@ -89,6 +96,14 @@ export function ternarize(w: tf.Tensor, options: TernarizeOptions): TernarizeRes
 
 /** Per-branch ternarizations of W for a layer's settings (t_ex results; used by stats and tests). */
 export function ternarizeBranches(w: tf.Tensor, quant: LayerQuant): TernarizeResult[] {
+  if (quant.threshold === 'optimal') {
+    const fit = optimalFit(w.dataSync(), quant.tex);
+    return fit.cuts.map((cut, k) => ({
+      ternary: tf.tidy(() => tf.mul(tf.tensor(Float32Array.from(fit.codes[k]), w.shape), cut.alpha)),
+      delta: tf.scalar(cut.delta),
+      alpha: tf.scalar(cut.alpha),
+    }));
+  }
   const factors = branchFactors(quant);
   // tidy keeps tensors nested in plain arrays/objects; it only needs to see them as such.
   const flat = tf.tidy(() => {
@@ -141,7 +156,7 @@ export function ternaryWeight(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
     // tfjs saves only while recording a tape, so inference keeps nothing.
     (args[1] as tf.GradSaveFunc)([absW]);
     return {
-      value: summedTernary(x, absW, quant),
+      value: quant.threshold === 'optimal' ? tf.tensor(optimalFit(x.dataSync(), tex).weight, x.shape) : summedTernary(x, absW, quant),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const pass = tf.cast(tf.less(saved[0], 1), 'float32');
         return tf.mul(dy, tex === 1 ? pass : tf.mul(pass, tex));
@@ -153,5 +168,5 @@ export function ternaryWeight(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
 
 /** One ternarization (t_ex = 1) with the straight-through gradient dT · 1[|W| < 1]. */
 export function steTernarize(w: tf.Tensor, options: TernarizeOptions): tf.Tensor {
-  return ternaryWeight(w, { method: options.method, thresholdFactor: options.thresholdFactor, tex: 1 });
+  return ternaryWeight(w, { method: options.method, thresholdFactor: options.thresholdFactor, threshold: 'fixed', tex: 1 });
 }

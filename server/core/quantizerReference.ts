@@ -67,6 +67,20 @@ export function ternarizeReference(w: ArrayLike<number>, method: TernaryMethod, 
 
 /** All branches of a layer (t_ex of them), in branch order. */
 export function ternarizeBranchesReference(w: ArrayLike<number>, quant: LayerQuant): ReferenceTernarization[] {
+  if (quant.threshold === 'optimal') {
+    let maxAbs = 0;
+    for (let i = 0; i < w.length; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i]));
+    return optimalBranchesReference(w, quant.tex).map((b) => {
+      const counts: TernaryCounts = { neg: 0, zero: 0, pos: 0 };
+      for (const t of b.ternary) {
+        if (t > 0) counts.pos++;
+        else if (t < 0) counts.neg++;
+        else counts.zero++;
+      }
+      // The threshold as a fraction of max|W|, comparable with the fixed factors.
+      return { factor: maxAbs > 0 ? b.delta / maxAbs : 0, delta: b.delta, alpha: b.alpha, ternary: b.ternary, counts };
+    });
+  }
   return branchFactors(quant).map((factor) => ternarizeReference(w, quant.method, factor));
 }
 
@@ -91,4 +105,47 @@ export function steGradientReference(w: ArrayLike<number>, dy: ArrayLike<number>
     }
   }
   return grad;
+}
+
+/** One least-squares branch (optimalThresholds.ts) by its definition: Δ, α and T_i ∈ {−α, 0, +α}. */
+export interface ReferenceOptimalBranch {
+  delta: number;
+  alpha: number;
+  ternary: Float32Array;
+}
+
+/**
+ * Least-squares Δ and α by the definition (docs/method.md, Optimal thresholds): sort every |r|,
+ * and over every k a threshold can keep (the k-th largest strictly above the next), the one
+ * maximizing S_k²/k; α = S_k/k rounded to float32. With tex > 1, each branch fits the residual
+ * the previous ones left (in float64).
+ */
+export function optimalBranchesReference(w: ArrayLike<number>, tex: number): ReferenceOptimalBranch[] {
+  const residual = Float64Array.from(w);
+  const branches: ReferenceOptimalBranch[] = [];
+  for (let b = 0; b < tex; b++) {
+    // Typed arrays sort numerically, ascending: sorted[k − 1] is the k-th largest.
+    const sorted = Float64Array.from(residual, Math.abs).sort().reverse();
+    let best = 0;
+    let delta = 0;
+    let alpha = 0;
+    let sum = 0;
+    for (let k = 1; k <= sorted.length; k++) {
+      sum += sorted[k - 1];
+      if (sorted[k - 1] === 0 || (k < sorted.length && sorted[k] === sorted[k - 1])) continue;
+      if ((sum * sum) / k > best) {
+        best = (sum * sum) / k;
+        delta = sorted[k - 1];
+        alpha = Math.fround(sum / k);
+      }
+    }
+    const ternary = new Float32Array(residual.length);
+    for (let i = 0; i < residual.length; i++) {
+      if (best === 0 || Math.abs(residual[i]) < delta) continue;
+      ternary[i] = residual[i] > 0 ? alpha : -alpha;
+      residual[i] -= ternary[i];
+    }
+    branches.push({ delta, alpha, ternary });
+  }
+  return branches;
 }

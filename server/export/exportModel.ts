@@ -7,11 +7,12 @@
  * tfjs/ through stock loadLayersModel, model.tern through our loader — and run on the same
  * inputs as our own inference; a relative difference above PARITY_TOLERANCE is an error.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { writeFileAtomic } from '../files/atomicFiles';
+import { prepareOutputFolder } from '../core/outputFolder';
 import { exportOnnx, type OnnxCodes } from '../onnx/export/toOnnx';
 import { loadOrt, nchwToNhwc, openSession } from '../onnx/runtime';
 import { packModel, type PackedModel } from './packedModel';
@@ -26,6 +27,8 @@ export const PARITY_TOLERANCE = 1e-4;
 export const ONNX_FILE = 'model.onnx';
 export const TERN_FILE = 'model.tern';
 export const STOCK_DIR = 'tfjs';
+/** What an export folder is for, in file-system errors. */
+export const EXPORT_FOLDER_ROLE = 'the export (tern export --out)';
 
 /** Inputs for the parity check: NHWC float32 images, already normalized as the model expects. */
 export interface ParityInputs {
@@ -55,7 +58,7 @@ export class ParityError extends UserError {
     message: string,
     readonly summary: ModelExportSummary,
   ) {
-    super('badModel', message);
+    super('exportFailed', message);
     this.name = 'ParityError';
   }
 }
@@ -154,7 +157,7 @@ async function loadStock(dir: string): Promise<LayersModel> {
 /** Writes model.onnx, model.tern and tfjs/ for `model` into `outDir`, then checks parity. */
 export async function exportModelFiles(model: LayersModel, outDir: string, options: ModelExportOptions = {}): Promise<ModelExportSummary> {
   const progress = options.onProgress ?? (() => undefined);
-  await mkdir(join(outDir, STOCK_DIR), { recursive: true });
+  for (const dir of [outDir, join(outDir, STOCK_DIR)]) await prepareOutputFolder(dir, EXPORT_FOLDER_ROLE);
   progress('packing the ternary weights');
   const packed: PackedModel = packModel(model);
   const ternaryLayers = packed.weights.filter((w) => w.kind === 'ternary').length;

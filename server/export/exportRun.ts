@@ -6,13 +6,14 @@
  */
 import { EXPORT_FOLDER, runExportName } from '../../shared/exportFolder';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadModel } from '../core/modelIO';
 import { openDataset } from '../data/open';
 import { readRunHistory } from '../runs';
 import {
   assertParity,
+  EXPORT_FOLDER_ROLE,
   exportModelFiles,
   exportSummaryMarkdown,
   type ModelExportOptions,
@@ -23,6 +24,7 @@ import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { UserError } from '../../shared/userError';
 import type { MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
 import { writeFileAtomic } from '../files/atomicFiles';
+import { prepareOutputFolder } from '../core/outputFolder';
 import { csvText, METRIC_COLUMNS, type CsvValue } from '../../shared/csv';
 
 /** A run that cannot be exported (code `notFound`): what is missing and what to do. */
@@ -209,11 +211,11 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
     throw new ExportError(`${runDir} is not a run folder (no config.json); pass a folder like runs/<experiment>/<run-id>.`, runDir);
   }
   const history = await readRunHistory(runDir);
-  await mkdir(outDir, { recursive: true });
+  await prepareOutputFolder(outDir, EXPORT_FOLDER_ROLE);
   const files: string[] = [];
   const modelDir = join(runDir, 'model');
   if (existsSync(join(modelDir, 'model.json'))) {
-    await mkdir(join(outDir, 'model'), { recursive: true });
+    await prepareOutputFolder(join(outDir, 'model'), EXPORT_FOLDER_ROLE);
     for (const f of await readdir(modelDir)) {
       await copyFile(join(modelDir, f), join(outDir, 'model', f));
       files.push(`model/${f}`);
@@ -261,7 +263,7 @@ function insertModelSection(report: string, section: string): string {
  */
 export async function exportModelTarget(target: string, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
   outDir = resolve(outDir);
-  await mkdir(outDir, { recursive: true });
+  await prepareOutputFolder(outDir, EXPORT_FOLDER_ROLE);
   const loaded = await loadModel(resolve(target));
   let model: ModelExportSummary;
   try {

@@ -10,12 +10,20 @@
  * as tfjs does). The code of a weight is c = sign(W) · m ∈ [−t_ex, t_ex]; the levels A_1..A_t
  * are stored as float32. For t_ex = 1 this is c ∈ {−1, 0, +1} and A_1 = α.
  *
+ * With optimal thresholds (server/core/optimalThresholds.ts) REL branches fit residuals, and their
+ * non-zero sets are not nested: a weight is Σ_k s_k·α_k with any s_k ∈ {−1, 0, +1}, one of 3^t_ex
+ * values. Such a kernel is stored `residual`: the code is the balanced-ternary number
+ * c = Σ_k s_k·3^(k−1) ∈ [−(3^t − 1)/2, (3^t − 1)/2] (⌈log2 3^t⌉ bits: 4 for t_ex 2, 7 for t_ex 4)
+ * and the levels are α_1..α_t; the value is the float32 sum Σ_k s_k·α_k in branch order. At
+ * t_ex 1 both encodings are the same (c = s_1, A_1 = α_1), so such kernels are stored `nested`.
+ *
  * Codes and levels are taken from the T that tfjs computes (not recomputed in JavaScript), and
- * every weight is checked: sign(c) · A_|c| equals T bit for bit, or extraction fails.
+ * every weight is checked: the decoded value equals T bit for bit, or extraction fails.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { branchFactors, TWN_DELTA_SCALE, ternaryWeight, type LayerQuant } from '../core/quantizer';
+import { optimalFit } from '../core/optimalThresholds';
 import { TERNARY_CLASSES } from '../stats/kernelLayers';
 import { UserError } from '../../shared/userError';
 
@@ -35,15 +43,20 @@ export interface TernaryWeight {
   /** tfjs kernel shape: [kh, kw, in, out] for conv, [in, out] for dense. */
   shape: number[];
   quant: LayerQuant;
-  /** c ∈ [−t_ex, t_ex] per weight, in tfjs (row-major) order of `shape`. */
+  /** How codes map to values (module comment); absent: `nested`. */
+  encoding?: CodeEncoding;
+  /** Nested: c ∈ [−t_ex, t_ex]; residual: balanced-ternary c. Per weight, in tfjs (row-major) order of `shape`. */
   codes: Int8Array;
-  /** A_1..A_t (float32): |T| of a weight with |c| = m is levels[m − 1]. */
+  /** Nested: A_1..A_t, |T| of a weight with |c| = m is levels[m − 1]. Residual: α_1..α_t. Float32. */
   levels: Float32Array;
   /** max|W| of the latent weights (float32): with the codes and levels, enough to rebuild latent weights that ternarize to the same T (see latentFromCodes). */
   maxAbs: number;
 }
 
 export type PackedWeight = FloatWeight | TernaryWeight;
+
+/** `nested`: sign(c)·A_|c| (fixed thresholds, and t_ex 1). `residual`: Σ_k s_k·α_k over the balanced-ternary digits of c. */
+export type CodeEncoding = 'nested' | 'residual';
 
 export interface PackedModel {
   /** The tfjs model topology (model.toJSON(null, false)), as model.json holds it. */
@@ -57,23 +70,60 @@ export function codeBits(tex: number): number {
   return Math.ceil(Math.log2(2 * tex + 1));
 }
 
-/** The weight value of code c: sign(c) · A_|c|, the exact float32 our inference uses. */
-export function decodeCodes(codes: Int8Array, levels: Float32Array): Float32Array {
-  const table = new Float32Array(2 * levels.length + 1);
+/** Bits per residual code: ⌈log2 3^t_ex⌉ (2 for t_ex 1, 4 for t_ex 2, 7 for t_ex 4). */
+export function residualCodeBits(tex: number): number {
+  return Math.ceil(Math.log2(3 ** tex));
+}
+
+/** Largest |c| of an encoding: t_ex (nested) or (3^t_ex − 1)/2 (residual). */
+export function maxCode(tex: number, encoding: CodeEncoding = 'nested'): number {
+  return encoding === 'residual' ? (3 ** tex - 1) / 2 : tex;
+}
+
+/** Bits per code of a packed ternary kernel. */
+export function weightCodeBits(w: Pick<TernaryWeight, 'quant' | 'encoding'>): number {
+  return w.encoding === 'residual' ? residualCodeBits(w.quant.tex) : codeBits(w.quant.tex);
+}
+
+/**
+ * Every code's value: `table[c + half]` for c ∈ [−half, half]. Residual values are summed in
+ * float32 in branch order, as the training path (optimalFit) sums them.
+ */
+export function codeTable(levels: Float32Array, encoding: CodeEncoding = 'nested'): { half: number; table: Float32Array } {
   const t = levels.length;
-  for (let m = 1; m <= t; m++) {
-    table[t + m] = levels[m - 1];
-    table[t - m] = -levels[m - 1];
+  const half = maxCode(t, encoding);
+  const table = new Float32Array(2 * half + 1);
+  for (let c = -half; c <= half; c++) {
+    let value = 0;
+    if (encoding === 'nested') {
+      value = c === 0 ? 0 : Math.sign(c) * levels[Math.abs(c) - 1];
+    } else {
+      // Balanced-ternary digits of c, least significant (branch 1) first.
+      let rest = c;
+      for (let k = 0; k < t; k++) {
+        const r = ((rest % 3) + 3) % 3;
+        const digit = r === 2 ? -1 : r;
+        rest = (rest - digit) / 3;
+        if (digit !== 0) value = Math.fround(value + digit * levels[k]);
+      }
+    }
+    table[c + half] = value;
   }
+  return { half, table };
+}
+
+/** The weight value of every code (sign(c) · A_|c| when nested), the exact float32 our inference uses. */
+export function decodeCodes(codes: Int8Array, levels: Float32Array, encoding: CodeEncoding = 'nested'): Float32Array {
+  const { half, table } = codeTable(levels, encoding);
   const out = new Float32Array(codes.length);
-  for (let i = 0; i < codes.length; i++) out[i] = table[codes[i] + t];
+  for (let i = 0; i < codes.length; i++) out[i] = table[codes[i] + half];
   return out;
 }
 
 /** Thrown when a model cannot be packed (a layer we cannot represent exactly). */
 export class PackError extends UserError {
   constructor(message: string) {
-    super('badModel', message);
+    super('exportFailed', message);
     this.name = 'PackError';
   }
 }
@@ -83,6 +133,7 @@ export function packTernary(name: string, shape: number[], latent: Float32Array,
   const t = quant.tex;
   let maxAbs = 0;
   for (let i = 0; i < latent.length; i++) maxAbs = Math.max(maxAbs, Math.abs(latent[i]));
+  if (t > 1 && quant.threshold === 'optimal') return packResidual(name, shape, latent, ternary, quant, maxAbs);
   const codes = new Int8Array(latent.length);
   if (t === 1) {
     // One branch: the code is the sign of T (T ∈ {−α, 0, +α}).
@@ -103,16 +154,41 @@ export function packTernary(name: string, shape: number[], latent: Float32Array,
   }
   // A level no weight uses does not affect the output; fill it in order so levels stay increasing.
   for (let m = 0; m < t; m++) if (!seen[m]) levels[m] = m === 0 ? 0 : levels[m - 1];
-  const decoded = decodeCodes(codes, levels);
+  checkDecoded(name, codes, levels, 'nested', ternary);
+  return { kind: 'ternary', name, shape, quant, codes, levels, maxAbs };
+}
+
+/** Every weight decodes to T bit for bit, or packing fails. */
+function checkDecoded(name: string, codes: Int8Array, levels: Float32Array, encoding: CodeEncoding, ternary: Float32Array): void {
+  const decoded = decodeCodes(codes, levels, encoding);
   for (let i = 0; i < decoded.length; i++) {
     if (decoded[i] !== ternary[i]) {
       throw new PackError(
         `Layer weight '${name}': weight ${i} is ${ternary[i]} in the model but ${decoded[i]} from its code ${codes[i]}; ` +
-          'the ternary weights are not the nested levels the exporter expects. Report this with the model.',
+          `the ternary weights are not the ${encoding} levels the exporter expects. Report this with the model.`,
       );
     }
   }
-  return { kind: 'ternary', name, shape, quant, codes, levels, maxAbs };
+}
+
+/** A REL kernel with optimal thresholds: the residual fit's digits and α's (the same fit the layer computes with). */
+function packResidual(
+  name: string,
+  shape: number[],
+  latent: Float32Array,
+  ternary: Float32Array,
+  quant: LayerQuant,
+  maxAbs: number,
+): TernaryWeight {
+  const fit = optimalFit(latent, quant.tex);
+  const codes = new Int8Array(latent.length);
+  for (let k = 0, place = 1; k < quant.tex; k++, place *= 3) {
+    const digits = fit.codes[k];
+    for (let i = 0; i < codes.length; i++) codes[i] += digits[i] * place;
+  }
+  const levels = Float32Array.from(fit.cuts, (c) => c.alpha);
+  checkDecoded(name, codes, levels, 'residual', ternary);
+  return { kind: 'ternary', name, shape, quant, encoding: 'residual', codes, levels, maxAbs };
 }
 
 /** A layer's quantization settings, read from a TernaryConv2D/TernaryDense instance. */
@@ -150,7 +226,7 @@ export function packModel(model: LayersModel): PackedModel {
 
 /** The ternary value of every weight (float weights as they are): what a stock runtime holds. */
 export function ternaryValues(w: PackedWeight): Float32Array {
-  return w.kind === 'float' ? w.values : decodeCodes(w.codes, w.levels);
+  return w.kind === 'float' ? w.values : decodeCodes(w.codes, w.levels, w.encoding);
 }
 
 /**
@@ -173,6 +249,11 @@ export function ternaryValues(w: PackedWeight): Float32Array {
  * codes are checked: the rebuilt weights ternarize to exactly the stored codes.
  */
 export function latentFromCodes(w: TernaryWeight): Float32Array {
+  if (w.encoding === 'residual') {
+    // A residual fit cannot be steered back to given digits and α's through a latent: modelFromPacked
+    // (ternFile.ts) loads such kernels as float layers holding their values instead.
+    throw new Error(`Layer weight '${w.name}': residual-coded kernels have no latent weights to rebuild; load them as float values.`);
+  }
   return latentOnGrid(w) ?? latentByMeans(w);
 }
 

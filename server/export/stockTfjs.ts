@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ternaryValues, type PackedModel } from './packedModel';
+import { QUANT_JSON_KEYS } from '../core/layers/common';
 import type { Json } from '../onnx/export/layerGraph';
 
 /** Layer classes of this project that the stock model replaces. */
@@ -54,7 +55,7 @@ export function stockTfjsModel(packed: PackedModel, inputShapes: Map<string, num
     const c = layer.config;
     if (layer.class_name === 'TernaryConv2D' || layer.class_name === 'TernaryDense') {
       layer.class_name = layer.class_name === 'TernaryConv2D' ? 'Conv2D' : 'Dense';
-      for (const key of ['method', 'threshold_factor', 'tex']) delete c[key];
+      for (const key of QUANT_JSON_KEYS) delete c[key];
     } else if (layer.class_name === 'OptionAShortcut') {
       const name = String(c.name);
       const shape = inputShapes.get(name);

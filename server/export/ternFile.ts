@@ -4,7 +4,7 @@
  *
  *   offset  size  field
  *   0       4     magic "TERN" (54 45 52 4E)
- *   4       2     format version, u16 little-endian (1)
+ *   4       2     format version, u16 little-endian (2; version 1 files are read too)
  *   6       2     flags, u16 (0; readers reject unknown flags)
  *   8       4     H: byte length of the compressed header, u32
  *   12      4     P: byte length of the payload, u32
@@ -12,25 +12,38 @@
  *   16+H    0–3   zero bytes up to a multiple of 4
  *   …       P     payload: the weights in header order, each starting on a 4-byte boundary:
  *                   float:   n float32 values (little-endian, tfjs row-major order)
- *                   ternary: t_ex float32 level magnitudes A_1..A_t, float32 max|W|, then
- *                            ⌈n·b/8⌉ bytes of codes, b = ⌈log2(2·t_ex+1)⌉ bits each, two's
- *                            complement, packed least-significant bits first, then zero bytes
- *                            up to a multiple of 4
+ *                   ternary: t_ex float32 levels (A_1..A_t nested, α_1..α_t residual), float32
+ *                            max|W|, then ⌈n·b/8⌉ bytes of codes, b = ⌈log2(2·t_ex+1)⌉ bits each
+ *                            (nested) or ⌈log2 3^t_ex⌉ (residual), two's complement, packed
+ *                            least-significant bits first, then zero bytes up to a multiple of 4
  *
- * A weight with code c is sign(c)·A_|c| (server/export/packedModel.ts).
+ * A nested code c is sign(c)·A_|c|, a residual one Σ_k s_k·α_k over its balanced-ternary digits
+ * (server/export/packedModel.ts). Version 2 added the residual encoding (the header's `encoding`);
+ * a version 1 file has nested codes only.
  */
 import { readFile } from 'node:fs/promises';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { models, type LayersModel } from '@tensorflow/tfjs-layers';
-import { codeBits, latentFromCodes, type PackedModel, type PackedWeight } from './packedModel';
+import {
+  latentFromCodes,
+  maxCode,
+  ternaryValues,
+  weightCodeBits,
+  type CodeEncoding,
+  type PackedModel,
+  type PackedWeight,
+} from './packedModel';
+import { QUANT_JSON_KEYS } from '../core/layers/common';
 import type { LayerQuant } from '../core/quantizer';
 import type { TernSize } from '../../shared/exportSummary';
 import '../core/layers';
 import { UserError } from '../../shared/userError';
 
 export const TERN_MAGIC = 'TERN';
-export const TERN_VERSION = 1;
+export const TERN_VERSION = 2;
+/** Versions this reader reads: 1 (nested codes only) and 2. */
+const READABLE_VERSIONS = [1, 2];
 const FIXED_HEADER = 16;
 
 /** A weight as the header describes it (its data is in the payload). */
@@ -44,6 +57,10 @@ export type TernWeightSpec =
       method: LayerQuant['method'];
       thresholdFactor: number;
       bits: number;
+      /** Version 2: `residual` for REL with optimal thresholds; absent: `nested`. */
+      encoding?: CodeEncoding;
+      /** Version 2: `optimal` when so trained; absent: `fixed`. */
+      threshold?: 'fixed' | 'optimal';
     };
 
 /** The JSON header. */
@@ -136,7 +153,9 @@ function weightSpec(w: PackedWeight): TernWeightSpec {
     tex: w.quant.tex as 1 | 2 | 4,
     method: w.quant.method,
     thresholdFactor: w.quant.thresholdFactor,
-    bits: codeBits(w.quant.tex),
+    bits: weightCodeBits(w),
+    ...(w.encoding === 'residual' ? { encoding: w.encoding } : {}),
+    ...(w.quant.threshold === 'optimal' ? { threshold: w.quant.threshold } : {}),
   };
 }
 
@@ -144,7 +163,7 @@ function weightSpec(w: PackedWeight): TernWeightSpec {
 export function minimumBytes(packed: PackedModel): number {
   let bits = 0;
   for (const w of packed.weights) {
-    bits += w.kind === 'float' ? 32 * w.values.length : w.codes.length * codeBits(w.quant.tex) + 32 * w.levels.length;
+    bits += w.kind === 'float' ? 32 * w.values.length : w.codes.length * weightCodeBits(w) + 32 * w.levels.length;
   }
   return Math.ceil(bits / 8);
 }
@@ -177,7 +196,7 @@ export function encodeTern(packed: PackedModel, opts: { generatedBy?: string; me
       const scalars = Float32Array.from([...w.levels, w.maxAbs]);
       parts.push(new Uint8Array(scalars.buffer));
       payload += scalars.byteLength;
-      push(packCodes(w.codes, codeBits(w.quant.tex)));
+      push(packCodes(w.codes, weightCodeBits(w)));
     }
   }
   const fixed = Buffer.alloc(FIXED_HEADER);
@@ -209,9 +228,9 @@ export function decodeTern(bytes: Uint8Array, source = 'the .tern file'): { head
     fail('is not a .tern model (it does not start with "TERN"); export the model again with `tern export`.');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
-  if (version !== TERN_VERSION)
+  if (!READABLE_VERSIONS.includes(version))
     fail(
-      `is .tern format version ${version}; this Ternary Studio reads version ${TERN_VERSION}. Update Ternary Studio or export the model again.`,
+      `is .tern format version ${version}; this Ternary Studio reads versions ${READABLE_VERSIONS.join(' and ')}. Update Ternary Studio or export the model again.`,
     );
   const flags = view.getUint16(6, true);
   if (flags !== 0) fail(`has flags 0x${flags.toString(16)} this version does not know; update Ternary Studio.`);
@@ -244,20 +263,32 @@ export function decodeTern(bytes: Uint8Array, source = 'the .tern file'): { head
     if (spec.dtype === 'float32') {
       return { kind: 'float', name: spec.name, shape: spec.shape, values: new Float32Array(take(4 * n, `weight '${spec.name}'`).buffer) };
     }
-    if (spec.dtype !== 'ternary' || ![1, 2, 4].includes(spec.tex) || spec.bits !== codeBits(spec.tex))
-      fail(`describes weight '${spec.name}' with an unknown encoding; export the model again.`);
+    const encoding = spec.dtype === 'ternary' ? (spec.encoding ?? 'nested') : undefined;
+    const known =
+      spec.dtype === 'ternary' &&
+      [1, 2, 4].includes(spec.tex) &&
+      (encoding === 'nested' || (encoding === 'residual' && version >= 2)) &&
+      spec.bits === weightCodeBits({ quant: { method: spec.method, thresholdFactor: spec.thresholdFactor, tex: spec.tex }, encoding });
+    if (!known || spec.dtype !== 'ternary' || encoding === undefined)
+      return fail(`describes weight '${spec.name}' with an unknown encoding; export the model again.`);
     const scalars = new Float32Array(take(4 * (spec.tex + 1), `the levels of '${spec.name}'`).buffer);
     const codes = unpackCodes(take(Math.ceil((n * spec.bits) / 8), `the codes of '${spec.name}'`), spec.bits, n);
+    const limit = maxCode(spec.tex, encoding);
     for (let i = 0; i < n; i++) {
       const c = codes[i];
-      if (c > spec.tex || c < -spec.tex)
-        fail(`holds code ${c} in weight '${spec.name}', outside [−${spec.tex}, ${spec.tex}]: the file is damaged.`);
+      if (c > limit || c < -limit) fail(`holds code ${c} in weight '${spec.name}', outside [−${limit}, ${limit}]: the file is damaged.`);
     }
     return {
       kind: 'ternary',
       name: spec.name,
       shape: spec.shape,
-      quant: { method: spec.method, thresholdFactor: spec.thresholdFactor, tex: spec.tex },
+      quant: {
+        method: spec.method,
+        thresholdFactor: spec.thresholdFactor,
+        tex: spec.tex,
+        ...(spec.threshold === 'optimal' ? { threshold: spec.threshold } : {}),
+      },
+      ...(encoding === 'residual' ? { encoding } : {}),
       codes,
       levels: scalars.slice(0, spec.tex),
       maxAbs: scalars[spec.tex],
@@ -266,9 +297,48 @@ export function decodeTern(bytes: Uint8Array, source = 'the .tern file'): { head
   return { header, packed: { topology: header.modelTopology, weights } };
 }
 
-/** Builds a LayersModel from decoded `.tern` contents: ternary layers get latent weights that ternarize to the stored codes. */
+/** A layer of the topology JSON (snake_case config, as in model.json). */
+interface LayerJson {
+  class_name: string;
+  config: Record<string, unknown>;
+}
+
+/**
+ * The topology with the layers of residual-coded kernels turned into Conv2D/Dense: a residual fit
+ * cannot be rebuilt from its digits through latent weights (packedModel.ts latentFromCodes), so
+ * those layers hold their exact ternary values as float weights.
+ */
+function topologyForLoading(packed: PackedModel): Record<string, unknown> {
+  const residual = new Set(
+    packed.weights.filter((w) => w.kind === 'ternary' && w.encoding === 'residual').map((w) => w.name.slice(0, w.name.lastIndexOf('/'))),
+  );
+  if (residual.size === 0) return packed.topology;
+  const topology = JSON.parse(JSON.stringify(packed.topology)) as { config?: { layers?: LayerJson[] } };
+  const visit = (layers: LayerJson[] | undefined, prefix: string): void => {
+    for (const layer of layers ?? []) {
+      const name = `${prefix}${String(layer.config.name)}`;
+      const nested = layer.config.layers as LayerJson[] | undefined;
+      if (Array.isArray(nested)) visit(nested, `${name}/`);
+      if (!residual.has(String(layer.config.name)) && !residual.has(name)) continue;
+      if (layer.class_name === 'TernaryConv2D' || layer.class_name === 'TernaryDense') {
+        layer.class_name = layer.class_name === 'TernaryConv2D' ? 'Conv2D' : 'Dense';
+        for (const key of QUANT_JSON_KEYS) delete layer.config[key];
+      }
+    }
+  };
+  visit(topology.config?.layers, '');
+  return topology as Record<string, unknown>;
+}
+
+/**
+ * Builds a LayersModel from decoded `.tern` contents: ternary layers get latent weights that
+ * ternarize to the stored codes; residual-coded ones (REL with optimal thresholds) become float
+ * layers holding their ternary values (topologyForLoading).
+ */
 export async function modelFromPacked(packed: PackedModel, source = 'the .tern file'): Promise<LayersModel> {
-  const model = await models.modelFromJSON({ modelTopology: packed.topology } as unknown as tf.io.ModelJSON['modelTopology'] as never);
+  const model = await models.modelFromJSON({
+    modelTopology: topologyForLoading(packed),
+  } as unknown as tf.io.ModelJSON['modelTopology'] as never);
   const byName = new Map(packed.weights.map((w) => [w.name, w]));
   const values = model.weights.map((variable) => {
     const w = byName.get(variable.originalName);
@@ -276,7 +346,8 @@ export async function modelFromPacked(packed: PackedModel, source = 'the .tern f
       throw new TernFormatError(`${source} has no values for weight '${variable.originalName}' of its model; export the model again.`);
     if (count(w.shape) !== count(variable.shape as number[]))
       throw new TernFormatError(`${source}: weight '${w.name}' has shape [${w.shape}] but the model needs [${variable.shape.join(', ')}].`);
-    return tf.tensor(w.kind === 'float' ? w.values : latentFromCodes(w), variable.shape as number[], 'float32');
+    const values = w.kind === 'float' || w.encoding === 'residual' ? ternaryValues(w) : latentFromCodes(w);
+    return tf.tensor(values, variable.shape as number[], 'float32');
   });
   model.setWeights(values);
   tf.dispose(values);

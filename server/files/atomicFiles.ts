@@ -103,3 +103,30 @@ export function resolveAtomicDir(target: string): string | undefined {
   if (existsSync(`${target}.old`)) return `${target}.old`;
   return undefined;
 }
+
+/** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
+export function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes from `dir` the temporary files and folders of writeFileAtomic and replaceDirAtomic
+ * (`.<name>.tmp-<pid>-<n>`, `<name>.tmp-<pid>-<n>`) whose process no longer runs: what a write
+ * killed mid-way (kill -9, a power cut) left. Another live process's are kept, it may still be
+ * writing them. Returns the paths removed.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = new RegExp(`${TEMP_MARKER.replace('.', '\\.')}(\\d+)-\\d+$`).exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || processRuns(Number(pid))) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(join(dir, name));
+  }
+  return removed;
+}

@@ -42,6 +42,11 @@ export function ternaryQuantAt(quant: QuantConfig, position: LayerPosition = 'mi
   return quant.firstLast === 'float' && position !== 'middle' ? undefined : quant;
 }
 
+/** A ternary layer's quantization arguments: the model's settings minus the model-level `firstLast`. */
+function layerQuantArgs(q: TernaryQuant): Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'threshold' | 'tex'> {
+  return { method: q.method, thresholdFactor: q.thresholdFactor, threshold: q.threshold, tex: q.tex };
+}
+
 /** Makes layers for one model under one quantization setting. */
 export class LayerFactory {
   constructor(private readonly quant: QuantConfig) {}
@@ -59,7 +64,7 @@ export class LayerFactory {
     };
     const q = ternaryQuantAt(this.quant, spec.position);
     if (q) {
-      return new TernaryConv2D({ ...common, method: q.method, thresholdFactor: q.thresholdFactor, tex: q.tex }).apply(x) as SymbolicTensor;
+      return new TernaryConv2D({ ...common, ...layerQuantArgs(q) }).apply(x) as SymbolicTensor;
     }
     return layers.conv2d({ ...common, activation: (spec.activation ?? 'linear') as 'linear' }).apply(x) as SymbolicTensor;
   }
@@ -74,7 +79,7 @@ export class LayerFactory {
     };
     const q = ternaryQuantAt(this.quant, spec.position);
     if (q) {
-      return new TernaryDense({ ...common, method: q.method, thresholdFactor: q.thresholdFactor, tex: q.tex }).apply(x) as SymbolicTensor;
+      return new TernaryDense({ ...common, ...layerQuantArgs(q) }).apply(x) as SymbolicTensor;
     }
     return layers.dense({ ...common, activation: (spec.activation ?? 'linear') as 'linear' }).apply(x) as SymbolicTensor;
   }

@@ -8,6 +8,7 @@ import { models, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { TernaryQuant } from '../../shared/quant';
 import { UserError } from '../../shared/userError';
 import '../core/layers';
+import { QUANT_JSON_KEYS } from '../core/layers/common';
 
 type Json = { [key: string]: unknown };
 interface LayerJson {
@@ -79,13 +80,15 @@ function rewriteLayer(layer: LayerJson, ternary: boolean, quant: TernaryQuant): 
   if (!ternary) {
     if (layer.class_name in TERNARY_TO_FLOAT) {
       layer.class_name = floatClass;
-      for (const key of ['method', 'threshold_factor', 'tex']) delete layer.config[key];
+      for (const key of QUANT_JSON_KEYS) delete layer.config[key];
     }
     return;
   }
   const config: Json = {};
   for (const [key, value] of Object.entries(layer.config)) if (KEPT_KEYS.has(key)) config[key] = value;
   Object.assign(config, { method: quant.method, threshold_factor: quant.thresholdFactor, tex: quant.tex });
+  // As quantConfig (server/core/layers/common.ts) writes it: only when not the default.
+  if (quant.threshold === 'optimal') config.threshold = quant.threshold;
   layer.class_name = FLOAT_TO_TERNARY[floatClass];
   layer.config = config;
 }

@@ -15,8 +15,9 @@ const requireHere = createRequire(__filename);
 
 /** ONNX Runtime could not be loaded or could not run a model: what failed and what to do. */
 export class OnnxRuntimeError extends UserError {
-  constructor(message: string) {
-    super('unavailable', message);
+  /** `unavailable`: ONNX Runtime cannot be loaded here; `exportFailed`: it cannot load or run a model. */
+  constructor(message: string, code: 'unavailable' | 'exportFailed' = 'exportFailed') {
+    super(code, message);
     this.name = 'OnnxRuntimeError';
   }
 }
@@ -36,6 +37,7 @@ export function loadOrt(): Promise<typeof Ort> {
       throw new OnnxRuntimeError(
         `ONNX Runtime (onnxruntime-node) cannot be loaded on ${process.platform}-${process.arch}: ${(err as Error).message.split('\n')[0]}. ` +
           'Install it next to Ternary Studio (npm install onnxruntime-node) or skip the ONNX Runtime check (tern export --no-parity).',
+        'unavailable',
       );
     }
   })();

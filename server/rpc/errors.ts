@@ -38,6 +38,7 @@ const PROTOCOL_CODES: Record<UserErrorCode, number> = {
   runLocked: TernaryErrorCodes.RunLocked,
   fileSystem: TernaryErrorCodes.FileSystem,
   engineUnavailable: TernaryErrorCodes.EngineUnavailable,
+  exportFailed: TernaryErrorCodes.ExportFailed,
 };
 
 /** The data documented for each code in shared/protocol.ts (`path` for a config, `file` for data). */

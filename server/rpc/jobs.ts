@@ -14,6 +14,7 @@ import type {
   RunInfo,
   StatsParams,
   StatsResult,
+  TernarizeResult,
   TernarizeParams,
   TrainParams,
   TrainResult,
@@ -44,7 +45,7 @@ export interface Jobs {
   /** Trains; resolves when the run ends (its summary says completed, cancelled or failed). */
   train(params: TrainJobParams, listener: TrainListener, signal: AbortSignal): Promise<TrainResult>;
   evaluate(params: EvaluateParams, signal: AbortSignal): Promise<EvaluateResult>;
-  ternarize(params: TernarizeParams, signal: AbortSignal): Promise<StatsResult & { outDir: string }>;
+  ternarize(params: TernarizeParams, signal: AbortSignal): Promise<TernarizeResult>;
   stats(params: StatsParams, signal: AbortSignal): Promise<StatsResult>;
   export(params: ExportParams, signal: AbortSignal, report?: (message: string) => void): Promise<ExportResult>;
   listRuns(params: ListRunsParams): Promise<RunInfo[]>;

@@ -159,6 +159,7 @@ export function validateTernarizeParams(raw: unknown): TernarizeParams & WithPro
     modelPath: { type: 'path', required: true, hint: 'a float tfjs model.json' },
     outDir: { type: 'path', required: true, hint: 'output folder of the ternary model' },
     thresholdFactor: { type: 'quant', hint: 'f in Δ = f·max|W|' },
+    threshold: { type: 'quant', hint: 'fixed or optimal thresholds' },
     tex: { type: 'quant', hint: 'residual expansion branches' },
     method: { type: 'quant', hint: 'ternarization method' },
     firstLast: { type: 'quant', hint: 'how to treat the first and last layers' },

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendChoice } from '../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
-import { loadModel, resolveModelJsonPath, saveModel } from '../core/modelIO';
+import { loadModel, resolveModelJsonPath, saveModel, savedModelFiles } from '../core/modelIO';
 import { exportModelTarget, exportRun, ParityError } from '../export';
 import { convertToTernary } from '../models';
 import { defaultRunsDir, listRuns, readRunHistory } from '../runs';
@@ -19,13 +19,11 @@ import { trainWithEngine } from '../engines/dispatch';
 import { runtimeVersions } from '../train/versions';
 import { TernaryErrorCodes, type StatsResult } from '../../shared/protocol';
 import { parseTernaryQuant } from '../../shared/quant';
-import { refuseSourceFolder } from '../core/outputFolder';
+import { prepareOutputFolder, refuseSourceFolder } from '../core/outputFolder';
 import { JobError, notFound } from './errors';
 import type { Jobs } from './jobs';
 import { configDiagnostics } from '../config/configDiagnostics';
-
-/** Export errors a user can act on (server/export, server/onnx): sent as ExportFailed with the figures. */
-const EXPORT_FAILURES = new Set(['ParityError', 'ExportGraphError', 'OnnxRuntimeError', 'PackError']);
+import { isUserError } from '../../shared/userError';
 
 /** A run folder's final model, or a model.json (or a folder holding one): core/modelIO.ts finds it. */
 async function loadTarget(target: string): Promise<LayersModel> {
@@ -79,14 +77,18 @@ export function realJobs(): Jobs {
     },
 
     async train(params, listener, signal) {
-      const config = await loadConfigFile(params.configPath);
-      const experiment = resolveExperiment(config, params.experiment);
+      // A resumed run continues the experiment its config.json records (server/runs/runFolder.ts),
+      // as `tern train --resume` does: the config need not name it, even when it holds several.
+      const experiment =
+        params.resumeDir !== undefined && params.experiment === undefined
+          ? undefined
+          : resolveExperiment(await loadConfigFile(params.configPath), params.experiment);
       const { engine, device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python } = params;
       return releasingCaches(() =>
         trainWithEngine({
           engine,
           torch: { device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python },
-          experiment,
+          experiment: experiment!,
           configPath: params.configPath,
           runsDir: params.runsDir ?? defaultRunsDir(params.configPath),
           resumeDir: params.resumeDir,
@@ -118,11 +120,12 @@ export function realJobs(): Jobs {
         const float = await loadTarget(params.modelPath);
         let twin: LayersModel | undefined;
         try {
+          await prepareOutputFolder(params.outDir, 'the ternary model (outDir)');
           const ternary: LayersModel = await convertToTernary(float, quant);
           twin = ternary;
           throwIfCancelled(signal);
           await saveModel(ternary, params.outDir, { ternarizedFrom: params.modelPath, quant });
-          return { outDir: params.outDir, ...statsOf(ternary) };
+          return { outDir: params.outDir, files: await savedModelFiles(params.outDir), ...statsOf(ternary) };
         } finally {
           if (twin && twin !== float) twin.dispose();
           float.dispose();
@@ -149,7 +152,8 @@ export function realJobs(): Jobs {
             ? await exportRun(params.runDir, params.outDir, options)
             : await exportModelTarget(target, params.outDir, options);
         } catch (err) {
-          if (err instanceof Error && EXPORT_FAILURES.has(err.name)) {
+          // ExportFailed (shared/userError.ts `exportFailed`) with the folder and, for parity, the figures.
+          if (isUserError(err) && err.code === 'exportFailed') {
             throw new JobError(TernaryErrorCodes.ExportFailed, err.message, {
               outDir: params.outDir,
               ...(err instanceof ParityError ? { model: err.summary } : {}),

@@ -2,9 +2,10 @@
  * Environment errors of the file system (a full disk, a read-only folder, a file where a folder
  * should be) as one sentence naming the path and what to do, instead of a Node stack trace.
  */
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunFolderError, isRunFolderError } from './runErrors';
+import { makeDirs } from '../files/makeDirs';
 
 const FS_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EMFILE']);
 
@@ -42,7 +43,7 @@ export async function ensureWritableDir(dir: string, what: string): Promise<void
   try {
     const existing = await stat(dir).catch(() => undefined);
     if (existing && !existing.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: dir });
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     const probe = join(dir, `.tern-write-check-${process.pid}`);
     await writeFile(probe, '');
     await rm(probe, { force: true });

@@ -15,6 +15,7 @@ import { open, readFile, rename, rm, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunFolderError } from './runErrors';
+import { processRuns } from '../files/atomicFiles';
 
 export const LOCK_FILE = '.lock';
 /** How often a running trainer refreshes its heartbeat. */
@@ -28,20 +29,10 @@ export interface LockHolder {
   startedAt: string;
 }
 
-/** Whether a process with this pid runs on this host (EPERM: it runs, as another user). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Whether the holder of a lock still runs: its pid on this host, else a fresh heartbeat. */
 export function holderAlive(holder: LockHolder | undefined, heartbeatMs: number, now = Date.now()): boolean {
   if (!holder) return false;
-  if (holder.host === hostname()) return holder.pid === process.pid || pidAlive(holder.pid);
+  if (holder.host === hostname()) return holder.pid === process.pid || processRuns(holder.pid);
   return now - heartbeatMs < STALE_AFTER_MS;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The per-layer table as plain text, for `tern stats`, `tern ternarize`, `tern train` and the
- * demo: like Larq's model summary (bits and memory per layer), plus Δ, α, sparsity and counts.
+ * demo: like Larq's model summary (bits and memory per layer), plus Δ, α, sparsity, the relative
+ * reconstruction error ‖W − Ŵ‖ / ‖W‖ and counts.
  */
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 
@@ -33,19 +34,34 @@ const COLUMNS: Column[] = [
   { title: 'Δ', right: true },
   { title: 'α', right: true },
   { title: 'Sparsity', right: true },
+  { title: 'Rel. err', right: true },
   { title: '−α / 0 / +α', right: true },
 ];
 
 function rowsOf(s: LayerStats): string[][] {
   const shape = s.shape.join('×');
-  if (!s.ternary) return [[s.layer, s.type, shape, thousands(s.params), String(s.bits), '—', '—', '—', 'float']];
+  if (!s.ternary) return [[s.layer, s.type, shape, thousands(s.params), String(s.bits), '—', '—', '—', '—', 'float']];
+  const relError = s.relError === undefined ? '—' : percent(s.relError);
   const counts = (c: LayerStats['counts']): string => `${thousands(c.neg)} / ${thousands(c.zero)} / ${thousands(c.pos)}`;
   const rows = [
-    [s.layer, s.type, shape, thousands(s.params), String(s.bits), num(s.delta), num(s.alpha), percent(s.sparsity), counts(s.counts)],
+    [
+      s.layer,
+      s.type,
+      shape,
+      thousands(s.params),
+      String(s.bits),
+      num(s.delta),
+      num(s.alpha),
+      percent(s.sparsity),
+      relError,
+      counts(s.counts),
+    ],
   ];
-  // REL: one extra row per further branch, under the layer's first-branch row.
+  // REL: one extra row per further branch, under the layer's first-branch row (the error is the layer's, of all branches).
+  // Optimal thresholds have no set factor: show the one that came out, Δ_k / max|W|.
+  const factor = (f: number): string => (s.threshold === 'optimal' ? `f ≈ ${num(f)}` : `f = ${f}`);
   s.branches.slice(1).forEach((b, i) => {
-    rows.push([`  └ branch ${i + 2}`, `f = ${b.factor}`, '', '', '', num(b.delta), num(b.alpha), percent(b.sparsity), counts(b.counts)]);
+    rows.push([`  └ branch ${i + 2}`, factor(b.factor), '', '', '', num(b.delta), num(b.alpha), percent(b.sparsity), '', counts(b.counts)]);
   });
   return rows;
 }

@@ -1,7 +1,6 @@
 /** Binned histograms of the latent (full-precision) weights of every conv/dense layer. */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { ternarizeReference } from '../core/quantizerReference';
-import { branchFactors } from '../core/quantizer';
+import { ternarizeBranchesReference } from '../core/quantizerReference';
 import { kernelLayers } from './kernelLayers';
 import type { WeightHistogram } from '../../shared/layerStats';
 
@@ -34,7 +33,7 @@ export function weightHistograms(model: LayersModel, bins = HISTOGRAM_BINS): Wei
     if (!k.quant) {
       return { layer: k.name, ...binned, delta: 0, alpha: 0, counts: { neg: 0, zero: 0, pos: 0 }, ternary: false };
     }
-    const first = ternarizeReference(k.kernel, k.quant.method, branchFactors(k.quant)[0]);
+    const first = ternarizeBranchesReference(k.kernel, { ...k.quant, tex: 1 })[0];
     return { layer: k.name, ...binned, delta: first.delta, alpha: first.alpha, counts: first.counts, ternary: true };
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Per-layer statistics and the model summary (docs/method.md, Statistics): Δ, α per REL branch, sparsity,
- * counts of −α / 0 / +α, parameters, bits, and fp32 vs 2-bit model size. Computed on the host with
+ * counts of −α / 0 / +α, the relative reconstruction error, parameters, bits, and fp32 vs 2-bit model size. Computed on the host with
  * the JS reference quantizer, independent of the training path.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -36,9 +36,11 @@ function statsOf(k: KernelLayer): LayerStats {
       sparsity: 0,
       counts: { neg: 0, zero: 0, pos: 0 },
       branches: [],
+      relError: 0,
     };
   }
-  const branches: BranchStats[] = ternarizeBranchesReference(k.kernel, k.quant).map((b) => ({
+  const reference = ternarizeBranchesReference(k.kernel, k.quant);
+  const branches: BranchStats[] = reference.map((b) => ({
     factor: b.factor,
     delta: b.delta,
     alpha: b.alpha,
@@ -58,7 +60,22 @@ function statsOf(k: KernelLayer): LayerStats {
     sparsity: first.sparsity,
     counts: { ...first.counts },
     branches,
+    relError: relativeError(k.kernel, reference),
+    threshold: k.quant.threshold ?? 'fixed',
   };
+}
+
+/** ‖W − Σ_k T_k‖ / ‖W‖ in float64, with Σ_k T_k summed in float32 in branch order as the layers do. */
+function relativeError(w: Float32Array, branches: { ternary: Float32Array }[]): number {
+  let err = 0;
+  let norm = 0;
+  for (let i = 0; i < w.length; i++) {
+    let t = 0;
+    for (const b of branches) t = Math.fround(t + b.ternary[i]);
+    err += (w[i] - t) ** 2;
+    norm += w[i] * w[i];
+  }
+  return norm > 0 ? Math.sqrt(err / norm) : 0;
 }
 
 /** Statistics of every conv/dense layer (float ones with `ternary: false`), in model order. */

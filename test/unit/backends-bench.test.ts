@@ -19,11 +19,27 @@ test('bench cases: fp once, tern once per t_ex, each with its quantization', () 
     ],
   );
   assert.equal(quantOf(cases[0]!).method, 'none');
-  assert.deepEqual(quantOf(cases[3]!), { method: 'he2019', thresholdFactor: 0.05, tex: 4, firstLast: 'ternary' });
+  assert.deepEqual(quantOf(cases[3]!), { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 4, firstLast: 'ternary' });
+  // Fixed and optimal thresholds side by side per t_ex.
+  const both = benchCases('fmnist-cnn', 32, ['tern'], [1, 2], ['fixed', 'optimal']);
+  assert.deepEqual(
+    both.map((c) => [c.tex, c.threshold]),
+    [
+      [1, 'fixed'],
+      [1, 'optimal'],
+      [2, 'fixed'],
+      [2, 'optimal'],
+    ],
+  );
+  assert.equal((quantOf(both[1]!) as { threshold: string }).threshold, 'optimal');
 });
 
 test('bad bench arguments are usage errors that name the option', async () => {
   await assert.rejects(command.run(['--tex', '3']), (err: unknown) => err instanceof UsageError && /--tex/.test(err.message));
+  await assert.rejects(
+    command.run(['--threshold', 'best']),
+    (err: unknown) => err instanceof UsageError && /--threshold/.test(err.message),
+  );
   await assert.rejects(command.run(['--mode', 'int8']), (err: unknown) => err instanceof UsageError && /--mode/.test(err.message));
   await assert.rejects(command.run(['--steps', '0']), (err: unknown) => err instanceof UsageError && /--steps/.test(err.message));
   await assert.rejects(command.run(['--backend', 'tpu']), (err: unknown) => err instanceof UsageError && /--backend/.test(err.message));

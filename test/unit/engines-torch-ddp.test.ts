@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { saveModel } from '../../server/core/modelIO';
 import { buildModel } from '../../server/models';
-import { torchPython } from '../shared/torchPython';
-
-const root = join(__dirname, '..', '..');
+import { runTorchCheck, torchPython } from '../shared/torchPython';
 
 test('DDP: 2 processes × batch 8 = 1 process × batch 16 over 20 steps (≤ 1e-4 relative)', async (t) => {
   const found = await torchPython();
@@ -26,17 +23,16 @@ test('DDP: 2 processes × batch 8 = 1 process × batch 16 over 20 steps (≤ 1e-
     const model = buildModel({
       arch: 'lenet5',
       classes: 10,
-      quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+      quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' },
       seed: 3,
     });
     await saveModel(model, dir);
     model.dispose();
-    const out = execFileSync(
-      found.python.path,
-      [join(root, 'engines', 'torch', 'tests', 'check_ddp.py'), join(dir, 'model.json'), '20', '16'],
-      { encoding: 'utf8' },
-    );
-    const result = JSON.parse(out.trim().split('\n').pop()!) as { single: number[]; ddp: number[]; maxRelative: number };
+    const result = runTorchCheck<{ single: number[]; ddp: number[]; maxRelative: number }>(found.python.path, 'check_ddp', [
+      join(dir, 'model.json'),
+      '20',
+      '16',
+    ]);
     t.diagnostic(
       `max relative loss difference ${result.maxRelative.toExponential(2)}; losses ${result.single[0]!.toFixed(4)} → ${result.single[19]!.toFixed(4)}`,
     );

@@ -27,6 +27,23 @@ test('no Python: says to install python3 and python3-torch, or set --python', as
   });
 });
 
+test('$TERN_PYTHON binds as --python does: a missing or torch-less one is an error, never another Python used instead', async () => {
+  const before = process.env.TERN_PYTHON;
+  try {
+    process.env.TERN_PYTHON = join(dir, 'nonexistent', 'python3');
+    await assert.rejects(findPython(undefined, 'cpu'), (err: Error) => {
+      assert.equal(err.name, 'EngineError');
+      assert.match(err.message, /needs Python 3, and none was found \(tried \$TERN_PYTHON = .*nonexistent\/python3\)/);
+      return true;
+    });
+    process.env.TERN_PYTHON = fakePython(dir, 'env-no-torch', { torchError: 'ModuleNotFoundError: No module named torch' });
+    await assert.rejects(findPython(undefined, 'cpu'), /No PyTorch in .*env-no-torch/);
+  } finally {
+    if (before === undefined) delete process.env.TERN_PYTHON;
+    else process.env.TERN_PYTHON = before;
+  }
+});
+
 test('Python without PyTorch: says how to install it', async () => {
   const python = fakePython(dir, 'no-torch', { torchError: 'ModuleNotFoundError: No module named torch' });
   await assert.rejects(findPython(python, 'cpu'), /No PyTorch in .*No module named torch.*python3-torch.*pip install torch/);

@@ -2,19 +2,19 @@
  * The torch engine's quantizer (engines/torch/ternary_torch/quantizer.py) equals ours: the forward
  * and latent-weight gradient of the reference PyTorch code on the shared fixture
  * (test/fixtures/core/torch_reference.json, t_ex 1, 2, 4), and Δ, α and the codes of
- * server/core/quantizer.ts on the same kernels (he2019 t_ex 1/2/4, TWN), computed here and
+ * server/core/quantizer.ts on the same kernels (he2019 t_ex 1/2/4 with fixed and optimal
+ * thresholds, TWN; for optimal also the summed weight Σ_k T_k), computed here and
  * handed to engines/torch/tests/check_quantizer.py. On CUDA too when PyTorch sees a GPU.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ternarizeBranches, type LayerQuant } from '../../server/core/quantizer';
-import { torchPython } from '../shared/torchPython';
+import { ternarizeBranches, ternaryWeight, type LayerQuant } from '../../server/core/quantizer';
+import { runTorchCheck, torchPython } from '../shared/torchPython';
 
 const root = join(__dirname, '..', '..');
 const referencePath = join(root, 'test', 'fixtures', 'core', 'torch_reference.json');
@@ -27,6 +27,9 @@ function ourCases(): unknown[] {
     { method: 'he2019', thresholdFactor: 0.05, tex: 2 },
     { method: 'he2019', thresholdFactor: 0.05, tex: 4 },
     { method: 'twn', thresholdFactor: 0.05, tex: 1 },
+    { method: 'he2019', thresholdFactor: 0.05, threshold: 'optimal', tex: 1 },
+    { method: 'he2019', thresholdFactor: 0.05, threshold: 'optimal', tex: 2 },
+    { method: 'he2019', thresholdFactor: 0.05, threshold: 'optimal', tex: 4 },
   ];
   return fixture.cases.flatMap((c) =>
     quants.map((quant) => {
@@ -38,8 +41,9 @@ function ourCases(): unknown[] {
         tf.dispose([b.ternary, b.delta, b.alpha]);
         return out;
       });
+      const weight = tf.tidy(() => Array.from(ternaryWeight(w, quant).dataSync()));
       w.dispose();
-      return { ...quant, kernel: c.kernel, branches };
+      return { ...quant, kernel: c.kernel, branches, weight };
     }),
   );
 }
@@ -55,31 +59,22 @@ for (const device of ['cpu', 'cuda'] as const) {
     try {
       const oursPath = join(dir, 'ours.json');
       writeFileSync(oursPath, JSON.stringify({ cases: ourCases() }));
-      let out: string;
-      try {
-        out = execFileSync(
-          found.python.path,
-          [join(root, 'engines', 'torch', 'tests', 'check_quantizer.py'), referencePath, oursPath, device],
-          { encoding: 'utf8' },
-        );
-      } catch (err) {
-        const e = err as { stdout?: string; stderr?: string };
-        assert.fail(`check_quantizer.py failed: ${e.stdout ?? ''} ${e.stderr ?? ''}`);
-      }
-      const result = JSON.parse(out.trim().split('\n').pop()!) as {
+      const result = runTorchCheck<{
         ok: boolean;
         output: number;
         gradient: number;
         delta: number;
         alpha: number;
         codeMismatches: number;
-      };
+        optimalWeight: number;
+      }>(found.python.path, 'check_quantizer', [referencePath, oursPath, device]);
       t.diagnostic(JSON.stringify(result));
       assert.ok(result.output <= 1e-5, `output differs by ${result.output}`);
       assert.ok(result.gradient <= 1e-4, `gradient differs by ${result.gradient}`);
       assert.ok(result.delta <= 1e-6, `Δ differs (relative ${result.delta})`);
       assert.ok(result.alpha <= 1e-6, `α differs (relative ${result.alpha})`);
       assert.equal(result.codeMismatches, 0);
+      assert.ok(result.optimalWeight <= 1e-6, `optimal Σ_k T_k differs by ${result.optimalWeight}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

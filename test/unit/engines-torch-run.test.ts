@@ -157,6 +157,7 @@ test('torch engine runs', async (t) => {
       assert.ok(Math.abs(ours[i]!.delta - theirs[i]!.delta) <= 1e-7 * Math.abs(ours[i]!.delta), `${ours[i]!.layer} Δ`);
       assert.ok(Math.abs(ours[i]!.alpha - theirs[i]!.alpha) <= 1e-6 * Math.abs(ours[i]!.alpha), `${ours[i]!.layer} α`);
       assert.deepEqual(ours[i]!.counts, theirs[i]!.counts, `${ours[i]!.layer} counts`);
+      assert.ok(Math.abs(ours[i]!.relError! - theirs[i]!.relError!) <= 1e-6, `${ours[i]!.layer} relative error`);
     }
     assert.equal(history.layers[1]!.summary.params, model.countParams());
     model.dispose();

@@ -111,7 +111,7 @@ test('stats count every conv: a depthwise conv kept float is listed as float, an
   // Every parameter is counted once: the depthwise kernel and bias stay float32 in the size.
   assert.equal(summary.params, ternary.countParams());
   assert.match(formatLayerTable(stats, summary), /in 2 of 3 conv\/dense layers/);
-  assert.match(formatLayerTable(stats, summary), /^dw\s+DepthwiseConv2D\s+3×3×4×2\s+80\s+32\s+—\s+—\s+—\s+float$/m);
+  assert.match(formatLayerTable(stats, summary), /^dw\s+DepthwiseConv2D\s+3×3×4×2\s+80\s+32\s+—\s+—\s+—\s+—\s+float$/m);
   ternary.dispose();
   float.dispose();
 });

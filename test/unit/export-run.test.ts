@@ -52,7 +52,7 @@ test('exportRun: model as trained and exported (ONNX, .tern, stock tfjs), metric
   const model = buildModel({
     arch: 'lenet5',
     classes: 10,
-    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'float' },
+    quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'float' },
     seed: 1,
   });
   await saveModel(model, join(run, 'model'));
@@ -69,7 +69,7 @@ test('exportRun: model as trained and exported (ONNX, .tern, stock tfjs), metric
       experiment: {
         name: 'exp',
         model: { arch: 'fmnist-cnn', classes: 10 },
-        quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+        quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' },
         data: { format: 'idx', path: 'd', augment: [] },
         train: {
           epochs: 2,

@@ -95,7 +95,7 @@ test('a loaded model.tern shows the Δ, α and counts of the model it was export
     const model = buildModel({
       arch: 'fmnist-cnn',
       classes: 10,
-      quant: { method: 'he2019', thresholdFactor: 0.05, tex, firstLast: 'float' },
+      quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex, firstLast: 'float' },
       seed: 7,
     });
     const dir = mkdtempSync(join(tmpdir(), 'tern-size-'));

@@ -8,7 +8,7 @@ import { buildModel, convertToTernary, fanIn } from '../../server/models';
 import { TernaryConv2D, TernaryDense } from '../../server/core/layers';
 import { summedTernaryReference } from '../../server/core/quantizerReference';
 
-const TERN: QuantConfig = { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' };
+const TERN: QuantConfig = { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' };
 const FLOAT: QuantConfig = { method: 'none' };
 
 function trainableParams(model: tfl.LayersModel): number {

@@ -56,7 +56,7 @@ async function losses(backend: string): Promise<number[]> {
     classes: CLASSES,
     inputShape: INPUT,
     seed: 7,
-    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+    quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' },
   });
   const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = createOptimizer(RECIPE, params);

@@ -129,7 +129,7 @@ test('Identity, Dropout, asymmetric Pad, padded MaxPool after ReLU, HardSigmoid(
 
 test('loadModel takes an .onnx file; ternarizing it rewrites its convs and dense layers', async () => {
   const float = await loadModel(fixture('resnet20_cifar'));
-  const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' });
+  const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' });
   const classes = twin.layers.map((l) => l.getClassName());
   assert.equal(classes.filter((c) => c === 'TernaryConv2D').length, 19);
   assert.equal(classes.filter((c) => c === 'TernaryDense').length, 1);

@@ -60,7 +60,13 @@ for (const [name, nhwc] of [
 ] as const) {
   test(`${name}: ONNX in → ternarize → QAT steps → ONNX out runs in ONNX Runtime with our outputs`, async () => {
     const float = await importOnnx(path.join(FIXTURES, `${name}.onnx`));
-    const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' });
+    const twin = await convertToTernary(float, {
+      method: 'he2019',
+      thresholdFactor: 0.05,
+      threshold: 'fixed',
+      tex: 1,
+      firstLast: 'ternary',
+    });
     float.dispose();
     const before = codesOf(twin);
     qatSteps(twin, [...nhwc], 3);

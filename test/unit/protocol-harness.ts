@@ -298,6 +298,7 @@ export function fakeJobs(overrides: Partial<Jobs> = {}): Jobs {
     evaluate: async () => ({ loss: 0.5, top1: 0.8, top5: 0.99, examples: 32 }),
     ternarize: async (p) => ({
       outDir: p.outDir,
+      files: [],
       layers: [],
       histograms: [],
       summary: { layers: 0, ternaryLayers: 0, params: 0, ternaryParams: 0, fp32Bytes: 0, ternaryBytes: 0, compression: 1 },

@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +126,12 @@ test('evaluate, stats, ternarize and export of real runs agree with the run file
     tex: 2,
   });
   assert.equal(ternarized.outDir, outDir);
+  // It says what it wrote, the sizes of files that exist (float32 latent weights, not the packed size).
+  assert.deepEqual(
+    ternarized.files,
+    ['model.json', 'weights.bin'].map((f) => ({ path: f, bytes: statSync(join(outDir, f)).size })),
+  );
+  assert.ok(ternarized.files[1].bytes >= 4 * ternarized.summary.params);
   const restated = await session.client.sendRequest(StatsRequest.type, { target: join(outDir, 'model.json') });
   assert.deepEqual(restated.layers, ternarized.layers);
   assert.equal(ternarized.summary.ternaryLayers, 4);

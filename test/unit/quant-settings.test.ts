@@ -27,10 +27,11 @@ test("the defaults and the range of thresholdFactor are the schema's", () => {
   assert.deepEqual(QUANT_DEFAULTS, {
     method: quant.method.default,
     thresholdFactor: quant.thresholdFactor.default,
+    threshold: quant.threshold.default,
     tex: quant.tex.default,
     firstLast: quant.firstLast.default,
   });
-  assert.deepEqual(QUANT_DEFAULTS, { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' });
+  assert.deepEqual(QUANT_DEFAULTS, { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' });
   assert.deepEqual(THRESHOLD_FACTOR_RANGE, { min: 0, max: 1 });
   assert.deepEqual(parseQuant({}), QUANT_DEFAULTS);
   assert.deepEqual(parseQuant({ method: 'none', tex: 2 }), { method: 'none' });
@@ -51,12 +52,17 @@ const table: { quant: QuantInput; accepted: boolean; property?: keyof QuantInput
   { quant: { method: 'twn', tex: 2 }, accepted: false, property: 'tex' },
   { quant: { method: 'ttq' }, accepted: false, property: 'method' },
   { quant: { firstLast: 'float' }, accepted: true },
+  { quant: { threshold: 'optimal' }, accepted: true },
+  { quant: { threshold: 'optimal', tex: 4 }, accepted: true },
+  { quant: { threshold: 'best' }, accepted: false, property: 'threshold' },
+  { quant: { method: 'twn', threshold: 'optimal' }, accepted: false, property: 'threshold' },
   { quant: { firstLast: 'edges' }, accepted: false, property: 'firstLast' },
 ];
 
 const cliOption: Record<keyof QuantInput, string> = {
   method: 'method',
   thresholdFactor: 'threshold-factor',
+  threshold: 'threshold',
   tex: 'tex',
   firstLast: 'first-last',
 };
@@ -173,7 +179,7 @@ test('tern ternarize and ternary/ternarize record the quant settings and refuse 
       assert.equal(refused.data.property, 'outDir');
       assert.match(refused.message, /is the input model's folder/);
     }
-    const quant = { method: 'he2019', thresholdFactor: 0.1, tex: 1, firstLast: 'float' } as const;
+    const quant = { method: 'he2019', thresholdFactor: 0.1, threshold: 'fixed', tex: 1, firstLast: 'float' } as const;
     assert.equal(
       await runTernarize([floatDir, '--out', join(dir, 'by-cli'), '--threshold-factor', '0.1', '--first-last', 'float', '--json'], {
         out: sink,

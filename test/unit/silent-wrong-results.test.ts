@@ -100,7 +100,7 @@ test('all-NaN weights: layer statistics refuse with a message instead of Î” 0, Î
     arch: 'fmnist-cnn',
     classes: 4,
     inputShape: [8, 8, 1],
-    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+    quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' },
     seed: 1,
   });
   try {

@@ -48,6 +48,14 @@ test('layerStats: hand-computed Δ, α, counts and sparsity per REL branch; floa
   assert.equal(tern.delta, tern.branches[0].delta);
   assert.equal(tern.alpha, tern.branches[0].alpha);
   assert.equal(tern.sparsity, 1 / 8);
+  // Σ_k T_k: 4α₁ for 0.8, 0.2, 0.2, −0.5, 0.3 (and −0.2, −0.19 negated), 2α₁ for 0.1 (branches 1–2 only), 0 for 0.
+  const a1 = 2.29 / 7;
+  const a3 = 2.19 / 6;
+  const big = 2 * a1 + 2 * a3;
+  const approx = [big, -big, big, 2 * a1, -big, 0, -big, big];
+  const err = Math.sqrt(W.reduce((s, w, i) => s + (w - approx[i]) ** 2, 0) / W.reduce((s, w) => s + w * w, 0));
+  assert.ok(Math.abs(tern.relError! - err) < 1e-6, `relError ${tern.relError} vs ${err}`);
+  assert.equal(tern.threshold, 'fixed');
   assert.deepEqual(head, {
     layer: 'head',
     type: 'Dense',
@@ -60,7 +68,23 @@ test('layerStats: hand-computed Δ, α, counts and sparsity per REL branch; floa
     sparsity: 0,
     counts: { neg: 0, zero: 0, pos: 0 },
     branches: [],
+    relError: 0,
   });
+});
+
+test('layerStats with optimal thresholds: the least-squares Δ and α, and its relative error', () => {
+  const model = tfl.sequential({ layers: [new TernaryDense({ units: 2, inputShape: [4], threshold: 'optimal', name: 'tern' })] });
+  model.getLayer('tern').setWeights([tf.tensor2d(W, [4, 2]), tf.tensor1d([0, 0])]);
+  const [tern] = layerStats(model);
+  // |W| sorted: 0.8 0.5 0.3 | 0.2 0.2 0.19 0.1 0. S²/k: 0.64, 0.845, 0.8533 (k = 3, the best), —
+  // (k = 4 splits the two 0.2), 0.8, 0.799, 0.749. So Δ = 0.3, α = 1.6 / 3.
+  assert.equal(tern.threshold, 'optimal');
+  assert.ok(Math.abs(tern.delta - 0.3) < 1e-7);
+  assert.ok(Math.abs(tern.alpha - 1.6 / 3) < 1e-6);
+  assert.deepEqual(tern.counts, { neg: 1, zero: 5, pos: 2 });
+  assert.ok(Math.abs(tern.branches[0].factor - 0.3 / 0.8) < 1e-7);
+  const sumSq = W.reduce((s, w) => s + w * w, 0);
+  assert.ok(Math.abs(tern.relError! - Math.sqrt((sumSq - 1.6 ** 2 / 3) / sumSq)) < 1e-6, String(tern.relError));
 });
 
 test('modelSummary: fp32 bytes, 2-bit bytes per branch + α, compression', () => {
@@ -81,7 +105,7 @@ test('ResNet-20 summary: ≈ 16× smaller at t_ex = 1, BN stays float', () => {
   const model = buildModel({
     arch: 'resnet20',
     classes: 10,
-    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+    quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' },
     seed: 1,
   });
   const s = modelSummary(model);
@@ -101,7 +125,7 @@ test('ResNet-20 summary: ≈ 16× smaller at t_ex = 1, BN stays float', () => {
 
 test('stats agree with the tfjs quantizer on a ternarized fmnist-cnn (two implementations)', async () => {
   const float = buildModel({ arch: 'fmnist-cnn', classes: 10, quant: { method: 'none' }, seed: 3 });
-  const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, tex: 2, firstLast: 'ternary' });
+  const twin = await convertToTernary(float, { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 2, firstLast: 'ternary' });
   const stats = layerStats(twin);
   assert.deepEqual(
     stats.map((s) => s.layer),
@@ -154,10 +178,10 @@ test('formatLayerTable: one row per layer, a row per extra REL branch, totals', 
   const stats = layerStats(model);
   const text = formatLayerTable(stats, modelSummary(model, stats));
   const lines = text.split('\n');
-  assert.match(lines[0], /^Layer\s+Type\s+Shape\s+Params\s+Bits\s+Δ\s+α\s+Sparsity\s+−α \/ 0 \/ \+α$/);
-  assert.match(text, /tern\s+TernaryDense\s+4×2\s+10\s+8\s+0\.04000\s+0\.3271\s+12\.5%\s+3 \/ 1 \/ 4/);
+  assert.match(lines[0], /^Layer\s+Type\s+Shape\s+Params\s+Bits\s+Δ\s+α\s+Sparsity\s+Rel\. err\s+−α \/ 0 \/ \+α$/);
+  assert.match(text, /tern\s+TernaryDense\s+4×2\s+10\s+8\s+0\.04000\s+0\.3271\s+12\.5%\s+\d+\.\d%\s+3 \/ 1 \/ 4/);
   assert.match(text, /└ branch 3\s+f = 0\.15\s+0\.1200\s+0\.3650\s+25\.0%\s+3 \/ 2 \/ 3/);
-  assert.match(text, /head\s+Dense\s+2×1\s+3\s+32\s+—\s+—\s+—\s+float/);
+  assert.match(text, /head\s+Dense\s+2×1\s+3\s+32\s+—\s+—\s+—\s+—\s+float/);
   assert.match(text, /Parameters: 13 \(8 ternary, in 1 of 2 conv\/dense layers\)/);
   assert.match(text, /Size: 52 B in float32 → 44 B with 2-bit ternary kernels: 1\.18× smaller/);
 });

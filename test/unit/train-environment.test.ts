@@ -128,7 +128,7 @@ test('tern export / ternarize with an --out that is a file, tern eval with data 
   assert.equal(exported.code, 1, exported.err);
   assert.match(
     exported.err,
-    /^tern export: .*out-is-a-file.* is a file where a folder is needed \(E(EXIST|NOTDIR)\); move the file away or choose another folder for the output\.\n$/,
+    /^tern export: .*out-is-a-file.* is a file where a folder is needed \(E(EXIST|NOTDIR)\); move the file away or choose another folder for the export \(tern export --out\)\.\n$/,
   );
 
   const ternarized = await tern('ternarize', join(run.runDir, 'model', 'model.json'), '--out', join(outFile, 'sub'));

@@ -15,27 +15,32 @@ same product in oneDNN; forward and both gradients are written with it here:
 The math is F.linear's; only the summation order inside the products differs (float rounding).
 Used for float32 CPU tensors when PyTorch has oneDNN; everything else goes to F.linear.
 """
+from typing import Any, Optional, Tuple
+
 import torch
+import torch.backends.mkldnn
 import torch.nn.functional as F
+from torch import Tensor
 
 _MKLDNN = torch.backends.mkldnn.is_available() and hasattr(torch._C._nn, "mkldnn_linear")
 
 
-def _mm(a, b):
+def _mm(a: Tensor, b: Tensor) -> Tensor:
     """a · bᵀ for 2-D float32 CPU tensors, in oneDNN."""
     return torch._C._nn.mkldnn_linear(a.contiguous().to_mkldnn(), b.contiguous().to_mkldnn(), None).to_dense()
 
 
 class _OneDnnLinear(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w, b):
+    def forward(ctx: Any, x: Tensor, w: Tensor, b: Optional[Tensor]) -> Tensor:
         ctx.save_for_backward(x, w)
         ctx.has_bias = b is not None
         y = _mm(x, w)
         return y + b if b is not None else y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, *grads: Tensor) -> Tuple[Optional[Tensor], Optional[Tensor], Optional[Tensor]]:
+        (dy,) = grads
         x, w = ctx.saved_tensors
         dx = _mm(dy, w.t()) if ctx.needs_input_grad[0] else None
         dw = _mm(dy.t(), x.t()) if ctx.needs_input_grad[1] else None
@@ -43,7 +48,7 @@ class _OneDnnLinear(torch.autograd.Function):
         return dx, dw, db
 
 
-def linear(x, w, b=None):
+def linear(x: Tensor, w: Tensor, b: Optional[Tensor] = None) -> Tensor:
     """F.linear(x, w, b), in oneDNN for 2-D float32 CPU inputs (see the module comment)."""
     if _MKLDNN and x.dim() == 2 and x.device.type == "cpu" and x.dtype == torch.float32 and w.dtype == torch.float32:
         return _OneDnnLinear.apply(x, w, b)

@@ -2,19 +2,23 @@
 layerStats.ts and histograms.ts compute them (host arithmetic in float64, Δ rounded to float32,
 as server/core/quantizerReference.ts does), on the kernels in tfjs layout and tfjs layer names.
 """
-import numpy as np
+from typing import Any, Dict, Iterator, List, Tuple
 
-from .graph import KernelLayer
-from .quantizer import TWN_DELTA_SCALE, branch_factors
+import numpy as np
+import torch
+
+from .graph import GraphModel, KernelLayer
+from .quantizer import TWN_DELTA_SCALE, branch_factors, optimal_fit
 
 TERNARY_BITS = 2
+Record = Dict[str, Any]
 
 
-def _f32(v):
+def _f32(v: float) -> float:
     return float(np.float32(v))
 
 
-def ternarize_reference(w, method, factor):
+def ternarize_reference(w: np.ndarray, method: str, factor: float) -> Record:
     """(factor, Δ, α, counts) of one branch: ternarizeReference in quantizerReference.ts."""
     a = np.abs(w.astype(np.float64))
     n = a.size
@@ -34,41 +38,70 @@ def ternarize_reference(w, method, factor):
     return {"factor": TWN_DELTA_SCALE if method == "twn" else factor, "delta": delta, "alpha": alpha, "counts": counts}
 
 
-def _kernels(model):
-    for m in model.layers_by_name.values():
-        if isinstance(m, KernelLayer):
-            w = m.export()
-            yield m, w["kernel"], (w["bias"].size if "bias" in w else 0)
+def _counts(t: np.ndarray) -> Dict[str, int]:
+    return {"neg": int((t < 0).sum()), "zero": int((t == 0).sum()), "pos": int((t > 0).sum())}
 
 
-def layer_stats(model):
-    out = []
+def layer_branches(w: np.ndarray, quant: Tuple[str, float, int, str]) -> Tuple[List[Dict[str, Any]], np.ndarray]:
+    """Per-branch (factor, Δ, α, counts) and Σ_k T_k of a flat kernel: ternarizeBranchesReference and
+    summedTernaryReference in quantizerReference.ts (optimal: factor = Δ_k / max|W|)."""
+    method, factor, tex, threshold = quant
+    if threshold == "optimal":
+        weight, cuts, codes = optimal_fit(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)), tex)
+        top = float(np.abs(w).max()) if w.size else 0.0
+        branches = [{"factor": c.delta / top if top > 0 else 0, "delta": c.delta, "alpha": c.alpha, "counts": _counts(s.numpy())}
+                    for c, s in zip(cuts, codes)]
+        return branches, weight.numpy()
+    branches: List[Dict[str, Any]] = []
+    summed = np.zeros(w.size, dtype=np.float32)
+    for f in branch_factors(factor, tex):
+        b = ternarize_reference(w, method, f)
+        codes = (w > b["delta"]).astype(np.float32) - (w < -b["delta"]).astype(np.float32) if method == "twn" else \
+            np.where(w >= b["delta"], 1.0, np.where(w <= -b["delta"], -1.0, 0.0)).astype(np.float32)
+        summed = (summed + codes * np.float32(b["alpha"])).astype(np.float32)
+        branches.append(b)
+    return branches, summed
+
+
+def relative_error(w: np.ndarray, summed: np.ndarray) -> float:
+    """‖W − Σ_k T_k‖ / ‖W‖ in float64 (relativeError in server/stats/layerStats.ts)."""
+    norm = float(np.sum(w.astype(np.float64) ** 2))
+    return float(np.sqrt(np.sum((w.astype(np.float64) - summed.astype(np.float64)) ** 2) / norm)) if norm > 0 else 0.0
+
+
+def _kernels(model: GraphModel) -> Iterator[Tuple[KernelLayer, np.ndarray, int]]:
+    for m in model.kernel_layers():
+        w = m.export()
+        yield m, w["kernel"], (w["bias"].size if "bias" in w else 0)
+
+
+def layer_stats(model: GraphModel) -> List[Record]:
+    out: List[Record] = []
     for m, kernel, other in _kernels(model):
         shape = list(kernel.shape)
         params = int(kernel.size + other)
         flat = kernel.reshape(-1)
         if m.quant is None:
             out.append({"layer": m.layer_name, "type": m.cls, "ternary": False, "shape": shape, "params": params, "bits": 32,
-                        "delta": 0, "alpha": 0, "sparsity": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "branches": []})
+                        "delta": 0, "alpha": 0, "sparsity": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "branches": [],
+                        "relError": 0})
             continue
-        method, factor, tex = m.quant
-        branches = []
-        for f in branch_factors(factor, tex):
-            b = ternarize_reference(flat, method, f)
-            branches.append({"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"],
-                             "sparsity": b["counts"]["zero"] / flat.size if flat.size else 0, "counts": b["counts"]})
+        tex = m.quant[2]
+        found, summed = layer_branches(flat, m.quant)
+        branches = [{"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"],
+                     "sparsity": b["counts"]["zero"] / flat.size if flat.size else 0, "counts": b["counts"]} for b in found]
         first = branches[0]
         out.append({"layer": m.layer_name, "type": m.cls, "ternary": True, "shape": shape, "params": params, "bits": TERNARY_BITS * tex,
                     "delta": first["delta"], "alpha": first["alpha"], "sparsity": first["sparsity"], "counts": dict(first["counts"]),
-                    "branches": branches})
+                    "branches": branches, "relError": relative_error(flat, summed), "threshold": m.quant[3]})
     return out
 
 
-def ternary_kernel_bytes(weights, tex):
+def ternary_kernel_bytes(weights: int, tex: int) -> int:
     return tex * (-(-weights * TERNARY_BITS // 8) + 4)
 
 
-def model_summary(model, stats):
+def model_summary(model: GraphModel, stats: List[Record]) -> Record:
     """modelSummary of layerStats.ts; params counts every weight of model.json (BatchNorm's moving
     statistics included), as tfjs's countParams does."""
     params = sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers())
@@ -87,7 +120,7 @@ def model_summary(model, stats):
             "compression": fp32 / ternary_bytes if ternary_bytes > 0 else 1}
 
 
-def bin_values(values, bins):
+def bin_values(values: np.ndarray, bins: int) -> Record:
     v = values.astype(np.float64).reshape(-1)
     counts = [0] * bins
     if v.size == 0:
@@ -101,14 +134,13 @@ def bin_values(values, bins):
     return {"min": lo, "max": hi, "bins": np.bincount(idx, minlength=bins).astype(int).tolist()}
 
 
-def weight_histograms(model, bins):
-    out = []
+def weight_histograms(model: GraphModel, bins: int) -> List[Record]:
+    out: List[Record] = []
     for m, kernel, _ in _kernels(model):
         binned = bin_values(kernel, bins)
         if m.quant is None:
             out.append({"layer": m.layer_name, **binned, "delta": 0, "alpha": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "ternary": False})
             continue
-        method, factor, tex = m.quant
-        first = ternarize_reference(kernel.reshape(-1), method, branch_factors(factor, tex)[0])
+        first = layer_branches(kernel.reshape(-1), (m.quant[0], m.quant[1], 1, m.quant[3]))[0][0]
         out.append({"layer": m.layer_name, **binned, "delta": first["delta"], "alpha": first["alpha"], "counts": first["counts"], "ternary": True})
     return out

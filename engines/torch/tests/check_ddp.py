@@ -3,7 +3,7 @@ batch B/2 each take the same steps as 1 process with batch B, from the same init
 (a tfjs model.json of the zoo) over the same global batches, through the engine's own model,
 quantizer and torch.optim SGD — so the per-step losses agree to float rounding.
 
-    python3 check_ddp.py model.json STEPS BATCH
+    cd engines/torch && python3 -m tests.check_ddp model.json STEPS BATCH
 
 Prints one JSON line {"single": [...], "ddp": [...], "maxRelative": …}. The model must have no
 BatchNorm: its statistics are per process under DDP (as in any DDP run), so they would differ.
@@ -12,23 +12,23 @@ import json
 import os
 import sys
 import tempfile
+from typing import List, Tuple
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from ternary_torch.graph import load_graph_model  # noqa: E402
+from ternary_torch.graph import GraphModel, load_graph_model
 
 
-def batches(model, steps, batch):
+def batches(model: GraphModel, steps: int, batch: int) -> List[Tuple[torch.Tensor, torch.Tensor]]:
     g = torch.Generator().manual_seed(7)
     h, w, c = model.input_shape
     return [(torch.randn(batch, c, h, w, generator=g), torch.randint(0, 10, (batch,), generator=g)) for _ in range(steps)]
 
 
-def train(model_json, steps, batch, rank, world, out):
+def train(model_json: str, steps: int, batch: int, rank: int, world: int, out: str) -> None:
     torch.set_num_threads(1)
     model, _ = load_graph_model(model_json)
     net = model
@@ -52,13 +52,13 @@ def train(model_json, steps, batch, rank, world, out):
             json.dump(losses, f)
 
 
-def worker(rank, world, init_file, model_json, steps, batch, out):
+def worker(rank: int, world: int, init_file: str, model_json: str, steps: int, batch: int, out: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     train(model_json, steps, batch, rank, world, out)
     dist.destroy_process_group()
 
 
-def main(model_json, steps, batch):
+def main(model_json: str, steps: int, batch: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         single_out = os.path.join(tmp, "single.json")
         ddp_out = os.path.join(tmp, "ddp.json")

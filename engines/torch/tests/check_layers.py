@@ -1,72 +1,63 @@
-"""The torch engine's BatchNorm (training step) and dense layer against tfjs's, on values computed
-by test/unit/engines-torch-layers.test.ts with tfjs-layers (cpu backend):
+"""The torch engine's layers against tfjs-layers (test/unit/engines-torch-layers.test.ts runs it):
+for each case the test wrote (a small tfjs model.json, an input x, the output gradient dy, and what
+tfjs computed), the engine's own loader builds the model, runs it forward and backward, and the
+largest relative differences of y, dL/dx, dL/dW of every weight and the weights after the step are
+reported, next to the layer classes and activations the engine supports.
 
-  - BatchNormalization in training: the output, and the moving mean and variance after the step
-    (tfjs keeps the biased batch variance; ternary_torch/graph.py's BatchNorm takes it from
-    F.batch_norm's unbiased one);
-  - Dense: y = x·W + b and the gradients dL/dx, dL/dW, dL/db of L = Σ y ⊙ dy, through
-    ternary_torch/linear.py (oneDNN's inner product on the CPU).
+    cd engines/torch && python3 -m tests.check_layers cases.json
 
-    python3 check_layers.py tfjs.json
-
-Prints one JSON line with the largest relative differences; exits 1 when one is above 1e-5.
+Prints one JSON line {"classes": [...], "activations": [...], "cases": {name: {metric: relative}}}.
 """
 import json
-import os
 import sys
+from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from ternary_torch.graph import BatchNorm  # noqa: E402
-from ternary_torch.linear import linear  # noqa: E402
+from ternary_torch.graph import ACTIVATIONS, SUPPORTED_CLASSES, from_tfjs_layout, load_graph_model, to_tfjs_layout
 
 
-def rel(a, b):
-    a = a.detach().double()
-    b = torch.as_tensor(b, dtype=torch.float64).view(a.shape)
-    return ((a - b).abs().max() / b.abs().max().clamp(min=1e-30)).item()
+def relative(ours: np.ndarray, theirs: Sequence[float]) -> float:
+    """max |ours − theirs| / max |theirs| (∞ when the sizes differ)."""
+    a = np.asarray(ours, dtype=np.float64).reshape(-1)
+    b = np.asarray(theirs, dtype=np.float64).reshape(-1)
+    if a.size != b.size:
+        return float("inf")
+    if a.size == 0:
+        return 0.0
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30))
 
 
-def main(path):
-    cases = json.load(open(path))
-    worst = {}
+def check_case(case: Dict) -> Dict[str, float]:
+    model, _ = load_graph_model(case["model"])
+    model.train(case["training"])
+    x = from_tfjs_layout(torch.tensor(case["x"], dtype=torch.float32).view(case["xShape"])).contiguous().requires_grad_(True)
+    y = model(x)
+    dy = from_tfjs_layout(torch.tensor(case["dy"], dtype=torch.float32).view(to_tfjs_layout(y).shape))
+    y.backward(dy)
+    assert x.grad is not None
+    out = {"y": relative(to_tfjs_layout(y).detach().numpy(), case["y"]), "dx": relative(to_tfjs_layout(x.grad).numpy(), case["dx"])}
+    grads: Dict[str, np.ndarray] = {}
+    after: Dict[str, np.ndarray] = {}
+    for layer in model.weighted_layers():
+        grads.update({f"{layer.layer_name}/{k}": v for k, v in layer.tfjs_grads().items()})
+        after.update({f"{layer.layer_name}/{k}": v for k, v in layer.export().items()})
+    for name, expected in case["grads"].items():
+        out[f"grad {name}"] = relative(grads[name], expected) if name in grads else float("inf")
+    for name, expected in case["weightsAfter"].items():
+        out[f"after {name}"] = relative(after[name], expected) if name in after else float("inf")
+    return out
 
-    def note(key, value):
-        worst[key] = max(worst.get(key, 0.0), value)
 
-    for c in cases["batchNorm"]:
-        shape = c["shape"]  # NHWC or [N, C]
-        x = torch.tensor(c["x"], dtype=torch.float32).view(shape)
-        if len(shape) == 4:
-            x = x.permute(0, 3, 1, 2).contiguous()
-        bn = BatchNorm("bn", {"momentum": c["momentum"], "epsilon": c["epsilon"]})
-        bn.build({k: np.array(c[k], dtype=np.float32) for k in ("gamma", "beta", "moving_mean", "moving_variance")})
-        bn.train()
-        y = bn(x)
-        if len(shape) == 4:
-            y = y.permute(0, 2, 3, 1)
-        note("bnOutput", rel(y, c["y"]))
-        note("bnMovingMean", rel(bn.moving_mean, c["movingMeanAfter"]))
-        note("bnMovingVariance", rel(bn.moving_variance, c["movingVarianceAfter"]))
-
-    for c in cases["dense"]:
-        n, i, o = c["n"], c["in"], c["out"]
-        x = torch.tensor(c["x"], dtype=torch.float32).view(n, i).requires_grad_(True)
-        w = torch.tensor(c["kernel"], dtype=torch.float32).view(i, o).t().contiguous().requires_grad_(True)  # [in, out] → [out, in]
-        b = torch.tensor(c["bias"], dtype=torch.float32).requires_grad_(True)
-        y = linear(x, w, b)
-        y.backward(torch.tensor(c["dy"], dtype=torch.float32).view(n, o))
-        note("denseOutput", rel(y, c["y"]))
-        note("denseGradX", rel(x.grad, c["dx"]))
-        note("denseGradW", rel(w.grad.t(), c["dW"]))
-        note("denseGradB", rel(b.grad, c["db"]))
-
-    worst["ok"] = all(v <= 1e-5 for v in worst.values())
-    print(json.dumps(worst))
-    return 0 if worst["ok"] else 1
+def main(argv: List[str]) -> int:
+    with open(argv[1], encoding="utf8") as f:
+        cases = json.load(f)
+    torch.set_num_threads(1)
+    results = {c["name"]: check_case(c) for c in cases}
+    print(json.dumps({"classes": list(SUPPORTED_CLASSES), "activations": list(ACTIVATIONS), "cases": results}))
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv))

@@ -1,28 +1,27 @@
 """The torch engine's quantizer against the shared fixtures (test/unit/engines-torch-quantizer.test.ts
 runs it): forward and latent-weight gradient of the reference PyTorch code
 (test/fixtures/core/torch_reference.json, t_ex 1, 2, 4), and Δ, α and codes of our TypeScript
-quantizer (server/core/quantizer.ts, written by the node test) for he2019 and TWN.
+quantizer (server/core/quantizer.ts, written by the node test) for he2019 and TWN, with fixed and
+optimal thresholds (optimal: also Σ_k T_k, which the layers compute with).
 
-    python3 check_quantizer.py torch_reference.json ours.json [cpu|cuda]
+    cd engines/torch && python3 -m tests.check_quantizer torch_reference.json ours.json [cpu|cuda]
 
 Prints one JSON line with the largest differences; exits 1 when one is over its tolerance.
 """
 import json
-import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from ternary_torch.quantizer import ternarize_branch, ternary_weight, branch_factors  # noqa: E402
+from ternary_torch.quantizer import ternarize_branch, ternary_weight, branch_factors, optimal_fit
 
 
-def main(reference_path, ours_path, device):
+def main(reference_path: str, ours_path: str, device: str) -> int:
     ref = json.load(open(reference_path))
     ours = json.load(open(ours_path))
     dev = torch.device(device)
-    worst = {"output": 0.0, "gradient": 0.0, "delta": 0.0, "alpha": 0.0, "codeMismatches": 0}
+    worst = {"output": 0.0, "gradient": 0.0, "delta": 0.0, "alpha": 0.0, "codeMismatches": 0, "optimalWeight": 0.0}
     for c in ref["cases"]:
         # Fixture layouts are tfjs's: x NHWC, kernel HWIO.
         x = torch.tensor(c["x"]).view(c["xShape"]).permute(0, 3, 1, 2).to(dev)
@@ -30,6 +29,7 @@ def main(reference_path, ours_path, device):
         r = torch.tensor(c["r"]).view(c["rShape"]).permute(0, 3, 1, 2).to(dev)
         y = F.conv2d(x, ternary_weight(w, "he2019", 0.05, c["tex"]), padding=1)
         (y * r).sum().backward()
+        assert w.grad is not None
         out = y.detach().permute(0, 2, 3, 1).reshape(-1).cpu()
         grad = w.grad.permute(2, 3, 1, 0).reshape(-1).cpu()
         worst["output"] = max(worst["output"], (out - torch.tensor(c["output"])).abs().max().item())
@@ -37,12 +37,21 @@ def main(reference_path, ours_path, device):
     for case in ours["cases"]:
         w = torch.tensor(case["kernel"], dtype=torch.float32, device=dev)
         factors = branch_factors(case["thresholdFactor"], case["tex"])
+        optimal = optimal_fit(w, case["tex"]) if case.get("threshold") == "optimal" else None
+        if optimal is not None:
+            summed = ternary_weight(w, case["method"], case["thresholdFactor"], case["tex"], "optimal").detach().cpu()
+            worst["optimalWeight"] = max(worst["optimalWeight"], (summed - torch.tensor(case["weight"])).abs().max().item())
         for k, branch in enumerate(case["branches"]):
-            _, delta, alpha, codes = ternarize_branch(w, case["method"], factors[k])
+            if optimal is not None:
+                cut = optimal[1][k]
+                delta, alpha, codes = torch.tensor(cut.delta), torch.tensor(cut.alpha), optimal[2][k].to(torch.float32)
+            else:
+                _, delta, alpha, codes = ternarize_branch(w, case["method"], factors[k])
             worst["delta"] = max(worst["delta"], abs(delta.item() - branch["delta"]) / max(1e-12, abs(branch["delta"])))
             worst["alpha"] = max(worst["alpha"], abs(alpha.item() - branch["alpha"]) / max(1e-12, abs(branch["alpha"])))
             worst["codeMismatches"] += int((codes.cpu() != torch.tensor(branch["codes"], dtype=torch.float32)).sum().item())
-    ok = worst["output"] <= 1e-5 and worst["gradient"] <= 1e-4 and worst["delta"] <= 1e-6 and worst["alpha"] <= 1e-6 and worst["codeMismatches"] == 0
+    ok = (worst["output"] <= 1e-5 and worst["gradient"] <= 1e-4 and worst["delta"] <= 1e-6 and worst["alpha"] <= 1e-6
+          and worst["codeMismatches"] == 0 and worst["optimalWeight"] <= 1e-6)
     print(json.dumps({"device": device, "torch": torch.__version__, "ok": ok, **worst}))
     return 0 if ok else 1
 

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     arch: 'resnet20',
     classes: 10,
     seed: 1,
-    quant: { method: 'he2019', thresholdFactor: 0.05, tex: 1, firstLast: 'ternary' },
+    quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' },
   });
   const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = createOptimizer(recipe, params);

@@ -5,7 +5,7 @@ import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
 import { BackendUnavailableError, describeBackend, initBackend } from '../../backends/ladder';
 import { benchCases, benchTrainStep, type BenchMode, type BenchResult } from '../../bench/trainStep';
 import { integerOption, listOption } from '../../../shared/optionText';
-import { TEX_VALUES } from '../../../shared/quant';
+import { TEX_VALUES, THRESHOLD_MODES, type ThresholdMode } from '../../../shared/quant';
 
 const usage = `Usage: tern bench [options]
 
@@ -17,6 +17,7 @@ Options:
   --batch N        batch size (default 128)
   --mode LIST      fp, tern or fp,tern (default fp,tern)
   --tex LIST       REL expansions for tern: any of 1,2,4 (default 1,2,4)
+  --threshold LIST threshold rules for tern: fixed, optimal or fixed,optimal (default fixed)
   --classes N      number of classes (default 10)
   --steps N        timed steps per case (default 10)
   --warmup N       untimed steps first (default 2)
@@ -25,12 +26,13 @@ Options:
 ${BACKEND_USAGE}`;
 
 function table(rows: BenchResult[]): string {
-  const header = ['model', 'mode', 'tex', 'batch', 'ms/step', 'img/s', 'vs fp', 'cpu ms/step'];
+  const header = ['model', 'mode', 'tex', 'threshold', 'batch', 'ms/step', 'img/s', 'vs fp', 'cpu ms/step'];
   const fp = rows.find((r) => r.mode === 'fp');
   const body = rows.map((r) => [
     r.model,
     r.mode,
     r.tex === null ? '-' : String(r.tex),
+    r.mode === 'fp' ? '-' : (r.threshold ?? 'fixed'),
     String(r.batch),
     r.msPerStep.toFixed(1),
     r.imgPerSec.toFixed(1),
@@ -51,6 +53,7 @@ async function run(argv: string[]): Promise<number> {
         batch: { type: 'string', default: '128' },
         mode: { type: 'string', default: 'fp,tern' },
         tex: { type: 'string', default: '1,2,4' },
+        threshold: { type: 'string', default: 'fixed' },
         classes: { type: 'string', default: '10' },
         steps: { type: 'string', default: '10' },
         warmup: { type: 'string', default: '2' },
@@ -61,6 +64,7 @@ async function run(argv: string[]): Promise<number> {
   );
   const modes = listOption<BenchMode>('mode', values.mode, ['fp', 'tern'], (s) => s as BenchMode, usageError);
   const texes = listOption('tex', values.tex, TEX_VALUES, (s) => Number(s) as 1 | 2 | 4, usageError);
+  const thresholds = listOption('threshold', values.threshold, THRESHOLD_MODES, (s) => s as ThresholdMode, usageError);
   const batch = integerOption('batch', values.batch, 1, usageError);
   const settings = {
     classes: integerOption('classes', values.classes, 1, usageError),
@@ -81,13 +85,13 @@ async function run(argv: string[]): Promise<number> {
   (values.json ? process.stderr : process.stdout).write(`${describeBackend(backend)}\n`);
 
   const results: BenchResult[] = [];
-  for (const c of benchCases(values.model, batch, modes, texes)) {
+  for (const c of benchCases(values.model, batch, modes, texes, thresholds)) {
     let result: BenchResult;
     try {
       result = await benchTrainStep(c, settings);
     } catch (err) {
       process.stderr.write(
-        `tern bench: ${c.model} ${c.mode}${c.tex ? ` tex ${c.tex}` : ''}: ${err instanceof Error ? err.message : String(err)}\n`,
+        `tern bench: ${c.model} ${c.mode}${c.tex ? ` tex ${c.tex}` : ''}${c.threshold === 'optimal' ? ' optimal' : ''}: ${err instanceof Error ? err.message : String(err)}\n`,
       );
       return 1;
     }

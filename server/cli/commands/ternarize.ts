@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { initBackend } from '../../backends/ladder';
 import { onePositional, parsingArgs, reportingUserErrors, UsageError, type CliCommand } from '../command';
 import { numberFromText, parseTernaryQuant, QUANT_DEFAULTS, THRESHOLD_FACTOR_RANGE, type TernaryQuant } from '../../../shared/quant';
-import { loadModel, resolveModelJsonPath, saveModel, MODEL_JSON } from '../../core/modelIO';
-import { refuseSourceFolder } from '../../core/outputFolder';
+import { loadModel, resolveModelJsonPath, saveModel, savedModelFiles } from '../../core/modelIO';
+import { prepareOutputFolder, refuseSourceFolder } from '../../core/outputFolder';
 import { convertToTernary } from '../../models';
 import { branchFactors } from '../../core/quantizer';
 import { writeModelStats } from '../../stats/report';
@@ -14,26 +14,42 @@ import type { CommandIO } from './stats';
 const usage = `Usage: tern ternarize <model.json | model-folder | model.onnx> --out DIR [options]
 
 Rewrites every Conv2D as TernaryConv2D and every Dense as TernaryDense (the float weights become
-the latent weights), writes DIR/model.json + DIR/weights.bin, and prints the per-layer stats.
+the latent weights), writes DIR/model.json + DIR/weights.bin (float32, as large as the input: the
+latent weights, to fine-tune or export), and prints the per-layer stats; \`tern export DIR\` packs
+it to 2 bits a ternary weight (model.tern, model.onnx).
 An .onnx CNN is imported first (NCHW → NHWC; supported ops in docs/onnx-import.md).
 
 Options:
   --out DIR                 output folder (required; not the input's folder, nor a link to it)
   --method he2019|twn       ternarization rule (default ${QUANT_DEFAULTS.method})
   --threshold-factor F      f in Δ = f·max|W|, ${THRESHOLD_FACTOR_RANGE.min} ≤ F ≤ ${THRESHOLD_FACTOR_RANGE.max} (default ${QUANT_DEFAULTS.thresholdFactor}; he2019 with --tex 1)
+  --threshold fixed|optimal  fixed factors of max|W|, or least-squares Δ and α per layer (default ${QUANT_DEFAULTS.threshold}; he2019)
   --tex 1|2|4               REL branches (default ${QUANT_DEFAULTS.tex})
   --first-last ternary|float  keep the first and last conv/dense layers float (default ${QUANT_DEFAULTS.firstLast})
   --json                    stats as JSON lines (as tern stats --json)`;
 
 /** How the quantization settings are called on this command line, for parseTernaryQuant's messages. */
-const OPTION_NAMES = { method: '--method', thresholdFactor: '--threshold-factor', tex: '--tex', firstLast: '--first-last' };
+const OPTION_NAMES = {
+  method: '--method',
+  thresholdFactor: '--threshold-factor',
+  threshold: '--threshold',
+  tex: '--tex',
+  firstLast: '--first-last',
+};
 
 /** The quantization settings from the command line; a UserError (`invalidArgument`) names the bad option. */
-export function quantFromArgs(values: { method?: string; 'threshold-factor'?: string; tex?: string; 'first-last'?: string }): TernaryQuant {
+export function quantFromArgs(values: {
+  method?: string;
+  'threshold-factor'?: string;
+  threshold?: string;
+  tex?: string;
+  'first-last'?: string;
+}): TernaryQuant {
   return parseTernaryQuant(
     {
       method: values.method,
       thresholdFactor: numberFromText(values['threshold-factor']),
+      threshold: values.threshold,
       tex: numberFromText(values.tex),
       firstLast: values['first-last'],
     },
@@ -50,6 +66,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
         out: { type: 'string' },
         method: { type: 'string' },
         'threshold-factor': { type: 'string' },
+        threshold: { type: 'string' },
         tex: { type: 'string' },
         'first-last': { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -66,17 +83,23 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
     const source = await resolveModelJsonPath(target);
     const outDir = path.resolve(out);
     await refuseSourceFolder(source, outDir, '--out');
+    await prepareOutputFolder(outDir, 'the ternary model (--out)');
     const twin = await convertToTernary(await loadModel(source), quant);
     await saveModel(twin, outDir, { ternarizedFrom: path.resolve(source), quant });
     if (!parsed.values.json) {
       const threshold =
         quant.method === 'twn'
           ? 'Δ = 0.7·mean|W|'
-          : quant.tex === 1
-            ? `Δ = ${quant.thresholdFactor}·max|W|`
-            : `REL factors ${branchFactors(quant).join(', ')}`;
+          : quant.threshold === 'optimal'
+            ? `least-squares Δ, α per layer${quant.tex > 1 ? ' and branch' : ''}`
+            : quant.tex === 1
+              ? `Δ = ${quant.thresholdFactor}·max|W|`
+              : `REL factors ${branchFactors(quant).join(', ')}`;
+      const files = await savedModelFiles(outDir);
+      const size = files.reduce((sum, f) => sum + f.bytes, 0);
       io.out.write(
-        `Wrote ${path.join(outDir, MODEL_JSON)} (${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`,
+        `Wrote ${files.map((f) => path.join(outDir, f.path)).join(' + ')} (${size.toLocaleString('en-US')} bytes: the float32 latent weights, ` +
+          `to fine-tune or to pack with \`tern export\`; ${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`,
       );
     }
     writeModelStats(twin, parsed.values.json === true, io.out);

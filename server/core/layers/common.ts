@@ -8,7 +8,7 @@ import { serialization, type Tensor } from '@tensorflow/tfjs-core';
 import { initializers } from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
-import { parseTernaryQuant } from '../../../shared/quant';
+import { parseTernaryQuant, type ThresholdMode } from '../../../shared/quant';
 import { isUserError, UserError } from '../../../shared/userError';
 import type { LayerQuant, TernaryMethod } from '../quantizer';
 
@@ -23,6 +23,8 @@ export interface TernaryQuantArgs {
   method?: TernaryMethod;
   /** f in Δ = f·max|W| when `tex` is 1 (he2019). Default: shared/quant.ts QUANT_DEFAULTS. */
   thresholdFactor?: number;
+  /** `fixed` (default) or `optimal` thresholds (shared/quant.ts ThresholdMode). */
+  threshold?: ThresholdMode;
   /** Number of REL branches: 1, 2 or 4 (factors 0.05, 0.1, 0.15, 0.2). Default 1. */
   tex?: 1 | 2 | 4;
 }
@@ -33,18 +35,36 @@ export interface TernaryQuantArgs {
  */
 export function resolveQuant(args: TernaryQuantArgs, layerName: string | undefined): LayerQuant {
   try {
-    const { method, thresholdFactor, tex } = parseTernaryQuant({
+    const { method, thresholdFactor, threshold, tex } = parseTernaryQuant({
       method: args.method,
       thresholdFactor: args.thresholdFactor,
+      threshold: args.threshold,
       tex: args.tex,
     });
-    return { method, thresholdFactor, tex };
+    return { method, thresholdFactor, threshold, tex };
   } catch (err) {
     if (!isUserError(err)) throw err;
     const layer = layerName ?? '(unnamed)';
     throw new UserError('badModel', `Layer '${layer}': ${err.message}`, { ...err.data, layer });
   }
 }
+
+/**
+ * A layer's quantization settings as its config (model.json) holds them. `threshold` is written only
+ * when it is `optimal`, so a model with fixed thresholds saves as it did before the option existed
+ * (and readers that predate it, such as older exports, still read it).
+ */
+export function quantConfig(quant: LayerQuant): serialization.ConfigDict {
+  return {
+    method: quant.method,
+    thresholdFactor: quant.thresholdFactor,
+    tex: quant.tex,
+    ...(quant.threshold === 'optimal' ? { threshold: quant.threshold } : {}),
+  };
+}
+
+/** The keys quantConfig writes, as model.json spells them (tfjs serializes camelCase as snake_case). */
+export const QUANT_JSON_KEYS: readonly string[] = ['method', 'threshold_factor', 'threshold', 'tex'];
 
 const INITIALIZER_FACTORIES: Record<string, () => Initializer> = {
   glorotUniform: () => initializers.glorotUniform({}),

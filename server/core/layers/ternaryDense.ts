@@ -10,6 +10,7 @@ import { ternaryWeight, type LayerQuant } from '../quantizer';
 import {
   resolveActivation,
   resolveInitializer,
+  quantConfig,
   resolveQuant,
   serializeInitializer,
   type InitializerSpec,
@@ -102,9 +103,7 @@ export class TernaryDense extends layers.Layer {
       kernelInitializer: serializeInitializer(this.kernelInitializer),
       biasInitializer: serializeInitializer(this.biasInitializer),
       activation: this.activation.name,
-      method: this.quant.method,
-      thresholdFactor: this.quant.thresholdFactor,
-      tex: this.quant.tex,
+      ...quantConfig(this.quant),
     };
   }
 }

@@ -50,11 +50,14 @@ const INSTALL_TORCH =
   'Install PyTorch ≥ 1.13 for it (Debian/Ubuntu: `sudo apt-get install python3-torch`; elsewhere: `pip install torch`), or point --python / $TERN_PYTHON / the ternary.torch.python setting at a Python that has it.';
 
 /**
- * The interpreter to use: `explicit` (--python / setting) alone when given, else the first of
- * $TERN_PYTHON, python3 and /usr/bin/python3 that has PyTorch and torchvision (a pyenv python3 on PATH often has neither).
+ * The interpreter to use: `explicit` (--python / setting) alone when given, else $TERN_PYTHON alone
+ * when set (a wrong one fails as a wrong --python does, instead of another Python being used
+ * without a word), else the first of python3 and /usr/bin/python3 that has PyTorch and torchvision
+ * (a pyenv python3 on PATH often has neither).
  */
 export async function findPython(explicit: string | undefined, device: 'cpu' | 'cuda'): Promise<PythonInfo & { path: string }> {
-  const candidates = explicit ? [explicit] : [process.env.TERN_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  const chosen = explicit || process.env.TERN_PYTHON;
+  const candidates = chosen ? [chosen] : ['python3', '/usr/bin/python3'];
   const seen: (PythonInfo & { path: string })[] = [];
   for (const path of [...new Set(candidates)]) {
     if (path.includes('/') && !existsSync(path)) continue;
@@ -75,7 +78,7 @@ export async function findPython(explicit: string | undefined, device: 'cpu' | '
   }
   if (seen.length === 0) {
     throw new EngineError(
-      `The torch engine needs Python 3, and none was found (tried ${candidates.join(', ')}). Install Python 3 (Debian/Ubuntu: \`sudo apt-get install python3 python3-torch\`), or set --python / $TERN_PYTHON / the ternary.torch.python setting.`,
+      `The torch engine needs Python 3, and none was found (tried ${!explicit && chosen ? `$TERN_PYTHON = ${chosen}` : candidates.join(', ')}). Install Python 3 (Debian/Ubuntu: \`sudo apt-get install python3 python3-torch\`), or set --python / $TERN_PYTHON / the ternary.torch.python setting.`,
       'engineUnavailable',
       'ternary.torch.python',
     );

@@ -30,7 +30,7 @@ export interface LayerGraph {
 /** A model the exporter cannot represent: what and which layer, and what to do. */
 export class ExportGraphError extends UserError {
   constructor(message: string) {
-    super('badModel', message);
+    super('exportFailed', message);
     this.name = 'ExportGraphError';
   }
 }

@@ -11,13 +11,15 @@
  *    ONNX Runtime ≥ 1.23 runs; `codes: 'int8'` writes INT8 codes at opset 13 for older runtimes);
  *  - REL (t_ex 2, 4): INT4 codes c ∈ [−t_ex, t_ex] → Cast → Gather from the 2·t_ex + 1 level
  *    values [0, A_1 … A_t, −A_t … −A_1] (Gather counts negative indices from the end), which is
- *    exact because the levels A_m = α_1 + … + α_m are not a multiple of one scale.
+ *    exact because the levels A_m = α_1 + … + α_m are not a multiple of one scale;
+ *  - REL with optimal thresholds (residual codes, packedModel.ts): the same Gather from the 3^t_ex
+ *    values Σ_k s_k·α_k, INT4 codes for t_ex 2 (|c| ≤ 4) and INT8 for t_ex 4 (|c| ≤ 40).
  * BatchNorm stays a BatchNormalization node (ONNX Runtime folds it into the conv when optimizing),
  * so the codes and the batch statistics stay as trained.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { onnx } from 'onnx-proto';
-import type { PackedModel, PackedWeight } from '../../export/packedModel';
+import { codeTable, maxCode, type PackedModel, type PackedWeight } from '../../export/packedModel';
 import {
   DataType,
   attrFloat,
@@ -33,6 +35,7 @@ import {
   packedIntTensor,
 } from '../proto';
 import { ExportGraphError, layerGraph, type GraphLayer, type Json } from './layerGraph';
+import { TERNARY_LAYERS_KEY, type OnnxTernaryLayers } from '../ternaryMetadata';
 
 export { ExportGraphError };
 
@@ -69,7 +72,10 @@ class Builder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
   readonly codeTypes = new Set<number>();
+  /** The ternary layers, by the Conv/Gemm node that uses their weight (server/onnx/ternaryMetadata.ts). */
+  readonly ternaryLayers: OnnxTernaryLayers = {};
   private readonly used = new Set<string>();
+  private readonly layerNames = new Set<string>();
 
   constructor(
     readonly codes: OnnxCodes,
@@ -84,9 +90,19 @@ class Builder {
     return name;
   }
 
+  /**
+   * Keeps each layer's name for the node that computes it (an imported model.onnx then has the
+   * exported model's layer names): no initializer or helper node takes it first.
+   */
+  reserveLayerNames(names: string[]): void {
+    for (const name of names) this.layerNames.add(name);
+  }
+
   add(opType: string, inputs: string[], outName: string, attributes: onnx.IAttributeProto[] = []): string {
     const out = this.unique(outName);
-    this.nodes.push(node(opType, inputs, [out], out, attributes));
+    // Node names are a namespace of their own: the layer's node keeps the layer's name even where
+    // a tensor (an initializer, the graph's `output`) took it.
+    this.nodes.push(node(opType, inputs, [out], this.layerNames.delete(outName) ? outName : out, attributes));
     return out;
   }
 
@@ -122,7 +138,9 @@ class Builder {
     const codes = transpose(w.codes, w.shape, perm) as Int8Array;
     const t = w.quant.tex;
     const small = this.codes === 'smallest';
-    const type = small ? (t === 1 ? DataType.INT2 : DataType.INT4) : DataType.INT8;
+    // Signed codes up to 1 fit INT2, up to 7 INT4.
+    const largest = maxCode(t, w.encoding);
+    const type = small ? (largest <= 1 ? DataType.INT2 : largest <= 7 ? DataType.INT4 : DataType.INT8) : DataType.INT8;
     const bits = type === DataType.INT2 ? 2 : type === DataType.INT4 ? 4 : 8;
     this.codeTypes.add(type);
     const codesName = this.unique(`${base}_codes`);
@@ -131,15 +149,21 @@ class Builder {
       const alpha = this.floatInit(`${base}_alpha`, [], [w.levels[0]]);
       return this.add('DequantizeLinear', [codesName, alpha], `${base}_ternary`);
     }
-    // Gather from [0, A_1 … A_t, −A_t … −A_1]: code c ≥ 0 picks A_c, c < 0 counts from the end.
-    const table = new Float32Array(2 * t + 1);
-    for (let m = 1; m <= t; m++) {
-      table[m] = w.levels[m - 1];
-      table[2 * t + 1 - m] = -w.levels[m - 1];
-    }
-    const levels = this.floatInit(`${base}_levels`, [2 * t + 1], table);
+    // Gather from [value(0), value(1) … value(h), value(−h) … value(−1)] (nested: [0, A_1 … A_t,
+    // −A_t … −A_1]): code c ≥ 0 picks entry c, c < 0 counts from the end.
+    const { half, table: byCode } = codeTable(w.levels, w.encoding);
+    const table = new Float32Array(2 * half + 1);
+    for (let c = -half; c <= half; c++) table[c >= 0 ? c : 2 * half + 1 + c] = byCode[c + half];
+    const levels = this.floatInit(`${base}_levels`, [2 * half + 1], table);
     const index = this.add('Cast', [codesName], `${base}_index`, [attrInt('to', DataType.INT32)]);
     return this.add('Gather', [levels, index], `${base}_ternary`, [attrInt('axis', 0)]);
+  }
+
+  /** Records that node `computing` (the Conv or Gemm named as its layer) computes with the ternary weight `w` of `layer`. */
+  noteTernary(computing: string, layer: string, w: PackedWeight): void {
+    if (w.kind !== 'ternary') return;
+    const { method, thresholdFactor, tex } = w.quant;
+    this.ternaryLayers[computing] = { layer, method, thresholdFactor, tex, levels: Array.from(w.levels), maxAbs: w.maxAbs };
   }
 }
 
@@ -269,13 +293,14 @@ function convLayer(b: Builder, layer: GraphLayer, [x]: Value[], depthwise: boole
   const inputs = [x.name, weight];
   if (bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
   const pads = spatialPads(c.padding, [x.shape[0], x.shape[1]], [kh, kw], strides, dilations, layer.name);
-  const y = b.add('Conv', inputs, `${layer.name}_conv`, [
+  const y = b.add('Conv', inputs, layer.name, [
     attrInts('kernel_shape', [kh, kw]),
     attrInts('strides', strides),
     attrInts('dilations', dilations),
     attrInts('pads', pads),
     attrInt('group', groups),
   ]);
+  if (!depthwise) b.noteTernary(layer.name, layer.name, kernel);
   return activation(b, y, c.activation, layer.name, 4);
 }
 
@@ -294,7 +319,8 @@ function denseLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   const bias = w.get('bias');
   const inputs = [x.name, weight];
   if (bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
-  const y = b.add('Gemm', inputs, `${layer.name}_gemm`);
+  const y = b.add('Gemm', inputs, layer.name);
+  b.noteTernary(layer.name, layer.name, kernel);
   return activation(b, y, layer.config.activation, layer.name, 2);
 }
 
@@ -535,6 +561,7 @@ export function exportOnnx(model: LayersModel, packed: PackedModel, options: Onn
   // The graph's input and output names come first, so no layer's tensor takes them.
   const inputName = b.unique('input');
   const outputName = b.unique('output');
+  b.reserveLayerNames(graph.layers.map((l) => l.name));
   values.set(graph.input.name, { name: inputName, shape: graph.input.shape });
   for (const layer of graph.layers) {
     const convert = CONVERTERS[layer.className];
@@ -553,7 +580,7 @@ export function exportOnnx(model: LayersModel, packed: PackedModel, options: Onn
   }
   const result = values.get(graph.output);
   if (!result) throw new ExportGraphError(`The model's output layer '${graph.output}' was not converted.`);
-  b.nodes.push(node('Identity', [result.name], [outputName], outputName));
+  b.nodes.push(node('Identity', [result.name], [outputName], `${outputName}_identity`));
   const opset = b.codeTypes.has(DataType.INT2) ? 25 : b.codeTypes.has(DataType.INT4) ? 21 : 13;
   const irVersion = opset >= 25 ? 12 : opset >= 21 ? 10 : 8;
   const inputDims = onnxDims(graph.input.shape);
@@ -571,7 +598,11 @@ export function exportOnnx(model: LayersModel, packed: PackedModel, options: Onn
         irVersion,
         producerVersion: options.producerVersion,
         docString: options.docString,
-        metadata: { layout: graph.input.shape.length === 3 ? 'NCHW' : 'NC', source: 'tfjs-layers' },
+        metadata: {
+          layout: graph.input.shape.length === 3 ? 'NCHW' : 'NC',
+          source: 'tfjs-layers',
+          ...(Object.keys(b.ternaryLayers).length ? { [TERNARY_LAYERS_KEY]: JSON.stringify(b.ternaryLayers) } : {}),
+        },
       },
     ),
   );

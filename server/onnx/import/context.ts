@@ -9,6 +9,7 @@ import { nodeError, type OnnxImportError } from './errors';
 import type { Weight } from './layout';
 import type { ConstTensor } from './read';
 import { onnxShape, type TensorValue, type Value } from './values';
+import type { OnnxTernaryLayer } from '../ternaryMetadata';
 
 type Layer = ReturnType<typeof layers.dense>;
 
@@ -25,6 +26,8 @@ export class ImportContext {
     readonly opset: number,
     readonly consumers: Map<string, onnx.INodeProto[]>,
     readonly graphOutputs: Set<string>,
+    /** Conv/Gemm nodes of our own model.onnx that compute with ternary weights (server/onnx/import/ternary.ts). */
+    readonly ternaryLayers: Map<string, OnnxTernaryLayer> = new Map(),
   ) {}
 
   error(node: onnx.INodeProto, what: string): OnnxImportError {
@@ -40,7 +43,12 @@ export class ImportContext {
     // own indexed child ('a' then 'a.0') says nothing the child does not.
     const segments = (node.name || `${node.opType}_${node.output?.[0] ?? ''}`).split('/').filter(Boolean);
     const raw = segments.filter((seg, i) => !segments[i + 1]?.startsWith(`${seg}.`)).join('_') + suffix;
-    const base = raw.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'layer';
+    return this.uniqueName(raw);
+  }
+
+  /** `wanted` (e.g. a layer name the file records) made a valid, unused tfjs layer name. */
+  uniqueName(wanted: string): string {
+    const base = wanted.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'layer';
     let name = base;
     for (let i = 2; this.names.has(name); i++) name = `${base}_${i}`;
     this.names.add(name);
@@ -54,8 +62,10 @@ export class ImportContext {
     return out;
   }
 
-  tensor(node: onnx.INodeProto, value: Value | undefined, what: string): TensorValue {
+  tensor(node: onnx.INodeProto, value: Value | undefined, what: string, opts: { channelsLast?: boolean } = {}): TensorValue {
     if (!value) throw this.error(node, `needs its ${what} input.`);
+    if (value.kind === 'tensor' && value.channelsLast && !opts.channelsLast)
+      throw this.error(node, `its ${what} input is a Transpose to [N, H, W, C], which the importer supports right before a Flatten only.`);
     if (value.kind === 'zeros')
       throw this.error(
         node,

@@ -21,6 +21,7 @@ export const FOLDED_OPS = [
   'Slice',
   'Transpose',
   'Cast',
+  'DequantizeLinear',
   'Identity',
   'Add',
   'Sub',
@@ -209,6 +210,16 @@ export function foldNode(node: onnx.INodeProto, inputs: (ConstTensor | undefined
       const t = need(x, 'input');
       const integer = INTEGER_TYPES.has(attrs.int('to', 1));
       return { dims: t.dims, data: integer ? t.data.map(Math.trunc) : t.data, integer };
+    }
+    case 'DequantizeLinear': {
+      // y = (x − zero_point) · scale in float32, one scale per tensor (as our model.onnx writes ternary codes).
+      const q = need(x, 'x');
+      const scale = need(inputs[1], 'x_scale');
+      const zero = inputs[2];
+      if (scale.data.length !== 1 || (zero && zero.data.length !== 1))
+        throw nodeError(file, node, 'dequantizes per axis or per block; the importer folds one scale (and zero point) per tensor.');
+      const [s, z] = [Math.fround(scale.data[0]), zero?.data[0] ?? 0];
+      return { dims: q.dims, data: q.data.map((v) => Math.fround((v - z) * s)), integer: false };
     }
     case 'Identity':
       return need(x, 'input');

@@ -13,6 +13,7 @@ import { FOLDED_OPS, foldNode } from './fold';
 import { CONVERTERS } from './ops';
 import { Attributes, defaultOpset, tensorValues, toNumber, type ConstTensor } from './read';
 import { onnxShape, type TensorValue, type Value } from './values';
+import { ternaryLayersOf } from './ternary';
 
 /** The ops the importer converts to layers, for messages and docs. */
 export const SUPPORTED_OPS: readonly string[] = Object.keys(CONVERTERS).sort();
@@ -70,7 +71,7 @@ export function convertGraph(model: onnx.ModelProto, file: string): LayersModel 
     for (const name of node.input ?? []) if (name) consumers.set(name, [...(consumers.get(name) ?? []), node]);
   }
   const outputs = (graph.output ?? []).map((o) => o.name ?? '');
-  const ctx = new ImportContext(file, opset, consumers, new Set(outputs));
+  const ctx = new ImportContext(file, opset, consumers, new Set(outputs), ternaryLayersOf(model, file));
   for (const init of graph.initializer ?? [])
     ctx.values.set(init.name ?? '', { kind: 'const', c: tensorValues(init, file, 'initializer') });
   const inputs = (graph.input ?? []).filter((i) => !initializers.has(i.name ?? ''));

@@ -4,7 +4,9 @@
  */
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { onnx } from '../proto';
-import { ChannelZeroPad, HardSigmoid, HardSwish, OptionAShortcut } from '../../core/layers';
+import { ChannelZeroPad, HardSigmoid, HardSwish, OptionAShortcut, TernaryConv2D, TernaryDense } from '../../core/layers';
+import { ternaryKernel } from './ternary';
+import type { OnnxTernaryLayer } from '../ternaryMetadata';
 import type { ImportContext } from './context';
 import {
   convKernel,
@@ -27,6 +29,8 @@ const tensorOf = (
   nonNegative: boolean,
   extra: Partial<TensorValue> = {},
 ): TensorValue => ({ kind: 'tensor', t, layout: like.layout, nonNegative, ...extra });
+
+const quantOf = ({ method, thresholdFactor, tex }: OnnxTernaryLayer) => ({ method, thresholdFactor, tex });
 
 const vector = (c: ConstTensor, scale = 1): Weight => ({ shape: [c.data.length], data: Float32Array.from(c.data, (v) => v * scale) });
 
@@ -126,7 +130,8 @@ function conv(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | undefi
   if (ig * group !== c)
     throw ctx.error(node, `weights ${JSON.stringify(w.dims)} with group ${group} do not fit an input of ${c} channels.`);
   const padded = padding(ctx, node, x, 'conv', [kh, kw], strides, attrs);
-  const name = ctx.layerName(node);
+  const ternary = group === 1 ? ctx.ternaryLayers.get(node.name ?? '') : undefined;
+  const name = ternary ? ctx.uniqueName(ternary.layer) : ctx.layerName(node);
   const bias = b ? [vector(b)] : [];
   const common = {
     name,
@@ -136,7 +141,10 @@ function conv(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | undefi
     useBias: b !== undefined,
   };
   let t: SymbolicTensor;
-  if (group === 1) {
+  if (ternary) {
+    const kernel = ternaryKernel(ctx, node, convKernel(w.data, w.dims), ternary);
+    t = ctx.apply(new TernaryConv2D({ ...common, filters: o, ...quantOf(ternary) }), padded.x.t, [kernel, ...bias]);
+  } else if (group === 1) {
     t = ctx.apply(layers.conv2d({ ...common, filters: o }), padded.x.t, [convKernel(w.data, w.dims), ...bias]);
   } else if (group === c && ig === 1) {
     t = ctx.apply(layers.depthwiseConv2d({ ...common, depthMultiplier: o / c }), padded.x.t, [depthwiseKernel(w.data, w.dims, c), ...bias]);
@@ -228,6 +236,8 @@ function softmax(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | und
 
 function flatten(ctx: ImportContext, node: onnx.INodeProto, x: TensorValue): TensorValue {
   if (x.layout === 'flat') return x;
+  // Transpose(0, 2, 3, 1) then Flatten is tfjs's own Flatten of the NHWC maps.
+  if (x.channelsLast) return tensorOf(ctx.apply(layers.flatten({ name: ctx.layerName(node) }), x.t), { layout: 'flat' }, x.nonNegative);
   if (x.layout === 'squeezed') return { ...x, layout: 'flat' };
   const [, c, h, w] = onnxShape(x) as number[];
   const t = ctx.apply(layers.flatten({ name: ctx.layerName(node) }), x.t);
@@ -243,6 +253,17 @@ function reshape(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | und
   if (target.length === shape.length && target.every((d, i) => d === shape[i] || (i === 0 && batchLike(d)))) return x;
   if (target.length === 2 && batchLike(target[0]) && (target[1] === features || (target[1] === -1 && target[0] !== -1)))
     return flatten(ctx, node, x);
+  // [N, C] → [N, C, 1, 1] (a squeeze-excite gate after a global pool, as our model.onnx writes it).
+  if (
+    x.layout === 'flat' &&
+    !x.nchwFlatten &&
+    target.length === 4 &&
+    batchLike(target[0]) &&
+    target[1] === shape[1] &&
+    target[2] === 1 &&
+    target[3] === 1
+  )
+    return { ...x, layout: 'squeezed' };
   throw ctx.error(
     node,
     `Reshape of ${JSON.stringify(shape.map((d) => (Number.isNaN(d) ? 'N' : d)))} to ${JSON.stringify(target.map((d) => (Number.isNaN(d) ? 'N' : d)))} is not supported: Reshape is supported as a flatten to [batch, features] only.`,
@@ -332,7 +353,7 @@ function slice(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | undef
 
 /** Two tensors of one layout for a merge layer (global-pool outputs go back to 4-D next to 4-D maps). */
 function mergeable(ctx: ImportContext, node: onnx.INodeProto, values: TensorValue[]): TensorValue[] {
-  const plain = values.map((v) => ctx.materialize(node, v));
+  const plain = values.map((v, i) => ctx.materialize(node, ctx.tensor(node, v, `input ${i + 1}`)));
   if (plain.some((v) => v.layout === 'nhwc')) return plain.map((v) => ctx.as4d(node, v));
   return plain;
 }
@@ -359,6 +380,32 @@ function binary(kind: 'Add' | 'Mul'): Converter {
         : "multiplies by a constant, which is supported only for 0 (the option-A shortcut's zero channels) and 1.",
     );
   };
+}
+
+/** Sum of two or more tensors (our model.onnx writes a tfjs Add layer so). */
+function sum(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | undefined)[]): Value {
+  const tensors = inputs.map((v, i) => ctx.tensor(node, v, `input ${i + 1}`));
+  if (tensors.length === 1) return tensors[0];
+  const parts = mergeable(ctx, node, tensors);
+  return tensorOf(
+    ctx.apply(
+      layers.add({ name: ctx.layerName(node) }),
+      parts.map((p) => p.t),
+    ),
+    parts[0],
+    parts.every((p) => p.nonNegative),
+  );
+}
+
+/** Transpose of computed maps: only to [N, H, W, C] before a Flatten (see TensorValue.channelsLast). */
+function transpose(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | undefined)[], attrs: Attributes): Value {
+  const x = ctx.tensor(node, inputs[0], 'data');
+  const perm = attrs.ints('perm', []);
+  if (x.layout === 'nhwc' && perm.join(',') === '0,2,3,1') return { ...x, channelsLast: true };
+  throw ctx.error(
+    node,
+    `perm ${JSON.stringify(perm)} of a ${onnxShape(x).length}-D tensor: the importer supports Transpose of computed tensors only as (0, 2, 3, 1) of feature maps before a Flatten.`,
+  );
 }
 
 function concat(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | undefined)[], attrs: Attributes): Value {
@@ -406,15 +453,26 @@ function concatTensors(ctx: ImportContext, node: onnx.INodeProto, tensors: Tenso
 }
 
 /** A Dense from a [K, M] kernel; after a Flatten of NCHW maps its rows are put in tfjs's order. */
-function dense(ctx: ImportContext, node: onnx.INodeProto, input: Value | undefined, kernel: Weight, bias: Weight | undefined): TensorValue {
+function dense(
+  ctx: ImportContext,
+  node: onnx.INodeProto,
+  input: Value | undefined,
+  kernel: Weight,
+  bias: Weight | undefined,
+  ternary?: OnnxTernaryLayer,
+): TensorValue {
   let x = ctx.tensor(node, input, 'A');
   if (x.layout === 'nhwc') throw ctx.error(node, `needs a 2-D input, got ${JSON.stringify(onnxShape(x))}; flatten the feature maps first.`);
   if (x.layout === 'squeezed') x = { ...x, layout: 'flat' };
   if (x.t.shape[1] !== kernel.shape[0])
     throw ctx.error(node, `weights of ${kernel.shape[0]} inputs do not fit an input of ${String(x.t.shape[1])} features.`);
   const k = x.nchwFlatten ? permuteFlattenedRows(kernel, x.nchwFlatten) : kernel;
-  const layer = layers.dense({ name: ctx.layerName(node), units: kernel.shape[1], useBias: bias !== undefined });
-  return tensorOf(ctx.apply(layer, x.t, bias ? [k, bias] : [k]), { layout: 'flat' }, false);
+  const common = { units: kernel.shape[1], useBias: bias !== undefined };
+  const layer = ternary
+    ? new TernaryDense({ ...common, name: ctx.uniqueName(ternary.layer), ...quantOf(ternary) })
+    : layers.dense({ ...common, name: ctx.layerName(node) });
+  const weights = [ternary ? ternaryKernel(ctx, node, k, ternary) : k, ...(bias ? [bias] : [])];
+  return tensorOf(ctx.apply(layer, x.t, weights), { layout: 'flat' }, false);
 }
 
 function biasOf(ctx: ImportContext, node: onnx.INodeProto, c: ConstTensor, units: number, beta: number): Weight {
@@ -432,7 +490,8 @@ function gemm(ctx: ImportContext, node: onnx.INodeProto, inputs: (Value | undefi
   if (b.dims.length !== 2) throw ctx.error(node, `B has shape ${JSON.stringify(b.dims)}; a 2-D weight matrix is needed.`);
   const kernel = denseKernel(b.data, b.dims, attrs.int('transB', 0) === 1, attrs.float('alpha', 1));
   const c = inputs[2] ? ctx.constant(node, inputs[2], 'C (bias)') : undefined;
-  return dense(ctx, node, inputs[0], kernel, c ? biasOf(ctx, node, c, kernel.shape[1], attrs.float('beta', 1)) : undefined);
+  const bias = c ? biasOf(ctx, node, c, kernel.shape[1], attrs.float('beta', 1)) : undefined;
+  return dense(ctx, node, inputs[0], kernel, bias, ctx.ternaryLayers.get(node.name ?? ''));
 }
 
 /** MatMul with constant weights; a following Add of a constant (nn.Linear on some exports) becomes its bias. */
@@ -490,8 +549,10 @@ export const CONVERTERS: Record<string, Converter> = {
   Add: binary('Add'),
   Mul: binary('Mul'),
   Concat: concat,
+  Sum: sum,
+  Transpose: transpose,
   Flatten: (ctx, node, inputs, attrs) => {
-    const x = ctx.tensor(node, inputs[0], 'input');
+    const x = ctx.tensor(node, inputs[0], 'input', { channelsLast: true });
     const rank = onnxShape(x).length;
     const axis = attrs.int('axis', 1);
     if (axis !== 1 && axis !== 1 - rank)

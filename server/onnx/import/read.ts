@@ -4,7 +4,7 @@
  * bool constants included, which shape subgraphs use).
  */
 import { promises as fs } from 'node:fs';
-import { decodeModel, onnx, OnnxFormatError, toNumber } from '../proto';
+import { DataType, dataTypeName, decodeModel, onnx, OnnxFormatError, toNumber, unpackInts } from '../proto';
 import { OnnxImportError, nodeError } from './errors';
 
 type Int64 = number | { toNumber(): number };
@@ -40,8 +40,6 @@ export function defaultOpset(model: onnx.IModelProto): number {
   return entry ? toNumber(entry.version as Int64) : 1;
 }
 
-const { DataType } = onnx.TensorProto;
-
 /** A constant tensor: initializers, Constant nodes and what is folded from them. */
 export interface ConstTensor {
   dims: number[];
@@ -67,7 +65,7 @@ export function tensorValues(tensor: onnx.ITensorProto, file: string, where: str
     );
   }
   const raw = tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData : undefined;
-  const type: onnx.TensorProto.DataType = tensor.dataType ?? DataType.FLOAT;
+  const type: number = tensor.dataType ?? DataType.FLOAT;
   const data: number[] = new Array<number>(count);
   let integer = true;
   const from = <T>(list: T[] | null | undefined, map: (v: T) => number): void => {
@@ -118,10 +116,27 @@ export function tensorValues(tensor: onnx.ITensorProto, file: string, where: str
       } else from(tensor.int32Data, Number);
       break;
     }
+    case DataType.INT4:
+    case DataType.UINT4:
+    case DataType.INT2:
+    case DataType.UINT2: {
+      // Packed several a byte, first in the lowest bits (our model.onnx writes ternary codes so).
+      if (!raw)
+        throw new OnnxImportError(`${file}: tensor '${tensor.name ?? ''}' (${where}) has no raw_data; the file may be damaged.`, file);
+      const bits = type === DataType.INT4 || type === DataType.UINT4 ? 4 : 2;
+      try {
+        const values = unpackInts(raw, bits, count, type === DataType.INT4 || type === DataType.INT2, tensor.name ?? '');
+        for (let i = 0; i < count; i++) data[i] = values[i];
+      } catch (err) {
+        if (err instanceof OnnxFormatError) throw new OnnxImportError(`${file}: ${err.message}`, file);
+        throw err;
+      }
+      break;
+    }
     default:
       throw new OnnxImportError(
-        `${file}: tensor '${tensor.name ?? ''}' (${where}) has element type ${DataType[type] ?? type}; ` +
-          'the importer reads float, double, float16 and integer tensors.',
+        `${file}: tensor '${tensor.name ?? ''}' (${where}) has element type ${dataTypeName(type)}; ` +
+          'the importer reads float, double, float16 and integer tensors (INT2 and INT4 included).',
         file,
       );
   }

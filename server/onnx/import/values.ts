@@ -23,6 +23,12 @@ export interface TensorValue {
    * instead (exact, free at run time); anything else gets a transpose first.
    */
   nchwFlatten?: [number, number, number];
+  /**
+   * An ONNX [N, H, W, C] tensor: Transpose(0, 2, 3, 1) of NCHW maps, which tfjs holds as they are
+   * (our model.onnx writes it before a Flatten, so the Dense after sees tfjs's order). Only
+   * Flatten takes it.
+   */
+  channelsLast?: boolean;
 }
 
 export interface ConstValue {
@@ -41,6 +47,7 @@ export type Value = TensorValue | ConstValue | ZerosValue;
 /** The ONNX (NCHW) shape of a tensor value; null is the batch. */
 export function onnxShape(v: TensorValue): (number | null)[] {
   const s = v.t.shape;
+  if (v.channelsLast) return [...s];
   if (v.layout === 'nhwc') return [s[0], s[3], s[1], s[2]];
   if (v.layout === 'squeezed') return [s[0], s[1], 1, 1];
   return [...s];
