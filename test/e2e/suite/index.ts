@@ -299,6 +299,32 @@ test('a .tern file opens as a page: its layer table, sizes and report, with Expo
   await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 });
 
+test(
+  'Export Model on the exported model.onnx (INT2 codes) reads it back as the ternary model; it opens as a page too',
+  120_000,
+  async () => {
+    assert.ok(trained);
+    const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const onnx = path.join(workspace, 'ternary-export', `tiny-${trained.summary.runId}`, 'model.onnx');
+    const result = await vscode.commands.executeCommand<ExportResult>('ternary.exportModel', vscode.Uri.file(onnx));
+    assert.ok(result, 'the export command returned nothing');
+    assert.deepEqual(
+      result.model?.parity?.results.map((r) => [r.file, r.ok]),
+      [
+        ['model.onnx', true],
+        ['tfjs/', true],
+        ['model.tern', true],
+      ],
+    );
+    await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(onnx));
+    const html = await waitFor('the model page of model.onnx', 30_000, () => api.modelPages()[onnx]);
+    const record = lastLayersRecord(trained.runDir);
+    for (const layer of record.layers) assert.ok(html.includes(`<td>${layer.layer}</td>`), `the page lacks ${layer.layer}`);
+    assert.match(html, new RegExp(`${record.layers.length} ternary`), 'its layers read back as ternary');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  },
+);
+
 test('Show Layer Stats on an exported model.json fills the Layers tree from the model file', 60_000, async () => {
   assert.ok(trained);
   const workspace = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
