@@ -1,5 +1,5 @@
 /**
- * How the training server copes with a large message (issue 13, item 11): the bundled server
+ * How the training server copes with a large message: the bundled server
  * (`dist/server.js --stdio`, build it with `node esbuild.mjs`) gets a `ternary/stats` request whose
  * target path is N MB long (it answers NotFound), and right behind it a `ternary/serverStats`
  * request. Prints one JSON line per size: how long the large request took to be answered, and

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Training speed of the torch engine (issue 14): fmnist-cnn on the first N images of Fashion-MNIST
+// Training speed of the torch engine: fmnist-cnn on the first N images of Fashion-MNIST
 // (the recipe of scripts/bench-accuracy.mjs: batch 128, SGD Nesterov, seed 1), one epoch through
 // `tern train --engine torch --json` (torchrun, one thread per process), for each process count
 // asked. Prints one JSON object: training img/s of the epoch (all processes together) and wall time.

@@ -1,7 +1,7 @@
 /**
  * kill -9 at every checkpoint-commit point of a 3-epoch run, twice in a row at the same point,
  * then `--resume`: the run must resume from the newest intact checkpoint and end with the same
- * metrics as an uninterrupted run (issue 13, item 7). Uses the bundled CLI (`node esbuild.mjs`
+ * metrics as an uninterrupted run. Uses the bundled CLI (`node esbuild.mjs`
  * first) on a tiny synthetic workspace, the wasm backend with one thread (bit-for-bit
  * reproducible), and the test-only hook TERN_FAULT_KILL_AT=<point>@<n> of
  * server/runs/faultInjection.ts, which SIGKILLs the process the n-th time it reaches <point>.

@@ -1,5 +1,5 @@
 /**
- * The round trip of issue 12: a PyTorch CNN as ONNX in → ternary twin → a few QAT steps → ONNX out
+ * The round trip of a PyTorch CNN: ONNX in → ternary twin → a few QAT steps → ONNX out
  * (server/onnx/export) → ONNX Runtime gives the outputs our inference gives.
  */
 import { before, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Leak check of the onednn backend (issue 7): trains ResNet-20 for N steps on one fixed batch and
+ * Leak check of the onednn backend: trains ResNet-20 for N steps on one fixed batch and
  * prints one JSON line every `--every` steps with the resident set size and tfjs's tensor count,
  * then a summary line: growth of both between the first report and the last.
  *

@@ -1,5 +1,5 @@
 /**
- * The editor as a user meets it (issue 13, items 1–4), inside the real extension host of
+ * The editor as a user meets it, inside the real extension host of
  * code-server, in a workspace OUTSIDE this repository (test/e2e/editor-run.ts builds it): a copy
  * of examples/ (the config as shipped, its data) and a tiny config for quick runs.
  * Environment: TERNARY_E2E_REPORT, TERNARY_E2E_WORKSPACE, TERNARY_E2E_GREP (optional).
