@@ -118,6 +118,12 @@ async function ui(): Promise<boolean> {
     await pick.click();
     const finished = toast(page, 'Finished tiny:');
     await finished.waitFor({ state: 'visible', timeout: 240_000 });
+    // The examples' configs list many experiments above tiny's: fold them, as a user would, so
+    // the run's row is in view.
+    for (const config of ['imagenet-resnet18.tern.json', 'fashion-mnist.tern.json']) {
+      const configRow = experimentsPane.locator('.monaco-list-row[aria-expanded="true"]', { hasText: config }).first();
+      if ((await configRow.count()) > 0) await configRow.locator('.monaco-tl-twistie').click();
+    }
     const row = experimentsPane.locator('.monaco-list-row', { hasText: 'epoch 2/2' }).first();
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     // Nothing of the row is cut: its label and description fit the default sidebar width.
