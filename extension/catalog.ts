@@ -44,10 +44,15 @@ export class Catalog {
     return this.ctx.config.runsDirFor(configPath);
   }
 
+  /** The runs folders of the workspace's configs. */
+  async runsDirs(): Promise<string[]> {
+    const configs = await this.configs();
+    return [...new Set(configs.map((c) => this.runsDirFor(c.uri.fsPath)))];
+  }
+
   /** Runs of every config's runs folder, newest first. */
   async allRuns(): Promise<RunInfo[]> {
-    const configs = await this.configs();
-    const runsDirs = [...new Set(configs.map((c) => this.runsDirFor(c.uri.fsPath)))];
+    const runsDirs = await this.runsDirs();
     if (runsDirs.length === 0) return [];
     return newestFirst(await this.ctx.request(ListRunsRequest.type, { runsDirs }));
   }

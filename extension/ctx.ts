@@ -154,7 +154,8 @@ export class Ctx implements vscode.Disposable {
     } catch (error) {
       this.log.warn(`Stopping the training server: ${error instanceof Error ? error.message : String(error)}`);
     }
-    this.failActiveRuns('the training server was stopped');
+    // Its runs are processes of their own and go on: the next server follows them again (extension/attachedRuns.ts).
+    this.failActiveRuns('the training server was stopped; the run goes on, and the next server follows it again');
     this.disposeClientScope();
     this.stateEmitter.fire(false);
   }

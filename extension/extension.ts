@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { RunHistoryRequest } from '../shared/protocol';
+import { AttachedRuns } from './attachedRuns';
 import { Catalog } from './catalog';
 import { registerExportCommand } from './commands/exportRun';
 import { registerModelCommands, showRunLayers } from './commands/models';
@@ -72,6 +73,8 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   ctx.pushExtCleanup(vscode.languages.registerCodeLensProvider(configSelector, lenses));
 
   const services: Services = { ctx, catalog, jobs, experiments, layers };
+  // Before the server starts: it follows the live runs once it runs (after the job tracker, so runs of ours are linked first).
+  ctx.pushExtCleanup(new AttachedRuns(services, context.workspaceState));
   registerTrainingCommands(services);
   registerModelCommands(services);
   registerExportCommand(services);

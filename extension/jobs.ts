@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { RunStartedParams } from '../shared/protocol';
 import type { RunEventHub } from './runEventHub';
 
 export type JobKind = 'train' | 'evaluate' | 'ternarize' | 'stats' | 'export';
@@ -98,6 +99,16 @@ export class JobTracker implements vscode.Disposable {
       cancellation: new vscode.CancellationTokenSource(),
     };
     this.jobs.set(job.id, job);
+    this.update();
+    return job;
+  }
+
+  /** A job for a run this window did not start (followed by the server: extension/attachedRuns.ts). */
+  attach(run: RunStartedParams): Job {
+    const job = this.begin('train', run.experiment, { configPath: run.configPath, experiment: run.experiment });
+    job.runId = run.runId;
+    job.runDir = run.runDir;
+    job.epochs = run.epochs;
     this.update();
     return job;
   }

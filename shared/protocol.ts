@@ -218,6 +218,24 @@ export interface ListRunsParams {
   /** Roots to scan (each holds `<experiment>/<run-id>/`). */
   runsDirs: string[];
 }
+export interface FollowRunsParams {
+  /** Runs folders to watch (each holds `<experiment>/<run-id>/`); added to those of earlier calls. */
+  runsDirs: string[];
+}
+/**
+ * Follow the live runs of these runs folders: runs trained by processes this server did not start
+ * (`tern train` in a terminal, another window's, one started before this server). A live run is a
+ * run folder whose lock a live process holds (docs/architecture.md, The run folder); the folders
+ * are watched from now on, so runs started later are found too. Each followed run is reported as
+ * one this server trains (`ternary/runStarted`, `ternary/metrics`, …, `ternary/runEnded`), can be
+ * stopped with `ternary/cancel` and its `runId`, and counts as the running job of the queue.
+ * Answers with the run folders followed now. Direction: client → server.
+ */
+export namespace FollowRunsRequest {
+  export const method = 'ternary/followRuns';
+  export const type = new RequestType<FollowRunsParams, { following: string[] }, void>(method);
+}
+
 export interface RunInfo {
   runDir: string;
   runId: string;
@@ -409,6 +427,7 @@ export const ternaryMethods = [
   ExportRequest.method,
   CancelRequest.method,
   ListRunsRequest.method,
+  FollowRunsRequest.method,
   RunHistoryRequest.method,
   ServerStatsRequest.method,
   ValidateConfigRequest.method,

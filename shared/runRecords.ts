@@ -95,6 +95,11 @@ export interface RunSummary {
   ternaryBytes: number;
   compression: number;
   wallSeconds: number;
+  /**
+   * Batches per epoch, written once training has started (a run followed from its folder is
+   * announced with it: server/runs/runFollower.ts).
+   */
+  stepsPerEpoch?: number;
   /** Torch-engine runs: engine, device and number of processes. */
   engine?: 'tfjs' | 'torch';
   device?: 'cpu' | 'cuda';

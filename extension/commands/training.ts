@@ -95,22 +95,7 @@ async function runTraining(
   resumeDir?: string,
 ): Promise<TrainResult> {
   const cancelSubscription = token.onCancellationRequested(() => void stopJob(s, job));
-  // withProgress wants increments; both the server's $/progress and the run's metrics move one total.
-  // The notification shows the latest of them a few times a second (extension/uiRate.ts).
-  let reported = 0;
-  let latest: { fraction?: number; message?: string } = {};
-  const reports = new UpdateThrottle(() => {
-    const increment = latest.fraction === undefined ? 0 : Math.max(0, Math.min(100, latest.fraction * 100) - reported);
-    reported += increment;
-    progress.report({ increment, message: latest.message });
-  });
-  const advance = (fraction: number | undefined, message: string | undefined): void => {
-    latest = { fraction: fraction ?? latest.fraction, message: message ?? latest.message };
-    reports.request();
-  };
-  const jobSubscription = s.jobs.onDidChange(() => {
-    if (job.runId !== undefined && job.epochs > 0 && !job.ended) advance(job.fraction, epochText(true, job.completed, job.epochs));
-  });
+  const { advance, dispose: disposeReports } = reportJobProgress(s, job, progress);
   const workDoneToken = `ternary-train-${job.id}-${Date.now()}`;
   const progressSubscription = s.ctx.languageClient?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
     if (value.kind === 'end') return;
@@ -132,10 +117,42 @@ async function runTraining(
     );
   } finally {
     cancelSubscription.dispose();
-    jobSubscription.dispose();
-    reports.dispose();
+    disposeReports();
     progressSubscription?.dispose();
   }
+}
+
+/**
+ * Moves a run's progress notification with the job's epochs (and, through `advance`, the
+ * server's $/progress): withProgress wants increments, both move one total, and the notification
+ * shows the latest of them a few times a second (extension/uiRate.ts).
+ */
+export function reportJobProgress(
+  s: Services,
+  job: Job,
+  progress: vscode.Progress<{ message?: string; increment?: number }>,
+): { advance(fraction: number | undefined, message: string | undefined): void; dispose(): void } {
+  let reported = 0;
+  let latest: { fraction?: number; message?: string } = {};
+  const reports = new UpdateThrottle(() => {
+    const increment = latest.fraction === undefined ? 0 : Math.max(0, Math.min(100, latest.fraction * 100) - reported);
+    reported += increment;
+    progress.report({ increment, message: latest.message });
+  });
+  const advance = (fraction: number | undefined, message: string | undefined): void => {
+    latest = { fraction: fraction ?? latest.fraction, message: message ?? latest.message };
+    reports.request();
+  };
+  const jobSubscription = s.jobs.onDidChange(() => {
+    if (job.runId !== undefined && job.epochs > 0 && !job.ended) advance(job.fraction, epochText(true, job.completed, job.epochs));
+  });
+  return {
+    advance,
+    dispose: () => {
+      jobSubscription.dispose();
+      reports.dispose();
+    },
+  };
 }
 
 /** The ternary.engine / ternary.torch.* settings as train-request fields (none: the experiment decides). */
@@ -144,7 +161,7 @@ function engineParams(s: Services): Pick<TrainParams, 'engine' | 'device' | 'npr
   return { ...(engine ? { engine } : {}), ...s.ctx.config.torchTrainParams() };
 }
 
-function announceTrained(s: Services, result: TrainResult): void {
+export function announceTrained(s: Services, result: TrainResult): void {
   // Messages start with what happened: a toast is cut at the sidebar's width, the run id comes last.
   const { summary } = result;
   const name = summary.experiment;
@@ -176,7 +193,7 @@ function announceTrained(s: Services, result: TrainResult): void {
 }
 
 /** Stops a job: `ternary/cancel` for its run, and `$/cancelRequest` for its request (also drops it from the queue). */
-async function stopJob(s: Services, job: Job): Promise<void> {
+export async function stopJob(s: Services, job: Job): Promise<void> {
   s.ctx.log.info(`Stopping ${job.label}${job.runId ? ` (run ${job.runId})` : ''}.`);
   if (job.runId !== undefined) {
     try {

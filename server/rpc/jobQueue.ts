@@ -45,13 +45,14 @@ export class JobQueue {
   private readonly waiting: Entry[] = [];
   private idleWaiters: (() => void)[] = [];
   private current: Entry | undefined;
+  private readonly held = new Set<string>();
   private nextId = 1;
 
   /** @param maxWaiting jobs allowed to wait behind the running one before `QueueFull`. */
   constructor(private readonly maxWaiting = 16) {}
 
   submit<T>(spec: JobSpec<T>): JobHandle<T> {
-    if (this.waiting.length >= this.maxWaiting && this.current) {
+    if (this.waiting.length >= this.maxWaiting && (this.current || this.held.size)) {
       throw new QueueFull(`${this.waiting.length} jobs are already waiting; cancel one or wait for the running job to finish.`);
     }
     const id = `job-${this.nextId++}`;
@@ -75,7 +76,7 @@ export class JobQueue {
     });
     spec.onQueued?.(id);
     this.waiting.push(entry);
-    if (this.current) spec.onPosition?.(this.waiting.length, id);
+    if (this.current || this.held.size) spec.onPosition?.(this.waiting.length, id);
     else this.startNext();
     return { id, promise };
   }
@@ -94,10 +95,24 @@ export class JobQueue {
     return true;
   }
 
-  /** Stops the running job and empties the queue (shutdown). */
-  cancelAll(): void {
+  /** Stops the running job (its signal's reason: `reason`) and empties the queue (shutdown). */
+  cancelAll(reason?: unknown): void {
     for (const entry of this.waiting.splice(0)) entry.reject(new RemovedFromQueue('The server is shutting down.'));
-    this.current?.controller.abort();
+    this.current?.controller.abort(reason);
+  }
+
+  /**
+   * Work outside the queue that counts as its running job (a live training run this server did
+   * not start: server/rpc/liveRuns.ts): no job starts while one is held; releasing it starts the next.
+   */
+  hold(key: string): void {
+    this.held.add(key);
+  }
+
+  release(key: string): void {
+    if (!this.held.delete(key)) return;
+    this.startNext();
+    this.notifyIdle();
   }
 
   /** The running job, if any. */
@@ -119,7 +134,11 @@ export class JobQueue {
   private finish(entry: Entry): void {
     if (this.current === entry) this.current = undefined;
     this.startNext();
-    if (!this.current) {
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (!this.current && this.waiting.length === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
@@ -127,7 +146,7 @@ export class JobQueue {
   }
 
   private startNext(): void {
-    if (this.current) return;
+    if (this.current || this.held.size) return;
     const next = this.waiting.shift();
     if (!next) return;
     this.current = next;

@@ -13,6 +13,7 @@ import type {
   ExportParams,
   InitializationOptions,
   ListRunsParams,
+  FollowRunsParams,
   RunHistoryParams,
   StatsParams,
   TernarizeParams,
@@ -208,6 +209,11 @@ export const validateListRunsParams = (raw: unknown) =>
   validate<ListRunsParams>('ternary/listRuns', raw, {
     runsDirs: { type: 'paths', required: true, hint: 'roots holding <experiment>/<run-id>/ folders' },
     workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
+
+export const validateFollowRunsParams = (raw: unknown) =>
+  validate<FollowRunsParams>('ternary/followRuns', raw, {
+    runsDirs: { type: 'paths', required: true, hint: 'roots holding <experiment>/<run-id>/ folders' },
   });
 
 export const validateRunHistoryParams = (raw: unknown) =>

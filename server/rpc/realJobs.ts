@@ -15,11 +15,11 @@ import { convertToTernary } from '../models';
 import { defaultRunsDir, listRuns, readRunHistory } from '../runs';
 import { layerStats, modelSummary, weightHistograms } from '../stats';
 import { evaluateTarget } from '../train/evaluate';
-import { trainWithEngine } from '../engines/dispatch';
 import { runtimeVersions } from '../train/versions';
 import { TernaryErrorCodes, type StatsResult } from '../../shared/protocol';
 import { parseTernaryQuant } from '../../shared/quant';
 import { prepareOutputFolder, refuseSourceFolder } from '../core/outputFolder';
+import { trainDetached } from './detachedTrain';
 import { JobError, notFound } from './errors';
 import type { Jobs } from './jobs';
 import { configDiagnostics } from '../config/configDiagnostics';
@@ -76,29 +76,9 @@ export function realJobs(): Jobs {
       return { backend: info.name, threads: info.threads, versions: runtimeVersions() };
     },
 
-    async train(params, listener, signal) {
-      // A resumed run continues the experiment its config.json records (server/runs/runFolder.ts),
-      // as `tern train --resume` does: the config need not name it, even when it holds several.
-      const experiment =
-        params.resumeDir !== undefined && params.experiment === undefined
-          ? undefined
-          : resolveExperiment(await loadConfigFile(params.configPath), params.experiment);
-      const { engine, device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python } = params;
-      return releasingCaches(() =>
-        trainWithEngine({
-          engine,
-          torch: { device, nprocPerNode, nnodes, nodeRank, rdzvEndpoint, maxRestarts, python },
-          experiment: experiment!,
-          configPath: params.configPath,
-          runsDir: params.runsDir ?? defaultRunsDir(params.configPath),
-          resumeDir: params.resumeDir,
-          epochs: params.epochs,
-          signal,
-          backend,
-          listener,
-        }),
-      );
-    },
+    // A process of its own, which outlives this server (detachedTrain.ts).
+    train: (params, listener, signal) =>
+      trainDetached(params, params.runsDir ?? defaultRunsDir(params.configPath), backend, listener, signal),
 
     async evaluate(params, signal) {
       if (!existsSync(params.target)) throw notFound('Model or run folder', params.target);

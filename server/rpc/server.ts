@@ -6,12 +6,13 @@
  * implementation, so the protocol mechanics can be tested with a fake one over in-memory streams.
  *
  * This module only wires the parts: serverCore.ts (connection, queue, outbox, progress),
- * initialize.ts, trainHandler.ts, jobHandlers.ts and controlHandlers.ts.
+ * initialize.ts, trainHandler.ts, jobHandlers.ts, controlHandlers.ts and liveRuns.ts.
  */
 import type { Connection } from 'vscode-languageserver/node';
 import { registerControl } from './controlHandlers';
 import { registerInitialize } from './initialize';
 import { registerJobs } from './jobHandlers';
+import { LiveRuns } from './liveRuns';
 import { ServerCore, type LogLevel, type ServerOptions } from './serverCore';
 import { registerTrain } from './trainHandler';
 
@@ -28,10 +29,12 @@ export interface TernaryServer {
 
 export function startServer(options: ServerOptions): TernaryServer {
   const core = new ServerCore(options);
+  const liveRuns = new LiveRuns(core);
+  core.liveRuns = liveRuns;
   registerInitialize(core);
   registerTrain(core);
   registerJobs(core);
-  registerControl(core);
+  registerControl(core, liveRuns);
   core.connection.onShutdown(() => core.stopAll());
   core.connection.listen();
   return {

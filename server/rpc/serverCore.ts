@@ -17,6 +17,7 @@ import {
 } from 'vscode-languageserver/node';
 import { MetricsNotification, type RunStartedParams, type TernaryServerInfo } from '../../shared/protocol';
 import type { MetricsRecord } from '../../shared/runRecords';
+import { ServerShutdown } from './detachedTrain';
 import { toResponseError } from './errors';
 import { RecoveringMessageReader, type FrameFault } from './framing';
 import { JobQueue, type JobKind } from './jobQueue';
@@ -70,6 +71,8 @@ export class ServerCore {
   /** Set by `initialize`; requests before it are refused. */
   info: TernaryServerInfo | undefined;
   currentRun: CurrentRun | undefined;
+  /** Live runs this server follows without having started them (liveRuns.ts); set by server.ts. */
+  liveRuns: { cancel(runId: string): boolean; dispose(): void } | undefined;
   private readonly writer: StreamMessageWriter;
 
   constructor(readonly options: ServerOptions) {
@@ -130,15 +133,20 @@ export class ServerCore {
     }
   }
 
-  /** Stops the running job, drops the queue; resolves when the running job has ended. */
+  /**
+   * Drops the queue and stops the running job; resolves when it has ended. A training run is a
+   * process of its own (detachedTrain.ts): it goes on, only following it stops.
+   */
   async stopAll(): Promise<void> {
-    this.queue.cancelAll();
+    this.liveRuns?.dispose();
+    this.queue.cancelAll(new ServerShutdown('The server is shutting down.'));
     await this.queue.idle();
     await this.outbox.drained();
   }
 
   dispose(): void {
-    this.queue.cancelAll();
+    this.liveRuns?.dispose();
+    this.queue.cancelAll(new ServerShutdown('The server is shutting down.'));
     this.outbox.dispose();
     this.connection.dispose();
   }

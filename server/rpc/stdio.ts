@@ -1,7 +1,8 @@
 /**
  * The training server on stdin/stdout (`node dist/server.js --stdio`, `tern serve --stdio`):
  * logs go to the client and stderr; the process exits when stdin closes (after stopping a
- * running job, whose last checkpoint stays) or on `exit`.
+ * running job other than a training run, which is a process of its own and goes on:
+ * detachedTrain.ts) or on `exit`.
  */
 import { routeConsole } from './stdoutGuard';
 import { installCrashPolicy } from './crashPolicy';

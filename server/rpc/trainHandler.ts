@@ -68,11 +68,31 @@ export function registerTrain(core: ServerCore): void {
 
 /** One training run: trainer callbacks → notifications, in order, metrics throttled. */
 async function trainRun(core: ServerCore, params: TrainJobParams, signal: AbortSignal, run: CurrentRun): Promise<TrainResult> {
+  const notifier = runNotifier(core, params.configPath, run);
+  try {
+    const result = await core.jobs.train(params, notifier.listener, signal);
+    await notifier.ended(result);
+    return result;
+  } catch (err) {
+    await notifier.failed(err);
+    throw err;
+  }
+}
+
+/**
+ * What a run reports, as notifications in the order it happened: for a run a train request
+ * started, and for a live run the server follows (liveRuns.ts). `run` collects its id and start.
+ */
+export function runNotifier(
+  core: ServerCore,
+  configPath: string | undefined,
+  run: CurrentRun,
+): { listener: TrainListener; ended(result: TrainResult): Promise<void>; failed(err: unknown): Promise<void> } {
   const { connection, outbox } = core;
   const listener: TrainListener = {
     onStart: (start) => {
       run.runId = start.runId;
-      const started = { ...start, configPath: params.configPath };
+      const started = { ...start, ...(configPath !== undefined ? { configPath } : {}) };
       run.started = started;
       outbox.push(() => void connection.sendNotification(RunStartedNotification.type, started));
     },
@@ -89,28 +109,29 @@ async function trainRun(core: ServerCore, params: TrainJobParams, signal: AbortS
     },
     onLog: (level, message) => outbox.push(() => core.log(level, message)),
   };
-  try {
-    const result = await core.jobs.train(params, listener, signal);
-    const { summary } = result;
-    const status = summary.status === 'running' ? 'failed' : summary.status;
-    outbox.push(
-      () =>
-        void connection.sendNotification(RunEndedNotification.type, {
-          runId: summary.runId,
-          runDir: result.runDir,
-          experiment: summary.experiment,
-          status,
-          reason: summary.reason,
-          summary,
-        }),
-    );
-    await outbox.drained();
-    run.progress?.done(`${status}: top-1 ${(summary.final.top1 * 100).toFixed(2)} %`);
-    return result;
-  } catch (err) {
-    // A run that had started must still end for the client, even when the trainer threw.
-    const started = run.started;
-    if (started) {
+  return {
+    listener,
+    async ended(result) {
+      const { summary } = result;
+      const status = summary.status === 'running' ? 'failed' : summary.status;
+      outbox.push(
+        () =>
+          void connection.sendNotification(RunEndedNotification.type, {
+            runId: summary.runId,
+            runDir: result.runDir,
+            experiment: summary.experiment,
+            status,
+            reason: summary.reason,
+            summary,
+          }),
+      );
+      await outbox.drained();
+      run.progress?.done(`${status}: top-1 ${(summary.final.top1 * 100).toFixed(2)} %`);
+    },
+    async failed(err) {
+      // A run that had started must still end for the client, even when the trainer threw.
+      const started = run.started;
+      if (!started) return;
       const reason = (err as Error)?.message ?? String(err);
       outbox.push(
         () =>
@@ -123,7 +144,6 @@ async function trainRun(core: ServerCore, params: TrainJobParams, signal: AbortS
           }),
       );
       await outbox.drained();
-    }
-    throw err;
-  }
+    },
+  };
 }

@@ -22,7 +22,7 @@ import { ensureWritableDir, fileSystemError } from './fsErrors';
 import { writeBatchRecord, writeEpochRecords } from './records';
 import { createRunFolder, dropRecordsAfter, newRunIdentity, removeTempFiles, resumedRunIdentity, runPaths } from './runFolder';
 import { acquireRunLock, type RunLock } from './runLock';
-import { bestOf, makeSummary } from './runSummary';
+import { bestOf, makeSummary, type SummaryContext } from './runSummary';
 import type { TrainOptions, TrainResult } from './trainTypes';
 
 /** Where a run stands: the epochs recorded and the training time of the sessions before this one. */
@@ -95,7 +95,7 @@ export async function train(opts: TrainOptions, engine: TrainingEngine): Promise
     let state: RunState = { epoch: 0, step: 0, epochs: [], elapsedSeconds: 0 };
     let sessionStart = Date.now();
     const elapsed = () => state.elapsedSeconds + (Date.now() - sessionStart) / 1000;
-    const summaryContext = {
+    const summaryContext: SummaryContext = {
       runId,
       experiment: experiment.name,
       backend: record.backend,
@@ -142,6 +142,10 @@ export async function train(opts: TrainOptions, engine: TrainingEngine): Promise
             );
           else log('info', `resuming ${run.runDir} after epoch ${state.epoch} of ${experiment.train.epochs}`);
         }
+        // summary.json says the run trains, and how many batches an epoch has, once the records
+        // are as this session continues them: a follower of the folder announces the run then.
+        summaryContext.stepsPerEpoch = stepsPerEpoch;
+        await writeJsonAtomic(paths.summary, summaryOf('running'));
         if (started) return;
         started = true;
         listener.onStart?.({

@@ -26,6 +26,8 @@ export interface SummaryContext {
   sizes: { fp32Bytes: number; ternaryBytes: number; compression: number };
   /** Where a torch-engine run computed (summary.json carries it as config.json does). */
   engine?: Pick<RunSummary, 'engine' | 'device' | 'worldSize'>;
+  /** Known once the engine has started training (lifecycle.ts). */
+  stepsPerEpoch?: number;
 }
 
 /** The summary after `done.epoch` completed epochs whose records are `done.epochs`. */
@@ -50,6 +52,7 @@ export function makeSummary(
     ternaryBytes: ctx.sizes.ternaryBytes,
     compression: ctx.sizes.compression,
     wallSeconds,
+    ...(ctx.stepsPerEpoch !== undefined ? { stepsPerEpoch: ctx.stepsPerEpoch } : {}),
     ...ctx.engine,
   };
 }

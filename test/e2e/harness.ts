@@ -7,7 +7,7 @@
  * on conditions.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -177,8 +177,32 @@ export async function startCodeServer(
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+      endRunsIn(workspace);
     },
   };
+}
+
+/**
+ * Training runs are processes of their own (server/rpc/detachedTrain.ts) and outlive code-server:
+ * a test that stops it with a run going ends that run here (`tern train` processes whose working
+ * folder is in `workspace`, with their process group: torchrun and its ranks).
+ */
+export function endRunsIn(workspace: string): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!args.includes('train') || !args.some((a) => a.endsWith('cli.js') || a.endsWith('main.ts'))) continue;
+      if (!readlinkSync(`/proc/${entry}/cwd`).startsWith(workspace)) continue;
+      try {
+        process.kill(-Number(entry), 'SIGKILL');
+      } catch {
+        process.kill(Number(entry), 'SIGKILL');
+      }
+    } catch {
+      // ended while we looked, or not ours to read
+    }
+  }
 }
 
 /** Headless Chromium with a fresh profile (Playwright refuses --user-data-dir in args). */

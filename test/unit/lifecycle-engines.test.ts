@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listRuns, readRunInfo } from '../../server/runs';
 import { realJobs } from '../../server/rpc/realJobs';
+import { readLock } from '../../server/runs/runLock';
 import { CancelRequest, ListRunsRequest, TrainRequest, type TrainResult } from '../../shared/protocol';
 import type { MetricsRecord } from '../../shared/runRecords';
 import { tern } from '../shared/ternCli';
@@ -192,9 +193,12 @@ for (const engine of ['tfjs', 'torch'] as const) {
         );
         const listed = await session.client.sendRequest(ListRunsRequest.type, { runsDirs: [runsDir] });
         assert.equal(listed.find((r) => r.runDir === started.runDir)?.status, 'running');
+        // The run is a process of its own (server/rpc/detachedTrain.ts), not the server's.
+        const holder = readLock(started.runDir)?.holder;
+        assert.ok(holder && holder.pid !== process.pid, 'the run is held by a process of its own');
         const second = await tern('train', '--resume', started.runDir, '--backend', 'wasm');
         assert.equal(second.code, 1, second.err);
-        assert.match(second.err, new RegExp(`is being written by process ${process.pid} .*only one process may train a run`));
+        assert.match(second.err, new RegExp(`is being written by process ${holder.pid} .*only one process may train a run`));
 
         assert.deepEqual(await session.client.sendRequest(CancelRequest.type, { runId: started.runId }), { cancelled: true });
         const cancelled = await withTimeout(training, 120_000, () => 'the cancelled run did not answer');
@@ -206,6 +210,11 @@ for (const engine of ['tfjs', 'torch'] as const) {
         assert.equal(after?.resumable, true);
       } finally {
         session.close();
+        // A run is a process of its own: one left training by a failed assertion is ended here.
+        for (const run of await listRuns([runsDir])) {
+          const holder = run.status === 'running' ? readLock(run.runDir)?.holder : undefined;
+          if (holder && holder.pid !== process.pid) process.kill(holder.pid, 'SIGKILL');
+        }
       }
     });
   });

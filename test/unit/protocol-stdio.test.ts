@@ -1,7 +1,7 @@
 /**
  * The bundled server (`node dist/server.js --stdio`) as a child process: malformed input gets
  * protocol errors and the server answers afterwards; three real runs leave RSS and tensor counts
- * where they were; closing stdin stops a running run (cancelled, checkpoint kept) and exits 0.
+ * where they were; closing stdin exits 0 and leaves the run training in its own process.
  * Needs the bundle: `node esbuild.mjs` (npm test builds it first).
  */
 import { test, before, after } from 'node:test';
@@ -13,6 +13,7 @@ import { getPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ServerStatsRequest, TrainRequest, type ServerStats } from '../../shared/protocol';
 import { LOW_PRIORITY } from '../../server/rpc/priority';
+import { readLock } from '../../server/runs/runLock';
 import { threadNiceness } from '../shared/procThreads';
 import { RawFrames, connectClient, frame, withTimeout, writeTinyWorkspace, type TinyWorkspace } from './protocol-harness';
 
@@ -141,14 +142,38 @@ test('three consecutive runs over stdio: RSS and numTensors return to their leve
   client.dispose();
 });
 
-test('closing stdin stops the running run (cancelled, checkpoint kept) and exits 0', async () => {
+test('closing stdin: the server exits 0 and its run goes on in a process of its own, at the low priority; SIGTERM stops it with its checkpoint', async () => {
+  const own = getPriority();
   const { child, exited } = spawnServer();
-  const { client, events } = await connectClient(child.stdout, child.stdin, { backend: 'wasm' });
+  const { client, events } = await connectClient(child.stdout, child.stdin, { backend: 'wasm', lowPriority: true });
   void client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 200 }).catch(() => undefined);
   const started = await events.waitFor('ternary/runStarted', () => true, 30_000);
   await events.waitFor('ternary/histograms', () => true, 30_000);
   child.stdin.end();
   assert.equal(await withTimeout(exited, 20_000, () => 'the server did not exit after stdin closed'), 0);
+  const lock = readLock(started.runDir);
+  assert.ok(lock?.alive && lock.holder, 'the run is held by a live process');
+  assert.notEqual(lock.holder.pid, child.pid);
+  assert.deepEqual([...new Set(threadNiceness(lock.holder.pid))], [Math.max(own, LOW_PRIORITY)]);
+  // Still training: epochs keep coming after the server is gone.
+  const epochs = async () =>
+    (await readFile(join(started.runDir, 'metrics.jsonl'), 'utf8')).split('\n').filter((l) => l.includes('"kind":"epoch"')).length;
+  const then = await epochs();
+  await withTimeout(
+    (async () => {
+      while ((await epochs()) <= then) await new Promise((r) => setTimeout(r, 100));
+    })(),
+    30_000,
+    () => 'no epoch after the server exited',
+  );
+  process.kill(lock.holder.pid, 'SIGTERM');
+  await withTimeout(
+    (async () => {
+      while (readLock(started.runDir)) await new Promise((r) => setTimeout(r, 100));
+    })(),
+    30_000,
+    () => 'the run did not stop on SIGTERM',
+  );
   const summary = JSON.parse(await readFile(join(started.runDir, 'summary.json'), 'utf8'));
   assert.equal(summary.status, 'cancelled');
   assert.ok(existsSync(join(started.runDir, 'checkpoints', 'last')));

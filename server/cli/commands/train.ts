@@ -30,7 +30,7 @@ Options:
 ${BACKEND_USAGE}
 ${ENGINE_USAGE}
 
-Ctrl-C stops the run after the current batch (status "cancelled"; resume it with --resume).
+Ctrl-C (or SIGTERM) stops the run after the current batch (status "cancelled"; resume it with --resume).
 Exit code: 0 when the run completes, 1 when it fails (bad config or data, NaN loss), 130 when cancelled.`;
 
 /** A path relative to the working directory when it is inside it, else absolute. */
@@ -80,7 +80,9 @@ async function run(argv: string[]): Promise<number> {
     printer.log('info', 'Stopping after this batch (Ctrl-C again to quit at once)…');
     controller.abort();
   };
+  // SIGTERM (the training server's Stop, a service manager) stops the same way as Ctrl-C.
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   try {
     let experiment: ExperimentConfig | undefined;
     let configPath: string | undefined;
@@ -133,10 +135,14 @@ async function run(argv: string[]): Promise<number> {
     if (!isUserError(err) || err.code === 'invalidArgument') throw err;
     const message = err.message;
     printer.clearLine();
+    // --json: the error as a line too, with its code and data (the training server, which runs
+    // this command as a process of its own, answers with them: server/rpc/detachedTrain.ts).
+    if (values.json) process.stdout.write(JSON.stringify({ kind: 'error', code: err.code, message, data: err.data }) + '\n');
     process.stderr.write(`tern train: ${message}\n`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }
 

@@ -1,0 +1,144 @@
+/**
+ * Runs this window did not start, shown as if it had (docs/extension.md, "Runs outlive the
+ * window"). Every training run is a process of its own, so a run goes on through a window reload
+ * or after VS Code quits, and `tern train` in a terminal or another window trains the same way.
+ * When the server starts (and when a config appears) the extension asks it to follow the live
+ * runs of the workspace's runs folders (`ternary/followRuns`); each run it reports that no job of
+ * this window started gets a job: the progress notification (its cancel stops the run), the
+ * status bar, the lenses, the trees, Stop. A run that ended while no window watched it is
+ * announced once, with Resume when it can be resumed: the runs seen live are remembered in the
+ * workspace state, and forgotten once their end was told.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { FollowRunsRequest, type RunEndedParams, type RunInfo, type RunStartedParams } from '../shared/protocol';
+import { configGlob } from './catalog';
+import { announceTrained, reportJobProgress, stopJob } from './commands/training';
+import type { Services } from './commands/services';
+import { percent } from './format';
+
+/** workspaceState key: run folders seen training whose end this window has not told yet. */
+const SEEN_LIVE = 'ternary.runsSeenLive';
+
+export class AttachedRuns implements vscode.Disposable {
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private updating: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly s: Services,
+    private readonly state: vscode.Memento,
+  ) {
+    const { ctx } = s;
+    const watcher = vscode.workspace.createFileSystemWatcher(configGlob, false, true, true);
+    this.subscriptions.push(
+      watcher,
+      watcher.onDidCreate(() => void this.follow()),
+      ctx.onDidChangeServerRunning((running) => {
+        if (running) void this.follow();
+      }),
+      // After the job tracker has linked the run to a job of ours, if it is one.
+      ctx.hub.onRunStarted((run) => {
+        void this.remember(run.runDir, true);
+        if (!s.jobs.byRunId(run.runId)) this.attach(run);
+      }),
+      // Its end was told (a run of this window, or one followed). Without a summary the server
+      // went away (extension/ctx.ts): the run may go on, so it stays remembered.
+      ctx.hub.onRunEnded((p) => {
+        if (p.summary) void this.remember(p.runDir, false);
+      }),
+    );
+  }
+
+  /** Asks the server to follow the workspace's runs folders, then tells the ends nobody watched. */
+  async follow(): Promise<void> {
+    try {
+      const runsDirs = await this.s.catalog.runsDirs();
+      if (runsDirs.length === 0) return;
+      await this.s.ctx.request(FollowRunsRequest.type, { runsDirs });
+      await this.announceUnwatchedEnds();
+    } catch (error) {
+      this.s.ctx.log.warn(`Following the live runs: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** A run the server follows for us: a job with a progress notification, until it ends. */
+  private attach(run: RunStartedParams): void {
+    const { s } = this;
+    const job = s.jobs.attach(run);
+    s.ctx.log.info(`Following ${run.experiment} (run ${run.runId}), which this window did not start.`);
+    void vscode.window
+      .withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Ternary: training ${run.experiment}`, cancellable: true },
+        (progress, token) =>
+          new Promise<RunEndedParams>((resolve) => {
+            const reports = reportJobProgress(s, job, progress);
+            const cancel = token.onCancellationRequested(() => void stopJob(s, job));
+            const ended = s.ctx.hub.onRunEnded((p) => {
+              if (p.runId !== run.runId) return;
+              reports.dispose();
+              cancel.dispose();
+              ended.dispose();
+              resolve(p);
+            });
+          }),
+      )
+      .then((ended) => {
+        s.jobs.end(job);
+        if (ended.summary) announceTrained(s, { runDir: ended.runDir, summary: ended.summary });
+      });
+  }
+
+  /** Adds or drops a run of the remembered ones; one update at a time. */
+  private remember(runDir: string, live: boolean): Promise<void> {
+    this.updating = this.updating.then(async () => {
+      const seen = new Set(this.state.get<string[]>(SEEN_LIVE, []));
+      if (live === seen.has(runDir)) return;
+      if (live) seen.add(runDir);
+      else seen.delete(runDir);
+      await this.state.update(SEEN_LIVE, [...seen]);
+    });
+    return this.updating;
+  }
+
+  /** Runs seen training that ended while no window watched them: told once each. */
+  private async announceUnwatchedEnds(): Promise<void> {
+    const seen = this.state.get<string[]>(SEEN_LIVE, []);
+    if (seen.length === 0) return;
+    const runs = await this.s.catalog.allRuns();
+    const live = new Set([...this.s.ctx.hub.active.values()].map((r) => path.resolve(r.runDir)));
+    for (const runDir of seen) {
+      if (live.has(path.resolve(runDir))) continue;
+      const run = runs.find((r) => path.resolve(r.runDir) === path.resolve(runDir));
+      if (run?.status === 'running') continue; // found by the server soon, or trained on another machine
+      await this.remember(runDir, false);
+      if (run) this.announceEnd(run);
+    }
+  }
+
+  private announceEnd(run: RunInfo): void {
+    const name = `${run.experiment}/${run.runId}`;
+    if (run.status === 'completed') {
+      const best = run.bestTop1 !== undefined ? `: best top-1 ${percent(run.bestTop1)}` : '';
+      void vscode.window
+        .showInformationMessage(`Ternary: ${name} finished while no window watched it${best}.`, 'Show Dashboard')
+        .then((choice) => {
+          if (choice) void vscode.commands.executeCommand('ternary.showDashboard', { runDirs: [run.runDir] });
+        });
+      return;
+    }
+    const how = run.status === 'crashed' ? 'stopped (its process ended without finishing)' : run.status;
+    const canResume = run.resumable === true && run.configPath !== undefined;
+    void vscode.window
+      .showWarningMessage(
+        `Ternary: ${name} ${how} after ${run.epoch} of ${run.epochs} epoch(s) while no window watched it.`,
+        ...(canResume ? ['Resume'] : []),
+      )
+      .then((choice) => {
+        if (choice === 'Resume') void vscode.commands.executeCommand('ternary.resume', { kind: 'run', run, configPath: run.configPath });
+      });
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+  }
+}
