@@ -21,6 +21,9 @@ import { runPaths, type RunPaths } from './runFolder';
 import { readLock } from './runLock';
 import type { TrainListener } from './trainTypes';
 
+/** How far a file's modification time may lag the clock that stamped the lock (runLock.ts). */
+const MTIME_SLACK_MS = 1_000;
+
 /** How often the folder is read again when no file event came. */
 export const FOLLOW_POLL_MS = 1_000;
 
@@ -173,6 +176,10 @@ class RunFollower {
     if (!this.started) {
       if (summary?.status === 'running' && summary.stepsPerEpoch !== undefined && lock && (await this.writtenBy(lock.startedAt))) {
         await this.announce(summary);
+      } else if (this.options.replay && summary && summary.status !== 'running' && summary.stepsPerEpoch !== undefined) {
+        // A new run of ours that ended between two reads: announced and passed on in full all the same.
+        await this.announce(summary);
+        if (!this.started) return;
       } else if (!this.writerAlive()) {
         // Its process ended before the run trained (or was not ours to wait for).
         this.finish(summary && summary.status !== 'running' ? { runDir: this.paths.dir, summary, started: false } : undefined);
@@ -208,7 +215,8 @@ class RunFollower {
   /** Whether summary.json was written by the lock's holder (not left by a session before it, whose run it resumes). */
   private async writtenBy(lockedAt: string): Promise<boolean> {
     const mtime = (await stat(this.paths.summary).catch(() => undefined))?.mtimeMs;
-    return mtime !== undefined && mtime >= Date.parse(lockedAt);
+    // The kernel stamps files with a coarse clock (a few ms behind Date.now()): a second of slack.
+    return mtime !== undefined && mtime >= Date.parse(lockedAt) - MTIME_SLACK_MS;
   }
 
   private async announce(summary: RunSummary): Promise<void> {
