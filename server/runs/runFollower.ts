@@ -194,8 +194,12 @@ class RunFollower {
       this.finish({ runDir: this.paths.dir, summary: final, started: true });
     } else if (!this.writerAlive()) {
       await this.passRecords();
-      const last = final ?? summary;
-      if (last) this.finish({ runDir: this.paths.dir, summary: { ...last, status: 'crashed' }, started: true });
+      // The writer may have written its final summary and let go of the lock between the read
+      // above and the lock check (lifecycle.ts writes the summary before releasing the lock): read
+      // once more now that it is gone; only a summary still `running` means it died.
+      const last = (await readJson<RunSummary>(this.paths.summary)) ?? final ?? summary;
+      if (last)
+        this.finish({ runDir: this.paths.dir, summary: last.status === 'running' ? { ...last, status: 'crashed' } : last, started: true });
       else this.finish(undefined);
     }
   }
