@@ -133,6 +133,29 @@ test('image folders are streamed: opening decodes nothing, a batch decodes only 
   }
 });
 
+test('image folders keep decoded images up to the budget: a kept image is not read again, the others are', async () => {
+  const root = tempDir();
+  try {
+    for (let i = 0; i < 4; i++) put(root, `train/c/${i}.png`, png(3, 2, [i, 2 * i, 3 * i, 255]));
+    const listing = listImageFolder(root, 'train');
+    // 3×2 RGB = 18 bytes an image: a budget of 40 keeps the first two decoded.
+    const source = imageFolderSource(listing, { cacheBytes: 40 });
+    const first = await source.load(Int32Array.from([0, 1, 2, 3]));
+    for (const file of listing.files) rmSync(file);
+    const again = await source.load(Int32Array.from([1, 0]));
+    assert.deepEqual(
+      again.map((img) => [...img.data]),
+      [first[1], first[0]].map((img) => [...img.data]),
+      'the kept images, unchanged, without their files',
+    );
+    assert.deepEqual([...again[0].data.subarray(0, 3)], [1, 2, 3]);
+    await assert.rejects(async () => source.load(Int32Array.from([2])), /2\.png/, 'past the budget: read again');
+    await assert.rejects(async () => imageFolderSource(listing, { cacheBytes: 0 }).load(Int32Array.from([0])), /0\.png/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('image folders: resize to imageSize, size from the first image, rrc pipeline, test/ split, balanced limit', async () => {
   const root = tempDir();
   try {
