@@ -312,11 +312,14 @@ class EpochBatches(Sampler[tuple[int, list[int]]]):
 # ---- the engine's view
 
 def automatic_workers(image_folder: bool) -> int:
-    """`train.workers` left out: 0, decoding in the training process. Worker processes are forked,
-    and train.py's reply thread (events.py's Replies, reading stdin) can hold a lock at the fork
-    that the child then waits on for ever (seen: a run with workers hung before its first batch),
-    so more than 0 is only what `train.workers` asks for."""
-    return 0
+    """`train.workers` left out: image folders get one worker per spare core of this process's share
+    of the machine (at least 1, at most 8); data in memory is batched in the training process. (The
+    workers are forked; events.py's reply thread reads a private copy of stdin so that they can be.)"""
+    if not image_folder:
+        return 0
+    local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cores // local - 1))
 
 
 @dataclass
@@ -407,7 +410,7 @@ def open_data(data: dict[str, object], *, rank: int, world: int, local_batch: in
 
     def loader(batches: Batches, order: Sampler[tuple[int, list[int]]] | list[tuple[int, list[int]]]) -> DataLoader[Batch]:
         return DataLoader(batches, batch_size=None, sampler=order, num_workers=n_workers, pin_memory=pin,
-                          persistent_workers=n_workers > 0, prefetch_factor=2 if n_workers > 0 else 2)
+                          persistent_workers=n_workers > 0)
 
     train_loader = loader(Batches(train_source, _transforms(data, True), seed), epoch_batches)
     test_loader = loader(Batches(test_source, _transforms(data, False), seed), [(0, b) for b in test_order])

@@ -164,12 +164,20 @@ def emit(message: Message, out: TextIO = sys.stdout) -> None:
         leave(EXIT_PEER_GONE)
 
 
+def private_stdin() -> TextIO:
+    """A file object of its own on a duplicate of stdin's descriptor, for the reply thread. A thread
+    blocked reading `sys.stdin` holds the lock of its buffer; a `DataLoader` worker forked meanwhile
+    closes `sys.stdin` first thing (multiprocessing's child bootstrap) and would wait for that lock
+    for ever. Nothing else touches this one, so forked workers start whatever the thread is doing."""
+    return os.fdopen(os.dup(sys.stdin.fileno()), "r", encoding="utf8")
+
+
 class Replies:
     """The `recorded` replies on stdin, read by a background thread (rank 0 only)."""
 
-    def __init__(self, source: TextIO = sys.stdin, on_end: Callable[[], None] = lambda: leave(EXIT_PEER_GONE)) -> None:
+    def __init__(self, source: Optional[TextIO] = None, on_end: Callable[[], None] = lambda: leave(EXIT_PEER_GONE)) -> None:
         self._lines: "queue.Queue[str]" = queue.Queue()
-        self._source = source
+        self._source = source if source is not None else private_stdin()
         self._on_end = on_end
         threading.Thread(target=self._read, name="tern-replies", daemon=True).start()
 
