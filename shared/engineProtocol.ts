@@ -14,9 +14,11 @@
  * `parseEngineMessage`: a malformed or unknown one is an EngineMessageError naming it, never a cast.
  */
 import type { ExperimentConfig } from './experimentConfig';
-import type { HistogramsRecord, LayersRecord, MetricsRecord } from './runRecords';
+import type { BranchStats } from './layerStats';
+import type { TernaryQuant } from './quant';
+import type { HistogramsRecord, MetricsRecord } from './runRecords';
 
-export const ENGINE_PROTOCOL_VERSION = 1;
+export const ENGINE_PROTOCOL_VERSION = 2;
 /** Marks a protocol line among whatever else a rank prints on stdout. */
 export const ENGINE_LINE_PREFIX = '@tern ';
 
@@ -33,6 +35,12 @@ export interface TorchJob {
   /** Whether the model's last layer outputs probabilities (softmax) rather than logits. */
   outputsProbabilities: boolean;
   experiment: ExperimentConfig;
+  /**
+   * How each ternary layer of the initial model is ternarized, by layer name, every setting resolved
+   * (the layer's own, as server/core/layers/ holds it): Python reads no quantization setting from
+   * the model.json and assumes no default.
+   */
+  layerQuant: Record<string, TorchLayerQuant>;
   /** The learning rate of each epoch (index 0 = epoch 1), from server/train/schedule.ts. */
   learningRates: number[];
   /** Bins of the per-epoch weight histograms. */
@@ -41,6 +49,21 @@ export interface TorchJob {
   batchRecordsPerEpoch: number;
   /** experiment.data resolved for engines/torch/ternary_torch/data.py (server/engines/torch/dataJob.ts). */
   data: TorchDataJob;
+}
+
+/** A ternary layer's quantization, resolved. */
+export type TorchLayerQuant = Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'threshold' | 'tex'>;
+
+/**
+ * What the engine measures of one ternary layer's weights after an epoch: each REL branch's factor,
+ * Δ, α and counts, and ‖W − Σ_k T_k‖ / ‖W‖. The lifecycle side makes the layers.jsonl record of
+ * them with what the model fixes (type, shape, params, bits, threshold, sparsity, the model's
+ * sizes: server/engines/torch/layersRecord.ts), so those rules stay in server/stats/.
+ */
+export interface EngineLayerValues {
+  layer: string;
+  branches: Omit<BranchStats, 'sparsity'>[];
+  relError: number;
 }
 
 /** The data of a job: what data.py needs, every rule of server/data/ already applied. */
@@ -80,24 +103,30 @@ export type EngineEnd =
 
 export type EngineMessage =
   /** Rank 0 is set up: steps of an epoch, the resume point, torchrun's restart count. */
-  | { v: 1; type: 'started'; stepsPerEpoch: number; restart: number; resumed: EngineResumePoint | null }
+  | { v: typeof ENGINE_PROTOCOL_VERSION; type: 'started'; stepsPerEpoch: number; restart: number; resumed: EngineResumePoint | null }
   /** A running batch record of metrics.jsonl. */
-  | { v: 1; type: 'batch'; record: MetricsRecord }
-  /** An epoch's records: its metrics line, layers line and histograms. */
-  | { v: 1; type: 'epoch'; metrics: MetricsRecord; layers: LayersRecord; histograms: HistogramsRecord }
+  | { v: typeof ENGINE_PROTOCOL_VERSION; type: 'batch'; record: MetricsRecord }
+  /** An epoch's records: its metrics line, the values of its ternary layers, its histograms. */
+  | {
+      v: typeof ENGINE_PROTOCOL_VERSION;
+      type: 'epoch';
+      metrics: MetricsRecord;
+      layers: { epoch: number; layers: EngineLayerValues[] };
+      histograms: HistogramsRecord;
+    }
   /** checkpoints/last now holds the checkpoint of `epoch`. */
-  | { v: 1; type: 'checkpoint'; epoch: number }
-  | { v: 1; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { v: typeof ENGINE_PROTOCOL_VERSION; type: 'checkpoint'; epoch: number }
+  | { v: typeof ENGINE_PROTOCOL_VERSION; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** Training ended; with `completed`, model/ holds the final weights. */
-  | { v: 1; type: 'ended'; end: EngineEnd }
+  | { v: typeof ENGINE_PROTOCOL_VERSION; type: 'ended'; end: EngineEnd }
   /** A problem the user must fix (unsupported layer, CUDA missing): the run's reason, no traceback. */
-  | { v: 1; type: 'fatal'; rank: number; message: string };
+  | { v: typeof ENGINE_PROTOCOL_VERSION; type: 'fatal'; rank: number; message: string };
 
 export type EngineMessageType = EngineMessage['type'];
 
 /** TS → Python: the records of `epoch` are on disk (for the worker group of torchrun restart `restart`). */
 export interface EngineReply {
-  v: 1;
+  v: typeof ENGINE_PROTOCOL_VERSION;
   type: 'recorded';
   epoch: number;
   restart: number;
@@ -171,34 +200,15 @@ const metricsRecord = object({
   imgPerSec: optional(num),
   time: num,
 });
-const layersRecord = object({
+const layerValues = object({
   epoch: int,
   layers: list(
     object({
       layer: str,
-      type: str,
-      ternary: bool,
-      shape: list(int),
-      params: int,
-      bits: int,
-      delta: num,
-      alpha: num,
-      sparsity: num,
-      counts,
-      branches: list(object({ factor: num, delta: num, alpha: num, sparsity: num, counts })),
-      relError: optional(num),
-      threshold: optional(oneOf('fixed', 'optimal')),
+      branches: list(object({ factor: num, delta: num, alpha: num, counts })),
+      relError: num,
     }),
   ),
-  summary: object({
-    layers: int,
-    ternaryLayers: int,
-    params: int,
-    ternaryParams: int,
-    fp32Bytes: num,
-    ternaryBytes: num,
-    compression: num,
-  }),
 });
 const histogramsRecord = object({
   epoch: int,
@@ -221,7 +231,7 @@ const MESSAGE_FIELDS: Record<EngineMessageType, Record<string, Check>> = {
     },
   },
   batch: { record: metricsRecord },
-  epoch: { metrics: metricsRecord, layers: layersRecord, histograms: histogramsRecord },
+  epoch: { metrics: metricsRecord, layers: layerValues, histograms: histogramsRecord },
   checkpoint: { epoch: int },
   log: { level: oneOf('info', 'warn', 'error'), message: str },
   ended: { end },

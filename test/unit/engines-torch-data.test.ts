@@ -1,13 +1,12 @@
 /**
  * The torch engine's data: server/engines/torch/dataJob.ts hands data.py the listing of
  * server/data/imageFolder.ts (same classes, labels and file order), the resolved transform lists
- * of server/data/augment.ts and the normalization's mean/std; data.py's own tests
+ * of server/data/augment.ts and the normalization's mean/std. data.py's own tests
  * (engines/torch/tests/test_data.py: sharding, file order, every transform, workers changing
- * nothing, decoding) run under the Python the engine would use.
+ * nothing, decoding) run with the package's other unit tests (engines-torch-package.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -15,7 +14,6 @@ import { listImageFolder } from '../../server/data/imageFolder';
 import { NORMALIZATION_PRESETS } from '../../server/data/normalize';
 import { torchDataJob } from '../../server/engines/torch/dataJob';
 import { writeSyntheticImageFolder } from '../shared/imageFolder';
-import { torchPython } from '../shared/torchPython';
 
 const root = join(__dirname, '..', '..');
 
@@ -61,18 +59,4 @@ test('IDX: no listing, limits and path passed on', async () => {
   assert.equal(job.limitTest, 5);
   assert.equal(job.listings, undefined);
   assert.deepEqual(job.transforms, { train: ['resize32center28'], eval: ['resize32center28'] });
-});
-
-test('data.py unit tests (engines/torch/tests/test_data.py)', async (t) => {
-  const found = await torchPython();
-  if (!found.python) return t.skip(found.skip);
-  const out = execFileSync(
-    found.python.path,
-    ['-m', 'unittest', 'discover', '-s', join(root, 'engines', 'torch', 'tests'), '-p', 'test_data.py'],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  assert.equal(out, '');
 });

@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { saveModel } from '../../server/core/modelIO';
 import { buildModel } from '../../server/models';
 import { runTorchCheck, torchPython } from '../shared/torchPython';
+import { torchLayerQuant } from '../../server/engines/torch/layersRecord';
 
 test('DDP: 2 processes × batch 8 = 1 process × batch 16 over 20 steps (≤ 1e-4 relative)', async (t) => {
   const found = await torchPython();
@@ -27,9 +28,11 @@ test('DDP: 2 processes × batch 8 = 1 process × batch 16 over 20 steps (≤ 1e-
       seed: 3,
     });
     await saveModel(model, dir);
+    const quant = JSON.stringify(torchLayerQuant(model));
     model.dispose();
     const result = runTorchCheck<{ single: number[]; ddp: number[]; maxRelative: number }>(found.python.path, 'check_ddp', [
       join(dir, 'model.json'),
+      quant,
       '20',
       '16',
     ]);

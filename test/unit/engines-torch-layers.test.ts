@@ -21,6 +21,8 @@ import { ChannelZeroPad, HardSigmoid, HardSwish, OptionAShortcut, TernaryConv2D,
 import { saveModel } from '../../server/core/modelIO';
 import { MODEL_LAYER_CLASSES } from '../../server/models/layerClasses';
 import { runTorchCheck, torchPython } from '../shared/torchPython';
+import { torchLayerQuant } from '../../server/engines/torch/layersRecord';
+import type { TorchLayerQuant } from '../../shared/engineProtocol';
 
 const TOLERANCE = 1e-5;
 
@@ -271,6 +273,8 @@ function seedWeights(m: LayersModel, seed: number): void {
 interface CaseFile {
   name: string;
   model: string;
+  /** The ternary layers' settings, as the torch engine's job carries them. */
+  quant: Record<string, TorchLayerQuant>;
   training: boolean;
   xShape: number[];
   x: number[];
@@ -308,6 +312,7 @@ async function runCase(c: LayerCase, index: number, dir: string): Promise<CaseFi
   const out: CaseFile = {
     name: c.name,
     model: join(modelDir, 'model.json'),
+    quant: torchLayerQuant(m),
     training,
     xShape,
     x,

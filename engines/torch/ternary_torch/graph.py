@@ -16,7 +16,7 @@ the TypeScript side can emit (server/models/layerClasses.ts).
 import json
 import math
 import os
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .linear import linear
-from .quantizer import check_quant, ternary_weight
+from .job import LayerQuant
+from .quantizer import ternary_weight
 
 Config = Dict[str, Any]
 Weights = Dict[str, np.ndarray]
@@ -212,18 +213,15 @@ class KernelLayer(WeightedLayer):
     weight: nn.Parameter
     bias: Optional[nn.Parameter]
 
-    def __init__(self, name: str, cls: str, config: Config) -> None:
+    def __init__(self, name: str, cls: str, config: Config, quant: Optional[LayerQuant]) -> None:
         super().__init__(name, cls)
         self.is_conv = cls in ("Conv2D", "TernaryConv2D")
+        # How a ternary kernel is ternarized comes from the job (TypeScript resolved it), not from model.json.
         self.quant: Optional[Tuple[str, float, int, str]] = None
         if cls in TERNARY_CLASSES:
-            method = config.get("method", "he2019")
-            factor = config.get("threshold_factor", 0.05)
-            tex = config.get("tex", 1)
-            # Written only when `optimal` (quantConfig in server/core/layers/common.ts).
-            threshold = config.get("threshold", "fixed")
-            check_quant(method, factor, tex, threshold)
-            self.quant = (method, factor, tex, threshold)
+            if quant is None:
+                raise ModelFormatError(f"layer '{name}' ({cls}) is ternary, but the job gives no quantization settings for it; the engine's Python files and the studio do not match.")
+            self.quant = (quant.method, quant.threshold_factor, quant.tex, quant.threshold)
         self.use_bias: bool = config.get("use_bias", True)
         self.act = activation(config.get("activation"), f"layer '{name}'")
         if self.is_conv:
@@ -534,7 +532,8 @@ class Op(nn.Module):
 class GraphModel(nn.Module):
     """The functional tfjs model: its layers in model.json order (a topological order)."""
 
-    def __init__(self, topology: Config) -> None:
+    def __init__(self, topology: Config, quant: Mapping[str, LayerQuant]) -> None:
+        """`quant`: the settings of every ternary layer, by name (the job's layerQuant)."""
         super().__init__()
         cfg = topology["config"] if "config" in topology else topology["model_config"]["config"]
         if topology.get("class_name", "Model") not in ("Model", "Functional"):
@@ -554,7 +553,7 @@ class GraphModel(nn.Module):
                 continue
             module: nn.Module
             if cls in KERNEL_CLASSES:
-                module = KernelLayer(name, cls, layer["config"])
+                module = KernelLayer(name, cls, layer["config"], quant.get(name))
             elif cls == "DepthwiseConv2D":
                 module = DepthwiseConv(name, layer["config"])
             elif cls == "BatchNormalization":
@@ -609,10 +608,10 @@ def read_tfjs_model(model_json_path: str) -> Tuple[Config, Weights]:
     return model_json, weights
 
 
-def load_graph_model(model_json_path: str) -> Tuple[GraphModel, Config]:
-    """Builds the torch module of a tfjs model.json with its weights."""
+def load_graph_model(model_json_path: str, quant: Mapping[str, LayerQuant]) -> Tuple[GraphModel, Config]:
+    """Builds the torch module of a tfjs model.json with its weights; `quant` as GraphModel's."""
     model_json, weights = read_tfjs_model(model_json_path)
-    model = GraphModel(model_json["modelTopology"])
+    model = GraphModel(model_json["modelTopology"], quant)
     for module in model.weighted_layers():
         prefix = module.layer_name + "/"
         module.build({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})

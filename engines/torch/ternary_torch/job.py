@@ -1,12 +1,12 @@
 """The job file the TypeScript launcher writes (shared/engineProtocol.ts `TorchJob`), read into a
 dataclass. TypeScript resolves everything here (the experiment with its defaults, the learning
-rate of every epoch, the histogram bins, the data's absolute path and normalization): Python
-restates none of it."""
+rate of every epoch, the histogram bins, the data's absolute path and normalization, how each
+ternary layer is ternarized): Python restates none of it."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from .events import PROTOCOL_VERSION
 
@@ -32,6 +32,22 @@ class Recipe:
 
 
 @dataclass(frozen=True)
+class LayerQuant:
+    """A ternary layer's quantization as TypeScript resolved it (shared/engineProtocol.ts TorchLayerQuant)."""
+
+    method: str
+    threshold_factor: float
+    threshold: str
+    tex: int
+
+
+def parse_layer_quant(raw: Mapping[str, Any]) -> dict[str, LayerQuant]:
+    """The job's `layerQuant` (layer name → its settings) as LayerQuant values."""
+    return {name: LayerQuant(method=str(q["method"]), threshold_factor=float(q["thresholdFactor"]), threshold=str(q["threshold"]), tex=int(q["tex"]))
+            for name, q in raw.items()}
+
+
+@dataclass(frozen=True)
 class Job:
     run_id: str
     run_dir: str
@@ -42,6 +58,7 @@ class Job:
     experiment_name: str
     classes: int
     recipe: Recipe
+    layer_quant: dict[str, LayerQuant]
     learning_rates: list[float]
     histogram_bins: int
     batch_records_per_epoch: int
@@ -78,6 +95,7 @@ def parse_job(raw: dict[str, Any]) -> Job:
                 seed=int(train["seed"]),
                 workers=int(train["workers"]) if train.get("workers") is not None else None,
             ),
+            layer_quant=parse_layer_quant(raw["layerQuant"]),
             learning_rates=[float(r) for r in raw["learningRates"]],
             histogram_bins=int(raw["histogramBins"]),
             batch_records_per_epoch=int(raw["batchRecordsPerEpoch"]),

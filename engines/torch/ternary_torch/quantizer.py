@@ -21,21 +21,6 @@ def branch_factors(threshold_factor: float, tex: int) -> List[float]:
     return list(REL_FACTORS[:tex])
 
 
-THRESHOLD_MODES = ("fixed", "optimal")
-
-
-def check_quant(method: str, threshold_factor: float, tex: int, threshold: str = "fixed") -> None:
-    if method not in ("he2019", "twn"):
-        raise ValueError(f"Unknown ternarization method '{method}': use 'he2019' or 'twn'.")
-    if method == "twn" and tex != 1:
-        raise ValueError(f"tex = {tex} needs method 'he2019': REL branches are defined by he2019 threshold factors.")
-    if threshold not in THRESHOLD_MODES:
-        raise ValueError(f"Unknown threshold '{threshold}': use 'fixed' or 'optimal'.")
-    if method == "twn" and threshold == "optimal":
-        raise ValueError("threshold 'optimal' needs method 'he2019': TWN has its own fixed threshold rule.")
-    branch_factors(threshold_factor, tex)
-
-
 class OptimalCut(NamedTuple):
     """One branch's least-squares fit: Δ (the smallest |R| kept), α (a float32 value) and how many are kept."""
 

@@ -1,5 +1,5 @@
-"""layers.jsonl and histograms/ records from a torch model, field for field as server/stats/
-layerStats.ts and histograms.ts compute them (host arithmetic in float64, Δ rounded to float32,
+"""The measured part of the layers.jsonl records and the histograms/ records of a torch model, as
+server/stats/layerStats.ts and histograms.ts compute them (host arithmetic in float64, Δ rounded to float32,
 as server/core/quantizerReference.ts does), on the kernels in tfjs layout and tfjs layer names.
 """
 from typing import Any, Dict, Iterator, List, Tuple
@@ -10,7 +10,6 @@ import torch
 from .graph import GraphModel, KernelLayer
 from .quantizer import TWN_DELTA_SCALE, branch_factors, optimal_fit
 
-TERNARY_BITS = 2
 Record = Dict[str, Any]
 
 
@@ -69,55 +68,25 @@ def relative_error(w: np.ndarray, summed: np.ndarray) -> float:
     return float(np.sqrt(np.sum((w.astype(np.float64) - summed.astype(np.float64)) ** 2) / norm)) if norm > 0 else 0.0
 
 
-def _kernels(model: GraphModel) -> Iterator[Tuple[KernelLayer, np.ndarray, int]]:
+def _kernels(model: GraphModel) -> Iterator[Tuple[KernelLayer, np.ndarray]]:
     for m in model.kernel_layers():
-        w = m.export()
-        yield m, w["kernel"], (w["bias"].size if "bias" in w else 0)
+        yield m, m.export()["kernel"]
 
 
 def layer_stats(model: GraphModel) -> List[Record]:
+    """The values of each ternary layer an epoch's layers record needs (shared/engineProtocol.ts
+    EngineLayerValues): every branch's factor, Δ, α and counts, and the relative error. The rest of
+    the record (type, shape, params, bits, sparsity, the model's sizes) is fixed by the model, and
+    the TypeScript side adds it (server/engines/torch/layersRecord.ts)."""
     out: List[Record] = []
-    for m, kernel, other in _kernels(model):
-        shape = list(kernel.shape)
-        params = int(kernel.size + other)
-        flat = kernel.reshape(-1)
+    for m, kernel in _kernels(model):
         if m.quant is None:
-            out.append({"layer": m.layer_name, "type": m.cls, "ternary": False, "shape": shape, "params": params, "bits": 32,
-                        "delta": 0, "alpha": 0, "sparsity": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "branches": [],
-                        "relError": 0})
             continue
-        tex = m.quant[2]
+        flat = kernel.reshape(-1)
         found, summed = layer_branches(flat, m.quant)
-        branches = [{"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"],
-                     "sparsity": b["counts"]["zero"] / flat.size if flat.size else 0, "counts": b["counts"]} for b in found]
-        first = branches[0]
-        out.append({"layer": m.layer_name, "type": m.cls, "ternary": True, "shape": shape, "params": params, "bits": TERNARY_BITS * tex,
-                    "delta": first["delta"], "alpha": first["alpha"], "sparsity": first["sparsity"], "counts": dict(first["counts"]),
-                    "branches": branches, "relError": relative_error(flat, summed), "threshold": m.quant[3]})
+        out.append({"layer": m.layer_name, "relError": relative_error(flat, summed),
+                    "branches": [{"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"], "counts": b["counts"]} for b in found]})
     return out
-
-
-def ternary_kernel_bytes(weights: int, tex: int) -> int:
-    return tex * (-(-weights * TERNARY_BITS // 8) + 4)
-
-
-def model_summary(model: GraphModel, stats: List[Record]) -> Record:
-    """modelSummary of layerStats.ts; params counts every weight of model.json (BatchNorm's moving
-    statistics included), as tfjs's countParams does."""
-    params = sum(p.numel() for p in model.parameters()) + sum(b.numel() for b in model.buffers())
-    ternary_params = 0
-    ternary_bytes = 0
-    for s in stats:
-        if not s["ternary"]:
-            continue
-        k = int(np.prod(s["shape"]))
-        ternary_params += k
-        ternary_bytes += ternary_kernel_bytes(k, len(s["branches"]))
-    ternary_bytes += (params - ternary_params) * 4
-    fp32 = params * 4
-    return {"layers": len(stats), "ternaryLayers": sum(1 for s in stats if s["ternary"]), "params": params,
-            "ternaryParams": ternary_params, "fp32Bytes": fp32, "ternaryBytes": ternary_bytes,
-            "compression": fp32 / ternary_bytes if ternary_bytes > 0 else 1}
 
 
 def bin_values(values: np.ndarray, bins: int) -> Record:
@@ -136,7 +105,7 @@ def bin_values(values: np.ndarray, bins: int) -> Record:
 
 def weight_histograms(model: GraphModel, bins: int) -> List[Record]:
     out: List[Record] = []
-    for m, kernel, _ in _kernels(model):
+    for m, kernel in _kernels(model):
         binned = bin_values(kernel, bins)
         if m.quant is None:
             out.append({"layer": m.layer_name, **binned, "delta": 0, "alpha": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "ternary": False})

@@ -30,7 +30,7 @@ from .events import Batch, Cancelled, Checkpoint, Completed, Epoch, Ended, NonFi
 from .files import replace_dir_atomic
 from .graph import GraphModel, export_tfjs_weights, load_graph_model
 from .job import Job, read_job
-from .stats import layer_stats, model_summary, weight_histograms
+from .stats import layer_stats, weight_histograms
 
 
 class Stop:
@@ -128,7 +128,7 @@ def setup(job: Job) -> Setup:
     if world > 1:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     stop = Stop(job.cancel_file)
-    model, model_json = load_graph_model(job.init_model)
+    model, model_json = load_graph_model(job.init_model, job.layer_quant)
     model.to(device)
     optimizer = make_optimizer(job, model)
     if job.recipe.batch_size % world != 0:
@@ -235,8 +235,7 @@ def report_epoch(s: Setup, epoch: int, sums: EpochSums, val: dict[str, float], e
                "top1": sums.top1 / seen, "top5": sums.top5 / seen, "valLoss": val["loss"], "valTop1": val["top1"],
                "valTop5": val["top5"], "imgPerSec": sums.seen / max(1e-9, sums.seconds), "time": elapsed()}
     if s.writer and s.replies is not None:
-        stats = layer_stats(s.model)
-        emit(Epoch(metrics=metrics, layers={"epoch": epoch + 1, "layers": stats, "summary": model_summary(s.model, stats)},
+        emit(Epoch(metrics=metrics, layers={"epoch": epoch + 1, "layers": layer_stats(s.model)},
                    histograms={"epoch": epoch + 1, "histograms": weight_histograms(s.model, s.job.histogram_bins)}))
         s.replies.wait_recorded(epoch + 1, s.restart)
     return metrics

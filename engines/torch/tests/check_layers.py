@@ -1,5 +1,5 @@
 """The torch engine's layers against tfjs-layers (test/unit/engines-torch-layers.test.ts runs it):
-for each case the test wrote (a small tfjs model.json, an input x, the output gradient dy, and what
+for each case the test wrote (a small tfjs model.json with its ternary layers' settings, an input x, the output gradient dy, and what
 tfjs computed), the engine's own loader builds the model, runs it forward and backward, and the
 largest relative differences of y, dL/dx, dL/dW of every weight and the weights after the step are
 reported, next to the layer classes and activations the engine supports.
@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ternary_torch.graph import ACTIVATIONS, SUPPORTED_CLASSES, from_tfjs_layout, load_graph_model, to_tfjs_layout
+from ternary_torch.job import parse_layer_quant
 
 
 def relative(ours: np.ndarray, theirs: Sequence[float]) -> float:
@@ -30,7 +31,7 @@ def relative(ours: np.ndarray, theirs: Sequence[float]) -> float:
 
 
 def check_case(case: Dict) -> Dict[str, float]:
-    model, _ = load_graph_model(case["model"])
+    model, _ = load_graph_model(case["model"], parse_layer_quant(case["quant"]))
     model.train(case["training"])
     x = from_tfjs_layout(torch.tensor(case["x"], dtype=torch.float32).view(case["xShape"])).contiguous().requires_grad_(True)
     y = model(x)

@@ -24,6 +24,7 @@ from ternary_torch.graph import (
     to_tfjs_layout,
     torch_axis,
 )
+from ternary_torch.job import LayerQuant
 
 
 def layer(cls: str, name: str, inbound: List[str], **config: Any) -> Dict[str, Any]:
@@ -68,7 +69,7 @@ class Axes(unittest.TestCase):
 class WeightLayouts(unittest.TestCase):
     def test_conv_kernel_hwio_round_trip(self) -> None:
         k = np.random.default_rng(1).standard_normal((3, 2, 4, 5)).astype(np.float32)
-        m = KernelLayer("c", "Conv2D", {"filters": 5, "kernel_size": [3, 2], "use_bias": False})
+        m = KernelLayer("c", "Conv2D", {"filters": 5, "kernel_size": [3, 2], "use_bias": False}, None)
         m.build({"kernel": k})
         self.assertEqual(list(m.weight.shape), [5, 4, 3, 2])
         self.assertTrue(np.array_equal(m.export()["kernel"], k))
@@ -118,11 +119,18 @@ class Ops(unittest.TestCase):
 class Refusals(unittest.TestCase):
     def test_unknown_class(self) -> None:
         with self.assertRaisesRegex(ModelFormatError, "layer 'u' of class UpSampling2D.*tfjs engine"):
-            GraphModel(topology([layer("InputLayer", "in", [], batch_input_shape=[None, 4, 4, 1]), layer("UpSampling2D", "u", ["in"])]))
+            GraphModel(topology([layer("InputLayer", "in", [], batch_input_shape=[None, 4, 4, 1]), layer("UpSampling2D", "u", ["in"])]), {})
 
     def test_dilated_conv(self) -> None:
         with self.assertRaisesRegex(ModelFormatError, "dilated"):
-            KernelLayer("c", "Conv2D", {"filters": 1, "kernel_size": [3, 3], "dilation_rate": [2, 2]})
+            KernelLayer("c", "Conv2D", {"filters": 1, "kernel_size": [3, 3], "dilation_rate": [2, 2]}, None)
+
+    def test_a_ternary_layer_takes_its_settings_from_the_job_only(self) -> None:
+        config = {"filters": 1, "kernel_size": [3, 3], "method": "twn", "threshold_factor": 0.3, "tex": 1}
+        with self.assertRaisesRegex(ModelFormatError, "layer 'c' \\(TernaryConv2D\\) is ternary, but the job gives no quantization"):
+            KernelLayer("c", "TernaryConv2D", config, None)
+        from_job = KernelLayer("c", "TernaryConv2D", config, LayerQuant(method="he2019", threshold_factor=0.05, threshold="optimal", tex=2))
+        self.assertEqual(from_job.quant, ("he2019", 0.05, 2, "optimal"))
 
     def test_channels_first(self) -> None:
         with self.assertRaisesRegex(ModelFormatError, "channels_first"):
@@ -155,14 +163,14 @@ class ModelJsonRoundTrip(unittest.TestCase):
                 json.dump(model_json, f)
             with open(os.path.join(tmp, "weights.bin"), "wb") as f:
                 f.write(b"".join(v.tobytes() for v in weights.values()))
-            model, loaded_json = load_graph_model(os.path.join(tmp, "model.json"))
+            model, loaded_json = load_graph_model(os.path.join(tmp, "model.json"), {})
             self.assertEqual(model.input_shape, [5, 5, 2])
             model.eval()
             x = torch.randn(2, 2, 5, 5)
             y = model(x)
             out = os.path.join(tmp, "out")
             export_tfjs_weights(model, loaded_json, out, {"note": 1})
-            again, again_json = load_graph_model(os.path.join(out, "model.json"))
+            again, again_json = load_graph_model(os.path.join(out, "model.json"), {})
             again.eval()
             self.assertTrue(torch.equal(again(x), y))
             self.assertEqual(again_json["userDefinedMetadata"], {"note": 1})

@@ -1,10 +1,10 @@
-"""ternary_torch/quantizer.py's own logic: REL branch factors, the settings it refuses, one branch's
+"""ternary_torch/quantizer.py's own logic: REL branch factors, a tex it has no branches for, one branch's
 Δ, α and codes, and the straight-through gradient."""
 import unittest
 
 import torch
 
-from ternary_torch.quantizer import REL_FACTORS, branch_factors, check_quant, summed_ternary, ternarize_branch, ternary_weight
+from ternary_torch.quantizer import REL_FACTORS, branch_factors, summed_ternary, ternarize_branch, ternary_weight
 
 
 class Settings(unittest.TestCase):
@@ -13,13 +13,9 @@ class Settings(unittest.TestCase):
         self.assertEqual(branch_factors(0.07, 2), list(REL_FACTORS[:2]))
         self.assertEqual(branch_factors(0.07, 4), list(REL_FACTORS))
 
-    def test_refusals_say_what_to_use(self) -> None:
+    def test_a_tex_without_branches_says_which_exist(self) -> None:
         with self.assertRaisesRegex(ValueError, "1, 2 or 4"):
             branch_factors(0.05, 3)
-        with self.assertRaisesRegex(ValueError, "he2019"):
-            check_quant("twn", 0.05, 2)
-        with self.assertRaisesRegex(ValueError, "Unknown ternarization method 'bwn'"):
-            check_quant("bwn", 0.05, 1)
 
 
 class Branch(unittest.TestCase):

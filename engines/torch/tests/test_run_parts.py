@@ -65,8 +65,8 @@ class RepliesTest(unittest.TestCase):
 
 class JobTest(unittest.TestCase):
     def test_another_protocol_version_is_refused_with_advice(self) -> None:
-        with self.assertRaisesRegex(JobError, "protocol version 2, this engine speaks 1"):
-            parse_job({"v": 2})
+        with self.assertRaisesRegex(JobError, f"protocol version {PROTOCOL_VERSION + 1}, this engine speaks {PROTOCOL_VERSION}"):
+            parse_job({"v": PROTOCOL_VERSION + 1})
 
     def test_a_missing_field_is_named(self) -> None:
         with self.assertRaisesRegex(JobError, "lacks 'experiment'"):

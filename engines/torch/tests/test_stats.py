@@ -1,10 +1,9 @@
-"""ternary_torch/stats.py's own arithmetic: histogram bins, stored ternary bytes, the reference
-ternarization's counts."""
+"""ternary_torch/stats.py's own arithmetic: histogram bins, the reference ternarization's counts."""
 import unittest
 
 import numpy as np
 
-from ternary_torch.stats import bin_values, ternarize_reference, ternary_kernel_bytes
+from ternary_torch.stats import bin_values, ternarize_reference
 
 
 class Bins(unittest.TestCase):
@@ -15,12 +14,6 @@ class Bins(unittest.TestCase):
     def test_constant_and_empty(self) -> None:
         self.assertEqual(bin_values(np.full(3, 2.0), 2)["bins"], [3, 0])
         self.assertEqual(bin_values(np.array([]), 2), {"min": 0, "max": 0, "bins": [0, 0]})
-
-
-class Sizes(unittest.TestCase):
-    def test_two_bits_per_weight_and_alpha_per_branch(self) -> None:
-        self.assertEqual(ternary_kernel_bytes(9, 1), 3 + 4)
-        self.assertEqual(ternary_kernel_bytes(8, 2), 2 * (2 + 4))
 
 
 class Reference(unittest.TestCase):

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../config/loadConfig';
+import type { LayerStats, ModelSummary } from '../../../shared/layerStats';
 import {
   ENGINE_LINE_PREFIX,
   ENGINE_PROTOCOL_VERSION,
@@ -28,7 +29,7 @@ import { saveModel } from '../../core/modelIO';
 import { hasCheckpoint } from '../../runs/checkpointSlots';
 import type { EngineContext, EngineEvents, EngineOutcome, EngineSession, TrainingEngine } from '../../runs/engine';
 import { BATCH_RECORDS_PER_EPOCH, HISTOGRAM_BINS } from '../../runs/records';
-import { modelSummary } from '../../stats';
+import { layerStats, modelSummary } from '../../stats';
 import { createExperimentModel } from '../../train/experimentModel';
 import { learningRateAt } from '../../train/schedule';
 import { outputsProbabilities } from '../../train/step';
@@ -36,6 +37,7 @@ import { openTrainingData } from '../../train/trainingData';
 import { runtimeVersions } from '../../train/versions';
 import { checkTorchOptions, type TorchOptions } from '../types';
 import { torchDataJob } from './dataJob';
+import { layersRecordOf, torchLayerQuant } from './layersRecord';
 import { findPython } from './python';
 import { explainStderr, freePort, startTorchrun, torchrunArgs } from './torchrun';
 
@@ -65,6 +67,8 @@ async function prepare(ctx: EngineContext, torch: TorchOptions): Promise<EngineS
     );
   }
   const model = await createExperimentModel(experiment, ctx.baseDir, trainSet.inputShape, configPath);
+  const layers = layerStats(model);
+  const sizes = modelSummary(model, layers);
   return {
     record: {
       backend: `torch-${torch.device}`,
@@ -76,9 +80,9 @@ async function prepare(ctx: EngineContext, torch: TorchOptions): Promise<EngineS
       nnodes: torch.nnodes,
       nprocPerNode: torch.nprocPerNode,
     },
-    sizes: modelSummary(model),
+    sizes,
     dispose: () => model.dispose(),
-    train: (events) => launch(ctx, torch, python.path, model, events),
+    train: (events) => launch(ctx, torch, python.path, model, { layers, sizes }, events),
   };
 }
 
@@ -88,6 +92,7 @@ async function launch(
   torch: TorchOptions,
   python: string,
   model: LayersModel,
+  initial: { layers: LayerStats[]; sizes: ModelSummary },
   events: EngineEvents,
 ): Promise<EngineOutcome> {
   const { experiment, paths } = ctx;
@@ -110,6 +115,7 @@ async function launch(
     cancelFile,
     outputsProbabilities: outputsProbabilities(model),
     experiment,
+    layerQuant: torchLayerQuant(model),
     learningRates: Array.from({ length: recipe.epochs }, (_, epoch) => learningRateAt(epoch, recipe.lr, recipe.schedule, recipe.gammas)),
     histogramBins: HISTOGRAM_BINS,
     batchRecordsPerEpoch: BATCH_RECORDS_PER_EPOCH,
@@ -141,7 +147,11 @@ async function launch(
         events.alive();
         return events.batch(message.record);
       case 'epoch':
-        await events.epoch({ metrics: message.metrics, layers: message.layers, histograms: message.histograms });
+        await events.epoch({
+          metrics: message.metrics,
+          layers: layersRecordOf(message.layers.epoch, message.layers.layers, initial.layers, initial.sizes),
+          histograms: message.histograms,
+        });
         torchrun.reply(engineReplyLine({ type: 'recorded', epoch: message.metrics.epoch, restart }));
         return;
       case 'checkpoint':
