@@ -41,6 +41,17 @@ export interface TorchJob {
    * the model.json and assumes no default.
    */
   layerQuant: Record<string, TorchLayerQuant>;
+  /** Examples per evaluation batch (server/train/evaluate.ts evalBatchSize). */
+  evalBatchSize: number;
+  /**
+   * Where rank 0 keeps its checkpoint (server/runs/checkpointSlots.ts): `file` in the slot folders
+   * of `dir`, `slots` newest role first — a checkpoint is written into `slots[0]`, the one it
+   * replaces kept as `slots[1]`, and a leftover `slots[2]` removed once both are on disk; a
+   * resume loads the newest intact one of them.
+   */
+  checkpoints: { dir: string; file: string; slots: readonly string[] };
+  /** Where the final model goes (the run's model/ folder). */
+  modelDir: string;
   /** The learning rate of each epoch (index 0 = epoch 1), from server/train/schedule.ts. */
   learningRates: number[];
   /** Bins of the per-epoch weight histograms. */

@@ -4,7 +4,7 @@ import { loadModel, resolveModelJsonPath } from '../core/modelIO';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { openDataset } from '../data/open';
 import { ConfigError } from '../config/loadConfig';
-import { evaluateModel } from './step';
+import { evalBatchSize, evaluateModel } from './step';
 
 export interface EvaluationResult {
   loss: number;
@@ -31,7 +31,7 @@ export async function evaluateTarget(
       configPath,
       experiment: experiment.name,
     });
-    const result = await evaluateModel(model, data, Math.max(experiment.train.batchSize, 256), classes, signal);
+    const result = await evaluateModel(model, data, evalBatchSize(experiment.train.batchSize), classes, signal);
     return { ...result, modelPath };
   } finally {
     model.dispose();

@@ -84,6 +84,11 @@ export function makeTrainStep(model: LayersModel, optimizer: Optimizer, params: 
   };
 }
 
+/** Examples per evaluation batch for a training batch of `trainBatch`: at least 256 (no gradients to keep). */
+export function evalBatchSize(trainBatch: number): number {
+  return Math.max(trainBatch, 256);
+}
+
 /** Loss and top-1/top-5 of `model` on a whole split (inference mode, no augmentation). */
 export async function evaluateModel(
   model: LayersModel,

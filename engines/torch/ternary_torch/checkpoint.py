@@ -1,7 +1,8 @@
-"""The torch engine's checkpoint: `checkpoint.pt` in the slots of server/runs/checkpointSlots.ts
-(last, previous), written like server/train/checkpointStore.ts writes the tfjs engine's: into a
-temporary folder, flushed, then last → previous and the new one → last, so no crash loses the
-last committed epoch. The run lifecycle (TypeScript) copies the best one and reads none of it."""
+"""The torch engine's checkpoint, in the folder, file and slots of server/runs/checkpointSlots.ts
+that the job names (`Slots`), written like server/train/checkpointStore.ts writes the tfjs
+engine's: into a temporary folder, flushed, then the newest slot's → the one before and the new
+one → the newest, so no crash loses the last committed epoch. The run lifecycle (TypeScript)
+copies the best one and reads none of it."""
 from __future__ import annotations
 
 import os
@@ -14,9 +15,16 @@ import torch
 from .files import fill_temp_dir, fsync_path
 
 FORMAT = "ternary-studio-torch-checkpoint/1"
-FILE = "checkpoint.pt"
-# Newest role first; `last.old` is what older versions left after a crash.
-RESUME_SLOTS = ("last", "previous", "last.old")
+
+
+@dataclass(frozen=True)
+class Slots:
+    """The job's `checkpoints` (shared/engineProtocol.ts): folder, file name, slots newest role
+    first — written into slots[0], the one it replaces kept as slots[1], a leftover slots[2] removed."""
+
+    dir: str
+    file: str
+    slots: tuple[str, ...]
 
 
 @dataclass
@@ -32,21 +40,21 @@ class TrainState:
         return {"epoch": self.epoch, "step": self.step, "elapsedSeconds": self.elapsed_seconds, "epochs": self.epochs}
 
 
-def save_checkpoint(checkpoints_dir: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState) -> None:
-    """Saves checkpoints/last durably, keeping the one it replaces as checkpoints/previous."""
-    os.makedirs(checkpoints_dir, exist_ok=True)
+def save_checkpoint(where: Slots, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState) -> None:
+    """Saves the newest slot durably, keeping the one it replaces in the slot before."""
+    os.makedirs(where.dir, exist_ok=True)
     payload = {"format": FORMAT, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": state.wire()}
-    last = os.path.join(checkpoints_dir, "last")
-    previous = os.path.join(checkpoints_dir, "previous")
-    tmp = fill_temp_dir(last, lambda d: torch.save(payload, os.path.join(d, FILE)))
-    if os.path.exists(os.path.join(last, FILE)):
+    last, previous, *leftovers = (os.path.join(where.dir, slot) for slot in where.slots)
+    tmp = fill_temp_dir(last, lambda d: torch.save(payload, os.path.join(d, where.file)))
+    if os.path.exists(os.path.join(last, where.file)):
         shutil.rmtree(previous, ignore_errors=True)
         os.rename(last, previous)
     else:
         shutil.rmtree(last, ignore_errors=True)
     os.rename(tmp, last)
-    fsync_path(checkpoints_dir)
-    shutil.rmtree(os.path.join(checkpoints_dir, "last.old"), ignore_errors=True)
+    fsync_path(where.dir)
+    for leftover in leftovers:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 @dataclass
@@ -57,11 +65,11 @@ class Loaded:
     slot: str
 
 
-def load_newest(checkpoints_dir: str) -> Optional[Loaded]:
+def load_newest(where: Slots) -> Optional[Loaded]:
     """The checkpoint of the most epochs among the slots that load; None when none does."""
     best: Optional[Loaded] = None
-    for slot in RESUME_SLOTS:
-        path = os.path.join(checkpoints_dir, slot, FILE)
+    for slot in where.slots:
+        path = os.path.join(where.dir, slot, where.file)
         if not os.path.exists(path):
             continue
         try:

@@ -1,13 +1,15 @@
 """The job file the TypeScript launcher writes (shared/engineProtocol.ts `TorchJob`), read into a
 dataclass. TypeScript resolves everything here (the experiment with its defaults, the learning
-rate of every epoch, the histogram bins, the data's absolute path and normalization, how each
-ternary layer is ternarized): Python restates none of it."""
+rate of every epoch, the histogram bins, the evaluation batch, the data's absolute path and
+normalization, how each ternary layer is ternarized, where the checkpoint and the final model go):
+Python restates none of it."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from .checkpoint import Slots
 from .events import PROTOCOL_VERSION
 
 
@@ -59,6 +61,9 @@ class Job:
     classes: int
     recipe: Recipe
     layer_quant: dict[str, LayerQuant]
+    eval_batch_size: int
+    checkpoints: Slots
+    model_dir: str
     learning_rates: list[float]
     histogram_bins: int
     batch_records_per_epoch: int
@@ -96,6 +101,9 @@ def parse_job(raw: dict[str, Any]) -> Job:
                 workers=int(train["workers"]) if train.get("workers") is not None else None,
             ),
             layer_quant=parse_layer_quant(raw["layerQuant"]),
+            eval_batch_size=int(raw["evalBatchSize"]),
+            checkpoints=Slots(dir=raw["checkpoints"]["dir"], file=raw["checkpoints"]["file"], slots=tuple(raw["checkpoints"]["slots"])),
+            model_dir=raw["modelDir"],
             learning_rates=[float(r) for r in raw["learningRates"]],
             histogram_bins=int(raw["histogramBins"]),
             batch_records_per_epoch=int(raw["batchRecordsPerEpoch"]),

@@ -75,10 +75,6 @@ class Setup:
     def writer(self) -> bool:
         return self.rank == 0
 
-    @property
-    def checkpoints_dir(self) -> str:
-        return os.path.join(self.job.run_dir, "checkpoints")
-
 
 @dataclass
 class EpochSums:
@@ -134,7 +130,7 @@ def setup(job: Job) -> Setup:
     if job.recipe.batch_size % world != 0:
         raise SystemExit(f"train.batchSize {job.recipe.batch_size} is not a multiple of the world size {world}: use a batch size divisible by the number of processes.")
     local_batch = job.recipe.batch_size // world
-    data = open_data(job.data, rank=rank, world=world, local_batch=local_batch, eval_batch=max(job.recipe.batch_size, 256),
+    data = open_data(job.data, rank=rank, world=world, local_batch=local_batch, eval_batch=job.eval_batch_size,
                      seed=job.recipe.seed, device=device, workers=job.recipe.workers)
     net: torch.nn.Module = model
     if world > 1:
@@ -147,7 +143,7 @@ def setup(job: Job) -> Setup:
 def restore(s: Setup) -> Optional[TrainState]:
     """The newest checkpoint's state, loaded into the model and optimizer of every rank (rank 0
     reads it and hands it over: nodes need not share a disk); None for a fresh run."""
-    loaded = load_newest(s.checkpoints_dir) if s.writer else None
+    loaded = load_newest(s.job.checkpoints) if s.writer else None
     if s.distributed:
         box = [loaded]
         dist.broadcast_object_list(box, src=0)
@@ -244,7 +240,7 @@ def report_epoch(s: Setup, epoch: int, sums: EpochSums, val: dict[str, float], e
 def save_final_model(s: Setup, state: TrainState) -> None:
     metadata = {"runId": s.job.run_id, "experiment": s.job.experiment_name, "epochs": state.epoch, "engine": "torch",
                 "device": s.device.type, "worldSize": s.world}
-    replace_dir_atomic(os.path.join(s.job.run_dir, "model"), lambda tmp: export_tfjs_weights(s.model, s.model_json, tmp, metadata))
+    replace_dir_atomic(s.job.model_dir, lambda tmp: export_tfjs_weights(s.model, s.model_json, tmp, metadata))
 
 
 class Clock:
@@ -267,7 +263,7 @@ def train_epochs(s: Setup, state: TrainState) -> Union[Completed, Cancelled, Non
         metrics = report_epoch(s, epoch, trained, evaluate(s), clock)
         state = TrainState(epoch=epoch + 1, step=trained.step, elapsed_seconds=clock(), epochs=[*state.epochs, metrics])
         if s.writer:
-            save_checkpoint(s.checkpoints_dir, s.model, s.optimizer, state)
+            save_checkpoint(s.job.checkpoints, s.model, s.optimizer, state)
             emit(Checkpoint(epoch=epoch + 1))
         if s.distributed:
             dist.barrier()  # no rank runs ahead of the checkpoint it would resume from

@@ -1,5 +1,5 @@
 """Unit tests of the torch engine's own run logic (unittest; run by
-test/unit/engines-torch-protocol.test.ts with engines/torch on PYTHONPATH): the checkpoint
+test/unit/engines-torch-package.test.ts): the checkpoint
 rotation and the choice of the newest intact one, the wait for the lifecycle's replies, and the
 job file's checks."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import unittest
 
 import torch
 
-from ternary_torch.checkpoint import TrainState, load_newest, save_checkpoint
+from ternary_torch.checkpoint import Slots, TrainState, load_newest, save_checkpoint
 from ternary_torch.events import PROTOCOL_VERSION, Replies
 from ternary_torch.job import JobError, parse_job
 
@@ -23,25 +23,32 @@ def model_and_optimizer() -> tuple[torch.nn.Module, torch.optim.Optimizer]:
     return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
 
+def slots(run: str) -> Slots:
+    """The slots the job names (server/runs/checkpointSlots.ts), under an arbitrary folder and file name."""
+    return Slots(dir=os.path.join(run, "ckpt"), file="state.pt", slots=("last", "previous", "last.old"))
+
+
 class CheckpointTest(unittest.TestCase):
     def test_rotation_keeps_the_previous_one_and_loads_the_newest(self) -> None:
         with tempfile.TemporaryDirectory() as run:
-            checkpoints = os.path.join(run, "checkpoints")
+            checkpoints = slots(run)
             model, optimizer = model_and_optimizer()
             for epoch in (1, 2):
                 save_checkpoint(checkpoints, model, optimizer, TrainState(epoch=epoch, step=epoch * 4, elapsed_seconds=1.5 * epoch))
-            self.assertEqual(sorted(os.listdir(checkpoints)), ["last", "previous"])
+            os.makedirs(os.path.join(checkpoints.dir, "last.old"))
+            save_checkpoint(checkpoints, model, optimizer, TrainState(epoch=3, step=12, elapsed_seconds=4.5))
+            self.assertEqual(sorted(os.listdir(checkpoints.dir)), ["last", "previous"], "the leftover slot is gone")
             loaded = load_newest(checkpoints)
             assert loaded is not None
-            self.assertEqual((loaded.slot, loaded.state.epoch, loaded.state.step), ("last", 2, 8))
+            self.assertEqual((loaded.slot, loaded.state.epoch, loaded.state.step), ("last", 3, 12))
 
     def test_a_damaged_last_falls_back_to_previous(self) -> None:
         with tempfile.TemporaryDirectory() as run:
-            checkpoints = os.path.join(run, "checkpoints")
+            checkpoints = slots(run)
             model, optimizer = model_and_optimizer()
             for epoch in (1, 2):
                 save_checkpoint(checkpoints, model, optimizer, TrainState(epoch=epoch))
-            with open(os.path.join(checkpoints, "last", "checkpoint.pt"), "wb") as f:
+            with open(os.path.join(checkpoints.dir, "last", checkpoints.file), "wb") as f:
                 f.write(b"torn")
             loaded = load_newest(checkpoints)
             assert loaded is not None
@@ -49,7 +56,7 @@ class CheckpointTest(unittest.TestCase):
 
     def test_no_checkpoint(self) -> None:
         with tempfile.TemporaryDirectory() as run:
-            self.assertIsNone(load_newest(os.path.join(run, "checkpoints")))
+            self.assertIsNone(load_newest(slots(run)))
 
 
 class RepliesTest(unittest.TestCase):

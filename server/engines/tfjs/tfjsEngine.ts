@@ -19,7 +19,7 @@ import { createExperimentModel } from '../../train/experimentModel';
 import { createOptimizer } from '../../train/optimizers';
 import { checkpointToResume } from '../../train/resumePoint';
 import { learningRateAt } from '../../train/schedule';
-import { evaluateModel, makeTrainStep } from '../../train/step';
+import { evalBatchSize, evaluateModel, makeTrainStep } from '../../train/step';
 import { openTrainingData } from '../../train/trainingData';
 import { runtimeVersions } from '../../train/versions';
 import type { MetricsRecord } from '../../../shared/runRecords';
@@ -88,7 +88,7 @@ async function prepare(ctx: EngineContext, backend: { name: string; threads: num
         if (trained.kind === 'cancelled') return { kind: 'cancelled', epoch: epochNumber };
         if (trained.kind === 'nonFinite')
           return { kind: 'nonFinite', loss: trained.loss, epoch: epochNumber, batch: trained.batchIndex, step: trained.globalStep, lr };
-        const val = await evaluateModel(model, testSet, Math.max(recipe.batchSize, 256), classes, signal);
+        const val = await evaluateModel(model, testSet, evalBatchSize(recipe.batchSize), classes, signal);
         if (signal?.aborted) return { kind: 'cancelled', epoch: epochNumber, during: 'validation' };
         const seen = Math.max(1, trained.seen);
         const metrics: MetricsRecord = {

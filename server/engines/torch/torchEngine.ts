@@ -26,13 +26,13 @@ import {
   type TorchJob,
 } from '../../../shared/engineProtocol';
 import { saveModel } from '../../core/modelIO';
-import { hasCheckpoint } from '../../runs/checkpointSlots';
+import { CHECKPOINT_FILE, hasCheckpoint, RESUME_SLOTS } from '../../runs/checkpointSlots';
 import type { EngineContext, EngineEvents, EngineOutcome, EngineSession, TrainingEngine } from '../../runs/engine';
 import { BATCH_RECORDS_PER_EPOCH, HISTOGRAM_BINS } from '../../runs/records';
 import { layerStats, modelSummary } from '../../stats';
 import { createExperimentModel } from '../../train/experimentModel';
 import { learningRateAt } from '../../train/schedule';
-import { outputsProbabilities } from '../../train/step';
+import { evalBatchSize, outputsProbabilities } from '../../train/step';
 import { openTrainingData } from '../../train/trainingData';
 import { runtimeVersions } from '../../train/versions';
 import { checkTorchOptions, type TorchOptions } from '../types';
@@ -116,6 +116,9 @@ async function launch(
     outputsProbabilities: outputsProbabilities(model),
     experiment,
     layerQuant: torchLayerQuant(model),
+    evalBatchSize: evalBatchSize(recipe.batchSize),
+    checkpoints: { dir: paths.checkpoints, file: CHECKPOINT_FILE.torch, slots: RESUME_SLOTS },
+    modelDir: paths.model,
     learningRates: Array.from({ length: recipe.epochs }, (_, epoch) => learningRateAt(epoch, recipe.lr, recipe.schedule, recipe.gammas)),
     histogramBins: HISTOGRAM_BINS,
     batchRecordsPerEpoch: BATCH_RECORDS_PER_EPOCH,
