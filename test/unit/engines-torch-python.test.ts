@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPython, torchVersion } from '../../server/engines/torch/python';
@@ -47,6 +47,21 @@ test('$TERN_PYTHON binds as --python does: a missing or torch-less one is an err
 test('Python without PyTorch: says how to install it', async () => {
   const python = fakePython(dir, 'no-torch', { torchError: 'ModuleNotFoundError: No module named torch' });
   await assert.rejects(findPython(python, 'cpu'), /No PyTorch in .*No module named torch.*python3-torch.*pip install torch/);
+});
+
+test('a Python that does not answer the check in time is named as such, not reported as lacking PyTorch', async () => {
+  // Never answers: it waits for a line on stdin that does not come (the probe's stdin stays open).
+  const stuck = join(dir, 'stuck-python');
+  writeFileSync(stuck, '#!/bin/sh\nread never\n');
+  chmodSync(stuck, 0o755);
+  await assert.rejects(findPython(stuck, 'cpu', 200), (err: Error) => {
+    assert.equal(err.name, 'EngineError');
+    assert.match(
+      err.message,
+      /stuck-python did not finish the torch engine's check of its PyTorch .* within 0\.2 s; the machine may be overloaded/,
+    );
+    return true;
+  });
 });
 
 test('PyTorch older than 1.13: names the version and the minimum', async () => {

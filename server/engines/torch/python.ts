@@ -24,10 +24,15 @@ export interface PythonInfo {
   gloo?: boolean;
 }
 
-function probe(python: string): Promise<PythonInfo | undefined> {
+/** How long the environment check may take: importing torch and torchvision on a loaded machine can take tens of seconds. */
+export const PROBE_TIMEOUT_MS = 60_000;
+
+type Probe = PythonInfo | 'timedOut' | undefined;
+
+function probe(python: string, timeoutMs: number): Promise<Probe> {
   return new Promise((resolve) => {
-    execFile(python, [join(torchPackageDir(), 'check_env.py')], { timeout: 60_000 }, (err, stdout) => {
-      if (err) return resolve(undefined);
+    execFile(python, [join(torchPackageDir(), 'check_env.py')], { timeout: timeoutMs }, (err, stdout) => {
+      if (err) return resolve(err.killed ? 'timedOut' : undefined);
       try {
         resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as PythonInfo);
       } catch {
@@ -55,14 +60,20 @@ const INSTALL_TORCH =
  * without a word), else the first of python3 and /usr/bin/python3 that has PyTorch and torchvision
  * (a pyenv python3 on PATH often has neither).
  */
-export async function findPython(explicit: string | undefined, device: 'cpu' | 'cuda'): Promise<PythonInfo & { path: string }> {
+export async function findPython(
+  explicit: string | undefined,
+  device: 'cpu' | 'cuda',
+  probeTimeoutMs = PROBE_TIMEOUT_MS,
+): Promise<PythonInfo & { path: string }> {
   const chosen = explicit || process.env.TERN_PYTHON;
   const candidates = chosen ? [chosen] : ['python3', '/usr/bin/python3'];
   const seen: (PythonInfo & { path: string })[] = [];
+  const slow: string[] = [];
   for (const path of [...new Set(candidates)]) {
     if (path.includes('/') && !existsSync(path)) continue;
-    const info = await probe(path);
-    if (!info) continue;
+    const info = await probe(path, probeTimeoutMs);
+    if (info === 'timedOut') slow.push(path);
+    if (!info || info === 'timedOut') continue;
     seen.push({ ...info, path });
     // The data pipeline (engines/torch/ternary_torch/data.py) decodes and transforms with torchvision.
     if (info.torch && compare(torchVersion(info.torch), MIN_TORCH) >= 0 && info.torchvision) {
@@ -76,6 +87,13 @@ export async function findPython(explicit: string | undefined, device: 'cpu' | '
       return { ...info, path };
     }
   }
+  // A Python that did not answer may be the one with PyTorch: say so rather than blame another one.
+  if (slow.length > 0)
+    throw new EngineError(
+      `${slow.join(' and ')} did not finish the torch engine's check of its PyTorch (engines/torch/check_env.py, which imports torch and torchvision) within ${probeTimeoutMs / 1000} s; the machine may be overloaded. Try again when it is less busy, or point --python / $TERN_PYTHON / the ternary.torch.python setting at the Python to use.`,
+      'engineUnavailable',
+      'ternary.torch.python',
+    );
   if (seen.length === 0) {
     throw new EngineError(
       `The torch engine needs Python 3, and none was found (tried ${!explicit && chosen ? `$TERN_PYTHON = ${chosen}` : candidates.join(', ')}). Install Python 3 (Debian/Ubuntu: \`sudo apt-get install python3 python3-torch\`), or set --python / $TERN_PYTHON / the ternary.torch.python setting.`,
