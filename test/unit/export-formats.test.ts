@@ -152,8 +152,11 @@ test('model.onnx holds the codes and α of each ternary layer (read back with th
   ]) {
     assert.equal(codes[((o * cin + i) * kh + y) * kw + x], conv2.codes[((y * kw + x) * cin + i) * cout + o]);
   }
-  assert.deepEqual(Array.from(tensorToFloat32(init.get('conv2_alpha')!)), [conv2.levels[0]]);
-  assert.ok((onnx.graph?.node ?? []).some((n) => n.opType === 'DequantizeLinear'));
+  // Gather table [0, α, −α]: code c ≥ 0 picks entry c, c = −1 the last one.
+  assert.deepEqual(Array.from(tensorToFloat32(init.get('conv2_levels')!)), [0, conv2.levels[0], -conv2.levels[0]]);
+  // Cast → Gather, which ONNX Runtime constant-folds, not DequantizeLinear, which it runs every time.
+  assert.ok((onnx.graph?.node ?? []).some((n) => n.opType === 'Gather'));
+  assert.ok(!(onnx.graph?.node ?? []).some((n) => n.opType === 'DequantizeLinear'));
   assert.ok((onnx.graph?.node ?? []).some((n) => n.opType === 'BatchNormalization'));
   model.dispose();
 });

@@ -6,12 +6,16 @@
  * conv kernels are transposed, channel axes become axis 1, and a Flatten of an image tensor
  * transposes back to NHWC first so the following Dense sees its inputs in tfjs order.
  *
- * Ternary kernels keep their codes (server/export/packedModel.ts):
- *  - t_ex = 1: INT2 codes c ∈ {−1, 0, 1} → DequantizeLinear(codes, α) (ONNX opset 25, which
- *    ONNX Runtime ≥ 1.23 runs; `codes: 'int8'` writes INT8 codes at opset 13 for older runtimes);
- *  - REL (t_ex 2, 4): INT4 codes c ∈ [−t_ex, t_ex] → Cast → Gather from the 2·t_ex + 1 level
- *    values [0, A_1 … A_t, −A_t … −A_1] (Gather counts negative indices from the end), which is
- *    exact because the levels A_m = α_1 + … + α_m are not a multiple of one scale;
+ * Ternary kernels keep their codes (server/export/packedModel.ts), each through Cast → Gather from
+ * the table of its values (Gather counts negative indices from the end):
+ *  - t_ex = 1: INT2 codes c ∈ {−1, 0, 1} (ONNX opset 25, which ONNX Runtime ≥ 1.23 runs;
+ *    `codes: 'int8'` writes INT8 codes at opset 13 for older runtimes) → Gather from [0, α, −α].
+ *    Not DequantizeLinear(codes, α): ONNX Runtime keeps that node for its QDQ fusions and
+ *    dequantizes on every run (about twice the float model's latency, BENCHMARKS.md), while it
+ *    constant-folds Cast → Gather when the session loads, so the model runs as fast as float;
+ *  - REL (t_ex 2, 4): INT4 codes c ∈ [−t_ex, t_ex] → Gather from the 2·t_ex + 1 level
+ *    values [0, A_1 … A_t, −A_t … −A_1], which is exact because the levels A_m = α_1 + … + α_m
+ *    are not a multiple of one scale;
  *  - REL with optimal thresholds (residual codes, packedModel.ts): the same Gather from the 3^t_ex
  *    values Σ_k s_k·α_k, INT4 codes for t_ex 2 (|c| ≤ 4) and INT8 for t_ex 4 (|c| ≤ 40).
  * BatchNorm stays a BatchNormalization node (ONNX Runtime folds it into the conv when optimizing),
@@ -131,9 +135,9 @@ class Builder {
   /**
    * A weight as an ONNX float tensor with dims `dims`, where ONNX element [i0, i1, …] is tfjs
    * element [j…] with j[perm[k]] = i[k] (perm maps ONNX axes to tfjs axes). Ternary weights become
-   * codes plus a DequantizeLinear or Gather; float ones an initializer.
+   * codes plus a Cast → Gather from their values (module comment); float ones an initializer.
    */
-  weightInput(w: PackedWeight, base: string, dims: number[], perm: number[], opts: { gather?: boolean } = {}): string {
+  weightInput(w: PackedWeight, base: string, dims: number[], perm: number[]): string {
     if (w.kind === 'float') return this.floatInit(base, dims, transpose(w.values, w.shape, perm));
     const codes = transpose(w.codes, w.shape, perm) as Int8Array;
     const t = w.quant.tex;
@@ -145,10 +149,6 @@ class Builder {
     this.codeTypes.add(type);
     const codesName = this.unique(`${base}_codes`);
     this.initializers.push(packedIntTensor(codesName, dims, type, packInts(codes, bits)));
-    if (t === 1 && !opts.gather) {
-      const alpha = this.floatInit(`${base}_alpha`, [], [w.levels[0]]);
-      return this.add('DequantizeLinear', [codesName, alpha], `${base}_ternary`);
-    }
     // Gather from [value(0), value(1) … value(h), value(−h) … value(−1)] (nested: [0, A_1 … A_t,
     // −A_t … −A_1]): code c ≥ 0 picks entry c, c < 0 counts from the end.
     const { half, table: byCode } = codeTable(w.levels, w.encoding);
@@ -313,9 +313,10 @@ function denseLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   const w = b.layerWeights(layer.name);
   const kernel = w.get('kernel');
   if (!kernel) throw new ExportGraphError(`Layer '${layer.name}' has no kernel weight.`);
-  // Not DequantizeLinear → Gemm: ONNX Runtime's extended optimizations rewrite that pair into a
-  // MatMul on dynamically int8-quantized activations, off by ~0.5 % (measured); Gather is exact.
-  const weight = b.weightInput(kernel, layer.name, kernel.shape, [0, 1], { gather: true });
+  // Not DequantizeLinear → Gemm: besides being dequantized on every run, ONNX Runtime's extended
+  // optimizations rewrite that pair into a MatMul on dynamically int8-quantized activations, off
+  // by ~0.5 % (measured); Gather is exact.
+  const weight = b.weightInput(kernel, layer.name, kernel.shape, [0, 1]);
   const bias = w.get('bias');
   const inputs = [x.name, weight];
   if (bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
