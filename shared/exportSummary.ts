@@ -15,8 +15,28 @@ export interface ParityResult {
   /** Fraction of inputs whose top-1 class agrees with ours. */
   top1Agreement: number;
   samples: number;
-  /** maxRelDiff within the tolerance. */
+  /** Within the file's criterion: maxRelDiff within the tolerance, or `criterion`. */
   ok: boolean;
+  /** What the file is compared with, when not our inference as trained (the int8 file: our fake-quantized inference). */
+  reference?: string;
+  /** The criterion when it is not the relative tolerance, in words (the int8 file's bound). */
+  criterion?: string;
+}
+
+/** ONNX Runtime latency of one model, one thread count, batch 1. */
+export interface LatencyResult {
+  /** "float", "ternary", "ternary int8". */
+  model: string;
+  /** The file measured, or how it was made (the float model is built for the measurement, not written). */
+  file: string;
+  medianMs: number;
+  p10Ms: number;
+}
+
+/** Top-1 accuracy of a model on the labelled inputs of the parity check. */
+export interface AccuracyResult {
+  model: string;
+  top1: number;
 }
 
 export interface ExportedFile {
@@ -43,4 +63,10 @@ export interface ModelExportSummary {
   parity?: { inputs: string; results: ParityResult[]; tolerance: number };
   /** Set when parity was not checked, with the reason. */
   paritySkipped?: string;
+  /** With 8-bit activations: the calibration and what was quantized. */
+  int8?: { calibration: string; int8Layers: number; quantizedTensors: number };
+  /** ONNX Runtime latency at batch 1 of float / ternary / ternary int8, measured side by side (round-robin). */
+  latency?: { runs: number; threads: string; results: LatencyResult[] };
+  /** Accuracy of our inference and of each ONNX file on the test images (when they have labels). */
+  accuracy?: { inputs: string; results: AccuracyResult[] };
 }

@@ -3,6 +3,8 @@
  *   model.onnx   standard ONNX with the ternary codes (server/onnx/export/toOnnx.ts)
  *   model.tern   the packed format (server/export/ternFile.ts)
  *   tfjs/        a stock tfjs LayersModel (server/export/stockTfjs.ts)
+ *   model-int8.onnx  with 8-bit activations: the QDQ model ONNX Runtime runs with integer kernels,
+ *                calibrated on training images (server/export/int8Activations.ts)
  * Parity: each exported file is loaded back by an independent path — model.onnx in ONNX Runtime,
  * tfjs/ through stock loadLayersModel, model.tern through our loader — and run on the same
  * inputs as our own inference; a relative difference above PARITY_TOLERANCE is an error.
@@ -15,16 +17,31 @@ import { writeFileAtomic } from '../files/atomicFiles';
 import { prepareOutputFolder } from '../core/outputFolder';
 import { exportOnnx, type OnnxCodes } from '../onnx/export/toOnnx';
 import { loadOrt, nchwToNhwc, openSession } from '../onnx/runtime';
-import { packModel, type PackedModel } from './packedModel';
+import { packModel, ternaryValues, type PackedModel } from './packedModel';
+import { calibrate, fakeQuantPredict, Int8ExportError, type CalibrationImages, type ExportActivations } from './int8Activations';
+import { sideBySideLatency, type LatencyTarget } from './latency';
 import { stockTfjsModel } from './stockTfjs';
 import { encodeTern, loadTernModel, ternSize } from './ternFile';
-import type { ExportedFile, ModelExportSummary, ParityResult } from '../../shared/exportSummary';
+import type { AccuracyResult, ExportedFile, ModelExportSummary, ParityResult } from '../../shared/exportSummary';
 import { UserError } from '../../shared/userError';
 
 /** Largest accepted max|Δ logit| / max|logit| between an exported model and our inference. */
 export const PARITY_TOLERANCE = 1e-4;
 
 export const ONNX_FILE = 'model.onnx';
+/** The QDQ model with 8-bit activations (docs/formats.md), written with `activations: 'int8'`. */
+export const INT8_ONNX_FILE = 'model-int8.onnx';
+/**
+ * The int8 file's parity criterion against our fake-quantized inference: top-1 agreement at least
+ * this, and max |Δ logit| at most INT8_LOGIT_STEPS steps of an 8-bit grid over the calibrated logit
+ * range. Why steps and not 1e-4: ONNX Runtime adds the bias on the int32 grid (input scale × weight
+ * scale, up to half a step off) and sums in another order, so a quantized value near a rounding
+ * boundary can land one step away, and such steps add up through the layers.
+ */
+export const INT8_MIN_AGREEMENT = 0.995;
+export const INT8_LOGIT_STEPS = 8;
+/** Rounds of the side-by-side latency measurement in the report. */
+export const REPORT_LATENCY_ROUNDS = 30;
 export const TERN_FILE = 'model.tern';
 export const STOCK_DIR = 'tfjs';
 /** What an export folder is for, in file-system errors. */
@@ -36,6 +53,8 @@ export interface ParityInputs {
   n: number;
   /** Says where they come from, for the report ("first 1000 test images of …", "random"). */
   source: string;
+  /** Their classes, when they are labelled test images: the report then gives each model's accuracy. */
+  labels?: Int32Array;
 }
 
 export type { ExportedFile, ModelExportSummary, ParityResult };
@@ -48,6 +67,12 @@ export interface ModelExportOptions {
   /** Random inputs when there is no data (default 64). */
   randomSamples?: number;
   onnxCodes?: OnnxCodes;
+  /** `int8`: also write model-int8.onnx, calibrated on `calibration` (default float). */
+  activations?: ExportActivations;
+  /** Training images for the int8 calibration; required with `activations: 'int8'`. */
+  calibration?: CalibrationImages;
+  /** Rounds of the latency measurement (default REPORT_LATENCY_ROUNDS; 0 skips it). */
+  latencyRounds?: number;
   metadata?: Record<string, unknown>;
   onProgress?: (message: string) => void;
 }
@@ -169,6 +194,25 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
   });
   await writeFileAtomic(join(outDir, ONNX_FILE), onnx.bytes);
 
+  let int8: ReturnType<typeof calibrate> | undefined;
+  let int8Bytes: Uint8Array | undefined;
+  if (options.activations === 'int8') {
+    if (!options.calibration) {
+      throw new Int8ExportError(
+        '8-bit activations (--activations int8) are calibrated on training images, and this model has no data: ' +
+          "export the run folder that trained it (its experiment's data), or export with float activations.",
+      );
+    }
+    progress(`calibrating 8-bit activations on ${options.calibration.n} training images`);
+    int8 = calibrate(model, packed, options.calibration);
+    progress(`writing ${INT8_ONNX_FILE}`);
+    int8Bytes = exportOnnx(model, packed, {
+      activations: int8.quant,
+      docString: 'Exported by Ternary Studio with 8-bit activations (QDQ): input NCHW float32, normalized as in training; output: logits.',
+    }).bytes;
+    await writeFileAtomic(join(outDir, INT8_ONNX_FILE), int8Bytes);
+  }
+
   progress('writing model.tern');
   const ternBytes = encodeTern(packed, { metadata: options.metadata });
   await writeFileAtomic(join(outDir, TERN_FILE), ternBytes);
@@ -185,6 +229,15 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
       bytes: onnx.bytes.byteLength,
       what: `ONNX, opset ${onnx.opset}${onnx.codeTypes.length ? `, ternary codes as ${onnx.codeTypes.join('/')}` : ''}`,
     },
+    ...(int8Bytes
+      ? [
+          {
+            path: INT8_ONNX_FILE,
+            bytes: int8Bytes.byteLength,
+            what: 'ONNX (QDQ), int8 ternary weights and uint8 activations, for ONNX Runtime integer kernels',
+          },
+        ]
+      : []),
     { path: TERN_FILE, bytes: ternBytes.byteLength, what: 'packed ternary model (Ternary Studio)' },
     { path: `${STOCK_DIR}/model.json`, bytes: await size(`${STOCK_DIR}/model.json`), what: 'stock tfjs LayersModel topology' },
     { path: `${STOCK_DIR}/weights.bin`, bytes: stock.weights.byteLength, what: 'stock tfjs weights' },
@@ -194,6 +247,7 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
     tern: ternSize(packed, ternBytes),
     onnx: { opset: onnx.opset, codeTypes: onnx.codeTypes },
     ternaryLayers,
+    ...(int8 ? { int8: { calibration: int8.source, int8Layers: int8.plan.layers.length, quantizedTensors: int8.plan.points.length } } : {}),
   };
   if (options.parity === false) {
     summary.paritySkipped = 'skipped (--no-parity)';
@@ -205,10 +259,22 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
   progress(`parity: our inference on ${inputs.n} inputs`);
   const reference = await logitsOf(inputs, inputShape, tfjsPredict(model, inputShape));
   const results: ParityResult[] = [];
+  const accuracy: AccuracyResult[] = [];
+  const scoreAccuracy = (model: string, logits: Float32Array) => {
+    if (inputs.labels) accuracy.push({ model, top1: top1Accuracy(logits, inputs.labels) });
+  };
+  scoreAccuracy('our inference (float activations)', reference);
   const record = (target: string, file: string, got: Float32Array) => {
     const c = compareLogits(reference, got, inputs.n);
     results.push({ target, file, ...c, samples: inputs.n, ok: c.maxRelDiff <= PARITY_TOLERANCE });
+    return got;
   };
+  const onnxLogits = (session: Awaited<ReturnType<typeof openSession>>) =>
+    logitsOf(inputs, inputShape, async (x, n) => {
+      // A feature-map output comes back NCHW from ONNX Runtime; ours is NHWC: compare like with like.
+      const out = await session.run(x, [n, ...inputShape]);
+      return Float32Array.from(nchwToNhwc(out.data, out.dims).data);
+    });
 
   progress('parity: model.onnx in ONNX Runtime');
   let ortMissing: string | undefined;
@@ -222,17 +288,38 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
   if (!ortMissing) {
     const session = await openSession(onnx.bytes, { source: join(outDir, ONNX_FILE) });
     try {
-      record(
-        'ONNX Runtime',
-        ONNX_FILE,
-        await logitsOf(inputs, inputShape, async (x, n) => {
-          // A feature-map output comes back NCHW from ONNX Runtime; ours is NHWC: compare like with like.
-          const out = await session.run(x, [n, ...inputShape]);
-          return Float32Array.from(nchwToNhwc(out.data, out.dims).data);
-        }),
-      );
+      scoreAccuracy(`${ONNX_FILE} (ternary)`, record('ONNX Runtime', ONNX_FILE, await onnxLogits(session)));
     } finally {
       await session.release();
+    }
+  }
+  if (int8 && int8Bytes) {
+    progress(`parity: ${INT8_ONNX_FILE} against our inference with 8-bit activations`);
+    const int8Model = int8;
+    const fakeQuant = await logitsOf(inputs, inputShape, async (x, n) =>
+      tf.tidy(() => Float32Array.from(fakeQuantPredict(model, int8Model, tf.tensor(x, [n, ...inputShape])).dataSync() as Float32Array)),
+    );
+    scoreAccuracy('our inference with 8-bit activations', fakeQuant);
+    if (!ortMissing) {
+      const session = await openSession(int8Bytes, { source: join(outDir, INT8_ONNX_FILE) });
+      try {
+        const got = await onnxLogits(session);
+        const c = compareLogits(fakeQuant, got, inputs.n);
+        const step = (int8.outputRange.max - int8.outputRange.min) / 255;
+        const bound = INT8_LOGIT_STEPS * step;
+        results.push({
+          target: 'ONNX Runtime (integer kernels)',
+          file: INT8_ONNX_FILE,
+          ...c,
+          samples: inputs.n,
+          ok: c.top1Agreement >= INT8_MIN_AGREEMENT && c.maxAbsDiff <= bound,
+          reference: 'our inference with the same 8-bit activations',
+          criterion: `top-1 agreement ≥ ${100 * INT8_MIN_AGREEMENT} % and max |Δ logit| ≤ ${bound.toPrecision(3)} (${INT8_LOGIT_STEPS} steps of 1/255 of the calibrated logit range)`,
+        });
+        scoreAccuracy(`${INT8_ONNX_FILE} (ternary, 8-bit activations)`, got);
+      } finally {
+        await session.release();
+      }
     }
   }
 
@@ -253,8 +340,40 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
   }
 
   summary.parity = { inputs: inputs.source, results, tolerance: PARITY_TOLERANCE };
+  if (accuracy.length) summary.accuracy = { inputs: inputs.source, results: accuracy };
   if (ortMissing) summary.paritySkipped = `model.onnx not run: ${ortMissing}`;
+  const rounds = options.latencyRounds ?? REPORT_LATENCY_ROUNDS;
+  if (!ortMissing && rounds > 0) {
+    progress('ONNX Runtime latency, batch 1: float, ternary' + (int8Bytes ? ', ternary int8' : ''));
+    const targets: LatencyTarget[] = [
+      { model: 'float', file: 'the same network with float32 weights (not written)', bytes: exportOnnx(model, floatTwin(packed)).bytes },
+      { model: 'ternary', file: ONNX_FILE, bytes: onnx.bytes },
+      ...(int8Bytes ? [{ model: 'ternary int8', file: INT8_ONNX_FILE, bytes: int8Bytes }] : []),
+    ];
+    const dims = onnx.inputDims.map((d) => (typeof d === 'number' ? d : 1));
+    summary.latency = { runs: rounds, threads: "ONNX Runtime's default", results: await sideBySideLatency(targets, dims, rounds) };
+  }
   return summary;
+}
+
+/** The model with its ternary kernels as float32 values: the float model a ternary one is measured against. */
+function floatTwin(packed: PackedModel): PackedModel {
+  return {
+    ...packed,
+    weights: packed.weights.map((w) => (w.kind === 'ternary' ? { kind: 'float', name: w.name, shape: w.shape, values: ternaryValues(w) } : w)),
+  };
+}
+
+/** Fraction of inputs whose largest logit is their label. */
+function top1Accuracy(logits: Float32Array, labels: Int32Array): number {
+  const classes = logits.length / labels.length;
+  let right = 0;
+  for (let s = 0; s < labels.length; s++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[s * classes + c] > logits[s * classes + best]) best = c;
+    if (best === labels[s]) right++;
+  }
+  return labels.length ? right / labels.length : 0;
 }
 
 /** Throws ParityError when a parity result is above the tolerance. */
@@ -262,7 +381,7 @@ export function assertParity(summary: ModelExportSummary): void {
   const bad = summary.parity?.results.filter((r) => !r.ok) ?? [];
   if (bad.length) {
     throw new ParityError(
-      `Exported model differs from our inference: ${bad.map((r) => `${r.file} (${r.target}) max |Δ logit| ${r.maxAbsDiff.toPrecision(3)}, relative ${r.maxRelDiff.toPrecision(3)} > ${PARITY_TOLERANCE}`).join('; ')}. ` +
+      `Exported model differs from our inference: ${bad.map((r) => `${r.file} (${r.target}) max |Δ logit| ${r.maxAbsDiff.toPrecision(3)}, relative ${r.maxRelDiff.toPrecision(3)}, top-1 agreement ${(100 * r.top1Agreement).toFixed(2)} %; required: ${r.criterion ?? `relative ≤ ${PARITY_TOLERANCE}`}`).join('; ')}. ` +
         'The files were written for inspection (see report.md); do not ship them. Report this with the model.',
       summary,
     );
@@ -296,20 +415,57 @@ export function exportSummaryMarkdown(summary: ModelExportSummary): string {
         `| ${r.file} | ${r.target} | ${r.maxAbsDiff.toExponential(2)} | ${r.maxRelDiff.toExponential(2)} | ${(100 * r.top1Agreement).toFixed(2)} % (${r.samples}) | ${r.ok ? 'ok' : '**FAILED**'} |`,
       );
     }
+    for (const r of summary.parity.results.filter((r) => r.criterion)) {
+      lines.push('', `${r.file} is compared with ${r.reference ?? 'our inference'}; required: ${r.criterion}.`);
+    }
     if (summary.paritySkipped) lines.push('', `Not checked: ${summary.paritySkipped}`);
     lines.push('');
   } else if (summary.paritySkipped) {
     lines.push('## Parity', '', `Not checked: ${summary.paritySkipped}.`, '');
   }
+  if (summary.accuracy) {
+    lines.push('## Accuracy', '', `Top-1 on the ${summary.accuracy.inputs}.`, '', '| model | top-1 |', '|---|---:|');
+    for (const a of summary.accuracy.results) lines.push(`| ${a.model} | ${(100 * a.top1).toFixed(2)} % |`);
+    lines.push('');
+  }
+  if (summary.latency) {
+    lines.push(
+      '## ONNX Runtime latency on this machine',
+      '',
+      `Batch 1, ${summary.latency.threads} threads, milliseconds per run: median and 10th percentile of ${summary.latency.runs} rounds that run each model once in turn (side by side).`,
+      '',
+      '| model | file | median ms | p10 ms | vs float |',
+      '|---|---|---:|---:|---:|',
+    );
+    const float = summary.latency.results.find((r) => r.model === 'float');
+    for (const r of summary.latency.results) {
+      lines.push(`| ${r.model} | ${r.file} | ${r.medianMs.toFixed(3)} | ${r.p10Ms.toFixed(3)} | ${float ? `${(float.medianMs / r.medianMs).toFixed(2)}×` : '–'} |`);
+    }
+    if (!summary.latency.results.some((r) => r.model === 'ternary int8')) {
+      lines.push('', `${INT8_ONNX_FILE} was not written: \`tern export --activations int8\` (Export Run: 8-bit activations) writes it.`);
+    }
+    lines.push('');
+  }
   return lines.join('\n');
+}
+
+/** ONNX Runtime latency in one line: "float 0.82 ms, ternary 0.80 ms, ternary int8 0.40 ms (batch 1)". */
+export function latencyLine(summary: ModelExportSummary): string | undefined {
+  if (!summary.latency) return undefined;
+  return `ONNX Runtime batch 1: ${summary.latency.results.map((r) => `${r.model} ${r.medianMs.toFixed(2)} ms`).join(', ')}`;
 }
 
 /** A one-line summary for toasts and the CLI. */
 export function exportSummaryLine(summary: ModelExportSummary): string {
   const size = (p: string) => summary.files.filter((f) => f.path.startsWith(p)).reduce((a, f) => a + f.bytes, 0);
   const parts = [`model.onnx ${kib(size('model.onnx'))}`, `model.tern ${kib(size('model.tern'))}`, `tfjs/ ${kib(size('tfjs/'))}`];
+  if (size(INT8_ONNX_FILE)) parts.splice(1, 0, `${INT8_ONNX_FILE} ${kib(size(INT8_ONNX_FILE))}`);
+  const exact = summary.parity?.results.filter((r) => !r.criterion) ?? [];
+  const int8 = summary.parity?.results.find((r) => r.criterion);
   const parity = summary.parity
-    ? `parity: max rel Δ ${Math.max(...summary.parity.results.map((r) => r.maxRelDiff)).toExponential(1)}, top-1 agreement ${(100 * Math.min(...summary.parity.results.map((r) => r.top1Agreement))).toFixed(1)} % on ${summary.parity.results[0]?.samples ?? 0} inputs`
+    ? `parity: max rel Δ ${Math.max(...exact.map((r) => r.maxRelDiff)).toExponential(1)}, top-1 agreement ${(100 * Math.min(...exact.map((r) => r.top1Agreement))).toFixed(1)} % on ${summary.parity.results[0]?.samples ?? 0} inputs` +
+      (int8 ? `; ${INT8_ONNX_FILE} against 8-bit inference: top-1 agreement ${(100 * int8.top1Agreement).toFixed(1)} %, max |Δ logit| ${int8.maxAbsDiff.toPrecision(2)}` : '')
     : `parity ${summary.paritySkipped ?? 'not checked'}`;
-  return `${parts.join(', ')}; ${parity}`;
+  const latency = latencyLine(summary);
+  return `${parts.join(', ')}; ${parity}${latency ? `; ${latency}` : ''}`;
 }

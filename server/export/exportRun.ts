@@ -20,6 +20,7 @@ import {
   type ModelExportSummary,
   type ParityInputs,
 } from './exportModel';
+import { DEFAULT_CALIBRATION_IMAGES, Int8ExportError, type CalibrationImages } from './int8Activations';
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { UserError } from '../../shared/userError';
 import type { MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
@@ -44,38 +45,87 @@ export interface ExportResult {
 }
 
 /** Options of a run or model export. */
-export interface ExportOptions extends Pick<ModelExportOptions, 'parity' | 'onnxCodes' | 'onProgress'> {
+export interface ExportOptions extends Pick<ModelExportOptions, 'parity' | 'onnxCodes' | 'onProgress' | 'activations' | 'latencyRounds'> {
+  /** Training images the int8 activations are calibrated on (default DEFAULT_CALIBRATION_IMAGES). */
+  calibration?: number;
+  /** Seed picking the calibration images (default: the experiment's training seed). */
+  calibrationSeed?: number;
   /** Inputs for the parity check: test images (default 1000), or random inputs when there is no data (default 64). */
   samples?: number;
   signal?: AbortSignal;
 }
 
+/** `n` images of a split of a run's experiment (normalized as in evaluation, no augmentation), with their labels. */
+async function imagesOf(
+  config: RunConfigRecord,
+  split: 'train' | 'test',
+  n: number,
+  order: { shuffle: boolean; seed: number },
+): Promise<{ x: Float32Array; labels: Int32Array; n: number } | undefined> {
+  const spec = config.experiment?.data;
+  if (!spec) return undefined;
+  const base = config.configPath ? dirname(config.configPath) : process.cwd();
+  const data = await openDataset(spec, split, base);
+  const chunks: Float32Array[] = [];
+  const labels: Int32Array[] = [];
+  let count = 0;
+  for await (const batch of data.batches({ batchSize: Math.min(n, 250), shuffle: order.shuffle, seed: order.seed, epoch: 0, augment: false })) {
+    const take = Math.min(batch.n, n - count);
+    chunks.push(batch.x.subarray(0, (batch.x.length / batch.n) * take));
+    labels.push(batch.y.subarray(0, take));
+    count += take;
+    if (count >= n) break;
+  }
+  if (count === 0) return undefined;
+  const concat = <T extends Float32Array | Int32Array>(parts: T[], out: T): T => {
+    let o = 0;
+    for (const c of parts) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  };
+  return {
+    x: concat(chunks, new Float32Array(chunks.reduce((a, c) => a + c.length, 0))),
+    labels: concat(labels, new Int32Array(count)),
+    n: count,
+  };
+}
+
 /** The first `n` test images of a run's experiment, normalized as in evaluation; undefined without data. */
 async function testInputs(config: RunConfigRecord | undefined, n: number): Promise<ParityInputs | undefined> {
   if (!config?.experiment?.data) return undefined;
-  const base = config.configPath ? dirname(config.configPath) : process.cwd();
   try {
-    const data = await openDataset(config.experiment.data, 'test', base);
-    const chunks: Float32Array[] = [];
-    let count = 0;
-    for await (const batch of data.batches({ batchSize: Math.min(n, 250), shuffle: false, seed: 0, epoch: 0, augment: false })) {
-      const take = Math.min(batch.n, n - count);
-      chunks.push(batch.x.subarray(0, (batch.x.length / batch.n) * take));
-      count += take;
-      if (count >= n) break;
-    }
-    if (count === 0) return undefined;
-    const x = new Float32Array(chunks.reduce((a, c) => a + c.length, 0));
-    let o = 0;
-    for (const c of chunks) {
-      x.set(c, o);
-      o += c.length;
-    }
-    return { x, n: count, source: `first ${count} test images of ${config.experiment.data.path}` };
+    const images = await imagesOf(config, 'test', n, { shuffle: false, seed: 0 });
+    return images && { ...images, source: `first ${images.n} test images of ${config.experiment.data.path}` };
   } catch {
     // Data moved or unreadable: parity still runs, on random inputs (the report says so).
     return undefined;
   }
+}
+
+/**
+ * `n` training images of a run's experiment for the int8 calibration: the first `n` of the
+ * training set shuffled with `seed` (the same seed picks the same images), without augmentation.
+ */
+export async function calibrationImages(config: RunConfigRecord | undefined, n: number, seed: number, runDir: string): Promise<CalibrationImages> {
+  const where = config?.experiment?.data?.path;
+  let images: Awaited<ReturnType<typeof imagesOf>>;
+  try {
+    images = config ? await imagesOf(config, 'train', n, { shuffle: true, seed }) : undefined;
+  } catch (err) {
+    throw new Int8ExportError(
+      `8-bit activations are calibrated on the training images of ${where ?? 'the experiment'}, which cannot be read: ${(err as Error).message} ` +
+        'Restore the data, or export with float activations.',
+    );
+  }
+  if (!images) {
+    throw new Int8ExportError(
+      `8-bit activations are calibrated on training images, and the run ${runDir} has ${where ? `no training images in ${where}` : 'no data in its experiment'}: ` +
+        'export with float activations, or train with data.',
+    );
+  }
+  return { x: images.x, n: images.n, source: `${images.n} training images of ${where} (shuffled with seed ${seed})` };
 }
 
 export function metricsCsv(metrics: MetricsRecord[]): string {
@@ -226,8 +276,18 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
     const loaded = await loadModel(join(modelDir, 'model.json'));
     try {
       const inputs = options.parity === false ? undefined : await testInputs(history.config, options.samples ?? 1000);
+      const calibration =
+        options.activations === 'int8'
+          ? await calibrationImages(
+              history.config,
+              options.calibration ?? DEFAULT_CALIBRATION_IMAGES,
+              options.calibrationSeed ?? history.config?.experiment?.train?.seed ?? 0,
+              runDir,
+            )
+          : undefined;
       model = await exportModelFiles(loaded, outDir, {
         ...options,
+        calibration,
         inputs,
         randomSamples: options.samples,
         metadata: { runId: history.config?.runId, experiment: history.config?.experiment?.name },
@@ -263,11 +323,17 @@ function insertModelSection(report: string, section: string): string {
  */
 export async function exportModelTarget(target: string, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
   outDir = resolve(outDir);
+  if (options.activations === 'int8') {
+    throw new Int8ExportError(
+      `8-bit activations (--activations int8) are calibrated on training images, and ${target} is a model without data: ` +
+        "export the run folder that trained it (its experiment's data), or export with float activations.",
+    );
+  }
   await prepareOutputFolder(outDir, EXPORT_FOLDER_ROLE);
   const loaded = await loadModel(resolve(target));
   let model: ModelExportSummary;
   try {
-    model = await exportModelFiles(loaded, outDir, { ...options, randomSamples: options.samples });
+    model = await exportModelFiles(loaded, outDir, { ...options, calibration: undefined, randomSamples: options.samples });
   } finally {
     loaded.dispose();
   }

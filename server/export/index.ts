@@ -17,6 +17,8 @@ export {
   exportSummaryMarkdown,
   ParityError,
   PARITY_TOLERANCE,
+  INT8_ONNX_FILE,
   type ModelExportSummary,
   type ParityResult,
 } from './exportModel';
+export { EXPORT_ACTIVATIONS, DEFAULT_CALIBRATION_IMAGES, Int8ExportError, type ExportActivations } from './int8Activations';

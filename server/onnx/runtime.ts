@@ -106,7 +106,12 @@ export function nchwToNhwc(data: Float32Array, shape: readonly number[]): { data
 /** Opens an ONNX model (bytes or a file path) in ONNX Runtime on the CPU. `source` names it in errors. */
 export async function openSession(
   modelBytesOrPath: Uint8Array | string,
-  opts: { threads?: number; source?: string } = {},
+  opts: {
+    threads?: number;
+    source?: string;
+    /** Where ONNX Runtime writes the model as it optimized it (which nodes it fused): for tests and checks. */
+    optimizedModelPath?: string;
+  } = {},
 ): Promise<OnnxSession> {
   const ort = await loadOrt();
   const source = opts.source ?? (typeof modelBytesOrPath === 'string' ? modelBytesOrPath : 'the ONNX model');
@@ -114,6 +119,7 @@ export async function openSession(
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
   };
   let session: Ort.InferenceSession;
   try {

@@ -20,6 +20,13 @@
  *    values Σ_k s_k·α_k, INT4 codes for t_ex 2 (|c| ≤ 4) and INT8 for t_ex 4 (|c| ≤ 40).
  * BatchNorm stays a BatchNormalization node (ONNX Runtime folds it into the conv when optimizing),
  * so the codes and the batch statistics stay as trained.
+ *
+ * With `activations` (8-bit activations, docs/formats.md "model-int8.onnx"), the model is written
+ * in ONNX's QDQ form, which ONNX Runtime fuses into integer convolutions and GEMMs: the tensors
+ * server/onnx/export/int8Plan.ts names go through QuantizeLinear → DequantizeLinear (uint8), and
+ * each t_ex 1 ternary layer's codes are its int8 weights, dequantized per output channel by α times
+ * the folded BatchNorm's γ/σ (a channel with negative γ/σ flips its codes), with an int32 bias on
+ * the scale input scale × weight scale, as ONNX Runtime's integer kernels take it.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { onnx } from 'onnx-proto';
@@ -40,6 +47,7 @@ import {
 } from '../proto';
 import { ExportGraphError, layerGraph, type GraphLayer, type Json } from './layerGraph';
 import { TERNARY_LAYERS_KEY, type OnnxTernaryLayers } from '../ternaryMetadata';
+import { modelInt8Plan, type ActivationQuant, type Int8Plan } from './int8Plan';
 
 export { ExportGraphError };
 
@@ -51,6 +59,11 @@ export interface OnnxExportOptions {
   /** Written into the model's metadata and doc string. */
   producerVersion?: string;
   docString?: string;
+  /**
+   * 8-bit activations: the uint8 quantization of each tensor the int8 plan names (by the layer
+   * producing it, or the graph input's name). The model is then written in QDQ form.
+   */
+  activations?: ReadonlyMap<string, ActivationQuant>;
 }
 
 export interface OnnxExport {
@@ -80,11 +93,15 @@ class Builder {
   readonly ternaryLayers: OnnxTernaryLayers = {};
   private readonly used = new Set<string>();
   private readonly layerNames = new Set<string>();
+  /** The quantization of each dequantized activation (ONNX value name), for the int32 biases. */
+  private readonly quantOf = new Map<string, ActivationQuant>();
 
   constructor(
     readonly codes: OnnxCodes,
     private readonly weights: Map<string, PackedWeight>,
     readonly model: LayersModel,
+    /** With 8-bit activations: which layers compute in int8, and the folded BatchNorms. */
+    readonly int8?: Int8Plan,
   ) {}
 
   unique(base: string): string {
@@ -157,6 +174,90 @@ class Builder {
     const levels = this.floatInit(`${base}_levels`, [2 * half + 1], table);
     const index = this.add('Cast', [codesName], `${base}_index`, [attrInt('to', DataType.INT32)]);
     return this.add('Gather', [levels, index], `${base}_ternary`, [attrInt('axis', 0)]);
+  }
+
+  /** `x` through QuantizeLinear → DequantizeLinear with the uint8 quantization `q`. */
+  quantize(x: string, q: ActivationQuant, base: string): string {
+    const scale = this.floatInit(`${base}_scale`, [], [q.scale]);
+    const zeroPoint = this.unique(`${base}_zero_point`);
+    this.initializers.push(packedIntTensor(zeroPoint, [], DataType.UINT8, Uint8Array.of(q.zeroPoint)));
+    const quantized = this.add('QuantizeLinear', [x, scale, zeroPoint], `${base}_quantized`);
+    const out = this.add('DequantizeLinear', [quantized, scale, zeroPoint], `${base}_dequantized`);
+    this.quantOf.set(out, q);
+    return out;
+  }
+
+  /**
+   * The int8 weight and int32 bias of a t_ex 1 ternary layer (module comment), or undefined when
+   * the layer computes in float. `dims`/`perm` as for weightInput; `outAxis` is the output channel
+   * axis of `dims` (0 for Conv, 1 for Gemm's [in, out]).
+   */
+  int8Inputs(
+    layer: string,
+    x: string,
+    kernel: PackedWeight,
+    bias: PackedWeight | undefined,
+    dims: number[],
+    perm: number[],
+    outAxis: 0 | 1,
+  ): { weight: string; bias: string } | undefined {
+    const xq = this.quantOf.get(x);
+    if (!this.int8?.layers.includes(layer) || kernel.kind !== 'ternary' || !xq) return undefined;
+    const outs = dims[outAxis];
+    const { multiplier, shift } = this.outputAffine(layer, outs, bias);
+    const codes = Int8Array.from(transpose(kernel.codes, kernel.shape, perm));
+    const inner = outAxis === 0 ? codes.length / outs : 1;
+    const channel = (i: number) => (outAxis === 0 ? Math.floor(i / inner) : i % outs);
+    const scales = new Float32Array(outs);
+    for (let o = 0; o < outs; o++) scales[o] = Math.abs(kernel.levels[0] * multiplier[o]) || 1;
+    for (let i = 0; i < codes.length; i++) {
+      const o = channel(i);
+      // A zero multiplier (γ = 0) zeroes the channel; a negative one flips its codes.
+      if (multiplier[o] === 0) codes[i] = 0;
+      else if (multiplier[o] < 0) codes[i] = -codes[i];
+    }
+    this.codeTypes.add(DataType.INT8);
+    const codesName = this.unique(`${layer}_codes`);
+    this.initializers.push(packedIntTensor(codesName, dims, DataType.INT8, packInts(codes, 8)));
+    const wScale = this.floatInit(`${layer}_weight_scale`, [outs], scales);
+    const wZero = this.unique(`${layer}_weight_zero_point`);
+    this.initializers.push(packedIntTensor(wZero, [outs], DataType.INT8, new Uint8Array(outs)));
+    const weight = this.add('DequantizeLinear', [codesName, wScale, wZero], `${layer}_weight`, [attrInt('axis', outAxis)]);
+    // The bias is rounded to this grid (ONNX Runtime's integer kernels add it to the int32 sums):
+    // up to ½·scale off, the one difference from our fake-quantized inference besides float order.
+    const biasScales = scales.map((s) => xq.scale * s);
+    const biasInts = new Int32Array(outs);
+    for (let o = 0; o < outs; o++) biasInts[o] = Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(shift[o] / biasScales[o])));
+    const biasName = this.unique(`${layer}_bias_int32`);
+    this.initializers.push(packedIntTensor(biasName, [outs], DataType.INT32, new Uint8Array(biasInts.buffer)));
+    const bScale = this.floatInit(`${layer}_bias_scale`, [outs], biasScales);
+    const bZero = this.unique(`${layer}_bias_zero_point`);
+    this.initializers.push(packedIntTensor(bZero, [outs], DataType.INT32, new Uint8Array(4 * outs)));
+    return { weight, bias: this.add('DequantizeLinear', [biasName, bScale, bZero], `${layer}_bias`, [attrInt('axis', 0)]) };
+  }
+
+  /**
+   * y = multiplier·(x·W) + shift per output channel: the layer's bias, then the BatchNorm folded
+   * into it, if any (γ/√(var + ε) and β − γ·mean/√(var + ε), computed in float64).
+   */
+  private outputAffine(layer: string, outs: number, bias: PackedWeight | undefined): { multiplier: Float64Array; shift: Float64Array } {
+    const multiplier = new Float64Array(outs).fill(1);
+    const shift = new Float64Array(outs);
+    if (bias?.kind === 'float') shift.set(bias.values);
+    const bn = [...(this.int8?.foldedBatchNorms ?? [])].find(([, into]) => into === layer)?.[0];
+    if (!bn) return { multiplier, shift };
+    const w = this.layerWeights(bn);
+    const values = (name: string, fallback: number) => {
+      const v = w.get(name);
+      return v?.kind === 'float' ? v.values : new Float32Array(outs).fill(fallback);
+    };
+    const [gamma, beta, mean, variance] = [values('gamma', 1), values('beta', 0), values('moving_mean', 0), values('moving_variance', 1)];
+    const epsilon = (this.model.getLayer(bn).getConfig().epsilon as number | undefined) ?? 1e-3;
+    for (let o = 0; o < outs; o++) {
+      multiplier[o] = gamma[o] / Math.sqrt(variance[o] + epsilon);
+      shift[o] = (shift[o] - mean[o]) * multiplier[o] + beta[o];
+    }
+    return { multiplier, shift };
   }
 
   /** Records that node `computing` (the Conv or Gemm named as its layer) computes with the ternary weight `w` of `layer`. */
@@ -281,17 +382,21 @@ function convLayer(b: Builder, layer: GraphLayer, [x]: Value[], depthwise: boole
   // tfjs kernel [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]) → ONNX [out, in/group, kh, kw].
   const dims = depthwise ? [cin * cout, 1, kh, kw] : [cout, cin, kh, kw];
   const perm = depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1];
+  const bias = w.get(depthwise ? 'depthwise_bias' : 'bias') ?? w.get('bias');
+  const int8 = depthwise ? undefined : b.int8Inputs(layer.name, x.name, kernel, bias, dims, perm, 0);
   let weight: string;
-  if (depthwise) {
+  if (int8) {
+    weight = int8.weight;
+  } else if (depthwise) {
     // ONNX output channel c·mult + m is tfjs [.., .., c, m]: the transpose [c, m, kh, kw] read as [c·mult + m, 1, kh, kw].
     weight = b.weightInput(kernel, layer.name, [cin, cout, kh, kw], perm);
     weight = b.add('Reshape', [weight, b.int64Init(`${layer.name}_shape`, dims)], `${layer.name}_weight`);
   } else {
     weight = b.weightInput(kernel, layer.name, dims, perm);
   }
-  const bias = w.get(depthwise ? 'depthwise_bias' : 'bias') ?? w.get('bias');
   const inputs = [x.name, weight];
-  if (bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
+  if (int8) inputs.push(int8.bias);
+  else if (bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
   const pads = spatialPads(c.padding, [x.shape[0], x.shape[1]], [kh, kw], strides, dilations, layer.name);
   const y = b.add('Conv', inputs, layer.name, [
     attrInts('kernel_shape', [kh, kw]),
@@ -300,7 +405,7 @@ function convLayer(b: Builder, layer: GraphLayer, [x]: Value[], depthwise: boole
     attrInts('pads', pads),
     attrInt('group', groups),
   ]);
-  if (!depthwise) b.noteTernary(layer.name, layer.name, kernel);
+  if (!depthwise && !int8) b.noteTernary(layer.name, layer.name, kernel);
   return activation(b, y, c.activation, layer.name, 4);
 }
 
@@ -316,12 +421,12 @@ function denseLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
   // Not DequantizeLinear → Gemm: besides being dequantized on every run, ONNX Runtime's extended
   // optimizations rewrite that pair into a MatMul on dynamically int8-quantized activations, off
   // by ~0.5 % (measured); Gather is exact.
-  const weight = b.weightInput(kernel, layer.name, kernel.shape, [0, 1]);
   const bias = w.get('bias');
-  const inputs = [x.name, weight];
-  if (bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
+  const int8 = b.int8Inputs(layer.name, x.name, kernel, bias, kernel.shape, [0, 1], 1);
+  const inputs = int8 ? [x.name, int8.weight, int8.bias] : [x.name, b.weightInput(kernel, layer.name, kernel.shape, [0, 1])];
+  if (!int8 && bias) inputs.push(b.weightInput(bias, `${layer.name}_bias`, [bias.shape[0]], [0]));
   const y = b.add('Gemm', inputs, layer.name);
-  b.noteTernary(layer.name, layer.name, kernel);
+  if (!int8) b.noteTernary(layer.name, layer.name, kernel);
   return activation(b, y, layer.config.activation, layer.name, 2);
 }
 
@@ -334,6 +439,8 @@ function batchNormLayer(b: Builder, layer: GraphLayer, [x]: Value[]): string {
       `Layer '${layer.name}': BatchNormalization over axis ${JSON.stringify(c.axis)}; export handles the channel (last) axis.`,
     );
   }
+  // Folded into the int8 layer before it (Builder.int8Inputs).
+  if (b.int8?.foldedBatchNorms.has(layer.name)) return x.name;
   const w = b.layerWeights(layer.name);
   const channels = x.shape[x.shape.length - 1];
   const get = (key: string, fill: number): string => {
@@ -555,15 +662,24 @@ function onnxDims(shape: number[]): (number | null)[] {
 
 /** Converts `model` (with its weights packed by packModel) to ONNX bytes. */
 export function exportOnnx(model: LayersModel, packed: PackedModel, options: OnnxExportOptions = {}): OnnxExport {
-  const graph = layerGraph(model);
+  const plan = options.activations ? modelInt8Plan(model, packed) : undefined;
+  const graph = plan?.graph ?? layerGraph(model);
+  const activations = options.activations ?? new Map<string, ActivationQuant>();
+  for (const point of plan?.points ?? []) {
+    if (!activations.has(point)) throw new ExportGraphError(`No activation range for '${point}', which 8-bit activations quantize.`);
+  }
   const weights = new Map(packed.weights.map((w) => [w.name, w]));
-  const b = new Builder(options.codes ?? 'smallest', weights, model);
+  const b = new Builder(options.codes ?? 'smallest', weights, model, plan);
+  const quantized = (layer: string, value: string): string => {
+    const q = plan?.points.includes(layer) ? activations.get(layer) : undefined;
+    return q ? b.quantize(value, q, layer) : value;
+  };
   const values = new Map<string, Value>();
   // The graph's input and output names come first, so no layer's tensor takes them.
   const inputName = b.unique('input');
   const outputName = b.unique('output');
   b.reserveLayerNames(graph.layers.map((l) => l.name));
-  values.set(graph.input.name, { name: inputName, shape: graph.input.shape });
+  values.set(graph.input.name, { name: quantized(graph.input.name, inputName), shape: graph.input.shape });
   for (const layer of graph.layers) {
     const convert = CONVERTERS[layer.className];
     if (!convert) {
@@ -576,7 +692,7 @@ export function exportOnnx(model: LayersModel, packed: PackedModel, options: Onn
       if (!v) throw new ExportGraphError(`Layer '${layer.name}' takes '${name}', which comes later in the model or does not exist.`);
       return v;
     });
-    const out = convert(b, layer, inputs);
+    const out = quantized(layer.name, convert(b, layer, inputs));
     values.set(layer.name, { name: out, shape: layer.outputShape.slice(1) as number[] });
   }
   const result = values.get(graph.output);
