@@ -34,6 +34,13 @@ export class TernaryConfig {
     return value === 'tfjs' || value === 'torch' ? value : undefined;
   }
 
+  /** Export-request fields: the activations of the exported model and the int8 calibration images (docs/formats.md). */
+  exportParams(): { activations: 'float' | 'int8'; calibration?: number } {
+    const activations = this.section.get<string>('export.activations', 'float') === 'int8' ? 'int8' : 'float';
+    const images = this.section.get<number>('export.calibrationImages', 256);
+    return { activations, ...(activations === 'int8' && Number.isInteger(images) && images >= 1 ? { calibration: images } : {}) };
+  }
+
   /** Train-request fields of the torch engine's settings (device, processes, Python). */
   torchTrainParams(): { device?: 'cpu' | 'cuda'; nprocPerNode?: number; python?: string } {
     const device = this.section.get<string>('torch.device', 'cpu');

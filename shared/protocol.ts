@@ -182,6 +182,10 @@ export interface ExportParams {
   parity?: boolean;
   /** Test images for the parity check (default 1000). */
   samples?: number;
+  /** `int8`: also write model-int8.onnx with 8-bit activations calibrated on training images (a run only; default `float`). */
+  activations?: 'float' | 'int8';
+  /** Training images the 8-bit activations are calibrated on (default 256). */
+  calibration?: number;
   /** LSP work-done progress token: the export's steps arrive as `$/progress` reports. */
   workDoneToken?: string | number;
 }

@@ -63,7 +63,7 @@ async function exportTo(s: Services, target: ExportTarget, outDir: string): Prom
         if (value.kind !== 'end' && value.message) progress.report({ message: value.message });
       });
       try {
-        return await s.ctx.request(ExportRequest.type, { ...target.params, outDir, workDoneToken }, token);
+        return await s.ctx.request(ExportRequest.type, { ...target.params, ...s.ctx.config.exportParams(), outDir, workDoneToken }, token);
       } catch (err) {
         if (err instanceof ResponseError && err.code === TernaryErrorCodes.ExportFailed) await openReport(outDir);
         throw err;
@@ -96,12 +96,20 @@ async function openReport(outDir: string): Promise<void> {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-/** Sizes and parity in one sentence: "model.tern 113.2 KiB, model.onnx …; parity: …". */
+/** Sizes, parity and ONNX Runtime latency in one sentence: "model.tern 113.2 KiB, model.onnx …; parity: …; ONNX Runtime batch 1: …". */
 export function modelLine(model: ModelExportSummary): string {
   const size = (prefix: string) => model.files.filter((f) => f.path.startsWith(prefix)).reduce((a, f) => a + f.bytes, 0);
-  const sizes = `model.tern ${kib(size('model.tern'))}, model.onnx ${kib(size('model.onnx'))}, tfjs/ ${kib(size('tfjs/'))}`;
-  if (!model.parity) return `${sizes}; parity not checked.`;
-  const worst = Math.max(...model.parity.results.map((r) => r.maxRelDiff));
-  const agree = Math.min(...model.parity.results.map((r) => r.top1Agreement));
-  return `${sizes}; parity on ${model.parity.results[0]?.samples ?? 0} inputs: max relative Δ logit ${worst.toExponential(1)}, top-1 agreement ${(100 * agree).toFixed(1)} %.`;
+  const int8File = model.files.find((f) => f.path === 'model-int8.onnx');
+  const sizes = `model.tern ${kib(size('model.tern'))}, model.onnx ${kib(size('model.onnx'))}${int8File ? `, model-int8.onnx ${kib(int8File.bytes)}` : ''}, tfjs/ ${kib(size('tfjs/'))}`;
+  const latency = model.latency
+    ? ` ONNX Runtime batch 1: ${model.latency.results.map((r) => `${r.model} ${r.medianMs.toFixed(2)} ms`).join(', ')}.`
+    : '';
+  if (!model.parity) return `${sizes}; parity not checked.${latency}`;
+  // The int8 file has its own criterion (a few 8-bit steps, docs/formats.md); the exact files 1e-4.
+  const exact = model.parity.results.filter((r) => !r.criterion);
+  const int8 = model.parity.results.find((r) => r.criterion);
+  const worst = Math.max(...exact.map((r) => r.maxRelDiff));
+  const agree = Math.min(...exact.map((r) => r.top1Agreement));
+  const int8Text = int8 ? ` model-int8.onnx: top-1 agreement ${(100 * int8.top1Agreement).toFixed(1)} % with 8-bit inference.` : '';
+  return `${sizes}; parity on ${model.parity.results[0]?.samples ?? 0} inputs: max relative Δ logit ${worst.toExponential(1)}, top-1 agreement ${(100 * agree).toFixed(1)} %.${int8Text}${latency}`;
 }

@@ -360,7 +360,9 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
 function floatTwin(packed: PackedModel): PackedModel {
   return {
     ...packed,
-    weights: packed.weights.map((w) => (w.kind === 'ternary' ? { kind: 'float', name: w.name, shape: w.shape, values: ternaryValues(w) } : w)),
+    weights: packed.weights.map((w) =>
+      w.kind === 'ternary' ? { kind: 'float', name: w.name, shape: w.shape, values: ternaryValues(w) } : w,
+    ),
   };
 }
 
@@ -439,7 +441,9 @@ export function exportSummaryMarkdown(summary: ModelExportSummary): string {
     );
     const float = summary.latency.results.find((r) => r.model === 'float');
     for (const r of summary.latency.results) {
-      lines.push(`| ${r.model} | ${r.file} | ${r.medianMs.toFixed(3)} | ${r.p10Ms.toFixed(3)} | ${float ? `${(float.medianMs / r.medianMs).toFixed(2)}×` : '–'} |`);
+      lines.push(
+        `| ${r.model} | ${r.file} | ${r.medianMs.toFixed(3)} | ${r.p10Ms.toFixed(3)} | ${float ? `${(float.medianMs / r.medianMs).toFixed(2)}×` : '–'} |`,
+      );
     }
     if (!summary.latency.results.some((r) => r.model === 'ternary int8')) {
       lines.push('', `${INT8_ONNX_FILE} was not written: \`tern export --activations int8\` (Export Run: 8-bit activations) writes it.`);
@@ -464,7 +468,9 @@ export function exportSummaryLine(summary: ModelExportSummary): string {
   const int8 = summary.parity?.results.find((r) => r.criterion);
   const parity = summary.parity
     ? `parity: max rel Δ ${Math.max(...exact.map((r) => r.maxRelDiff)).toExponential(1)}, top-1 agreement ${(100 * Math.min(...exact.map((r) => r.top1Agreement))).toFixed(1)} % on ${summary.parity.results[0]?.samples ?? 0} inputs` +
-      (int8 ? `; ${INT8_ONNX_FILE} against 8-bit inference: top-1 agreement ${(100 * int8.top1Agreement).toFixed(1)} %, max |Δ logit| ${int8.maxAbsDiff.toPrecision(2)}` : '')
+      (int8
+        ? `; ${INT8_ONNX_FILE} against 8-bit inference: top-1 agreement ${(100 * int8.top1Agreement).toFixed(1)} %, max |Δ logit| ${int8.maxAbsDiff.toPrecision(2)}`
+        : '')
     : `parity ${summary.paritySkipped ?? 'not checked'}`;
   const latency = latencyLine(summary);
   return `${parts.join(', ')}; ${parity}${latency ? `; ${latency}` : ''}`;

@@ -69,7 +69,13 @@ async function imagesOf(
   const chunks: Float32Array[] = [];
   const labels: Int32Array[] = [];
   let count = 0;
-  for await (const batch of data.batches({ batchSize: Math.min(n, 250), shuffle: order.shuffle, seed: order.seed, epoch: 0, augment: false })) {
+  for await (const batch of data.batches({
+    batchSize: Math.min(n, 250),
+    shuffle: order.shuffle,
+    seed: order.seed,
+    epoch: 0,
+    augment: false,
+  })) {
     const take = Math.min(batch.n, n - count);
     chunks.push(batch.x.subarray(0, (batch.x.length / batch.n) * take));
     labels.push(batch.y.subarray(0, take));
@@ -108,7 +114,12 @@ async function testInputs(config: RunConfigRecord | undefined, n: number): Promi
  * `n` training images of a run's experiment for the int8 calibration: the first `n` of the
  * training set shuffled with `seed` (the same seed picks the same images), without augmentation.
  */
-export async function calibrationImages(config: RunConfigRecord | undefined, n: number, seed: number, runDir: string): Promise<CalibrationImages> {
+export async function calibrationImages(
+  config: RunConfigRecord | undefined,
+  n: number,
+  seed: number,
+  runDir: string,
+): Promise<CalibrationImages> {
   const where = config?.experiment?.data?.path;
   let images: Awaited<ReturnType<typeof imagesOf>>;
   try {

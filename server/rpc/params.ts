@@ -188,6 +188,8 @@ export const validateExportParams = (raw: unknown) => {
     outDir: { type: 'path', required: true, hint: 'the output folder' },
     parity: { type: 'boolean', hint: 'check the exported files against our inference (default true)' },
     samples: { type: 'positiveInteger', hint: 'test images for the parity check (default 1000)' },
+    activations: { type: 'string', oneOf: ['float', 'int8'], hint: 'int8 also writes model-int8.onnx (default float)' },
+    calibration: { type: 'positiveInteger', hint: 'training images for the int8 calibration (default 256)' },
     workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
   });
   if ((params.runDir === undefined) === (params.modelPath === undefined))

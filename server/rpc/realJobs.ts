@@ -126,7 +126,13 @@ export function realJobs(): Jobs {
       releasingCaches(async () => {
         const target = params.runDir ?? params.modelPath!;
         if (!existsSync(target)) throw notFound(params.runDir ? 'Run folder' : 'Model', target);
-        const options = { parity: params.parity, samples: params.samples, onProgress: report };
+        const options = {
+          parity: params.parity,
+          samples: params.samples,
+          activations: params.activations,
+          calibration: params.calibration,
+          onProgress: report,
+        };
         try {
           return params.runDir
             ? await exportRun(params.runDir, params.outDir, options)

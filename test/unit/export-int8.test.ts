@@ -145,7 +145,8 @@ test('calibration images: the same seed picks the same training images, another 
   model.dispose();
   await assert.rejects(
     calibrationImages({ experiment: { ...experiment, data: undefined } } as unknown as RunConfigRecord, 8, 1, 'runs/x/1'),
-    (err: unknown) => err instanceof Int8ExportError && /calibrated on training images/.test(err.message) && /float activations/.test(err.message),
+    (err: unknown) =>
+      err instanceof Int8ExportError && /calibrated on training images/.test(err.message) && /float activations/.test(err.message),
   );
 });
 

@@ -73,7 +73,9 @@ async function run(argv: string[]): Promise<number> {
   if (codes !== 'smallest' && codes !== 'int8') throw new UsageError(`--onnx-codes must be smallest or int8 (got ${codes})`);
   const activations = parsed.values.activations ?? 'float';
   if (!(EXPORT_ACTIVATIONS as readonly string[]).includes(activations)) {
-    throw new UsageError(`--activations must be ${EXPORT_ACTIVATIONS.join(' or ')} (got ${activations}); int8 is the only quantized activation export`);
+    throw new UsageError(
+      `--activations must be ${EXPORT_ACTIVATIONS.join(' or ')} (got ${activations}); int8 is the only quantized activation export`,
+    );
   }
   const calibration =
     parsed.values.calibration === undefined ? undefined : integerOption('calibration', parsed.values.calibration, 1, usageError);
