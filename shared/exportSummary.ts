@@ -67,6 +67,8 @@ export interface ModelExportSummary {
   int8?: { calibration: string; int8Layers: number; quantizedTensors: number };
   /** ONNX Runtime latency at batch 1 of float / ternary / ternary int8, measured side by side (round-robin). */
   latency?: { runs: number; threads: string; results: LatencyResult[] };
+  /** Why the latency was not measured, when measuring failed. */
+  latencySkipped?: string;
   /** Accuracy of our inference and of each ONNX file on the test images (when they have labels). */
   accuracy?: { inputs: string; results: AccuracyResult[] };
 }

@@ -698,7 +698,9 @@ export function exportOnnx(model: LayersModel, packed: PackedModel, options: Onn
   const result = values.get(graph.output);
   if (!result) throw new ExportGraphError(`The model's output layer '${graph.output}' was not converted.`);
   b.nodes.push(node('Identity', [result.name], [outputName], `${outputName}_identity`));
-  const opset = b.codeTypes.has(DataType.INT2) ? 25 : b.codeTypes.has(DataType.INT4) ? 21 : 13;
+  // HardSwish exists from opset 14: a float model with it (no INT2/INT4 codes) needs at least that.
+  const fromOps = b.nodes.some((n) => n.opType === 'HardSwish') ? 14 : 13;
+  const opset = b.codeTypes.has(DataType.INT2) ? 25 : b.codeTypes.has(DataType.INT4) ? 21 : fromOps;
   const irVersion = opset >= 25 ? 12 : opset >= 21 ? 10 : 8;
   const inputDims = onnxDims(graph.input.shape);
   const bytes = encodeModel(
