@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { FollowRunsRequest, type RunEndedParams, type RunInfo, type RunStartedParams } from '../shared/protocol';
+import { FollowRunsRequest, RunHistoryRequest, type RunEndedParams, type RunInfo, type RunStartedParams } from '../shared/protocol';
 import { configGlob } from './catalog';
 import { announceTrained, reportJobProgress, stopJob } from './commands/training';
 import type { Services } from './commands/services';
@@ -34,7 +34,7 @@ export class AttachedRuns implements vscode.Disposable {
       watcher,
       watcher.onDidCreate(() => void this.follow()),
       ctx.onDidChangeServerRunning((running) => {
-        if (running) void this.follow();
+        if (running) void this.followAgain();
       }),
       // After the job tracker has linked the run to a job of ours, if it is one.
       ctx.hub.onRunStarted((run) => {
@@ -49,15 +49,44 @@ export class AttachedRuns implements vscode.Disposable {
     );
   }
 
-  /** Asks the server to follow the workspace's runs folders, then tells the ends nobody watched. */
-  async follow(): Promise<void> {
+  /** Asks the server to follow the workspace's runs folders, then tells the ends nobody watched; resolves with the run folders it follows. */
+  async follow(): Promise<string[]> {
     try {
       const runsDirs = await this.s.catalog.runsDirs();
-      if (runsDirs.length === 0) return;
-      await this.s.ctx.request(FollowRunsRequest.type, { runsDirs });
+      if (runsDirs.length === 0) return [];
+      const { following } = await this.s.ctx.request(FollowRunsRequest.type, { runsDirs });
       await this.announceUnwatchedEnds();
+      return following;
     } catch (error) {
       this.s.ctx.log.warn(`Following the live runs: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    }
+  }
+
+  /**
+   * A new server (after Restart Server or a crash): the runs the previous one followed went on
+   * without it (extension/ctx.ts keeps them running in the hub). Those still training are followed
+   * again (the same jobs, notifications and status bar take them up); those that ended meanwhile
+   * end now, with their summary as the run folder holds it.
+   */
+  private async followAgain(): Promise<void> {
+    const carried = [...this.s.ctx.hub.active.values()];
+    const following = new Set((await this.follow()).map((d) => path.resolve(d)));
+    for (const run of carried) {
+      if (following.has(path.resolve(run.runDir)) || this.s.ctx.hub.active.get(run.runId) !== run) continue;
+      try {
+        const history = await this.s.ctx.request(RunHistoryRequest.type, { runDir: run.runDir, histograms: false });
+        if (history.status === 'running') continue; // its process lives on: a later scan finds it
+        this.s.ctx.hub.fireRunEnded({
+          runId: run.runId,
+          runDir: run.runDir,
+          experiment: run.experiment,
+          status: history.status,
+          ...(history.summary && history.summary.status !== 'running' ? { summary: history.summary } : {}),
+        });
+      } catch (error) {
+        this.s.ctx.log.warn(`Reading how ${run.runDir} ended: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
   }
 

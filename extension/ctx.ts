@@ -36,6 +36,8 @@ export class Ctx implements vscode.Disposable {
   private downReason = 'it has not been started yet';
   /** Set when the server died on its own: only an explicit restart brings it back (crash policy). */
   private crashed = false;
+  /** Counts the server processes started: a request whose server went away sees it change. */
+  private generation = 0;
   private readonly stateEmitter = new vscode.EventEmitter<boolean>();
   /** Fires true when the server is up, false when it went down. */
   readonly onDidChangeServerRunning = this.stateEmitter.event;
@@ -60,6 +62,11 @@ export class Ctx implements vscode.Disposable {
 
   get serverRunning(): boolean {
     return this.client?.state === State.Running;
+  }
+
+  /** Which server process runs now (a new number after each start). */
+  get serverGeneration(): number {
+    return this.generation;
   }
 
   /** What the server said about itself in `initialize`. */
@@ -98,6 +105,7 @@ export class Ctx implements vscode.Disposable {
       throw new ServerNotRunningError(this.downReason.replace(/^it /, ''));
     }
     this.crashed = false;
+    this.generation++;
     const info = this.serverInfo;
     this.log.info(`Training server started${info ? `: backend ${info.backend}, ${info.threads} thread(s)` : ''}.`);
     this.stateEmitter.fire(true);
@@ -118,23 +126,17 @@ export class Ctx implements vscode.Disposable {
     );
   }
 
-  /** Runs that were in flight cannot report their end any more: end them as failed, so no view keeps spinning. */
-  private failActiveRuns(reason: string): void {
-    for (const run of [...this.hub.active.values()]) {
-      this.hub.fireRunEnded({ runId: run.runId, runDir: run.runDir, experiment: run.experiment, status: 'failed', reason });
-    }
-  }
-
   private onUnexpectedClose(): void {
     this.downReason = 'its process exited unexpectedly; run "Ternary: Restart Server"';
     this.crashed = true;
-    this.failActiveRuns('the training server stopped unexpectedly');
+    // Runs are processes of their own (server/rpc/detachedTrain.ts): they go on, and the hub keeps
+    // them as running until a server follows them again (extension/attachedRuns.ts).
     this.disposeClientScope();
     this.client = undefined;
     this.stateEmitter.fire(false);
     void vscode.window
       .showErrorMessage(
-        'Ternary: the training server stopped unexpectedly. Runs in progress were interrupted (their last checkpoint is kept).',
+        'Ternary: the training server stopped unexpectedly. Runs in progress go on in their own processes; Restart Server to follow them again.',
         'Restart Server',
         'Show Server Log',
       )
@@ -154,8 +156,8 @@ export class Ctx implements vscode.Disposable {
     } catch (error) {
       this.log.warn(`Stopping the training server: ${error instanceof Error ? error.message : String(error)}`);
     }
-    // Its runs are processes of their own and go on: the next server follows them again (extension/attachedRuns.ts).
-    this.failActiveRuns('the training server was stopped; the run goes on, and the next server follows it again');
+    // Its runs are processes of their own and go on: the hub keeps them as running, and the next
+    // server follows them again (extension/attachedRuns.ts), or tells how they ended meanwhile.
     this.disposeClientScope();
     this.stateEmitter.fire(false);
   }

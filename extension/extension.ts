@@ -56,7 +56,10 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   const catalog = new Catalog(ctx);
   const jobs = new JobTracker(hub);
   const experiments = new ExperimentsTreeProvider(catalog, hub, jobs);
-  const layers = new LayersTreeProvider(hub);
+  const layers = new LayersTreeProvider(hub, async (runDir) => {
+    const { layers: records } = await ctx.request(RunHistoryRequest.type, { runDir, histograms: false });
+    return records[records.length - 1];
+  });
   const lenses = new RunLensProvider(jobs, catalog);
   const statusBar = new TrainingStatusBar(jobs, hub);
   const diagnostics = new ConfigDiagnostics(ctx);

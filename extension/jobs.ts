@@ -5,29 +5,21 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunStartedParams } from '../shared/protocol';
+import type { RunInfo, RunStartedParams } from '../shared/protocol';
+import { advanceJob, joinRun, type JobStanding } from './jobProgress';
 import type { RunEventHub } from './runEventHub';
 
 export type JobKind = 'train' | 'evaluate' | 'ternarize' | 'stats' | 'export';
 
-export interface Job {
+export interface Job extends JobStanding {
   readonly id: number;
   readonly kind: JobKind;
   /** What the user sees, e.g. the experiment name or the model file. */
   readonly label: string;
   readonly configPath?: string;
   readonly experiment?: string;
-  /** Known once the server reported `runStarted` for this job (train only). */
-  runId?: string;
   /** Set when the server reported `runEnded`: the job only waits for its answer now, nothing trains. */
   ended?: boolean;
-  /** Epochs completed (from the run's epoch records). */
-  completed: number;
-  runDir?: string;
-  epoch: number;
-  epochs: number;
-  /** Overall fraction done, 0..1. */
-  fraction: number;
   /** Cancelling it sends `$/cancelRequest` for the job's request. */
   readonly cancellation: vscode.CancellationTokenSource;
 }
@@ -57,22 +49,18 @@ export class JobTracker implements vscode.Disposable {
             samePath(j.configPath, run.configPath) &&
             (j.experiment === undefined || j.experiment === run.experiment),
         );
-        if (job) {
-          job.runId = run.runId;
-          job.runDir = run.runDir;
-          job.epochs = run.epochs;
+        if (job) joinRun(job, run);
+        else {
+          // A job that knew its run before the server announced it (a resume): where it stands now.
+          const known = this.byRunId(run.runId);
+          if (known) joinRun(known, run);
         }
         this.update();
       }),
       hub.onMetrics(({ runId, records }) => {
         const job = this.byRunId(runId);
-        const last = records[records.length - 1];
-        if (!job || !last) return;
-        job.epoch = last.epoch;
-        job.completed = Math.max(job.completed, ...records.filter((r) => r.kind === 'epoch').map((r) => r.epoch));
-        const withinEpoch = last.kind === 'epoch' ? 1 : (last.progress ?? 0);
-        // Epochs are counted from 1 in the records: epoch e at progress p is (e - 1 + p) / epochs done.
-        job.fraction = job.epochs > 0 ? Math.min(1, Math.max(job.fraction, (last.epoch - 1 + withinEpoch) / job.epochs)) : 0;
+        if (!job || records.length === 0) return;
+        advanceJob(job, records);
         this.changed.fire();
       }),
       hub.onRunEnded(({ runId }) => {
@@ -85,7 +73,8 @@ export class JobTracker implements vscode.Disposable {
     );
   }
 
-  begin(kind: JobKind, label: string, target: { configPath?: string; experiment?: string } = {}): Job {
+  /** `resume`: the run a resume continues; the job stands where it stopped from the start (no "starting" row beside it). */
+  begin(kind: JobKind, label: string, target: { configPath?: string; experiment?: string; resume?: RunInfo } = {}): Job {
     const job: Job = {
       id: this.nextId++,
       kind,
@@ -98,6 +87,7 @@ export class JobTracker implements vscode.Disposable {
       fraction: 0,
       cancellation: new vscode.CancellationTokenSource(),
     };
+    if (target.resume) joinRun(job, target.resume);
     this.jobs.set(job.id, job);
     this.update();
     return job;
@@ -106,9 +96,7 @@ export class JobTracker implements vscode.Disposable {
   /** A job for a run this window did not start (followed by the server: extension/attachedRuns.ts). */
   attach(run: RunStartedParams): Job {
     const job = this.begin('train', run.experiment, { configPath: run.configPath, experiment: run.experiment });
-    job.runId = run.runId;
-    job.runDir = run.runDir;
-    job.epochs = run.epochs;
+    joinRun(job, run);
     this.update();
     return job;
   }

@@ -327,6 +327,8 @@ export interface RunStartedParams {
   experiment: string;
   configPath?: string;
   epochs: number;
+  /** Epochs completed when it was announced: where a resumed or followed run stands (0 for a new run). */
+  epoch: number;
   stepsPerEpoch: number;
   backend: string;
 }
@@ -338,6 +340,8 @@ export namespace RunStartedNotification {
 
 export interface MetricsParams {
   runId: string;
+  /** The run's folder, as `ternary/runStarted` gave it: panels key runs by it. */
+  runDir: string;
   records: MetricsRecord[];
 }
 /** Metrics of a run, throttled (at most `metricsRate` a second; epoch records always). Direction: server → client. */
@@ -348,6 +352,8 @@ export namespace MetricsNotification {
 
 export interface LayerStatsParams {
   runId: string;
+  /** The run's folder, as `ternary/runStarted` gave it: panels key runs by it. */
+  runDir: string;
   record: LayersRecord;
 }
 /** Per-layer stats at the end of an epoch. Direction: server → client. */
@@ -358,6 +364,8 @@ export namespace LayerStatsNotification {
 
 export interface HistogramsParams {
   runId: string;
+  /** The run's folder, as `ternary/runStarted` gave it: panels key runs by it. */
+  runDir: string;
   record: HistogramsRecord;
 }
 /** Latent-weight histograms at the end of an epoch. Direction: server → client. */

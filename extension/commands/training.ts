@@ -62,12 +62,13 @@ async function resume(s: Services, arg: unknown): Promise<TrainResult | undefine
     throw new UserFacingError(
       `${node.run.experiment}/${node.run.runId} stopped before its first epoch ended, so it has no checkpoint; train a new run instead.`,
     );
-  return startTraining(s, { configPath: node.configPath, experiment: node.run.experiment }, node.run.runDir);
+  return startTraining(s, { configPath: node.configPath, experiment: node.run.experiment }, node.run);
 }
 
-async function startTraining(s: Services, ref: ExperimentRef, resumeDir: string | undefined): Promise<TrainResult | undefined> {
+async function startTraining(s: Services, ref: ExperimentRef, resume: RunInfo | undefined): Promise<TrainResult | undefined> {
   await s.ctx.start();
-  const job = s.jobs.begin('train', ref.experiment, ref);
+  const job = s.jobs.begin('train', ref.experiment, { ...ref, resume });
+  const resumeDir = resume?.runDir;
   let result: TrainResult;
   try {
     result = await vscode.window.withProgress(
@@ -102,6 +103,7 @@ async function runTraining(
     if (value.percentage !== undefined) advance(value.percentage / 100, value.message);
     else if (value.message) advance(undefined, value.message);
   });
+  const generation = s.ctx.serverGeneration;
   try {
     return await s.ctx.request(
       TrainRequest.type,
@@ -115,11 +117,33 @@ async function runTraining(
       },
       job.cancellation.token,
     );
+  } catch (error) {
+    // The server went away (Restart Server, a crash) while the run trains in its own process
+    // (server/rpc/detachedTrain.ts): the run goes on, and the next server follows it
+    // (extension/attachedRuns.ts). The job waits for the end that server tells.
+    const serverGone = !s.ctx.serverRunning || s.ctx.serverGeneration !== generation;
+    if (serverGone && job.runId !== undefined && !job.ended && !token.isCancellationRequested) {
+      s.ctx.log.info(`The training server stopped while ${job.label} (run ${job.runId}) trains; the run goes on and is followed again.`);
+      return await runEnd(s, job.runId);
+    }
+    throw error;
   } finally {
     cancelSubscription.dispose();
     disposeReports();
     progressSubscription?.dispose();
   }
+}
+
+/** How a run ends, as the hub tells it (a server following it, extension/attachedRuns.ts). */
+function runEnd(s: Services, runId: string): Promise<TrainResult> {
+  return new Promise((resolve, reject) => {
+    const ended = s.ctx.hub.onRunEnded((p) => {
+      if (p.runId !== runId) return;
+      ended.dispose();
+      if (p.summary) resolve({ runDir: p.runDir, summary: p.summary });
+      else reject(new Error(`run ${runId} ${p.status}${p.reason ? `: ${p.reason}` : ''}`));
+    });
+  });
 }
 
 /**

@@ -19,14 +19,8 @@ export class DashboardPanel extends SingletonPanel {
     // Live events for every run go to the webview; it keeps those it shows. They are small
     // (metrics are throttled by the server) and this spares a second copy of the selection here.
     this.disposables.push(
-      hub.onMetrics((p) => {
-        const runDir = this.runs.runDirOf(p.runId);
-        if (runDir) this.post({ type: MessageType.Metrics, runDir, records: p.records });
-      }),
-      hub.onLayerStats((p) => {
-        const runDir = this.runs.runDirOf(p.runId);
-        if (runDir) this.post({ type: MessageType.Layers, runDir, record: p.record });
-      }),
+      hub.onMetrics((p) => this.post({ type: MessageType.Metrics, runDir: p.runDir, records: p.records })),
+      hub.onLayerStats((p) => this.post({ type: MessageType.Layers, runDir: p.runDir, record: p.record })),
       hub.onRunStarted((p) => {
         this.post({ type: MessageType.RunStarted, runDir: p.runDir });
         void this.sendRuns();

@@ -17,14 +17,8 @@ export class HistogramsPanel extends SingletonPanel {
   ) {
     super(context, { viewType: HistogramsViewType, title: 'Ternary Weight Histograms', bundle: 'histograms' });
     this.disposables.push(
-      hub.onHistograms((p) => {
-        const runDir = this.runs.runDirOf(p.runId);
-        if (runDir) this.post({ type: MessageType.Histograms, runDir, record: p.record });
-      }),
-      hub.onLayerStats((p) => {
-        const runDir = this.runs.runDirOf(p.runId);
-        if (runDir) this.post({ type: MessageType.Layers, runDir, record: p.record });
-      }),
+      hub.onHistograms((p) => this.post({ type: MessageType.Histograms, runDir: p.runDir, record: p.record })),
+      hub.onLayerStats((p) => this.post({ type: MessageType.Layers, runDir: p.runDir, record: p.record })),
       hub.onRunStarted((p) => {
         this.post({ type: MessageType.RunStarted, runDir: p.runDir });
         void this.sendRuns();

@@ -21,7 +21,6 @@ export function registerPanels(context: vscode.ExtensionContext, hub: RunEventHu
   const dashboard = new DashboardPanel(context, hub, runs, deps);
   const histograms = new HistogramsPanel(context, hub, runs, deps);
   context.subscriptions.push(
-    runs,
     dashboard,
     histograms,
     vscode.commands.registerCommand('ternary.showDashboard', (arg?: unknown, selection?: unknown) =>

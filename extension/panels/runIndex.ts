@@ -1,6 +1,7 @@
 /**
- * Which run folder a live notification belongs to. Notifications name runs by id; the panels key
- * everything by run folder (unique, and what history loading takes).
+ * The runs the panels offer: the run list in picker order, and which runs train now. The panels
+ * key everything by run folder (unique, what history loading takes, and what every live
+ * notification carries).
  */
 import type { RunEventHub } from '../runEventHub';
 import type { RunInfo } from '../../shared/protocol';
@@ -17,24 +18,10 @@ export function orderRuns(runs: readonly RunInfo[]): RunInfo[] {
 }
 
 export class RunIndex {
-  private readonly dirById = new Map<string, string>();
-  private readonly subscription: { dispose(): void };
-
   constructor(
     private readonly hub: RunEventHub,
     private readonly deps: PanelDeps,
-  ) {
-    this.subscription = hub.onRunStarted((p) => this.dirById.set(p.runId, p.runDir));
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-  }
-
-  /** The run folder of a run id, or undefined when the run is unknown (not started in this session nor listed). */
-  runDirOf(runId: string): string | undefined {
-    return this.hub.active.get(runId)?.runDir ?? this.dirById.get(runId);
-  }
+  ) {}
 
   /** Whether a run is in progress right now. */
   isRunning(runDir: string): boolean {
@@ -42,10 +29,8 @@ export class RunIndex {
     return false;
   }
 
-  /** The runs on disk, ordered for the pickers; also learns their ids. */
+  /** The runs on disk, ordered for the pickers. */
   async list(): Promise<RunInfo[]> {
-    const runs = orderRuns(await this.deps.listRuns());
-    for (const run of runs) this.dirById.set(run.runId, run.runDir);
-    return runs;
+    return orderRuns(await this.deps.listRuns());
   }
 }

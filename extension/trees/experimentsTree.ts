@@ -161,16 +161,18 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       case 'run': {
         const { run } = node;
         const live = run.status === 'running' && this.jobs.isRunActive(run.runId);
+        // A resume of this window's, before its process has taken the run over: the row says so.
+        const resuming = run.status !== 'running' && this.jobs.trainJobs().some((j) => j.runId === run.runId);
         const row = runRow(run, runIdDay(new Date()));
         const item = new vscode.TreeItem(row.label);
         item.accessibilityInformation = { label: `run ${run.runId}, ${run.status}, ${row.description}` };
         // Unique even when two configs list the same run folder (extension/runOwnership.ts).
         item.id = `run:${node.configPath}#${run.runDir}`;
-        item.iconPath = statusIcons[run.status];
+        item.iconPath = statusIcons[resuming ? 'running' : run.status];
         // Torch-engine runs say where they computed (docs/engines.md).
         const engine =
           run.engine === 'torch' ? ` · torch ${run.device ?? 'cpu'}${run.worldSize && run.worldSize > 1 ? ` ×${run.worldSize}` : ''}` : '';
-        item.description = row.description + engine;
+        item.description = (resuming ? 'resuming · ' : '') + row.description + engine;
         const md = new vscode.MarkdownString(`**${run.experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
         md.appendMarkdown(`| status | ${run.status} |\n| epochs completed | ${run.epoch} of ${run.epochs} |\n`);
         if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${percent(run.bestTop1, 2)} |\n`);
@@ -183,7 +185,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         md.appendMarkdown(`| folder | ${vscode.workspace.asRelativePath(run.runDir, false)} |\n`);
         item.tooltip = md;
         // Resumable: stopped or failed after at least one epoch (so a checkpoint exists), not finished.
-        const resumable = run.status !== 'completed' && !live && run.epoch > 0 && run.epoch < run.epochs;
+        const resumable = run.status !== 'completed' && !live && !resuming && run.epoch > 0 && run.epoch < run.epochs;
         item.contextValue = `ternary.run.${run.status}${resumable ? '.resumable' : ''}`;
         return item;
       }

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
+import type { LayersRecord } from '../../shared/runRecords';
 import { bytes, cell, layerDescription, percent, short } from '../format';
 import type { RunEventHub } from '../runEventHub';
 
@@ -23,16 +24,25 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
   private summary: ModelSummary | undefined;
   /** Run whose live layer stats replace what is shown. */
   private followRunId: string | undefined;
+  /** Epochs the followed run had completed when it was joined, while their stats are read (0: none pending). */
+  private pendingEpochs = 0;
   private view: vscode.TreeView<LayersNode> | undefined;
   private readonly subscriptions: vscode.Disposable[] = [this.changed];
 
-  constructor(hub: RunEventHub) {
+  /** `lastLayers`: a run's latest layers record on disk (for a run joined after some epochs). */
+  constructor(
+    hub: RunEventHub,
+    private readonly lastLayers: (runDir: string) => Promise<LayersRecord | undefined>,
+  ) {
     this.subscriptions.push(
-      // A run started from this window becomes what the Layers view follows.
-      // A new run replaces what is shown at once, empty until its first epoch's stats arrive:
-      // showing the previous run's layers under the new run's training would mislead.
+      // A run that starts becomes what the Layers view follows. A new run replaces what is shown
+      // at once, empty until its first epoch's stats arrive: showing the previous run's layers
+      // under the new run's training would mislead. A run joined after some epochs (a resume, a
+      // run followed again) shows the stats of its last completed epoch until the next arrive.
       hub.onRunStarted((run) => {
-        this.show({ kind: 'run', runId: run.runId, runDir: run.runDir, experiment: run.experiment, epoch: 0 }, [], undefined, run.runId);
+        const source = { kind: 'run', runId: run.runId, runDir: run.runDir, experiment: run.experiment, epoch: 0 } as const;
+        this.show(source, [], undefined, run.runId);
+        if (run.epoch > 0) void this.showStanding(source, run.epoch);
       }),
       hub.onLayerStats(({ runId, record }) => {
         if (runId !== this.followRunId) return;
@@ -47,6 +57,22 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
     );
   }
 
+  /** The stats a joined run has on disk, unless live ones (or another source) came first. */
+  private async showStanding(source: LayersSource & { kind: 'run' }, completed: number): Promise<void> {
+    this.pendingEpochs = completed;
+    this.render();
+    let record: LayersRecord | undefined;
+    try {
+      record = await this.lastLayers(source.runDir);
+    } catch {
+      // The next epoch's live stats fill the view.
+    }
+    const still = this.source === source && this.layers.length === 0;
+    if (still) this.pendingEpochs = 0;
+    if (still && record) this.show({ ...source, epoch: record.epoch }, record.layers, record.summary, source.runId);
+    else if (still) this.render();
+  }
+
   attach(view: vscode.TreeView<LayersNode>): void {
     this.view = view;
     this.render();
@@ -54,6 +80,7 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
 
   /** Shows these stats; `followRunId` keeps them updated from the run's live notifications. */
   show(source: LayersSource, layers: LayerStats[], summary: ModelSummary | undefined, followRunId?: string): void {
+    this.pendingEpochs = 0;
     this.source = source;
     this.layers = layers;
     this.summary = summary;
@@ -72,12 +99,7 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
     void vscode.commands.executeCommand('setContext', 'ternary.layersSourceChosen', this.source !== undefined);
     if (this.view) {
       this.view.description = describeSource(this.source);
-      this.view.message =
-        this.summary && this.layers.length > 0
-          ? describeSummary(this.summary)
-          : this.source?.kind === 'run' && this.layers.length === 0
-            ? `${this.source.experiment} (run ${this.source.runId}): its layer statistics appear when its first epoch ends.`
-            : undefined;
+      this.view.message = layersMessage(this.source, this.layers.length, this.summary, this.pendingEpochs);
     }
     this.changed.fire(undefined);
   }
@@ -123,6 +145,21 @@ function describeSource(source: LayersSource | undefined): string | undefined {
   if (!source) return undefined;
   if (source.kind === 'model') return vscode.workspace.asRelativePath(source.modelPath, false);
   return `${source.experiment} · ${source.runId} · ${source.epoch > 0 ? `epoch ${source.epoch}` : 'starting'}`;
+}
+
+/** The line above the layers: the model's summary, or why there are no layers to show. */
+export function layersMessage(
+  source: LayersSource | undefined,
+  layerCount: number,
+  summary: ModelSummary | undefined,
+  pendingEpochs: number,
+): string | undefined {
+  if (summary && layerCount > 0) return describeSummary(summary);
+  if (source?.kind !== 'run' || layerCount > 0) return undefined;
+  const run = `${source.experiment} (run ${source.runId})`;
+  return pendingEpochs > 0
+    ? `${run}: reading the layer statistics of epoch ${pendingEpochs}…`
+    : `${run}: its layer statistics appear when its first epoch ends.`;
 }
 
 function describeSummary(summary: ModelSummary): string {

@@ -5,10 +5,16 @@
  * folder (server/runs/runFollower.ts) as it follows any other live run. The run inherits the
  * server's lowered CPU priority. Stopping it is a signal to its process: `tern train` turns SIGTERM
  * into a graceful cancel (the run ends `cancelled` with its checkpoint).
+ *
+ * The process's output goes to `<tmp>/ternary-train-logs/<pid>.log` (the run folder does not
+ * exist yet when it starts). What the run says is in its folder, so the log matters only when the
+ * process fails before its run starts: the error names the log, kept as `<pid>.failed.log` (the
+ * newest few). Every other log is removed once its process has ended: by the server following it
+ * to its end, else by the sweep at the next training start.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,6 +30,42 @@ import type { TrainJobParams } from './jobs';
 /** The job was stopped because the server shuts down: the run goes on, only following it ends. */
 export class ServerShutdown extends Error {
   override readonly name = 'ServerShutdown';
+}
+
+/** Where the processes' output goes (module comment). */
+export function trainLogsDir(): string {
+  return join(tmpdir(), 'ternary-train-logs');
+}
+
+/** How many logs of processes that failed before their run started are kept. */
+const FAILED_LOGS_KEPT = 5;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as another user's process.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the logs of processes that have ended, and failed logs beyond the newest few. */
+export async function sweepTrainLogs(dir = trainLogsDir()): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const failed: { path: string; mtime: number }[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    const live = /^(\d+)\.log$/.exec(name);
+    if (live) {
+      if (!processAlive(Number(live[1]))) await rm(path, { force: true });
+    } else if (/^\d+\.failed\.log$/.test(name)) {
+      const info = await stat(path).catch(() => undefined);
+      if (info) failed.push({ path, mtime: info.mtimeMs });
+    }
+  }
+  failed.sort((a, b) => b.mtime - a.mtime);
+  for (const old of failed.slice(FAILED_LOGS_KEPT)) await rm(old.path, { force: true });
 }
 
 /** Pids of the runs this server started and still follows (the live-run scan leaves them to their job). */
@@ -94,7 +136,10 @@ export async function trainDetached(
   listener: TrainListener,
   signal: AbortSignal,
 ): Promise<TrainResult> {
-  const logPath = join(tmpdir(), `ternary-train-${randomUUID()}.log`);
+  const logsDir = trainLogsDir();
+  await sweepTrainLogs(logsDir);
+  mkdirSync(logsDir, { recursive: true });
+  let logPath = join(logsDir, `starting-${randomUUID()}.log`);
   const fd = openSync(logPath, 'w');
   let child;
   try {
@@ -108,7 +153,15 @@ export async function trainDetached(
     closeSync(fd);
   }
   child.unref();
-  const pid = child.pid!;
+  const pid = child.pid;
+  if (pid === undefined) {
+    await rm(logPath, { force: true });
+    throw new Error(`tern train could not be started (${process.execPath}).`);
+  }
+  // Named after its process, so that the sweep can tell when it has ended (the open file follows the rename).
+  const named = join(logsDir, `${pid}.log`);
+  renameSync(logPath, named);
+  logPath = named;
   ownRuns.add(pid);
   let exited = false;
   const exit = new Promise<number | null>((resolveExit) =>
@@ -130,7 +183,6 @@ export async function trainDetached(
         else if (line.kind === 'error') error = line;
       }
     }));
-  let keepLog = false;
   let stopping = false;
   const onAbort = () => {
     if (signal.reason instanceof ServerShutdown || stopping) return;
@@ -151,7 +203,7 @@ export async function trainDetached(
       await readLog();
       if (exited && !runDir) break;
     }
-    if (!runDir) throw failure(error, await exit, logPath);
+    if (!runDir) throw await failure(error, await exit, logPath);
     if (signal.reason instanceof ServerShutdown) throw signal.reason;
     signal.addEventListener('abort', () => signal.reason instanceof ServerShutdown && following.abort(), { once: true });
     const end = await followRun(runDir, listener, {
@@ -160,21 +212,24 @@ export async function trainDetached(
       writer: { pid, starting: () => !exited },
     });
     await readLog();
-    if (!end?.started) throw signal.reason instanceof ServerShutdown ? signal.reason : failure(error, await exit, logPath);
+    if (!end?.started) throw signal.reason instanceof ServerShutdown ? signal.reason : await failure(error, await exit, logPath);
     return { runDir: end.runDir, summary: end.summary };
-  } catch (err) {
-    keepLog = !error && !(err instanceof ServerShutdown);
-    throw err;
   } finally {
     clearInterval(logTimer);
     signal.removeEventListener('abort', onAbort);
     ownRuns.delete(pid);
-    if (exited && !keepLog) await rm(logPath, { force: true });
+    // A failure's log was renamed (kept); a run still going (the server shuts down) keeps its log until the sweep.
+    if (exited) await rm(logPath, { force: true });
   }
 }
 
-/** Why the process ended without a run: its error line (a user's mistake, with code and data), else its last output. */
-function failure(error: (CliLine & { kind: 'error' }) | undefined, code: number | null, logPath: string): Error {
+/**
+ * Why the process ended without a run: its error line (a user's mistake, with code and data), else
+ * its output, kept for the user as `<pid>.failed.log`.
+ */
+async function failure(error: (CliLine & { kind: 'error' }) | undefined, code: number | null, logPath: string): Promise<Error> {
   if (error) return new UserError(error.code, error.message, error.data ?? {});
-  return new Error(`tern train ended with exit code ${code} before its run started; its output is in ${logPath}.`);
+  const kept = logPath.replace(/\.log$/, '.failed.log');
+  await rename(logPath, kept).catch(() => undefined);
+  return new Error(`tern train ended with exit code ${code} before its run started; its output is in ${kept}.`);
 }

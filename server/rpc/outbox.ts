@@ -20,7 +20,13 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-type Item = { kind: 'metrics'; runId: string; records: MetricsRecord[] } | { kind: 'other'; send: () => void };
+/** The run a metrics notification is about (its notifications carry both). */
+export interface RunKey {
+  runId: string;
+  runDir: string;
+}
+
+type Item = { kind: 'metrics'; run: RunKey; records: MetricsRecord[] } | { kind: 'other'; send: () => void };
 
 export class NotificationOutbox {
   private readonly queue: Item[] = [];
@@ -30,7 +36,7 @@ export class NotificationOutbox {
   private intervalMs: number;
 
   constructor(
-    private readonly sendMetrics: (runId: string, records: MetricsRecord[]) => void,
+    private readonly sendMetrics: (run: RunKey, records: MetricsRecord[]) => void,
     rate: number,
     private readonly clock: Clock = systemClock,
   ) {
@@ -43,10 +49,10 @@ export class NotificationOutbox {
   }
 
   /** Queues one metrics record; joins the metrics notification already waiting when there is one. */
-  pushMetrics(runId: string, record: MetricsRecord): void {
+  pushMetrics(run: RunKey, record: MetricsRecord): void {
     const last = this.queue[this.queue.length - 1];
-    if (last?.kind === 'metrics' && last.runId === runId) last.records.push(record);
-    else this.queue.push({ kind: 'metrics', runId, records: [record] });
+    if (last?.kind === 'metrics' && last.run.runId === run.runId) last.records.push(record);
+    else this.queue.push({ kind: 'metrics', run, records: [record] });
     this.pump();
   }
 
@@ -89,7 +95,7 @@ export class NotificationOutbox {
         }
         this.queue.shift();
         this.lastMetricsAt = this.clock.now();
-        this.sendSafely(() => this.sendMetrics(head.runId, head.records));
+        this.sendSafely(() => this.sendMetrics(head.run, head.records));
       } else {
         this.queue.shift();
         this.sendSafely(head.send);

@@ -22,7 +22,7 @@ import { toResponseError } from './errors';
 import { RecoveringMessageReader, type FrameFault } from './framing';
 import { JobQueue, type JobKind } from './jobQueue';
 import type { Jobs } from './jobs';
-import { NotificationOutbox, systemClock, type Clock } from './outbox';
+import { NotificationOutbox, systemClock, type Clock, type RunKey } from './outbox';
 import { ProgressRegistry, type JobProgress } from './progress';
 import { describeTrainProgress } from './progressText';
 
@@ -81,7 +81,7 @@ export class ServerCore {
     this.connection = createConnection(reader, this.writer);
     this.queue = new JobQueue(options.maxQueued);
     this.outbox = new NotificationOutbox(
-      (runId, records) => this.sendMetrics(runId, records),
+      (run, records) => this.sendMetrics(run, records),
       DEFAULT_METRICS_RATE,
       options.clock ?? systemClock,
     );
@@ -159,8 +159,8 @@ export class ServerCore {
   }
 
   /** The outbox's throttled metrics: one notification, and the run's progress line follows the newest record. */
-  private sendMetrics(runId: string, records: MetricsRecord[]): void {
-    void this.connection.sendNotification(MetricsNotification.type, { runId, records });
+  private sendMetrics({ runId, runDir }: RunKey, records: MetricsRecord[]): void {
+    void this.connection.sendNotification(MetricsNotification.type, { runId, runDir, records });
     const run = this.currentRun?.runId === runId ? this.currentRun : undefined;
     if (run?.progress && run.started) {
       const { message, percentage } = describeTrainProgress(records[records.length - 1], run.started);

@@ -97,15 +97,15 @@ export function runNotifier(
       outbox.push(() => void connection.sendNotification(RunStartedNotification.type, started));
     },
     onMetrics: (record) => {
-      if (run.runId) outbox.pushMetrics(run.runId, record);
+      if (run.started) outbox.pushMetrics(run.started, record);
     },
     onLayers: (record) => {
-      const runId = run.runId!;
-      outbox.push(() => void connection.sendNotification(LayerStatsNotification.type, { runId, record }));
+      const { runId, runDir } = run.started!;
+      outbox.push(() => void connection.sendNotification(LayerStatsNotification.type, { runId, runDir, record }));
     },
     onHistograms: (record) => {
-      const runId = run.runId!;
-      outbox.push(() => void connection.sendNotification(HistogramsNotification.type, { runId, record }));
+      const { runId, runDir } = run.started!;
+      outbox.push(() => void connection.sendNotification(HistogramsNotification.type, { runId, runDir, record }));
     },
     onLog: (level, message) => outbox.push(() => core.log(level, message)),
   };

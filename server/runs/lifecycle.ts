@@ -153,6 +153,7 @@ export async function train(opts: TrainOptions, engine: TrainingEngine): Promise
           runDir: run.runDir,
           experiment: experiment.name,
           epochs: experiment.train.epochs,
+          epoch: state.epoch,
           stepsPerEpoch,
           backend: record.backend,
         });

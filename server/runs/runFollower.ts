@@ -243,6 +243,7 @@ class RunFollower {
       runDir: this.paths.dir,
       experiment: config.experiment.name,
       epochs: config.experiment.train.epochs,
+      epoch: summary.epochs,
       stepsPerEpoch: summary.stepsPerEpoch ?? 0,
       backend: config.backend,
     });

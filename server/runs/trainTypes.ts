@@ -7,7 +7,16 @@ import type { HistogramsRecord, LayersRecord, MetricsRecord, RunSummary } from '
 
 /** Callbacks during a run; all optional. Called synchronously from the training loop. */
 export interface TrainListener {
-  onStart?(info: { runId: string; runDir: string; experiment: string; epochs: number; stepsPerEpoch: number; backend: string }): void;
+  /** `epoch`: epochs completed when it starts (a resumed run's standing; 0 for a new run). */
+  onStart?(info: {
+    runId: string;
+    runDir: string;
+    experiment: string;
+    epochs: number;
+    epoch: number;
+    stepsPerEpoch: number;
+    backend: string;
+  }): void;
   onMetrics?(record: MetricsRecord): void;
   onLayers?(record: LayersRecord): void;
   onHistograms?(record: HistogramsRecord): void;

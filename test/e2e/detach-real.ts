@@ -7,6 +7,12 @@
  * 2. `tern train` started in the workspace as a terminal would (a process of its own) appears live
  *    in the Experiments view, the status bar and the dashboard; Ternary: Stop stops it (cancelled,
  *    with its checkpoint).
+ * 3. A run of the window's goes on when VS Code quits (code-server stopped: nothing asks, the run
+ *    trains on); stopped while no window watches, it is announced once by the next window, with
+ *    Resume. The resume stands where the run stopped from the start: the status bar counts the
+ *    epoch in progress, the Experiments view shows no "Starting…" row beside the run, the Layers
+ *    view shows the stats of its last epoch. Ternary: Restart Server mid-run does not fail it: the
+ *    same notification and status bar follow it on, and Stop stops it.
  * Needs `node esbuild.mjs` (dist/) and scripts/e2e/install-code-server.sh.
  * Run from the repository root: `node --import tsx test/e2e/detach-real.ts`.
  */
@@ -94,17 +100,24 @@ async function main(): Promise<void> {
     train: { epochs, batchSize: 16, optimizer: 'adam', lr: 0.001, seed: 7 },
   });
   const configPath = join(workspace, 'detach.tern.json');
-  writeFileSync(configPath, JSON.stringify({ experiments: [experiment('reloaded', 200), experiment('terminal', 200)] }, null, 2) + '\n');
+  writeFileSync(
+    configPath,
+    JSON.stringify({ experiments: [experiment('reloaded', 200), experiment('terminal', 200), experiment('unwatched', 200)] }, null, 2) +
+      '\n',
+  );
   const runsDir = join(workspace, 'runs');
 
   step('starting code-server with the extension from the repository');
-  const server = await startCodeServer(work, workspace);
+  let server = await startCodeServer(work, workspace);
   const browser = await launchBrowser(join(work, 'chromium'));
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  try {
-    const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${repo}`]]);
+  let page = browser.pages()[0] ?? (await browser.newPage());
+  const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${repo}`]]);
+  const openWindow = async (): Promise<void> => {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 30_000 });
+  };
+  try {
+    await openWindow();
 
     // ---- 1. a run from the palette through a window reload
     step('Ternary: Train → reloaded');
@@ -259,6 +272,100 @@ async function main(): Promise<void> {
       'the status bar to clear',
       30_000,
       async () => !(await page.locator('.statusbar-item', { hasText: /terminal · epoch/ }).isVisible()),
+    );
+
+    // ---- 3. quit with a run going; it stops while no window watches; Resume; Restart Server
+    step('Ternary: Train → unwatched, until its first epoch ends');
+    await runCommand(page, 'Ternary: Train', 60_000);
+    const unwatchedPick = page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name').getByText('unwatched', { exact: true }) })
+      .first();
+    await unwatchedPick.waitFor({ state: 'visible', timeout: 20_000 });
+    await unwatchedPick.click();
+    const unwatchedRun = await waitFor('its run folder', 120_000, () => runsOf(runsDir, 'unwatched')[0]);
+    await waitFor('its first epoch', 300_000, () => epochRecords(unwatchedRun).length >= 1, 250);
+    await waitFor('the status bar to follow it', 60_000, () =>
+      page.locator('.statusbar-item', { hasText: /unwatched · epoch \d+\/200/ }).isVisible(),
+    );
+    const unwatchedPid = lockPid(unwatchedRun);
+    assert.ok(unwatchedPid, 'the run holds its lock');
+
+    step('quit: code-server stops, the run trains on');
+    await page.goto('about:blank');
+    await server.stop({ keepRuns: true });
+    const epochsAtQuit = epochRecords(unwatchedRun).length;
+    await waitFor('an epoch to end after the quit', 300_000, () => epochRecords(unwatchedRun).length > epochsAtQuit, 250);
+    assert.equal(lockPid(unwatchedRun), unwatchedPid, 'the same process trains on');
+
+    step('the run stops while no window watches it');
+    process.kill(unwatchedPid, 'SIGTERM');
+    await waitFor('the run to stop', 120_000, () => summaryOf(unwatchedRun)?.status === 'cancelled', 250);
+    const stoppedAfter = summaryOf(unwatchedRun)!.epochs;
+    assert.ok(stoppedAfter >= 2);
+
+    step('a new window announces it once, with Resume');
+    server = await startCodeServer(work, workspace);
+    page = await browser.newPage();
+    await openWindow();
+    const announced = toast(
+      page,
+      new RegExp(`unwatched/.* cancelled after ${stoppedAfter} of 200 epoch\\(s\\) while no window watched it`),
+    );
+    await announced.waitFor({ state: 'visible', timeout: 120_000 });
+    await openTernaryView(page);
+    await announced.getByRole('button', { name: 'Resume' }).click();
+
+    step('the resume stands where the run stopped');
+    // The job knows its run from the start: the status bar counts the epoch in progress, not epoch 1.
+    const resumedEpoch = new RegExp(`unwatched · epoch ${stoppedAfter + 1}/200`);
+    await waitFor('the status bar at the epoch in progress', 60_000, () =>
+      page.locator('.statusbar-item', { hasText: resumedEpoch }).isVisible(),
+    );
+    const experimentsPane = pane(page, 'Experiments');
+    await experimentsPane.locator('.monaco-list-row', { hasText: 'unwatched' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(
+      await experimentsPane.locator('.monaco-list-row', { hasText: 'Starting…' }).count(),
+      0,
+      'no "Starting…" row beside the run',
+    );
+    await waitFor('the run to train again', 120_000, () => summaryOf(unwatchedRun)?.status === 'running', 250);
+    const layersPane = pane(page, 'Layers');
+    await waitFor(`the Layers view at epoch ${stoppedAfter}`, 60_000, async () => {
+      const header = await layersPane.locator('.pane-header').innerText();
+      return (
+        header.includes(`unwatched · `) &&
+        header.includes(`epoch ${stoppedAfter}`) &&
+        (await layersPane.locator('.monaco-list-row').count()) > 0
+      );
+    });
+    const layersText = await layersPane.innerText();
+    assert.ok(!layersText.includes('appear when its first epoch ends'), layersText);
+    await page.screenshot({ path: join(artifacts, 'resumed.png') });
+    assert.equal(await toast(page, /while no window watched it/).count(), 0, 'the announcement is gone once acted on');
+
+    step('Ternary: Restart Server mid-run');
+    const resumedPid = await waitFor('the resumed process', 60_000, () => lockPid(unwatchedRun));
+    const epochsAtRestart = epochRecords(unwatchedRun).length;
+    await runCommand(page, 'Ternary: Restart Server');
+    await waitFor('an epoch to end after the restart', 300_000, () => epochRecords(unwatchedRun).length > epochsAtRestart, 250);
+    const laterEpoch = new RegExp(`unwatched · epoch ${epochsAtRestart + 2}/200`);
+    await waitFor('the status bar to follow the run on', 120_000, () =>
+      page.locator('.statusbar-item', { hasText: laterEpoch }).isVisible(),
+    );
+    assert.equal(lockPid(unwatchedRun), resumedPid, 'the same process trains on');
+    assert.equal(summaryOf(unwatchedRun)?.status, 'running');
+    assert.equal(await toast(page, /[Ff]ailed/).count(), 0, 'no failure is announced');
+    await page.screenshot({ path: join(artifacts, 'after-restart.png') });
+
+    step('Ternary: Stop');
+    await runCommand(page, 'Ternary: Stop');
+    await toast(page, /Stopped unwatched after/).waitFor({ state: 'visible', timeout: 120_000 });
+    assert.equal(summaryOf(unwatchedRun)?.status, 'cancelled');
+    await waitFor(
+      'the status bar to clear',
+      30_000,
+      async () => !(await page.locator('.statusbar-item', { hasText: /unwatched · epoch/ }).isVisible()),
     );
   } catch (err) {
     await page.screenshot({ path: join(artifacts, 'failure.png') }).catch(() => undefined);

@@ -119,7 +119,8 @@ export interface CodeServer {
   process: ChildProcess;
   /** Everything it printed (for failure reports). */
   output(): string;
-  stop(): Promise<void>;
+  /** Quits it; the training runs of its workspace are ended too unless `keepRuns` (a quit VS Code leaves them training). */
+  stop(options?: { keepRuns?: boolean }): Promise<void>;
 }
 
 /** Starts code-server on a free port for `workspace` and waits until /healthz answers. */
@@ -170,14 +171,15 @@ export async function startCodeServer(
     url,
     process: child,
     output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      endRunsIn(workspace);
+    stop: async (options = {}) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (!options.keepRuns) endRunsIn(workspace);
     },
   };
 }

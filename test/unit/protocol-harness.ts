@@ -258,7 +258,7 @@ export async function fakeTrain(
   const steps = quick ? Number(quick[2]) : 10;
   const runId = `fake-${++runCounter}`;
   const runDir = `/fake/runs/fake/${runId}`;
-  listener.onStart?.({ runId, runDir, experiment: 'fake', epochs, stepsPerEpoch: steps, backend: 'fake' });
+  listener.onStart?.({ runId, runDir, experiment: 'fake', epochs, epoch: 0, stepsPerEpoch: steps, backend: 'fake' });
   if (crash) {
     await nextTick();
     throw new Error('the fake trainer broke');

@@ -36,24 +36,24 @@ test('at most `rate` metrics notifications a second; records coalesced; other me
   const clock = new SteppedClock();
   const sent: string[] = [];
   const outbox = new NotificationOutbox(
-    (runId, records) => sent.push(`${clock.time}:${runId}:${records.map((r) => r.kind[0] + r.step).join(',')}`),
+    ({ runId }, records) => sent.push(`${clock.time}:${runId}:${records.map((r) => r.kind[0] + r.step).join(',')}`),
     10,
     clock,
   );
-  outbox.pushMetrics('r', batch(1)); // goes at once
+  outbox.pushMetrics({ runId: 'r', runDir: '/runs/r' }, batch(1)); // goes at once
   clock.advance(10);
-  outbox.pushMetrics('r', batch(2));
-  outbox.pushMetrics('r', batch(3));
-  outbox.pushMetrics('r', epochEnd(3));
+  outbox.pushMetrics({ runId: 'r', runDir: '/runs/r' }, batch(2));
+  outbox.pushMetrics({ runId: 'r', runDir: '/runs/r' }, batch(3));
+  outbox.pushMetrics({ runId: 'r', runDir: '/runs/r' }, epochEnd(3));
   outbox.push(() => sent.push(`${clock.time}:layers`)); // must wait behind the metrics
-  outbox.pushMetrics('r', batch(4)); // after the layers: a new notification
+  outbox.pushMetrics({ runId: 'r', runDir: '/runs/r' }, batch(4)); // after the layers: a new notification
   assert.deepEqual(sent, ['0:r:b1']);
   clock.advance(99);
   assert.deepEqual(sent, ['0:r:b1']);
   clock.advance(100);
   assert.deepEqual(sent, ['0:r:b1', '100:r:b2,b3,e3', '100:layers']);
   clock.advance(150);
-  outbox.pushMetrics('r', batch(5)); // joins the waiting b4
+  outbox.pushMetrics({ runId: 'r', runDir: '/runs/r' }, batch(5)); // joins the waiting b4
   assert.equal(outbox.pending, 1);
   const drained = outbox.drained();
   clock.advance(200);
@@ -61,17 +61,17 @@ test('at most `rate` metrics notifications a second; records coalesced; other me
   assert.deepEqual(sent, ['0:r:b1', '100:r:b2,b3,e3', '100:layers', '200:r:b4,b5']);
   // A quiet period: the next record goes at once again.
   clock.advance(1000);
-  outbox.pushMetrics('r', batch(6));
+  outbox.pushMetrics({ runId: 'r', runDir: '/runs/r' }, batch(6));
   assert.equal(sent[sent.length - 1], '1000:r:b6');
 });
 
 test('records of different runs are not merged', () => {
   const clock = new SteppedClock();
   const sent: string[] = [];
-  const outbox = new NotificationOutbox((runId, records) => sent.push(`${runId}:${records.length}`), 1, clock);
-  outbox.pushMetrics('a', batch(1));
-  outbox.pushMetrics('a', batch(2));
-  outbox.pushMetrics('b', batch(1));
+  const outbox = new NotificationOutbox(({ runId }, records) => sent.push(`${runId}:${records.length}`), 1, clock);
+  outbox.pushMetrics({ runId: 'a', runDir: '/runs/a' }, batch(1));
+  outbox.pushMetrics({ runId: 'a', runDir: '/runs/a' }, batch(2));
+  outbox.pushMetrics({ runId: 'b', runDir: '/runs/b' }, batch(1));
   clock.advance(1000);
   clock.advance(2000);
   assert.deepEqual(sent, ['a:1', 'a:1', 'b:1']);

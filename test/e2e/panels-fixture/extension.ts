@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
       // Held by this process as a trainer holds its run's lock (server/runs/runLock.ts): without
       // it the run list would call the live run crashed.
       writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: config.startedAt }));
-      hub.fireRunStarted({ runId, runDir, experiment, epochs: liveEpochs, stepsPerEpoch: 40, backend: 'fixture' });
+      hub.fireRunStarted({ runId, runDir, experiment, epochs: liveEpochs, epoch: 0, stepsPerEpoch: 40, backend: 'fixture' });
       const rand = lcg(3);
       let epoch = 1;
       let pending = syntheticEpochMetrics(rand, 3, epoch, liveEpochs, linesPerEpoch - 1, 4, 0);
@@ -61,13 +61,13 @@ export function activate(context: vscode.ExtensionContext): void {
       timer = setInterval(() => {
         const record = pending.shift()!;
         appendFileSync(join(runDir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
-        hub.fireMetrics({ runId, records: [record] });
+        hub.fireMetrics({ runId, runDir, records: [record] });
         if (record.kind === 'epoch') {
           const { layers, histograms } = syntheticEpochLayers(3, epoch, liveEpochs);
           appendFileSync(join(runDir, 'layers.jsonl'), `${JSON.stringify(layers)}\n`);
           writeFileSync(join(runDir, 'histograms', `epoch-${String(epoch).padStart(3, '0')}.json`), JSON.stringify(histograms));
-          hub.fireLayerStats({ runId, record: layers });
-          hub.fireHistograms({ runId, record: histograms });
+          hub.fireLayerStats({ runId, runDir, record: layers });
+          hub.fireHistograms({ runId, runDir, record: histograms });
           epoch++;
           if (epoch > liveEpochs) {
             clearInterval(timer);
