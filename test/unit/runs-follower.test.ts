@@ -95,7 +95,7 @@ test('a run written record by record: announced once training started, a torn li
   await rec.until(() => rec.calls.length === 1);
   assert.deepEqual(rec.calls[0], {
     kind: 'start',
-    value: { runId: 'r1', runDir, experiment: 'e', epochs: 2, stepsPerEpoch: 2, backend: 'cpu' },
+    value: { runId: 'r1', runDir, experiment: 'e', epochs: 2, epoch: 0, stepsPerEpoch: 2, backend: 'cpu' },
   });
 
   const metrics = join(runDir, 'metrics.jsonl');
