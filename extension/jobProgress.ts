@@ -4,6 +4,7 @@
  * (a resume, or a run followed after a window reload) starts from the epochs it had completed,
  * not from zero.
  */
+import { epochPosition } from '../shared/progressText';
 import type { MetricsRecord } from '../shared/runRecords';
 
 export interface JobStanding {
@@ -35,7 +36,5 @@ export function advanceJob(job: JobStanding, records: readonly MetricsRecord[]):
   if (!last) return;
   job.epoch = last.epoch;
   job.completed = Math.max(job.completed, ...records.filter((r) => r.kind === 'epoch').map((r) => r.epoch));
-  const withinEpoch = last.kind === 'epoch' ? 1 : (last.progress ?? 0);
-  // Epochs are counted from 1 in the records: epoch e at progress p is (e - 1 + p) / epochs done.
-  if (job.epochs > 0) job.fraction = Math.min(1, Math.max(job.fraction, (last.epoch - 1 + withinEpoch) / job.epochs));
+  if (job.epochs > 0) job.fraction = Math.min(1, Math.max(job.fraction, epochPosition(last) / job.epochs));
 }

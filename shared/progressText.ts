@@ -12,6 +12,17 @@ export function epochProgress(epoch: number, epochs: number, batch?: { done: num
   return parts.join(separator);
 }
 
+/**
+ * Where a record sits on an epoch axis, in epochs done: an epoch line closes epoch e and sits at
+ * e; a batch line of epoch e at fraction p of it sits at e − 1 + p (without a fraction, at the
+ * epoch's end). The charts' x, the overall fraction of the progress notification, the status bar
+ * and the ETA all count with it.
+ */
+export function epochPosition(r: Pick<MetricsRecord, 'kind' | 'epoch' | 'progress'>): number {
+  if (r.kind === 'epoch') return r.epoch;
+  return r.epoch - 1 + Math.max(0, Math.min(1, r.progress ?? 1));
+}
+
 /** The batches of its epoch a metrics record has seen: all of them on an epoch line, else its fraction of the epoch. */
 export function batchesDone(record: Pick<MetricsRecord, 'kind' | 'progress'>, stepsPerEpoch: number): number {
   const fraction = record.kind === 'epoch' ? 1 : Math.max(0, Math.min(1, record.progress ?? 0));

@@ -3,7 +3,7 @@
  * accuracy, img/s, ETA), plain lines otherwise (logs, CI), JSON lines with `--json`.
  */
 import type { MetricsRecord } from '../../shared/runRecords';
-import { epochProgress, recordProgress } from '../../shared/progressText';
+import { epochPosition, epochProgress, recordProgress } from '../../shared/progressText';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
 
@@ -47,7 +47,7 @@ export class ProgressPrinter {
 
   /** Seconds left, from the pace of this session. */
   private eta(record: MetricsRecord): number {
-    const done = (record.epoch - 1 + (record.kind === 'epoch' ? 1 : (record.progress ?? 0))) * this.stepsPerEpoch;
+    const done = epochPosition(record) * this.stepsPerEpoch;
     this.startEpoch ??= done;
     const rate = (done - this.startEpoch) / Math.max(1e-3, (Date.now() - this.startTime) / 1000);
     return rate > 0 ? (this.epochs * this.stepsPerEpoch - done) / rate : NaN;

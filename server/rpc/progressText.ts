@@ -1,18 +1,16 @@
 /** The one-line progress of a training run, as shown in the editor's progress notification. */
 import type { RunStartedParams } from '../../shared/protocol';
 import type { MetricsRecord } from '../../shared/runRecords';
-import { recordProgress } from '../../shared/progressText';
+import { epochPosition, recordProgress } from '../../shared/progressText';
 
 /** "epoch 2/5 · batch 30/47 · loss 0.41" and the run's overall percentage. */
 export function describeTrainProgress(
   record: MetricsRecord,
   run: Pick<RunStartedParams, 'epochs' | 'stepsPerEpoch'>,
 ): { message: string; percentage: number } {
-  // Epochs are numbered from 1 in the records; a batch record's `progress` is the fraction of its epoch done.
-  const fraction = record.kind === 'epoch' ? 1 : Math.max(0, Math.min(1, record.progress ?? 0));
   const parts = [recordProgress(record, run.epochs, run.stepsPerEpoch), `loss ${formatLoss(record.loss)}`];
   if (record.kind === 'epoch' && record.valTop1 !== undefined) parts.push(`val top-1 ${(record.valTop1 * 100).toFixed(1)} %`);
-  const percentage = run.epochs > 0 ? ((record.epoch - 1 + fraction) / run.epochs) * 100 : 0;
+  const percentage = run.epochs > 0 ? (epochPosition(record) / run.epochs) * 100 : 0;
   return { message: parts.join(' · '), percentage: Math.max(0, Math.min(100, percentage)) };
 }
 

@@ -11,8 +11,6 @@ import type { HistogramsRecord, LayersRecord, MetricsRecord } from '../../shared
 import { faultPoint } from './faultInjection';
 import type { RunPaths } from './runFolder';
 
-/** Bins of the per-epoch latent-weight histograms. */
-export const HISTOGRAM_BINS = 64;
 /** About this many batch lines per epoch in metrics.jsonl (plus the last batch). */
 export const BATCH_RECORDS_PER_EPOCH = 50;
 

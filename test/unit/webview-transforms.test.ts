@@ -5,7 +5,8 @@ import { emaSmooth } from '../../webview/transforms/ema';
 import { hasLogDrawable, logSafe } from '../../webview/transforms/logScale';
 import { binTotal, histogramRange, latentHistogramBars, ternaryBars } from '../../webview/transforms/histogramBars';
 import { buildChartData, formatNumber, formatPercent, validationDash } from '../../webview/transforms/chartData';
-import { epochPosition, mergeLayers, mergeMetrics, metricSeries, sparsitySeries } from '../../webview/transforms/metricsSeries';
+import { epochPosition } from '../../shared/progressText';
+import { mergeLayers, mergeMetrics, metricSeries, sparsitySeries } from '../../webview/transforms/metricsSeries';
 import type { LayerStats, LayersRecord, MetricsRecord, WeightHistogram } from '../../shared/webviewProtocol';
 
 function close(actual: (number | null)[], expected: (number | null)[], eps = 1e-12): void {

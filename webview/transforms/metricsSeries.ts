@@ -1,15 +1,7 @@
 /** From metrics.jsonl / layers.jsonl records to chart series (x = position in epochs). */
 import type { LayersRecord, MetricsRecord } from '../../shared/webviewProtocol';
+import { epochPosition } from '../../shared/progressText';
 import type { XYSeries } from './align';
-
-/**
- * Where a record sits on an epoch axis. Epochs are numbered from 1; an epoch line closes epoch e
- * and sits at x = e; a batch line of epoch e at fraction p of it sits at x = e − 1 + p.
- */
-export function epochPosition(r: MetricsRecord): number {
-  if (r.kind === 'epoch') return r.epoch;
-  return r.epoch - 1 + (r.progress ?? 1);
-}
 
 export type MetricName = 'loss' | 'top1' | 'top5' | 'lr' | 'valLoss' | 'valTop1' | 'valTop5';
 

@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { saveModel } from '../../core/modelIO';
 import { replaceDirAtomic } from '../../files/atomicFiles';
 import type { EngineContext, EngineOutcome, EngineSession, TrainingEngine } from '../../runs/engine';
-import { HISTOGRAM_BINS } from '../../runs/records';
 import { layerStats, modelSummary, weightHistograms } from '../../stats';
 import type { CheckpointState } from '../../train/checkpoint';
 import { saveCheckpoint } from '../../train/checkpointStore';
@@ -108,7 +107,7 @@ async function prepare(ctx: EngineContext, backend: { name: string; threads: num
         await events.epoch({
           metrics,
           layers: { epoch: epochNumber, layers: layerStats(model), summary: modelSummary(model) },
-          histograms: { epoch: epochNumber, histograms: weightHistograms(model, HISTOGRAM_BINS) },
+          histograms: { epoch: epochNumber, histograms: weightHistograms(model) },
         });
         state = {
           epoch: epochNumber,

@@ -28,7 +28,8 @@ import {
 import { saveModel } from '../../core/modelIO';
 import { CHECKPOINT_FILE, hasCheckpoint, RESUME_SLOTS } from '../../runs/checkpointSlots';
 import type { EngineContext, EngineEvents, EngineOutcome, EngineSession, TrainingEngine } from '../../runs/engine';
-import { BATCH_RECORDS_PER_EPOCH, HISTOGRAM_BINS } from '../../runs/records';
+import { BATCH_RECORDS_PER_EPOCH } from '../../runs/records';
+import { HISTOGRAM_BINS } from '../../stats/histograms';
 import { layerStats, modelSummary } from '../../stats';
 import { createExperimentModel } from '../../train/experimentModel';
 import { learningRateAt } from '../../train/schedule';
