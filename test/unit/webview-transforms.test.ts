@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { alignSeries } from '../../webview/transforms/align';
 import { emaSmooth } from '../../webview/transforms/ema';
 import { hasLogDrawable, logSafe } from '../../webview/transforms/logScale';
-import { binTotal, histogramRange, latentHistogramBars, ternaryBars } from '../../webview/transforms/histogramBars';
+import { binTotal, histogramRange, isFloatLayer, latentHistogramBars, ternaryBars } from '../../webview/transforms/histogramBars';
 import { buildChartData, formatNumber, formatPercent, validationDash } from '../../webview/transforms/chartData';
 import { epochPosition } from '../../shared/progressText';
 import { mergeLayers, mergeMetrics, metricSeries, sparsitySeries } from '../../webview/transforms/metricsSeries';
@@ -349,4 +349,21 @@ test('hover values: a value from a neighbouring point says which x it belongs to
   assert.equal(hoverValue(xs, [null, null, 0.9], 0, pct, 'epoch'), '90.0% (epoch 2)');
   assert.equal(hoverValue(xs, [null, null, null], 1, pct, 'epoch'), '–');
   assert.equal(hoverValue(xs, val, null, pct, 'epoch'), '–');
+});
+
+test('isFloatLayer: a layer kept in full precision is said to be float (with or without the ternary flag), a ternarized one is not', () => {
+  const h = (extra: Partial<WeightHistogram>): WeightHistogram => ({
+    layer: 'l',
+    min: -1,
+    max: 1,
+    bins: [1, 2, 1],
+    delta: 0,
+    alpha: 0,
+    counts: { neg: 0, zero: 0, pos: 0 },
+    ...extra,
+  });
+  assert.equal(isFloatLayer(h({ ternary: false })), true);
+  assert.equal(isFloatLayer(h({})), true);
+  assert.equal(isFloatLayer(h({ ternary: true, delta: 0.1, alpha: 0.3, counts: { neg: 1, zero: 2, pos: 1 } })), false);
+  assert.equal(isFloatLayer(h({ delta: 0.1, alpha: 0.3, counts: { neg: 1, zero: 2, pos: 1 } })), false);
 });

@@ -14,7 +14,7 @@ import { installPanelPerf, noteVisibility, timeLiveMessage } from '../shared/per
 import { type ChartTheme, readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
 import { formatNumber, formatPercent, percentTicks } from '../transforms/chartData';
-import { histogramRange, latentHistogramBars, ternaryBars } from '../transforms/histogramBars';
+import { histogramRange, isFloatLayer, latentHistogramBars, ternaryBars } from '../transforms/histogramBars';
 import { HistogramsModel } from './state';
 
 /** `true` only in test builds (esbuild.mjs `--test-hooks`): live-update timings for the e2e tests (../shared/perf.ts). */
@@ -146,7 +146,7 @@ function drawDeltaMarks(u: uPlot, t: ChartTheme): void {
 }
 
 function drawCountLabels(u: uPlot, t: ChartTheme): void {
-  if (!current) return;
+  if (!current || isFloatLayer(current)) return;
   const bars = ternaryBars(current);
   const ctx = u.ctx;
   const dpr = window.devicePixelRatio || 1;
@@ -225,6 +225,23 @@ function render(): void {
   const latent = latentHistogramBars(current);
   const fill = withAlpha(theme.palette[0], 0.55);
   latentChart.setData([{ label: 'weights per bin', color: theme.palette[0], fill, bars: { size: 1 }, width: 1 }], latent.x, [latent.y]);
+  const layerStats = d!.layers.find((r) => r.epoch === epoch)?.layers.find((l) => l.layer === layer);
+  const float = isFloatLayer(current);
+  document.body.dataset.float = String(float);
+  ternaryChart.element.hidden = float;
+  if (float) {
+    // A layer kept in full precision: its weights are what the histogram shows; there is no Δ, α,
+    // ternary count or sparsity to draw (they would all read 0).
+    sparsityChart.element.hidden = true;
+    facts.textContent = [
+      layer,
+      layerStats ? `${layerStats.type} ${layerStats.shape.join('×')}` : undefined,
+      'full precision (float32): this layer is not ternary, so it has no Δ, α or ternary counts',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    return;
+  }
   const tern = ternaryBars(current);
   ternaryChart.setData(
     [{ label: 'exact count', color: theme.palette[1], fill: withAlpha(theme.palette[1], 0.7), bars: { size: 0.35, maxPx: 90 }, width: 1 }],
@@ -233,7 +250,6 @@ function render(): void {
   );
   renderCounts(current, tern);
 
-  const layerStats = d!.layers.find((r) => r.epoch === epoch)?.layers.find((l) => l.layer === layer);
   facts.textContent = [
     layer,
     layerStats ? `${layerStats.type} ${layerStats.shape.join('×')}` : undefined,

@@ -19,6 +19,17 @@ export function latentHistogramBars(h: WeightHistogram): Bars {
   return { x: h.bins.map((_, i) => h.min + (i + 0.5) * width), y: h.bins.slice(), width };
 }
 
+/**
+ * Whether the layer was kept in full precision (a float layer of a ternary model): it has no Δ, α
+ * or ternary values to show. Runs written before histograms said so (no `ternary`) tell it by
+ * α = 0 and no counts, which a ternarized layer never has.
+ */
+export function isFloatLayer(h: WeightHistogram): boolean {
+  if (h.ternary !== undefined) return !h.ternary;
+  const { neg, zero, pos } = h.counts;
+  return h.alpha === 0 && neg + zero + pos === 0;
+}
+
 export interface TernaryBars {
   /** The ternary values −α, 0, +α. */
   x: [number, number, number];
