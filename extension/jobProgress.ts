@@ -4,7 +4,7 @@
  * (a resume, or a run followed after a window reload) starts from the epochs it had completed,
  * not from zero.
  */
-import { epochPosition } from '../shared/progressText';
+import { epochPosition, observePace, type RunPace } from '../shared/progressText';
 import type { MetricsRecord } from '../shared/runRecords';
 
 export interface JobStanding {
@@ -18,6 +18,8 @@ export interface JobStanding {
   epochs: number;
   /** Overall fraction done, 0..1. */
   fraction: number;
+  /** Images a second and time left (shared/progressText.ts). */
+  pace: RunPace;
 }
 
 /** The job's run: its id, folder, length and the epochs it had completed when it was joined. */
@@ -37,4 +39,5 @@ export function advanceJob(job: JobStanding, records: readonly MetricsRecord[]):
   job.epoch = last.epoch;
   job.completed = Math.max(job.completed, ...records.filter((r) => r.kind === 'epoch').map((r) => r.epoch));
   if (job.epochs > 0) job.fraction = Math.min(1, Math.max(job.fraction, epochPosition(last) / job.epochs));
+  observePace(job.pace, records, job.epochs);
 }

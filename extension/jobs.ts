@@ -85,6 +85,7 @@ export class JobTracker implements vscode.Disposable {
       completed: 0,
       epochs: 0,
       fraction: 0,
+      pace: {},
       cancellation: new vscode.CancellationTokenSource(),
     };
     if (target.resume) joinRun(job, target.resume);

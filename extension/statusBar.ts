@@ -1,8 +1,10 @@
 /**
- * The status bar item while a training job runs: experiment, epoch x/y and overall progress;
+ * The status bar item while a training job runs: experiment, epoch x/y, overall progress, images
+ * a second and time left;
  * clicking it opens the dashboard on that run. Hidden when nothing trains.
  */
 import * as vscode from 'vscode';
+import { paceText } from '../shared/progressText';
 import { epochText } from './format';
 import type { JobTracker } from './jobs';
 import type { RunEventHub } from './runEventHub';
@@ -48,7 +50,8 @@ export class TrainingStatusBar implements vscode.Disposable {
       this.item.command = undefined;
     } else {
       const epoch = job.epochs > 0 ? ` · ${epochText(true, job.completed, job.epochs)}` : '';
-      this.item.text = `$(sync) ${job.label}${epoch} · ${Math.floor(job.fraction * 100)}%${more}`;
+      const pace = paceText(job.pace);
+      this.item.text = `$(sync) ${job.label}${epoch} · ${Math.floor(job.fraction * 100)}%${pace ? ` · ${pace}` : ''}${more}`;
       this.item.command = { title: 'Show Dashboard', command: 'ternary.showDashboard', arguments: [{ runDirs: [job.runDir] }] };
     }
     this.item.tooltip = `Ternary: training ${job.label}. Click to open the dashboard; "Ternary: Stop" stops it.`;

@@ -38,3 +38,50 @@ export function recordProgress(
 ): string {
   return epochProgress(record.epoch, epochs, { done: batchesDone(record, stepsPerEpoch), of: stepsPerEpoch }, separator);
 }
+
+/** "2:05", "1:02:05": a duration in seconds as the CLI's ETA, the status bar and the dashboard write it. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/**
+ * How fast a run trains and how long it has left, from its metrics records as they arrive (the
+ * status bar, the progress notification and the dashboard keep one per live run): images a
+ * second as the trainer measures them, and the time left at the pace seen since following began
+ * (records' `time` is the run's own clock, so a window that joins late measures the same pace).
+ */
+export interface RunPace {
+  imgPerSec?: number;
+  etaSeconds?: number;
+  /** Where the run stood when the pace began to be measured (position in epochs, run time in s). */
+  from?: { position: number; time: number };
+}
+
+/** Moves the pace on with new records of a run of `epochs` epochs. */
+export function observePace(pace: RunPace, records: readonly MetricsRecord[], epochs: number): void {
+  const last = records[records.length - 1];
+  if (!last) return;
+  for (const r of records) if (r.imgPerSec !== undefined && r.imgPerSec > 0) pace.imgPerSec = r.imgPerSec;
+  const position = epochPosition(last);
+  // A new session of the run (a resume restarts nothing of the clock, but a rewritten history may): measure afresh.
+  if (!pace.from || last.time < pace.from.time || position < pace.from.position) {
+    pace.from = { position, time: last.time };
+    return;
+  }
+  const elapsed = last.time - pace.from.time;
+  const advanced = position - pace.from.position;
+  if (elapsed > 0 && advanced > 0) pace.etaSeconds = Math.max(0, epochs - position) / (advanced / elapsed);
+}
+
+/** "1,234 img/s · 2:05 left" (what is known of it; empty before anything is). */
+export function paceText(pace: RunPace, separator = ' · '): string {
+  const parts: string[] = [];
+  if (pace.imgPerSec !== undefined) parts.push(`${Math.round(pace.imgPerSec).toLocaleString('en-US')} img/s`);
+  if (pace.etaSeconds !== undefined) parts.push(`${formatDuration(pace.etaSeconds)} left`);
+  return parts.join(separator);
+}

@@ -15,6 +15,7 @@ import {
   type TrainResult,
 } from '../../shared/protocol';
 import type { ExperimentRef } from '../catalog';
+import { paceText } from '../../shared/progressText';
 import { epochText, percent, short } from '../format';
 import type { Job } from '../jobs';
 import { requireTrust } from '../trust';
@@ -100,8 +101,11 @@ async function runTraining(
   const workDoneToken = `ternary-train-${job.id}-${Date.now()}`;
   const progressSubscription = s.ctx.languageClient?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
     if (value.kind === 'end') return;
-    if (value.percentage !== undefined) advance(value.percentage / 100, value.message);
-    else if (value.message) advance(undefined, value.message);
+    // The server's "epoch 2/5 · batch 30/47 · loss 0.41", with the run's pace after it.
+    const pace = paceText(job.pace);
+    const message = value.message && pace ? `${value.message} · ${pace}` : value.message;
+    if (value.percentage !== undefined) advance(value.percentage / 100, message);
+    else if (message) advance(undefined, message);
   });
   const generation = s.ctx.serverGeneration;
   try {
@@ -168,7 +172,9 @@ export function reportJobProgress(
     reports.request();
   };
   const jobSubscription = s.jobs.onDidChange(() => {
-    if (job.runId !== undefined && job.epochs > 0 && !job.ended) advance(job.fraction, epochText(true, job.completed, job.epochs));
+    if (job.runId === undefined || job.epochs <= 0 || job.ended) return;
+    const pace = paceText(job.pace);
+    advance(job.fraction, `${epochText(true, job.completed, job.epochs)}${pace ? ` · ${pace}` : ''}`);
   });
   return {
     advance,

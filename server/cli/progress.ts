@@ -3,18 +3,11 @@
  * accuracy, img/s, ETA), plain lines otherwise (logs, CI), JSON lines with `--json`.
  */
 import type { MetricsRecord } from '../../shared/runRecords';
-import { epochPosition, epochProgress, recordProgress } from '../../shared/progressText';
+import { epochPosition, epochProgress, formatDuration, recordProgress } from '../../shared/progressText';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
 
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
+export { formatDuration };
 
 const pct = (v: number | undefined) => (v === undefined ? '  -  ' : `${(v * 100).toFixed(2)}%`);
 

@@ -118,3 +118,15 @@ test('histograms: a saved run keeps its epoch and is loaded on the first run lis
   m.failed('/r/b/2');
   assert.equal(m.current()?.loaded, true);
 });
+
+test('dashboard: a training run shown says its images a second and time left from its live metrics', () => {
+  const m = new DashboardModel(undefined);
+  m.select(m.setRuns([run('/r/a/1', 'running')])!);
+  m.applyMetrics('/r/a/1', [{ ...metric(2, 10), progress: 0.5, imgPerSec: 512, time: 20 }]);
+  m.applyMetrics('/r/a/1', [{ ...metric(3, 20), progress: 0, imgPerSec: 480, time: 30 }]);
+  // Half an epoch in 10 s, 3 of its 5 epochs left.
+  assert.deepEqual(
+    { imgPerSec: m.dataOf('/r/a/1')?.pace.imgPerSec, etaSeconds: m.dataOf('/r/a/1')?.pace.etaSeconds },
+    { imgPerSec: 480, etaSeconds: 60 },
+  );
+});

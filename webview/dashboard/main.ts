@@ -26,6 +26,7 @@ import {
 } from '../transforms/chartData';
 import { metricsCsv } from '../transforms/csv';
 import { sparsitySeries } from '../transforms/metricsSeries';
+import { paceText } from '../../shared/progressText';
 import { DashboardModel } from './state';
 
 /** `true` only in test builds (esbuild.mjs `--test-hooks`): live-update timings for the e2e tests (../shared/perf.ts). */
@@ -194,7 +195,8 @@ function renderLegend(): void {
     const swatch = el('span', { className: 'swatch' });
     swatch.style.backgroundColor = theme.palette[i % theme.palette.length];
     const d = model.dataOf(runDir);
-    const note = d?.status === 'running' ? ' (training)' : d && !d.loaded ? ' (loading)' : '';
+    const pace = d ? paceText(d.pace) : '';
+    const note = d?.status === 'running' ? ` (training${pace ? ` · ${pace}` : ''})` : d && !d.loaded ? ' (loading)' : '';
     return el('li', {}, swatch, `${model.runs.label(runDir)}${note}`);
   });
   const key = el(

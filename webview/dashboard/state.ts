@@ -4,6 +4,7 @@
  * DOM-free, so it is unit-tested in Node (test/unit/webview-state.test.ts).
  */
 import type { DashboardState, HistoryMessage, LayersRecord, MetricsRecord, RunInfo, RunStatus } from '../../shared/webviewProtocol';
+import { observePace, type RunPace } from '../../shared/progressText';
 import { RunList } from '../shared/runList';
 import { mergeLayers, mergeMetrics } from '../transforms/metricsSeries';
 
@@ -16,6 +17,8 @@ export interface RunData {
   status?: RunStatus;
   /** Its recorded history has arrived. */
   loaded: boolean;
+  /** Images a second and time left while it trains (from its live metrics). */
+  pace: RunPace;
 }
 
 export class DashboardModel {
@@ -47,7 +50,7 @@ export class DashboardModel {
     this.view.runDirs = [...new Set(runDirs)];
     const missing = this.view.runDirs.filter((d) => !this.data.has(d));
     for (const d of missing)
-      this.data.set(d, { metrics: [], seen: new Set(), layers: [], loaded: false, status: this.runs.find(d)?.status });
+      this.data.set(d, { metrics: [], seen: new Set(), layers: [], loaded: false, status: this.runs.find(d)?.status, pace: {} });
     return missing;
   }
 
@@ -82,6 +85,8 @@ export class DashboardModel {
     const d = this.data.get(runDir);
     if (!d) return false;
     d.status = 'running';
+    const epochs = this.runs.find(runDir)?.epochs;
+    if (epochs !== undefined) observePace(d.pace, records, epochs);
     return mergeMetrics(d.metrics, d.seen, records) > 0;
   }
 
