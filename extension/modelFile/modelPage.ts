@@ -6,7 +6,7 @@
  * `vscode`, so it is unit-tested in Node.
  */
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
-import { contentSecurityPolicy } from '../panels/html';
+import { escapeHtml, webviewDocument } from '../panels/html';
 import { bytes, percent, short } from '../format';
 
 export interface ModelPageInput {
@@ -28,10 +28,6 @@ export interface ModelPageDocument {
   styleUri: string;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 const count = (n: number) => n.toLocaleString('en-US');
 
 function layerRow(l: LayerStats): string {
@@ -45,19 +41,13 @@ function layerRow(l: LayerStats): string {
 /** The whole page. */
 export function modelPageHtml(input: ModelPageInput, doc: ModelPageDocument): string {
   const s = input.summary;
-  const csp = contentSecurityPolicy(doc.cspSource, doc.nonce);
   const floatLayers = s.layers - s.ternaryLayers;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeHtml(doc.styleUri)}">
-<title>${escapeHtml(input.title)}</title>
-</head>
-<body>
-<main class="model-page">
+  return webviewDocument({
+    title: input.title,
+    cspSource: doc.cspSource,
+    nonce: doc.nonce,
+    styleUri: doc.styleUri,
+    body: `<main class="model-page">
 <h1>${escapeHtml(input.title)}</h1>
 <div class="toolbar field-buttons">
 <button data-message="export">Export</button>
@@ -77,15 +67,14 @@ ${input.report ? `<button data-message="openReport">Open ${escapeHtml(input.repo
 ${input.layers.map(layerRow).join('\n')}
 </tbody>
 </table>
-</main>
-<script nonce="${escapeHtml(doc.nonce)}">
-const vscode = acquireVsCodeApi();
+</main>`,
+    script: {
+      inline: `const vscode = acquireVsCodeApi();
 for (const button of document.querySelectorAll('button[data-message]')) {
   button.addEventListener('click', () => vscode.postMessage({ type: button.dataset.message }));
-}
-</script>
-</body>
-</html>`;
+}`,
+    },
+  });
 }
 
 /** A message from the page, checked: anything else is ignored. */

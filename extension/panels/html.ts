@@ -1,6 +1,7 @@
 /**
- * The HTML shell of a panel webview: a strict Content-Security-Policy with a per-load nonce, one
- * bundled script, the panel stylesheet. Kept free of `vscode` so it is unit-tested in plain Node.
+ * The HTML shell of every webview of the extension (the panels, the model page of
+ * extension/modelFile/modelPage.ts): a strict Content-Security-Policy with a per-load nonce, one
+ * script, the stylesheet. Kept free of `vscode` so it is unit-tested in plain Node.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -37,25 +38,50 @@ export interface PanelHtmlOptions {
   initialState?: unknown;
 }
 
-function escapeAttribute(text: string): string {
+/** Escapes text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** The whole document of a panel; the script builds the UI inside `<main id="app">`. */
-export function panelHtml(o: PanelHtmlOptions): string {
+export interface WebviewDocumentOptions {
+  title: string;
+  /** `webview.cspSource`. */
+  cspSource: string;
+  nonce: string;
+  /** `webview.asWebviewUri(...)` of the stylesheet, as a string. */
+  styleUri: string;
+  /** The body's HTML (already escaped). */
+  body: string;
+  /** The one script: a bundle's URI, or inline code; it runs with the nonce. */
+  script: { src: string } | { inline: string };
+}
+
+/** Every webview document of the extension (the panels, the model page): the head with its policy, the body, the script. */
+export function webviewDocument(o: WebviewDocumentOptions): string {
   const csp = contentSecurityPolicy(o.cspSource, o.nonce);
+  const nonce = escapeHtml(o.nonce);
+  const script =
+    'src' in o.script
+      ? `<script nonce="${nonce}" src="${escapeHtml(o.script.src)}"></script>`
+      : `<script nonce="${nonce}">\n${o.script.inline}\n</script>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttribute(o.styleUri)}">
-<title>${escapeAttribute(o.title)}</title>
+<link rel="stylesheet" href="${escapeHtml(o.styleUri)}">
+<title>${escapeHtml(o.title)}</title>
 </head>
 <body>
-<main id="app" aria-busy="true"${o.initialState !== undefined ? ` data-state="${escapeAttribute(JSON.stringify(o.initialState))}"` : ''}></main>
-<script nonce="${escapeAttribute(o.nonce)}" src="${escapeAttribute(o.scriptUri)}"></script>
+${o.body}
+${script}
 </body>
 </html>`;
+}
+
+/** The whole document of a panel; the script builds the UI inside `<main id="app">`. */
+export function panelHtml(o: PanelHtmlOptions): string {
+  const state = o.initialState !== undefined ? ` data-state="${escapeHtml(JSON.stringify(o.initialState))}"` : '';
+  return webviewDocument({ ...o, body: `<main id="app" aria-busy="true"${state}></main>`, script: { src: o.scriptUri } });
 }
