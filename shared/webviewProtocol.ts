@@ -138,18 +138,22 @@ export interface VisibilityMessage {
   type: MessageType.Visibility;
   visible: boolean;
 }
-export type HostToWebviewMessage =
+/** What both panels are sent. */
+export type CommonHostMessage =
   | RunsMessage
   | SelectMessage
   | HistoryMessage
-  | MetricsMessage
   | LayersMessage
-  | HistogramsMessage
   | RunStartedMessage
   | RunEndedMessage
   | SavedMessage
   | ErrorMessage
   | VisibilityMessage;
+/** What the Dashboard is sent: the common set and live metrics. */
+export type DashboardHostMessage = CommonHostMessage | MetricsMessage;
+/** What the Weight histograms panel is sent: the common set and live histograms. */
+export type HistogramsHostMessage = CommonHostMessage | HistogramsMessage;
+export type HostToWebviewMessage = DashboardHostMessage | HistogramsHostMessage;
 
 // ---------------------------------------------------------------------------------------------
 // State kept by the webview with `vscode.setState` and handed to the serializer after a reload.

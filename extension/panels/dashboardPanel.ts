@@ -1,14 +1,14 @@
 /** Host of the Dashboard panel: run list, histories from disk, live metrics from the hub. */
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
-import { DashboardViewType, MessageType, type WebviewToHostMessage } from '../../shared/webviewProtocol';
+import { DashboardViewType, MessageType, type DashboardHostMessage, type WebviewToHostMessage } from '../../shared/webviewProtocol';
 import type { PanelDeps } from './deps';
 import { loadHistory } from './historyMessage';
 import type { RunIndex } from './runIndex';
 import { saveExport } from './saveExport';
 import { SingletonPanel, errorText } from './singletonPanel';
 
-export class DashboardPanel extends SingletonPanel {
+export class DashboardPanel extends SingletonPanel<DashboardHostMessage> {
   constructor(
     context: vscode.ExtensionContext,
     hub: RunEventHub,

@@ -1,14 +1,14 @@
 /** Host of the Weight histograms panel: one run's per-epoch histograms and layer stats, live. */
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
-import { HistogramsViewType, MessageType, type WebviewToHostMessage } from '../../shared/webviewProtocol';
+import { HistogramsViewType, MessageType, type HistogramsHostMessage, type WebviewToHostMessage } from '../../shared/webviewProtocol';
 import type { PanelDeps } from './deps';
 import { loadHistory } from './historyMessage';
 import type { RunIndex } from './runIndex';
 import { saveExport } from './saveExport';
 import { SingletonPanel, errorText } from './singletonPanel';
 
-export class HistogramsPanel extends SingletonPanel {
+export class HistogramsPanel extends SingletonPanel<HistogramsHostMessage> {
   constructor(
     context: vscode.ExtensionContext,
     hub: RunEventHub,

@@ -4,7 +4,13 @@
  * listener dies with the panel.
  */
 import * as vscode from 'vscode';
-import { type HostToWebviewMessage, type WebviewToHostMessage, MessageType, isWebviewToHostMessage } from '../../shared/webviewProtocol';
+import {
+  type CommonHostMessage,
+  type HostToWebviewMessage,
+  type WebviewToHostMessage,
+  MessageType,
+  isWebviewToHostMessage,
+} from '../../shared/webviewProtocol';
 import { makeNonce, panelHtml } from './html';
 import { heldReadyForTests } from './testReadyGate';
 import { stampForTests } from './testStamp';
@@ -27,7 +33,8 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   };
 }
 
-export abstract class SingletonPanel implements vscode.Disposable {
+/** `M`: the messages this panel's webview is sent (shared/webviewProtocol.ts). */
+export abstract class SingletonPanel<M extends HostToWebviewMessage> implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private panelListeners: vscode.Disposable[] = [];
   /** The webview announced itself (`ready`) since it was last (re)loaded. */
@@ -35,7 +42,7 @@ export abstract class SingletonPanel implements vscode.Disposable {
   /** Ends the "loading" progress of the webview being loaded. */
   private loaded: (() => void) | undefined;
   /** Messages for a webview that is still loading. */
-  private queued: HostToWebviewMessage[] = [];
+  private queued: (M | CommonHostMessage)[] = [];
   protected readonly disposables: vscode.Disposable[] = [];
 
   protected constructor(
@@ -172,14 +179,14 @@ export abstract class SingletonPanel implements vscode.Disposable {
   }
 
   /** Post to a loaded webview; dropped when none is open or it is not loaded (it reloads history on `ready`). */
-  protected post(message: HostToWebviewMessage): void {
+  protected post(message: M | CommonHostMessage): void {
     if (!this.panel || !this.ready) return;
     // Test builds stamp the send time, so the panels' e2e tests can time live updates (webview/shared/perf.ts).
     void this.panel.webview.postMessage(TERNARY_TEST_HOOKS ? stampForTests(message) : message);
   }
 
   /** Post now if the webview is loaded, else when it says `ready`. */
-  protected postOrQueue(message: HostToWebviewMessage): void {
+  protected postOrQueue(message: M | CommonHostMessage): void {
     if (this.panel && this.ready) void this.panel.webview.postMessage(message);
     else this.queued.push(message);
   }

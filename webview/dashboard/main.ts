@@ -4,7 +4,7 @@
  * sparsity. Talks to the host only through the typed messages of ../protocol.
  */
 import '../shared/elements';
-import { type DashboardState, type HostToWebviewMessage, MessageType } from '../../shared/webviewProtocol';
+import { type DashboardHostMessage, type DashboardState, MessageType } from '../../shared/webviewProtocol';
 import { Chart } from '../shared/chart';
 import { Notice, adoptUplotStyles, custom, el, setOptions } from '../shared/dom';
 import type { VscodeCheckbox, VscodeMultiSelect, VscodeSingleSelect } from '../shared/elements';
@@ -32,7 +32,7 @@ import { DashboardModel } from './state';
 /** `true` only in test builds (esbuild.mjs `--test-hooks`): live-update timings for the e2e tests (../shared/perf.ts). */
 declare const TERNARY_TEST_HOOKS: boolean;
 
-const host = connectToHost<DashboardState>();
+const host = connectToHost<DashboardState, DashboardHostMessage>();
 const model = new DashboardModel(host.getState());
 const state = model.view;
 let theme = readChartTheme();
@@ -248,7 +248,7 @@ function select(runDirs: readonly string[]): void {
   scheduler.request();
 }
 
-function onMessage(m: HostToWebviewMessage): void {
+function onMessage(m: DashboardHostMessage): void {
   switch (m.type) {
     case MessageType.Visibility:
       if (TERNARY_TEST_HOOKS) noteVisibility(m.visible);
@@ -296,8 +296,6 @@ function onMessage(m: HostToWebviewMessage): void {
     case MessageType.Error:
       notice.show(m.message, 'error');
       if (m.runDir) select(model.drop(m.runDir));
-      return;
-    case MessageType.Histograms:
       return;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type uPlot from 'uplot';
 import '../shared/elements';
-import { type HistogramsState, type HostToWebviewMessage, type WeightHistogram, MessageType } from '../../shared/webviewProtocol';
+import { type HistogramsHostMessage, type HistogramsState, type WeightHistogram, MessageType } from '../../shared/webviewProtocol';
 import { Chart } from '../shared/chart';
 import { Notice, adoptUplotStyles, custom, el, setOptions } from '../shared/dom';
 import type { VscodeSingleSelect } from '../shared/elements';
@@ -20,7 +20,7 @@ import { HistogramsModel } from './state';
 /** `true` only in test builds (esbuild.mjs `--test-hooks`): live-update timings for the e2e tests (../shared/perf.ts). */
 declare const TERNARY_TEST_HOOKS: boolean;
 
-const host = connectToHost<HistogramsState>();
+const host = connectToHost<HistogramsState, HistogramsHostMessage>();
 const model = new HistogramsModel(host.getState());
 const state = model.view;
 let theme = readChartTheme();
@@ -335,7 +335,7 @@ function selectRun(runDir: string | undefined): void {
   scheduler.request();
 }
 
-function onMessage(m: HostToWebviewMessage): void {
+function onMessage(m: HistogramsHostMessage): void {
   switch (m.type) {
     case MessageType.Visibility:
       if (TERNARY_TEST_HOOKS) noteVisibility(m.visible);
@@ -387,8 +387,6 @@ function onMessage(m: HostToWebviewMessage): void {
         model.failed(m.runDir);
         scheduler.request();
       }
-      return;
-    case MessageType.Metrics:
       return;
   }
 }

@@ -8,15 +8,16 @@ interface VsCodeApi<S> {
 }
 declare function acquireVsCodeApi<S>(): VsCodeApi<S>;
 
-export interface HostConnection<S> {
+/** `M`: the messages of this panel's host (shared/webviewProtocol.ts). */
+export interface HostConnection<S, M extends HostToWebviewMessage> {
   post(message: WebviewToHostMessage): void;
   getState(): S | undefined;
   setState(state: S): void;
-  onMessage(handler: (message: HostToWebviewMessage) => void): void;
+  onMessage(handler: (message: M) => void): void;
 }
 
 /** acquireVsCodeApi may be called once per page load; call this once in main. */
-export function connectToHost<S>(): HostConnection<S> {
+export function connectToHost<S, M extends HostToWebviewMessage>(): HostConnection<S, M> {
   const api = acquireVsCodeApi<S>();
   return {
     post: (m) => api.postMessage(m),
@@ -27,7 +28,7 @@ export function connectToHost<S>(): HostConnection<S> {
       api.postMessage({ type: MessageType.State, state: s as never });
     },
     onMessage: (handler) =>
-      window.addEventListener('message', (e: MessageEvent<HostToWebviewMessage>) => {
+      window.addEventListener('message', (e: MessageEvent<M>) => {
         // Messages come from the host frame only; anything without our `type` is ignored.
         if (e.data && typeof e.data === 'object' && typeof e.data.type === 'string') handler(e.data);
       }),
