@@ -28,7 +28,7 @@ export interface LayerStats {
   shape: number[];
   /** Number of kernel weights (+ bias when present). */
   params: number;
-  /** Storage bits of the kernel: 2·t_ex per weight when ternary, 32 when float (bias: 32). */
+  /** Storage bits per kernel weight as model.tern packs it (shared/quant.ts codeBits: 2 at t_ex 1), 32 when float (bias: 32). */
   bits: number;
   /** Δ and α of the first branch (t_ex = 1: the layer's only ones); NaN-free, 0 for float layers. */
   delta: number;
@@ -54,7 +54,7 @@ export interface ModelSummary {
   ternaryParams: number;
   /** Size with every parameter in float32. */
   fp32Bytes: number;
-  /** Size with ternary kernels at 2 bits per weight per branch (+ 4 bytes per α), the rest float32. */
+  /** Size with ternary kernels packed as model.tern stores them (codes + 4 bytes per level), the rest float32: its arithmetic minimum. */
   ternaryBytes: number;
   /** fp32Bytes / ternaryBytes. */
   compression: number;

@@ -66,6 +66,20 @@ export const THRESHOLD_FACTOR_RANGE: Readonly<{ min: number; max: number }> = Ob
   max: properties.thresholdFactor.maximum as number,
 });
 
+/**
+ * Bits a packed ternary kernel stores per weight (docs/formats.md, `model.tern`): nested codes
+ * c ∈ [−t_ex, t_ex] take ⌈log2(2·t_ex + 1)⌉ (2, 3, 4); REL with optimal thresholds needs residual
+ * codes, one of 3^t_ex sums, ⌈log2 3^t_ex⌉ (4 for t_ex 2, 7 for t_ex 4; at t_ex 1 both are 2).
+ */
+export function codeBits(quant: { tex: number; threshold?: ThresholdMode }): number {
+  return quant.threshold === 'optimal' ? Math.ceil(Math.log2(3 ** quant.tex)) : Math.ceil(Math.log2(2 * quant.tex + 1));
+}
+
+/** Bits of one packed ternary kernel of `weights` weights: its codes and one float32 level (A_k or α_k) per branch. */
+export function ternaryKernelBits(weights: number, quant: { tex: number; threshold?: ThresholdMode }): number {
+  return weights * codeBits(quant) + 32 * quant.tex;
+}
+
 /** The settings as they arrive: JSON (a config, request params) or numbers parsed from text. */
 export interface QuantInput {
   method?: unknown;

@@ -57,7 +57,7 @@ ${input.report ? `<button data-message="openReport">Open ${escapeHtml(input.repo
 <table class="sizes">
 <tr><th>this file</th><td class="num">${bytes(input.fileBytes)}</td></tr>
 <tr><th>all weights in float32</th><td class="num">${bytes(s.fp32Bytes)}</td></tr>
-<tr><th>ternary kernels packed (2 bits a weight and branch)</th><td class="num">${bytes(s.ternaryBytes)} (${s.compression.toFixed(1)}× smaller)</td></tr>
+<tr><th>ternary kernels packed (as model.tern stores them)</th><td class="num">${bytes(s.ternaryBytes)} (${s.compression.toFixed(1)}× smaller)</td></tr>
 <tr><th>layers</th><td class="num">${count(s.layers)}: ${count(s.ternaryLayers)} ternary${floatLayers ? `, ${count(floatLayers)} float` : ''}</td></tr>
 <tr><th>parameters</th><td class="num">${count(s.params)}, ${count(s.ternaryParams)} of them ternary</td></tr>
 </table>

@@ -199,3 +199,75 @@ export function optimalFit(w: ArrayLike<number>, tex: number): OptimalFit {
   }
   return { cuts, codes, weight };
 }
+
+/**
+ * Every value Σ_k s_k·α_k a residual fit with these α's can give (s_k ∈ {−1, 0, +1}), summed in
+ * float32 in branch order as optimalFit forms it: entry c + half holds the value of the
+ * balanced-ternary number c = Σ_k s_k·3^(k−1), half = (3^t − 1)/2 (docs/formats.md, residual codes).
+ */
+export function residualTable(levels: ArrayLike<number>): { half: number; table: Float32Array } {
+  const t = levels.length;
+  const half = (3 ** t - 1) / 2;
+  const table = new Float32Array(2 * half + 1);
+  for (let c = -half; c <= half; c++) {
+    let value = 0;
+    let rest = c;
+    // Balanced-ternary digits of c, least significant (branch 1) first.
+    for (let k = 0; k < t; k++) {
+      const r = ((rest % 3) + 3) % 3;
+      const digit = r === 2 ? -1 : r;
+      rest = (rest - digit) / 3;
+      if (digit !== 0) value = Math.fround(value + digit * levels[k]);
+    }
+    table[c + half] = value;
+  }
+  return { half, table };
+}
+
+/**
+ * The residual fit a kernel of stored values stands for: a REL layer with optimal thresholds loaded
+ * from `.tern` or `model.onnx` holds Σ_k α_k·s_k itself (its latent weights are not in the file, and
+ * no latent makes the fit come out at given digits and α's), so its branches are read off the
+ * values. Δ_k is the smallest |R_k| branch k keeps, R_k the stored value minus the earlier branches:
+ * the cut that gives these digits. Throws when a value is none of the 3^t sums.
+ */
+export function fitFromValues(values: ArrayLike<number>, levels: ArrayLike<number>, layer: string): OptimalFit {
+  const t = levels.length;
+  const { half, table } = residualTable(levels);
+  // The smallest code of a value first: it has the fewest non-zero digits when sums coincide.
+  const codeOf = new Map<number, number>();
+  for (let m = 0; m <= half; m++) {
+    for (const c of m === 0 ? [0] : [m, -m]) if (!codeOf.has(table[c + half])) codeOf.set(table[c + half], c);
+  }
+  const n = values.length;
+  const codes = Array.from({ length: t }, () => new Int8Array(n));
+  for (let i = 0; i < n; i++) {
+    const code = codeOf.get(values[i]);
+    if (code === undefined) {
+      throw new Error(
+        `Layer '${layer}': weight ${i} is ${values[i]}, none of the sums of its residual levels ±${Array.from(levels).join(', ±')}; export the model again.`,
+      );
+    }
+    let c: number = code;
+    for (let k = 0; k < t; k++) {
+      const r = ((c % 3) + 3) % 3;
+      const digit = r === 2 ? -1 : r;
+      c = (c - digit) / 3;
+      codes[k][i] = digit;
+    }
+  }
+  const cuts: OptimalCut[] = [];
+  for (let k = 0; k < t; k++) {
+    let delta = Infinity;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (codes[k][i] === 0) continue;
+      let r = 0;
+      for (let j = k; j < t; j++) r += codes[j][i] * levels[j];
+      delta = Math.min(delta, Math.abs(r));
+      count++;
+    }
+    cuts.push({ delta: count > 0 ? delta : 0, alpha: count > 0 ? Math.fround(levels[k]) : 0, count });
+  }
+  return { cuts, codes, weight: Float32Array.from(values) };
+}

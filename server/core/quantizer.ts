@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TernaryMethod, TernaryQuant } from '../../shared/quant';
-import { optimalFit } from './optimalThresholds';
+import { fitFromValues, optimalFit, type OptimalFit } from './optimalThresholds';
 
 export type { TernaryMethod };
 
@@ -40,6 +40,12 @@ export interface TernarizeResult {
 export type LayerQuant = Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'tex'> & {
   /** Absent means `fixed`, as in models and `.tern` files written before the option existed. */
   threshold?: TernaryQuant['threshold'];
+  /**
+   * α_1 … α_t of a REL layer with optimal thresholds whose kernel already holds its fit Σ_k α_k·s_k
+   * (loaded from `.tern` or `model.onnx`, where the latent weights are not kept): the layer computes
+   * with the kernel as it is, and its branches are read off it (optimalThresholds.ts fitFromValues).
+   */
+  residualLevels?: number[];
 };
 
 /** Threshold factors of the branches of one layer: t_ex = 1 uses the configured factor, REL the fixed list. */
@@ -97,7 +103,7 @@ export function ternarize(w: tf.Tensor, options: TernarizeOptions): TernarizeRes
 /** Per-branch ternarizations of W for a layer's settings (t_ex results; used by stats and tests). */
 export function ternarizeBranches(w: tf.Tensor, quant: LayerQuant): TernarizeResult[] {
   if (quant.threshold === 'optimal') {
-    const fit = optimalFit(w.dataSync(), quant.tex);
+    const fit = optimalFitOf(w.dataSync(), quant);
     return fit.cuts.map((cut, k) => ({
       ternary: tf.tidy(() => tf.mul(tf.tensor(Float32Array.from(fit.codes[k]), w.shape), cut.alpha)),
       delta: tf.scalar(cut.delta),
@@ -114,6 +120,11 @@ export function ternarizeBranches(w: tf.Tensor, quant: LayerQuant): TernarizeRes
     });
   });
   return factors.map((_, k) => ({ ternary: flat[3 * k], delta: flat[3 * k + 1] as tf.Scalar, alpha: flat[3 * k + 2] as tf.Scalar }));
+}
+
+/** The optimal-threshold fit of a layer's kernel: computed, or read off a kernel that holds one (`residualLevels`). */
+export function optimalFitOf(w: ArrayLike<number>, quant: LayerQuant, layer = 'kernel'): OptimalFit {
+  return quant.residualLevels ? fitFromValues(w, quant.residualLevels, layer) : optimalFit(w, quant.tex);
 }
 
 /**
@@ -156,7 +167,11 @@ export function ternaryWeight(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
     // tfjs saves only while recording a tape, so inference keeps nothing.
     (args[1] as tf.GradSaveFunc)([absW]);
     return {
-      value: quant.threshold === 'optimal' ? tf.tensor(optimalFit(x.dataSync(), tex).weight, x.shape) : summedTernary(x, absW, quant),
+      value: quant.residualLevels
+        ? tf.clone(x)
+        : quant.threshold === 'optimal'
+          ? tf.tensor(optimalFit(x.dataSync(), tex).weight, x.shape)
+          : summedTernary(x, absW, quant),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const pass = tf.cast(tf.less(saved[0], 1), 'float32');
         return tf.mul(dy, tex === 1 ? pass : tf.mul(pass, tex));

@@ -5,6 +5,7 @@
  */
 import type { TernaryCounts } from '../../shared/layerStats';
 import { branchFactors, TWN_DELTA_SCALE, type LayerQuant, type TernaryMethod } from './quantizer';
+import { fitFromValues } from './optimalThresholds';
 
 export interface ReferenceTernarization {
   /** he2019: f in Δ = f·max|W|; TWN: 0.7 in Δ = 0.7·mean|W|. */
@@ -70,7 +71,8 @@ export function ternarizeBranchesReference(w: ArrayLike<number>, quant: LayerQua
   if (quant.threshold === 'optimal') {
     let maxAbs = 0;
     for (let i = 0; i < w.length; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i]));
-    return optimalBranchesReference(w, quant.tex).map((b) => {
+    const branches = quant.residualLevels ? storedBranches(w, quant.residualLevels) : optimalBranchesReference(w, quant.tex);
+    return branches.map((b) => {
       const counts: TernaryCounts = { neg: 0, zero: 0, pos: 0 };
       for (const t of b.ternary) {
         if (t > 0) counts.pos++;
@@ -148,4 +150,10 @@ export function optimalBranchesReference(w: ArrayLike<number>, tex: number): Ref
     branches.push({ delta, alpha, ternary });
   }
   return branches;
+}
+
+/** The branches of a kernel that holds a residual fit (LayerQuant.residualLevels), read off its values. */
+function storedBranches(w: ArrayLike<number>, levels: number[]): ReferenceOptimalBranch[] {
+  const fit = fitFromValues(w, levels, 'kernel');
+  return fit.cuts.map((cut, k) => ({ delta: cut.delta, alpha: cut.alpha, ternary: Float32Array.from(fit.codes[k], (s) => s * cut.alpha) }));
 }

@@ -22,10 +22,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { branchFactors, TWN_DELTA_SCALE, ternaryWeight, type LayerQuant } from '../core/quantizer';
-import { optimalFit } from '../core/optimalThresholds';
+import { branchFactors, optimalFitOf, TWN_DELTA_SCALE, ternaryWeight, type LayerQuant } from '../core/quantizer';
+import { residualTable } from '../core/optimalThresholds';
 import { TERNARY_CLASSES } from '../stats/kernelLayers';
 import { UserError } from '../../shared/userError';
+import { codeBits as quantCodeBits } from '../../shared/quant';
 
 /** A float32 weight, stored as it is. */
 export interface FloatWeight {
@@ -65,14 +66,14 @@ export interface PackedModel {
   weights: PackedWeight[];
 }
 
-/** Bits per code: ⌈log2(2·t_ex + 1)⌉ (2 for ternary, 3 for t_ex 2, 4 for t_ex 4). */
+/** Bits per nested code: ⌈log2(2·t_ex + 1)⌉ (2 for ternary, 3 for t_ex 2, 4 for t_ex 4). */
 export function codeBits(tex: number): number {
-  return Math.ceil(Math.log2(2 * tex + 1));
+  return quantCodeBits({ tex, threshold: 'fixed' });
 }
 
 /** Bits per residual code: ⌈log2 3^t_ex⌉ (2 for t_ex 1, 4 for t_ex 2, 7 for t_ex 4). */
 export function residualCodeBits(tex: number): number {
-  return Math.ceil(Math.log2(3 ** tex));
+  return quantCodeBits({ tex, threshold: 'optimal' });
 }
 
 /** Largest |c| of an encoding: t_ex (nested) or (3^t_ex − 1)/2 (residual). */
@@ -90,26 +91,11 @@ export function weightCodeBits(w: Pick<TernaryWeight, 'quant' | 'encoding'>): nu
  * float32 in branch order, as the training path (optimalFit) sums them.
  */
 export function codeTable(levels: Float32Array, encoding: CodeEncoding = 'nested'): { half: number; table: Float32Array } {
+  if (encoding === 'residual') return residualTable(levels);
   const t = levels.length;
-  const half = maxCode(t, encoding);
-  const table = new Float32Array(2 * half + 1);
-  for (let c = -half; c <= half; c++) {
-    let value = 0;
-    if (encoding === 'nested') {
-      value = c === 0 ? 0 : Math.sign(c) * levels[Math.abs(c) - 1];
-    } else {
-      // Balanced-ternary digits of c, least significant (branch 1) first.
-      let rest = c;
-      for (let k = 0; k < t; k++) {
-        const r = ((rest % 3) + 3) % 3;
-        const digit = r === 2 ? -1 : r;
-        rest = (rest - digit) / 3;
-        if (digit !== 0) value = Math.fround(value + digit * levels[k]);
-      }
-    }
-    table[c + half] = value;
-  }
-  return { half, table };
+  const table = new Float32Array(2 * t + 1);
+  for (let c = -t; c <= t; c++) table[c + t] = c === 0 ? 0 : Math.sign(c) * levels[Math.abs(c) - 1];
+  return { half: t, table };
 }
 
 /** The weight value of every code (sign(c) · A_|c| when nested), the exact float32 our inference uses. */
@@ -180,7 +166,7 @@ function packResidual(
   quant: LayerQuant,
   maxAbs: number,
 ): TernaryWeight {
-  const fit = optimalFit(latent, quant.tex);
+  const fit = optimalFitOf(latent, quant, name);
   const codes = new Int8Array(latent.length);
   for (let k = 0, place = 1; k < quant.tex; k++, place *= 3) {
     const digits = fit.codes[k];

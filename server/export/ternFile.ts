@@ -21,6 +21,7 @@
  * (server/export/packedModel.ts). Version 2 added the residual encoding (the header's `encoding`);
  * a version 1 file has nested codes only.
  */
+import { ternaryKernelBits } from '../../shared/quant';
 import { readFile } from 'node:fs/promises';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
@@ -34,7 +35,6 @@ import {
   type PackedModel,
   type PackedWeight,
 } from './packedModel';
-import { QUANT_JSON_KEYS } from '../core/layers/common';
 import type { LayerQuant } from '../core/quantizer';
 import type { TernSize } from '../../shared/exportSummary';
 import '../core/layers';
@@ -163,7 +163,7 @@ function weightSpec(w: PackedWeight): TernWeightSpec {
 export function minimumBytes(packed: PackedModel): number {
   let bits = 0;
   for (const w of packed.weights) {
-    bits += w.kind === 'float' ? 32 * w.values.length : w.codes.length * weightCodeBits(w) + 32 * w.levels.length;
+    bits += w.kind === 'float' ? 32 * w.values.length : ternaryKernelBits(w.codes.length, w.quant);
   }
   return Math.ceil(bits / 8);
 }
@@ -304,14 +304,17 @@ interface LayerJson {
 }
 
 /**
- * The topology with the layers of residual-coded kernels turned into Conv2D/Dense: a residual fit
- * cannot be rebuilt from its digits through latent weights (packedModel.ts latentFromCodes), so
- * those layers hold their exact ternary values as float weights.
+ * The topology with the α's of residual-coded kernels in their layers' configs (`residual_levels`):
+ * a residual fit cannot be rebuilt from its digits through latent weights (packedModel.ts
+ * latentFromCodes), so those layers hold their exact ternary values and read their branches off them
+ * (server/core/quantizer.ts LayerQuant.residualLevels).
  */
 function topologyForLoading(packed: PackedModel): Record<string, unknown> {
-  const residual = new Set(
-    packed.weights.filter((w) => w.kind === 'ternary' && w.encoding === 'residual').map((w) => w.name.slice(0, w.name.lastIndexOf('/'))),
-  );
+  const residual = new Map<string, number[]>();
+  for (const w of packed.weights) {
+    if (w.kind === 'ternary' && w.quant.threshold === 'optimal')
+      residual.set(w.name.slice(0, w.name.lastIndexOf('/')), Array.from(w.levels));
+  }
   if (residual.size === 0) return packed.topology;
   const topology = JSON.parse(JSON.stringify(packed.topology)) as { config?: { layers?: LayerJson[] } };
   const visit = (layers: LayerJson[] | undefined, prefix: string): void => {
@@ -319,11 +322,8 @@ function topologyForLoading(packed: PackedModel): Record<string, unknown> {
       const name = `${prefix}${String(layer.config.name)}`;
       const nested = layer.config.layers as LayerJson[] | undefined;
       if (Array.isArray(nested)) visit(nested, `${name}/`);
-      if (!residual.has(String(layer.config.name)) && !residual.has(name)) continue;
-      if (layer.class_name === 'TernaryConv2D' || layer.class_name === 'TernaryDense') {
-        layer.class_name = layer.class_name === 'TernaryConv2D' ? 'Conv2D' : 'Dense';
-        for (const key of QUANT_JSON_KEYS) delete layer.config[key];
-      }
+      const levels = residual.get(name) ?? residual.get(String(layer.config.name));
+      if (levels && (layer.class_name === 'TernaryConv2D' || layer.class_name === 'TernaryDense')) layer.config.residual_levels = levels;
     }
   };
   visit(topology.config?.layers, '');
@@ -332,8 +332,8 @@ function topologyForLoading(packed: PackedModel): Record<string, unknown> {
 
 /**
  * Builds a LayersModel from decoded `.tern` contents: ternary layers get latent weights that
- * ternarize to the stored codes; residual-coded ones (REL with optimal thresholds) become float
- * layers holding their ternary values (topologyForLoading).
+ * ternarize to the stored codes; residual-coded ones (REL with optimal thresholds) hold their
+ * ternary values (topologyForLoading).
  */
 export async function modelFromPacked(packed: PackedModel, source = 'the .tern file'): Promise<LayersModel> {
   const model = await models.modelFromJSON({
@@ -346,7 +346,7 @@ export async function modelFromPacked(packed: PackedModel, source = 'the .tern f
       throw new TernFormatError(`${source} has no values for weight '${variable.originalName}' of its model; export the model again.`);
     if (count(w.shape) !== count(variable.shape as number[]))
       throw new TernFormatError(`${source}: weight '${w.name}' has shape [${w.shape}] but the model needs [${variable.shape.join(', ')}].`);
-    const values = w.kind === 'float' || w.encoding === 'residual' ? ternaryValues(w) : latentFromCodes(w);
+    const values = w.kind === 'float' || w.quant.threshold === 'optimal' ? ternaryValues(w) : latentFromCodes(w);
     return tf.tensor(values, variable.shape as number[], 'float32');
   });
   model.setWeights(values);

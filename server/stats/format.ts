@@ -84,6 +84,6 @@ export function formatLayerTable(stats: LayerStats[], summary: ModelSummary): st
     `Parameters: ${thousands(summary.params)} (${thousands(summary.ternaryParams)} ternary, in ${summary.ternaryLayers} of ${summary.layers} conv/dense layers)`,
     summary.ternaryLayers === 0
       ? `Size: ${bytes(summary.fp32Bytes)} in float32; no ternary layers (\`tern ternarize\` writes the ternary twin)`
-      : `Size: ${bytes(summary.fp32Bytes)} in float32 → ${bytes(summary.ternaryBytes)} with 2-bit ternary kernels: ${summary.compression.toFixed(2)}× smaller`,
+      : `Size: ${bytes(summary.fp32Bytes)} in float32 → ${bytes(summary.ternaryBytes)} with packed ternary kernels (model.tern): ${summary.compression.toFixed(2)}× smaller`,
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * Per-layer statistics and the model summary (docs/method.md, Statistics): Δ, α per REL branch, sparsity,
- * counts of −α / 0 / +α, the relative reconstruction error, parameters, bits, and fp32 vs 2-bit model size. Computed on the host with
+ * counts of −α / 0 / +α, the relative reconstruction error, parameters, bits, and fp32 vs packed model size. Computed on the host with
  * the JS reference quantizer, independent of the training path.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -8,9 +8,7 @@ import { ternarizeBranchesReference } from '../core/quantizerReference';
 import { DataError } from '../data/errors';
 import { kernelLayers, type KernelLayer } from './kernelLayers';
 import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
-
-/** Bits per stored ternary weight per branch. */
-export const TERNARY_BITS = 2;
+import { codeBits, ternaryKernelBits } from '../../shared/quant';
 
 function statsOf(k: KernelLayer): LayerStats {
   const params = k.kernel.length + k.otherParams;
@@ -54,7 +52,7 @@ function statsOf(k: KernelLayer): LayerStats {
     ternary: true,
     shape: k.shape,
     params,
-    bits: TERNARY_BITS * k.quant.tex,
+    bits: codeBits(k.quant),
     delta: first.delta,
     alpha: first.alpha,
     sparsity: first.sparsity,
@@ -83,26 +81,24 @@ export function layerStats(model: LayersModel): LayerStats[] {
   return kernelLayers(model).map(statsOf);
 }
 
-/** Stored bytes of one ternary kernel: 2 bits per weight per branch, plus one float32 α per branch. */
-export function ternaryKernelBytes(weights: number, tex: number): number {
-  return tex * (Math.ceil((weights * TERNARY_BITS) / 8) + 4);
-}
-
 /**
- * Model size in float32 and with ternary kernels at 2 bits (all other parameters — biases,
- * BatchNorm, float layers — stay float32). Pass `stats` to reuse `layerStats(model)`.
+ * Model size in float32 and packed as `model.tern` stores it, to the byte of its arithmetic minimum
+ * (docs/formats.md): ternary kernels as their codes (2 bits a weight at t_ex 1; 3, 4 nested and 4, 7
+ * residual with REL) plus a float32 level per branch, every other parameter (biases, BatchNorm,
+ * float layers) float32. Pass `stats` to reuse `layerStats(model)`.
  */
 export function modelSummary(model: LayersModel, stats: LayerStats[] = layerStats(model)): ModelSummary {
   const params = model.countParams();
   let ternaryParams = 0;
-  let ternaryBytes = 0;
+  let bits = 0;
   for (const s of stats) {
     if (!s.ternary) continue;
     const kernelWeights = s.shape.reduce((a, b) => a * b, 1);
     ternaryParams += kernelWeights;
-    ternaryBytes += ternaryKernelBytes(kernelWeights, s.branches.length);
+    bits += ternaryKernelBits(kernelWeights, { tex: s.branches.length, threshold: s.threshold });
   }
-  ternaryBytes += (params - ternaryParams) * 4;
+  bits += (params - ternaryParams) * 32;
+  const ternaryBytes = Math.ceil(bits / 8);
   const fp32Bytes = params * 4;
   return {
     layers: stats.length,

@@ -93,8 +93,8 @@ test('tern ternarize writes the twin; tern stats --json on it matches the JS ref
     layers.map((l) => [l.type, l.bits]),
     [
       ['Conv2D', 32],
-      ['TernaryConv2D', 4],
-      ['TernaryDense', 4],
+      ['TernaryConv2D', 3],
+      ['TernaryDense', 3],
       ['Dense', 32],
     ],
   );
@@ -113,8 +113,8 @@ test('tern ternarize writes the twin; tern stats --json on it matches the JS ref
     });
     assert.deepEqual(l.counts, ref[0].counts);
   }
-  // conv2 (18,432) and fc1 (401,408) at 2 branches × (n/4 bytes + 4); the rest float32.
-  const ternaryBytes = 2 * (18432 / 4 + 4) + 2 * (401408 / 4 + 4) + (422314 - 18432 - 401408) * 4;
+  // t_ex 2, fixed thresholds: nested codes c ∈ [−2, 2] in 3 bits, + 2 levels of 4 bytes per kernel (model.tern's minimum).
+  const ternaryBytes = (18432 * 3) / 8 + 8 + (401408 * 3) / 8 + 8 + (422314 - 18432 - 401408) * 4;
   assert.equal(summary.ternaryBytes, ternaryBytes);
   assert.equal(summary.compression, (422314 * 4) / ternaryBytes);
 });
@@ -123,7 +123,7 @@ test('text output: the table with Δ/α columns and the size line', async () => 
   const { code, out } = await runCli(runStats, [join(dir, 'tern')]);
   assert.equal(code, 0);
   assert.match(out, /^Layer\s+Type\s+Shape/);
-  assert.match(out, /conv2\s+TernaryConv2D\s+3×3×32×64\s+18,432\s+4\s/);
+  assert.match(out, /conv2\s+TernaryConv2D\s+3×3×32×64\s+18,432\s+3\s/);
   assert.match(out, /└ branch 2\s+f = 0\.1\s/);
   assert.match(out, /× smaller\n$/);
 });

@@ -29,7 +29,7 @@ test('layerStats: hand-computed Δ, α, counts and sparsity per REL branch; floa
   assert.equal(tern.ternary, true);
   assert.deepEqual(tern.shape, [4, 2]);
   assert.equal(tern.params, 10);
-  assert.equal(tern.bits, 8); // 2 bits × 4 branches
+  assert.equal(tern.bits, 4); // nested codes c ∈ [−4, 4]: ⌈log2 9⌉ bits, as model.tern packs them
   // max|W| = 0.8 → Δ = 0.04, 0.08, 0.12, 0.16. |W| = 0.1 is large for the first two only.
   const expected = [
     { factor: 0.05, delta: 0.04, alpha: 2.29 / 7, counts: { neg: 3, zero: 1, pos: 4 } },
@@ -87,17 +87,17 @@ test('layerStats with optimal thresholds: the least-squares Δ and α, and its r
   assert.ok(Math.abs(tern.relError! - Math.sqrt((sumSq - 1.6 ** 2 / 3) / sumSq)) < 1e-6, String(tern.relError));
 });
 
-test('modelSummary: fp32 bytes, 2-bit bytes per branch + α, compression', () => {
+test('modelSummary: fp32 bytes, the packed codes + a level per branch, compression', () => {
   const summary = modelSummary(tinyModel());
-  // kernel 8 weights × 4 branches: 4 × (2 bytes + 4 for α) = 24; bias 2 + head 3 in float32 = 20.
+  // kernel 8 weights × 4 bits (t_ex 4, nested) = 4 bytes + 4 levels × 4 = 20; bias 2 + head 3 in float32 = 20.
   assert.deepEqual(summary, {
     layers: 2,
     ternaryLayers: 1,
     params: 13,
     ternaryParams: 8,
     fp32Bytes: 52,
-    ternaryBytes: 44,
-    compression: 52 / 44,
+    ternaryBytes: 40,
+    compression: 52 / 40,
   });
 });
 
@@ -179,9 +179,9 @@ test('formatLayerTable: one row per layer, a row per extra REL branch, totals', 
   const text = formatLayerTable(stats, modelSummary(model, stats));
   const lines = text.split('\n');
   assert.match(lines[0], /^Layer\s+Type\s+Shape\s+Params\s+Bits\s+Δ\s+α\s+Sparsity\s+Rel\. err\s+−α \/ 0 \/ \+α$/);
-  assert.match(text, /tern\s+TernaryDense\s+4×2\s+10\s+8\s+0\.04000\s+0\.3271\s+12\.5%\s+\d+\.\d%\s+3 \/ 1 \/ 4/);
+  assert.match(text, /tern\s+TernaryDense\s+4×2\s+10\s+4\s+0\.04000\s+0\.3271\s+12\.5%\s+\d+\.\d%\s+3 \/ 1 \/ 4/);
   assert.match(text, /└ branch 3\s+f = 0\.15\s+0\.1200\s+0\.3650\s+25\.0%\s+3 \/ 2 \/ 3/);
   assert.match(text, /head\s+Dense\s+2×1\s+3\s+32\s+—\s+—\s+—\s+—\s+float/);
   assert.match(text, /Parameters: 13 \(8 ternary, in 1 of 2 conv\/dense layers\)/);
-  assert.match(text, /Size: 52 B in float32 → 44 B with 2-bit ternary kernels: 1\.18× smaller/);
+  assert.match(text, /Size: 52 B in float32 → 40 B with packed ternary kernels \(model\.tern\): 1\.30× smaller/);
 });

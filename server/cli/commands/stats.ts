@@ -10,7 +10,7 @@ const usage = `Usage: tern stats <model.json | model-folder | run-dir> [--json]
 Prints, for every conv/dense layer: type, kernel shape, parameters, bits, and for ternary layers
 Δ, α, sparsity, the relative reconstruction error ‖W − Ŵ‖/‖W‖ (Rel. err) and the counts of
 −α / 0 / +α (one extra row per REL branch); then the model's
-size in float32 and with 2-bit ternary kernels, and the compression ratio.
+size in float32 and packed as model.tern stores the ternary kernels, and the compression ratio.
 
 Options:
   --json   one JSON object per layer per line (layer, type, ternary, shape, params, bits, delta,

@@ -27,6 +27,25 @@ export interface TernaryQuantArgs {
   threshold?: ThresholdMode;
   /** Number of REL branches: 1, 2 or 4 (factors 0.05, 0.1, 0.15, 0.2). Default 1. */
   tex?: 1 | 2 | 4;
+  /** The kernel holds a residual fit with these α's (LayerQuant.residualLevels): a REL model with optimal thresholds loaded from a file. */
+  residualLevels?: number[];
+}
+
+/** `residualLevels` checked: t_ex finite numbers, only on layers with optimal thresholds. */
+function storedResidualLevels(levels: unknown, tex: number, threshold: ThresholdMode): number[] | undefined {
+  if (levels === undefined || levels === null) return undefined;
+  if (
+    !Array.isArray(levels) ||
+    levels.length !== tex ||
+    !levels.every((l) => typeof l === 'number' && Number.isFinite(l)) ||
+    threshold !== 'optimal'
+  ) {
+    throw new UserError(
+      'badModel',
+      `residualLevels must be ${tex} finite numbers on a layer with threshold 'optimal'; got ${JSON.stringify(levels)} (tex ${tex}, threshold '${threshold}'). Export the model again.`,
+    );
+  }
+  return levels as number[];
 }
 
 /**
@@ -41,7 +60,8 @@ export function resolveQuant(args: TernaryQuantArgs, layerName: string | undefin
       threshold: args.threshold,
       tex: args.tex,
     });
-    return { method, thresholdFactor, threshold, tex };
+    const residualLevels = storedResidualLevels(args.residualLevels, tex, threshold);
+    return { method, thresholdFactor, threshold, tex, ...(residualLevels ? { residualLevels } : {}) };
   } catch (err) {
     if (!isUserError(err)) throw err;
     const layer = layerName ?? '(unnamed)';
@@ -60,11 +80,12 @@ export function quantConfig(quant: LayerQuant): serialization.ConfigDict {
     thresholdFactor: quant.thresholdFactor,
     tex: quant.tex,
     ...(quant.threshold === 'optimal' ? { threshold: quant.threshold } : {}),
+    ...(quant.residualLevels ? { residualLevels: quant.residualLevels } : {}),
   };
 }
 
 /** The keys quantConfig writes, as model.json spells them (tfjs serializes camelCase as snake_case). */
-export const QUANT_JSON_KEYS: readonly string[] = ['method', 'threshold_factor', 'threshold', 'tex'];
+export const QUANT_JSON_KEYS: readonly string[] = ['method', 'threshold_factor', 'threshold', 'tex', 'residual_levels'];
 
 const INITIALIZER_FACTORIES: Record<string, () => Initializer> = {
   glorotUniform: () => initializers.glorotUniform({}),
