@@ -5,6 +5,7 @@
  */
 
 import type { QuantConfig } from './quant';
+import type { SweepSpec } from './sweep';
 
 export type { FloatQuant, QuantConfig, TernaryMethod, TernaryQuant } from './quant';
 
@@ -59,4 +60,6 @@ export interface ExperimentConfig {
   quant: QuantConfig;
   data: DataConfig;
   train: TrainConfig;
+  /** A grid of settings trained one after another (shared/sweep.ts); absent: a single run. */
+  sweep?: SweepSpec;
 }

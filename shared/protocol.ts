@@ -14,6 +14,7 @@ import type { ExperimentConfig } from './experimentConfig';
 import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
 import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from './runRecords';
 import type { ModelExportSummary } from './exportSummary';
+import type { SweepPoint, SweepTag } from './sweep';
 
 export type {
   ExperimentConfig,
@@ -82,6 +83,8 @@ export interface TrainParams {
   epochs?: number;
   /** Continue this run folder from its last checkpoint. */
   resumeDir?: string;
+  /** Train this point (0-based, in `ternary/sweepPlan`'s order) of the experiment's `sweep` instead of the experiment as written. */
+  sweepIndex?: number;
   /** Where the run computes; default: the experiment's `engine`, else tfjs (docs/engines.md). */
   engine?: 'tfjs' | 'torch';
   /** Torch engine: device, processes per machine, machines, this machine's rank, node 0's host:port, torchrun --max-restarts, Python. */
@@ -261,7 +264,38 @@ export interface RunInfo {
    * (its process died) or `cancelled`, has a checkpoint, and has epochs left.
    */
   resumable?: boolean;
+  /** A run of a sweep: its id and point (config.json's `sweep`). */
+  sweep?: SweepTag;
 }
+export interface SweepPlanParams {
+  configPath: string;
+  experiment?: string;
+  runsDir?: string;
+}
+/** One point of a sweep and what running the sweep does with it. */
+export interface SweepPlanPoint {
+  index: number;
+  point: SweepPoint;
+  /** `done`: a completed run has it; `resume`: a stopped run of it can continue; `train`: a new run. */
+  action: 'done' | 'resume' | 'train';
+  /** The run that has it (done, resume). */
+  runDir?: string;
+}
+export interface SweepPlan {
+  sweepId: string;
+  experiment: string;
+  points: SweepPlanPoint[];
+}
+/**
+ * The points of an experiment's `sweep` and which of them its runs already have: running a sweep
+ * trains the `train` points with `sweepIndex`, resumes the `resume` ones with `resumeDir`, and skips
+ * the `done` ones. Reads files only. Direction: client → server.
+ */
+export namespace SweepPlanRequest {
+  export const method = 'ternary/sweepPlan';
+  export const type = new RequestType<SweepPlanParams, SweepPlan, void>(method);
+}
+
 /** The runs found on disk (running ones included). Direction: client → server. */
 export namespace ListRunsRequest {
   export const method = 'ternary/listRuns';
@@ -443,4 +477,5 @@ export const ternaryMethods = [
   RunHistoryRequest.method,
   ServerStatsRequest.method,
   ValidateConfigRequest.method,
+  SweepPlanRequest.method,
 ] as const;

@@ -16,6 +16,7 @@
  */
 import type { ExperimentConfig } from './experimentConfig';
 import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
+import type { SweepTag } from './sweep';
 
 /**
  * How a run stands. `crashed` is never written: a reader (server/runs/runFiles.ts) reports it for
@@ -40,6 +41,8 @@ export interface RunConfigRecord {
   worldSize?: number;
   nnodes?: number;
   nprocPerNode?: number;
+  /** A run of a sweep: the sweep's id and this run's point (shared/sweep.ts); `experiment` has the point applied. */
+  sweep?: SweepTag;
 }
 
 /** One line of metrics.jsonl. `kind: 'batch'` lines are logged every few steps; `epoch` lines once per epoch. */
@@ -104,4 +107,6 @@ export interface RunSummary {
   engine?: 'tfjs' | 'torch';
   device?: 'cpu' | 'cuda';
   worldSize?: number;
+  /** A run of a sweep, as config.json records it. */
+  sweep?: SweepTag;
 }

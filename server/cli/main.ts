@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   export: () => import('./commands/export'),
   serve: () => import('./commands/serve'),
   stats: () => import('./commands/stats'),
+  sweep: () => import('./commands/sweep'),
   ternarize: () => import('./commands/ternarize'),
 };
 

@@ -12,6 +12,7 @@ import schema from '../../shared/tern.schema.json';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { parseQuant, type QuantConfig, type QuantInput } from '../../shared/quant';
 import { isUserError } from '../../shared/userError';
+import { applySweepPoint, SWEEP_KEYS, sweepPoints, type SweepSpec } from '../../shared/sweep';
 import type { ConfigFile } from './loadConfig';
 
 export interface TextPosition {
@@ -221,6 +222,54 @@ function checkExperiment(e: ExperimentConfig, i: number): { segments: (string | 
   return undefined;
 }
 
+/**
+ * A sweep's keys and values: each key one SWEEP_KEYS names, each value one the property itself
+ * takes (the schema, checked on the experiment with that value), and every point's quant settings
+ * valid together (shared/quant.ts parseQuant: `twn` with t_ex 2 is not).
+ */
+function checkSweep(raw: { experiments: Record<string, unknown>[] }, i: number): Described[] {
+  const experiment = raw.experiments[i];
+  const spec = experiment.sweep as SweepSpec | undefined;
+  if (!spec) return [];
+  const out: Described[] = [];
+  for (const [key, values] of Object.entries(spec)) {
+    if (!SWEEP_KEYS.includes(key)) {
+      const guess = nearestName(key, [...SWEEP_KEYS]);
+      out.push({
+        segments: ['experiments', i, 'sweep', key],
+        detail: `is not a setting a sweep can vary${guess !== undefined ? `; did you mean "${guess}"?` : '.'} Expected one of: ${SWEEP_KEYS.join(', ')}.`,
+        key: true,
+      });
+      continue;
+    }
+    values.forEach((value, j) => {
+      const experiments = raw.experiments.map((e, k) => (k === i ? applySweepPoint(e, { [key]: value }) : e));
+      if (validateSchema({ ...raw, experiments })) return;
+      const err = usefulErrors(validateSchema.errors ?? []).map(describeAjvError)[0];
+      out.push({
+        segments: ['experiments', i, 'sweep', key, j],
+        detail: `${JSON.stringify(value)} for ${key}: ${err?.detail ?? 'is invalid.'}`,
+      });
+    });
+  }
+  if (out.length) return out;
+  for (const point of sweepPoints(spec)) {
+    const quant = applySweepPoint(experiment, point).quant;
+    try {
+      parseQuant((quant ?? {}) as QuantInput);
+    } catch (err) {
+      if (!isUserError(err)) throw err;
+      const key = Object.keys(point).find((k) => k === `quant.${String(err.data.property)}`) ?? Object.keys(point)[0];
+      out.push({
+        segments: ['experiments', i, 'sweep', key],
+        detail: `the point ${JSON.stringify(point)} is not a valid setting: ${err.message}`,
+      });
+      break;
+    }
+  }
+  return out;
+}
+
 /** 0-based line and character of an offset. */
 function positionAt(text: string, offset: number): TextPosition {
   const { line, column } = lineColumn(text, offset);
@@ -329,6 +378,7 @@ export function checkConfigText(input: string, file: string): CheckedConfig {
     quant: quantOf(e.quant, i),
     data: withDefaults('data', e.data as Record<string, unknown>),
     train: withDefaults('train', e.train as Record<string, unknown>),
+    ...(e.sweep ? { sweep: e.sweep as SweepSpec } : {}),
   }));
   const seen = new Map<string, number>();
   experiments.forEach((e, i) => {
@@ -344,6 +394,7 @@ export function checkConfigText(input: string, file: string): CheckedConfig {
     }
     const semantic = checkExperiment(e, i);
     if (semantic) problems.push(problem(semantic));
+    for (const d of checkSweep(raw as { experiments: Record<string, unknown>[] }, i)) problems.push(problem(d));
   });
   return problems.length ? { problems } : { problems, config: { path: file, experiments } };
 }

@@ -93,6 +93,7 @@ export function trainArgs(params: TrainJobParams, runsDir: string, backend: { na
     : ['train', resolve(params.configPath), '--runs-dir', resolve(runsDir)];
   if (params.experiment !== undefined && !params.resumeDir) args.push('--experiment', params.experiment);
   if (params.epochs !== undefined) args.push('--epochs', String(params.epochs));
+  if (params.sweepIndex !== undefined && !params.resumeDir) args.push('--sweep-point', String(params.sweepIndex));
   if (backend) args.push('--backend', backend.name, '--threads', String(backend.threads));
   const options: [string, string | number | undefined][] = [
     ['--engine', params.engine],

@@ -13,6 +13,7 @@ import {
   StatsRequest,
   TernarizeRequest,
   ValidateConfigRequest,
+  SweepPlanRequest,
 } from '../../shared/protocol';
 import { toResponseError } from './errors';
 import type { JobKind } from './jobQueue';
@@ -24,6 +25,7 @@ import {
   validateStatsParams,
   validateTernarizeParams,
   validateValidateConfigParams,
+  validateSweepPlanParams,
   type WithProgress,
 } from './params';
 import type { ServerCore } from './serverCore';
@@ -38,6 +40,7 @@ export function registerJobs(core: ServerCore): void {
   immediate(core, ListRunsRequest.method, validateListRunsParams, (p) => jobs.listRuns(p));
   immediate(core, RunHistoryRequest.method, validateRunHistoryParams, (p) => jobs.runHistory(p));
   immediate(core, ValidateConfigRequest.method, validateValidateConfigParams, (p) => jobs.validateConfig(p));
+  immediate(core, SweepPlanRequest.method, validateSweepPlanParams, (p) => jobs.sweepPlan(p));
 }
 
 /** A tfjs job through the queue; a client's `workDoneToken` gets begin (waiting/running) and end. */

@@ -20,6 +20,8 @@ import type {
   TrainResult,
   ConfigDiagnostic,
   ValidateConfigParams,
+  SweepPlan,
+  SweepPlanParams,
 } from '../../shared/protocol';
 import type { TrainListener } from '../runs/trainTypes';
 
@@ -50,6 +52,8 @@ export interface Jobs {
   export(params: ExportParams, signal: AbortSignal, report?: (message: string) => void): Promise<ExportResult>;
   listRuns(params: ListRunsParams): Promise<RunInfo[]>;
   runHistory(params: RunHistoryParams): Promise<RunHistory>;
+  /** A sweep's points and what its runs already have (`server/runs/sweep.ts`); files only, never queued. */
+  sweepPlan(params: SweepPlanParams): Promise<SweepPlan>;
   /** Every problem of a config text (`server/config/configDiagnostics.ts`); no tfjs, never queued. */
   validateConfig(params: ValidateConfigParams): Promise<{ problems: ConfigDiagnostic[] }>;
   /** Tensor bookkeeping, for the leak checks of `ternary/serverStats`. */

@@ -19,6 +19,7 @@ import type {
   TernarizeParams,
   TrainParams,
   ValidateConfigParams,
+  SweepPlanParams,
 } from '../../shared/protocol';
 
 /** Any request may carry an LSP work-done progress token. */
@@ -135,6 +136,7 @@ export const validateTrainParams = (raw: unknown) =>
     runsDir: { type: 'path', hint: 'root of the run folders' },
     epochs: { type: 'positiveInteger', hint: 'override of train.epochs' },
     resumeDir: { type: 'path', hint: 'a run folder to continue' },
+    sweepIndex: { type: 'nonNegativeInteger', hint: "a point of the experiment's sweep, as ternary/sweepPlan numbers them" },
     engine: { type: 'string', oneOf: ['tfjs', 'torch'], hint: "where the run computes; default: the experiment's engine" },
     device: { type: 'string', oneOf: ['cpu', 'cuda'], hint: 'torch engine device' },
     nprocPerNode: { type: 'positiveInteger', hint: 'torch engine processes on this machine' },
@@ -222,6 +224,14 @@ export const validateRunHistoryParams = (raw: unknown) =>
   validate<RunHistoryParams>('ternary/runHistory', raw, {
     runDir: { type: 'path', required: true, hint: 'a run folder' },
     histograms: { type: 'boolean', hint: 'include the histograms' },
+    workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
+  });
+
+export const validateSweepPlanParams = (raw: unknown) =>
+  validate<SweepPlanParams>('ternary/sweepPlan', raw, {
+    configPath: { type: 'path', required: true, hint: 'the *.tern.json file' },
+    experiment: { type: 'string', hint: 'the experiment name in that file' },
+    runsDir: { type: 'path', hint: 'root of the run folders' },
     workDoneToken: { type: 'progressToken', hint: 'token for $/progress' },
   });
 

@@ -3,6 +3,7 @@
  * run folders), on the backend chosen at `initialize`. What they throw for a user's mistake is a
  * UserError (shared/userError.ts), mapped to a protocol error by its code in `errors.ts`.
  */
+import { planSweep } from '../runs/sweep';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -150,6 +151,11 @@ export function realJobs(): Jobs {
       }),
 
     listRuns: (params) => listRuns(params.runsDirs),
+    sweepPlan: async (params) => {
+      const experiment = resolveExperiment(await loadConfigFile(params.configPath), params.experiment);
+      return planSweep(experiment, params.runsDir ?? defaultRunsDir(params.configPath));
+    },
+
     validateConfig: (params) => configDiagnostics(params.path, params.text),
 
     async runHistory(params) {

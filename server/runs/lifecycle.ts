@@ -90,6 +90,7 @@ export async function train(opts: TrainOptions, engine: TrainingEngine): Promise
       ...session.record,
       seed: experiment.train.seed,
       startedAt: new Date().toISOString(),
+      ...(opts.sweep ? { sweep: opts.sweep } : {}),
     };
     const { record } = session;
     let state: RunState = { epoch: 0, step: 0, epochs: [], elapsedSeconds: 0 };
@@ -101,6 +102,7 @@ export async function train(opts: TrainOptions, engine: TrainingEngine): Promise
       backend: record.backend,
       sizes: session.sizes,
       ...(record.engine === 'torch' ? { engine: { engine: record.engine, device: record.device, worldSize: record.worldSize } } : {}),
+      ...(configRecord.sweep ? { sweep: configRecord.sweep } : {}),
     };
     const summaryOf = (status: RunStatus, reason?: string) => makeSummary(summaryContext, status, state, elapsed(), reason);
 

@@ -68,6 +68,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
     ...(config.configPath ? { configPath: config.configPath } : {}),
     ...(config.engine === 'torch' ? { engine: config.engine, device: config.device, worldSize: config.worldSize } : {}),
     ...(resumable ? { resumable } : {}),
+    ...(config.sweep ? { sweep: config.sweep } : {}),
   };
 }
 

@@ -28,6 +28,7 @@ export interface SummaryContext {
   engine?: Pick<RunSummary, 'engine' | 'device' | 'worldSize'>;
   /** Known once the engine has started training (lifecycle.ts). */
   stepsPerEpoch?: number;
+  sweep?: RunSummary['sweep'];
 }
 
 /** The summary after `done.epoch` completed epochs whose records are `done.epochs`. */
@@ -54,5 +55,6 @@ export function makeSummary(
     wallSeconds,
     ...(ctx.stepsPerEpoch !== undefined ? { stepsPerEpoch: ctx.stepsPerEpoch } : {}),
     ...ctx.engine,
+    ...(ctx.sweep ? { sweep: ctx.sweep } : {}),
   };
 }

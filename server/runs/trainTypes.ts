@@ -4,6 +4,7 @@
  */
 import type { ExperimentConfig } from '../../shared/experimentConfig';
 import type { HistogramsRecord, LayersRecord, MetricsRecord, RunSummary } from '../../shared/runRecords';
+import type { SweepTag } from '../../shared/sweep';
 
 /** Callbacks during a run; all optional. Called synchronously from the training loop. */
 export interface TrainListener {
@@ -33,6 +34,8 @@ export interface TrainOptions {
   resumeDir?: string;
   /** Overrides `train.epochs`. */
   epochs?: number;
+  /** A new run of a sweep: recorded in config.json and summary.json (`experiment` is the point's). A resumed run keeps its own. */
+  sweep?: SweepTag;
   /** The backend the caller started (server/backends/ladder.ts `initBackend`), recorded in the run; default: tfjs's current backend, 1 thread. */
   backend?: { name: string; threads: number };
   /** Aborting stops the run within one batch; it ends as `cancelled`. */

@@ -311,6 +311,7 @@ export function fakeJobs(overrides: Partial<Jobs> = {}): Jobs {
     export: async (p) => ({ outDir: p.outDir, files: ['report.md'] }),
     listRuns: async () => [],
     validateConfig: async () => ({ problems: [] }),
+    sweepPlan: async () => ({ sweepId: 'fake~0', experiment: 'fake', points: [] }),
     runHistory: async () => ({ metrics: [], layers: [], histograms: [], status: 'crashed' }),
     memory: () => ({ numTensors: 0, numBytes: 0 }),
     ...overrides,

@@ -10,6 +10,7 @@ import { defaultRunsDir, readRunHistory } from '../../runs';
 import { formatLayerTable } from '../../stats';
 import { ENGINE_USAGE, engineOptionsFromArgs } from '../../engines/args';
 import { trainWithEngine } from '../../engines/dispatch';
+import { sweepPointRun } from '../../runs/sweep';
 import { integerOption } from '../../../shared/optionText';
 import { isUserError } from '../../../shared/userError';
 import type { ExperimentConfig } from '../../../shared/experimentConfig';
@@ -26,6 +27,8 @@ Options:
   --resume RUN_DIR   continue a stopped or crashed run from its newest intact checkpoint (same
                      experiment and seed; the config argument may then be omitted); refused while
                      another process trains that run
+  --sweep-point N    train point N (0-based) of the experiment's "sweep" instead of the experiment as
+                     written; the run records the sweep and the point (tern sweep runs every point)
   --json             print JSON lines (one per metrics record, then the summary) instead of a progress bar
 ${BACKEND_USAGE}
 ${ENGINE_USAGE}
@@ -57,6 +60,7 @@ async function run(argv: string[]): Promise<number> {
       options: {
         experiment: { type: 'string' },
         epochs: { type: 'string' },
+        'sweep-point': { type: 'string' },
         'runs-dir': { type: 'string' },
         resume: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -70,6 +74,7 @@ async function run(argv: string[]): Promise<number> {
   const configArg = positionals[0];
   if (!configArg && !values.resume) throw new UsageError('missing the config file');
   const epochs = values.epochs === undefined ? undefined : integerOption('epochs', values.epochs, 1, usageError);
+  const sweepPoint = values['sweep-point'] === undefined ? undefined : integerOption('sweep-point', values['sweep-point'], 0, usageError);
   const printer = new ProgressPrinter(values.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain');
 
   const controller = new AbortController();
@@ -91,16 +96,19 @@ async function run(argv: string[]): Promise<number> {
       const config = await loadConfigFile(configPath);
       experiment = resolveExperiment(config, values.experiment);
     }
+    // A sweep's point: the experiment with the point's settings, tagged (server/runs/sweep.ts).
+    const point = sweepPoint !== undefined && experiment && !values.resume ? sweepPointRun(experiment, sweepPoint) : undefined;
     const backend = await initBackend(backendArgs.options);
     const runsDir = values['runs-dir'] !== undefined ? resolve(values['runs-dir']) : defaultRunsDir(configPath);
     const result = await trainWithEngine({
       engine: engineArgs.engine,
       torch: engineArgs.torch,
-      experiment: experiment!,
+      experiment: (point?.experiment ?? experiment)!,
       configPath,
       runsDir,
       resumeDir: values.resume,
       epochs,
+      ...(point ? { sweep: point.sweep } : {}),
       signal: controller.signal,
       backend: { name: backend.name, threads: backend.threads },
       listener: {
