@@ -56,6 +56,7 @@ const contexts = [
     entryPoints: {
       dashboard: 'webview/dashboard/main.ts',
       histograms: 'webview/histograms/main.ts',
+      tradeoff: 'webview/tradeoff/main.ts',
     },
     outdir: 'dist/webview',
     loader: { '.css': 'text' },

@@ -3,7 +3,8 @@
  * with jsonc-parser's syntax tree, so lenses sit above each experiment even while the file has
  * errors elsewhere. Pure: no `vscode` here, unit-tested on its own.
  */
-import { parseTree, type Node } from 'jsonc-parser';
+import { getNodeValue, parseTree, type Node } from 'jsonc-parser';
+import { sweepPoints, type SweepSpec } from '../shared/sweep';
 
 export interface LocatedExperiment {
   /** Its `name`, or undefined when it has none (yet). */
@@ -15,6 +16,17 @@ export interface LocatedExperiment {
   end: number;
   /** `model.from` when present (a float model to fine-tune / ternarize). */
   modelFrom: string | undefined;
+  /** The `sweep` property: where its name starts and how many points its grid has. */
+  sweep?: { offset: number; points: number };
+}
+
+/** The sweep's place and size, when the experiment has a `sweep` object of arrays. */
+function sweepOf(experiment: Node): LocatedExperiment['sweep'] {
+  const value = property(experiment, 'sweep');
+  if (value?.type !== 'object' || !value.parent) return undefined;
+  const spec = getNodeValue(value) as SweepSpec;
+  if (!Object.values(spec).every((v) => Array.isArray(v))) return undefined;
+  return { offset: value.parent.offset, points: sweepPoints(spec).length };
 }
 
 function property(node: Node | undefined, key: string): Node | undefined {
@@ -41,5 +53,6 @@ export function locateExperiments(text: string): LocatedExperiment[] {
       offset: node.offset,
       end: node.offset + node.length,
       modelFrom: stringValue(property(property(node, 'model'), 'from')),
+      ...(sweepOf(node) ? { sweep: sweepOf(node) } : {}),
     }));
 }

@@ -4,7 +4,7 @@
  * The extension host never imports tfjs: all math happens in the server process.
  */
 import * as vscode from 'vscode';
-import { RunHistoryRequest } from '../shared/protocol';
+import { RunHistoryRequest, SweepPlanRequest } from '../shared/protocol';
 import { AttachedRuns } from './attachedRuns';
 import { Catalog } from './catalog';
 import { registerExportCommand } from './commands/exportRun';
@@ -106,6 +106,7 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   registerPanels(context, hub, {
     listRuns: () => catalog.allRuns(),
     readHistory: (runDir, opts) => ctx.request(RunHistoryRequest.type, { runDir, histograms: opts.histograms }),
+    sweepPlan: (configPath, experiment) => ctx.request(SweepPlanRequest.type, { configPath, experiment }),
   });
 
   // Start the server now, so the views fill in; a failure is reported, the views still work.

@@ -58,6 +58,25 @@ export class RunLensProvider implements vscode.CodeLensProvider, vscode.Disposab
         }),
         new DashboardLens(range, ref),
       );
+      if (located.sweep && !training) {
+        // Above the sweep itself: run the grid, and see its points.
+        const at = document.positionAt(located.sweep.offset);
+        const sweepRange = new vscode.Range(at, at);
+        lenses.push(
+          new vscode.CodeLens(sweepRange, {
+            title: `$(run-all) Sweep (${located.sweep.points} runs)`,
+            command: 'ternary.runSweep',
+            arguments: [ref],
+            tooltip: `Train every point of ${ref.experiment}'s sweep that has no completed run, one after another`,
+          }),
+          new vscode.CodeLens(sweepRange, {
+            title: 'Trade-off',
+            command: 'ternary.showTradeoff',
+            arguments: [ref],
+            tooltip: `Top-1 against model size and sparsity for the runs of ${ref.experiment}'s sweep`,
+          }),
+        );
+      }
     }
     return lenses;
   }

@@ -6,12 +6,14 @@
  * runtime.
  */
 import type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram } from './protocol';
+import type { TradeoffRow } from './sweep';
 
 export type { HistogramsRecord, LayerStats, LayersRecord, MetricsRecord, RunInfo, RunStatus, WeightHistogram };
 
 /** View types of the two panels (also the serializer keys). */
 export const DashboardViewType = 'ternary.dashboard';
 export const HistogramsViewType = 'ternary.histograms';
+export const TradeoffViewType = 'ternary.tradeoff';
 
 export enum MessageType {
   // webview → host
@@ -19,6 +21,7 @@ export enum MessageType {
   LoadRuns = 'loadRuns',
   SaveFile = 'saveFile',
   State = 'state',
+  OpenRun = 'openRun',
   // host → webview
   Runs = 'runs',
   Select = 'select',
@@ -31,6 +34,7 @@ export enum MessageType {
   Saved = 'saved',
   Error = 'error',
   Visibility = 'visibility',
+  Tradeoff = 'tradeoff',
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,9 +66,14 @@ export interface SaveFileMessage {
  */
 export interface StateMessage {
   type: MessageType.State;
-  state: DashboardState | HistogramsState;
+  state: DashboardState | HistogramsState | TradeoffState;
 }
-export type WebviewToHostMessage = ReadyMessage | LoadRunsMessage | SaveFileMessage | StateMessage;
+/** Trade-off panel: the user clicked a run's point; the host opens it in the dashboard. */
+export interface OpenRunMessage {
+  type: MessageType.OpenRun;
+  runDir: string;
+}
+export type WebviewToHostMessage = ReadyMessage | LoadRunsMessage | SaveFileMessage | StateMessage | OpenRunMessage;
 
 // ---------------------------------------------------------------------------------------------
 // host → webview
@@ -138,6 +147,13 @@ export interface VisibilityMessage {
   type: MessageType.Visibility;
   visible: boolean;
 }
+/** Trade-off panel: one row per run it shows (shared/sweep.ts), float baselines included. */
+export interface TradeoffMessage {
+  type: MessageType.Tradeoff;
+  /** What the rows are: `sweep tiny~1a2b3c4d` or `runs`. */
+  title: string;
+  rows: TradeoffRow[];
+}
 /** What both panels are sent. */
 export type CommonHostMessage =
   | RunsMessage
@@ -153,7 +169,9 @@ export type CommonHostMessage =
 export type DashboardHostMessage = CommonHostMessage | MetricsMessage;
 /** What the Weight histograms panel is sent: the common set and live histograms. */
 export type HistogramsHostMessage = CommonHostMessage | HistogramsMessage;
-export type HostToWebviewMessage = DashboardHostMessage | HistogramsHostMessage;
+/** What the Trade-off panel is sent: its rows, errors and its visibility. */
+export type TradeoffHostMessage = TradeoffMessage | ErrorMessage | VisibilityMessage;
+export type HostToWebviewMessage = DashboardHostMessage | HistogramsHostMessage | TradeoffHostMessage;
 
 // ---------------------------------------------------------------------------------------------
 // State kept by the webview with `vscode.setState` and handed to the serializer after a reload.
@@ -165,6 +183,10 @@ export interface DashboardState {
   logScale: boolean;
   /** Run whose per-layer sparsity is drawn. */
   sparsityRunDir?: string;
+}
+export interface TradeoffState {
+  /** x axis: bits per weight (model size) or sparsity. */
+  view: 'bits' | 'sparsity';
 }
 export interface HistogramsState {
   runDir?: string;
@@ -186,6 +208,8 @@ export function isWebviewToHostMessage(value: unknown): value is WebviewToHostMe
       return typeof (value as { state?: unknown }).state === 'object' && (value as { state?: unknown }).state !== null;
     case MessageType.SaveFile:
       return (m.format === 'png' || m.format === 'csv') && typeof m.content === 'string' && typeof m.fileName === 'string';
+    case MessageType.OpenRun:
+      return typeof (value as { runDir?: unknown }).runDir === 'string';
     default:
       return false;
   }

@@ -8,7 +8,9 @@ import { WorkDoneProgress } from 'vscode-languageclient';
 import {
   CancelRequest,
   EvaluateRequest,
+  SweepPlanRequest,
   TrainRequest,
+  type SweepPlan,
   type EvaluateResult,
   type RunInfo,
   type TrainParams,
@@ -16,6 +18,7 @@ import {
 } from '../../shared/protocol';
 import type { ExperimentRef } from '../catalog';
 import { paceText } from '../../shared/progressText';
+import { pointLabel } from '../../shared/sweep';
 import { epochText, percent, short } from '../format';
 import type { Job } from '../jobs';
 import { requireTrust } from '../trust';
@@ -29,6 +32,43 @@ export function registerTrainingCommands(s: Services): void {
   registerCommand(s.ctx, 'ternary.evaluate', 'Evaluation', (arg?: unknown) => evaluate(s, arg));
   registerCommand(s.ctx, 'ternary.stop', 'Stop', (arg?: unknown) => stop(s, arg));
   registerCommand(s.ctx, 'ternary.resume', 'Resume', (arg?: unknown) => resume(s, arg));
+  registerCommand(s.ctx, 'ternary.runSweep', 'Sweep', (arg?: unknown) => runSweep(s, arg));
+}
+
+/**
+ * Runs an experiment's sweep (docs/configs.md, `sweep`): each point that has no completed run, one
+ * after another through the server's queue, resuming the stopped ones; the Trade-off panel shows the
+ * points as they finish. Cancelling a point ends the sweep; running it again picks up from there.
+ */
+async function runSweep(s: Services, arg: unknown): Promise<void> {
+  await requireTrust('Training');
+  const ref = await resolveExperiment(s, arg, 'Run Sweep');
+  await saveIfDirty(ref.configPath);
+  await s.ctx.start();
+  let plan: SweepPlan;
+  try {
+    plan = await s.ctx.request(SweepPlanRequest.type, {
+      configPath: ref.configPath,
+      experiment: ref.experiment,
+      runsDir: s.catalog.runsDirFor(ref.configPath),
+    });
+  } catch (error) {
+    throw aboutConfig(error, ref.configPath);
+  }
+  await vscode.commands.executeCommand('ternary.showTradeoff', ref);
+  const todo = plan.points.filter((p) => p.action !== 'done');
+  for (const [n, p] of todo.entries()) {
+    const title = `Ternary: sweep ${ref.experiment}, run ${n + 1}/${todo.length} (${pointLabel(p.point)})${p.action === 'resume' ? ', resuming' : ''}`;
+    // A resume continues a run the Experiments view lists: the job starts where that run stopped.
+    const resume = p.action === 'resume' ? (await s.catalog.runsOf(ref)).find((r) => r.runDir === p.runDir) : undefined;
+    const result = await startTraining(s, ref, resume, {
+      title,
+      ...(resume ? {} : { index: p.index }),
+    });
+    if (!result || result.summary.status === 'cancelled') return;
+  }
+  if (todo.length === 0)
+    void vscode.window.showInformationMessage(`Ternary: every point of ${ref.experiment}'s sweep has a completed run.`);
 }
 
 /** The server reads the config from disk: unsaved edits would silently not count. */
@@ -66,7 +106,18 @@ async function resume(s: Services, arg: unknown): Promise<TrainResult | undefine
   return startTraining(s, { configPath: node.configPath, experiment: node.run.experiment }, node.run);
 }
 
-async function startTraining(s: Services, ref: ExperimentRef, resume: RunInfo | undefined): Promise<TrainResult | undefined> {
+/** A sweep's point: its index for `sweepIndex` (a new run) and what the progress notification calls it. */
+interface SweepStep {
+  index?: number;
+  title: string;
+}
+
+async function startTraining(
+  s: Services,
+  ref: ExperimentRef,
+  resume: RunInfo | undefined,
+  sweep?: SweepStep,
+): Promise<TrainResult | undefined> {
   await s.ctx.start();
   const job = s.jobs.begin('train', ref.experiment, { ...ref, resume });
   const resumeDir = resume?.runDir;
@@ -75,10 +126,10 @@ async function startTraining(s: Services, ref: ExperimentRef, resume: RunInfo | 
     result = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `Ternary: ${resumeDir ? 'resuming' : 'training'} ${ref.experiment}`,
+        title: sweep?.title ?? `Ternary: ${resumeDir ? 'resuming' : 'training'} ${ref.experiment}`,
         cancellable: true,
       },
-      (progress, token) => runTraining(s, ref, job, progress, token, resumeDir),
+      (progress, token) => runTraining(s, ref, job, progress, token, resumeDir, sweep?.index),
     );
   } finally {
     // Views and lenses stop showing "training" before the user reads the outcome.
@@ -95,6 +146,7 @@ async function runTraining(
   progress: vscode.Progress<{ message?: string; increment?: number }>,
   token: vscode.CancellationToken,
   resumeDir?: string,
+  sweepIndex?: number,
 ): Promise<TrainResult> {
   const cancelSubscription = token.onCancellationRequested(() => void stopJob(s, job));
   const { advance, dispose: disposeReports } = reportJobProgress(s, job, progress);
@@ -116,6 +168,7 @@ async function runTraining(
         experiment: ref.experiment,
         runsDir: s.catalog.runsDirFor(ref.configPath),
         ...(resumeDir ? { resumeDir } : {}),
+        ...(sweepIndex !== undefined ? { sweepIndex } : {}),
         ...engineParams(s),
         workDoneToken,
       },

@@ -1,4 +1,4 @@
-import type { RunHistory, RunInfo } from '../../shared/protocol';
+import type { RunHistory, RunInfo, SweepPlan } from '../../shared/protocol';
 
 /** What the panels need from the rest of the extension (the language client, in practice). */
 export interface PanelDeps {
@@ -6,4 +6,6 @@ export interface PanelDeps {
   listRuns(): Promise<RunInfo[]>;
   /** Everything recorded in a run folder; histograms only when asked (they are the bulk). */
   readHistory(runDir: string, opts: { histograms: boolean }): Promise<RunHistory>;
+  /** An experiment's sweep and what its runs have (`ternary/sweepPlan`). */
+  sweepPlan(configPath: string, experiment: string): Promise<SweepPlan>;
 }

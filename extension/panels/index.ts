@@ -6,12 +6,13 @@
  */
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
-import { DashboardViewType, HistogramsViewType } from '../../shared/webviewProtocol';
+import { DashboardViewType, HistogramsViewType, TradeoffViewType } from '../../shared/webviewProtocol';
 import { dashboardRunDirs, histogramsTarget } from './commandArgs';
 import { DashboardPanel } from './dashboardPanel';
 import type { PanelDeps } from './deps';
 import { HistogramsPanel } from './histogramsPanel';
 import { RunIndex } from './runIndex';
+import { TradeoffPanel } from './tradeoffPanel';
 
 export type { PanelDeps } from './deps';
 
@@ -20,9 +21,24 @@ export function registerPanels(context: vscode.ExtensionContext, hub: RunEventHu
   const runs = new RunIndex(hub, deps);
   const dashboard = new DashboardPanel(context, hub, runs, deps);
   const histograms = new HistogramsPanel(context, hub, runs, deps);
+  const tradeoff = new TradeoffPanel(context, hub, deps);
   context.subscriptions.push(
     dashboard,
     histograms,
+    tradeoff,
+    // From the Sweep lens ({configPath, experiment}: that sweep and its config's float baselines) or with run folders.
+    vscode.commands.registerCommand('ternary.showTradeoff', async (arg?: unknown, selection?: unknown) => {
+      const ref = arg as { configPath?: unknown; experiment?: unknown } | undefined;
+      if (typeof ref?.configPath === 'string' && typeof ref.experiment === 'string') {
+        const plan = await deps.sweepPlan(ref.configPath, ref.experiment);
+        return tradeoff.show({ sweepId: plan.sweepId, configPath: ref.configPath });
+      }
+      return tradeoff.show({ runDirs: dashboardRunDirs(arg, selection) });
+    }),
+    // Experiments view: add the selected runs (from a sweep or not) to the open plot.
+    vscode.commands.registerCommand('ternary.addToTradeoff', (arg?: unknown, selection?: unknown) =>
+      tradeoff.show({ runDirs: dashboardRunDirs(arg, selection) }, true),
+    ),
     vscode.commands.registerCommand('ternary.showDashboard', (arg?: unknown, selection?: unknown) =>
       dashboard.show(dashboardRunDirs(arg, selection)),
     ),
@@ -34,6 +50,9 @@ export function registerPanels(context: vscode.ExtensionContext, hub: RunEventHu
     }),
     vscode.window.registerWebviewPanelSerializer(HistogramsViewType, {
       deserializeWebviewPanel: async (panel) => histograms.adopt(panel),
+    }),
+    vscode.window.registerWebviewPanelSerializer(TradeoffViewType, {
+      deserializeWebviewPanel: async (panel) => tradeoff.adopt(panel),
     }),
   );
 }

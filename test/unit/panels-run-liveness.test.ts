@@ -4,6 +4,8 @@
  * sends (extension/panels/historyMessage.ts) carries the server's judgement of the run's writer
  * (server/runs/runFiles.ts, runStatus), and the webview models keep it.
  */
+import { planSweep } from '../../server/runs/sweep';
+import { loadConfigFile, resolveExperiment } from '../../server/config/loadConfig';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -50,7 +52,11 @@ function deadPid(): number {
 /** The run index over a hub that knows no active run (the runs were not started by this window's server). */
 function panelSide(root: string): { deps: PanelDeps; index: RunIndex } {
   const hub = { active: new Map<string, RunStartedParams>(), onRunStarted: () => ({ dispose() {} }) } as unknown as RunEventHub;
-  const deps: PanelDeps = { listRuns: () => listRuns([root]), readHistory: (runDir, opts) => readRunHistory(runDir, opts) };
+  const deps: PanelDeps = {
+    listRuns: () => listRuns([root]),
+    readHistory: (runDir, opts) => readRunHistory(runDir, opts),
+    sweepPlan: async (configPath, experiment) => planSweep(resolveExperiment(await loadConfigFile(configPath), experiment), root),
+  };
   return { deps, index: new RunIndex(hub, deps) };
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applySweepPoint, paretoFront, pointLabel, sweepId, sweepPoints } from '../../shared/sweep';
+import { applySweepPoint, paretoFront, pointLabel, sweepId, sweepPoints, tradeoffRowOf } from '../../shared/sweep';
 import { checkConfigText } from '../../server/config/checkConfig';
 import { loadConfigFile, resolveExperiment } from '../../server/config/loadConfig';
 import { planSweep } from '../../server/runs/sweep';
@@ -164,4 +164,45 @@ test('tern sweep: a 2-point grid as two tagged runs and its table; run again, on
       [1, 'completed'],
     ],
   );
+});
+
+test('trade-off rows: bits per weight from the packed size, sparsity over the ternary layers, float baselines at 32 bits', () => {
+  const counts = { neg: 3, zero: 4, pos: 1 };
+  const layer = (ternary: boolean) => ({
+    layer: ternary ? 't' : 'f',
+    type: ternary ? 'TernaryDense' : 'Dense',
+    ternary,
+    shape: [4, 2],
+    params: 8,
+    bits: ternary ? 2 : 32,
+    delta: 0,
+    alpha: 0,
+    sparsity: 0,
+    counts: ternary ? counts : { neg: 0, zero: 0, pos: 0 },
+    branches: [],
+  });
+  const summary = { layers: 2, ternaryLayers: 1, params: 16, ternaryParams: 8, fp32Bytes: 64, ternaryBytes: 38, compression: 64 / 38 };
+  const history = (method: string, sweep?: RunConfigRecord['sweep']) => ({
+    status: 'completed',
+    config: {
+      runId: 'r1',
+      experiment: { name: 'e', quant: { method, tex: 2 } },
+      ...(sweep ? { sweep } : {}),
+    } as unknown as RunConfigRecord,
+    layers: [{ epoch: 1, layers: [layer(true), layer(false)], summary }],
+    summary: { epochs: 1, final: { top1: 0.5, top5: 1, loss: 1 } } as RunSummary,
+  });
+  const sweep = { id: 'e~1', index: 1, count: 2, point: { 'quant.tex': 2 } };
+  const row = tradeoffRowOf('/r', history('he2019', sweep))!;
+  assert.equal(row.float, false);
+  assert.equal(row.bitsPerWeight, (38 * 8) / 16);
+  assert.equal(row.sparsity, 4 / 8);
+  assert.equal(row.top1, 0.5);
+  assert.deepEqual(row.sweep, sweep);
+  assert.equal(row.settings['quant.tex'], 2);
+  const float = tradeoffRowOf('/f', history('none'))!;
+  assert.equal(float.float, true);
+  assert.equal(float.bitsPerWeight, 32);
+  assert.deepEqual(float.settings, { 'quant.method': 'none' });
+  assert.equal(tradeoffRowOf('/x', { status: 'crashed', layers: [] }), undefined);
 });

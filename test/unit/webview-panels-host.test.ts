@@ -101,6 +101,8 @@ test('messages from the webview are validated before the host acts on them', () 
   assert.ok(isWebviewToHostMessage({ type: MessageType.LoadRuns, runDirs: ['/a'], histograms: false }));
   assert.ok(!isWebviewToHostMessage({ type: MessageType.LoadRuns, runDirs: [1] }));
   assert.ok(isWebviewToHostMessage({ type: MessageType.SaveFile, format: 'csv', content: 'a', fileName: 'x.csv' }));
+  assert.ok(isWebviewToHostMessage({ type: MessageType.OpenRun, runDir: '/runs/e/1' }));
+  assert.ok(!isWebviewToHostMessage({ type: MessageType.OpenRun }));
   assert.ok(!isWebviewToHostMessage({ type: MessageType.SaveFile, format: 'exe', content: 'a', fileName: 'x' }));
   assert.ok(!isWebviewToHostMessage({ type: MessageType.Metrics }));
   assert.ok(!isWebviewToHostMessage(null));

@@ -5,6 +5,8 @@
  * a loaded 2-core machine). Commands are contributed by the package.json the runner writes.
  * Environment: TERNARY_PANELS_RUNS (root of the synthetic runs).
  */
+import { planSweep } from '../../../server/runs/sweep';
+import { loadConfigFile, resolveExperiment } from '../../../server/config/loadConfig';
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerPanels(context, hub, {
     listRuns: () => listRuns([runsRoot]),
     readHistory: (runDir, opts) => readRunHistory(runDir, opts),
+    sweepPlan: async (configPath, experiment) => planSweep(resolveExperiment(await loadConfigFile(configPath), experiment), runsRoot),
   });
 
   let timer: NodeJS.Timeout | undefined;
