@@ -2,6 +2,7 @@
  * The Experiments view: config files → experiments → runs (status icon, epoch, best top-1).
  * Refreshes when configs change on disk and when runs start, finish an epoch or end.
  */
+import { pointLabel } from '../../shared/sweep';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunInfo } from '../../shared/protocol';
@@ -172,11 +173,17 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         // Torch-engine runs say where they computed (docs/engines.md).
         const engine =
           run.engine === 'torch' ? ` · torch ${run.device ?? 'cpu'}${run.worldSize && run.worldSize > 1 ? ` ×${run.worldSize}` : ''}` : '';
-        item.description = (resuming ? 'resuming · ' : '') + row.description + engine;
+        // A sweep's run names its point (docs/configs.md, sweep): the rows of one experiment differ by it.
+        const sweep = run.sweep ? ` · ${pointLabel(run.sweep.point)}` : '';
+        item.description = (resuming ? 'resuming · ' : '') + row.description + engine + sweep;
         const md = new vscode.MarkdownString(`**${run.experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
         md.appendMarkdown(`| status | ${run.status} |\n| epochs completed | ${run.epoch} of ${run.epochs} |\n`);
         if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${percent(run.bestTop1, 2)} |\n`);
         if (run.startedAt) md.appendMarkdown(`| started | ${run.startedAt} |\n`);
+        if (run.sweep)
+          md.appendMarkdown(
+            `| sweep | ${run.sweep.id}, point ${run.sweep.index + 1} of ${run.sweep.count}: ${pointLabel(run.sweep.point)} |\n`,
+          );
         md.appendMarkdown(
           run.engine === 'torch'
             ? `| engine | PyTorch (${run.device ?? 'cpu'}, ${run.worldSize ?? 1} process${(run.worldSize ?? 1) > 1 ? 'es' : ''}) |\n`

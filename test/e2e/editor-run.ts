@@ -7,7 +7,7 @@
  *   2. What the user sees (screenshots in .test-artifacts/e2e-editor/): the diagnostics and the
  *      hover in the example, the Experiments tree at the default sidebar width.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import {
@@ -27,6 +27,7 @@ import {
   uiSession,
   waitFor,
 } from './harness';
+import { panelFrame } from './panels-ui';
 
 const artifacts = join(root, '.test-artifacts', 'e2e-editor');
 const shoot = (page: Page, name: string) => shootInto(page, artifacts, name);
@@ -180,4 +181,95 @@ async function ui(): Promise<boolean> {
   });
 }
 
-runTiers('e2e editor', artifacts, { integration, ui });
+/**
+ * The accuracy–size trade-off as a user gets it: a float baseline trained from its lens, then a
+ * 2×2 sweep (t_ex 1, 2 × fixed, optimal thresholds) on the embedded Fashion-MNIST subset run from
+ * the Sweep lens; the Trade-off panel shows the 4 points, the float baseline and the Pareto front,
+ * and clicking a point opens its run in the dashboard. Kept short: 512 training images, 1 epoch.
+ */
+async function sweep(): Promise<boolean> {
+  const runDir = newRunDir('editor-sweep');
+  const workspace = join(runDir, 'ws');
+  makeWorkspace(workspace);
+  const experiment = (name: string, extra: object): object => ({
+    name,
+    model: { arch: 'fmnist-cnn', classes: 10 },
+    data: { format: 'idx', path: 'data/fashion-mnist-subset', normalize: 'fmnist', limitTrain: 512, limitTest: 256 },
+    train: { epochs: 1, batchSize: 64, optimizer: 'adam', lr: 0.002, weightDecay: 0, schedule: [], gammas: [], seed: 1 },
+    ...extra,
+  });
+  writeFileSync(
+    join(workspace, 'examples', 'sweep.tern.json'),
+    JSON.stringify(
+      {
+        experiments: [
+          experiment('fmnist-sweep', { sweep: { 'quant.tex': [1, 2], 'quant.threshold': ['fixed', 'optimal'] } }),
+          experiment('fmnist-sweep-float', { quant: { method: 'none' } }),
+        ],
+      },
+      null,
+      2,
+    ),
+  );
+  const runsOf = (name: string): string[] => {
+    const dir = join(workspace, 'examples', 'runs', name);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .map((id) => join(dir, id))
+      .filter(
+        (d) => existsSync(join(d, 'summary.json')) && JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')).status === 'completed',
+      );
+  };
+  return uiSession({ label: 'sweep', tag: 'sweep', runDir, workspace, artifacts, dev: true }, async (page) => {
+    await openTernaryView(page);
+    await quickOpen(page, 'sweep.tern.json');
+    const lens = (text: string | RegExp) => page.locator('.codelens-decoration a', { hasText: text });
+    // The float baseline first: the second experiment's Train lens.
+    await lens('Train').nth(1).waitFor({ state: 'visible', timeout: 60_000 });
+    await lens('Train').nth(1).click();
+    await waitFor('the float baseline run', 180_000, async () => runsOf('fmnist-sweep-float').length === 1);
+    // The sweep, from the lens above its "sweep" property.
+    const sweepLens = lens(/Sweep \(4 runs\)/);
+    await sweepLens.waitFor({ state: 'visible', timeout: 30_000 });
+    await sweepLens.click();
+    await waitFor('the 4 runs of the sweep', 600_000, async () => runsOf('fmnist-sweep').length === 4, 1000);
+    const frame = await panelFrame(page, 'Ternary Trade-off');
+    const counts = () =>
+      frame.evaluate(() => ({
+        points: document.querySelectorAll('circle.point').length,
+        baselines: document.querySelectorAll('line.baseline').length,
+        front: document.querySelectorAll('polyline.front').length,
+        onFront: document.querySelectorAll('circle.point.on-front').length,
+        legend: [...document.querySelectorAll('.tradeoff-legend .legend-item')].map((e) => e.textContent ?? ''),
+      }));
+    await waitFor('4 points, the float baseline and the front in the Trade-off panel', 60_000, async () => {
+      const c = await counts();
+      return c.points === 4 && c.baselines === 1 && c.front === 1;
+    });
+    const shown = await counts();
+    console.log(
+      `     Trade-off: ${shown.points} points (${shown.onFront} on the front), ${shown.baselines} baseline; legend: ${shown.legend.join(' | ')}`,
+    );
+    // Hover: the tooltip names the settings and the numbers.
+    const point = frame.locator('circle.point').first();
+    await point.hover();
+    const tip = await frame.locator('.tradeoff-tooltip').innerText();
+    if (!/quant\.tex = \d/.test(tip) || !/top-1 \d+\.\d\d %/.test(tip) || !/bits per weight/.test(tip))
+      throw new Error(`the tooltip says: ${tip}`);
+    console.log(`ok   sweep: the Trade-off panel after a 2×2 sweep from the lens (${await shoot(page, 'sweep-tradeoff')})`);
+    // Click: the dashboard opens on that run.
+    const clicked = await point.getAttribute('data-run-dir');
+    if (!clicked || !runsOf('fmnist-sweep').includes(clicked)) throw new Error(`the point names ${clicked}, not a run of the sweep`);
+    await point.click();
+    const dashboard = await panelFrame(page, 'Ternary Dashboard');
+    await waitFor('the dashboard on the clicked run', 60_000, async () => {
+      const selected = await dashboard.evaluate(
+        () => (document.getElementById('runs') as unknown as { value: string[] } | null)?.value ?? [],
+      );
+      return selected.length === 1 && selected[0] === clicked;
+    });
+    console.log(`ok   sweep: clicking a point opens its run in the dashboard (${await shoot(page, 'sweep-dashboard')})`);
+  });
+}
+
+runTiers('e2e editor', artifacts, { integration, ui, sweep });
