@@ -223,13 +223,14 @@ async function sweep(): Promise<boolean> {
   return uiSession({ label: 'sweep', tag: 'sweep', runDir, workspace, artifacts, dev: true }, async (page) => {
     await openTernaryView(page);
     await quickOpen(page, 'sweep.tern.json');
-    const lens = (text: string | RegExp) => page.locator('.codelens-decoration a', { hasText: text });
-    // The float baseline first: the second experiment's Train lens.
-    await lens('Train').nth(1).waitFor({ state: 'visible', timeout: 60_000 });
-    await lens('Train').nth(1).click();
-    await waitFor('the float baseline run', 180_000, async () => runsOf('fmnist-sweep-float').length === 1);
+    // The float baseline first.
+    await runFromPalette(page, 'Ternary: Train');
+    const pick = experimentPick(page, 'fmnist-sweep-float');
+    await pick.waitFor({ state: 'visible', timeout: 30_000 });
+    await pick.click();
+    await waitFor('the float baseline run', 180_000, async () => runsOf('fmnist-sweep-float').length === 1, 500);
     // The sweep, from the lens above its "sweep" property.
-    const sweepLens = lens(/Sweep \(4 runs\)/);
+    const sweepLens = page.locator('.codelens-decoration a', { hasText: /Sweep \(4 runs\)/ });
     await sweepLens.waitFor({ state: 'visible', timeout: 30_000 });
     await sweepLens.click();
     await waitFor('the 4 runs of the sweep', 600_000, async () => runsOf('fmnist-sweep').length === 4, 1000);
