@@ -94,3 +94,29 @@ export class ProgressPrinter {
     }
   }
 }
+
+/**
+ * Ctrl-C for a command that trains: the first press aborts the returned signal (the run stops after
+ * the current batch and ends as cancelled) and says so through `printer`; a second one quits at
+ * once (exit 130). SIGTERM (the training server's Stop, a service manager) stops the same way.
+ * Call `dispose` when the command ends.
+ */
+export function stopOnCtrlC(printer: ProgressPrinter, what: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    printer.log('info', `Stopping ${what} after this batch (Ctrl-C again to quit at once)…`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    },
+  };
+}

@@ -32,3 +32,22 @@ export function writeIdxSplit(
   writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idxFile(IDX_IMAGES, [labels.length, height, width], images));
   writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idxFile(IDX_LABELS, [labels.length], labels));
 }
+
+/**
+ * A two-class 6×6 data set a CNN learns in one epoch (class 0: left half bright, class 1: right
+ * half), 32 training and 16 test images, written into `dir` as IDX files.
+ */
+export function writeTwoClassIdx(dir: string): void {
+  for (const [prefix, count] of [
+    ['train', 32],
+    ['t10k', 16],
+  ] as const) {
+    const images = new Uint8Array(count * 36);
+    const labels = new Uint8Array(count);
+    for (let n = 0; n < count; n++) {
+      labels[n] = n % 2;
+      for (let p = 0; p < 36; p++) images[n * 36 + p] = p % 6 < 3 === (n % 2 === 0) ? 200 : 20;
+    }
+    writeIdxSplit(dir, prefix, images, labels, 6);
+  }
+}

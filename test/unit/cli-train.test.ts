@@ -4,24 +4,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeIdxSplit } from '../shared/idx';
+import { writeTwoClassIdx } from '../shared/idx';
 import { tern } from '../shared/ternCli';
 
 function workspace(): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tern-cli-'));
   mkdirSync(join(dir, 'data'));
-  for (const [prefix, count] of [
-    ['train', 32],
-    ['t10k', 16],
-  ] as const) {
-    const images = new Uint8Array(count * 36);
-    const labels = new Uint8Array(count);
-    for (let n = 0; n < count; n++) {
-      labels[n] = n % 2;
-      for (let p = 0; p < 36; p++) images[n * 36 + p] = p % 6 < 3 === (n % 2 === 0) ? 200 : 20;
-    }
-    writeIdxSplit(join(dir, 'data'), prefix, images, labels, 6);
-  }
+  writeTwoClassIdx(join(dir, 'data'));
   const experiment = (name: string) => ({
     name,
     model: { arch: 'fmnist-cnn', classes: 2 },

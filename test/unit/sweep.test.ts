@@ -14,7 +14,7 @@ import { loadConfigFile, resolveExperiment } from '../../server/config/loadConfi
 import { planSweep } from '../../server/runs/sweep';
 import { parseSetValues } from '../../server/cli/commands/sweep';
 import type { RunConfigRecord, RunSummary } from '../../shared/runRecords';
-import { writeIdxSplit } from '../shared/idx';
+import { writeTwoClassIdx } from '../shared/idx';
 import { tern } from '../shared/ternCli';
 
 test('the grid: every combination, first key slowest; a point written into the experiment; labels and ids', () => {
@@ -95,18 +95,7 @@ test('config checks of a sweep: unknown keys with a guess, bad values at their i
 test('tern sweep: a 2-point grid as two tagged runs and its table; run again, only the point without a completed run trains', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tern-sweep-'));
   mkdirSync(join(dir, 'data'));
-  for (const [prefix, count] of [
-    ['train', 32],
-    ['t10k', 16],
-  ] as const) {
-    const images = new Uint8Array(count * 36);
-    const labels = new Uint8Array(count);
-    for (let n = 0; n < count; n++) {
-      labels[n] = n % 2;
-      for (let p = 0; p < 36; p++) images[n * 36 + p] = p % 6 < 3 === (n % 2 === 0) ? 200 : 20;
-    }
-    writeIdxSplit(join(dir, 'data'), prefix, images, labels, 6);
-  }
+  writeTwoClassIdx(join(dir, 'data'));
   const config = join(dir, 'sweep.tern.json');
   writeFileSync(
     config,

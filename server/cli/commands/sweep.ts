@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { applyEdits, modify, parse } from 'jsonc-parser';
 import { UsageError, usageError, type CliCommand } from '../command';
-import { ProgressPrinter } from '../progress';
+import { ProgressPrinter, stopOnCtrlC } from '../progress';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { parseConfigText, readConfigText, resolveExperiment } from '../../config/loadConfig';
@@ -105,15 +105,8 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(positionals.length ? `expected one config file, got ${positionals.join(' ')}` : 'missing the config file');
   const epochs = values.epochs === undefined ? undefined : integerOption('epochs', values.epochs, 1, usageError);
   const printer = new ProgressPrinter(values.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain');
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    printer.log('info', 'Stopping the sweep after this batch (Ctrl-C again to quit at once); run it again to resume…');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  // Stopping the running point ends the sweep; running it again resumes it (server/runs/sweep.ts).
+  const ctrlC = stopOnCtrlC(printer, 'the sweep (run it again to resume)');
   try {
     const configPath = resolve(positionals[0]);
     let text = await readConfigText(configPath);
@@ -145,7 +138,7 @@ async function run(argv: string[]): Promise<number> {
         ...(p.action === 'resume' ? { resumeDir: p.runDir } : {}),
         ...(point ? { sweep: point.sweep } : {}),
         epochs,
-        signal: controller.signal,
+        signal: ctrlC.signal,
         backend: { name: backend.name, threads: backend.threads },
         listener: {
           onStart: (info) => printer.start(info),
@@ -186,7 +179,7 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`tern sweep: ${err.message}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    ctrlC.dispose();
   }
 }
 

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { relative, resolve } from 'node:path';
 import { UsageError, usageError, type CliCommand } from '../command';
-import { ProgressPrinter } from '../progress';
+import { ProgressPrinter, stopOnCtrlC } from '../progress';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
@@ -77,17 +77,7 @@ async function run(argv: string[]): Promise<number> {
   const sweepPoint = values['sweep-point'] === undefined ? undefined : integerOption('sweep-point', values['sweep-point'], 0, usageError);
   const printer = new ProgressPrinter(values.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain');
 
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    printer.log('info', 'Stopping after this batch (Ctrl-C again to quit at once)…');
-    controller.abort();
-  };
-  // SIGTERM (the training server's Stop, a service manager) stops the same way as Ctrl-C.
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const ctrlC = stopOnCtrlC(printer, 'the run');
   try {
     let experiment: ExperimentConfig | undefined;
     let configPath: string | undefined;
@@ -109,7 +99,7 @@ async function run(argv: string[]): Promise<number> {
       resumeDir: values.resume,
       epochs,
       ...(point ? { sweep: point.sweep } : {}),
-      signal: controller.signal,
+      signal: ctrlC.signal,
       backend: { name: backend.name, threads: backend.threads },
       listener: {
         onStart: (info) => printer.start(info),
@@ -149,8 +139,7 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`tern train: ${message}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    ctrlC.dispose();
   }
 }
 
