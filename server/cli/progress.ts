@@ -3,6 +3,7 @@
  * accuracy, img/s, ETA), plain lines otherwise (logs, CI), JSON lines with `--json`.
  */
 import type { MetricsRecord } from '../../shared/runRecords';
+import type { TrainListener } from '../runs/trainTypes';
 import { epochPosition, epochProgress, formatDuration, recordProgress } from '../../shared/progressText';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
@@ -118,5 +119,14 @@ export function stopOnCtrlC(printer: ProgressPrinter, what: string): { signal: A
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     },
+  };
+}
+
+/** A trainer listener (server/runs/trainTypes.ts) that prints through `printer`. */
+export function printingListener(printer: ProgressPrinter): TrainListener {
+  return {
+    onStart: (info) => printer.start(info),
+    onMetrics: (record) => printer.metrics(record),
+    onLog: (level, message) => printer.log(level, message),
   };
 }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { applyEdits, modify, parse } from 'jsonc-parser';
 import { UsageError, usageError, type CliCommand } from '../command';
-import { ProgressPrinter, stopOnCtrlC } from '../progress';
+import { printingListener, ProgressPrinter, stopOnCtrlC } from '../progress';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { parseConfigText, readConfigText, resolveExperiment } from '../../config/loadConfig';
@@ -140,11 +140,7 @@ async function run(argv: string[]): Promise<number> {
         epochs,
         signal: ctrlC.signal,
         backend: { name: backend.name, threads: backend.threads },
-        listener: {
-          onStart: (info) => printer.start(info),
-          onMetrics: (record) => printer.metrics(record),
-          onLog: (level, message) => printer.log(level, message),
-        },
+        listener: printingListener(printer),
       });
       printer.clearLine();
       runDirs.set(p.index, result.runDir);

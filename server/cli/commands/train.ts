@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { relative, resolve } from 'node:path';
 import { UsageError, usageError, type CliCommand } from '../command';
-import { ProgressPrinter, stopOnCtrlC } from '../progress';
+import { printingListener, ProgressPrinter, stopOnCtrlC } from '../progress';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
 import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
@@ -101,11 +101,7 @@ async function run(argv: string[]): Promise<number> {
       ...(point ? { sweep: point.sweep } : {}),
       signal: ctrlC.signal,
       backend: { name: backend.name, threads: backend.threads },
-      listener: {
-        onStart: (info) => printer.start(info),
-        onMetrics: (record) => printer.metrics(record),
-        onLog: (level, message) => printer.log(level, message),
-      },
+      listener: printingListener(printer),
     });
     printer.clearLine();
     const { summary, runDir } = result;
