@@ -32,3 +32,12 @@ test('tolerates a half-written file: unnamed experiments keep their place, no ar
   assert.deepEqual(locateExperiments('{ "experiment": [] }'), []);
   assert.deepEqual(locateExperiments(''), []);
 });
+
+test("an experiment's sweep: where its property starts (the Sweep lens) and how many points its grid has", () => {
+  const text =
+    '{ "experiments": [ { "name": "a", "sweep": { "quant.tex": [1, 2], "quant.threshold": ["fixed", "optimal"] } }, { "name": "b", "sweep": {"quant.tex": 2} } ] }';
+  const [a, b] = locateExperiments(text);
+  assert.deepEqual(a!.sweep, { offset: text.indexOf('"sweep"'), points: 4 });
+  // Not a grid (yet): no lens.
+  assert.equal(b!.sweep, undefined);
+});
