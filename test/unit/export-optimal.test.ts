@@ -23,6 +23,7 @@ import { exportModelFiles } from '../../server/export/exportModel';
 import { ternaryWeight, type LayerQuant } from '../../server/core/quantizer';
 import { layerStats, modelSummary } from '../../server/stats';
 import { loadTernModel } from '../../server/export/ternFile';
+import { loadModel } from '../../server/core/modelIO';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tern-export-optimal-'));
 
@@ -124,40 +125,47 @@ for (const tex of [1, 2, 4] as const) {
     assert.equal(modelSummary(model, stats).ternaryBytes, summary.tern.minimumBytes);
   });
 
-  test(`t_ex ${tex}, optimal thresholds: model.tern loads back as ternary layers with the exported Δ, α, counts and outputs`, async () => {
-    const model = await trainedOptimal(tex);
-    const dir = tmp();
-    await exportModelFiles(model, dir, { randomSamples: 4, parity: false });
-    const loaded = await loadTernModel(join(dir, 'model.tern'));
-    assert.deepEqual(
-      loaded.layers.map((l) => l.getClassName()),
-      model.layers.map((l) => l.getClassName()),
-    );
-    // Δ_k and the error need the latent weights, which the file does not keep (docs/formats.md).
-    const strip = (s: ReturnType<typeof layerStats>[number]) => ({
-      ...s,
-      delta: undefined,
-      relError: undefined,
-      branches: s.branches.map((b) => ({ ...b, delta: undefined, factor: undefined })),
+  for (const file of ['model.tern', 'model.onnx'])
+    test(`t_ex ${tex}, optimal thresholds: ${file} loads back as ternary layers with the exported α, counts and outputs`, async () => {
+      const model = await trainedOptimal(tex);
+      const dir = tmp();
+      await exportModelFiles(model, dir, { randomSamples: 4, parity: false });
+      const loaded = file === 'model.tern' ? await loadTernModel(join(dir, file)) : await loadModel(join(dir, file));
+      // model.tern holds the topology; the ONNX import rebuilds one (activations as their own layers).
+      if (file === 'model.tern')
+        assert.deepEqual(
+          loaded.layers.map((l) => l.getClassName()),
+          model.layers.map((l) => l.getClassName()),
+        );
+      // Δ_k and the error need the latent weights, which the file does not keep (docs/formats.md).
+      const strip = (s: ReturnType<typeof layerStats>[number]) => ({
+        ...s,
+        delta: undefined,
+        relError: undefined,
+        branches: s.branches.map((b) => ({ ...b, delta: undefined, factor: undefined })),
+      });
+      const before = layerStats(model);
+      const after = layerStats(loaded);
+      assert.deepEqual(after.map(strip), before.map(strip));
+      if (file === 'model.tern') assert.deepEqual(modelSummary(loaded, after), modelSummary(model, before));
+      // Loaded again, the model packs to the same codes and computes the same logits.
+      const kernels = (m: tfl.LayersModel) =>
+        packModel(m)
+          .weights.filter((w) => w.kind === 'ternary')
+          .map((w) => ternaryValues(w));
+      assert.deepEqual(kernels(loaded), kernels(model));
+      const x = tf.tensor4d(
+        Float32Array.from({ length: 2 * 28 * 28 }, (_, i) => Math.cos(i * 0.37)),
+        [2, 28, 28, 1],
+      );
+      const [a, b] = [model, loaded].map((m) => m.predict(x) as tf.Tensor);
+      const [want, got] = [a.dataSync(), b.dataSync()];
+      const scale = Math.max(...Array.from(want, Math.abs));
+      for (let i = 0; i < want.length; i++)
+        assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * scale, `${file} logit ${i}: ${got[i]} vs ${want[i]}`);
+      tf.dispose([x, a, b]);
+      loaded.dispose();
     });
-    const before = layerStats(model);
-    const after = layerStats(loaded);
-    assert.deepEqual(after.map(strip), before.map(strip));
-    assert.deepEqual(modelSummary(loaded, after), modelSummary(model, before));
-    // Loaded again, the model packs to the same codes and computes the same logits.
-    assert.deepEqual(
-      packModel(loaded).weights.map((w) => ternaryValues(w)),
-      packModel(model).weights.map((w) => ternaryValues(w)),
-    );
-    const x = tf.tensor4d(
-      Float32Array.from({ length: 2 * 28 * 28 }, (_, i) => Math.cos(i * 0.37)),
-      [2, 28, 28, 1],
-    );
-    const [a, b] = [model, loaded].map((m) => m.predict(x) as tf.Tensor);
-    assert.deepEqual(b.dataSync(), a.dataSync());
-    tf.dispose([x, a, b]);
-    loaded.dispose();
-  });
 }
 
 test('t_ex 1 with optimal thresholds is stored nested (the encodings coincide), and .tern version 1 files still load', async () => {

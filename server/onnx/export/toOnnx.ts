@@ -264,7 +264,16 @@ class Builder {
   noteTernary(computing: string, layer: string, w: PackedWeight): void {
     if (w.kind !== 'ternary') return;
     const { method, thresholdFactor, tex } = w.quant;
-    this.ternaryLayers[computing] = { layer, method, thresholdFactor, tex, levels: Array.from(w.levels), maxAbs: w.maxAbs };
+    this.ternaryLayers[computing] = {
+      layer,
+      method,
+      thresholdFactor,
+      tex,
+      // Optimal thresholds: the importer keeps the values and their α's (server/onnx/import/ternary.ts).
+      ...(w.quant.threshold === 'optimal' ? { threshold: w.quant.threshold } : {}),
+      levels: Array.from(w.levels),
+      maxAbs: w.maxAbs,
+    };
   }
 }
 

@@ -30,7 +30,13 @@ const tensorOf = (
   extra: Partial<TensorValue> = {},
 ): TensorValue => ({ kind: 'tensor', t, layout: like.layout, nonNegative, ...extra });
 
-const quantOf = ({ method, thresholdFactor, tex }: OnnxTernaryLayer) => ({ method, thresholdFactor, tex });
+/** A ternary layer's settings; with optimal thresholds its kernel holds the fit, whose α's it keeps (LayerQuant.residualLevels). */
+const quantOf = ({ method, thresholdFactor, tex, threshold, levels }: OnnxTernaryLayer) => ({
+  method,
+  thresholdFactor,
+  tex,
+  ...(threshold === 'optimal' ? { threshold, residualLevels: levels } : {}),
+});
 
 const vector = (c: ConstTensor, scale = 1): Weight => ({ shape: [c.data.length], data: Float32Array.from(c.data, (v) => v * scale) });
 

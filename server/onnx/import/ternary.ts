@@ -6,6 +6,7 @@
  */
 import type { onnx } from '../proto';
 import { latentFromCodes } from '../../export/packedModel';
+import { fitFromValues } from '../../core/optimalThresholds';
 import { TERNARY_LAYERS_KEY, type OnnxTernaryLayer } from '../ternaryMetadata';
 import { OnnxImportError } from './errors';
 import type { ImportContext } from './context';
@@ -34,7 +35,8 @@ export function ternaryLayersOf(model: onnx.IModelProto, file: string): Map<stri
       Array.isArray(v.levels) &&
       v.levels.length === v.tex &&
       v.levels.every((l) => typeof l === 'number') &&
-      typeof v.maxAbs === 'number';
+      typeof v.maxAbs === 'number' &&
+      (v.threshold === undefined || v.threshold === 'fixed' || v.threshold === 'optimal');
     if (!ok) throw damaged(`the entry of node '${node}'`);
     out.set(node, v as OnnxTernaryLayer);
   }
@@ -47,6 +49,16 @@ export function ternaryLayersOf(model: onnx.IModelProto, file: string): Map<stri
  * metadata does not describe these weights.
  */
 export function ternaryKernel(ctx: ImportContext, node: onnx.INodeProto, kernel: Weight, info: OnnxTernaryLayer): Weight {
+  if (info.threshold === 'optimal') {
+    // The least-squares fit cannot be rebuilt through a latent (docs/formats.md, Loading back): the
+    // layer keeps the values, each one of the sums of its α's.
+    try {
+      fitFromValues(kernel.data, info.levels, info.layer);
+    } catch (err) {
+      throw ctx.error(node, `${(err as Error).message}`);
+    }
+    return kernel;
+  }
   const levels = Float32Array.from(info.levels);
   const codes = new Int8Array(kernel.data.length);
   for (let i = 0; i < codes.length; i++) {
