@@ -111,8 +111,13 @@ test('tern sweep: a 2-point grid as two tagged runs and its table; run again, on
       ],
     }),
   );
-  // --set replaces the config's values of the key.
-  const first = await tern('sweep', config, '--set', 'quant.tex=1,2', '--backend', 'wasm');
+  // --set replaces the config's values of the key; a value the setting does not take is the option's mistake.
+  const [first, bad] = await Promise.all([
+    tern('sweep', config, '--set', 'quant.tex=1,2', '--backend', 'wasm'),
+    tern('sweep', config, '--set', 'quant.tex=1,3', '--backend', 'wasm'),
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /^tern sweep: --set quant\.tex=1,3: 3 for quant\.tex: must be one of 1, 2, 4\./);
   assert.equal(first.code, 0, first.err);
   assert.match(first.out, /1 +quant\.tex=1 +completed +\d+\.\d\d% +2\.\d\d/);
   assert.match(first.out, /2 +quant\.tex=2 +completed +\d+\.\d\d% +3\.\d\d/);

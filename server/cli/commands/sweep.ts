@@ -6,7 +6,7 @@ import { UsageError, usageError, type CliCommand } from '../command';
 import { printingListener, ProgressPrinter, stopOnCtrlC } from '../progress';
 import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
-import { parseConfigText, readConfigText, resolveExperiment } from '../../config/loadConfig';
+import { ConfigError, parseConfigText, readConfigText, resolveExperiment } from '../../config/loadConfig';
 import { defaultRunsDir } from '../../runs';
 import { planSweep, readTradeoffRow, sweepPointRun } from '../../runs/sweep';
 import { trainWithEngine } from '../../engines/dispatch';
@@ -54,6 +54,18 @@ function withSets(text: string, experimentIndex: number, sets: string[]): string
     out = applyEdits(out, edits);
   }
   return out;
+}
+
+/** The config with the `--set`s written in; a bad `--set` value is reported as the option's mistake, not the file's. */
+function parseSwept(text: string, configPath: string, sets: string[]): ReturnType<typeof parseConfigText> {
+  try {
+    return parseConfigText(text, configPath);
+  } catch (err) {
+    const key = err instanceof ConfigError ? /\.sweep\.(.+?)(\[\d+\])?$/.exec(err.property ?? '')?.[1] : undefined;
+    const set = key === undefined ? undefined : sets.find((s) => s.startsWith(`${key}=`));
+    if (set && err instanceof ConfigError) throw new UsageError(`--set ${set}: ${err.detail}`);
+    throw err;
+  }
 }
 
 const pct = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
@@ -116,7 +128,7 @@ async function run(argv: string[]): Promise<number> {
       // An unknown name is reported by resolveExperiment below, with the names the file has.
       if (index >= 0) text = withSets(text, index, values.set);
     }
-    const experiment = resolveExperiment(parseConfigText(text, configPath), values.experiment);
+    const experiment = resolveExperiment(parseSwept(text, configPath, values.set), values.experiment);
     const runsDir = values['runs-dir'] !== undefined ? resolve(values['runs-dir']) : defaultRunsDir(configPath);
     const plan = await planSweep(experiment, runsDir);
     const backend = await initBackend(backendArgs.options);
