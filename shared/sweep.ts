@@ -149,16 +149,17 @@ export function tradeoffRowOf(
 function tradeoffRow(r: TradeoffInputs): TradeoffRow {
   const quant = r.experiment.quant;
   const float = quant.method === 'none';
+  // The sweep's own keys first, in its order: they are what its runs differ in.
   const settings: SweepPoint = float
-    ? { 'quant.method': 'none' }
+    ? { ...r.sweep?.point, 'quant.method': 'none' }
     : {
+        ...r.sweep?.point,
         'quant.method': quant.method,
-        'quant.threshold': quant.threshold ?? 'fixed',
         'quant.tex': quant.tex ?? 1,
+        'quant.threshold': quant.threshold ?? 'fixed',
         'quant.thresholdFactor': quant.thresholdFactor ?? 0.05,
         'quant.firstLast': quant.firstLast ?? 'ternary',
       };
-  for (const [k, v] of Object.entries(r.sweep?.point ?? {})) settings[k] = v;
   const summary = r.layers?.summary;
   const params = summary?.params ?? (r.sizes ? r.sizes.fp32Bytes / 4 : 0);
   const bytes = float ? params * 4 : (summary?.ternaryBytes ?? r.sizes?.ternaryBytes ?? 0);

@@ -9,7 +9,7 @@ import '../shared/elements';
 import { MessageType, type TradeoffHostMessage, type TradeoffState } from '../../shared/webviewProtocol';
 import { paretoFront, pointLabel, type SweepPoint, type TradeoffRow } from '../../shared/sweep';
 import { Notice, el } from '../shared/dom';
-import { readChartTheme, watchTheme, type ChartTheme } from '../shared/theme';
+import { readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
 
 const host = connectToHost<TradeoffState, TradeoffHostMessage>();
@@ -79,6 +79,18 @@ function tooltipText(row: TradeoffRow): string {
 }
 
 // ------------------------------------------------------------------------------------------ drawing
+/** About five round tick values (1, 2 or 5 × a power of ten apart) covering [lo, hi], and the range they span. */
+function niceTicks(lo: number, hi: number): { ticks: number[]; lo: number; hi: number } {
+  const raw = (hi - lo) / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const first = Math.floor(lo / step) * step;
+  const last = Math.ceil(hi / step) * step;
+  const ticks: number[] = [];
+  for (let v = first; v <= last + step / 2; v += step) ticks.push(Number(v.toFixed(10)));
+  return { ticks, lo: first, hi: last };
+}
+
 function draw(): void {
   heading.textContent = `Trade-off: ${title}`;
   plot.replaceChildren();
@@ -100,20 +112,14 @@ function draw(): void {
   const y = (r: TradeoffRow) => r.top1! * 100;
   const width = Math.max(360, plot.clientWidth || 640);
   const height = 380;
-  const m = { left: 56, right: 16, top: 16, bottom: 44 };
-  const xs = ternary.map(x);
+  const m = { left: 64, right: 16, top: 16, bottom: 44 };
+  const xs = ternary.length ? ternary.map(x) : [bits ? 2 : 0];
   const ys = measured.map(y);
-  let x0 = Math.min(...xs, bits ? 0 : 0);
-  let x1 = Math.max(...xs, bits ? 2 : 1);
-  if (x1 - x0 < 1e-9) x1 = x0 + 1;
-  const pad = (x1 - x0) * 0.08;
-  x0 = Math.max(0, x0 - pad);
-  x1 += pad;
-  let y0 = Math.min(...ys);
-  let y1 = Math.max(...ys);
-  const ypad = Math.max(1, (y1 - y0) * 0.1);
-  y0 = Math.max(0, y0 - ypad);
-  y1 = Math.min(100, y1 + ypad);
+  const xspan = Math.max(...xs) - Math.min(...xs) || 1;
+  const xt = niceTicks(Math.max(0, Math.min(...xs) - xspan * 0.1), Math.max(...xs) + xspan * 0.1);
+  const yspan = Math.max(...ys) - Math.min(...ys) || 2;
+  const yt = niceTicks(Math.max(0, Math.min(...ys) - yspan * 0.1), Math.min(100, Math.max(...ys) + yspan * 0.1));
+  const [x0, x1, y0, y1] = [xt.lo, xt.hi, yt.lo, yt.hi];
   const px = (v: number) => m.left + ((v - x0) / (x1 - x0)) * (width - m.left - m.right);
   const py = (v: number) => height - m.bottom - ((v - y0) / (y1 - y0)) * (height - m.top - m.bottom);
 
@@ -133,20 +139,24 @@ function draw(): void {
     t.style.fontSize = `${theme.fontSize - 1}px`;
     return t;
   };
-  // Axes with five ticks each.
-  for (let i = 0; i <= 4; i++) {
-    const xv = x0 + ((x1 - x0) * i) / 4;
-    const yv = y0 + ((y1 - y0) * i) / 4;
-    const gx = svg('line', { x1: px(xv), x2: px(xv), y1: m.top, y2: height - m.bottom });
-    const gy = svg('line', { x1: m.left, x2: width - m.right, y1: py(yv), y2: py(yv) });
-    for (const g of [gx, gy]) {
-      g.style.stroke = theme.grid;
-      root.append(g);
-    }
+  // Grid and ticks at round values.
+  const digits = (ticks: number[]) => Math.max(0, ...ticks.map((t) => (String(t).split('.')[1] ?? '').length));
+  for (const xv of xt.ticks) {
+    const g = svg('line', { x1: px(xv), x2: px(xv), y1: m.top, y2: height - m.bottom });
+    g.style.stroke = theme.grid;
     root.append(
-      text(bits ? xv.toFixed(2) : `${xv.toFixed(0)}%`, { x: px(xv), y: height - m.bottom + 16, 'text-anchor': 'middle' }, theme.muted),
+      g,
+      text(
+        `${xv.toFixed(digits(xt.ticks))}${bits ? '' : '%'}`,
+        { x: px(xv), y: height - m.bottom + 16, 'text-anchor': 'middle' },
+        theme.muted,
+      ),
     );
-    root.append(text(`${yv.toFixed(1)}%`, { x: m.left - 6, y: py(yv) + 4, 'text-anchor': 'end' }, theme.muted));
+  }
+  for (const yv of yt.ticks) {
+    const g = svg('line', { x1: m.left, x2: width - m.right, y1: py(yv), y2: py(yv) });
+    g.style.stroke = theme.grid;
+    root.append(g, text(`${yv.toFixed(digits(yt.ticks))}%`, { x: m.left - 6, y: py(yv) + 4, 'text-anchor': 'end' }, theme.muted));
   }
   root.append(
     text(bits ? 'bits per weight (model size as model.tern stores it)' : 'sparsity (zeros among the ternary weights)', {
@@ -155,7 +165,13 @@ function draw(): void {
       'text-anchor': 'middle',
     }),
   );
-  root.append(text('top-1', { x: 12, y: m.top + 4, 'text-anchor': 'start' }));
+  const yLabel = text('top-1 (test data, final epoch)', {
+    x: 0,
+    y: 0,
+    'text-anchor': 'middle',
+    transform: `translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)`,
+  });
+  root.append(yLabel);
 
   // Float baselines: the reference line(s).
   for (const f of floats) {
@@ -221,7 +237,7 @@ function draw(): void {
     legend.append(el('span', { className: 'legend-item' }, swatch, 'float baseline'));
   }
   if (ordered.length > 1) {
-    const swatch = el('span', { className: 'swatch swatch-line' });
+    const swatch = el('span', { className: 'swatch swatch-line swatch-solid' });
     swatch.style.borderColor = theme.foreground;
     legend.append(el('span', { className: 'legend-item' }, swatch, 'Pareto front'));
   }
