@@ -13,6 +13,7 @@ import { checkConfigText } from '../../server/config/checkConfig';
 import { loadConfigFile, resolveExperiment } from '../../server/config/loadConfig';
 import { planSweep } from '../../server/runs/sweep';
 import { parseSetValues } from '../../server/cli/commands/sweep';
+import { trainArgs } from '../../server/rpc/detachedTrain';
 import type { RunConfigRecord, RunSummary } from '../../shared/runRecords';
 import { writeTwoClassIdx } from '../shared/idx';
 import { tern } from '../shared/ternCli';
@@ -151,6 +152,15 @@ test('tern sweep: a 2-point grid as two tagged runs and its table; run again, on
     rows: { index: number; status: string; bitsPerWeight: number }[];
   };
   assert.equal(last.kind, 'sweep');
+  // The training server trains a point as `tern train --sweep-point N` (server/rpc/detachedTrain.ts).
+  const args = trainArgs({ configPath: config, experiment: 's', sweepIndex: 1 }, join(dir, 'runs'), undefined);
+  assert.deepEqual(args.slice(args.indexOf('--sweep-point'), args.indexOf('--sweep-point') + 2), ['--sweep-point', '1']);
+  const point = await tern('train', config, '--sweep-point', '1', '--backend', 'wasm', '--json');
+  assert.equal(point.code, 0, point.err);
+  const runDir = (JSON.parse(point.out.trim().split('\n').pop()!) as { runDir: string }).runDir;
+  const record = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfigRecord;
+  assert.deepEqual(record.sweep?.point, { 'quant.tex': 2 });
+  assert.equal((record.experiment.quant as { tex: number }).tex, 2);
   assert.deepEqual(
     last.rows.map((r) => [r.index, r.status]),
     [
