@@ -27,7 +27,7 @@ import {
   uiSession,
   waitFor,
 } from './harness';
-import { panelFrame } from './panels-ui';
+import { panelFrame, runCommand } from './panels-ui';
 
 const artifacts = join(root, '.test-artifacts', 'e2e-editor');
 const shoot = (page: Page, name: string) => shootInto(page, artifacts, name);
@@ -223,8 +223,8 @@ async function sweep(): Promise<boolean> {
   return uiSession({ label: 'sweep', tag: 'sweep', runDir, workspace, artifacts, dev: true }, async (page) => {
     await openTernaryView(page);
     await quickOpen(page, 'sweep.tern.json');
-    // The float baseline first.
-    await runFromPalette(page, 'Ternary: Train');
+    // The float baseline first. Train is offered once the extension has found the configs: retry until then.
+    await runCommand(page, 'Ternary: Train', 60_000);
     const pick = experimentPick(page, 'fmnist-sweep-float');
     await pick.waitFor({ state: 'visible', timeout: 30_000 });
     await pick.click();
