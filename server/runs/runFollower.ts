@@ -181,9 +181,16 @@ class RunFollower {
         await this.announce(summary);
         if (!this.started) return;
       } else if (!this.writerAlive()) {
-        // Its process ended before the run trained (or was not ours to wait for).
-        this.finish(summary && summary.status !== 'running' ? { runDir: this.paths.dir, summary, started: false } : undefined);
-        return;
+        // Its process ended before the run trained (or was not ours to wait for) — or it trained
+        // the whole run, wrote its final summary and let go of the lock between the summary read
+        // above and the lock check (a short run on a busy machine): read the summary again now
+        // that the writer is gone.
+        const last = (await readJson<RunSummary>(this.paths.summary)) ?? summary;
+        if (this.options.replay && last && last.status !== 'running' && last.stepsPerEpoch !== undefined) await this.announce(last);
+        if (!this.started) {
+          this.finish(last && last.status !== 'running' ? { runDir: this.paths.dir, summary: last, started: false } : undefined);
+          return;
+        }
       } else return;
     }
     await this.passRecords();

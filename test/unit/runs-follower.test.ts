@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +118,34 @@ test('a run written record by record: announced once training started, a torn li
     ['start', 'metrics', 'metrics', 'metrics', 'layers', 'histograms'],
   );
   assert.deepEqual(rec.calls[3]!.value, epoch);
+});
+
+test('a new run that ends between the summary read and the lock check is still announced and passed on in full', async () => {
+  const runDir = await startedRun('raced');
+  await writeFile(join(runDir, 'summary.json'), JSON.stringify(summary('running', 0)));
+  await appendFile(join(runDir, 'metrics.jsonl'), JSON.stringify(batch(1, 1, 0.5)) + '\n');
+  const rec = recorder();
+  // The writer's lock is already gone when the follower looks (no .lock), and asking whether its
+  // process is still starting is the moment it writes its final summary and exits.
+  let exited = false;
+  const starting = (): boolean => {
+    if (!exited) {
+      exited = true;
+      writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary('completed', 1)));
+    }
+    return false;
+  };
+  const ended = await withTimeout(
+    followRun(runDir, rec.listener, { pollMs: 50, replay: true, writer: { pid: process.pid, starting } }),
+    10_000,
+    () => 'the follower did not end',
+  );
+  assert.equal(ended?.started, true);
+  assert.equal(ended?.summary.status, 'completed');
+  assert.deepEqual(
+    rec.calls.map((c) => c.kind),
+    ['start', 'metrics'],
+  );
 });
 
 test('a run whose writer died while it said running ends as crashed', async () => {
