@@ -1,20 +1,11 @@
 /**
- * Which failures are the user's to fix (a config, data or path that is wrong) rather than ours:
- * those are logged as warnings with their message, never as errors with a stack trace.
+ * Which failures are the user's to fix (a config, data, path or folder that is wrong) rather than
+ * ours: those are logged as warnings with their message, never as errors with a stack trace. The
+ * codes are the server's (shared/protocol.ts `USER_MISTAKE_CODES`).
  */
-import { ErrorCodes, ResponseError } from 'vscode-languageclient';
-import { TernaryErrorCodes } from '../shared/protocol';
-
-const userMistakeCodes: ReadonlySet<number> = new Set([
-  TernaryErrorCodes.InvalidConfig,
-  TernaryErrorCodes.BadData,
-  TernaryErrorCodes.NonFiniteLoss,
-  TernaryErrorCodes.NotFound,
-  TernaryErrorCodes.Busy,
-  TernaryErrorCodes.EngineUnavailable,
-  ErrorCodes.InvalidParams,
-]);
+import { ResponseError } from 'vscode-languageclient';
+import { USER_MISTAKE_CODES } from '../shared/protocol';
 
 export function isUserMistake(error: unknown): boolean {
-  return error instanceof ResponseError && userMistakeCodes.has(error.code);
+  return error instanceof ResponseError && USER_MISTAKE_CODES.has(error.code);
 }

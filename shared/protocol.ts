@@ -9,7 +9,8 @@
  * `window/logMessage` for log lines, `window/workDoneProgress/create` + `$/progress` for long work,
  * and `$/cancelRequest` to stop a request (a train request is stopped within one batch).
  */
-import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { ErrorCodes, LSPErrorCodes, NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { UserErrorCode } from './userError';
 import type { ExperimentConfig } from './experimentConfig';
 import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
 import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from './runRecords';
@@ -68,6 +69,37 @@ export namespace TernaryErrorCodes {
    */
   export const EngineUnavailable = -32009;
 }
+
+/**
+ * The protocol's error code for each kind of user mistake (shared/userError.ts): the server answers
+ * a UserError with it (server/rpc/errors.ts). A backend that cannot start is the machine's, not the
+ * request's: InternalError, as a bug, with the log.
+ */
+export const USER_ERROR_PROTOCOL_CODES: Readonly<Record<UserErrorCode, number>> = {
+  invalidConfig: TernaryErrorCodes.InvalidConfig,
+  invalidArgument: ErrorCodes.InvalidParams,
+  badData: TernaryErrorCodes.BadData,
+  badModel: TernaryErrorCodes.BadData,
+  notFound: TernaryErrorCodes.NotFound,
+  unavailable: ErrorCodes.InternalError,
+  runLocked: TernaryErrorCodes.RunLocked,
+  fileSystem: TernaryErrorCodes.FileSystem,
+  engineUnavailable: TernaryErrorCodes.EngineUnavailable,
+  exportFailed: TernaryErrorCodes.ExportFailed,
+  cancelled: LSPErrorCodes.RequestCancelled,
+  busy: TernaryErrorCodes.Busy,
+};
+
+/**
+ * Codes of failures that are the user's to fix (a config, data, path, folder or engine), not
+ * bugs: the server does not log them as errors, the extension shows their message and logs it as
+ * a warning, without a stack trace. Cancellation is neither and is left out.
+ */
+export const USER_MISTAKE_CODES: ReadonlySet<number> = new Set(
+  [...Object.values(USER_ERROR_PROTOCOL_CODES), TernaryErrorCodes.NonFiniteLoss].filter(
+    (code) => code !== ErrorCodes.InternalError && code !== LSPErrorCodes.RequestCancelled,
+  ),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Requests (client → server)

@@ -6,6 +6,7 @@
  * the CLI to a message and an exit code (server/cli/main.ts). Anything else that is thrown is a
  * bug and keeps its stack.
  */
+import type { ModelExportSummary } from './exportSummary';
 
 export type UserErrorCode =
   /** A `*.tern.json` file or one of its properties is invalid (data: file, property, line, column). */
@@ -32,9 +33,13 @@ export type UserErrorCode =
   /**
    * An exported model cannot be written or shipped: a layer export does not handle, weights that
    * are not the ternary levels, an exported file that ONNX Runtime refuses or that disagrees with our
-   * inference (parity).
+   * inference (parity) (data: outDir, model).
    */
-  | 'exportFailed';
+  | 'exportFailed'
+  /** The user stopped a job before it finished ($/cancelRequest, Ctrl-C). */
+  | 'cancelled'
+  /** The server's job queue is full; try again when a job has ended. */
+  | 'busy';
 
 export interface UserErrorData {
   /** The file at fault (a config, a data file, a model.json). */
@@ -57,6 +62,10 @@ export interface UserErrorData {
   engine?: string;
   /** The VS Code setting that fixes it (engineUnavailable): `ternary.torch.python`, `ternary.torch.device`, `ternary.engine`. */
   setting?: string;
+  /** The export's folder (exportFailed). */
+  outDir?: string;
+  /** The sizes and parity figures of the files an export wrote before it failed (exportFailed: parity). */
+  model?: ModelExportSummary;
 }
 
 export class UserError extends Error {

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { configTemplate, formatsFor, templateName, ZOO, type DataFormat } from '../configTemplate';
 import { registerCommand, UserCancelled, UserFacingError } from './errors';
 import type { Services } from './services';
+import { writeNewConfigFile } from '../configFileWrite';
 
 const MODEL_DESCRIPTIONS: Record<string, string> = {
   'fmnist-cnn': 'small CNN for 28×28 grey images (Fashion-MNIST)',
@@ -73,8 +74,8 @@ async function newConfig(): Promise<string> {
   });
   if (fileName === undefined) throw new UserCancelled();
   const file = path.join(folder, fileName);
-  // 'wx': never replace a file that appeared since the name was checked.
-  await fs.promises.writeFile(file, configTemplate(model.model, format.format, modelFile), { flag: 'wx' });
+  const refused = await writeNewConfigFile(file, configTemplate(model.model, format.format, modelFile));
+  if (refused) throw new UserFacingError(refused);
   await vscode.window.showTextDocument(vscode.Uri.file(file));
   return file;
 }

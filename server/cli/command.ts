@@ -1,6 +1,5 @@
 import { isUserError, UserError } from '../../shared/userError';
 import { fileSystemError } from '../runs/fsErrors';
-import { BackendArgsError } from '../backends/options';
 
 /** A `tern` sub-command: one module per command under `server/cli/commands/`. */
 export interface CliCommand {
@@ -21,15 +20,14 @@ export class UsageError extends UserError {
 }
 
 /**
- * Runs `parse` (node:util's parseArgs, backendOptionsFromArgs): what it refuses is a UsageError,
- * anything else is rethrown.
+ * Runs `parse` (node:util's parseArgs, backendOptionsFromArgs): what parseArgs refuses becomes a
+ * UsageError; the project's own option checks already throw `invalidArgument` UserErrors.
  */
 export function parsingArgs<T>(parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    if (err instanceof BackendArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      throw new UsageError((err as Error).message);
+    if ((err as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
     throw err;
   }
 }
@@ -55,10 +53,19 @@ export async function reportingUserErrors(name: string, err: NodeJS.WritableStre
   try {
     return await work();
   } catch (caught) {
-    // The file system's refusals (a full disk, an --out that is a file) are the user's to fix too.
-    const e = fileSystemError(caught) ?? caught;
-    if (!isUserError(e) || e.code === 'invalidArgument') throw e;
-    err.write(`tern ${name}: ${e.message}\n`);
+    const mistake = userMistakeOf(caught);
+    if (!mistake || mistake.code === 'invalidArgument') throw mistake ?? caught;
+    err.write(`tern ${name}: ${mistake.message}\n`);
     return 1;
   }
+}
+
+/**
+ * What was thrown as the user's mistake (a UserError, by its code), or undefined for a bug. The
+ * file system's refusals (a full disk, a read-only or an --out that is a file) are the user's to
+ * fix too, and become `fileSystem` naming the path.
+ */
+export function userMistakeOf(caught: unknown): UserError | undefined {
+  const err = fileSystemError(caught) ?? caught;
+  return isUserError(err) ? err : undefined;
 }

@@ -2,9 +2,7 @@
  * `tern`: the headless way to run what the extension runs (docs/architecture.md, Processes). Each sub-command lives in
  * its own module and is loaded only when used, so `tern stats` does not pay for the trainer.
  */
-import { fileSystemError } from '../runs/fsErrors';
-import { isUserError } from '../../shared/userError';
-import type { CliCommand } from './command';
+import { userMistakeOf, type CliCommand } from './command';
 
 const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   // One line per sub-command: name → module exporting `command`.
@@ -56,8 +54,8 @@ async function main(argv: string[]): Promise<number> {
     // By code (shared/userError.ts): a bad argument gets the usage and exit code 2, any other
     // mistake of the user its message and 1; the rest is a bug (below). The file system's
     // refusals (a full disk, an --out that is a file) are the user's to fix too.
-    const err = fileSystemError(caught) ?? caught;
-    if (!isUserError(err)) throw err;
+    const err = userMistakeOf(caught);
+    if (!err) throw caught;
     process.stderr.write(
       err.code === 'invalidArgument' ? `tern ${name}: ${err.message}\n${command.usage}\n` : `tern ${name}: ${err.message}\n`,
     );

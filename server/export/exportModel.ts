@@ -83,7 +83,8 @@ export class ParityError extends UserError {
     message: string,
     readonly summary: ModelExportSummary,
   ) {
-    super('exportFailed', message);
+    // The figures travel in the error's data, so callers read them by code, not by class.
+    super('exportFailed', message, { model: summary });
     this.name = 'ParityError';
   }
 }

@@ -4,42 +4,10 @@
  * data file, the missing path). A user's mistake is a UserError (shared/userError.ts), mapped
  * by its code; anything else is a bug and is answered as InternalError with its stack.
  */
-import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { TernaryErrorCodes } from '../../shared/protocol';
-import { isUserError, UserError, type UserErrorCode } from '../../shared/userError';
-import { QueueFull, RemovedFromQueue } from './jobQueue';
+import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { TernaryErrorCodes, USER_ERROR_PROTOCOL_CODES } from '../../shared/protocol';
+import { isUserError, type UserError } from '../../shared/userError';
 import { fileSystemError } from '../runs/fsErrors';
-
-/** An error a job raises on purpose, with its protocol code and data. */
-export class JobError extends Error {
-  override readonly name = 'JobError';
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
-
-/** A path that does not exist (a run folder, a model). */
-export function notFound(what: string, path: string): UserError {
-  return new UserError('notFound', `${what} not found: ${path}. Check the path (runs live in <runsDir>/<experiment>/<run-id>/).`, { path });
-}
-
-/** The protocol's error code for each kind of user mistake. */
-const PROTOCOL_CODES: Record<UserErrorCode, number> = {
-  invalidConfig: TernaryErrorCodes.InvalidConfig,
-  invalidArgument: ErrorCodes.InvalidParams,
-  badData: TernaryErrorCodes.BadData,
-  badModel: TernaryErrorCodes.BadData,
-  notFound: TernaryErrorCodes.NotFound,
-  unavailable: ErrorCodes.InternalError,
-  runLocked: TernaryErrorCodes.RunLocked,
-  fileSystem: TernaryErrorCodes.FileSystem,
-  engineUnavailable: TernaryErrorCodes.EngineUnavailable,
-  exportFailed: TernaryErrorCodes.ExportFailed,
-};
 
 /** The data documented for each code in shared/protocol.ts (`path` for a config, `file` for data). */
 function protocolData(err: UserError): Record<string, unknown> | undefined {
@@ -58,6 +26,8 @@ function protocolData(err: UserError): Record<string, unknown> | undefined {
   if (err.data.errno !== undefined) data.code = err.data.errno;
   if (err.data.engine !== undefined) data.engine = err.data.engine;
   if (err.data.setting !== undefined) data.setting = err.data.setting;
+  if (err.data.outDir !== undefined) data.outDir = err.data.outDir;
+  if (err.data.model !== undefined) data.model = err.data.model;
   return Object.keys(data).length ? data : undefined;
 }
 
@@ -102,10 +72,8 @@ export function toResponseError(err: unknown): ResponseError<unknown> {
 function toUnclippedResponseError(err: unknown): ResponseError<unknown> {
   if (err instanceof ResponseError) return err;
   if (!(err instanceof Error)) return new ResponseError(ErrorCodes.InternalError, `Unexpected failure: ${String(err)}`);
-  if (isUserError(err)) return new ResponseError(PROTOCOL_CODES[err.code] ?? ErrorCodes.InternalError, err.message, protocolData(err));
-  if (err instanceof JobError) return new ResponseError(err.code, err.message, err.data);
-  if (err instanceof RemovedFromQueue) return new ResponseError(LSPErrorCodes.RequestCancelled, err.message);
-  if (err instanceof QueueFull) return new ResponseError(TernaryErrorCodes.Busy, err.message);
+  if (isUserError(err))
+    return new ResponseError(USER_ERROR_PROTOCOL_CODES[err.code] ?? ErrorCodes.InternalError, err.message, protocolData(err));
   // The disk refused (full, read-only, a file where a folder should be): the environment, not a bug.
   const refused = fileSystemError(err);
   if (refused) return toUnclippedResponseError(refused);

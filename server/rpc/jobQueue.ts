@@ -4,6 +4,8 @@
  * another runs wait in order and are told their position whenever it changes. A running job is
  * stopped through its AbortSignal; a waiting one is simply removed.
  */
+import { UserError } from '../../shared/userError';
+
 export type JobKind = 'train' | 'evaluate' | 'ternarize' | 'stats' | 'export';
 
 export interface JobSpec<T> {
@@ -22,14 +24,20 @@ export interface JobHandle<T> {
   promise: Promise<T>;
 }
 
-/** A waiting job was cancelled before it started. */
-export class RemovedFromQueue extends Error {
-  override readonly name = 'RemovedFromQueue';
+/** A waiting job was cancelled before it started (code `cancelled`: RequestCancelled). */
+export class RemovedFromQueue extends UserError {
+  constructor(message: string) {
+    super('cancelled', message);
+    this.name = 'RemovedFromQueue';
+  }
 }
 
-/** The queue is full (`TernaryErrorCodes.Busy`). */
-export class QueueFull extends Error {
-  override readonly name = 'QueueFull';
+/** The queue is full (code `busy`: `TernaryErrorCodes.Busy`). */
+export class QueueFull extends UserError {
+  constructor(message: string) {
+    super('busy', message);
+    this.name = 'QueueFull';
+  }
 }
 
 interface Entry {

@@ -1,40 +1,25 @@
 /**
  * The real `Jobs`: the same functions the `tern` CLI calls (trainer, stats, ternarize, export,
- * run folders), on the backend chosen at `initialize`. What they throw for a user's mistake is a
- * UserError (shared/userError.ts), mapped to a protocol error by its code in `errors.ts`.
+ * run folders: server/jobs/), on the backend chosen at `initialize`. What they throw for a user's
+ * mistake is a UserError (shared/userError.ts), mapped to a protocol error by its code in `errors.ts`.
  */
 import { planSweep } from '../runs/sweep';
+import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendChoice } from '../backends/ladder';
-import { loadConfigFile, resolveExperiment } from '../config/loadConfig';
-import { loadModel, resolveModelJsonPath, saveModel, savedModelFiles } from '../core/modelIO';
-import { exportModelTarget, exportRun, ParityError } from '../export';
-import { convertToTernary } from '../models';
 import { defaultRunsDir, listRuns, readRunHistory } from '../runs';
-import { layerStats, modelSummary, weightHistograms } from '../stats';
-import { evaluateTarget } from '../train/evaluate';
 import { runtimeVersions } from '../train/versions';
-import { TernaryErrorCodes, type StatsResult } from '../../shared/protocol';
 import { parseTernaryQuant } from '../../shared/quant';
-import { prepareOutputFolder, refuseSourceFolder } from '../core/outputFolder';
 import { trainDetached } from './detachedTrain';
-import { JobError, notFound } from './errors';
 import type { Jobs } from './jobs';
 import { configDiagnostics } from '../config/configDiagnostics';
-import { isUserError } from '../../shared/userError';
-
-/** A run folder's final model, or a model.json (or a folder holding one): core/modelIO.ts finds it. */
-async function loadTarget(target: string): Promise<LayersModel> {
-  if (!existsSync(target)) throw notFound('Model or run folder', target);
-  return loadModel(target);
-}
-
-function statsOf(model: LayersModel): StatsResult {
-  return { layers: layerStats(model), summary: modelSummary(model), histograms: weightHistograms(model) };
-}
+import { evaluate } from '../jobs/evaluate';
+import { ternarizeModel } from '../jobs/ternarize';
+import { statsOfModelFile } from '../jobs/stats';
+import { exportTarget } from '../jobs/export';
+import { notFound } from '../jobs/errors';
 
 /**
  * tfjs-layers caches the topological order of every graph it has executed (an LRU of 100 entries
@@ -62,11 +47,6 @@ async function releasingCaches<T>(job: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Checked between the steps of short jobs: they are not worth interrupting mid-way. */
-function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new JobError(-32800, 'Cancelled.');
-}
-
 export function realJobs(): Jobs {
   let backend: { name: string; threads: number } | undefined;
   return {
@@ -82,73 +62,39 @@ export function realJobs(): Jobs {
       trainDetached(params, params.runsDir ?? defaultRunsDir(params.configPath), backend, listener, signal),
 
     async evaluate(params, signal) {
-      if (!existsSync(params.target)) throw notFound('Model or run folder', params.target);
-      const config = await loadConfigFile(params.configPath);
-      const experiment = resolveExperiment(config, params.experiment);
-      // The same evaluation as `tern eval`.
-      const { loss, top1, top5, examples } = await releasingCaches(() =>
-        evaluateTarget(params.target, experiment, params.configPath, signal),
-      );
-      throwIfCancelled(signal);
+      const { loss, top1, top5, examples } = await releasingCaches(() => evaluate({ ...params, signal }));
       return { loss, top1, top5, examples };
     },
 
     ternarize: (params, signal) =>
       releasingCaches(async () => {
         // The same settings, defaults and checks as `tern ternarize` (params.ts has refused bad values).
-        const quant = parseTernaryQuant(params);
-        if (existsSync(params.modelPath)) await refuseSourceFolder(await resolveModelJsonPath(params.modelPath), params.outDir, 'outDir');
-        const float = await loadTarget(params.modelPath);
-        let twin: LayersModel | undefined;
-        try {
-          await prepareOutputFolder(params.outDir, 'the ternary model (outDir)');
-          const ternary: LayersModel = await convertToTernary(float, quant);
-          twin = ternary;
-          throwIfCancelled(signal);
-          await saveModel(ternary, params.outDir, { ternarizedFrom: params.modelPath, quant });
-          return { outDir: params.outDir, files: await savedModelFiles(params.outDir), ...statsOf(ternary) };
-        } finally {
-          if (twin && twin !== float) twin.dispose();
-          float.dispose();
-        }
+        const { outDir, files, layers, summary, histograms } = await ternarizeModel({
+          modelPath: params.modelPath,
+          outDir: params.outDir,
+          quant: parseTernaryQuant(params),
+          outOption: 'outDir',
+          signal,
+        });
+        return { outDir, files, layers, summary, histograms };
       }),
 
-    stats: (params) =>
-      releasingCaches(async () => {
-        const model = await loadTarget(params.target);
-        try {
-          return statsOf(model);
-        } finally {
-          model.dispose();
-        }
-      }),
+    stats: (params) => releasingCaches(() => statsOfModelFile(params.target)),
 
-    export: (params, _signal, report) =>
-      releasingCaches(async () => {
-        const target = params.runDir ?? params.modelPath!;
-        if (!existsSync(target)) throw notFound(params.runDir ? 'Run folder' : 'Model', target);
-        const options = {
+    export: (params, signal, report) =>
+      releasingCaches(() =>
+        exportTarget({
+          target: params.runDir ?? params.modelPath!,
+          asRun: params.runDir !== undefined,
+          outDir: params.outDir,
           parity: params.parity,
           samples: params.samples,
           activations: params.activations,
           calibration: params.calibration,
           onProgress: report,
-        };
-        try {
-          return params.runDir
-            ? await exportRun(params.runDir, params.outDir, options)
-            : await exportModelTarget(target, params.outDir, options);
-        } catch (err) {
-          // ExportFailed (shared/userError.ts `exportFailed`) with the folder and, for parity, the figures.
-          if (isUserError(err) && err.code === 'exportFailed') {
-            throw new JobError(TernaryErrorCodes.ExportFailed, err.message, {
-              outDir: params.outDir,
-              ...(err instanceof ParityError ? { model: err.summary } : {}),
-            });
-          }
-          throw err;
-        }
-      }),
+          signal,
+        }),
+      ),
 
     listRuns: (params) => listRuns(params.runsDirs),
     sweepPlan: async (params) => {

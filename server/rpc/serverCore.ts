@@ -8,6 +8,7 @@
 import {
   createConnection,
   ErrorCodes,
+  LSPErrorCodes,
   MessageType,
   ResponseError,
   StreamMessageWriter,
@@ -15,7 +16,7 @@ import {
   type Connection,
   type ResponseMessage,
 } from 'vscode-languageserver/node';
-import { MetricsNotification, type RunStartedParams, type TernaryServerInfo } from '../../shared/protocol';
+import { MetricsNotification, USER_MISTAKE_CODES, type RunStartedParams, type TernaryServerInfo } from '../../shared/protocol';
 import type { MetricsRecord } from '../../shared/runRecords';
 import { ServerShutdown } from './detachedTrain';
 import { toResponseError } from './errors';
@@ -126,7 +127,10 @@ export class ServerCore {
       return await handle.promise;
     } catch (err) {
       const error = toResponseError(err);
-      if (error.code === ErrorCodes.InternalError) this.log('error', `${kind} failed: ${(err as Error)?.stack ?? String(err)}`);
+      // A user's mistake goes back to the client, which shows it; anything else is logged with its stack.
+      if (!USER_MISTAKE_CODES.has(error.code) && error.code !== LSPErrorCodes.RequestCancelled) {
+        this.log('error', `${kind} failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
       throw error;
     } finally {
       subscription.dispose();

@@ -2,8 +2,8 @@ import { UserError } from '../../shared/userError';
 
 /**
  * Errors about a run folder or the disk under it that the user can act on: a damaged checkpoint,
- * a run another process is writing, a runs folder that cannot be written. Printed as one line by
- * the CLI (train/userErrors.ts) and mapped to protocol codes by name (server/lsp/errors.ts).
+ * a run another process is writing, a runs folder that cannot be written. A UserError: printed as
+ * one line by the CLI (server/cli/command.ts) and mapped to protocol codes by its code (server/rpc/errors.ts).
  */
 export type RunFolderProblem =
   /** A checkpoint or run file is missing or damaged; `path` names it. */
@@ -29,9 +29,4 @@ export class RunFolderError extends UserError {
       problem === 'damaged' ? { file: path } : { path, pid: details?.pid, host: details?.host, errno: details?.code },
     );
   }
-}
-
-/** True for a RunFolderError, also across module copies (bundles) where `instanceof` may fail. */
-export function isRunFolderError(err: unknown): err is RunFolderError {
-  return err instanceof RunFolderError || (err instanceof Error && err.name === 'RunFolderError');
 }

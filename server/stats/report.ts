@@ -1,16 +1,17 @@
 /** Stats output shared by `tern stats` and `tern ternarize`: the text table, or JSON lines. */
-import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { formatLayerTable } from './format';
-import { layerStats, modelSummary } from './layerStats';
 
 /** Writes the per-layer table, or with `json` one JSON object per layer and a final `{"summary": …}` line. */
-export function writeModelStats(model: LayersModel, json: boolean, out: NodeJS.WritableStream = process.stdout): void {
-  const stats = layerStats(model);
-  const summary = modelSummary(model, stats);
+export function writeModelStats(
+  stats: { layers: LayerStats[]; summary: ModelSummary },
+  json: boolean,
+  out: NodeJS.WritableStream = process.stdout,
+): void {
   if (json) {
-    for (const s of stats) out.write(JSON.stringify(s) + '\n');
-    out.write(JSON.stringify({ summary }) + '\n');
+    for (const s of stats.layers) out.write(JSON.stringify(s) + '\n');
+    out.write(JSON.stringify({ summary: stats.summary }) + '\n');
   } else {
-    out.write(formatLayerTable(stats, summary) + '\n');
+    out.write(formatLayerTable(stats.layers, stats.summary) + '\n');
   }
 }

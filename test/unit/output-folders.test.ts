@@ -1,7 +1,9 @@
 /**
- * The output folders of the commands that write (`tern export`, `tern ternarize` and the server's
- * `ternary/export` and `ternary/ternarize`): a file-system refusal is `fileSystem` naming the
- * folder — one line from the CLI (exit 1, no stack trace), −32008 FileSystem from the server — and
+ * The output folders of the commands that write (`tern train`, `tern export`, `tern ternarize`,
+ * the server's `ternary/train`, `ternary/export` and `ternary/ternarize`, and the extension's New
+ * Experiment Config; `tern eval` and `tern stats` write nothing): a file-system refusal is
+ * `fileSystem` naming the folder — one line from the CLI (exit 1, no stack trace), −32008
+ * FileSystem from the server, one sentence from the extension — and
  * a write killed mid-way leaves nothing the next write into the folder keeps. Refusals are
  * injected (the tests run as root, where permission bits refuse nothing), the way Node meets a
  * read-only file system: `mkdir -p` says ENOENT there, a plain mkdir and every write say EROFS.
@@ -9,7 +11,7 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import fsPromises from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
@@ -21,6 +23,8 @@ import { realJobs } from '../../server/rpc/realJobs';
 import { toResponseError } from '../../server/rpc/errors';
 import { trainWithEngine as train } from '../../server/engines/dispatch';
 import { command as exportCommand } from '../../server/cli/commands/export';
+import { command as trainCommand } from '../../server/cli/commands/train';
+import { writeNewConfigFile } from '../../extension/configFileWrite';
 import { run as ternarize } from '../../server/cli/commands/ternarize';
 import { TernaryErrorCodes } from '../../shared/protocol';
 import { QUANT_DEFAULTS } from '../../shared/quant';
@@ -105,6 +109,50 @@ test('tern export and tern ternarize into a read-only folder: one line naming th
   } finally {
     undo();
   }
+});
+
+test('tern train with a read-only runs folder: one line naming the folder, exit 1; the server: −32008 FileSystem', async () => {
+  const f = setup({ epochs: 1 });
+  const ro = tmp();
+  const undo = readOnly(ro);
+  try {
+    const runsDir = join(ro, 'runs');
+    const trained = await stderrOf(() => trainCommand.run([f.configPath, '--runs-dir', runsDir, '--backend', 'wasm', '--json']));
+    assert.equal(trained.code, 1, trained.err);
+    assert.equal(
+      trained.err,
+      `tern train: ${runsDir} is on a read-only file system (EROFS); choose another folder for the runs folder (tern train --runs-dir).\n`,
+    );
+    const err = await realJobs()
+      .train({ configPath: f.configPath, runsDir }, {}, new AbortController().signal)
+      .then(
+        () => assert.fail('expected a refusal'),
+        (e: unknown) => e,
+      );
+    const response = toResponseError(err);
+    assert.equal(response.code, TernaryErrorCodes.FileSystem, response.message);
+    assert.deepEqual(response.data, { path: runsDir, code: 'EROFS' });
+  } finally {
+    undo();
+  }
+});
+
+test('New Experiment Config into a read-only folder: one sentence naming the file; a name taken meanwhile is kept', async () => {
+  const ro = tmp();
+  const undo = readOnly(ro);
+  try {
+    const file = join(ro, 'new.tern.json');
+    assert.equal(
+      await writeNewConfigFile(file, '{}'),
+      `${file} is on a read-only file system (EROFS); choose another folder for the new config.`,
+    );
+  } finally {
+    undo();
+  }
+  const dir = tmp();
+  writeFileSync(join(dir, 'taken.tern.json'), 'mine');
+  assert.match((await writeNewConfigFile(join(dir, 'taken.tern.json'), '{}')) ?? '', /taken\.tern\.json exists already/);
+  assert.equal(readFileSync(join(dir, 'taken.tern.json'), 'utf8'), 'mine');
 });
 
 test('the server: ternary/export and ternary/ternarize into a read-only folder answer −32008 FileSystem with the path', async () => {

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../server/config/loadConfig';
 import { DataError } from '../../server/data/errors';
-import { JobError, toResponseError } from '../../server/rpc/errors';
+import { toResponseError } from '../../server/rpc/errors';
+import { notFound } from '../../server/jobs/errors';
 import { QueueFull, RemovedFromQueue } from '../../server/rpc/jobQueue';
 import { describeTrainProgress } from '../../server/rpc/progressText';
 import { TernaryErrorCodes } from '../../shared/protocol';
@@ -22,7 +23,7 @@ test('config, data, queue and path errors get the protocol codes and data', () =
 
   assert.equal(toResponseError(new RemovedFromQueue('gone')).code, -32800);
   assert.equal(toResponseError(new QueueFull('full')).code, TernaryErrorCodes.Busy);
-  assert.deepEqual(toResponseError(new JobError(TernaryErrorCodes.NotFound, 'no run', { path: '/r' })).data, { path: '/r' });
+  assert.deepEqual(toResponseError(notFound('Run folder', '/r')).data, { path: '/r' });
 
   const enoent = Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), { code: 'ENOENT', path: '/x' });
   assert.equal(toResponseError(enoent).code, TernaryErrorCodes.NotFound);

@@ -1,11 +1,9 @@
 /** `tern eval`: a run's final model (or a model.json) on an experiment's test data. */
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
 import { onePositional, parsingArgs, reportingUserErrors, UsageError, type CliCommand } from '../command';
 import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
-import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
-import { evaluateTarget } from '../../train/evaluate';
+import { evaluate } from '../../jobs/evaluate';
 
 const usage = `Usage: tern eval <run-dir | model.json> --config <config.tern.json> [options]
 
@@ -31,15 +29,13 @@ async function run(argv: string[]): Promise<number> {
   const config = parsed.values.config;
   if (!config) throw new UsageError('--config is required (it says where the test data is)');
   return reportingUserErrors('eval', process.stderr, async () => {
-    const configPath = resolve(config);
-    const experiment = resolveExperiment(await loadConfigFile(configPath), parsed.values.experiment);
     const backend = await initBackend(backendArgs.options);
-    const result = await evaluateTarget(target, experiment, configPath);
+    const result = await evaluate({ target, configPath: config, experiment: parsed.values.experiment });
     if (parsed.values.json) {
-      process.stdout.write(JSON.stringify({ ...result, experiment: experiment.name, backend: backend.name }) + '\n');
+      process.stdout.write(JSON.stringify({ ...result, backend: backend.name }) + '\n');
     } else {
       process.stdout.write(
-        `${result.modelPath} on ${experiment.name} test data (${result.examples} examples, ${backend.name}): ` +
+        `${result.modelPath} on ${result.experiment} test data (${result.examples} examples, ${backend.name}): ` +
           `loss ${result.loss.toFixed(4)}, top-1 ${(result.top1 * 100).toFixed(2)}%, top-5 ${(result.top5 * 100).toFixed(2)}%\n`,
       );
     }

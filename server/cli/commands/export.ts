@@ -3,7 +3,7 @@
  * model.onnx, model.tern and a stock tfjs model, checked against our inference (parity).
  */
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { onePositional, parsingArgs, reportingUserErrors, UsageError, usageError, type CliCommand } from '../command';
 import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
@@ -12,13 +12,12 @@ import {
   DEFAULT_CALIBRATION_IMAGES,
   defaultExportDir,
   EXPORT_ACTIVATIONS,
-  exportModelTarget,
-  exportRun,
   exportSummaryLine,
-  ParityError,
   type ExportActivations,
   type ExportResult,
 } from '../../export';
+import { exportTarget, isRunFolder } from '../../jobs/export';
+import { isUserError } from '../../../shared/userError';
 import { modelExportDir } from '../../../shared/exportFolder';
 import { integerOption } from '../../../shared/optionText';
 
@@ -82,7 +81,7 @@ async function run(argv: string[]): Promise<number> {
   if (calibration !== undefined && activations !== 'int8') {
     throw new UsageError('--calibration N sets the calibration images of --activations int8; add --activations int8 or drop --calibration');
   }
-  const isRun = existsSync(join(target, 'config.json'));
+  const isRun = isRunFolder(target);
   return reportingUserErrors('export', process.stderr, async () => {
     let outDir: string;
     if (isRun) {
@@ -107,9 +106,10 @@ async function run(argv: string[]): Promise<number> {
     };
     let result: ExportResult;
     try {
-      result = isRun ? await exportRun(target, outDir, options) : await exportModelTarget(target, outDir, options);
+      result = await exportTarget({ target, asRun: isRun, outDir, ...options });
     } catch (err) {
-      if (err instanceof ParityError) process.stdout.write(`${exportSummaryLine(err.summary)}\n`);
+      // A parity failure carries the figures of the files it wrote.
+      if (isUserError(err) && err.data.model) process.stdout.write(`${exportSummaryLine(err.data.model)}\n`);
       throw err;
     }
     process.stdout.write(

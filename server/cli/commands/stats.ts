@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../backends/ladder';
 import { onePositional, parsingArgs, reportingUserErrors, type CliCommand } from '../command';
-import { loadModel } from '../../core/modelIO';
+import { statsOfModelFile } from '../../jobs/stats';
 import { writeModelStats } from '../../stats/report';
 
 const usage = `Usage: tern stats <model.json | model-folder | run-dir> [--json]
@@ -30,7 +30,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
   // Statistics read weights on the host: the plain cpu backend is all they need.
   await initBackend({ backend: 'cpu' });
   return reportingUserErrors('stats', io.err, async () => {
-    writeModelStats(await loadModel(target), parsed.values.json === true, io.out);
+    writeModelStats(await statsOfModelFile(target), parsed.values.json === true, io.out);
     return 0;
   });
 }

@@ -4,9 +4,7 @@ import * as path from 'node:path';
 import { initBackend } from '../../backends/ladder';
 import { onePositional, parsingArgs, reportingUserErrors, UsageError, type CliCommand } from '../command';
 import { numberFromText, parseTernaryQuant, QUANT_DEFAULTS, THRESHOLD_FACTOR_RANGE, type TernaryQuant } from '../../../shared/quant';
-import { loadModel, resolveModelJsonPath, saveModel, savedModelFiles } from '../../core/modelIO';
-import { prepareOutputFolder, refuseSourceFolder } from '../../core/outputFolder';
-import { convertToTernary } from '../../models';
+import { ternarizeModel } from '../../jobs/ternarize';
 import { branchFactors } from '../../core/quantizer';
 import { writeModelStats } from '../../stats/report';
 import type { CommandIO } from './stats';
@@ -80,12 +78,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
   await initBackend({ backend: 'cpu' });
   const out = parsed.values.out;
   return reportingUserErrors('ternarize', io.err, async () => {
-    const source = await resolveModelJsonPath(target);
-    const outDir = path.resolve(out);
-    await refuseSourceFolder(source, outDir, '--out');
-    await prepareOutputFolder(outDir, 'the ternary model (--out)');
-    const twin = await convertToTernary(await loadModel(source), quant);
-    await saveModel(twin, outDir, { ternarizedFrom: path.resolve(source), quant });
+    const result = await ternarizeModel({ modelPath: target, outDir: out, quant, outOption: '--out' });
     if (!parsed.values.json) {
       const threshold =
         quant.method === 'twn'
@@ -95,14 +88,13 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
             : quant.tex === 1
               ? `Δ = ${quant.thresholdFactor}·max|W|`
               : `REL factors ${branchFactors(quant).join(', ')}`;
-      const files = await savedModelFiles(outDir);
-      const size = files.reduce((sum, f) => sum + f.bytes, 0);
+      const size = result.files.reduce((sum, f) => sum + f.bytes, 0);
       io.out.write(
-        `Wrote ${files.map((f) => path.join(outDir, f.path)).join(' + ')} (${size.toLocaleString('en-US')} bytes: the float32 latent weights, ` +
+        `Wrote ${result.files.map((f) => path.join(result.outDir, f.path)).join(' + ')} (${size.toLocaleString('en-US')} bytes: the float32 latent weights, ` +
           `to fine-tune or to pack with \`tern export\`; ${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`,
       );
     }
-    writeModelStats(twin, parsed.values.json === true, io.out);
+    writeModelStats(result, parsed.values.json === true, io.out);
     return 0;
   });
 }

@@ -1,19 +1,15 @@
 /** `tern train`: runs one experiment of a config file and records it in a run folder. */
 import { parseArgs } from 'node:util';
-import { relative, resolve } from 'node:path';
-import { UsageError, usageError, type CliCommand } from '../command';
+import { relative } from 'node:path';
+import { parsingArgs, UsageError, usageError, userMistakeOf, type CliCommand } from '../command';
 import { printingListener, ProgressPrinter, stopOnCtrlC } from '../progress';
-import { BACKEND_USAGE, BackendArgsError, backendOptionsFromArgs } from '../../backends/options';
+import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
 import { initBackend } from '../../backends/ladder';
-import { loadConfigFile, resolveExperiment } from '../../config/loadConfig';
-import { defaultRunsDir, readRunHistory } from '../../runs';
+import { readRunHistory } from '../../runs';
 import { formatLayerTable } from '../../stats';
 import { ENGINE_USAGE, engineOptionsFromArgs } from '../../engines/args';
-import { trainWithEngine } from '../../engines/dispatch';
-import { sweepPointRun } from '../../runs/sweep';
+import { trainExperiment } from '../../jobs/train';
 import { integerOption } from '../../../shared/optionText';
-import { isUserError } from '../../../shared/userError';
-import type { ExperimentConfig } from '../../../shared/experimentConfig';
 
 const usage = `Usage: tern train <config.tern.json> [options]
 
@@ -43,18 +39,11 @@ function displayPath(path: string): string {
 }
 
 async function run(argv: string[]): Promise<number> {
-  let backendArgs;
-  let engineArgs;
-  try {
-    engineArgs = engineOptionsFromArgs(argv);
-    backendArgs = backendOptionsFromArgs(engineArgs.rest);
-  } catch (err) {
-    if (err instanceof BackendArgsError || (err instanceof Error && err.name === 'EngineError')) throw new UsageError(err.message);
-    throw err;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
+  // A bad engine or backend option is a UserError `invalidArgument`: usage and exit code 2 (server/cli/main.ts).
+  const engineArgs = engineOptionsFromArgs(argv);
+  const backendArgs = backendOptionsFromArgs(engineArgs.rest);
+  const parsed = parsingArgs(() =>
+    parseArgs({
       args: backendArgs.rest,
       allowPositionals: true,
       options: {
@@ -65,10 +54,8 @@ async function run(argv: string[]): Promise<number> {
         resume: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+    }),
+  );
   const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`expected one config file, got ${positionals.length}: ${positionals.join(' ')}`);
   const configArg = positionals[0];
@@ -79,26 +66,16 @@ async function run(argv: string[]): Promise<number> {
 
   const ctrlC = stopOnCtrlC(printer, 'the run');
   try {
-    let experiment: ExperimentConfig | undefined;
-    let configPath: string | undefined;
-    if (configArg) {
-      configPath = resolve(configArg);
-      const config = await loadConfigFile(configPath);
-      experiment = resolveExperiment(config, values.experiment);
-    }
-    // A sweep's point: the experiment with the point's settings, tagged (server/runs/sweep.ts).
-    const point = sweepPoint !== undefined && experiment && !values.resume ? sweepPointRun(experiment, sweepPoint) : undefined;
     const backend = await initBackend(backendArgs.options);
-    const runsDir = values['runs-dir'] !== undefined ? resolve(values['runs-dir']) : defaultRunsDir(configPath);
-    const result = await trainWithEngine({
+    const result = await trainExperiment({
       engine: engineArgs.engine,
       torch: engineArgs.torch,
-      experiment: (point?.experiment ?? experiment)!,
-      configPath,
-      runsDir,
+      experiment: values.experiment,
+      configPath: configArg,
+      runsDir: values['runs-dir'],
+      sweepPoint,
       resumeDir: values.resume,
       epochs,
-      ...(point ? { sweep: point.sweep } : {}),
       signal: ctrlC.signal,
       backend: { name: backend.name, threads: backend.threads },
       listener: printingListener(printer),
@@ -126,13 +103,14 @@ async function run(argv: string[]): Promise<number> {
     return summary.status === 'cancelled' ? 130 : 0;
   } catch (err) {
     // A user's mistake (shared/userError.ts) is one line; anything else is a bug with its stack.
-    if (!isUserError(err) || err.code === 'invalidArgument') throw err;
-    const message = err.message;
+    const mistake = userMistakeOf(err);
+    if (!mistake || mistake.code === 'invalidArgument') throw err;
     printer.clearLine();
     // --json: the error as a line too, with its code and data (the training server, which runs
     // this command as a process of its own, answers with them: server/rpc/detachedTrain.ts).
-    if (values.json) process.stdout.write(JSON.stringify({ kind: 'error', code: err.code, message, data: err.data }) + '\n');
-    process.stderr.write(`tern train: ${message}\n`);
+    if (values.json)
+      process.stdout.write(JSON.stringify({ kind: 'error', code: mistake.code, message: mistake.message, data: mistake.data }) + '\n');
+    process.stderr.write(`tern train: ${mistake.message}\n`);
     return 1;
   } finally {
     ctrlC.dispose();
