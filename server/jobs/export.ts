@@ -24,7 +24,8 @@ export function isRunFolder(path: string): boolean {
  */
 export async function exportTarget(job: ExportJob): Promise<ExportResult> {
   const { target, asRun, outDir, ...options } = job;
-  if (!existsSync(target)) throw notFound(asRun ? 'Run folder' : 'Model', target);
+  // A missing model file is told by the model loader, with the kinds of files it takes.
+  if (asRun && !existsSync(target)) throw notFound('Run folder', target);
   try {
     return asRun ? await exportRun(target, outDir, options) : await exportModelTarget(target, outDir, options);
   } catch (err) {
