@@ -23,6 +23,12 @@ interface DataDefaults {
   hint: string;
 }
 
+/** CIFAR-10 and CIFAR-100 binaries differ only in their class count, folder and files: one recipe. */
+const CIFAR: Record<'cifar10-bin' | 'cifar100-bin', { classes: number; path: string; files: string }> = {
+  'cifar10-bin': { classes: 10, path: 'data/cifar-10-batches-bin', files: 'data_batch_1.bin … test_batch.bin' },
+  'cifar100-bin': { classes: 100, path: 'data/cifar-100-binary', files: 'train.bin, test.bin' },
+};
+
 function dataDefaults(format: DataFormat, imageNetSized: boolean): DataDefaults {
   switch (format) {
     case 'idx':
@@ -34,21 +40,16 @@ function dataDefaults(format: DataFormat, imageNetSized: boolean): DataDefaults 
         hint: 'a folder with train-images-idx3-ubyte(.gz), train-labels-…, t10k-images-…, t10k-labels-… (Debian: /usr/share/datasets/fashion-mnist)',
       };
     case 'cifar10-bin':
+    case 'cifar100-bin': {
+      const cifar = CIFAR[format];
       return {
-        path: 'data/cifar-10-batches-bin',
-        classes: 10,
-        normalize: 'cifar10',
+        path: cifar.path,
+        classes: cifar.classes,
+        normalize: `cifar${cifar.classes}`,
         augment: ['crop32pad4', 'hflip'],
-        hint: 'the cifar-10-batches-bin folder (data_batch_1.bin … test_batch.bin)',
+        hint: `the ${cifar.path.split('/').pop()} folder (${cifar.files})`,
       };
-    case 'cifar100-bin':
-      return {
-        path: 'data/cifar-100-binary',
-        classes: 100,
-        normalize: 'cifar100',
-        augment: ['crop32pad4', 'hflip'],
-        hint: 'the cifar-100-binary folder (train.bin, test.bin)',
-      };
+    }
     case 'image-folder':
       return {
         path: 'data/images',

@@ -49,3 +49,19 @@ test('formats that suit a model come first; names are valid experiment names', (
   assert.equal(templateName('from', 'image-folder', '/x/My Net (v2).onnx'), 'My-Net-v2-images');
   assert.equal(templateName('resnet20', 'cifar100-bin'), 'resnet20-cifar100');
 });
+
+test('CIFAR-10 and CIFAR-100 share one recipe: their templates differ in the class count, folder, files and normalization only', () => {
+  const ten = checkConfigText(configTemplate('resnet20', 'cifar10-bin'), '/ws/x.tern.json').config!.experiments[0]!;
+  const hundred = checkConfigText(configTemplate('resnet20', 'cifar100-bin'), '/ws/x.tern.json').config!.experiments[0]!;
+  assert.deepEqual([ten.model.classes, hundred.model.classes], [10, 100]);
+  assert.deepEqual([ten.data.normalize, hundred.data.normalize], ['cifar10', 'cifar100']);
+  assert.deepEqual([ten.data.path, hundred.data.path], ['data/cifar-10-batches-bin', 'data/cifar-100-binary']);
+  const same = (e: typeof ten) => ({
+    ...e,
+    name: '',
+    model: { ...e.model, classes: 0 },
+    data: { ...e.data, format: '', path: '', normalize: '' },
+  });
+  assert.deepEqual(same(hundred), same(ten));
+  assert.match(configTemplate('resnet20', 'cifar100-bin'), /the cifar-100-binary folder \(train\.bin, test\.bin\)/);
+});
