@@ -6,13 +6,13 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '../../shared/userError';
+import { isUserError, UserError } from '../../shared/userError';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 // Registers TernaryConv2D, TernaryDense and OptionAShortcut, so models using them load.
 import './layers';
 import { removeStaleTempFiles, writeFileAtomic } from '../files/atomicFiles';
 import { makeDirs } from '../files/makeDirs';
-import { loadTernModel, TernFormatError } from '../export/ternFile';
+import { loadTernModel } from '../export/ternFile';
 import { readWeightGroups } from './weightFiles';
 
 export const MODEL_JSON = 'model.json';
@@ -169,7 +169,8 @@ export async function loadModel(modelJsonPath: string): Promise<LayersModel> {
     try {
       return await loadTernModel(file);
     } catch (err) {
-      if (err instanceof TernFormatError) throw new ModelFileError(err.message, file);
+      // The .tern reader's refusals (code badModel) name no file: this one is it.
+      if (isUserError(err) && err.code === 'badModel' && err.data.file === undefined) throw new ModelFileError(err.message, file);
       throw err;
     }
   }

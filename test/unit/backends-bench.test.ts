@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../server/backends/ladder';
 import { benchCases, benchTrainStep, quantOf } from '../../server/bench/trainStep';
 import { command } from '../../server/cli/commands/bench';
-import { UsageError } from '../../server/cli/command';
+import { isUserError } from '../../shared/userError';
 
 test('bench cases: fp once, tern once per t_ex, each with its quantization', () => {
   const cases = benchCases('resnet20', 128, ['fp', 'tern'], [1, 2, 4]);
@@ -34,15 +34,13 @@ test('bench cases: fp once, tern once per t_ex, each with its quantization', () 
   assert.equal((quantOf(both[1]!) as { threshold: string }).threshold, 'optimal');
 });
 
-test('bad bench arguments are usage errors that name the option', async () => {
-  await assert.rejects(command.run(['--tex', '3']), (err: unknown) => err instanceof UsageError && /--tex/.test(err.message));
-  await assert.rejects(
-    command.run(['--threshold', 'best']),
-    (err: unknown) => err instanceof UsageError && /--threshold/.test(err.message),
-  );
-  await assert.rejects(command.run(['--mode', 'int8']), (err: unknown) => err instanceof UsageError && /--mode/.test(err.message));
-  await assert.rejects(command.run(['--steps', '0']), (err: unknown) => err instanceof UsageError && /--steps/.test(err.message));
-  await assert.rejects(command.run(['--backend', 'tpu']), (err: unknown) => err instanceof UsageError && /--backend/.test(err.message));
+test('bad bench arguments are usage errors (invalidArgument: usage, exit code 2) that name the option', async () => {
+  const usage = (option: string) => (err: unknown) => isUserError(err) && err.code === 'invalidArgument' && err.message.includes(option);
+  await assert.rejects(command.run(['--tex', '3']), usage('--tex'));
+  await assert.rejects(command.run(['--threshold', 'best']), usage('--threshold'));
+  await assert.rejects(command.run(['--mode', 'int8']), usage('--mode'));
+  await assert.rejects(command.run(['--steps', '0']), usage('--steps'));
+  await assert.rejects(command.run(['--backend', 'tpu']), usage('--backend'));
 });
 
 test('a timed ternary REL training step runs on wasm without leaking tensors', async () => {

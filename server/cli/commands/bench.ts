@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { parsingArgs, usageError, type CliCommand } from '../command';
 import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
-import { BackendUnavailableError, describeBackend, initBackend } from '../../backends/ladder';
+import { describeBackend, initBackend } from '../../backends/ladder';
+import { isUserError } from '../../../shared/userError';
 import { benchCases, benchTrainStep, type BenchMode, type BenchResult } from '../../bench/trainStep';
 import { integerOption, listOption } from '../../../shared/optionText';
 import { TEX_VALUES, THRESHOLD_MODES, type ThresholdMode } from '../../../shared/quant';
@@ -77,7 +78,8 @@ async function run(argv: string[]): Promise<number> {
   try {
     backend = await initBackend(backendArgs.options);
   } catch (err) {
-    if (!(err instanceof BackendUnavailableError)) throw err;
+    // A backend this machine cannot start (code `unavailable`): one line, as every command.
+    if (!isUserError(err) || err.code !== 'unavailable') throw err;
     process.stderr.write(`tern bench: ${err.message}\n`);
     return 1;
   }
