@@ -244,9 +244,10 @@ test('a run tern train trains in a process of its own: followed live, it holds t
   }
 });
 
-test('a run the server started outlives the server (window reload); the next server follows it to its end', async () => {
+test('a run the server started outlives the server (window reload); the next server follows it until it is stopped', async () => {
   const first = await startInMemory(realJobs(), { backend: 'wasm', metricsRate: 1000 });
-  const answer = first.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 12 });
+  // Long enough to be training still when the next server looks, however busy the machine.
+  const answer = first.client.sendRequest(TrainRequest.type, { configPath: ws.configPath, epochs: 1000 });
   answer.catch(() => undefined);
   const started = await first.events.waitFor('ternary/runStarted', () => true, 60_000);
   await first.events.waitFor('ternary/layerStats', (p) => p.runId === started.runId, 60_000);
@@ -257,11 +258,13 @@ test('a run the server started outlives the server (window reload); the next ser
     await second.client.sendRequest(FollowRunsRequest.type, { runsDirs: [join(ws.dir, 'runs')] });
     const again = await second.events.waitFor('ternary/runStarted', () => true, 60_000);
     assert.equal(again.runDir, started.runDir);
+    const { cancelled } = await second.client.sendRequest(CancelRequest.type, { runId: started.runId });
+    assert.equal(cancelled, true);
     const ended = await second.events.waitFor('ternary/runEnded', (p) => p.runId === started.runId, 120_000);
-    assert.equal(ended.status, 'completed');
+    assert.equal(ended.status, 'cancelled');
     const onDisk = JSON.parse(await readFile(join(started.runDir, 'summary.json'), 'utf8')) as RunSummary;
     assert.deepEqual(ended.summary, onDisk);
-    assert.equal(onDisk.epochs, 12);
+    assert.ok(onDisk.epochs >= 1 && onDisk.epochs < 1000);
   } finally {
     second.close();
   }
