@@ -57,6 +57,8 @@ async function buildFixture(extDir: string): Promise<void> {
     format: 'cjs',
     outdir: join(extDir, 'dist'),
     external: ['vscode'],
+    // The fixture reads configs (server/config/loadConfig.ts): jsonc-parser's ESM build, as esbuild.mjs aliases it.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     logLevel: 'warning',
     define: testHooks,
   });
