@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { randomizeBatchNorm } from './randomBatchNorm';
 import { buildModel } from '../server/models';
 import { exportModelFiles } from '../server/export/exportModel';
 import { packModel } from '../server/export/packedModel';
@@ -26,23 +26,6 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const threads = values.threads ? Number(values.threads) : undefined;
 const tex = Number(values.tex) as 1 | 2 | 4;
-
-function randomizeBatchNorm(model: LayersModel, seed: number): void {
-  let s = seed;
-  for (const layer of model.layers) {
-    if (layer.getClassName() !== 'BatchNormalization') continue;
-    const n = layer.getWeights()[0].shape[0];
-    const v = layer.weights.map((w) => {
-      const kind = w.originalName.slice(w.originalName.lastIndexOf('/') + 1);
-      return tf.tidy(() => {
-        const u = tf.randomUniform([n], 0, 1, 'float32', s++);
-        return kind === 'moving_variance' || kind === 'gamma' ? tf.add(u, 0.5) : tf.mul(tf.sub(u, 0.5), 0.2);
-      });
-    });
-    layer.setWeights(v);
-    tf.dispose(v);
-  }
-}
 
 /** Median and 10th/90th percentile of `runs` timed ONNX Runtime runs (after 3 warm-up runs), in ms. */
 async function latency(

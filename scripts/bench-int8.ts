@@ -17,6 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { randomizeBatchNorm } from './randomBatchNorm';
 import { initBackend } from '../server/backends/ladder';
 import { buildModel } from '../server/models';
 import { convertToTernary } from '../server/models/convert';
@@ -37,23 +38,6 @@ const { values } = parseArgs({
   },
 });
 const QUANT = { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' } as const;
-
-function randomizeBatchNorm(model: LayersModel, seed: number): void {
-  let s = seed;
-  for (const layer of model.layers) {
-    if (layer.getClassName() !== 'BatchNormalization') continue;
-    const n = layer.getWeights()[0].shape[0];
-    const v = layer.weights.map((w) => {
-      const kind = w.originalName.slice(w.originalName.lastIndexOf('/') + 1);
-      return tf.tidy(() => {
-        const u = tf.randomUniform([n], 0, 1, 'float32', s++);
-        return kind === 'moving_variance' || kind === 'gamma' ? tf.add(u, 0.5) : tf.mul(tf.sub(u, 0.5), 0.2);
-      });
-    });
-    layer.setWeights(v);
-    tf.dispose(v);
-  }
-}
 
 async function ternaryModel(arch: string): Promise<LayersModel> {
   if (arch === 'resnet18-224') {
