@@ -15,7 +15,7 @@ import { FollowRunsRequest, RunHistoryRequest, type RunEndedParams, type RunInfo
 import { configGlob } from './catalog';
 import { announceTrained, reportJobProgress, stopJob } from './commands/training';
 import type { Services } from './commands/services';
-import { percent } from './format';
+import { formatPercent, formatQuantity } from '../shared/format';
 
 /** workspaceState key: run folders seen training whose end this window has not told yet. */
 const SEEN_LIVE = 'ternary.runsSeenLive';
@@ -97,7 +97,7 @@ export class AttachedRuns implements vscode.Disposable {
     s.ctx.log.info(`Following ${run.experiment} (run ${run.runId}), which this window did not start.`);
     void vscode.window
       .withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Ternary: training ${run.experiment}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Ternary: training ${this.experimentLabel(run)}`, cancellable: true },
         (progress, token) =>
           new Promise<RunEndedParams>((resolve) => {
             const reports = reportJobProgress(s, job, progress);
@@ -145,9 +145,9 @@ export class AttachedRuns implements vscode.Disposable {
   }
 
   private announceEnd(run: RunInfo): void {
-    const name = `${run.experiment}/${run.runId}`;
+    const name = `${this.experimentLabel(run)}/${run.runId}`;
     if (run.status === 'completed') {
-      const best = run.bestTop1 !== undefined ? `: best top-1 ${percent(run.bestTop1)}` : '';
+      const best = run.bestTop1 !== undefined ? `: best top-1 ${formatPercent(run.bestTop1)}` : '';
       void vscode.window
         .showInformationMessage(`Ternary: ${name} finished while no window watched it${best}.`, 'Show Dashboard')
         .then((choice) => {
@@ -159,12 +159,20 @@ export class AttachedRuns implements vscode.Disposable {
     const canResume = run.resumable === true && run.configPath !== undefined;
     void vscode.window
       .showWarningMessage(
-        `Ternary: ${name} ${how} after ${run.epoch} of ${run.epochs} epoch(s) while no window watched it.`,
+        `Ternary: ${name} ${how} after ${run.epoch} of ${formatQuantity(run.epochs, 'epoch')} while no window watched it.`,
         ...(canResume ? ['Resume'] : []),
       )
       .then((choice) => {
         if (choice === 'Resume') void vscode.commands.executeCommand('ternary.resume', { kind: 'run', run, configPath: run.configPath });
       });
+  }
+
+  /** The run's experiment as every view names it (with its config when another config shares the name). */
+  private experimentLabel(run: { experiment: string; runDir: string; configPath?: string }): string {
+    const { catalog } = this.s;
+    return run.configPath === undefined
+      ? catalog.runExperimentLabel(run.runDir, run.experiment)
+      : catalog.experimentLabel({ configPath: run.configPath, experiment: run.experiment });
   }
 
   dispose(): void {

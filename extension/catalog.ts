@@ -3,12 +3,14 @@
  * runs of each experiment (asked from the server: `ternary/listRuns`). Commands and the
  * Experiments tree share it, so a pick in the palette offers the same things the tree shows.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ListRunsRequest, type RunInfo } from '../shared/protocol';
 import type { Ctx } from './ctx';
 import { locateExperiments, type LocatedExperiment } from './experimentLocator';
 import { belongsTo } from './runOwnership';
+import { experimentLabel } from '../shared/runLabel';
 
 export const configGlob = '**/*.tern.json';
 const excludedFolders = '**/{node_modules,.git,dist,out}/**';
@@ -25,13 +27,32 @@ export interface ExperimentRef {
 }
 
 export class Catalog {
+  /** The experiments of the configs last read, to name them without reading again (experimentLabel). */
+  private known: ExperimentRef[] = [];
+
   constructor(private readonly ctx: Ctx) {}
 
   /** Config files of the workspace, sorted by path, each with its experiments (open editors' unsaved text wins). */
   async configs(): Promise<ConfigEntry[]> {
     const uris = await vscode.workspace.findFiles(configGlob, excludedFolders);
     uris.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
-    return Promise.all(uris.map(async (uri) => ({ uri, experiments: locateExperiments(await readText(uri)) })));
+    const configs = await Promise.all(uris.map(async (uri) => ({ uri, experiments: locateExperiments(await readText(uri)) })));
+    this.known = experimentRefs(configs);
+    return configs;
+  }
+
+  /**
+   * An experiment's name as the views write it: with its config when another config of the
+   * workspace has an experiment of the same name (shared/runLabel.ts), from the configs last read.
+   */
+  experimentLabel(ref: ExperimentRef): string {
+    return experimentLabel(ref, this.known);
+  }
+
+  /** The same for a run, by the config its config.json records. */
+  runExperimentLabel(runDir: string, experiment: string): string {
+    const configPath = recordedConfigPath(runDir);
+    return configPath === undefined ? experiment : this.experimentLabel({ experiment, configPath });
   }
 
   /** The experiments of one config file. */
@@ -72,6 +93,22 @@ export class Catalog {
       .filter((c) => this.runsDirFor(c.uri.fsPath) === runsDir && c.experiments.some((e) => e.name === ref.experiment))
       .map((c) => c.uri.fsPath);
     return newestFirst(runs.filter((r) => belongsTo(r, ref.experiment, ref.configPath, claimants)));
+  }
+}
+
+/** Every experiment of `configs`, with its config. */
+export function experimentRefs(configs: readonly ConfigEntry[]): ExperimentRef[] {
+  return configs.flatMap((c) =>
+    c.experiments.flatMap((e) => (e.name === undefined ? [] : [{ configPath: c.uri.fsPath, experiment: e.name }])),
+  );
+}
+
+/** The config file a run's config.json records (undefined when it cannot be read). */
+function recordedConfigPath(runDir: string): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { configPath?: string }).configPath;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,6 +4,7 @@
  * as one server process (the language client and its notification handlers). Restarting the
  * server disposes only the latter.
  */
+import { formatQuantity } from '../shared/format';
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { CancellationToken, NotificationType, RequestType } from 'vscode-languageclient';
@@ -107,7 +108,7 @@ export class Ctx implements vscode.Disposable {
     this.crashed = false;
     this.generation++;
     const info = this.serverInfo;
-    this.log.info(`Training server started${info ? `: backend ${info.backend}, ${info.threads} thread(s)` : ''}.`);
+    this.log.info(`Training server started${info ? `: backend ${info.backend}, ${formatQuantity(info.threads, 'thread')}` : ''}.`);
     this.stateEmitter.fire(true);
   }
 
@@ -121,7 +122,7 @@ export class Ctx implements vscode.Disposable {
     this.pushClientCleanup(client.onNotification(RunEndedNotification.type, (p) => hub.fireRunEnded(p)));
     this.pushClientCleanup(
       client.onNotification(QueuedNotification.type, (p) => {
-        this.log.info(`Queued: ${p.experiment ?? p.configPath} waits for ${p.position} job(s).`);
+        this.log.info(`Queued: ${p.experiment ?? p.configPath} waits for ${formatQuantity(p.position, 'job')}.`);
       }),
     );
   }

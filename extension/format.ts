@@ -1,30 +1,22 @@
-/** Number formats shared by the trees, lenses, status bar and messages (pure; unit-tested). */
+/** Texts of the trees, lenses, status bar and messages (pure; unit-tested); numbers through shared/format.ts. */
 import type { BranchStats, LayerStats } from '../shared/layerStats';
 import { epochProgress } from '../shared/progressText';
+import { formatNumber, formatPercent } from '../shared/format';
 
-export function percent(fraction: number, digits = 1): string {
-  return `${(fraction * 100).toFixed(digits)}%`;
-}
-
-/** Three significant digits, plain for ordinary magnitudes, exponent for tiny/huge ones. */
-export function short(value: number): string {
-  if (value === 0) return '0';
-  const magnitude = Math.abs(value);
-  if (magnitude >= 1e-3 && magnitude < 1e4) return Number(value.toPrecision(3)).toString();
-  return value.toExponential(2);
-}
-
-/** What a Layers tree item says next to its name, e.g. "sparsity 41.2% · α 0.083 · Δ 0.012". */
+/**
+ * What a Layers tree row says next to its name, short enough for the default sidebar width
+ * (test/e2e/editor-run.ts checks it is not cut): "41.2% zero · α 0.0829". Δ, the error and the
+ * counts are in the row's tooltip and accessible label.
+ */
 export function layerDescription(stats: LayerStats | BranchStats): string {
-  const base = `sparsity ${percent(stats.sparsity)} · α ${short(stats.alpha)} · Δ ${short(stats.delta)}`;
-  // ‖W − Ŵ‖ / ‖W‖: a layer's, not a branch's (statistics written before it existed have none).
-  return 'relError' in stats && stats.relError !== undefined ? `${base} · error ${percent(stats.relError)}` : base;
+  return `${formatPercent(stats.sparsity)} zero · α ${formatNumber(stats.alpha)}`;
 }
 
-export function bytes(count: number): string {
-  if (count < 1024) return `${count} B`;
-  if (count < 1024 * 1024) return `${(count / 1024).toFixed(1)} KiB`;
-  return `${(count / 1024 / 1024).toFixed(2)} MiB`;
+/** The whole of a ternary layer's row for a screen reader: "sparsity 41.2%, α 0.0829, Δ 0.0123, error 12.3%". */
+export function layerAccessibleText(stats: LayerStats | BranchStats): string {
+  const base = `sparsity ${formatPercent(stats.sparsity)}, α ${formatNumber(stats.alpha)}, Δ ${formatNumber(stats.delta)}`;
+  // ‖W − Ŵ‖ / ‖W‖: a layer's, not a branch's (statistics written before it existed have none).
+  return 'relError' in stats && stats.relError !== undefined ? `${base}, error ${formatPercent(stats.relError)}` : base;
 }
 
 /** Escapes text for a Markdown table cell. */
@@ -58,7 +50,7 @@ export function runRow(
   const label = !m ? run.runId : `${m[1]}${m[2]}${m[3]}` === today ? `${m[4]}:${m[5]}:${m[6]}` : `${m[2]}-${m[3]} ${m[4]}:${m[5]}`;
   const parts = [
     epochText(run.status === 'running', run.epoch, run.epochs),
-    ...(run.bestTop1 !== undefined ? [percent(run.bestTop1)] : []),
+    ...(run.bestTop1 !== undefined ? [formatPercent(run.bestTop1)] : []),
   ];
   return { label, description: parts.join(' · ') };
 }

@@ -3,6 +3,7 @@
  * (the server's progress notification, the CLI's progress line, the status bar, the trees and
  * pickers). Epochs and batches count from 1, as in metrics.jsonl (shared/runRecords.ts).
  */
+import { formatCount, formatDuration } from './format';
 import type { MetricsRecord } from './runRecords';
 
 /** "epoch 2/5", and with a batch "epoch 2/5 · batch 30/47"; `separator` joins the parts. */
@@ -39,16 +40,6 @@ export function recordProgress(
   return epochProgress(record.epoch, epochs, { done: batchesDone(record, stepsPerEpoch), of: stepsPerEpoch }, separator);
 }
 
-/** "2:05", "1:02:05": a duration in seconds as the CLI's ETA, the status bar and the dashboard write it. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
-
 /**
  * How fast a run trains and how long it has left, from its metrics records as they arrive (the
  * status bar, the progress notification and the dashboard keep one per live run): images a
@@ -78,10 +69,10 @@ export function observePace(pace: RunPace, records: readonly MetricsRecord[], ep
   if (elapsed > 0 && advanced > 0) pace.etaSeconds = Math.max(0, epochs - position) / (advanced / elapsed);
 }
 
-/** "1,234 img/s · 2:05 left" (what is known of it; empty before anything is). */
+/** "1,234 img/s · 2 min 05 s left" (what is known of it; empty before anything is). */
 export function paceText(pace: RunPace, separator = ' · '): string {
   const parts: string[] = [];
-  if (pace.imgPerSec !== undefined) parts.push(`${Math.round(pace.imgPerSec).toLocaleString('en-US')} img/s`);
+  if (pace.imgPerSec !== undefined) parts.push(`${formatCount(pace.imgPerSec)} img/s`);
   if (pace.etaSeconds !== undefined) parts.push(`${formatDuration(pace.etaSeconds)} left`);
   return parts.join(separator);
 }

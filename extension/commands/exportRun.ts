@@ -7,6 +7,7 @@
  * report that shows it.
  */
 import * as path from 'node:path';
+import { formatBytes, formatNumber, formatPercent, formatQuantity } from '../../shared/format';
 import * as vscode from 'vscode';
 import { ResponseError, WorkDoneProgress } from 'vscode-languageclient';
 import { ExportRequest, TernaryErrorCodes, type ExportResult } from '../../shared/protocol';
@@ -94,15 +95,13 @@ async function openReport(outDir: string): Promise<void> {
     .then(undefined, () => vscode.window.showTextDocument(report).then(undefined, () => undefined));
 }
 
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-
 /** Sizes, parity and ONNX Runtime latency in one sentence: "model.tern 113.2 KiB, model.onnx …; parity: …; ONNX Runtime batch 1: …". */
 export function modelLine(model: ModelExportSummary): string {
   const size = (prefix: string) => model.files.filter((f) => f.path.startsWith(prefix)).reduce((a, f) => a + f.bytes, 0);
   const int8File = model.files.find((f) => f.path === 'model-int8.onnx');
-  const sizes = `model.tern ${kib(size('model.tern'))}, model.onnx ${kib(size('model.onnx'))}${int8File ? `, model-int8.onnx ${kib(int8File.bytes)}` : ''}, tfjs/ ${kib(size('tfjs/'))}`;
+  const sizes = `model.tern ${formatBytes(size('model.tern'))}, model.onnx ${formatBytes(size('model.onnx'))}${int8File ? `, model-int8.onnx ${formatBytes(int8File.bytes)}` : ''}, tfjs/ ${formatBytes(size('tfjs/'))}`;
   const latency = model.latency
-    ? ` ONNX Runtime batch 1: ${model.latency.results.map((r) => `${r.model} ${r.medianMs.toFixed(2)} ms`).join(', ')}.`
+    ? ` ONNX Runtime batch 1: ${model.latency.results.map((r) => `${r.model} ${formatNumber(r.medianMs)} ms`).join(', ')}.`
     : '';
   if (!model.parity) return `${sizes}; parity not checked.${latency}`;
   // The int8 file has its own criterion (a few 8-bit steps, docs/formats.md); the exact files 1e-4.
@@ -110,6 +109,7 @@ export function modelLine(model: ModelExportSummary): string {
   const int8 = model.parity.results.find((r) => r.criterion);
   const worst = Math.max(...exact.map((r) => r.maxRelDiff));
   const agree = Math.min(...exact.map((r) => r.top1Agreement));
-  const int8Text = int8 ? ` model-int8.onnx: top-1 agreement ${(100 * int8.top1Agreement).toFixed(1)} % with 8-bit inference.` : '';
-  return `${sizes}; parity on ${model.parity.results[0]?.samples ?? 0} inputs: max relative Δ logit ${worst.toExponential(1)}, top-1 agreement ${(100 * agree).toFixed(1)} %.${int8Text}${latency}`;
+  const int8Text = int8 ? ` model-int8.onnx: top-1 agreement ${formatPercent(int8.top1Agreement)} with 8-bit inference.` : '';
+  const inputs = formatQuantity(model.parity.results[0]?.samples ?? 0, 'input');
+  return `${sizes}; parity on ${inputs}: max relative Δ logit ${formatNumber(worst, 2)}, top-1 agreement ${formatPercent(agree)}.${int8Text}${latency}`;
 }

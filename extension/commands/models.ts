@@ -9,7 +9,7 @@ import { RunHistoryRequest, StatsRequest, TernarizeRequest } from '../../shared/
 import { numberFromText, parseTernaryQuant, QUANT_DEFAULTS } from '../../shared/quant';
 import { isUserError } from '../../shared/userError';
 import type { ExperimentsNode } from '../trees/experimentsTree';
-import { bytes, percent } from '../format';
+import { formatBytes, formatCompression, formatPercent } from '../../shared/format';
 import { requireTrust } from '../trust';
 import { registerCommand, UserCancelled, UserFacingError } from './errors';
 import type { Services } from './services';
@@ -141,8 +141,8 @@ async function ternarize(s: Services, arg: unknown): Promise<unknown> {
   const onDisk = await folderBytes(result.outDir);
   void vscode.window
     .showInformationMessage(
-      `Ternary: wrote ${vscode.workspace.asRelativePath(written, false)} (${bytes(onDisk)} with its float latent weights): ${ternaryLayers.length} ternary layers, mean sparsity ${percent(meanSparsity)}. ` +
-        `Export packs it ${result.summary.compression.toFixed(1)}× smaller than float32 (model.tern, model.onnx).`,
+      `Ternary: wrote ${vscode.workspace.asRelativePath(written, false)} (${formatBytes(onDisk)} with its float latent weights): ${ternaryLayers.length} ternary layers, mean sparsity ${formatPercent(meanSparsity)}. ` +
+        `Export packs it ${formatCompression(result.summary.compression)} than float32 (model.tern, model.onnx).`,
       'Export',
       'Show Layers',
     )

@@ -19,7 +19,8 @@ import {
 import type { ExperimentRef } from '../catalog';
 import { paceText } from '../../shared/progressText';
 import { pointLabel } from '../../shared/sweep';
-import { epochText, percent, short } from '../format';
+import { epochText } from '../format';
+import { formatCompression, formatNumber, formatPercent, formatQuantity } from '../../shared/format';
 import type { Job } from '../jobs';
 import { requireTrust } from '../trust';
 import { UpdateThrottle } from '../uiRate';
@@ -126,7 +127,7 @@ async function startTraining(
     result = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: sweep?.title ?? `Ternary: ${resumeDir ? 'resuming' : 'training'} ${ref.experiment}`,
+        title: sweep?.title ?? `Ternary: ${resumeDir ? 'resuming' : 'training'} ${s.catalog.experimentLabel(ref)}`,
         cancellable: true,
       },
       (progress, token) => runTraining(s, ref, job, progress, token, resumeDir, sweep?.index),
@@ -247,13 +248,13 @@ function engineParams(s: Services): Pick<TrainParams, 'engine' | 'device' | 'npr
 export function announceTrained(s: Services, result: TrainResult): void {
   // Messages start with what happened: a toast is cut at the sidebar's width, the run id comes last.
   const { summary } = result;
-  const name = summary.experiment;
+  const name = s.catalog.runExperimentLabel(result.runDir, summary.experiment);
   if (summary.status === 'completed') {
     // A float baseline (quant.method none) is not smaller: say so instead of "1.0× smaller".
-    const size = summary.compression > 1.01 ? `${summary.compression.toFixed(1)}× smaller than fp32` : 'full precision (not ternarized)';
+    const size = summary.compression >= 1.05 ? `${formatCompression(summary.compression)} than float32` : 'full precision (not ternarized)';
     const message =
-      `Ternary: Finished ${name}: top-1 ${percent(summary.final.top1)} after ${summary.epochs} epoch(s) ` +
-      `(best ${percent(summary.best.top1)} at epoch ${summary.best.epoch}), ${size}. Run ${summary.runId}.`;
+      `Ternary: Finished ${name}: top-1 ${formatPercent(summary.final.top1)} after ${formatQuantity(summary.epochs, 'epoch')} ` +
+      `(best ${formatPercent(summary.best.top1)} at epoch ${summary.best.epoch}), ${size}. Run ${summary.runId}.`;
     void vscode.window.showInformationMessage(message, 'Show Dashboard', 'Export Run').then((choice) => {
       if (choice === 'Show Dashboard') void vscode.commands.executeCommand('ternary.showDashboard', { runDirs: [result.runDir] });
       if (choice === 'Export Run') void vscode.commands.executeCommand('ternary.exportRun', { runDir: result.runDir });
@@ -262,7 +263,7 @@ export function announceTrained(s: Services, result: TrainResult): void {
     const when =
       summary.epochs === 0
         ? 'during its first epoch: no checkpoint was written'
-        : `after ${summary.epochs} epoch(s); resume it from its row in the Experiments view`;
+        : `after ${formatQuantity(summary.epochs, 'epoch')}; resume it from its row in the Experiments view`;
     void vscode.window.showInformationMessage(
       `Ternary: Stopped ${name} ${when}. Run ${vscode.workspace.asRelativePath(result.runDir, false)}.`,
     );
@@ -333,13 +334,17 @@ async function evaluate(s: Services, arg: unknown): Promise<EvaluateResult | und
     run = await resolveRun(s, ref, 'Evaluate', (r) => r.status === 'completed');
   }
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Ternary: evaluating ${run.experiment}/${run.runId}`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Ternary: evaluating ${s.catalog.experimentLabel(ref)}/${run.runId}`,
+      cancellable: true,
+    },
     (_progress, token) =>
       s.ctx.request(EvaluateRequest.type, { target: run.runDir, configPath: ref.configPath, experiment: ref.experiment }, token),
   );
   void vscode.window.showInformationMessage(
-    `Ternary: ${run.experiment}/${run.runId} on ${result.examples.toLocaleString('en-US')} test images: ` +
-      `top-1 ${percent(result.top1)} · top-5 ${percent(result.top5)} · loss ${short(result.loss)}.`,
+    `Ternary: ${s.catalog.experimentLabel(ref)}/${run.runId} on ${formatQuantity(result.examples, 'test image')}: ` +
+      `top-1 ${formatPercent(result.top1)} · top-5 ${formatPercent(result.top5)} · loss ${formatNumber(result.loss)}.`,
   );
   return result;
 }

@@ -7,7 +7,7 @@
  */
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { escapeHtml, webviewDocument } from '../panels/html';
-import { bytes, percent, short } from '../format';
+import { formatBytes, formatCompression, formatCount, formatNumber, formatPercent } from '../../shared/format';
 
 export interface ModelPageInput {
   /** The file's name as the workspace shows it. */
@@ -28,14 +28,17 @@ export interface ModelPageDocument {
   styleUri: string;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-
 function layerRow(l: LayerStats): string {
   const kind = l.ternary ? `ternary${l.branches.length > 1 ? ` × ${l.branches.length} (REL)` : ''}` : 'float';
   const cells = l.ternary
-    ? [short(l.delta), short(l.alpha), percent(l.sparsity), `${count(l.counts.neg)} / ${count(l.counts.zero)} / ${count(l.counts.pos)}`]
+    ? [
+        formatNumber(l.delta),
+        formatNumber(l.alpha),
+        formatPercent(l.sparsity),
+        `${formatCount(l.counts.neg)} / ${formatCount(l.counts.zero)} / ${formatCount(l.counts.pos)}`,
+      ]
     : ['–', '–', '–', '–'];
-  return `<tr${l.ternary ? '' : ' class="float"'}><td>${escapeHtml(l.layer)}</td><td>${escapeHtml(l.type)}</td><td>${kind}</td><td>${l.shape.join('×')}</td><td class="num">${count(l.params)}</td><td class="num">${count(l.bits)}</td>${cells.map((c) => `<td class="num">${c}</td>`).join('')}</tr>`;
+  return `<tr${l.ternary ? '' : ' class="float"'}><td>${escapeHtml(l.layer)}</td><td>${escapeHtml(l.type)}</td><td>${kind}</td><td>${l.shape.join('×')}</td><td class="num">${formatCount(l.params)}</td><td class="num">${formatCount(l.bits)}</td>${cells.map((c) => `<td class="num">${c}</td>`).join('')}</tr>`;
 }
 
 /** The whole page. */
@@ -55,11 +58,11 @@ export function modelPageHtml(input: ModelPageInput, doc: ModelPageDocument): st
 ${input.report ? `<button data-message="openReport">Open ${escapeHtml(input.report)}</button>` : ''}
 </div>
 <table class="sizes">
-<tr><th>this file</th><td class="num">${bytes(input.fileBytes)}</td></tr>
-<tr><th>all weights in float32</th><td class="num">${bytes(s.fp32Bytes)}</td></tr>
-<tr><th>ternary kernels packed (as model.tern stores them)</th><td class="num">${bytes(s.ternaryBytes)} (${s.compression.toFixed(1)}× smaller)</td></tr>
-<tr><th>layers</th><td class="num">${count(s.layers)}: ${count(s.ternaryLayers)} ternary${floatLayers ? `, ${count(floatLayers)} float` : ''}</td></tr>
-<tr><th>parameters</th><td class="num">${count(s.params)}, ${count(s.ternaryParams)} of them ternary</td></tr>
+<tr><th>this file</th><td class="num">${formatBytes(input.fileBytes)}</td></tr>
+<tr><th>all weights in float32</th><td class="num">${formatBytes(s.fp32Bytes)}</td></tr>
+<tr><th>ternary kernels packed (as model.tern stores them)</th><td class="num">${formatBytes(s.ternaryBytes)} (${formatCompression(s.compression)})</td></tr>
+<tr><th>layers</th><td class="num">${formatCount(s.layers)}: ${formatCount(s.ternaryLayers)} ternary${floatLayers ? `, ${formatCount(floatLayers)} float` : ''}</td></tr>
+<tr><th>parameters</th><td class="num">${formatCount(s.params)}, ${formatCount(s.ternaryParams)} of them ternary</td></tr>
 </table>
 <table class="layers">
 <thead><tr><th>layer</th><th>class</th><th>kind</th><th>shape</th><th class="num">params</th><th class="num">bits/weight</th><th class="num">Δ</th><th class="num">α</th><th class="num">sparsity</th><th class="num">−α / 0 / +α</th></tr></thead>

@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import type { RunInfo } from '../../shared/protocol';
 import { Catalog, configGlob, configLabel, type ConfigEntry, type ExperimentRef } from '../catalog';
 import type { LocatedExperiment } from '../experimentLocator';
-import { percent, runIdDay, runRow } from '../format';
+import { runIdDay, runRow } from '../format';
+import { formatDateTime, formatPercent, formatQuantity } from '../../shared/format';
 import type { JobTracker } from '../jobs';
 import type { RunEventHub } from '../runEventHub';
 
@@ -142,7 +143,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.id = `config:${node.uri.fsPath}`;
         item.resourceUri = node.uri;
         item.description = path.dirname(configLabel(node.uri.fsPath)).replace(/^\.$/, '');
-        item.tooltip = `${node.uri.fsPath}\n${node.experiments.length} experiment(s)`;
+        item.tooltip = `${node.uri.fsPath}\n${formatQuantity(node.experiments.length, 'experiment')}`;
         item.contextValue = 'ternary.config';
         item.command = { command: 'vscode.open', title: 'Open Config', arguments: [node.uri] };
         return item;
@@ -166,7 +167,9 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         const resuming = run.status !== 'running' && this.jobs.trainJobs().some((j) => j.runId === run.runId);
         const row = runRow(run, runIdDay(new Date()));
         const item = new vscode.TreeItem(row.label);
-        item.accessibilityInformation = { label: `run ${run.runId}, ${run.status}, ${row.description}` };
+        item.accessibilityInformation = {
+          label: `run ${run.runId} of ${this.catalog.experimentLabel({ configPath: node.configPath, experiment: run.experiment })}, ${run.status}, ${row.description}`,
+        };
         // Unique even when two configs list the same run folder (extension/runOwnership.ts).
         item.id = `run:${node.configPath}#${run.runDir}`;
         item.iconPath = statusIcons[resuming ? 'running' : run.status];
@@ -176,10 +179,12 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         // A sweep's run names its point (docs/configs.md, sweep): the rows of one experiment differ by it.
         const sweep = run.sweep ? ` · ${pointLabel(run.sweep.point)}` : '';
         item.description = (resuming ? 'resuming · ' : '') + row.description + engine + sweep;
-        const md = new vscode.MarkdownString(`**${run.experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
+        // Named with its config when another config has an experiment of the same name.
+        const experiment = this.catalog.experimentLabel({ configPath: node.configPath, experiment: run.experiment });
+        const md = new vscode.MarkdownString(`**${experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
         md.appendMarkdown(`| status | ${run.status} |\n| epochs completed | ${run.epoch} of ${run.epochs} |\n`);
-        if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${percent(run.bestTop1, 2)} |\n`);
-        if (run.startedAt) md.appendMarkdown(`| started | ${run.startedAt} |\n`);
+        if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${formatPercent(run.bestTop1, 2)} |\n`);
+        if (run.startedAt) md.appendMarkdown(`| started | ${formatDateTime(run.startedAt)} |\n`);
         if (run.sweep)
           md.appendMarkdown(
             `| sweep | ${run.sweep.id}, point ${run.sweep.index + 1} of ${run.sweep.count}: ${pointLabel(run.sweep.point)} |\n`,

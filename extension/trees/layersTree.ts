@@ -6,7 +6,8 @@
 import * as vscode from 'vscode';
 import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
 import type { LayersRecord } from '../../shared/runRecords';
-import { bytes, cell, layerDescription, percent, short } from '../format';
+import { cell, layerAccessibleText, layerDescription } from '../format';
+import { formatCount, formatNumber, formatPercent, formatSizeChange } from '../../shared/format';
 import type { RunEventHub } from '../runEventHub';
 
 export type LayersSource =
@@ -115,7 +116,7 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
 
   getTreeItem(node: LayersNode): vscode.TreeItem {
     if (node.kind === 'branch') {
-      const item = new vscode.TreeItem(`branch ${node.index + 1} · f ${short(node.stats.factor)}`);
+      const item = new vscode.TreeItem(`branch ${node.index + 1} · f ${formatNumber(node.stats.factor)}`);
       item.id = `${node.layer}/branch-${node.index}`;
       item.description = layerDescription(node.stats);
       item.tooltip = branchTooltip(node.layer, node.index, node.stats);
@@ -129,7 +130,11 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
       stats.branches.length > 1 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
     );
     item.id = stats.layer;
-    item.description = stats.ternary ? layerDescription(stats) : `float32 · ${stats.params.toLocaleString('en-US')} params`;
+    item.description = stats.ternary ? layerDescription(stats) : `float32 · ${formatCount(stats.params)} params`;
+    // The row shows what fits the sidebar; all of it is in the tooltip, and read out in full.
+    item.accessibilityInformation = {
+      label: `${stats.layer}, ${stats.ternary ? layerAccessibleText(stats) : `float32, ${formatCount(stats.params)} params`}`,
+    };
     item.tooltip = layerTooltip(stats);
     item.iconPath = new vscode.ThemeIcon(/conv/i.test(stats.type) ? 'symbol-array' : 'symbol-field');
     item.contextValue = `ternary.layer.${stats.ternary ? 'ternary' : 'float'}${node.runDir ? '.run' : ''}`;
@@ -163,7 +168,7 @@ export function layersMessage(
 }
 
 function describeSummary(summary: ModelSummary): string {
-  return `${summary.ternaryLayers}/${summary.layers} layers ternary · ${bytes(summary.fp32Bytes)} → ${bytes(summary.ternaryBytes)} (${summary.compression.toFixed(1)}× smaller)`;
+  return `${summary.ternaryLayers}/${summary.layers} layers ternary · ${formatSizeChange(summary.fp32Bytes, summary.ternaryBytes)}`;
 }
 
 function layerTooltip(stats: LayerStats): vscode.MarkdownString {
@@ -171,20 +176,17 @@ function layerTooltip(stats: LayerStats): vscode.MarkdownString {
   md.appendMarkdown(`**${cell(stats.layer)}** — ${cell(stats.type)}${stats.ternary ? '' : ' (full precision)'}\n\n`);
   const rows: [string, string][] = [
     ['shape', `[${stats.shape.join(', ')}]`],
-    ['params', stats.params.toLocaleString('en-US')],
+    ['params', formatCount(stats.params)],
     ['bits / weight', String(stats.bits)],
   ];
   if (stats.ternary) {
     rows.push(
-      ['Δ (threshold)', short(stats.delta)],
-      ['α (scale)', short(stats.alpha)],
-      ['sparsity', percent(stats.sparsity, 2)],
-      ...(stats.relError === undefined ? [] : ([['‖W − Ŵ‖ / ‖W‖', percent(stats.relError, 2)]] as [string, string][])),
+      ['Δ (threshold)', formatNumber(stats.delta)],
+      ['α (scale)', formatNumber(stats.alpha)],
+      ['sparsity', formatPercent(stats.sparsity, 2)],
+      ...(stats.relError === undefined ? [] : ([['‖W − Ŵ‖ / ‖W‖', formatPercent(stats.relError, 2)]] as [string, string][])),
       ['thresholds', stats.threshold ?? 'fixed'],
-      [
-        '−α / 0 / +α',
-        `${stats.counts.neg.toLocaleString('en-US')} / ${stats.counts.zero.toLocaleString('en-US')} / ${stats.counts.pos.toLocaleString('en-US')}`,
-      ],
+      ['−α / 0 / +α', `${formatCount(stats.counts.neg)} / ${formatCount(stats.counts.zero)} / ${formatCount(stats.counts.pos)}`],
     );
   }
   md.appendMarkdown('| | |\n|---|---|\n');
@@ -192,7 +194,9 @@ function layerTooltip(stats: LayerStats): vscode.MarkdownString {
   if (stats.branches.length > 1) {
     md.appendMarkdown('\n| branch | f | Δ | α | sparsity |\n|---|---|---|---|---|\n');
     stats.branches.forEach((b, i) => {
-      md.appendMarkdown(`| ${i + 1} | ${short(b.factor)} | ${short(b.delta)} | ${short(b.alpha)} | ${percent(b.sparsity, 2)} |\n`);
+      md.appendMarkdown(
+        `| ${i + 1} | ${formatNumber(b.factor)} | ${formatNumber(b.delta)} | ${formatNumber(b.alpha)} | ${formatPercent(b.sparsity, 2)} |\n`,
+      );
     });
   }
   return md;
@@ -200,9 +204,11 @@ function layerTooltip(stats: LayerStats): vscode.MarkdownString {
 
 function branchTooltip(layer: string, index: number, stats: BranchStats): vscode.MarkdownString {
   const md = new vscode.MarkdownString(`**${cell(layer)}**, REL branch ${index + 1}\n\n| | |\n|---|---|\n`);
-  md.appendMarkdown(`| factor f | ${short(stats.factor)} |\n| Δ | ${short(stats.delta)} |\n| α | ${short(stats.alpha)} |\n`);
   md.appendMarkdown(
-    `| sparsity | ${percent(stats.sparsity, 2)} |\n| −α / 0 / +α | ${stats.counts.neg} / ${stats.counts.zero} / ${stats.counts.pos} |\n`,
+    `| factor f | ${formatNumber(stats.factor)} |\n| Δ | ${formatNumber(stats.delta)} |\n| α | ${formatNumber(stats.alpha)} |\n`,
+  );
+  md.appendMarkdown(
+    `| sparsity | ${formatPercent(stats.sparsity, 2)} |\n| −α / 0 / +α | ${formatCount(stats.counts.neg)} / ${formatCount(stats.counts.zero)} / ${formatCount(stats.counts.pos)} |\n`,
   );
   return md;
 }

@@ -4,13 +4,12 @@
  */
 import type { MetricsRecord } from '../../shared/runRecords';
 import type { TrainListener } from '../runs/trainTypes';
-import { epochPosition, epochProgress, formatDuration, recordProgress } from '../../shared/progressText';
+import { formatDuration, formatPercent } from '../../shared/format';
+import { epochPosition, epochProgress, recordProgress } from '../../shared/progressText';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
 
-export { formatDuration };
-
-const pct = (v: number | undefined) => (v === undefined ? '  -  ' : `${(v * 100).toFixed(2)}%`);
+const pct = (v: number | undefined) => (v === undefined ? '  -  ' : formatPercent(v, 2));
 
 /** Renders training progress to a stream. */
 export class ProgressPrinter {

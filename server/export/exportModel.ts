@@ -9,6 +9,7 @@
  * tfjs/ through stock loadLayersModel, model.tern through our loader — and run on the same
  * inputs as our own inference; a relative difference above PARITY_TOLERANCE is an error.
  */
+import { formatBytes, formatCount, formatNumber, formatPercent, formatQuantity } from '../../shared/format';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -393,9 +394,7 @@ export function assertParity(summary: ModelExportSummary): void {
         .map(
           (r) =>
             `${r.file} (${r.target}) max |Δ logit| ${r.maxAbsDiff.toPrecision(3)}, relative ${r.maxRelDiff.toPrecision(3)}` +
-            (r.criterion
-              ? `, top-1 agreement ${(100 * r.top1Agreement).toFixed(2)} %; required: ${r.criterion}`
-              : ` > ${PARITY_TOLERANCE}`),
+            (r.criterion ? `, top-1 agreement ${formatPercent(r.top1Agreement, 2)}; required: ${r.criterion}` : ` > ${PARITY_TOLERANCE}`),
         )
         .join('; ')}. ` + 'The files were written for inspection (see report.md); do not ship them. Report this with the model.',
       summary,
@@ -403,17 +402,15 @@ export function assertParity(summary: ModelExportSummary): void {
   }
 }
 
-const kib = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
-
 /** The report.md section: files, sizes, the .tern minimum, parity. */
 export function exportSummaryMarkdown(summary: ModelExportSummary): string {
   const lines = ['## Exported model files', '', '| file | size | what |', '|---|---:|---|'];
-  for (const f of summary.files) lines.push(`| ${f.path} | ${f.bytes.toLocaleString('en-US')} B (${kib(f.bytes)}) | ${f.what} |`);
+  for (const f of summary.files) lines.push(`| ${f.path} | ${formatCount(f.bytes)} B (${formatBytes(f.bytes)}) | ${f.what} |`);
   const t = summary.tern;
   lines.push(
     '',
-    `model.tern: ${t.bytes.toLocaleString('en-US')} bytes; arithmetic minimum ${t.minimumBytes.toLocaleString('en-US')} bytes ` +
-      `(code bits + 4 bytes per float parameter and per α), overhead ${t.overheadBytes.toLocaleString('en-US')} bytes (${((100 * t.overheadBytes) / Math.max(1, t.minimumBytes)).toFixed(2)} %: header, topology, alignment).`,
+    `model.tern: ${formatCount(t.bytes)} bytes; arithmetic minimum ${formatCount(t.minimumBytes)} bytes ` +
+      `(code bits + 4 bytes per float parameter and per α), overhead ${formatCount(t.overheadBytes)} bytes (${formatPercent(t.overheadBytes / Math.max(1, t.minimumBytes), 2)}: header, topology, alignment).`,
     '',
   );
   if (summary.parity) {
@@ -427,7 +424,7 @@ export function exportSummaryMarkdown(summary: ModelExportSummary): string {
     );
     for (const r of summary.parity.results) {
       lines.push(
-        `| ${r.file} | ${r.target} | ${r.maxAbsDiff.toExponential(2)} | ${r.maxRelDiff.toExponential(2)} | ${(100 * r.top1Agreement).toFixed(2)} % (${r.samples}) | ${r.ok ? 'ok' : '**FAILED**'} |`,
+        `| ${r.file} | ${r.target} | ${formatNumber(r.maxAbsDiff)} | ${formatNumber(r.maxRelDiff)} | ${formatPercent(r.top1Agreement, 2)} (${formatCount(r.samples)}) | ${r.ok ? 'ok' : '**FAILED**'} |`,
       );
     }
     for (const r of summary.parity.results.filter((r) => r.criterion)) {
@@ -440,7 +437,7 @@ export function exportSummaryMarkdown(summary: ModelExportSummary): string {
   }
   if (summary.accuracy) {
     lines.push('## Accuracy', '', `Top-1 on the ${summary.accuracy.inputs}.`, '', '| model | top-1 |', '|---|---:|');
-    for (const a of summary.accuracy.results) lines.push(`| ${a.model} | ${(100 * a.top1).toFixed(2)} % |`);
+    for (const a of summary.accuracy.results) lines.push(`| ${a.model} | ${formatPercent(a.top1, 2)} |`);
     lines.push('');
   }
   if (summary.latencySkipped) lines.push('## ONNX Runtime latency on this machine', '', `Not measured: ${summary.latencySkipped}`, '');
@@ -476,14 +473,18 @@ export function latencyLine(summary: ModelExportSummary): string | undefined {
 /** A one-line summary for toasts and the CLI. */
 export function exportSummaryLine(summary: ModelExportSummary): string {
   const size = (p: string) => summary.files.filter((f) => f.path.startsWith(p)).reduce((a, f) => a + f.bytes, 0);
-  const parts = [`model.onnx ${kib(size('model.onnx'))}`, `model.tern ${kib(size('model.tern'))}`, `tfjs/ ${kib(size('tfjs/'))}`];
-  if (size(INT8_ONNX_FILE)) parts.splice(1, 0, `${INT8_ONNX_FILE} ${kib(size(INT8_ONNX_FILE))}`);
+  const parts = [
+    `model.onnx ${formatBytes(size('model.onnx'))}`,
+    `model.tern ${formatBytes(size('model.tern'))}`,
+    `tfjs/ ${formatBytes(size('tfjs/'))}`,
+  ];
+  if (size(INT8_ONNX_FILE)) parts.splice(1, 0, `${INT8_ONNX_FILE} ${formatBytes(size(INT8_ONNX_FILE))}`);
   const exact = summary.parity?.results.filter((r) => !r.criterion) ?? [];
   const int8 = summary.parity?.results.find((r) => r.criterion);
   const parity = summary.parity
-    ? `parity: max rel Δ ${Math.max(...exact.map((r) => r.maxRelDiff)).toExponential(1)}, top-1 agreement ${(100 * Math.min(...exact.map((r) => r.top1Agreement))).toFixed(1)} % on ${summary.parity.results[0]?.samples ?? 0} inputs` +
+    ? `parity: max rel Δ ${formatNumber(Math.max(...exact.map((r) => r.maxRelDiff)), 2)}, top-1 agreement ${formatPercent(Math.min(...exact.map((r) => r.top1Agreement)))} on ${formatQuantity(summary.parity.results[0]?.samples ?? 0, 'input')}` +
       (int8
-        ? `; ${INT8_ONNX_FILE} against 8-bit inference: top-1 agreement ${(100 * int8.top1Agreement).toFixed(1)} %, max |Δ logit| ${int8.maxAbsDiff.toPrecision(2)}`
+        ? `; ${INT8_ONNX_FILE} against 8-bit inference: top-1 agreement ${formatPercent(int8.top1Agreement)}, max |Δ logit| ${formatNumber(int8.maxAbsDiff, 2)}`
         : '')
     : `parity ${summary.paritySkipped ?? 'not checked'}`;
   const latency = latencyLine(summary);

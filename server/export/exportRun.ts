@@ -27,6 +27,17 @@ import type { MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../.
 import { writeFileAtomic } from '../files/atomicFiles';
 import { prepareOutputFolder } from '../core/outputFolder';
 import { csvText, METRIC_COLUMNS, type CsvValue } from '../../shared/csv';
+import {
+  formatBytes,
+  formatCompression,
+  formatCount,
+  formatDuration,
+  formatEpochs,
+  formatList,
+  formatNumber,
+  formatPercent,
+  formatQuantity,
+} from '../../shared/format';
 
 /** A run that cannot be exported (code `notFound`): what is missing and what to do. */
 export class ExportError extends UserError {
@@ -176,9 +187,9 @@ export function layersCsv(layers: LayerStats[]): string {
   return csvText(header, rows, '\n');
 }
 
-const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(2)} %`);
-const num = (v: number, digits = 4) => (Number.isFinite(v) ? v.toPrecision(digits) : '–');
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+// The report is read by people: numbers as every view writes them (shared/format.ts); the CSVs keep plain ones.
+const pct = (v: number | undefined) => (v === undefined ? '–' : formatPercent(v, 2));
+const num = (v: number, digits = 4) => (Number.isFinite(v) ? formatNumber(v, digits) : '–');
 
 /** Why the run stands where it does: the summary's reason, or for a crashed run how to go on. */
 function statusNote(status: RunStatus, summary: RunSummary): string {
@@ -208,11 +219,11 @@ export function reportMarkdown(
       '| | |',
       '|---|---|',
       `| status | ${status}${statusNote(status, summary)} |`,
-      `| epochs | ${summary.epochs}${e ? ` of ${e.train.epochs}` : ''} |`,
+      `| epochs | ${formatCount(summary.epochs)}${e ? ` of ${formatCount(e.train.epochs)}` : ''} |`,
       `| final top-1 / top-5 / loss | ${pct(summary.final.top1)} / ${pct(summary.final.top5)} / ${num(summary.final.loss)} |`,
       `| best top-1 (epoch) | ${pct(summary.best.top1)} (${summary.best.epoch}) |`,
-      `| backend | ${summary.backend}${config ? `, ${config.threads} thread(s)` : ''} |`,
-      `| wall time | ${summary.wallSeconds.toFixed(1)} s |`,
+      `| backend | ${summary.backend}${config ? `, ${formatQuantity(config.threads, 'thread')}` : ''} |`,
+      `| wall time | ${formatDuration(summary.wallSeconds)} |`,
       '',
     );
   }
@@ -225,7 +236,7 @@ export function reportMarkdown(
       `- quantization: ${q.method === 'none' ? 'none (float)' : `${q.method}, threshold factor ${q.thresholdFactor}, t_ex ${q.tex}, first/last layers ${q.firstLast}`}`,
       `- data: ${e.data.format} at ${e.data.path}${e.data.augment.length ? `, augment ${e.data.augment.join(', ')}` : ''}${e.data.normalize ? `, normalize ${typeof e.data.normalize === 'string' ? e.data.normalize : JSON.stringify(e.data.normalize)}` : ''}`,
       `- training: ${e.train.optimizer}${e.train.optimizer === 'sgd' ? ` (momentum ${e.train.momentum}${e.train.nesterov ? ', Nesterov' : ''})` : ''}, lr ${e.train.lr}` +
-        `${e.train.schedule.length ? ` × ${e.train.gammas.join(', ')} at epochs ${e.train.schedule.join(', ')}` : ''}, weight decay ${e.train.weightDecay}, batch ${e.train.batchSize}, seed ${e.train.seed}`,
+        `${e.train.schedule.length ? ` × ${formatList(e.train.gammas.map(String))} at ${formatEpochs(e.train.schedule)}` : ''}, weight decay ${e.train.weightDecay}, batch ${e.train.batchSize}, seed ${e.train.seed}`,
       '',
     );
   }
@@ -233,8 +244,8 @@ export function reportMarkdown(
     lines.push(
       '## Size',
       '',
-      `${modelSummary.params.toLocaleString('en-US')} parameters (${modelSummary.ternaryParams.toLocaleString('en-US')} ternary, in ${modelSummary.ternaryLayers} of ${modelSummary.layers} layers): ` +
-        `${kib(modelSummary.fp32Bytes)} in float32, ${kib(modelSummary.ternaryBytes)} with 2-bit ternary weights — **${modelSummary.compression.toFixed(2)}× smaller**.`,
+      `${formatCount(modelSummary.params)} parameters (${formatCount(modelSummary.ternaryParams)} ternary, in ${modelSummary.ternaryLayers} of ${modelSummary.layers} layers): ` +
+        `${formatBytes(modelSummary.fp32Bytes)} in float32, ${formatBytes(modelSummary.ternaryBytes)} with 2-bit ternary weights — **${formatCompression(modelSummary.compression)}**.`,
       '',
     );
   }
@@ -247,8 +258,8 @@ export function reportMarkdown(
     );
     for (const l of layers) {
       lines.push(
-        `| ${l.layer} | ${l.type} | ${l.shape.join('×')} | ${l.params} | ${l.bits} | ${l.ternary ? num(l.delta) : '–'} | ${l.ternary ? num(l.alpha) : '–'} | ${l.ternary ? pct(l.sparsity) : '–'} | ` +
-          `${l.ternary ? l.counts.neg : '–'} | ${l.ternary ? l.counts.zero : '–'} | ${l.ternary ? l.counts.pos : '–'} |`,
+        `| ${l.layer} | ${l.type} | ${l.shape.join('×')} | ${formatCount(l.params)} | ${l.bits} | ${l.ternary ? num(l.delta) : '–'} | ${l.ternary ? num(l.alpha) : '–'} | ${l.ternary ? pct(l.sparsity) : '–'} | ` +
+          `${l.ternary ? formatCount(l.counts.neg) : '–'} | ${l.ternary ? formatCount(l.counts.zero) : '–'} | ${l.ternary ? formatCount(l.counts.pos) : '–'} |`,
       );
     }
     lines.push('');

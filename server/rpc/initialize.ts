@@ -4,6 +4,7 @@
  * methods) in `capabilities.experimental.ternary`. A second `initialize` is refused.
  */
 import { ErrorCodes, ResponseError, type InitializeError, type InitializeResult } from 'vscode-languageserver/node';
+import { formatQuantity } from '../../shared/format';
 import { ternaryMethods } from '../../shared/protocol';
 import { validateInitializationOptions } from './params';
 import { lowerOwnPriority } from './priority';
@@ -38,7 +39,7 @@ export function registerInitialize(core: ServerCore): void {
       methods: [...ternaryMethods],
     };
     core.info = info;
-    core.log('info', `Ternary training server ${options.version}: backend ${info.backend}, ${info.threads} thread(s).`);
+    core.log('info', `Ternary training server ${options.version}: backend ${info.backend}, ${formatQuantity(info.threads, 'thread')}.`);
     if (priority && 'error' in priority)
       core.log('warn', `Could not lower the server's CPU priority (${priority.error}); training may slow the editor down.`);
     else if (priority) core.log('info', `CPU priority: nice ${priority.priority}, so the editor stays responsive while training.`);

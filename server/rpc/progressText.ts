@@ -1,4 +1,5 @@
 /** The one-line progress of a training run, as shown in the editor's progress notification. */
+import { formatPercent } from '../../shared/format';
 import type { RunStartedParams } from '../../shared/protocol';
 import type { MetricsRecord } from '../../shared/runRecords';
 import { epochPosition, recordProgress } from '../../shared/progressText';
@@ -9,7 +10,7 @@ export function describeTrainProgress(
   run: Pick<RunStartedParams, 'epochs' | 'stepsPerEpoch'>,
 ): { message: string; percentage: number } {
   const parts = [recordProgress(record, run.epochs, run.stepsPerEpoch), `loss ${formatLoss(record.loss)}`];
-  if (record.kind === 'epoch' && record.valTop1 !== undefined) parts.push(`val top-1 ${(record.valTop1 * 100).toFixed(1)} %`);
+  if (record.kind === 'epoch' && record.valTop1 !== undefined) parts.push(`val top-1 ${formatPercent(record.valTop1)}`);
   const percentage = run.epochs > 0 ? (epochPosition(record) / run.epochs) * 100 : 0;
   return { message: parts.join(' · '), percentage: Math.max(0, Math.min(100, percentage)) };
 }

@@ -15,6 +15,7 @@ import {
   type TrainResult,
 } from '../../shared/protocol';
 import type { TrainListener } from '../runs/trainTypes';
+import { formatPercent } from '../../shared/format';
 import type { TrainJobParams } from './jobs';
 import { validateTrainParams } from './params';
 import type { CurrentRun, ServerCore } from './serverCore';
@@ -126,7 +127,7 @@ export function runNotifier(
           }),
       );
       await outbox.drained();
-      run.progress?.done(`${status}: top-1 ${(summary.final.top1 * 100).toFixed(2)} %`);
+      run.progress?.done(`${status}: top-1 ${formatPercent(summary.final.top1, 2)}`);
     },
     async failed(err) {
       // A run that had started must still end for the client, even when the trainer threw.

@@ -10,14 +10,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { getNodeValue, parseTree } from 'jsonc-parser';
+import { configStem } from '../../shared/runLabel';
 
 const configSuffix = '.tern.json';
-
-/** `fashion-mnist` for `…/fashion-mnist.tern.json`. */
-export function configStem(configPath: string): string {
-  const name = basename(configPath);
-  return name.endsWith(configSuffix) ? name.slice(0, -configSuffix.length) : name.replace(/\.json$/, '');
-}
 
 /** Experiment names of a config text, leniently (a broken sibling config shares nothing). */
 export function experimentNamesOf(text: string): string[] {

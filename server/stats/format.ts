@@ -4,21 +4,9 @@
  * reconstruction error ‖W − Ŵ‖ / ‖W‖ and counts.
  */
 import type { LayerStats, ModelSummary } from '../../shared/layerStats';
+import { formatBytes, formatCompression, formatCount, formatNumber, formatPercent } from '../../shared/format';
 
-function num(value: number): string {
-  if (value === 0) return '0';
-  const abs = Math.abs(value);
-  return abs >= 1e-3 && abs < 1e4 ? value.toPrecision(4) : value.toExponential(2);
-}
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
-}
-
-const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const thousands = (n: number): string => n.toLocaleString('en-US');
+const num = (value: number): string => formatNumber(value, 4);
 
 interface Column {
   title: string;
@@ -40,19 +28,19 @@ const COLUMNS: Column[] = [
 
 function rowsOf(s: LayerStats): string[][] {
   const shape = s.shape.join('×');
-  if (!s.ternary) return [[s.layer, s.type, shape, thousands(s.params), String(s.bits), '—', '—', '—', '—', 'float']];
-  const relError = s.relError === undefined ? '—' : percent(s.relError);
-  const counts = (c: LayerStats['counts']): string => `${thousands(c.neg)} / ${thousands(c.zero)} / ${thousands(c.pos)}`;
+  if (!s.ternary) return [[s.layer, s.type, shape, formatCount(s.params), String(s.bits), '—', '—', '—', '—', 'float']];
+  const relError = s.relError === undefined ? '—' : formatPercent(s.relError);
+  const counts = (c: LayerStats['counts']): string => `${formatCount(c.neg)} / ${formatCount(c.zero)} / ${formatCount(c.pos)}`;
   const rows = [
     [
       s.layer,
       s.type,
       shape,
-      thousands(s.params),
+      formatCount(s.params),
       String(s.bits),
       num(s.delta),
       num(s.alpha),
-      percent(s.sparsity),
+      formatPercent(s.sparsity),
       relError,
       counts(s.counts),
     ],
@@ -61,7 +49,18 @@ function rowsOf(s: LayerStats): string[][] {
   // Optimal thresholds have no set factor: show the one that came out, Δ_k / max|W|.
   const factor = (f: number): string => (s.threshold === 'optimal' ? `f ≈ ${num(f)}` : `f = ${f}`);
   s.branches.slice(1).forEach((b, i) => {
-    rows.push([`  └ branch ${i + 2}`, factor(b.factor), '', '', '', num(b.delta), num(b.alpha), percent(b.sparsity), '', counts(b.counts)]);
+    rows.push([
+      `  └ branch ${i + 2}`,
+      factor(b.factor),
+      '',
+      '',
+      '',
+      num(b.delta),
+      num(b.alpha),
+      formatPercent(b.sparsity),
+      '',
+      counts(b.counts),
+    ]);
   });
   return rows;
 }
@@ -81,9 +80,9 @@ export function formatLayerTable(stats: LayerStats[], summary: ModelSummary): st
     rule,
     ...rows.slice(1).map(line),
     rule,
-    `Parameters: ${thousands(summary.params)} (${thousands(summary.ternaryParams)} ternary, in ${summary.ternaryLayers} of ${summary.layers} conv/dense layers)`,
+    `Parameters: ${formatCount(summary.params)} (${formatCount(summary.ternaryParams)} ternary, in ${summary.ternaryLayers} of ${summary.layers} conv/dense layers)`,
     summary.ternaryLayers === 0
-      ? `Size: ${bytes(summary.fp32Bytes)} in float32; no ternary layers (\`tern ternarize\` writes the ternary twin)`
-      : `Size: ${bytes(summary.fp32Bytes)} in float32 → ${bytes(summary.ternaryBytes)} with packed ternary kernels (model.tern): ${summary.compression.toFixed(2)}× smaller`,
+      ? `Size: ${formatBytes(summary.fp32Bytes)} in float32; no ternary layers (\`tern ternarize\` writes the ternary twin)`
+      : `Size: ${formatBytes(summary.fp32Bytes)} in float32 → ${formatBytes(summary.ternaryBytes)} with packed ternary kernels (model.tern): ${formatCompression(summary.compression)}`,
   ].join('\n');
 }

@@ -3,6 +3,7 @@
  * naming the damaged ones passed over, and an error that says what is left when none is intact.
  */
 import { basename, join, relative } from 'node:path';
+import { formatQuantity } from '../../shared/format';
 import { ConfigError } from '../config/loadConfig';
 import { loadNewestCheckpoint } from './checkpointStore';
 import type { VerifiedCheckpoint } from './checkpoint';
@@ -21,7 +22,8 @@ export async function checkpointToResume(paths: RunPaths, log: (level: 'warn', m
     return checkpoint;
   }
   const recorded = await recordedEpochs(paths);
-  const lost = recorded > 0 ? ` metrics.jsonl records ${recorded} epoch(s), but they cannot be continued without a checkpoint;` : '';
+  const lost =
+    recorded > 0 ? ` metrics.jsonl records ${formatQuantity(recorded, 'epoch')}, but they cannot be continued without a checkpoint;` : '';
   if (damaged.length) {
     throw new RunFolderError(
       'damaged',

@@ -135,6 +135,23 @@ async function ui(): Promise<boolean> {
     console.log(`ok   UI: a finished run in the tree and its toast (${await shoot(page, 'ui-run')})`);
     if (cut) throw new Error('the run row is cut at the default sidebar width');
 
+    // The Layers view of that run: every row (name, sparsity and α) fits the default sidebar
+    // width; Δ, the error and the counts are in the tooltip.
+    const layerRows = pane(page, 'Layers').locator('.monaco-list-row');
+    await waitFor('the Layers view to list the run’s layers', 30_000, async () => (await layerRows.count()) > 0);
+    const layerTexts = (await layerRows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+    const cutLayers = await layerRows.evaluateAll((rows) =>
+      rows
+        .filter((r) => {
+          const label = r.querySelector('.monaco-icon-label-container');
+          return label !== null && label.scrollWidth > label.clientWidth + 1;
+        })
+        .map((r) => (r.textContent ?? '').trim()),
+    );
+    console.log(`     Layers rows: ${layerTexts.join(' | ')}${cutLayers.length ? ` (CUT: ${cutLayers.join(' | ')})` : ''}`);
+    console.log(`ok   UI: the Layers view of the run (${await shoot(page, 'ui-layers')})`);
+    if (cutLayers.length) throw new Error(`Layers rows cut at the default sidebar width: ${cutLayers.join(' | ')}`);
+
     // Missing data: the message offers Open Config (the fix is data.path), which opens the config.
     await runFromPalette(page, 'Ternary: Train');
     const missingPick = experimentPick(page, 'missing-data');

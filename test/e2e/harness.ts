@@ -532,7 +532,7 @@ export async function quickOpen(page: Page, fileName: string): Promise<void> {
 export function lastSparsities(runDir: string): string[] {
   const lines = readFileSync(join(runDir, 'layers.jsonl'), 'utf8').trim().split('\n');
   const record = JSON.parse(lines[lines.length - 1]!) as LayersRecord;
-  return record.layers.filter((l) => l.ternary).map((l) => `sparsity ${(l.sparsity * 100).toFixed(1)}%`);
+  return record.layers.filter((l) => l.ternary).map((l) => `${(l.sparsity * 100).toFixed(1)}% zero`);
 }
 
 /**
@@ -544,7 +544,7 @@ export async function waitForLayerSparsities(page: Page, expected: string[], wha
   const rows = pane(page, 'Layers').locator('.monaco-list-row .label-description');
   let shown: string[] = [];
   await waitFor(what, 30_000, async () => {
-    shown = (await rows.allInnerTexts()).filter((t) => t.startsWith('sparsity '));
+    shown = (await rows.allInnerTexts()).filter((t) => /^\d+\.\d% zero/.test(t));
     return shown.length === expected.length && shown.every((d, i) => d.startsWith(expected[i]!));
   }).catch((err: unknown) => {
     const i = shown.findIndex((d, k) => !d.startsWith(expected[k] ?? ''));

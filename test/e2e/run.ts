@@ -88,7 +88,7 @@ function ternarizedLayers(page: Page, folder: string, count: number, what: strin
     const header = await layersPane.locator('.pane-header').innerText();
     if (!header.includes(folder)) return undefined;
     const texts = await layersPane.locator('.monaco-list-row .label-description').allInnerTexts();
-    return texts.filter((t) => /^sparsity \d+\.\d% · α /.test(t)).length === count ? texts : undefined;
+    return texts.filter((t) => /^\d+\.\d% zero · α /.test(t)).length === count ? texts : undefined;
   });
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { ProgressPrinter, formatDuration } from '../../server/cli/progress';
+import { ProgressPrinter } from '../../server/cli/progress';
 import type { MetricsRecord } from '../../shared/runRecords';
 
 function sink(columns?: number): Writable & { text: string; columns?: number } {
@@ -41,13 +41,6 @@ const epoch: MetricsRecord = {
   imgPerSec: 100,
   time: 2,
 };
-
-test('formatDuration', () => {
-  assert.equal(formatDuration(5), '0:05');
-  assert.equal(formatDuration(125), '2:05');
-  assert.equal(formatDuration(3725), '1:02:05');
-  assert.equal(formatDuration(NaN), '--:--');
-});
 
 test('json mode: one JSON object per line, records unchanged', () => {
   const out = sink();

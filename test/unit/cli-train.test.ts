@@ -60,7 +60,7 @@ test('tern train (--json and text), then tern eval and tern export on the run', 
   assert.equal(text.code, 0, text.err);
   assert.match(text.out, /conv1/);
   assert.match(text.out, /fc2/);
-  assert.match(text.out, /Completed: 1 epoch\(s\)/);
+  assert.match(text.out, /Completed: 1 epoch in /);
   assert.match(text.out, /Run files: .*runs\/a\/\d{8}-\d{6}-[0-9a-f]{4}\n$/);
 
   assert.equal(r.code, 0, r.err);
@@ -92,8 +92,8 @@ test('tern train (--json and text), then tern eval and tern export on the run', 
     assert.ok(existsSync(join(out, f)), f);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /\| status \| completed \|/);
   // Parity printed: one line per exported file, on the experiment's test images.
-  assert.match(ex.out, /model\.onnx +ONNX Runtime +max \|Δ logit\| \S+, relative \S+, top-1 agreement 100\.00 % of 16/);
-  assert.match(ex.out, /model\.tern \d+ bytes, arithmetic minimum \d+ bytes/);
+  assert.match(ex.out, /model\.onnx +ONNX Runtime +max \|Δ logit\| \S+, relative \S+, top-1 agreement 100\.00% of 16/);
+  assert.match(ex.out, /model\.tern [\d,]+ bytes, arithmetic minimum [\d,]+ bytes/);
 
   const missing = await tern('export', ...[join(dir, 'nope')]);
   assert.equal(missing.code, 1);

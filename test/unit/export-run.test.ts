@@ -7,7 +7,8 @@ import { saveModel } from '../../server/core/modelIO';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportRun, layersCsv, metricsCsv } from '../../server/export';
+import { exportRun, layersCsv, metricsCsv, reportMarkdown } from '../../server/export';
+import { parseConfigText } from '../../server/config/loadConfig';
 import type { LayerStats } from '../../shared/layerStats';
 import type { RunSummary } from '../../shared/runRecords';
 
@@ -128,9 +129,9 @@ test('exportRun: model as trained and exported (ONNX, .tern, stock tfjs), metric
   assert.match(readFileSync(join(out, 'layers.csv'), 'utf8'), /,0\.5,4,9,5\n$/);
   const report = readFileSync(join(out, 'report.md'), 'utf8');
   assert.match(report, /\| status \| completed \|/);
-  assert.match(report, /\| final top-1 \/ top-5 \/ loss \| 60\.00 % \/ 100\.00 % \/ 0\.5000 \|/);
-  assert.match(report, /\*\*8\.00× smaller\*\*/);
-  assert.match(report, /\| conv1 \| TernaryConv2D \| 3×3×1×2 \| 18 \| 2 \| 0\.01000 \| 0\.2000 \| 50\.00 % \| 4 \| 9 \| 5 \|/);
+  assert.match(report, /\| final top-1 \/ top-5 \/ loss \| 60\.00% \/ 100\.00% \/ 0\.5 \|/);
+  assert.match(report, /\*\*8\.0× smaller\*\*/);
+  assert.match(report, /\| conv1 \| TernaryConv2D \| 3×3×1×2 \| 18 \| 2 \| 0\.01 \| 0\.2 \| 50\.00% \| 4 \| 9 \| 5 \|/);
   assert.deepEqual(readFileSync(join(out, 'model', 'weights.bin')), readFileSync(join(run, 'model', 'weights.bin')));
   // The data folder 'd' does not exist: parity ran on random inputs and says so; sizes come before the layer table.
   assert.match(
@@ -163,4 +164,56 @@ test('exportRun: a run whose summary says running but whose writer is gone is re
   const report = readFileSync(join(out, 'report.md'), 'utf8');
   assert.match(report, /\| status \| crashed \(the process training it ended without finishing it; continue it with `tern train --resume`/);
   assert.doesNotMatch(report, /\| status \| running/);
+});
+
+test('report.md writes numbers as the views do: thousands separators, one size unit ladder, "at epoch 1", durations', () => {
+  const experiment = parseConfigText(
+    JSON.stringify({
+      experiments: [
+        {
+          name: 'big',
+          model: { arch: 'resnet20', classes: 10 },
+          data: { format: 'idx', path: 'd' },
+          train: { epochs: 3, batchSize: 8, lr: 0.1, schedule: [1], gammas: [0.1] },
+        },
+      ],
+    }),
+    '/x/big.tern.json',
+  ).experiments[0]!;
+  const config = { runId: 'r3', experiment, backend: 'cpu', threads: 1, versions: {}, seed: 1, startedAt: '2026-12-06T07:00:00Z' };
+  const summary = JSON.parse(
+    summaryJson({
+      runId: 'r3',
+      status: 'completed',
+      epochs: 3,
+      final: { top1: 0.5, top5: 1, loss: -0.25 },
+      best: { top1: 0.5, top5: 1, loss: 0.7, epoch: 1 },
+      wallSeconds: 4000,
+    }),
+  ) as RunSummary;
+  const big: LayerStats = {
+    ...layer,
+    params: 37_748_736,
+    counts: { neg: 12_000_000, zero: 13_748_736, pos: 12_000_000 },
+  };
+  const model = {
+    params: 37_750_000,
+    ternaryParams: 37_748_736,
+    layers: 2,
+    ternaryLayers: 1,
+    fp32Bytes: 1649.7 * 1024,
+    ternaryBytes: 103.2 * 1024,
+    compression: 15.99,
+  };
+  const report = reportMarkdown(config, summary, 'completed', [big], model, []);
+  assert.match(report, / × 0\.1 at epoch 1,/);
+  assert.match(report, /\| backend \| cpu, 1 thread \|/);
+  assert.match(report, /\| wall time \| 1 h 07 min \|/);
+  assert.match(report, /\/ −0\.25 \|/);
+  assert.match(
+    report,
+    /37,750,000 parameters \(37,748,736 ternary, in 1 of 2 layers\): 1\.61 MiB in float32, 103\.2 KiB with 2-bit ternary weights — \*\*16\.0× smaller\*\*/,
+  );
+  assert.match(report, /\| 37,748,736 \| 2 \| .* \| 12,000,000 \| 13,748,736 \| 12,000,000 \|/);
+  assert.doesNotMatch(report, /KiB.*1649|epochs 1\b|thread\(s\)/);
 });

@@ -50,6 +50,6 @@ test('pace: images a second as measured, time left at the pace seen since follow
   assert.equal(paceText(job.pace), '1,234 img/s');
   // Half an epoch in 10 s: 2 epochs left take 40 s.
   advanceJob(job, [{ ...batch(3, 0), time: 110, imgPerSec: 1300 }]);
-  assert.equal(paceText(job.pace), '1,300 img/s · 0:40 left');
+  assert.equal(paceText(job.pace), '1,300 img/s · 40 s left');
   assert.equal(job.pace.etaSeconds, 40);
 });

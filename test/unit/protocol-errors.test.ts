@@ -44,7 +44,7 @@ test('the progress line: epoch e/E · batch b/S · loss, and the overall percent
   });
   const epoch = { kind: 'epoch' as const, epoch: 5, step: 235, lr: 0.1, loss: 1.5, top1: 0.8, valTop1: 0.8125, time: 50 };
   assert.deepEqual(describeTrainProgress(epoch, run), {
-    message: 'epoch 5/5 · batch 47/47 · loss 1.5 · val top-1 81.3 %',
+    message: 'epoch 5/5 · batch 47/47 · loss 1.5 · val top-1 81.3%',
     percentage: 100,
   });
   assert.equal(describeTrainProgress({ ...batch, loss: NaN }, run).message, 'epoch 2/5 · batch 30/47 · loss NaN');

@@ -101,7 +101,7 @@ test('work-done progress on the client token: begin, reports "epoch e/E · batch
     // The last record is epoch 2's: all batches done, loss 2/8, validation top-1 0.5.
     assert.deepEqual(reports[reports.length - 1], {
       kind: 'report',
-      message: 'epoch 2/2 · batch 4/4 · loss 0.25 · val top-1 50.0 %',
+      message: 'epoch 2/2 · batch 4/4 · loss 0.25 · val top-1 50.0%',
       percentage: 100,
     });
   } finally {

@@ -179,9 +179,9 @@ test('formatLayerTable: one row per layer, a row per extra REL branch, totals', 
   const text = formatLayerTable(stats, modelSummary(model, stats));
   const lines = text.split('\n');
   assert.match(lines[0], /^Layer\s+Type\s+Shape\s+Params\s+Bits\s+Δ\s+α\s+Sparsity\s+Rel\. err\s+−α \/ 0 \/ \+α$/);
-  assert.match(text, /tern\s+TernaryDense\s+4×2\s+10\s+4\s+0\.04000\s+0\.3271\s+12\.5%\s+\d+\.\d%\s+3 \/ 1 \/ 4/);
-  assert.match(text, /└ branch 3\s+f = 0\.15\s+0\.1200\s+0\.3650\s+25\.0%\s+3 \/ 2 \/ 3/);
+  assert.match(text, /tern\s+TernaryDense\s+4×2\s+10\s+4\s+0\.04\s+0\.3271\s+12\.5%\s+\d+\.\d%\s+3 \/ 1 \/ 4/);
+  assert.match(text, /└ branch 3\s+f = 0\.15\s+0\.12\s+0\.365\s+25\.0%\s+3 \/ 2 \/ 3/);
   assert.match(text, /head\s+Dense\s+2×1\s+3\s+32\s+—\s+—\s+—\s+—\s+float/);
   assert.match(text, /Parameters: 13 \(8 ternary, in 1 of 2 conv\/dense layers\)/);
-  assert.match(text, /Size: 52 B in float32 → 40 B with packed ternary kernels \(model\.tern\): 1\.30× smaller/);
+  assert.match(text, /Size: 52 B in float32 → 40 B with packed ternary kernels \(model\.tern\): 1\.3× smaller/);
 });

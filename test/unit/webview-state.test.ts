@@ -38,7 +38,23 @@ test('run list: default selection is the running runs, else the newest; options 
   assert.equal(new RunList().options([], { best: true }).length, 0);
   const best = new RunList();
   best.update([run('/r/a/1', 'completed', 5, 0.912)]);
-  assert.equal(best.options([], { best: true })[0].label, 'a · 1 (completed, epoch 5/5 · best 91.2 %)');
+  assert.equal(best.options([], { best: true })[0].label, 'a · 1 (completed, epoch 5/5 · best 91.2%)');
+});
+
+test('run labels name their config when two configs share an experiment name, and only then', () => {
+  const list = new RunList();
+  list.update([
+    { ...run('/r/tiny/1', 'completed'), experiment: 'tiny', configPath: '/w/fashion-mnist.tern.json' },
+    { ...run('/r/tiny@copy/2', 'running'), experiment: 'tiny', configPath: '/w/copy.tern.json' },
+    { ...run('/r/other/3', 'completed'), experiment: 'other', configPath: '/w/copy.tern.json' },
+  ]);
+  assert.equal(list.label('/r/tiny/1'), 'tiny@fashion-mnist · 1');
+  assert.equal(list.label('/r/tiny@copy/2'), 'tiny@copy · 2');
+  assert.equal(list.label('/r/other/3'), 'other · 3');
+  assert.deepEqual(
+    list.options([], { best: false }).map((o) => o.label),
+    ['tiny@fashion-mnist · 1 (completed, epoch 1/5)', 'tiny@copy · 2 (running, epoch 1/5)', 'other · 3 (completed, epoch 1/5)'],
+  );
 });
 
 test('dashboard: first run list selects the default, loads only new folders, follows new runs, drops unreadable ones', () => {

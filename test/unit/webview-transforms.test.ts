@@ -4,7 +4,7 @@ import { alignSeries } from '../../webview/transforms/align';
 import { emaSmooth } from '../../webview/transforms/ema';
 import { hasLogDrawable, logSafe } from '../../webview/transforms/logScale';
 import { binTotal, histogramRange, isFloatLayer, latentHistogramBars, ternaryBars } from '../../webview/transforms/histogramBars';
-import { buildChartData, formatNumber, formatPercent, validationDash } from '../../webview/transforms/chartData';
+import { buildChartData, formatChartNumber, formatChartPercent, validationDash } from '../../webview/transforms/chartData';
 import { epochPosition } from '../../shared/progressText';
 import { mergeLayers, mergeMetrics, metricSeries, sparsitySeries } from '../../webview/transforms/metricsSeries';
 import type { LayerStats, LayersRecord, MetricsRecord, WeightHistogram } from '../../shared/webviewProtocol';
@@ -95,6 +95,8 @@ test('ternary bars are the exact counts at −α, 0, +α', () => {
   assert.deepEqual(t.y, [2, 5, 3]);
   assert.deepEqual(t.fractions, [0.2, 0.5, 0.3]);
   assert.deepEqual(t.labels, ['−α', '0', '+α']);
+  // The counts table: each value once, with one minus sign (not "0 = 0", not "-0.4").
+  assert.deepEqual(t.values, ['−α = −0.4', '0', '+α = 0.4']);
   assert.deepEqual(ternaryBars({ ...hist, counts: { neg: 0, zero: 0, pos: 0 } }).fractions, [0, 0, 0]);
 });
 
@@ -210,19 +212,19 @@ test('buildChartData: runs × curves, validation dashed, smoothing and log per s
 });
 
 test('number formats for axes and legends', () => {
-  assert.equal(formatPercent(0.9166), '91.7 %');
-  assert.equal(formatPercent(0.05), '5.00 %');
-  assert.equal(formatNumber(0.123456), '0.1235');
-  assert.equal(formatNumber(0.0001), '1.00e-4');
-  assert.equal(formatNumber(0), '0');
+  assert.equal(formatChartPercent(0.9166), '91.7%');
+  assert.equal(formatChartPercent(0.05), '5.00%');
+  assert.equal(formatChartNumber(0.123456), '0.1235');
+  assert.equal(formatChartNumber(0.0001), '1e−4');
+  assert.equal(formatChartNumber(0), '0');
 });
 
 test('percent ticks share the decimals the tick step needs', async () => {
   const { percentTicks } = await import('../../webview/transforms/chartData');
-  assert.deepEqual(percentTicks([0, 0.1, 0.2]), ['0 %', '10 %', '20 %']);
-  assert.deepEqual(percentTicks([0.2, 0.25, 0.3]), ['20 %', '25 %', '30 %']);
-  assert.deepEqual(percentTicks([0.2, 0.205]), ['20.0 %', '20.5 %']);
-  assert.deepEqual(percentTicks([0.001, 0.0015]), ['0.10 %', '0.15 %']);
+  assert.deepEqual(percentTicks([0, 0.1, 0.2]), ['0%', '10%', '20%']);
+  assert.deepEqual(percentTicks([0.2, 0.25, 0.3]), ['20%', '25%', '30%']);
+  assert.deepEqual(percentTicks([0.2, 0.205]), ['20.0%', '20.5%']);
+  assert.deepEqual(percentTicks([0.001, 0.0015]), ['0.10%', '0.15%']);
 });
 
 test('number ticks share decimals (learning rates), tiny steps in exponent form', async () => {
@@ -230,7 +232,7 @@ test('number ticks share decimals (learning rates), tiny steps in exponent form'
   assert.deepEqual(numberTicks([0, 0.0005, 0.001, 0.0015]), ['0.0000', '0.0005', '0.0010', '0.0015']);
   assert.deepEqual(numberTicks([1, 1.5, 2]), ['1.0', '1.5', '2.0']);
   assert.deepEqual(numberTicks([0, 50, 100]), ['0', '50', '100']);
-  assert.deepEqual(numberTicks([0, 0.00001, 0.00002]), ['0', '1e-5', '2e-5']);
+  assert.deepEqual(numberTicks([0, 0.00001, 0.00002]), ['0', '1e−5', '2e−5']);
 });
 
 test('one run: legend labels are just train / val (the run is named once, above the charts)', async () => {
@@ -255,7 +257,7 @@ test('one run: legend labels are just train / val (the run is named once, above 
 test('tick formatters leave unlabelled (null) ticks empty', async () => {
   const { numberTicks, percentTicks } = await import('../../webview/transforms/chartData');
   assert.deepEqual(numberTicks([null, 0.5, null, 1]), ['', '0.5', '', '1.0']);
-  assert.deepEqual(percentTicks([0.1, null, 0.2]), ['10 %', '', '20 %']);
+  assert.deepEqual(percentTicks([0.1, null, 0.2]), ['10%', '', '20%']);
 });
 
 test("nearestValue: a run's own value next to the gaps other runs leave in aligned data", async () => {
@@ -332,7 +334,7 @@ test('IncrementalAligner: appended points give the same result as aligning from 
 test('tick decimals write the step exactly (0.025 steps are not rounded to 0.03)', async () => {
   const { numberTicks, percentTicks } = await import('../../webview/transforms/chartData');
   assert.deepEqual(numberTicks([0, 0.025, 0.05, 0.075, 0.1]), ['0.000', '0.025', '0.050', '0.075', '0.100']);
-  assert.deepEqual(percentTicks([0, 0.025, 0.05]), ['0.0 %', '2.5 %', '5.0 %']);
+  assert.deepEqual(percentTicks([0, 0.025, 0.05]), ['0.0%', '2.5%', '5.0%']);
   assert.deepEqual(numberTicks([0, 0.2, 0.4]), ['0.0', '0.2', '0.4']);
 });
 

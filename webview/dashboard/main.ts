@@ -3,6 +3,7 @@
  * they train, recorded ones from their files; smoothing, log scale, PNG/CSV export, per-layer
  * sparsity. Talks to the host only through the typed messages of ../protocol.
  */
+import { formatQuantity } from '../../shared/format';
 import '../shared/elements';
 import { type DashboardHostMessage, type DashboardState, MessageType } from '../../shared/webviewProtocol';
 import { Chart } from '../shared/chart';
@@ -19,8 +20,8 @@ import {
   type RunCurves,
   SeriesCache,
   buildChartData,
-  formatNumber,
-  formatPercent,
+  formatChartNumber,
+  formatChartPercent,
   numberTicks,
   percentTicks,
 } from '../transforms/chartData';
@@ -89,17 +90,17 @@ const charts = {
   loss: new Chart(chartsGrid, { title: 'Loss', xLabel: 'epoch', yLabel: 'loss', yTicks: numberTicks, syncKey: sync }, theme),
   top1: new Chart(
     chartsGrid,
-    { title: 'Top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync },
+    { title: 'Top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', yFormat: formatChartPercent, yTicks: percentTicks, syncKey: sync },
     theme,
   ),
   top5: new Chart(
     chartsGrid,
-    { title: 'Top-5 accuracy', xLabel: 'epoch', yLabel: 'top-5', yFormat: formatPercent, yTicks: percentTicks, syncKey: sync },
+    { title: 'Top-5 accuracy', xLabel: 'epoch', yLabel: 'top-5', yFormat: formatChartPercent, yTicks: percentTicks, syncKey: sync },
     theme,
   ),
   lr: new Chart(
     chartsGrid,
-    { title: 'Learning rate', xLabel: 'epoch', yLabel: 'lr', yFormat: formatNumber, yTicks: numberTicks, syncKey: sync },
+    { title: 'Learning rate', xLabel: 'epoch', yLabel: 'lr', yFormat: formatChartNumber, yTicks: numberTicks, syncKey: sync },
     theme,
   ),
 };
@@ -116,7 +117,7 @@ const sparsityChart = new Chart(
     title: 'Per-layer sparsity (fraction of zero weights)',
     xLabel: 'epoch',
     yLabel: 'sparsity',
-    yFormat: formatPercent,
+    yFormat: formatChartPercent,
     yTicks: percentTicks,
     height: 260,
     xIntegers: true,
@@ -178,7 +179,7 @@ function render(): void {
   status.textContent =
     state.runDirs.length === 0
       ? ''
-      : `${state.runDirs.length} run${state.runDirs.length > 1 ? 's' : ''}${live ? ` · ${live} training` : ''}${loading ? ` · ${loading} loading` : ''} · ${points.toLocaleString('en-US')} points`;
+      : `${state.runDirs.length} run${state.runDirs.length > 1 ? 's' : ''}${live ? ` · ${live} training` : ''}${loading ? ` · ${loading} loading` : ''} · ${formatQuantity(points, 'point')}`;
   empty.hidden = state.runDirs.length > 0 && points > 0;
   empty.textContent = !model.runs.received
     ? 'Loading runs…'

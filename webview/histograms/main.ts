@@ -3,6 +3,7 @@
  * latent full-precision weights with ±Δ marked, and the three ternary values −α, 0, +α as exact
  * counts; an epoch slider with play/pause, following new epochs live while the run trains.
  */
+import { formatCount } from '../../shared/format';
 import type uPlot from 'uplot';
 import '../shared/elements';
 import { type HistogramsHostMessage, type HistogramsState, type WeightHistogram, MessageType } from '../../shared/webviewProtocol';
@@ -13,7 +14,7 @@ import { FrameScheduler } from '../shared/frameScheduler';
 import { installPanelPerf, noteVisibility, timeLiveMessage } from '../shared/perf';
 import { type ChartTheme, readChartTheme, watchTheme } from '../shared/theme';
 import { connectToHost } from '../shared/vscodeApi';
-import { formatNumber, formatPercent, percentTicks } from '../transforms/chartData';
+import { formatChartNumber, formatChartPercent, percentTicks } from '../transforms/chartData';
 import { histogramRange, isFloatLayer, latentHistogramBars, ternaryBars } from '../transforms/histogramBars';
 import { HistogramsModel } from './state';
 
@@ -99,7 +100,7 @@ const sparsityChart = new Chart(
     title: 'Sparsity of this layer over epochs',
     xLabel: 'epoch',
     yLabel: 'sparsity',
-    yFormat: formatPercent,
+    yFormat: formatChartPercent,
     yTicks: percentTicks,
     height: 200,
     xIntegers: true,
@@ -158,7 +159,7 @@ function drawCountLabels(u: uPlot, t: ChartTheme): void {
   bars.x.forEach((x, i) => {
     const px = u.valToPos(x, 'x', true);
     const py = Math.max(u.valToPos(bars.y[i], 'y', true) - 3 * dpr, u.bbox.top + 12 * dpr);
-    ctx.fillText(`${bars.labels[i]}: ${bars.y[i].toLocaleString('en-US')}`, px, py);
+    ctx.fillText(`${bars.labels[i]}: ${formatCount(bars.y[i])}`, px, py);
   });
   ctx.restore();
 }
@@ -253,9 +254,9 @@ function render(): void {
   facts.textContent = [
     layer,
     layerStats ? `${layerStats.type} ${layerStats.shape.join('×')}` : undefined,
-    `Δ = ${formatNumber(current.delta)}`,
-    `α = ${formatNumber(current.alpha)}`,
-    `sparsity ${formatPercent(tern.fractions[1])}`,
+    `Δ = ${formatChartNumber(current.delta)}`,
+    `α = ${formatChartNumber(current.alpha)}`,
+    `sparsity ${formatChartPercent(tern.fractions[1])}`,
     layerStats && layerStats.branches.length > 1 ? `t_ex = ${layerStats.branches.length} (first branch shown)` : undefined,
   ]
     .filter(Boolean)
@@ -279,17 +280,11 @@ function render(): void {
 function renderCounts(h: WeightHistogram, tern: ReturnType<typeof ternaryBars>): void {
   const total = tern.y[0] + tern.y[1] + tern.y[2];
   const keys = ['neg', 'zero', 'pos'] as const;
-  const rows = tern.x.map((x, i) => {
-    const count = el('td', { text: tern.y[i].toLocaleString('en-US') });
+  const rows = tern.x.map((_x, i) => {
+    const count = el('td', { text: formatCount(tern.y[i]) });
     count.dataset.count = keys[i];
     count.dataset.value = String(tern.y[i]);
-    return el(
-      'tr',
-      {},
-      el('td', { text: `${tern.labels[i]} = ${formatNumber(x)}` }),
-      count,
-      el('td', { text: formatPercent(tern.fractions[i]) }),
-    );
+    return el('tr', {}, el('td', { text: tern.values[i] }), count, el('td', { text: formatChartPercent(tern.fractions[i]) }));
   });
   countsTable.replaceChildren(
     el('caption', { text: `Exact ternary counts of ${h.layer}` }),
@@ -298,7 +293,7 @@ function renderCounts(h: WeightHistogram, tern: ReturnType<typeof ternaryBars>):
       'tbody',
       {},
       ...rows,
-      el('tr', {}, el('td', { text: 'total' }), el('td', { text: total.toLocaleString('en-US') }), el('td', { text: '100 %' })),
+      el('tr', {}, el('td', { text: 'total' }), el('td', { text: formatCount(total) }), el('td', { text: formatChartPercent(1) })),
     ),
   );
 }

@@ -6,7 +6,7 @@
 import uPlot from 'uplot';
 import type { ChartTheme } from './theme';
 import { timeRedraw } from './perf';
-import { formatNumber } from '../transforms/chartData';
+import { formatChartNumber } from '../transforms/chartData';
 import { hoverValue } from '../transforms/hoverValue';
 
 /** `true` only in test builds (esbuild.mjs `--test-hooks`): redraw timings for the e2e tests (./perf.ts). */
@@ -197,7 +197,7 @@ export class Chart {
       ],
       legend: { live: true },
       series: [
-        { label: this.options.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : formatNumber(v)) },
+        { label: this.options.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : formatChartNumber(v)) },
         ...this.specs.map((s): uPlot.Series => ({
           label: s.label,
           stroke: s.color,
@@ -210,7 +210,7 @@ export class Chart {
               u.data[0] as number[],
               u.data[seriesIdx] as (number | null)[],
               idx ?? null,
-              this.options.yFormat ?? formatNumber,
+              this.options.yFormat ?? formatChartNumber,
               this.options.xLabel,
             ),
           ...(s.bars ? { paths: uPlot.paths.bars!({ size: [s.bars.size, s.bars.maxPx ?? Infinity] }), points: { show: false } } : {}),
@@ -239,7 +239,8 @@ export class Chart {
   private yAxisValues(): Pick<uPlot.Axis, 'values'> {
     const { yTicks, yFormat } = this.options;
     // A log axis has uneven ticks, and uPlot passes null for the ones it leaves unlabelled.
-    if (this.log) return { values: (_u, splits) => splits.map((v) => (v === null || v === undefined ? '' : (yFormat ?? formatNumber)(v))) };
+    if (this.log)
+      return { values: (_u, splits) => splits.map((v) => (v === null || v === undefined ? '' : (yFormat ?? formatChartNumber)(v))) };
     if (yTicks) return { values: (_u, splits) => yTicks(splits) };
     if (yFormat) return { values: (_u, splits) => splits.map((v) => (v === null || v === undefined ? '' : yFormat(v))) };
     return {};

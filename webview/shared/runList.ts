@@ -5,7 +5,7 @@
  */
 import type { RunInfo } from '../../shared/webviewProtocol';
 import { epochProgress } from '../../shared/progressText';
-import { formatPercent } from '../transforms/chartData';
+import { formatChartPercent } from '../transforms/chartData';
 import { runLabel } from '../transforms/runLabel';
 
 export interface PickerOption {
@@ -37,9 +37,9 @@ export class RunList {
     return this.list.find((r) => r.runDir === runDir);
   }
 
-  /** "experiment · run-id" of a folder, known to the list or not. */
+  /** "experiment · run-id" of a folder, known to the list or not (with its config when two configs share the name). */
   label(runDir: string): string {
-    return runLabel(this.find(runDir), runDir);
+    return runLabel(this.find(runDir), runDir, this.list);
   }
 
   /**
@@ -61,14 +61,14 @@ export class RunList {
 
   /** A picker's options: every run, plus chosen folders the list does not know (yet), so they stay choosable. */
   options(selected: readonly string[], opts: { best: boolean }): PickerOption[] {
-    const options = this.list.map((r) => ({ value: r.runDir, label: runOptionLabel(r, opts.best) }));
+    const options = this.list.map((r) => ({ value: r.runDir, label: runOptionLabel(r, opts.best, this.list) }));
     for (const d of selected) if (!this.find(d)) options.push({ value: d, label: runLabel(undefined, d) });
     return options;
   }
 }
 
-/** "experiment · run-id (status, epoch e/E · best 91.2 %)" for a picker. */
-export function runOptionLabel(r: RunInfo, withBest: boolean): string {
-  const best = withBest && r.bestTop1 !== undefined ? ` · best ${formatPercent(r.bestTop1)}` : '';
-  return `${r.experiment} · ${r.runId} (${r.status}, ${epochProgress(r.epoch, r.epochs)}${best})`;
+/** "experiment · run-id (status, epoch e/E · best 91.2%)" for a picker; `runs`: the others, to tell configs apart. */
+export function runOptionLabel(r: RunInfo, withBest: boolean, runs: readonly RunInfo[] = []): string {
+  const best = withBest && r.bestTop1 !== undefined ? ` · best ${formatChartPercent(r.bestTop1)}` : '';
+  return `${runLabel(r, r.runDir, runs)} (${r.status}, ${epochProgress(r.epoch, r.epochs)}${best})`;
 }

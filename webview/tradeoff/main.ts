@@ -5,6 +5,7 @@
  * Drawn as SVG (a handful of points; every element gets its colour through the CSSOM, as the CSP
  * allows no inline styles).
  */
+import { formatBytes, formatPercent, formatQuantity } from '../../shared/format';
 import '../shared/elements';
 import { MessageType, type TradeoffHostMessage, type TradeoffState } from '../../shared/webviewProtocol';
 import { paretoFront, pointLabel, type SweepPoint, type TradeoffRow } from '../../shared/sweep';
@@ -65,7 +66,7 @@ function settingLabel(row: TradeoffRow, keys: string[]): string {
   return keys.length ? pointLabel(point) : row.experiment;
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
+const pct = (v: number) => formatPercent(v, 2);
 
 function tooltipText(row: TradeoffRow): string {
   const settings = Object.entries(row.settings)
@@ -73,7 +74,7 @@ function tooltipText(row: TradeoffRow): string {
     .join('\n');
   return (
     `${row.experiment} · ${row.runId}${row.sweep ? ` · point ${row.sweep.index + 1}/${row.sweep.count}` : ''}\n${settings}\n` +
-    `top-1 ${row.top1 === undefined ? '—' : pct(row.top1)}\n${row.bitsPerWeight.toFixed(2)} bits per weight · ${(row.bytes / 1024).toFixed(1)} KiB\n` +
+    `top-1 ${row.top1 === undefined ? '—' : pct(row.top1)}\n${row.bitsPerWeight.toFixed(2)} bits per weight · ${formatBytes(row.bytes)}\n` +
     `sparsity ${pct(row.sparsity)}\nclick: open in the dashboard`
   );
 }
@@ -243,7 +244,9 @@ function draw(): void {
   }
   const unfinished = rows.length - measured.length;
   if (unfinished > 0)
-    legend.append(el('span', { className: 'legend-item', text: `${unfinished} run(s) without a finished epoch not shown` }));
+    legend.append(
+      el('span', { className: 'legend-item', text: `${formatQuantity(unfinished, 'run')} without a finished epoch not shown` }),
+    );
 }
 
 function attachHover(target: SVGElement, row: TradeoffRow): void {

@@ -1,4 +1,5 @@
 /** The dashboard's charts as data: runs × metrics → labelled, smoothed, aligned series. */
+import { formatNumber, formatPercent } from '../../shared/format';
 import type { MetricsRecord } from '../../shared/webviewProtocol';
 import { type IncrementalAligner, alignSeries, type XYSeries } from './align';
 import { emaSmooth } from './ema';
@@ -99,15 +100,15 @@ export function buildChartData(
   return { series, x: aligned.x, ys: aligned.ys };
 }
 
-/** Accuracies are fractions 0..1 in the run files; charts show percent. */
-export function formatPercent(v: number): string {
-  return `${(v * 100).toFixed(Math.abs(v) < 0.1 ? 2 : 1)} %`;
+/** Accuracies are fractions 0..1 in the run files; charts show percent (two decimals below 10 %). */
+export function formatChartPercent(v: number): string {
+  return formatPercent(v, Math.abs(v) < 0.1 ? 2 : 1);
 }
 
 /** Percent tick labels with the same number of decimals, as many as the tick step needs. */
 export function percentTicks(ticks: readonly (number | null)[]): string[] {
   const decimals = decimalsFor(tickStep(ticks) * 100, 4);
-  return ticks.map((v) => (v === null ? '' : `${(v * 100).toFixed(decimals)} %`));
+  return ticks.map((v) => (v === null ? '' : formatPercent(v, decimals)));
 }
 
 /** Fewest decimals that write `step` exactly (0.025 → 3, 2.5 → 1, 50 → 0), at most `max`. */
@@ -130,17 +131,14 @@ function tickStep(ticks: readonly (number | null)[]): number {
 export function numberTicks(ticks: readonly (number | null)[]): string[] {
   const step = tickStep(ticks);
   const label = (v: number): string => {
-    if (!(step > 0)) return formatNumber(v);
-    if (step < 1e-4 || step >= 1e6) return v === 0 ? '0' : Number(v.toPrecision(3)).toExponential();
+    if (!(step > 0)) return formatChartNumber(v);
+    if (step < 1e-4 || step >= 1e6) return formatNumber(v, 3);
     return v.toFixed(decimalsFor(step, 6));
   };
   return ticks.map((v) => (v === null ? '' : label(v)));
 }
 
-/** Compact numbers for legends: 4 significant digits, exponent form for tiny/huge values. */
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(2);
-  return String(Number(v.toPrecision(4)));
+/** Compact numbers for legends and hover values: 4 significant digits, exponent form for tiny/huge values. */
+export function formatChartNumber(v: number): string {
+  return formatNumber(v, 4);
 }

@@ -1,4 +1,5 @@
 /** Bar geometry of a server-binned latent-weight histogram and of the three exact ternary counts. */
+import { formatNumber } from '../../shared/format';
 import type { WeightHistogram } from '../../shared/webviewProtocol';
 
 export interface Bars {
@@ -36,6 +37,8 @@ export interface TernaryBars {
   /** Exact counts of weights equal to each. */
   y: [number, number, number];
   labels: [string, string, string];
+  /** The same with their values, for the counts table: "−α = −0.0829", "0" (not "0 = 0"), "+α = 0.0829". */
+  values: [string, string, string];
   /** Fraction of all weights per value. */
   fractions: [number, number, number];
 }
@@ -49,6 +52,7 @@ export function ternaryBars(h: WeightHistogram): TernaryBars {
     x: [-h.alpha, 0, h.alpha],
     y: [neg, zero, pos],
     labels: ['−α', '0', '+α'],
+    values: [`−α = ${formatNumber(-h.alpha, 4)}`, '0', `+α = ${formatNumber(h.alpha, 4)}`],
     fractions: [frac(neg), frac(zero), frac(pos)],
   };
 }

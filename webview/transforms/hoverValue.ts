@@ -4,7 +4,7 @@
  * training curve has many. Showing the nearest point's value there is useful, but under the
  * cursor's x it reads as a value at that x; so a value taken from elsewhere says where it is from.
  */
-import { formatNumber } from './chartData';
+import { formatChartNumber } from './chartData';
 import { nearestIndex } from './align';
 
 export function hoverValue(
@@ -18,5 +18,5 @@ export function hoverValue(
   const at = nearestIndex(ys, index);
   if (at === null) return '–';
   const text = format(ys[at] as number);
-  return at === index || xs[at] === xs[index] ? text : `${text} (${xLabel} ${formatNumber(xs[at]!)})`;
+  return at === index || xs[at] === xs[index] ? text : `${text} (${xLabel} ${formatChartNumber(xs[at]!)})`;
 }

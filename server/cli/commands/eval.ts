@@ -1,4 +1,5 @@
 /** `tern eval`: a run's final model (or a model.json) on an experiment's test data. */
+import { formatNumber, formatPercent, formatQuantity } from '../../../shared/format';
 import { parseArgs } from 'node:util';
 import { onePositional, parsingArgs, reportingUserErrors, UsageError, type CliCommand } from '../command';
 import { BACKEND_USAGE, backendOptionsFromArgs } from '../../backends/options';
@@ -35,8 +36,8 @@ async function run(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ ...result, backend: backend.name }) + '\n');
     } else {
       process.stdout.write(
-        `${result.modelPath} on ${result.experiment} test data (${result.examples} examples, ${backend.name}): ` +
-          `loss ${result.loss.toFixed(4)}, top-1 ${(result.top1 * 100).toFixed(2)}%, top-5 ${(result.top5 * 100).toFixed(2)}%\n`,
+        `${result.modelPath} on ${result.experiment} test data (${formatQuantity(result.examples, 'example')}, ${backend.name}): ` +
+          `loss ${formatNumber(result.loss, 4)}, top-1 ${formatPercent(result.top1, 2)}, top-5 ${formatPercent(result.top5, 2)}\n`,
       );
     }
     return 0;

@@ -2,6 +2,7 @@
  * `tern export`: a run's model, metrics.csv, layers.csv and report.md, plus the model as
  * model.onnx, model.tern and a stock tfjs model, checked against our inference (parity).
  */
+import { formatCount, formatNumber, formatPercent } from '../../../shared/format';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -119,11 +120,13 @@ async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${exportSummaryLine(result.model)}\n`);
       for (const r of result.model.parity?.results ?? []) {
         process.stdout.write(
-          `  ${r.file.padEnd(11)} ${r.target.padEnd(29)} max |Δ logit| ${r.maxAbsDiff.toExponential(2)}, relative ${r.maxRelDiff.toExponential(2)}, top-1 agreement ${(100 * r.top1Agreement).toFixed(2)} % of ${r.samples}\n`,
+          `  ${r.file.padEnd(11)} ${r.target.padEnd(29)} max |Δ logit| ${formatNumber(r.maxAbsDiff)}, relative ${formatNumber(r.maxRelDiff)}, top-1 agreement ${formatPercent(r.top1Agreement, 2)} of ${formatCount(r.samples)}\n`,
         );
       }
       const t = result.model.tern;
-      process.stdout.write(`  model.tern ${t.bytes} bytes, arithmetic minimum ${t.minimumBytes} bytes (+${t.overheadBytes})\n`);
+      process.stdout.write(
+        `  model.tern ${formatCount(t.bytes)} bytes, arithmetic minimum ${formatCount(t.minimumBytes)} bytes (+${formatCount(t.overheadBytes)})\n`,
+      );
     }
     return 0;
   });

@@ -1,5 +1,6 @@
 /** `tern sweep`: trains every point of an experiment's sweep, one run after another, and prints the trade-off table. */
 import { parseArgs } from 'node:util';
+import { formatBytes, formatPercent } from '../../../shared/format';
 import { resolve } from 'node:path';
 import { applyEdits, modify, parse } from 'jsonc-parser';
 import { UsageError, usageError, type CliCommand } from '../command';
@@ -68,8 +69,7 @@ function parseSwept(text: string, configPath: string, sets: string[]): ReturnTyp
   }
 }
 
-const pct = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const pct = (v: number | undefined) => (v === undefined ? '—' : formatPercent(v, 2));
 
 /** The table `tern sweep` prints: one row per point. */
 export function formatSweepTable(rows: { index: number; label: string; row?: TradeoffRow }[]): string {
@@ -80,7 +80,7 @@ export function formatSweepTable(rows: { index: number; label: string; row?: Tra
     row?.status ?? 'not run',
     pct(row?.top1),
     row ? row.bitsPerWeight.toFixed(2) : '—',
-    row ? kib(row.bytes) : '—',
+    row ? formatBytes(row.bytes) : '—',
     row ? pct(row.sparsity) : '—',
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));

@@ -1,4 +1,5 @@
 /** `tern ternarize`: the ternary twin of a float model.json, written with its per-layer stats. */
+import { formatBytes } from '../../../shared/format';
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { initBackend } from '../../backends/ladder';
@@ -90,7 +91,7 @@ export async function run(argv: string[], io: CommandIO = { out: process.stdout,
               : `REL factors ${branchFactors(quant).join(', ')}`;
       const size = result.files.reduce((sum, f) => sum + f.bytes, 0);
       io.out.write(
-        `Wrote ${result.files.map((f) => path.join(result.outDir, f.path)).join(' + ')} (${size.toLocaleString('en-US')} bytes: the float32 latent weights, ` +
+        `Wrote ${result.files.map((f) => path.join(result.outDir, f.path)).join(' + ')} (${formatBytes(size)}: the float32 latent weights, ` +
           `to fine-tune or to pack with \`tern export\`; ${quant.method}, t_ex = ${quant.tex}, ${threshold}, first/last ${quant.firstLast})\n\n`,
       );
     }

@@ -1,4 +1,5 @@
 /** `tern train`: runs one experiment of a config file and records it in a run folder. */
+import { formatDuration, formatPercent, formatQuantity, formatSizeChange } from '../../../shared/format';
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import { parsingArgs, UsageError, usageError, userMistakeOf, type CliCommand } from '../command';
@@ -88,11 +89,10 @@ async function run(argv: string[]): Promise<number> {
       const history = await readRunHistory(runDir);
       const last = history.layers[history.layers.length - 1];
       if (last) process.stdout.write('\n' + formatLayerTable(last.layers, last.summary) + '\n');
-      const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
       process.stdout.write(
-        `\n${summary.status === 'completed' ? 'Completed' : summary.status === 'cancelled' ? 'Cancelled' : 'Failed'}: ${summary.epochs} epoch(s) in ${summary.wallSeconds.toFixed(1)} s on ${summary.backend}. ` +
-          `Final top-1 ${pct(summary.final.top1)}, top-5 ${pct(summary.final.top5)}; best top-1 ${pct(summary.best.top1)} (epoch ${summary.best.epoch}). ` +
-          `Size ${(summary.fp32Bytes / 1024).toFixed(1)} KiB fp32 → ${(summary.ternaryBytes / 1024).toFixed(1)} KiB ternary (${summary.compression.toFixed(1)}×).\n` +
+        `\n${summary.status === 'completed' ? 'Completed' : summary.status === 'cancelled' ? 'Cancelled' : 'Failed'}: ${formatQuantity(summary.epochs, 'epoch')} in ${formatDuration(summary.wallSeconds)} on ${summary.backend}. ` +
+          `Final top-1 ${formatPercent(summary.final.top1, 2)}, top-5 ${formatPercent(summary.final.top5, 2)}; best top-1 ${formatPercent(summary.best.top1, 2)} (epoch ${summary.best.epoch}). ` +
+          `Size ${formatSizeChange(summary.fp32Bytes, summary.ternaryBytes)}, float32 → ternary.\n` +
           `Run files: ${displayPath(runDir)}\n`,
       );
     }

@@ -137,7 +137,7 @@ function expectLayersTreeMatches(record: LayersRecord, items: Awaited<ReturnType
   );
   ternary.forEach((layer, i) => {
     // Independent of the extension's formatter: sparsity to 0.1 %.
-    const expected = `sparsity ${(layer.sparsity * 100).toFixed(1)}%`;
+    const expected = `${(layer.sparsity * 100).toFixed(1)}% zero`;
     assert.ok(
       ternaryItems[i]!.description?.startsWith(`${expected} · α `),
       `${layer.layer}: "${ternaryItems[i]!.description}" should start with "${expected}"`,
@@ -182,7 +182,7 @@ test('with t_ex = 2 each Layers item has its two REL branches as children, with 
     );
     item.children.forEach((child, k) => {
       assert.ok(
-        child.description?.startsWith(`sparsity ${(layer.branches[k]!.sparsity * 100).toFixed(1)}%`),
+        child.description?.startsWith(`${(layer.branches[k]!.sparsity * 100).toFixed(1)}% zero`),
         `${layer.layer} branch ${k + 1}: ${child.description}`,
       );
     });
