@@ -3,11 +3,12 @@
 // recipe batch 128, SGD Nesterov 0.9, lr 0.05, weight decay 1e-4, lr × 0.1 at epochs 6 and 9,
 // 10 epochs, no augmentation, normalize 0.2860 / 0.3530, seed 1 (`--seed N` for another draw of the
 // initial weights and the data order; `--tex 2|4` and `--threshold optimal` for the ternary model's
-// REL branches and threshold rule, docs/method.md). Prints one JSON object.
+// REL branches and threshold rule, `--activations int8` for the ternary model trained with 8-bit
+// activations, docs/method.md). Prints one JSON object.
 //
 //   npm run build && node scripts/bench-accuracy.mjs [--epochs N] [--backend B] [--threads T] [--only float|ternary]
 //                                                     [--sequential] [--data DIR] [--runs-dir DIR] [--seed N]
-//                                                     [--tex 1|2|4] [--threshold fixed|optimal]
+//                                                     [--tex 1|2|4] [--threshold fixed|optimal] [--activations float|int8]
 //                                                     [--engine torch [--nproc-per-node N] [--workers W]]
 //                                                     [--format image-folder --data FOLDER]
 //
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     tex: { type: 'string', default: '1' },
     threshold: { type: 'string', default: 'fixed' },
+    activations: { type: 'string', default: 'float' },
   },
 });
 
@@ -66,7 +68,7 @@ const recipe = {
 const data = { format: imageFolder ? 'image-folder' : 'idx', path: dataDir, normalize: { mean: [0.286], std: [0.353] }, augment: [] };
 const experiments = [
   { name: 'fmnist-cnn-float', model: { arch: 'fmnist-cnn', classes: 10 }, quant: { method: 'none' }, data, train: recipe },
-  { name: 'fmnist-cnn-tern', model: { arch: 'fmnist-cnn', classes: 10 }, quant: { method: 'he2019', thresholdFactor: 0.05, threshold: values.threshold, tex: Number(values.tex), firstLast: 'ternary' }, data, train: recipe },
+  { name: 'fmnist-cnn-tern', model: { arch: 'fmnist-cnn', classes: 10 }, quant: { method: 'he2019', thresholdFactor: 0.05, threshold: values.threshold, tex: Number(values.tex), firstLast: 'ternary', activations: values.activations }, data, train: recipe },
 ].filter((e) => !values.only || e.name.endsWith(values.only === 'ternary' ? 'tern' : values.only));
 
 const work = mkdtempSync(join(tmpdir(), 'tern-bench-accuracy-'));

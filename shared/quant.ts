@@ -12,6 +12,9 @@ export type TernaryMethod = 'he2019' | 'twn';
 /** How Δ and α are chosen: `fixed` factors of max|W|, or the least-squares `optimal` ones (docs/method.md). */
 export type ThresholdMode = 'fixed' | 'optimal';
 
+/** What ternary layers compute on: `float` activations, or inputs fake-quantized to 8 bits in training (docs/method.md). */
+export type ActivationMode = 'float' | 'int8';
+
 /** A ternary model: how its conv and dense weights are ternarized. */
 export interface TernaryQuant {
   /** `he2019`: Δ = f·max|W|, α = mean|W| over |W| ≥ Δ. `twn`: Δ = 0.7·mean|W|, α over |W| > Δ. */
@@ -24,6 +27,11 @@ export interface TernaryQuant {
   tex: 1 | 2 | 4;
   /** `ternary`: every conv/dense layer ternary; `float`: keep the first and last layers full precision. */
   firstLast: 'ternary' | 'float';
+  /**
+   * `float` (the paper's setting) or `int8`: the input of every ternary layer is fake-quantized while
+   * training. parseQuant always fills it in; settings built in code may leave it out, which is `float`.
+   */
+  activations?: ActivationMode;
 }
 
 /** A float model (the baseline): nothing is ternarized. */
@@ -42,12 +50,13 @@ interface PropertySchema {
 const properties = schema.definitions.quant.properties as unknown as Record<keyof TernaryQuant, PropertySchema>;
 
 /** The schema's defaults: he2019, f = 0.05, fixed thresholds, t_ex = 1, every layer ternary. */
-export const QUANT_DEFAULTS: Readonly<TernaryQuant> = Object.freeze({
+export const QUANT_DEFAULTS: Readonly<Required<TernaryQuant>> = Object.freeze({
   method: properties.method.default as TernaryMethod,
   thresholdFactor: properties.thresholdFactor.default as number,
   threshold: properties.threshold.default as ThresholdMode,
   tex: properties.tex.default as 1 | 2 | 4,
   firstLast: properties.firstLast.default as 'ternary' | 'float',
+  activations: properties.activations.default as ActivationMode,
 });
 
 /** Allowed values of t_ex, the number of REL branches. */
@@ -55,6 +64,9 @@ export const QUANT_DEFAULTS: Readonly<TernaryQuant> = Object.freeze({
 export const THRESHOLD_MODES: readonly ThresholdMode[] = Object.freeze(properties.threshold.enum as ThresholdMode[]);
 
 export const TEX_VALUES: readonly (1 | 2 | 4)[] = Object.freeze(properties.tex.enum as (1 | 2 | 4)[]);
+
+/** Allowed values of `activations`. */
+export const ACTIVATION_MODES: readonly ActivationMode[] = Object.freeze(properties.activations.enum as ActivationMode[]);
 
 /**
  * Allowed values of f, both ends included: f = 0 makes Δ = 0 (every weight ±α, no zeros),
@@ -87,6 +99,7 @@ export interface QuantInput {
   threshold?: unknown;
   tex?: unknown;
   firstLast?: unknown;
+  activations?: unknown;
 }
 
 /** How the caller names each setting in its messages (`--threshold-factor`, `experiments[0].quant.tex`). */
@@ -111,8 +124,21 @@ function oneOf<T>(key: keyof QuantInput, value: unknown, allowed: readonly T[], 
  */
 export function parseQuant(input: QuantInput, names: QuantNames = {}): QuantConfig {
   const method = oneOf<TernaryMethod | 'none'>('method', input.method, properties.method.enum as (TernaryMethod | 'none')[], names);
-  if (method === 'none') return { method };
-  return parseTernary(method, input, names);
+  // An experiment's setting (a trained property): tern ternarize and the layers take the rest only.
+  const activations = oneOf<ActivationMode>('activations', input.activations, ACTIVATION_MODES, names);
+  if (method === 'none') {
+    // Only ternary layers quantize their inputs: a float model with int8 would silently train float.
+    if (activations !== 'float') {
+      const name = names.activations ?? 'activations';
+      throw new UserError(
+        'invalidArgument',
+        `${name} "${activations}" needs a ternary ${names.method ?? 'method'} ("he2019" or "twn"): it quantizes the inputs of ternary layers, and method "none" has none.`,
+        { property: name },
+      );
+    }
+    return { method };
+  }
+  return { ...parseTernary(method, input, names), activations };
 }
 
 /** As parseQuant, for a ternary model only (`ternary/ternarize`, `tern ternarize`): refuses `none`. */

@@ -42,9 +42,15 @@ export function ternaryQuantAt(quant: QuantConfig, position: LayerPosition = 'mi
   return quant.firstLast === 'float' && position !== 'middle' ? undefined : quant;
 }
 
-/** A ternary layer's quantization arguments: the model's settings minus the model-level `firstLast`. */
-function layerQuantArgs(q: TernaryQuant): Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'threshold' | 'tex'> {
-  return { method: q.method, thresholdFactor: q.thresholdFactor, threshold: q.threshold, tex: q.tex };
+/** A ternary layer's quantization arguments: the model's settings minus the model-level `firstLast`, and its input's quantization. */
+function layerQuantArgs(q: TernaryQuant): Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'threshold' | 'tex'> & { inputQuant?: 'int8' } {
+  return {
+    method: q.method,
+    thresholdFactor: q.thresholdFactor,
+    threshold: q.threshold,
+    tex: q.tex,
+    ...(q.activations === 'int8' ? { inputQuant: 'int8' as const } : {}),
+  };
 }
 
 /** Makes layers for one model under one quantization setting. */

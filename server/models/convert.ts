@@ -89,17 +89,24 @@ function rewriteLayer(layer: LayerJson, ternary: boolean, quant: TernaryQuant): 
   Object.assign(config, { method: quant.method, threshold_factor: quant.thresholdFactor, tex: quant.tex });
   // As quantConfig (server/core/layers/common.ts) writes it: only when not the default.
   if (quant.threshold === 'optimal') config.threshold = quant.threshold;
+  if (quant.activations === 'int8') config.input_quant = 'int8';
   layer.class_name = FLOAT_TO_TERNARY[floatClass];
   layer.config = config;
 }
 
-/** Copies weights layer by layer (matched by name, recursing into nested models). */
+/**
+ * Copies weights layer by layer, matched by layer and weight name (nested models included). A
+ * weight only one side has — the input range of an int8 layer (server/core/activationQuant.ts) —
+ * is left as the target has it: a new int8 layer starts unobserved, a float twin drops the range.
+ */
 function copyWeights(from: LayersModel, to: LayersModel): void {
   for (const target of to.layers) {
     const source = from.getLayer(target.name);
-    // getWeights returns the variables' own tensors (no copies): setWeights copies, nothing to dispose.
-    const weights = source.getWeights();
-    if (weights.length > 0) target.setWeights(weights);
+    const sourceWeights = new Map(source.weights.map((w) => [w.originalName, w]));
+    for (const w of target.weights) {
+      const s = sourceWeights.get(w.originalName);
+      if (s) w.write(s.read());
+    }
   }
 }
 

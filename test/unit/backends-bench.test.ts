@@ -19,7 +19,14 @@ test('bench cases: fp once, tern once per t_ex, each with its quantization', () 
     ],
   );
   assert.equal(quantOf(cases[0]!).method, 'none');
-  assert.deepEqual(quantOf(cases[3]!), { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 4, firstLast: 'ternary' });
+  assert.deepEqual(quantOf(cases[3]!), {
+    method: 'he2019',
+    thresholdFactor: 0.05,
+    threshold: 'fixed',
+    tex: 4,
+    firstLast: 'ternary',
+    activations: 'float',
+  });
   // Fixed and optimal thresholds side by side per t_ex.
   const both = benchCases('fmnist-cnn', 32, ['tern'], [1, 2], ['fixed', 'optimal']);
   assert.deepEqual(

@@ -30,7 +30,14 @@ function errorOf(text: string): ConfigError {
 test('defaults: he2019 / 0.05 / tex 1 / ternary and the CIFAR recipe', () => {
   const cfg = parseConfigText(JSON.stringify({ experiments: [minimal] }), 'x.tern.json');
   const e = cfg.experiments[0]!;
-  assert.deepEqual(e.quant, { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' });
+  assert.deepEqual(e.quant, {
+    method: 'he2019',
+    thresholdFactor: 0.05,
+    threshold: 'fixed',
+    tex: 1,
+    firstLast: 'ternary',
+    activations: 'float',
+  });
   assert.deepEqual(e.train, {
     epochs: 200,
     batchSize: 128,
@@ -57,7 +64,14 @@ test('explicit values override defaults; comments and trailing commas are allowe
     }],
   }`;
   const e = parseConfigText(text, 'x').experiments[0]!;
-  assert.deepEqual(e.quant, { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 2, firstLast: 'ternary' });
+  assert.deepEqual(e.quant, {
+    method: 'he2019',
+    thresholdFactor: 0.05,
+    threshold: 'fixed',
+    tex: 2,
+    firstLast: 'ternary',
+    activations: 'float',
+  });
   assert.equal(e.train.lr, 0.01);
   assert.deepEqual(e.train.schedule, [3]);
   assert.equal(e.train.batchSize, 128);

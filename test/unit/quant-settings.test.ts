@@ -30,15 +30,23 @@ test("the defaults and the range of thresholdFactor are the schema's", () => {
     threshold: quant.threshold.default,
     tex: quant.tex.default,
     firstLast: quant.firstLast.default,
+    activations: quant.activations.default,
   });
-  assert.deepEqual(QUANT_DEFAULTS, { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary' });
+  assert.deepEqual(QUANT_DEFAULTS, {
+    method: 'he2019',
+    thresholdFactor: 0.05,
+    threshold: 'fixed',
+    tex: 1,
+    firstLast: 'ternary',
+    activations: 'float',
+  });
   assert.deepEqual(THRESHOLD_FACTOR_RANGE, { min: 0, max: 1 });
   assert.deepEqual(parseQuant({}), QUANT_DEFAULTS);
   assert.deepEqual(parseQuant({ method: 'none', tex: 2 }), { method: 'none' });
 });
 
 /** Settings that every entry point accepts (true) or refuses naming the setting (false). */
-const table: { quant: QuantInput; accepted: boolean; property?: keyof QuantInput }[] = [
+const table: { quant: Omit<QuantInput, 'activations'>; accepted: boolean; property?: keyof typeof cliOption }[] = [
   { quant: {}, accepted: true },
   { quant: { thresholdFactor: 0 }, accepted: true },
   { quant: { thresholdFactor: 0.05 }, accepted: true },
@@ -59,7 +67,8 @@ const table: { quant: QuantInput; accepted: boolean; property?: keyof QuantInput
   { quant: { firstLast: 'edges' }, accepted: false, property: 'firstLast' },
 ];
 
-const cliOption: Record<keyof QuantInput, string> = {
+// `activations` is an experiment's setting (trained), not one of tern ternarize: tested below.
+const cliOption: Record<Exclude<keyof QuantInput, 'activations'>, string> = {
   method: 'method',
   thresholdFactor: 'threshold-factor',
   threshold: 'threshold',
@@ -69,7 +78,7 @@ const cliOption: Record<keyof QuantInput, string> = {
 
 /** The CLI's verdict: the settings as `--threshold-factor 1.5` etc. */
 function cli(quant: QuantInput): { accepted: boolean; message?: string } {
-  const values = Object.fromEntries(Object.entries(quant).map(([k, v]) => [cliOption[k as keyof QuantInput], String(v)]));
+  const values = Object.fromEntries(Object.entries(quant).map(([k, v]) => [cliOption[k as keyof typeof cliOption], String(v)]));
   try {
     quantFromArgs(values);
     return { accepted: true };
@@ -132,6 +141,19 @@ test('tern ternarize, the config loader and the server accept and refuse the sam
   } finally {
     s.close();
   }
+});
+
+test('quant.activations: float by default, int8 accepted, other values and int8 on a float model refused naming the property', () => {
+  assert.equal(config({ activations: 'int8' } as QuantInput).accepted, true);
+  assert.equal(config({ activations: 'int4' } as QuantInput).property, 'experiments[0].quant.activations');
+  const text = (quant: QuantInput) =>
+    JSON.stringify({ experiments: [{ name: 'q', model: { arch: 'fmnist-cnn', classes: 10 }, quant, data: { format: 'idx', path: 'd' } }] });
+  assert.throws(() => parseConfigText(text({ activations: 'int4' }), 'q.tern.json'), /quant\.activations: must be one of "float", "int8"/);
+  assert.throws(
+    () => parseConfigText(text({ method: 'none', activations: 'int8' }), 'q.tern.json'),
+    (e: unknown) => isUserError(e) && e.data.property === 'experiments[0].quant.activations' && /needs a ternary method/.test(e.message),
+  );
+  assert.throws(() => parseQuant({ activations: 'int4' }), /activations must be one of "float", "int8" \(got "int4"\)/);
 });
 
 test('ternary/ternarize with thresholdFactor 1.5 answers -32602 naming the field', async () => {

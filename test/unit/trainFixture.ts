@@ -42,6 +42,7 @@ export function writeSplit(dir: string, prefix: string, count: number, seed: num
 export function setup(
   trainPatch: Record<string, unknown> = {},
   dataPatch: Record<string, unknown> = {},
+  quant: Record<string, unknown> = {},
 ): { experiment: ExperimentConfig; configPath: string; runsDir: string } {
   const root = mkdtempSync(join(tmpdir(), 'tern-train-'));
   mkdirSync(join(root, 'data'));
@@ -52,6 +53,7 @@ export function setup(
       {
         name: 'tiny',
         model: { arch: 'fmnist-cnn', classes: CLASSES },
+        quant,
         data: {
           format: 'idx',
           path: 'data',

@@ -11,6 +11,7 @@ import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
 import { parseTernaryQuant, type ThresholdMode } from '../../../shared/quant';
 import { isUserError, UserError } from '../../../shared/userError';
 import type { LayerQuant, TernaryMethod } from '../quantizer';
+import type { InputQuant } from '../activationQuant';
 
 export type { LayerArgs, Initializer };
 
@@ -29,6 +30,24 @@ export interface TernaryQuantArgs {
   tex?: 1 | 2 | 4;
   /** The kernel holds a residual fit with these α's (LayerQuant.residualLevels): a REL model with optimal thresholds loaded from a file. */
   residualLevels?: number[];
+  /** `int8`: the layer fake-quantizes its input with a trained range (server/core/activationQuant.ts). Absent: float. */
+  inputQuant?: InputQuant;
+}
+
+/** `inputQuant` checked: absent (float) or `int8`. */
+export function resolveInputQuant(value: unknown, layerName: string | undefined): InputQuant | undefined {
+  if (value === undefined || value === null || value === 'float') return undefined;
+  if (value === 'int8') return value;
+  throw new UserError(
+    'badModel',
+    `Layer '${layerName ?? '(unnamed)'}': inputQuant must be 'int8' or absent (float), got ${JSON.stringify(value)}. Export the model again.`,
+    { layer: layerName ?? '(unnamed)' },
+  );
+}
+
+/** The layer config of `inputQuant`: written only for int8, so float layers save as before the option existed. */
+export function inputQuantConfig(inputQuant: InputQuant | undefined): serialization.ConfigDict {
+  return inputQuant ? { inputQuant } : {};
 }
 
 /** `residualLevels` checked: t_ex finite numbers, only on layers with optimal thresholds. */
@@ -85,7 +104,7 @@ export function quantConfig(quant: LayerQuant): serialization.ConfigDict {
 }
 
 /** The keys quantConfig writes, as model.json spells them (tfjs serializes camelCase as snake_case). */
-export const QUANT_JSON_KEYS: readonly string[] = ['method', 'threshold_factor', 'threshold', 'tex', 'residual_levels'];
+export const QUANT_JSON_KEYS: readonly string[] = ['method', 'threshold_factor', 'threshold', 'tex', 'residual_levels', 'input_quant'];
 
 const INITIALIZER_FACTORIES: Record<string, () => Initializer> = {
   glorotUniform: () => initializers.glorotUniform({}),

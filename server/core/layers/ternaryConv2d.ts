@@ -8,8 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { LayerVariable, Shape } from '@tensorflow/tfjs-layers';
 import { ternaryWeight, type LayerQuant } from '../quantizer';
+import { fakeQuantizeInput, INPUT_RANGE_WEIGHT, observeRange, type InputQuant } from '../activationQuant';
 import {
+  inputQuantConfig,
   resolveActivation,
+  resolveInputQuant,
   resolveInitializer,
   quantConfig,
   resolveQuant,
@@ -57,11 +60,17 @@ export class TernaryConv2D extends layers.Layer {
   readonly padding: 'same' | 'valid';
   readonly useBias: boolean;
   readonly quant: LayerQuant;
+  /** `int8`: the input is fake-quantized with `inputRange` (docs/method.md, 8-bit activations). */
+  readonly inputQuant: InputQuant | undefined;
+  /** Training calls update `inputRange` (the train loop sets it: server/core/activationQuant.ts setRangeObserving). */
+  observeInputRange = false;
   private readonly kernelInitializer: Initializer;
   private readonly biasInitializer: Initializer;
   private readonly activation: ResolvedActivation;
   kernel: LayerVariable | null = null;
   bias: LayerVariable | null = null;
+  /** [min, max] of the input (int8 layers only). */
+  inputRange: LayerVariable | null = null;
 
   constructor(args: TernaryConv2DArgs) {
     super(args);
@@ -77,6 +86,7 @@ export class TernaryConv2D extends layers.Layer {
     }
     this.useBias = args.useBias ?? true;
     this.quant = resolveQuant(args, args.name);
+    this.inputQuant = resolveInputQuant(args.inputQuant, args.name);
     this.kernelInitializer = resolveInitializer(args.kernelInitializer, 'glorotUniform');
     this.biasInitializer = resolveInitializer(args.biasInitializer, 'zeros');
     this.activation = resolveActivation(args.activation);
@@ -95,6 +105,8 @@ export class TernaryConv2D extends layers.Layer {
       this.kernelInitializer,
     );
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', this.biasInitializer);
+    if (this.inputQuant)
+      this.inputRange = this.addWeight(INPUT_RANGE_WEIGHT, [2], 'float32', resolveInitializer('zeros', 'zeros'), undefined, false);
     this.inputSpec = [{ ndim: 4, axes: { [-1]: inChannels } }];
     this.built = true;
   }
@@ -108,9 +120,13 @@ export class TernaryConv2D extends layers.Layer {
     return [shape[0], out(shape[1], this.kernelSize[0], this.strides[0]), out(shape[2], this.kernelSize[1], this.strides[1]), this.filters];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
     return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      if (this.inputRange) {
+        if (kwargs.training && this.observeInputRange) observeRange(this.inputRange, x);
+        x = fakeQuantizeInput(x, this.inputRange.read()) as tf.Tensor4D;
+      }
       const weight = ternaryWeight((this.kernel as LayerVariable).read(), this.quant) as tf.Tensor4D;
       let y: tf.Tensor = tf.conv2d(x, weight, this.strides, this.padding);
       if (this.bias) y = tf.add(y, this.bias.read());
@@ -130,6 +146,7 @@ export class TernaryConv2D extends layers.Layer {
       biasInitializer: serializeInitializer(this.biasInitializer),
       activation: this.activation.name,
       ...quantConfig(this.quant),
+      ...inputQuantConfig(this.inputQuant),
     };
   }
 }

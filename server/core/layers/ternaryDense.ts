@@ -7,8 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { LayerVariable, Shape } from '@tensorflow/tfjs-layers';
 import { ternaryWeight, type LayerQuant } from '../quantizer';
+import { fakeQuantizeInput, INPUT_RANGE_WEIGHT, observeRange, type InputQuant } from '../activationQuant';
 import {
+  inputQuantConfig,
   resolveActivation,
+  resolveInputQuant,
   resolveInitializer,
   quantConfig,
   resolveQuant,
@@ -40,11 +43,17 @@ export class TernaryDense extends layers.Layer {
   readonly units: number;
   readonly useBias: boolean;
   readonly quant: LayerQuant;
+  /** `int8`: the input is fake-quantized with `inputRange` (docs/method.md, 8-bit activations). */
+  readonly inputQuant: InputQuant | undefined;
+  /** Training calls update `inputRange` (the train loop sets it: server/core/activationQuant.ts setRangeObserving). */
+  observeInputRange = false;
   private readonly kernelInitializer: Initializer;
   private readonly biasInitializer: Initializer;
   private readonly activation: ResolvedActivation;
   kernel: LayerVariable | null = null;
   bias: LayerVariable | null = null;
+  /** [min, max] of the input (int8 layers only). */
+  inputRange: LayerVariable | null = null;
 
   constructor(args: TernaryDenseArgs) {
     const withShape =
@@ -58,6 +67,7 @@ export class TernaryDense extends layers.Layer {
     this.units = args.units;
     this.useBias = args.useBias ?? true;
     this.quant = resolveQuant(args, args.name);
+    this.inputQuant = resolveInputQuant(args.inputQuant, args.name);
     this.kernelInitializer = resolveInitializer(args.kernelInitializer, 'glorotUniform');
     this.biasInitializer = resolveInitializer(args.biasInitializer, 'zeros');
     this.activation = resolveActivation(args.activation);
@@ -73,6 +83,8 @@ export class TernaryDense extends layers.Layer {
     }
     this.kernel = this.addWeight('kernel', [inputDim, this.units], 'float32', this.kernelInitializer);
     if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', this.biasInitializer);
+    if (this.inputQuant)
+      this.inputRange = this.addWeight(INPUT_RANGE_WEIGHT, [2], 'float32', resolveInitializer('zeros', 'zeros'), undefined, false);
     this.inputSpec = [{ minNDim: 2, axes: { [-1]: inputDim } }];
     this.built = true;
   }
@@ -82,9 +94,13 @@ export class TernaryDense extends layers.Layer {
     return [...shape.slice(0, -1), this.units];
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      let x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (this.inputRange) {
+        if (kwargs.training && this.observeInputRange) observeRange(this.inputRange, x);
+        x = fakeQuantizeInput(x, this.inputRange.read());
+      }
       const weight = ternaryWeight((this.kernel as LayerVariable).read(), this.quant) as tf.Tensor2D;
       // Like Dense, apply to the last axis of inputs of any rank ≥ 2.
       const flat = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D);
@@ -104,6 +120,7 @@ export class TernaryDense extends layers.Layer {
       biasInitializer: serializeInitializer(this.biasInitializer),
       activation: this.activation.name,
       ...quantConfig(this.quant),
+      ...inputQuantConfig(this.inputQuant),
     };
   }
 }

@@ -7,6 +7,7 @@
  * checkpoint (server/train/checkpointStore.ts), and writes the final model.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { observesRanges, setRangeObserving } from '../../core/activationQuant';
 import { saveModel } from '../../core/modelIO';
 import { replaceDirAtomic } from '../../files/atomicFiles';
 import type { EngineContext, EngineOutcome, EngineSession, TrainingEngine } from '../../runs/engine';
@@ -83,6 +84,8 @@ async function prepare(ctx: EngineContext, backend: { name: string; threads: num
       for (let epoch = state.epoch; epoch < recipe.epochs; epoch++) {
         const lr = learningRateAt(epoch, recipe.lr, recipe.schedule, recipe.gammas);
         const epochNumber = epoch + 1;
+        // 8-bit activations: the input ranges move during the first epochs, then stay (docs/method.md).
+        setRangeObserving(model, observesRanges(epoch));
         const trained = await trainEpoch(epochContext, epoch, lr, state.step);
         if (trained.kind === 'cancelled') return { kind: 'cancelled', epoch: epochNumber };
         if (trained.kind === 'nonFinite')

@@ -67,6 +67,13 @@ async function prepare(ctx: EngineContext, torch: TorchOptions): Promise<EngineS
       `is ${experiment.train.batchSize}, not a multiple of the ${worldSize} processes (nnodes × nproc-per-node); each process takes batchSize / ${worldSize} examples of every batch.`,
     );
   }
+  if (experiment.quant.method !== 'none' && experiment.quant.activations === 'int8') {
+    throw new ConfigError(
+      configPath ?? paths.dir,
+      `quant.activations (experiment "${experiment.name}")`,
+      'is "int8", which this version trains on the tfjs engine only; set "engine": "tfjs" or quant.activations "float".',
+    );
+  }
   const model = await createExperimentModel(experiment, ctx.baseDir, trainSet.inputShape, configPath);
   const layers = layerStats(model);
   const sizes = modelSummary(model, layers);

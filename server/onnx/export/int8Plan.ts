@@ -65,28 +65,7 @@ export function int8Plan(graph: LayerGraph, isInt8: (layer: GraphLayer) => boole
   return { layers, points: order.filter((name) => points.has(name)), foldedBatchNorms };
 }
 
-/** The uint8 quantization of one tensor: q = clamp(round(x / scale) + zeroPoint, 0, 255), x ≈ (q − zeroPoint)·scale. */
-export interface ActivationQuant {
-  /** The observed range (calibrated or trained) the quantization was made from. */
-  min: number;
-  max: number;
-  /** float32. */
-  scale: number;
-  /** 0 … 255. */
-  zeroPoint: number;
-}
-
-/**
- * The uint8 quantization covering [min, max], widened to hold 0 (padding and ReLU zeros are then
- * exact). A ReLU output (min 0) gets zero point 0, which lets ONNX Runtime drop the Relu.
- */
-export function activationQuant(min: number, max: number): ActivationQuant {
-  const lo = Math.min(0, min);
-  const hi = Math.max(0, max, lo + 1e-8);
-  const scale = Math.fround((hi - lo) / 255);
-  const zeroPoint = Math.min(255, Math.max(0, Math.round(-lo / scale)));
-  return { min, max, scale, zeroPoint };
-}
+export { activationQuant, type ActivationQuant } from '../../core/activationQuant';
 
 /** Ternary conv/dense layers that compute in int8: nested t_ex 1 kernels (codes −1, 0, 1 times α). */
 const INT8_CLASSES = new Set(['TernaryConv2D', 'TernaryDense']);
