@@ -16,9 +16,9 @@
 import type { ExperimentConfig } from './experimentConfig';
 import type { BranchStats } from './layerStats';
 import type { TernaryQuant } from './quant';
-import type { HistogramsRecord, MetricsRecord } from './runRecords';
+import type { MetricsRecord } from './runRecords';
 
-export const ENGINE_PROTOCOL_VERSION = 2;
+export const ENGINE_PROTOCOL_VERSION = 3;
 /** Marks a protocol line among whatever else a rank prints on stdout. */
 export const ENGINE_LINE_PREFIX = '@tern ';
 
@@ -62,8 +62,12 @@ export interface TorchJob {
   data: TorchDataJob;
 }
 
-/** A ternary layer's quantization, resolved. */
-export type TorchLayerQuant = Pick<TernaryQuant, 'method' | 'thresholdFactor' | 'threshold' | 'tex'>;
+/**
+ * A ternary layer's quantization, resolved: with fixed thresholds branch k's Δ is
+ * `factors[k]`·max|W| (he2019) or `factors[k]`·mean|W| (TWN) — server/core/quantizer.ts deltaFactors,
+ * so the engine holds no factor of its own; `factors` has `tex` entries either way.
+ */
+export type TorchLayerQuant = Pick<TernaryQuant, 'method' | 'threshold' | 'tex'> & { factors: number[] };
 
 /**
  * What the engine measures of one ternary layer's weights after an epoch: each REL branch's factor,
@@ -75,6 +79,18 @@ export interface EngineLayerValues {
   layer: string;
   branches: Omit<BranchStats, 'sparsity'>[];
   relError: number;
+}
+
+/**
+ * One conv/dense layer's weight histogram as the engine bins it, with its first branch's Δ, α and
+ * counts (null for a float layer); the record is made of it by server/stats/histograms.ts histogramOf.
+ */
+export interface EngineHistogram {
+  layer: string;
+  min: number;
+  max: number;
+  bins: number[];
+  first: Pick<BranchStats, 'delta' | 'alpha' | 'counts'> | null;
 }
 
 /** The data of a job: what data.py needs, every rule of server/data/ already applied. */
@@ -123,7 +139,7 @@ export type EngineMessage =
       type: 'epoch';
       metrics: MetricsRecord;
       layers: { epoch: number; layers: EngineLayerValues[] };
-      histograms: HistogramsRecord;
+      histograms: { epoch: number; histograms: EngineHistogram[] };
     }
   /** checkpoints/last now holds the checkpoint of `epoch`. */
   | { v: typeof ENGINE_PROTOCOL_VERSION; type: 'checkpoint'; epoch: number }
@@ -169,9 +185,6 @@ const int: Check = (v, at) => {
 const str: Check = (v, at) => {
   if (typeof v !== 'string') fail(at, 'must be a string', v);
 };
-const bool: Check = (v, at) => {
-  if (typeof v !== 'boolean') fail(at, 'must be true or false', v);
-};
 const oneOf =
   (...values: readonly unknown[]): Check =>
   (v, at) => {
@@ -181,6 +194,11 @@ const optional =
   (check: Check): Check =>
   (v, at) => {
     if (v !== undefined) check(v, at);
+  };
+const nullable =
+  (check: Check): Check =>
+  (v, at) => {
+    if (v !== null) check(v, at);
   };
 const list =
   (check: Check): Check =>
@@ -223,7 +241,9 @@ const layerValues = object({
 });
 const histogramsRecord = object({
   epoch: int,
-  histograms: list(object({ layer: str, min: num, max: num, bins: list(int), delta: num, alpha: num, counts, ternary: optional(bool) })),
+  histograms: list(
+    object({ layer: str, min: num, max: num, bins: list(int), first: nullable(object({ delta: num, alpha: num, counts })) }),
+  ),
 });
 const resumePoint = object({ epoch: int, step: int, elapsedSeconds: num, epochs: list(metricsRecord) });
 const end: Check = (v, at) => {

@@ -58,6 +58,16 @@ export function branchFactors(quant: Pick<LayerQuant, 'thresholdFactor' | 'tex'>
 }
 
 /**
+ * The factor of each branch's fixed threshold: Δ_k = factors[k]·max|W| (he2019) or factors[k]·mean|W|
+ * (TWN, whose factor is TWN_DELTA_SCALE on every branch). The torch engine is handed this list
+ * (shared/engineProtocol.ts TorchLayerQuant) rather than keeping the factors of its own.
+ */
+export function deltaFactors(quant: Pick<LayerQuant, 'method' | 'thresholdFactor' | 'tex'>): number[] {
+  const factors = branchFactors(quant);
+  return quant.method === 'twn' ? factors.map(() => TWN_DELTA_SCALE) : factors;
+}
+
+/**
  * T = Σ_branches α_k·s_k with s ∈ {−1, 0, +1}, plus Δ_k and α_k. `absW` and `maxAbs`/`meanAbs`
  * are shared by all branches, so REL costs a few extra element-wise ops, not extra passes.
  */

@@ -1,5 +1,6 @@
 /** Binned histograms of the latent (full-precision) weights of every conv/dense layer. */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { branchFactors } from '../core/quantizer';
 import { ternarizeBranchesReference } from '../core/quantizerReference';
 import { kernelLayers } from './kernelLayers';
 import type { WeightHistogram } from '../../shared/layerStats';
@@ -30,10 +31,24 @@ export const HISTOGRAM_BINS = 64;
 export function weightHistograms(model: LayersModel, bins = HISTOGRAM_BINS): WeightHistogram[] {
   return kernelLayers(model).map((k) => {
     const binned = binValues(k.kernel, bins);
-    if (!k.quant) {
-      return { layer: k.name, ...binned, delta: 0, alpha: 0, counts: { neg: 0, zero: 0, pos: 0 }, ternary: false };
-    }
-    const first = ternarizeBranchesReference(k.kernel, { ...k.quant, tex: 1 })[0];
-    return { layer: k.name, ...binned, delta: first.delta, alpha: first.alpha, counts: first.counts, ternary: true };
+    if (!k.quant) return histogramOf(k.name, binned, null);
+    // The first branch alone: REL's first factor, not the t_ex 1 factor the layer would use.
+    const first = ternarizeBranchesReference(k.kernel, { ...k.quant, tex: 1, thresholdFactor: branchFactors(k.quant)[0]! })[0];
+    return histogramOf(k.name, binned, first);
   });
+}
+
+/**
+ * A layer's histogram record from its bins and its first branch (null: a float layer, recorded
+ * with zeros and `ternary: false`). Engines that bin weights themselves send these two parts
+ * (shared/engineProtocol.ts EngineHistogram).
+ */
+export function histogramOf(
+  layer: string,
+  binned: Pick<WeightHistogram, 'min' | 'max' | 'bins'>,
+  first: Pick<WeightHistogram, 'delta' | 'alpha' | 'counts'> | null,
+): WeightHistogram {
+  const { min, max, bins } = binned;
+  if (!first) return { layer, min, max, bins, delta: 0, alpha: 0, counts: { neg: 0, zero: 0, pos: 0 }, ternary: false };
+  return { layer, min, max, bins, delta: first.delta, alpha: first.alpha, counts: first.counts, ternary: true };
 }

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { ternarize, ternarizeBranches, ternaryWeight, steTernarize, branchFactors, type LayerQuant } from '../../server/core/quantizer';
+import {
+  ternarize,
+  ternarizeBranches,
+  ternaryWeight,
+  steTernarize,
+  branchFactors,
+  deltaFactors,
+  type LayerQuant,
+} from '../../server/core/quantizer';
 import { TernaryDense } from '../../server/core/layers';
 import { isUserError } from '../../shared/userError';
 import {
@@ -123,6 +131,10 @@ test('tfjs quantizer equals the JS reference on random tensors (both methods, ev
   assert.deepEqual(branchFactors({ thresholdFactor: 0.07, tex: 1 }), [0.07]);
   assert.deepEqual(branchFactors({ thresholdFactor: 0.07, tex: 2 }), [0.05, 0.1]);
   assert.deepEqual(branchFactors({ thresholdFactor: 0.07, tex: 4 }), [0.05, 0.1, 0.15, 0.2]);
+  // What the torch engine is given: Δ_k = f_k·max|W| (he2019), f_k·mean|W| with TWN's 0.7 (TWN).
+  assert.deepEqual(deltaFactors({ method: 'he2019', thresholdFactor: 0.07, tex: 1 }), [0.07]);
+  assert.deepEqual(deltaFactors({ method: 'he2019', thresholdFactor: 0.07, tex: 2 }), [0.05, 0.1]);
+  assert.deepEqual(deltaFactors({ method: 'twn', thresholdFactor: 0.07, tex: 1 }), [0.7]);
 });
 
 test('STE: gradient passes where |W| < 1 and is zero where |W| ≥ 1', () => {

@@ -3,7 +3,7 @@
  * is an EngineMessageError that names the message and the field; every message type the Python side
  * builds (engines/torch/ternary_torch/events.py), with a real model's layer values, passes the
  * TypeScript check; and the layers record made of those values (server/engines/torch/layersRecord.ts)
- * is the one our own statistics give for the same weights. (The Python side's own unit tests run in
+ * and the histograms record are the ones our own statistics give for the same weights. (The Python side's own unit tests run in
  * engines-torch-package.test.ts.)
  */
 import { test } from 'node:test';
@@ -20,6 +20,7 @@ import { torchPackageDir } from '../../server/engines/torch/paths';
 import { ENGINE_LINE_PREFIX, ENGINE_PROTOCOL_VERSION, parseEngineMessage, type EngineMessageType } from '../../shared/engineProtocol';
 import { layersRecordOf, torchLayerQuant } from '../../server/engines/torch/layersRecord';
 import { layerStats, modelSummary } from '../../server/stats';
+import { histogramOf, weightHistograms } from '../../server/stats/histograms';
 import type { LayerStats } from '../../shared/layerStats';
 import { QUANT_DEFAULTS } from '../../shared/quant';
 import { torchPython } from '../shared/torchPython';
@@ -59,9 +60,13 @@ test("every message Python's events.py builds passes the TypeScript check", asyn
   await tf.setBackend('cpu');
   const dir = mkdtempSync(join(tmpdir(), 'tern-engine-protocol-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const model = buildModel({ arch: 'fmnist-cnn', classes: 10, inputShape: [28, 28, 1], quant: { ...QUANT_DEFAULTS, tex: 2 }, seed: 1 });
+  // REL with a t_ex 1 factor of its own (the first branch must still use REL's first factor) and
+  // float first/last layers (their histograms say so).
+  const quant0 = { ...QUANT_DEFAULTS, tex: 2 as const, thresholdFactor: 0.3, firstLast: 'float' as const };
+  const model = buildModel({ arch: 'fmnist-cnn', classes: 10, inputShape: [28, 28, 1], quant: quant0, seed: 1 });
   await saveModel(model, dir);
   const ours = layerStats(model);
+  const ourHistograms = weightHistograms(model);
   const sizes = modelSummary(model, ours);
   const quant = JSON.stringify(torchLayerQuant(model));
   model.dispose();
@@ -127,8 +132,25 @@ for message in [
       ),
     );
   }
+  // The histograms record made of what Python binned is ours: the same bins, float layers marked,
+  // the first branch's Δ and α within float32 rounding.
+  const histograms = epoch.histograms.histograms.map((h) => histogramOf(h.layer, h, h.first));
+  assert.deepEqual(
+    histograms.map((h) => [h.layer, h.ternary, h.bins, h.counts]),
+    ourHistograms.map((h) => [h.layer, h.ternary, h.bins, h.counts]),
+  );
+  assert.deepEqual(
+    histograms.map((h) => h.ternary),
+    [false, true, true, false],
+  );
+  for (const [i, h] of histograms.entries()) {
+    const mine = ourHistograms[i]!;
+    for (const key of ['min', 'max', 'delta', 'alpha'] as const) {
+      assert.ok(Math.abs(h[key] - mine[key]) <= 1e-6 * Math.max(1e-3, Math.abs(mine[key])), `${h.layer} ${key}: ${h[key]} vs ${mine[key]}`);
+    }
+  }
   assert.throws(
     () => layersRecordOf(1, epoch.layers.layers.slice(1), ours, sizes),
-    new RegExp(`layers of epoch 1 lack the ternary layer '${ours[0]!.layer}'`),
+    new RegExp(`layers of epoch 1 lack the ternary layer '${epoch.layers.layers[0]!.layer}'`),
   );
 });

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ternarizeBranches, ternaryWeight, type LayerQuant } from '../../server/core/quantizer';
+import { torchQuantOf } from '../../server/engines/torch/layersRecord';
 import { runTorchCheck, torchPython } from '../shared/torchPython';
 
 const root = join(__dirname, '..', '..');
@@ -43,7 +44,7 @@ function ourCases(): unknown[] {
       });
       const weight = tf.tidy(() => Array.from(ternaryWeight(w, quant).dataSync()));
       w.dispose();
-      return { ...quant, kernel: c.kernel, branches, weight };
+      return { quant: torchQuantOf(quant), kernel: c.kernel, branches, weight };
     }),
   );
 }
@@ -58,7 +59,11 @@ for (const device of ['cpu', 'cuda'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'tern-torch-quant-'));
     try {
       const oursPath = join(dir, 'ours.json');
-      writeFileSync(oursPath, JSON.stringify({ cases: ourCases() }));
+      // The reference PyTorch code's settings (he2019, f = 0.05) for each t_ex of the fixture.
+      const referenceQuant = Object.fromEntries(
+        ([1, 2, 4] as const).map((tex) => [tex, torchQuantOf({ method: 'he2019', thresholdFactor: 0.05, tex })]),
+      );
+      writeFileSync(oursPath, JSON.stringify({ cases: ourCases(), referenceQuant }));
       const result = runTorchCheck<{
         ok: boolean;
         output: number;

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Optional, TextIO, Union
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 PREFIX = "@tern "
 # Exit status when the TypeScript side went away (its pipes closed).
 EXIT_PEER_GONE = 3

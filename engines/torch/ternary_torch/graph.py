@@ -217,11 +217,11 @@ class KernelLayer(WeightedLayer):
         super().__init__(name, cls)
         self.is_conv = cls in ("Conv2D", "TernaryConv2D")
         # How a ternary kernel is ternarized comes from the job (TypeScript resolved it), not from model.json.
-        self.quant: Optional[Tuple[str, float, int, str]] = None
+        self.quant: Optional[LayerQuant] = None
         if cls in TERNARY_CLASSES:
             if quant is None:
                 raise ModelFormatError(f"layer '{name}' ({cls}) is ternary, but the job gives no quantization settings for it; the engine's Python files and the studio do not match.")
-            self.quant = (quant.method, quant.threshold_factor, quant.tex, quant.threshold)
+            self.quant = quant
         self.use_bias: bool = config.get("use_bias", True)
         self.act = activation(config.get("activation"), f"layer '{name}'")
         if self.is_conv:
@@ -255,7 +255,7 @@ class KernelLayer(WeightedLayer):
     def effective_weight(self) -> Tensor:
         if self.quant is None:
             return self.weight
-        return ternary_weight(self.weight, *self.quant)
+        return ternary_weight(self.weight, self.quant.method, self.quant.factors, self.quant.threshold)
 
     def forward(self, x: Tensor) -> Tensor:
         w = self.effective_weight()

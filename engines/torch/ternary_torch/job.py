@@ -38,15 +38,22 @@ class LayerQuant:
     """A ternary layer's quantization as TypeScript resolved it (shared/engineProtocol.ts TorchLayerQuant)."""
 
     method: str
-    threshold_factor: float
     threshold: str
     tex: int
+    # Fixed thresholds: branch k's Δ is factors[k]·max|W| (he2019) or factors[k]·mean|W| (twn).
+    factors: tuple[float, ...]
 
 
 def parse_layer_quant(raw: Mapping[str, Any]) -> dict[str, LayerQuant]:
     """The job's `layerQuant` (layer name → its settings) as LayerQuant values."""
-    return {name: LayerQuant(method=str(q["method"]), threshold_factor=float(q["thresholdFactor"]), threshold=str(q["threshold"]), tex=int(q["tex"]))
-            for name, q in raw.items()}
+    out: dict[str, LayerQuant] = {}
+    for name, q in raw.items():
+        quant = LayerQuant(method=str(q["method"]), threshold=str(q["threshold"]), tex=int(q["tex"]),
+                           factors=tuple(float(f) for f in q["factors"]))
+        if len(quant.factors) != quant.tex:
+            raise JobError(f"layerQuant of layer '{name}': {len(quant.factors)} threshold factors for t_ex {quant.tex}; the engine's Python files and the studio do not match.")
+        out[name] = quant
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,13 @@
 """The ternary quantizer of server/core/quantizer.ts in PyTorch: he2019 (Δ = f·max|W|, α = mean|W|
-over |W| ≥ Δ) and TWN (Δ = 0.7·mean|W|, α over |W| > Δ), optimal thresholds (least-squares Δ and α,
+over |W| ≥ Δ) and TWN (Δ = f·mean|W|, α over |W| > Δ), each branch's f given by the job
+(shared/engineProtocol.ts TorchLayerQuant `factors`, from deltaFactors in quantizer.ts), optimal thresholds (least-squares Δ and α,
 REL as greedy residual fitting: server/core/optimalThresholds.ts), REL as one conv on the summed
 ternary weight Σ_k T_k, and the straight-through gradient t_ex · dY · 1[|W| < 1].
 """
-from typing import Any, List, NamedTuple, Optional, Tuple
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
-
-# Threshold factors of the REL branches, as REL_FACTORS in server/core/quantizer.ts.
-REL_FACTORS = (0.05, 0.1, 0.15, 0.2)
-TWN_DELTA_SCALE = 0.7
-
-
-def branch_factors(threshold_factor: float, tex: int) -> List[float]:
-    if tex == 1:
-        return [threshold_factor]
-    if tex not in (2, 4):
-        raise ValueError(f"tex must be 1, 2 or 4 (got {tex}): REL has at most {len(REL_FACTORS)} branches.")
-    return list(REL_FACTORS[:tex])
 
 
 class OptimalCut(NamedTuple):
@@ -67,8 +56,9 @@ def optimal_fit(w: torch.Tensor, tex: int) -> Tuple[torch.Tensor, List[OptimalCu
 
 
 def branch_delta(method: str, abs_w: Tensor, factor: float) -> Tensor:
+    """Δ = factor·mean|W| (TWN) or factor·max|W| (he2019)."""
     if method == "twn":
-        return abs_w.mean() * TWN_DELTA_SCALE
+        return abs_w.mean() * factor
     return abs_w.max() * factor
 
 
@@ -90,9 +80,8 @@ def ternarize_branch(w: Tensor, method: str, factor: float) -> Tuple[Tensor, Ten
     return codes * alpha, delta, alpha, codes
 
 
-def summed_ternary(w: Tensor, method: str, threshold_factor: float, tex: int) -> Tensor:
-    """Σ_k T_k = sign(W) · Σ_k α_k · 1[|W| ≥ Δ_k] (see summedTernary in quantizer.ts)."""
-    factors = branch_factors(threshold_factor, tex)
+def summed_ternary(w: Tensor, method: str, factors: Sequence[float]) -> Tensor:
+    """Σ_k T_k = sign(W) · Σ_k α_k · 1[|W| ≥ Δ_k], one branch per factor (see summedTernary in quantizer.ts)."""
     strict = method == "twn"
     abs_w = w.abs()
     sign = torch.sign(w)
@@ -106,7 +95,7 @@ def summed_ternary(w: Tensor, method: str, threshold_factor: float, tex: int) ->
         alpha = (abs_w * large).sum() / count
         term = large * alpha
         magnitude = term if magnitude is None else magnitude + term
-    assert magnitude is not None  # branch_factors gives at least one factor
+    assert magnitude is not None, "a ternary layer has at least one branch"
     return sign * magnitude
 
 
@@ -114,22 +103,24 @@ class TernaryWeight(torch.autograd.Function):
     """Forward Σ_k T_k; backward t_ex · dY · 1[|W| < 1] (the reference's clipped STE, summed over branches)."""
 
     @staticmethod
-    def forward(ctx: Any, w: Tensor, method: str, threshold_factor: float, tex: int, threshold: str) -> Tensor:
+    def forward(ctx: Any, w: Tensor, method: str, factors: Tuple[float, ...], threshold: str) -> Tensor:
         ctx.save_for_backward(w)
-        ctx.tex = tex
+        ctx.tex = len(factors)
         if threshold == "optimal":
-            return optimal_fit(w, tex)[0]
-        return summed_ternary(w, method, threshold_factor, tex)
+            return optimal_fit(w, len(factors))[0]
+        return summed_ternary(w, method, factors)
 
     @staticmethod
-    def backward(ctx: Any, *grads: Tensor) -> Tuple[Tensor, None, None, None, None]:
+    def backward(ctx: Any, *grads: Tensor) -> Tuple[Tensor, None, None, None]:
         (dy,) = grads
         (w,) = ctx.saved_tensors
         grad = dy * (w.abs() < 1).to(dy.dtype)
         if ctx.tex != 1:
             grad = grad * ctx.tex
-        return grad, None, None, None, None
+        return grad, None, None, None
 
 
-def ternary_weight(w: Tensor, method: str, threshold_factor: float, tex: int, threshold: str = "fixed") -> Tensor:
-    return TernaryWeight.apply(w, method, threshold_factor, tex, threshold)
+def ternary_weight(w: Tensor, method: str, factors: Sequence[float], threshold: str = "fixed") -> Tensor:
+    """The layer's weight Σ_k T_k with the straight-through gradient; t_ex is len(factors)
+    (optimal thresholds use only that)."""
+    return TernaryWeight.apply(w, method, tuple(factors), threshold)

@@ -2,13 +2,15 @@
 server/stats/layerStats.ts and histograms.ts compute them (host arithmetic in float64, Δ rounded to float32,
 as server/core/quantizerReference.ts does), on the kernels in tfjs layout and tfjs layer names.
 """
+from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Tuple
 
 import numpy as np
 import torch
 
 from .graph import GraphModel, KernelLayer
-from .quantizer import TWN_DELTA_SCALE, branch_factors, optimal_fit
+from .job import LayerQuant
+from .quantizer import optimal_fit
 
 Record = Dict[str, Any]
 
@@ -18,11 +20,12 @@ def _f32(v: float) -> float:
 
 
 def ternarize_reference(w: np.ndarray, method: str, factor: float) -> Record:
-    """(factor, Δ, α, counts) of one branch: ternarizeReference in quantizerReference.ts."""
+    """(factor, Δ, α, counts) of one branch: ternarizeReference in quantizerReference.ts (Δ = factor·mean|W|
+    for TWN, factor·max|W| for he2019)."""
     a = np.abs(w.astype(np.float64))
     n = a.size
     if method == "twn":
-        delta = _f32(_f32(TWN_DELTA_SCALE) * _f32(a.sum() / n if n else 0.0))
+        delta = _f32(_f32(factor) * _f32(a.sum() / n if n else 0.0))
         large = a > delta
         pos = w > delta
         neg = w < -delta
@@ -34,26 +37,26 @@ def ternarize_reference(w: np.ndarray, method: str, factor: float) -> Record:
     count = int(large.sum())
     alpha = float(a[large].sum() / count) if count else 0.0
     counts = {"neg": int(neg.sum()), "zero": int(n - pos.sum() - neg.sum()), "pos": int(pos.sum())}
-    return {"factor": TWN_DELTA_SCALE if method == "twn" else factor, "delta": delta, "alpha": alpha, "counts": counts}
+    return {"factor": factor, "delta": delta, "alpha": alpha, "counts": counts}
 
 
 def _counts(t: np.ndarray) -> Dict[str, int]:
     return {"neg": int((t < 0).sum()), "zero": int((t == 0).sum()), "pos": int((t > 0).sum())}
 
 
-def layer_branches(w: np.ndarray, quant: Tuple[str, float, int, str]) -> Tuple[List[Dict[str, Any]], np.ndarray]:
+def layer_branches(w: np.ndarray, quant: LayerQuant) -> Tuple[List[Dict[str, Any]], np.ndarray]:
     """Per-branch (factor, Δ, α, counts) and Σ_k T_k of a flat kernel: ternarizeBranchesReference and
     summedTernaryReference in quantizerReference.ts (optimal: factor = Δ_k / max|W|)."""
-    method, factor, tex, threshold = quant
-    if threshold == "optimal":
-        weight, cuts, codes = optimal_fit(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)), tex)
+    method = quant.method
+    if quant.threshold == "optimal":
+        weight, cuts, codes = optimal_fit(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)), quant.tex)
         top = float(np.abs(w).max()) if w.size else 0.0
         branches = [{"factor": c.delta / top if top > 0 else 0, "delta": c.delta, "alpha": c.alpha, "counts": _counts(s.numpy())}
                     for c, s in zip(cuts, codes)]
         return branches, weight.numpy()
     branches: List[Dict[str, Any]] = []
     summed = np.zeros(w.size, dtype=np.float32)
-    for f in branch_factors(factor, tex):
+    for f in quant.factors:
         b = ternarize_reference(w, method, f)
         codes = (w > b["delta"]).astype(np.float32) - (w < -b["delta"]).astype(np.float32) if method == "twn" else \
             np.where(w >= b["delta"], 1.0, np.where(w <= -b["delta"], -1.0, 0.0)).astype(np.float32)
@@ -104,12 +107,14 @@ def bin_values(values: np.ndarray, bins: int) -> Record:
 
 
 def weight_histograms(model: GraphModel, bins: int) -> List[Record]:
+    """Each conv/dense kernel binned, with its first branch's Δ, α and counts (None for a float layer):
+    shared/engineProtocol.ts EngineHistogram, made a record by server/stats/histograms.ts histogramOf."""
     out: List[Record] = []
     for m, kernel in _kernels(model):
         binned = bin_values(kernel, bins)
         if m.quant is None:
-            out.append({"layer": m.layer_name, **binned, "delta": 0, "alpha": 0, "counts": {"neg": 0, "zero": 0, "pos": 0}, "ternary": False})
+            out.append({"layer": m.layer_name, **binned, "first": None})
             continue
-        first = layer_branches(kernel.reshape(-1), (m.quant[0], m.quant[1], 1, m.quant[3]))[0][0]
-        out.append({"layer": m.layer_name, **binned, "delta": first["delta"], "alpha": first["alpha"], "counts": first["counts"], "ternary": True})
+        first = layer_branches(kernel.reshape(-1), replace(m.quant, tex=1, factors=m.quant.factors[:1]))[0][0]
+        out.append({"layer": m.layer_name, **binned, "first": {"delta": first["delta"], "alpha": first["alpha"], "counts": first["counts"]}})
     return out

@@ -129,8 +129,8 @@ class Refusals(unittest.TestCase):
         config = {"filters": 1, "kernel_size": [3, 3], "method": "twn", "threshold_factor": 0.3, "tex": 1}
         with self.assertRaisesRegex(ModelFormatError, "layer 'c' \\(TernaryConv2D\\) is ternary, but the job gives no quantization"):
             KernelLayer("c", "TernaryConv2D", config, None)
-        from_job = KernelLayer("c", "TernaryConv2D", config, LayerQuant(method="he2019", threshold_factor=0.05, threshold="optimal", tex=2))
-        self.assertEqual(from_job.quant, ("he2019", 0.05, 2, "optimal"))
+        job_quant = LayerQuant(method="he2019", threshold="optimal", tex=2, factors=(0.05, 0.1))
+        self.assertEqual(KernelLayer("c", "TernaryConv2D", config, job_quant).quant, job_quant)
 
     def test_channels_first(self) -> None:
         with self.assertRaisesRegex(ModelFormatError, "channels_first"):

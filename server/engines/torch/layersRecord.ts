@@ -10,6 +10,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EngineMessageError, type EngineLayerValues, type TorchLayerQuant } from '../../../shared/engineProtocol';
 import type { LayerStats, ModelSummary } from '../../../shared/layerStats';
 import { QUANT_DEFAULTS } from '../../../shared/quant';
+import { deltaFactors, type LayerQuant } from '../../core/quantizer';
 import type { LayersRecord } from '../../../shared/runRecords';
 import { kernelLayers } from '../../stats/kernelLayers';
 
@@ -17,11 +18,15 @@ import { kernelLayers } from '../../stats/kernelLayers';
 export function torchLayerQuant(model: LayersModel): Record<string, TorchLayerQuant> {
   const out: Record<string, TorchLayerQuant> = {};
   for (const k of kernelLayers(model)) {
-    if (!k.quant) continue;
-    const { method, thresholdFactor, tex } = k.quant;
-    out[k.name] = { method, thresholdFactor, tex, threshold: k.quant.threshold ?? QUANT_DEFAULTS.threshold };
+    if (k.quant) out[k.name] = torchQuantOf(k.quant);
   }
   return out;
+}
+
+/** One layer's settings as the torch engine takes them. */
+export function torchQuantOf(quant: LayerQuant): TorchLayerQuant {
+  const { method, tex } = quant;
+  return { method, tex, threshold: quant.threshold ?? QUANT_DEFAULTS.threshold, factors: deltaFactors(quant) };
 }
 
 /**

@@ -29,7 +29,7 @@ import { saveModel } from '../../core/modelIO';
 import { CHECKPOINT_FILE, hasCheckpoint, RESUME_SLOTS } from '../../runs/checkpointSlots';
 import type { EngineContext, EngineEvents, EngineOutcome, EngineSession, TrainingEngine } from '../../runs/engine';
 import { BATCH_RECORDS_PER_EPOCH } from '../../runs/records';
-import { HISTOGRAM_BINS } from '../../stats/histograms';
+import { HISTOGRAM_BINS, histogramOf } from '../../stats/histograms';
 import { layerStats, modelSummary } from '../../stats';
 import { createExperimentModel } from '../../train/experimentModel';
 import { learningRateAt } from '../../train/schedule';
@@ -161,7 +161,10 @@ async function launch(
         await events.epoch({
           metrics: message.metrics,
           layers: layersRecordOf(message.layers.epoch, message.layers.layers, initial.layers, initial.sizes),
-          histograms: message.histograms,
+          histograms: {
+            epoch: message.histograms.epoch,
+            histograms: message.histograms.histograms.map((h) => histogramOf(h.layer, h, h.first)),
+          },
         });
         torchrun.reply(engineReplyLine({ type: 'recorded', epoch: message.metrics.epoch, restart }));
         return;
