@@ -27,7 +27,7 @@ const nodeCommon = {
   logLevel: 'warning',
   define,
   // The native oneDNN addon is loaded at run time from its build folder when present.
-  // onnxruntime-node (server/onnx/runtime.ts) is loaded lazily at run time with its native binding.
+  // onnxruntime-node (server/formats/onnx/runtime.ts) is loaded lazily at run time with its native binding.
   external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'onnxruntime-node', '*.node'],
   // jsonc-parser's "main" is a UMD build whose lazy require('./impl/…') calls esbuild cannot
   // follow: the bundle would throw "Cannot find module './impl/format'" on the first config parse.
@@ -82,7 +82,7 @@ function copyNativeAddon() {
 }
 
 /**
- * ONNX Runtime for the export's parity check (server/onnx/runtime.ts loads it at run time). The
+ * ONNX Runtime for the export's parity check (server/formats/onnx/runtime.ts loads it at run time). The
  * .vsix has no node_modules (vsce --no-dependencies), so a production build puts onnxruntime-node
  * with its linux-x64 binaries only (~45 MB unpacked; all platforms would be ~290 MB) and
  * onnxruntime-common in dist/node_modules, where require() from dist/server.js finds them. Other

@@ -16,9 +16,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { randomizeBatchNorm } from './randomBatchNorm';
 import { buildModel } from '../server/models';
 import { exportModelFiles } from '../server/export/exportModel';
-import { packModel } from '../server/export/packedModel';
-import { exportOnnx } from '../server/onnx/export/toOnnx';
-import { openSession } from '../server/onnx/runtime';
+import { packModel } from '../server/formats/packedModel';
+import { exportOnnx } from '../server/formats/onnx/export/toOnnx';
+import { openSession } from '../server/formats/onnx/runtime';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '30' }, threads: { type: 'string' }, tex: { type: 'string', default: '1' } },

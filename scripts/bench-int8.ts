@@ -22,12 +22,12 @@ import { initBackend } from '../server/backends/ladder';
 import { buildModel } from '../server/models';
 import { convertToTernary } from '../server/models/convert';
 import { loadModel } from '../server/core/modelIO';
-import { packModel } from '../server/export/packedModel';
+import { packModel } from '../server/formats/packedModel';
 import { compareLogits, floatTwin } from '../server/export/exportModel';
 import { calibrate, fakeQuantPredict } from '../server/export/int8Activations';
 import { sideBySideLatency } from '../server/export/latency';
-import { exportOnnx } from '../server/onnx/export/toOnnx';
-import { nchwToNhwc, openSession } from '../server/onnx/runtime';
+import { exportOnnx } from '../server/formats/onnx/export/toOnnx';
+import { nchwToNhwc, openSession } from '../server/formats/onnx/runtime';
 
 const { values } = parseArgs({
   options: {

@@ -2,7 +2,7 @@
  * 8-bit activations (docs/method.md, "8-bit activations"): the uint8 quantization of a tensor from
  * its observed range, and the fake quantization a ternary layer applies to its input while training
  * with `quant.activations: int8` — the same rounding ONNX's QuantizeLinear → DequantizeLinear does,
- * so the QDQ export (server/onnx/export/int8Plan.ts, model-int8.onnx) computes what training saw.
+ * so the QDQ export (server/formats/onnx/export/int8Plan.ts, model-int8.onnx) computes what training saw.
  *
  * Each int8 layer keeps its input's range as a non-trainable weight `input_range` = [min, max]
  * (saved with the model and in checkpoints, as BatchNorm's moving statistics are). [0, 0] means

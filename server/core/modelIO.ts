@@ -12,12 +12,12 @@ import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import './layers';
 import { removeStaleTempFiles, writeFileAtomic } from '../files/atomicFiles';
 import { makeDirs } from '../files/makeDirs';
-import { loadTernModel } from '../export/ternFile';
+import { loadTernModel } from '../formats/tern/ternFile';
 import { readWeightGroups } from './weightFiles';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
-/** The packed ternary model `tern export` writes (server/export/ternFile.ts). */
+/** The packed ternary model `tern export` writes (server/formats/tern/ternFile.ts). */
 export const MODEL_TERN = 'model.tern';
 
 /**
@@ -156,13 +156,13 @@ export async function readModelJson(modelJsonPath: string): Promise<tf.io.ModelJ
 
 /**
  * Loads the model stored at `modelJsonPath` (a model.json or model.tern, or a folder containing
- * one), or imports an `.onnx` file as a float tfjs model (server/onnx/import).
+ * one), or imports an `.onnx` file as a float tfjs model (server/formats/onnx/import).
  */
 export async function loadModel(modelJsonPath: string): Promise<LayersModel> {
   const file = await resolveModelJsonPath(modelJsonPath);
   if (/\.onnx$/i.test(file)) {
     // Imported lazily: the importer's errors extend ModelFileError, defined in this module.
-    const { importOnnx } = await import('../onnx/import');
+    const { importOnnx } = await import('../formats/onnx/import');
     return importOnnx(file);
   }
   if (file.endsWith('.tern')) {

@@ -30,7 +30,7 @@ export interface OptimalFit {
   cuts: OptimalCut[];
   /** Per branch, s_k per weight (same order as W). */
   codes: Int8Array[];
-  /** Σ_k α_k·s_k summed in float32 in branch order, as server/export/packedModel.ts decodes it. */
+  /** Σ_k α_k·s_k summed in float32 in branch order, as server/formats/packedModel.ts decodes it. */
   weight: Float32Array;
 }
 

@@ -1,8 +1,8 @@
 /**
  * Writes a model in the formats that leave the studio (docs/formats.md) and checks them:
- *   model.onnx   standard ONNX with the ternary codes (server/onnx/export/toOnnx.ts)
- *   model.tern   the packed format (server/export/ternFile.ts)
- *   tfjs/        a stock tfjs LayersModel (server/export/stockTfjs.ts)
+ *   model.onnx   standard ONNX with the ternary codes (server/formats/onnx/export/toOnnx.ts)
+ *   model.tern   the packed format (server/formats/tern/ternFile.ts)
+ *   tfjs/        a stock tfjs LayersModel (server/formats/tfjs/stockTfjs.ts)
  *   model-int8.onnx  with 8-bit activations: the QDQ model ONNX Runtime runs with integer kernels,
  *                calibrated on training images (server/export/int8Activations.ts)
  * Parity: each exported file is loaded back by an independent path — model.onnx in ONNX Runtime,
@@ -16,13 +16,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { writeFileAtomic } from '../files/atomicFiles';
 import { prepareOutputFolder } from '../core/outputFolder';
-import { exportOnnx, type OnnxCodes } from '../onnx/export/toOnnx';
-import { loadOrt, nchwToNhwc, openSession } from '../onnx/runtime';
-import { packModel, ternaryValues, type PackedModel } from './packedModel';
+import { exportOnnx, type OnnxCodes } from '../formats/onnx/export/toOnnx';
+import { loadOrt, nchwToNhwc, openSession } from '../formats/onnx/runtime';
+import { packModel, ternaryValues, type PackedModel } from '../formats/packedModel';
 import { calibrate, fakeQuantPredict, Int8ExportError, type CalibrationImages, type ExportActivations } from './int8Activations';
 import { sideBySideLatency, type LatencyTarget } from './latency';
-import { stockTfjsModel } from './stockTfjs';
-import { encodeTern, loadTernModel, ternSize } from './ternFile';
+import { stockTfjsModel } from '../formats/tfjs/stockTfjs';
+import { encodeTern, loadTernModel, ternSize } from '../formats/tern/ternFile';
 import type { AccuracyResult, ExportedFile, ModelExportSummary, ParityResult } from '../../shared/exportSummary';
 import { UserError } from '../../shared/userError';
 

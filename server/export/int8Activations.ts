@@ -1,13 +1,13 @@
 /**
  * 8-bit activations after training: the ranges of the tensors the int8 plan quantizes
- * (server/onnx/export/int8Plan.ts), observed on calibration images, and our own fake-quantized
+ * (server/formats/onnx/export/int8Plan.ts), observed on calibration images, and our own fake-quantized
  * inference with them — the reference the QDQ model.onnx (model-int8.onnx) is checked against.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { activationQuant, modelInt8Plan, type ActivationQuant, type Int8Plan } from '../onnx/export/int8Plan';
-import type { LayerGraph } from '../onnx/export/layerGraph';
-import type { PackedModel } from './packedModel';
+import { activationQuant, modelInt8Plan, type ActivationQuant, type Int8Plan } from '../formats/onnx/export/int8Plan';
+import type { LayerGraph } from '../formats/onnx/export/layerGraph';
+import type { PackedModel } from '../formats/packedModel';
 import { UserError } from '../../shared/userError';
 
 /** Activations a model can be exported with: float (model.onnx only) or int8 (also model-int8.onnx). */

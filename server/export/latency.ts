@@ -3,7 +3,7 @@
  * run in rounds that take every model once in turn, so a change of machine load during the
  * measurement hits all of them alike and their ratio holds (BENCHMARKS.md uses the same scheme).
  */
-import { openSession, type OnnxSession } from '../onnx/runtime';
+import { openSession, type OnnxSession } from '../formats/onnx/runtime';
 
 export interface LatencyTarget {
   model: string;

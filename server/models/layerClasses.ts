@@ -1,7 +1,7 @@
 /**
  * Every layer class a model.json of this studio can hold: what the zoo (server/models/zoo.ts),
  * ternarization (server/models/convert.ts: Conv2D/Dense → TernaryConv2D/TernaryDense) and the ONNX
- * importer (server/onnx/import/ops.ts) put into a model. Each engine must train all of them: the torch
+ * importer (server/formats/onnx/import/ops.ts) put into a model. Each engine must train all of them: the torch
  * engine's list is SUPPORTED_CLASSES in engines/torch/ternary_torch/graph.py.
  * test/unit/models-layer-classes.test.ts checks this list against the zoo's models, the imported
  * ONNX fixtures and the layer factories the importer calls; test/unit/engines-torch-layers.test.ts

@@ -10,13 +10,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { QuantConfig } from '../../shared/experimentConfig';
 import { buildModel } from '../../server/models';
 import { loadModel, ModelFileError, resolveModelJsonPath, saveModel } from '../../server/core/modelIO';
-import { codeBits, decodeCodes, latentFromCodes, packModel, packTernary } from '../../server/export/packedModel';
-import { decodeTern, encodeTern, minimumBytes, packCodes, TernFormatError, unpackCodes } from '../../server/export/ternFile';
-import { customClassesIn } from '../../server/export/stockTfjs';
+import { codeBits, decodeCodes, latentFromCodes, packModel, packTernary } from '../../server/formats/packedModel';
+import { decodeTern, encodeTern, minimumBytes, packCodes, TernFormatError, unpackCodes } from '../../server/formats/tern/ternFile';
+import { customClassesIn } from '../../server/formats/tfjs/stockTfjs';
 import { compareLogits, exportModelFiles, ParityError, assertParity } from '../../server/export/exportModel';
 import { exportModelTarget } from '../../server/export';
-import { ExportGraphError, exportOnnx } from '../../server/onnx/export/toOnnx';
-import { decodeModel, tensorToFloat32 } from '../../server/onnx/proto';
+import { ExportGraphError, exportOnnx } from '../../server/formats/onnx/export/toOnnx';
+import { decodeModel, tensorToFloat32 } from '../../server/formats/onnx/proto';
 
 const REPO = resolve(__dirname, '..', '..');
 const quant = (tex: 1 | 2 | 4): QuantConfig => ({ method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex, firstLast: 'float' });

@@ -1,5 +1,5 @@
 /**
- * 8-bit activations at export (server/export/int8Activations.ts, server/onnx/export/int8Plan.ts):
+ * 8-bit activations at export (server/export/int8Activations.ts, server/formats/onnx/export/int8Plan.ts):
  * ONNX Runtime turns model-int8.onnx into integer convolutions/GEMMs, the file computes what our
  * fake-quantized inference does within the stated bound, calibration is deterministic for a seed,
  * and bad options are refused with what to do.
@@ -14,13 +14,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from '../../server/models';
 import { saveModel } from '../../server/core/modelIO';
-import { packModel } from '../../server/export/packedModel';
+import { packModel } from '../../server/formats/packedModel';
 import { exportModelFiles, INT8_LOGIT_STEPS, INT8_ONNX_FILE, PARITY_TOLERANCE } from '../../server/export/exportModel';
 import { calibrate, fakeQuantPredict, Int8ExportError, type CalibrationImages } from '../../server/export/int8Activations';
 import { calibrationImages, exportModelTarget, exportRun } from '../../server/export/exportRun';
-import { exportOnnx } from '../../server/onnx/export/toOnnx';
-import { openSession } from '../../server/onnx/runtime';
-import { decodeModel } from '../../server/onnx/proto';
+import { exportOnnx } from '../../server/formats/onnx/export/toOnnx';
+import { openSession } from '../../server/formats/onnx/runtime';
+import { decodeModel } from '../../server/formats/onnx/proto';
 import type { RunConfigRecord } from '../../shared/runRecords';
 import { setup } from './trainFixture';
 import { tern } from '../shared/ternCli';

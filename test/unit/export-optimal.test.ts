@@ -17,12 +17,12 @@ import type { TrainConfig } from '../../shared/experimentConfig';
 import { buildModel } from '../../server/models';
 import { createOptimizer } from '../../server/train/optimizers';
 import { makeTrainStep } from '../../server/train/step';
-import { codeTable, packModel, residualCodeBits, ternaryValues, weightCodeBits } from '../../server/export/packedModel';
-import { decodeTern, encodeTern, minimumBytes, TernFormatError, TERN_VERSION } from '../../server/export/ternFile';
+import { codeTable, packModel, residualCodeBits, ternaryValues, weightCodeBits } from '../../server/formats/packedModel';
+import { decodeTern, encodeTern, minimumBytes, TernFormatError, TERN_VERSION } from '../../server/formats/tern/ternFile';
 import { exportModelFiles } from '../../server/export/exportModel';
 import { ternaryWeight, type LayerQuant } from '../../server/core/quantizer';
 import { layerStats, modelSummary } from '../../server/stats';
-import { loadTernModel } from '../../server/export/ternFile';
+import { loadTernModel } from '../../server/formats/tern/ternFile';
 import { loadModel } from '../../server/core/modelIO';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tern-export-optimal-'));

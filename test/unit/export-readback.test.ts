@@ -18,7 +18,7 @@ import { exportModelTarget } from '../../server/export';
 import { convertToTernary } from '../../server/models';
 import { layerStats, modelSummary } from '../../server/stats';
 import { formatLayerTable } from '../../server/stats/format';
-import { ExportGraphError } from '../../server/onnx/export/toOnnx';
+import { ExportGraphError } from '../../server/formats/onnx/export/toOnnx';
 import { QUANT_DEFAULTS } from '../../shared/quant';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tern-readback-'));

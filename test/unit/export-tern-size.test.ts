@@ -12,8 +12,15 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { buildModel } from '../../server/models';
-import { latentFromCodes, type TernaryWeight } from '../../server/export/packedModel';
-import { decodeTern, encodeTern, loadTernModel, packCodesRange, unpackCodesRange, type CodeBytes } from '../../server/export/ternFile';
+import { latentFromCodes, type TernaryWeight } from '../../server/formats/packedModel';
+import {
+  decodeTern,
+  encodeTern,
+  loadTernModel,
+  packCodesRange,
+  unpackCodesRange,
+  type CodeBytes,
+} from '../../server/formats/tern/ternFile';
 import { exportModelFiles } from '../../server/export/exportModel';
 import { ternarizeReference } from '../../server/core/quantizerReference';
 import { layerStats } from '../../server/stats';

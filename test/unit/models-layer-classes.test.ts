@@ -19,10 +19,10 @@ import { layers, type LayersModel } from '@tensorflow/tfjs-layers';
 import * as customLayers from '../../server/core/layers';
 import { ARCHITECTURES, buildModel, convertToTernary } from '../../server/models';
 import { MODEL_LAYER_CLASSES } from '../../server/models/layerClasses';
-import { importOnnx } from '../../server/onnx/import';
+import { importOnnx } from '../../server/formats/onnx/import';
 
 const root = join(__dirname, '..', '..');
-const SOURCES = [join(root, 'server', 'models'), join(root, 'server', 'onnx', 'import')];
+const SOURCES = [join(root, 'server', 'models'), join(root, 'server', 'formats', 'onnx', 'import')];
 const FIXTURES = join(root, 'test', 'fixtures', 'onnx');
 const listed = new Set<string>(MODEL_LAYER_CLASSES);
 
@@ -66,7 +66,7 @@ test('every layer factory and custom layer the zoo and the importer call makes a
     const cls = table[f]!(FACTORY_ARGS).getClassName();
     assert.ok(
       listed.has(cls),
-      `layers.${f} (${cls}) is called in server/models or server/onnx/import but missing from MODEL_LAYER_CLASSES`,
+      `layers.${f} (${cls}) is called in server/models or server/formats/onnx/import but missing from MODEL_LAYER_CLASSES`,
     );
     note([cls], `layers.${f}`);
   }
@@ -76,7 +76,10 @@ test('every layer factory and custom layer the zoo and the importer call makes a
   ][];
   for (const [name, cls] of custom) {
     if (!texts.some((s) => new RegExp(`new ${name}\\(`).test(s))) continue;
-    assert.ok(listed.has(cls.className), `${name} is made in server/models or server/onnx/import but missing from MODEL_LAYER_CLASSES`);
+    assert.ok(
+      listed.has(cls.className),
+      `${name} is made in server/models or server/formats/onnx/import but missing from MODEL_LAYER_CLASSES`,
+    );
     note([cls.className], `new ${name}`);
   }
 });

@@ -19,8 +19,8 @@ import {
   readModel,
   tensorToFloat32,
   unpackInts,
-} from '../../server/onnx/proto';
-import { OnnxRuntimeError, nhwcToNchw, openSession, runOnnx } from '../../server/onnx/runtime';
+} from '../../server/formats/onnx/proto';
+import { OnnxRuntimeError, nhwcToNchw, openSession, runOnnx } from '../../server/formats/onnx/runtime';
 
 /** y = DequantizeLinear(codes, scale) + x for a 4-element x. */
 function dequantAddModel(dataType: number, raw: Uint8Array, opset: number, irVersion: number, scale = 0.5): Uint8Array {

@@ -1,6 +1,6 @@
 /**
  * The round trip of a PyTorch CNN: ONNX in → ternary twin → a few QAT steps → ONNX out
- * (server/onnx/export) → ONNX Runtime gives the outputs our inference gives.
+ * (server/formats/onnx/export) → ONNX Runtime gives the outputs our inference gives.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,11 +8,11 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { importOnnx } from '../../server/onnx/import';
+import { importOnnx } from '../../server/formats/onnx/import';
 import { convertToTernary } from '../../server/models';
-import { packModel } from '../../server/export/packedModel';
-import { exportOnnx } from '../../server/onnx/export/toOnnx';
-import { runOnnx } from '../../server/onnx/runtime';
+import { packModel } from '../../server/formats/packedModel';
+import { exportOnnx } from '../../server/formats/onnx/export/toOnnx';
+import { runOnnx } from '../../server/formats/onnx/runtime';
 import { Rng } from '../../server/data/rng';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'onnx');

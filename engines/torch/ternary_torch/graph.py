@@ -1,6 +1,6 @@
 """A tfjs LayersModel (model.json + weights.bin, as server/core/modelIO.ts writes it) as a torch
 module, and back. The TypeScript side builds every model (the zoo of server/models/ with its seeded
-init, `model.from` a tfjs model.json or an ONNX import by server/onnx/import/, ternarized by
+init, `model.from` a tfjs model.json or an ONNX import by server/formats/onnx/import/, ternarized by
 server/models/convert.ts) and hands over its model.json: the torch engine trains exactly the
 layers, names and parameter counts of the tfjs engine, and writes the trained weights into the same
 model.json layout, so `tern eval`, `tern stats` and Export read a torch run like a tfjs one.
@@ -112,7 +112,7 @@ def activation(name: Optional[str], where: str) -> Optional[Activation]:
 
 def same_pads(size: int, kernel: int, stride: int) -> Tuple[int, int]:
     """TensorFlow's 'same' padding for one dimension: (before, after); the odd pixel goes after
-    (samePads in server/onnx/import/layout.ts)."""
+    (samePads in server/formats/onnx/import/layout.ts)."""
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2

@@ -1,7 +1,7 @@
 /**
  * Zero channels before and after the input's (NHWC): the option-A shortcut as most PyTorch CIFAR
  * ResNets write it, `F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p))`, which the ONNX importer
- * (server/onnx/import) meets as a Pad of the channel axis. OptionAShortcut appends zeros only.
+ * (server/formats/onnx/import) meets as a Pad of the channel axis. OptionAShortcut appends zeros only.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';

@@ -1,6 +1,6 @@
 /**
  * ONNX's HardSigmoid (y = max(0, min(1, α·x + β))) and HardSwish (y = x · HardSigmoid(x) with
- * α = 1/6, β = 1/2), for models imported from ONNX (server/onnx/import). tfjs's built-in
+ * α = 1/6, β = 1/2), for models imported from ONNX (server/formats/onnx/import). tfjs's built-in
  * 'hardSigmoid' activation has fixed α = 0.2, β = 0.5; PyTorch's Hardsigmoid and Hardswish use
  * 1/6, so neither maps onto it.
  */

@@ -1,5 +1,5 @@
 /**
- * Reading an `.onnx` file: the decode (server/onnx/proto.ts, on `onnx-proto`) with errors that name
+ * Reading an `.onnx` file: the decode (server/formats/onnx/proto.ts, on `onnx-proto`) with errors that name
  * the file, and the conversions of its tensors and attributes to plain numbers (float16, integer and
  * bool constants included, which shape subgraphs use).
  */
@@ -10,7 +10,7 @@ import { OnnxImportError, nodeError } from './errors';
 type Int64 = number | { toNumber(): number };
 export { toNumber };
 
-/** Reads and decodes `file` (server/onnx/proto.ts); a file that is not a complete ONNX model is an error naming it. */
+/** Reads and decodes `file` (server/formats/onnx/proto.ts); a file that is not a complete ONNX model is an error naming it. */
 export async function readOnnxModel(file: string): Promise<onnx.ModelProto> {
   let bytes: Uint8Array;
   try {

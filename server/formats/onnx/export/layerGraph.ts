@@ -4,7 +4,7 @@
  * list their inbound nodes; a Sequential model is a chain.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { UserError } from '../../../shared/userError';
+import { UserError } from '../../../../shared/userError';
 
 export type Json = Record<string, unknown>;
 

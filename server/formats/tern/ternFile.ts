@@ -18,10 +18,10 @@
  *                            least-significant bits first, then zero bytes up to a multiple of 4
  *
  * A nested code c is sign(c)·A_|c|, a residual one Σ_k s_k·α_k over its balanced-ternary digits
- * (server/export/packedModel.ts). Version 2 added the residual encoding (the header's `encoding`);
+ * (server/formats/packedModel.ts). Version 2 added the residual encoding (the header's `encoding`);
  * a version 1 file has nested codes only.
  */
-import { ternaryKernelBits } from '../../shared/quant';
+import { ternaryKernelBits } from '../../../shared/quant';
 import { readFile } from 'node:fs/promises';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
@@ -34,11 +34,11 @@ import {
   type CodeEncoding,
   type PackedModel,
   type PackedWeight,
-} from './packedModel';
-import type { LayerQuant } from '../core/quantizer';
-import type { TernSize } from '../../shared/exportSummary';
-import '../core/layers';
-import { UserError } from '../../shared/userError';
+} from '../packedModel';
+import type { LayerQuant } from '../../core/quantizer';
+import type { TernSize } from '../../../shared/exportSummary';
+import '../../core/layers';
+import { UserError } from '../../../shared/userError';
 
 export const TERN_MAGIC = 'TERN';
 export const TERN_VERSION = 2;

@@ -4,7 +4,7 @@
  */
 import { layers, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { onnx } from '../proto';
-import { ChannelZeroPad, HardSigmoid, HardSwish, OptionAShortcut, TernaryConv2D, TernaryDense } from '../../core/layers';
+import { ChannelZeroPad, HardSigmoid, HardSwish, OptionAShortcut, TernaryConv2D, TernaryDense } from '../../../core/layers';
 import { ternaryKernel } from './ternary';
 import type { OnnxTernaryLayer } from '../ternaryMetadata';
 import type { ImportContext } from './context';

@@ -3,7 +3,7 @@
  * that takes a model (tern ternarize/stats/eval, model.from, the server's jobs) reports them as a
  * user mistake: one message naming the file and, where one is to blame, the node and its op type.
  */
-import { ModelFileError } from '../../core/modelIO';
+import { ModelFileError } from '../../../core/modelIO';
 import type { onnx } from '../proto';
 
 export class OnnxImportError extends ModelFileError {

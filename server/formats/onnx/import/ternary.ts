@@ -1,12 +1,12 @@
 /**
  * Our own model.onnx back as a ternary model: its metadata names the Conv/Gemm nodes that compute
- * with ternary weights (server/onnx/ternaryMetadata.ts); those become TernaryConv2D/TernaryDense
- * layers whose latent weights are rebuilt from the codes (server/export/packedModel.ts, as a
+ * with ternary weights (server/formats/onnx/ternaryMetadata.ts); those become TernaryConv2D/TernaryDense
+ * layers whose latent weights are rebuilt from the codes (server/formats/packedModel.ts, as a
  * `.tern` loads), so `tern stats` and the Layers view show the Δ, α and counts it was exported with.
  */
 import type { onnx } from '../proto';
-import { latentFromCodes } from '../../export/packedModel';
-import { fitFromValues } from '../../core/optimalThresholds';
+import { latentFromCodes } from '../../packedModel';
+import { fitFromValues } from '../../../core/optimalThresholds';
 import { TERNARY_LAYERS_KEY, type OnnxTernaryLayer } from '../ternaryMetadata';
 import { OnnxImportError } from './errors';
 import type { ImportContext } from './context';

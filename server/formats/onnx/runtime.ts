@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
-import { UserError } from '../../shared/userError';
+import { UserError } from '../../../shared/userError';
 
 const requireHere = createRequire(__filename);
 

@@ -1,6 +1,6 @@
 /**
- * ONNX ModelProto reading and writing, shared by export (server/onnx/export/) and import
- * (server/onnx/import/). The schema and codec are the maintained `onnx-proto` package (protobufjs
+ * ONNX ModelProto reading and writing, shared by export (server/formats/onnx/export/) and import
+ * (server/formats/onnx/import/). The schema and codec are the maintained `onnx-proto` package (protobufjs
  * static code generated from onnx.proto); this module adds only what both sides need: decoding
  * with an actionable error, tensor payloads as typed arrays, and small builders for graph parts.
  *
@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { onnx } from 'onnx-proto';
-import { UserError } from '../../shared/userError';
+import { UserError } from '../../../shared/userError';
 
 export { onnx };
 

@@ -6,7 +6,7 @@
  * conv kernels are transposed, channel axes become axis 1, and a Flatten of an image tensor
  * transposes back to NHWC first so the following Dense sees its inputs in tfjs order.
  *
- * Ternary kernels keep their codes (server/export/packedModel.ts), each through Cast → Gather from
+ * Ternary kernels keep their codes (server/formats/packedModel.ts), each through Cast → Gather from
  * the table of its values (Gather counts negative indices from the end):
  *  - t_ex = 1: INT2 codes c ∈ {−1, 0, 1} (ONNX opset 25, which ONNX Runtime ≥ 1.23 runs;
  *    `codes: 'int8'` writes INT8 codes at opset 13 for older runtimes) → Gather from [0, α, −α].
@@ -23,14 +23,14 @@
  *
  * With `activations` (8-bit activations, docs/formats.md "model-int8.onnx"), the model is written
  * in ONNX's QDQ form, which ONNX Runtime fuses into integer convolutions and GEMMs: the tensors
- * server/onnx/export/int8Plan.ts names go through QuantizeLinear → DequantizeLinear (uint8), and
+ * server/formats/onnx/export/int8Plan.ts names go through QuantizeLinear → DequantizeLinear (uint8), and
  * each t_ex 1 ternary layer's codes are its int8 weights, dequantized per output channel by α times
  * the folded BatchNorm's γ/σ (a channel with negative γ/σ flips its codes), with an int32 bias on
  * the scale input scale × weight scale, as ONNX Runtime's integer kernels take it.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { onnx } from 'onnx-proto';
-import { codeTable, maxCode, type PackedModel, type PackedWeight } from '../../export/packedModel';
+import { codeTable, maxCode, type PackedModel, type PackedWeight } from '../../packedModel';
 import {
   DataType,
   attrFloat,
@@ -89,7 +89,7 @@ class Builder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
   readonly codeTypes = new Set<number>();
-  /** The ternary layers, by the Conv/Gemm node that uses their weight (server/onnx/ternaryMetadata.ts). */
+  /** The ternary layers, by the Conv/Gemm node that uses their weight (server/formats/onnx/ternaryMetadata.ts). */
   readonly ternaryLayers: OnnxTernaryLayers = {};
   private readonly used = new Set<string>();
   private readonly layerNames = new Set<string>();
@@ -269,7 +269,7 @@ class Builder {
       method,
       thresholdFactor,
       tex,
-      // Optimal thresholds: the importer keeps the values and their α's (server/onnx/import/ternary.ts).
+      // Optimal thresholds: the importer keeps the values and their α's (server/formats/onnx/import/ternary.ts).
       ...(w.quant.threshold === 'optimal' ? { threshold: w.quant.threshold } : {}),
       levels: Array.from(w.levels),
       maxAbs: w.maxAbs,
@@ -640,7 +640,7 @@ const CONVERTERS: Record<string, LayerConverter> = {
   Concatenate: concatLayer,
   ZeroPadding2D: zeroPaddingLayer,
   OptionAShortcut: optionALayer,
-  // Layers the ONNX import introduces (server/onnx/import): PyTorch's hard activations (slope 1/6)
+  // Layers the ONNX import introduces (server/formats/onnx/import): PyTorch's hard activations (slope 1/6)
   // and its option-A channel padding, and the reshape of a squeeze-excite gate.
   HardSigmoid: (b, l, [x]) =>
     b.add('HardSigmoid', [x.name], l.name, [

@@ -26,7 +26,7 @@ export class ImportContext {
     readonly opset: number,
     readonly consumers: Map<string, onnx.INodeProto[]>,
     readonly graphOutputs: Set<string>,
-    /** Conv/Gemm nodes of our own model.onnx that compute with ternary weights (server/onnx/import/ternary.ts). */
+    /** Conv/Gemm nodes of our own model.onnx that compute with ternary weights (server/formats/onnx/import/ternary.ts). */
     readonly ternaryLayers: Map<string, OnnxTernaryLayer> = new Map(),
   ) {}
 

@@ -1,6 +1,6 @@
 /**
  * Where a model with 8-bit activations quantizes its tensors (docs/formats.md, "model-int8.onnx"):
- * the one rule that the QDQ writer (server/onnx/export/toOnnx.ts), the calibration and our own
+ * the one rule that the QDQ writer (server/formats/onnx/export/toOnnx.ts), the calibration and our own
  * fake-quantized inference (server/export/int8Activations.ts) all follow, so they quantize the
  * same tensors.
  *
@@ -12,7 +12,7 @@
  * quantized for all its consumers (a ResNet block's output feeds the next conv and the shortcut).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { PackedModel } from '../../export/packedModel';
+import type { PackedModel } from '../../packedModel';
 import { layerGraph, type GraphLayer, type LayerGraph } from './layerGraph';
 
 export interface Int8Plan {
@@ -65,7 +65,7 @@ export function int8Plan(graph: LayerGraph, isInt8: (layer: GraphLayer) => boole
   return { layers, points: order.filter((name) => points.has(name)), foldedBatchNorms };
 }
 
-export { activationQuant, type ActivationQuant } from '../../core/activationQuant';
+export { activationQuant, type ActivationQuant } from '../../../core/activationQuant';
 
 /** Ternary conv/dense layers that compute in int8: nested t_ex 1 kernels (codes −1, 0, 1 times α). */
 const INT8_CLASSES = new Set(['TernaryConv2D', 'TernaryDense']);

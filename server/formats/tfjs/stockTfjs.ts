@@ -14,8 +14,8 @@
  * spaced and stay float32.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ternaryValues, type PackedModel } from './packedModel';
-import { QUANT_JSON_KEYS } from '../core/layers/common';
+import { ternaryValues, type PackedModel } from '../packedModel';
+import { QUANT_JSON_KEYS } from '../../core/layers/common';
 import type { Json } from '../onnx/export/layerGraph';
 
 /** Layer classes of this project that the stock model replaces. */
