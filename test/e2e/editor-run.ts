@@ -274,7 +274,7 @@ async function sweep(): Promise<boolean> {
     const point = frame.locator('circle.point').first();
     await point.hover();
     const tip = await frame.locator('.tradeoff-tooltip').innerText();
-    if (!/quant\.tex = \d/.test(tip) || !/top-1 \d+\.\d\d %/.test(tip) || !/bits per weight/.test(tip))
+    if (!/quant\.tex = \d/.test(tip) || !/top-1 \d+\.\d\d%/.test(tip) || !/bits per weight/.test(tip))
       throw new Error(`the tooltip says: ${tip}`);
     console.log(`ok   sweep: the Trade-off panel after a 2×2 sweep from the lens (${await shoot(page, 'sweep-tradeoff')})`);
     // Click: the dashboard opens on that run.

@@ -237,7 +237,7 @@ test(
     const ternBytes = statSync(path.join(result.outDir, 'model.tern')).size;
     assert.ok(report.includes(`| model.tern | ${ternBytes.toLocaleString('en-US')} B`), 'report.md lacks the model.tern size');
     assert.match(report, /arithmetic minimum [\d,]+ bytes/);
-    assert.match(report, /\| model\.onnx \| ONNX Runtime \| [^|]+ \| [^|]+ \| 100\.00 % \(\d+\) \| ok \|/);
+    assert.match(report, /\| model\.onnx \| ONNX Runtime \| [^|]+ \| [^|]+ \| 100\.00% \(\d+\) \| ok \|/);
     assert.match(report, /Inputs: first \d+ test images of /);
   },
 );
