@@ -13,6 +13,7 @@ import { registerNewConfigCommand } from './commands/newConfig';
 import { registerServerCommands } from './commands/server';
 import type { Services } from './commands/services';
 import { registerTrainingCommands } from './commands/training';
+import { registerRunManagementCommands } from './commands/runManagement';
 import { ConfigDiagnostics } from './configDiagnostics';
 import { Ctx } from './ctx';
 import { JobTracker } from './jobs';
@@ -79,6 +80,7 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
   // Before the server starts: it follows the live runs once it runs (after the job tracker, so runs of ours are linked first).
   ctx.pushExtCleanup(new AttachedRuns(services, context.workspaceState));
   registerTrainingCommands(services);
+  registerRunManagementCommands(services);
   registerModelCommands(services);
   registerExportCommand(services);
   registerServerCommands(services);

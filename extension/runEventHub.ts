@@ -13,12 +13,15 @@ export class RunEventHub implements vscode.Disposable {
   private readonly layerStats = new vscode.EventEmitter<LayerStatsParams>();
   private readonly histograms = new vscode.EventEmitter<HistogramsParams>();
   private readonly ended = new vscode.EventEmitter<RunEndedParams>();
+  private readonly runsChanged = new vscode.EventEmitter<void>();
 
   readonly onRunStarted = this.started.event;
   readonly onMetrics = this.metrics.event;
   readonly onLayerStats = this.layerStats.event;
   readonly onHistograms = this.histograms.event;
   readonly onRunEnded = this.ended.event;
+  /** The user changed runs on disk (a note written, a run deleted): lists of runs are to be read again. */
+  readonly onRunsChanged = this.runsChanged.event;
 
   /** Runs in progress, by run id. */
   readonly active = new Map<string, RunStartedParams>();
@@ -41,7 +44,11 @@ export class RunEventHub implements vscode.Disposable {
     this.ended.fire(p);
   }
 
+  fireRunsChanged(): void {
+    this.runsChanged.fire();
+  }
+
   dispose(): void {
-    for (const e of [this.started, this.metrics, this.layerStats, this.histograms, this.ended]) e.dispose();
+    for (const e of [this.started, this.metrics, this.layerStats, this.histograms, this.ended, this.runsChanged]) e.dispose();
   }
 }

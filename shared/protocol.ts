@@ -298,6 +298,8 @@ export interface RunInfo {
   resumable?: boolean;
   /** A run of a sweep: its id and point (config.json's `sweep`). */
   sweep?: SweepTag;
+  /** The user's note on the run (`note.txt` in its folder), when it has one. */
+  note?: string;
 }
 export interface SweepPlanParams {
   configPath: string;

@@ -13,10 +13,14 @@
  *     .lock            the writing process (pid, host) while the run trains (server/runs/runLock.ts)
  *     model/           final tfjs LayersModel
  *     summary.json     RunSummary
+ *     note.txt         the user's note on the run (RUN_NOTE_FILE; the editor writes it, nothing else does)
  */
 import type { ExperimentConfig } from './experimentConfig';
 import type { LayerStats, ModelSummary, WeightHistogram } from './layerStats';
 import type { SweepTag } from './sweep';
+
+/** The user's note on a run, plain text in the run folder (extension/runNote.ts writes it; server/runs/runFiles.ts lists it). */
+export const RUN_NOTE_FILE = 'note.txt';
 
 /**
  * How a run stands. `crashed` is never written: a reader (server/runs/runFiles.ts) reports it for

@@ -29,6 +29,8 @@ export class DashboardPanel extends SingletonPanel<DashboardHostMessage> {
         this.post({ type: MessageType.RunEnded, runDir: p.runDir, status: p.status });
         void this.sendRuns();
       }),
+      // A note written or a run deleted from the Experiments view.
+      hub.onRunsChanged(() => void this.sendRuns()),
     );
   }
 

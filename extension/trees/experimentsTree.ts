@@ -168,7 +168,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         const row = runRow(run, runIdDay(new Date()));
         const item = new vscode.TreeItem(row.label);
         item.accessibilityInformation = {
-          label: `run ${run.runId} of ${this.catalog.experimentLabel({ configPath: node.configPath, experiment: run.experiment })}, ${run.status}, ${row.description}`,
+          label: `run ${run.runId} of ${this.catalog.experimentLabel({ configPath: node.configPath, experiment: run.experiment })}, ${run.status}, ${row.description}${run.note ? `, note: ${run.note}` : ''}`,
         };
         // Unique even when two configs list the same run folder (extension/runOwnership.ts).
         item.id = `run:${node.configPath}#${run.runDir}`;
@@ -178,7 +178,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
           run.engine === 'torch' ? ` · torch ${run.device ?? 'cpu'}${run.worldSize && run.worldSize > 1 ? ` ×${run.worldSize}` : ''}` : '';
         // A sweep's run names its point (docs/configs.md, sweep): the rows of one experiment differ by it.
         const sweep = run.sweep ? ` · ${pointLabel(run.sweep.point)}` : '';
-        item.description = (resuming ? 'resuming · ' : '') + row.description + engine + sweep;
+        // A note is marked on the row (✎) and read in full in the tooltip: the row stays short.
+        item.description = (resuming ? 'resuming · ' : '') + row.description + engine + sweep + (run.note ? ' · ✎' : '');
         // Named with its config when another config has an experiment of the same name.
         const experiment = this.catalog.experimentLabel({ configPath: node.configPath, experiment: run.experiment });
         const md = new vscode.MarkdownString(`**${experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
@@ -195,6 +196,10 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
             : '| engine | TensorFlow.js |\n',
         );
         md.appendMarkdown(`| folder | ${vscode.workspace.asRelativePath(run.runDir, false)} |\n`);
+        if (run.note) {
+          md.appendMarkdown('\n**Note:** ');
+          md.appendText(run.note);
+        }
         item.tooltip = md;
         // Resumable: stopped or failed after at least one epoch (so a checkpoint exists), not finished.
         const resumable = run.status !== 'completed' && !live && !resuming && run.epoch > 0 && run.epoch < run.epochs;

@@ -8,7 +8,15 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunHistory, RunInfo } from '../../shared/protocol';
-import type { HistogramsRecord, LayersRecord, MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
+import {
+  RUN_NOTE_FILE,
+  type HistogramsRecord,
+  type LayersRecord,
+  type MetricsRecord,
+  type RunConfigRecord,
+  type RunStatus,
+  type RunSummary,
+} from '../../shared/runRecords';
 import { readJsonLines } from '../files/jsonLines';
 import { hasCheckpoint } from './checkpointSlots';
 import { readLock } from './runLock';
@@ -56,6 +64,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
   const status = runStatus(runDir, summary);
   const epochs = config.experiment.train.epochs;
   const resumable = (status === 'crashed' || status === 'cancelled') && epoch < epochs && hasCheckpoint(runDir, config.engine);
+  const note = (await readFile(join(runDir, RUN_NOTE_FILE), 'utf8').catch(() => '')).trim();
   return {
     runDir,
     runId: config.runId,
@@ -69,6 +78,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | undefined> 
     ...(config.engine === 'torch' ? { engine: config.engine, device: config.device, worldSize: config.worldSize } : {}),
     ...(resumable ? { resumable } : {}),
     ...(config.sweep ? { sweep: config.sweep } : {}),
+    ...(note ? { note } : {}),
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import {
   buildSuite,
   experimentPick,
@@ -31,6 +31,26 @@ import { panelFrame, runCommand } from './panels-ui';
 
 const artifacts = join(root, '.test-artifacts', 'e2e-editor');
 const shoot = (page: Page, name: string) => shootInto(page, artifacts, name);
+
+/** Right-clicks a row of the Experiments view and chooses `item` from its context menu. */
+async function runMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const menuItem = page.locator('.monaco-menu .action-item', { hasText: item });
+  await menuItem.waitFor({ state: 'visible', timeout: 10_000 });
+  await menuItem.click();
+  // A click that lands while the menu is still settling leaves it open: choose with the keyboard then.
+  await waitFor(
+    `the menu to close after ${item}`,
+    10_000,
+    async () => {
+      if (!(await menuItem.isVisible())) return true;
+      await menuItem.hover();
+      await page.keyboard.press('Enter');
+      return undefined;
+    },
+    1_000,
+  );
+}
 
 /**
  * A user's workspace: a copy of examples/ and a tiny config in its own folder.
@@ -151,6 +171,56 @@ async function ui(): Promise<boolean> {
     console.log(`     Layers rows: ${layerTexts.join(' | ')}${cutLayers.length ? ` (CUT: ${cutLayers.join(' | ')})` : ''}`);
     console.log(`ok   UI: the Layers view of the run (${await shoot(page, 'ui-layers')})`);
     if (cutLayers.length) throw new Error(`Layers rows cut at the default sidebar width: ${cutLayers.join(' | ')}`);
+
+    // Run management from the run's context menu: a note, Reveal Run Folder, Delete Run.
+    const tinyRuns = join(workspace, 'tiny', 'runs', 'tiny');
+    const [runId] = readdirSync(tinyRuns);
+    if (!runId) throw new Error(`no run folder in ${tinyRuns}`);
+    const runFolder = join(tinyRuns, runId);
+    const runRow = experimentsPane.locator('.monaco-list-row', { hasText: 'epoch 2/2' }).first();
+    await runMenu(page, runRow, 'Edit Note…');
+    await page.locator('.quick-input-widget input').fill('baseline, lr 0.05');
+    await page.keyboard.press('Enter');
+    await waitFor('the note marked on the run row', 30_000, async () => (await runRow.innerText()).includes('✎'));
+    const noteFile = readFileSync(join(runFolder, 'note.txt'), 'utf8');
+    if (noteFile !== 'baseline, lr 0.05\n') throw new Error(`note.txt holds ${JSON.stringify(noteFile)}`);
+    await runRow.hover();
+    const hover = page.locator('.monaco-hover', { hasText: 'baseline, lr 0.05' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 30_000 });
+    console.log(`ok   UI: Edit Note wrote note.txt; the row is marked and its tooltip says the note (${await shoot(page, 'ui-run-note')})`);
+
+    await runMenu(page, runRow, 'Reveal Run Folder');
+    const revealed = page.locator('.explorer-folders-view .monaco-list-row.selected', { hasText: runId });
+    await revealed.waitFor({ state: 'visible', timeout: 30_000 });
+    console.log(`ok   UI: Reveal Run Folder selects ${runId} in the Explorer (${await shoot(page, 'ui-run-reveal')})`);
+    await openTernaryView(page);
+
+    await runMenu(page, runRow, 'Delete Run…');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+    const question = (await dialog.innerText()).replace(/\s+/g, ' ');
+    if (!question.includes(`Delete the run tiny/${runId}?`)) throw new Error(`the confirmation says: ${question}`);
+    console.log(`     confirmation: "${question}" (${await shoot(page, 'ui-run-delete-confirm')})`);
+    await dialog.locator('.monaco-button', { hasText: 'Move to Trash' }).click();
+    // A window without a trash (code-server's remote file system has none) asks again before deleting for good.
+    const how = await waitFor('the run folder to go, or the question to delete permanently', 30_000, async () => {
+      if (!existsSync(runFolder)) return 'trash';
+      const again = page.locator('.monaco-dialog-box', { hasText: 'permanently' });
+      if (await again.isVisible()) {
+        await again.locator('.monaco-button', { hasText: 'Delete Permanently' }).click();
+        return 'permanently';
+      }
+      return undefined;
+    });
+    await waitFor('the run folder to be gone', 30_000, () => !existsSync(runFolder));
+    await waitFor(
+      'the run row to leave the tree',
+      30_000,
+      async () => (await experimentsPane.locator('.monaco-list-row', { hasText: 'epoch 2/2' }).count()) === 0,
+    );
+    console.log(
+      `ok   UI: Delete Run removed ${runId} (${how === 'trash' ? 'to the trash' : 'permanently, no trash here'}) (${await shoot(page, 'ui-run-deleted')})`,
+    );
 
     // Missing data: the message offers Open Config (the fix is data.path), which opens the config.
     await runFromPalette(page, 'Ternary: Train');

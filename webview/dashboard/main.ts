@@ -198,7 +198,15 @@ function renderLegend(): void {
     const d = model.dataOf(runDir);
     const pace = d ? paceText(d.pace) : '';
     const note = d?.status === 'running' ? ` (training${pace ? ` · ${pace}` : ''})` : d && !d.loaded ? ' (loading)' : '';
-    return el('li', {}, swatch, `${model.runs.label(runDir)}${note}`);
+    // The user's note on the run (note.txt in its folder), after its label.
+    const userNote = model.runs.find(runDir)?.note;
+    return el(
+      'li',
+      {},
+      swatch,
+      `${model.runs.label(runDir)}${note}`,
+      ...(userNote ? [el('span', { className: 'run-note', text: ` — ${userNote}` })] : []),
+    );
   });
   const key = el(
     'li',

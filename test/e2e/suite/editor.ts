@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { report, runCases, test, waitFor } from './cases';
 import type { RenderedItem, TernaryApi } from '../../../extension/extension';
 import type { TrainResult } from '../../../shared/protocol';
+import type { DeleteRunOutcome } from '../../../extension/commands/runManagement';
 
 const workspace = process.env.TERNARY_E2E_WORKSPACE ?? '';
 const example = path.join(workspace, 'examples', 'fashion-mnist.tern.json');
@@ -265,6 +266,16 @@ test('4. a starting run: the tree and the Layers view show it at once, one conve
     'no spinner in the tree while the run trains',
   );
   assert.equal(running[0]!.icon, 'sync', 'the running run has the sync icon');
+
+  // Delete Run on the training run is refused with a message saying so; the folder stays.
+  if (layers.source?.kind === 'run') {
+    const runDir = layers.source.runDir;
+    const refused = await vscode.commands.executeCommand<DeleteRunOutcome>('ternary.deleteRun', await api.runNode(tinyConfig, runDir));
+    assert.equal(refused?.deleted, false, 'a training run is not deleted');
+    assert.match(refused?.reason ?? '', /^tiny-long\/\S+ is training; stop it first \(Stop\), then delete it\.$/);
+    assert.ok(existsSync(path.join(runDir, 'config.json')), 'the run folder is kept');
+    report(`  Delete Run while training: "${refused.reason}"`);
+  }
   const statusEpoch = /epoch (\d+)\/200/.exec(status)![1];
   const treeEpoch = /epoch (\d+)\/200/.exec(running[0]!.description ?? '')?.[1];
   report(`  status bar "${status}", tree "${running[0]!.description}"`);
