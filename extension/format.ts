@@ -37,17 +37,24 @@ export function epochText(running: boolean, completed: number, total: number): s
 
 /**
  * A run's row in the Experiments view, short enough for the default sidebar width (the e2e test
- * test/e2e/editor-run.ts checks it is not cut): the label is when it started, from the run id
- * `YYYYMMDD-HHMMSS-xxxx` (UTC): the time for a run of `today` (UTC `YYYYMMDD`), else month-day
- * and minutes; the description its progress and best validation top-1. The status is the row's
- * icon, and in words in its tooltip and accessible label.
+ * test/e2e/editor-run.ts checks it is not cut): the label is when it started, in the viewer's
+ * local time (run ids `YYYYMMDD-HHMMSS-xxxx` are UTC): the time for a run of the day of `now`,
+ * else month-day and minutes; the description its progress and best validation top-1. The status
+ * is the row's icon, and in words in its tooltip and accessible label.
  */
 export function runRow(
   run: { runId: string; status: string; epoch: number; epochs: number; bestTop1?: number },
-  today?: string,
+  now: Date = new Date(),
 ): { label: string; description: string } {
-  const m = /^(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)-/.exec(run.runId);
-  const label = !m ? run.runId : `${m[1]}${m[2]}${m[3]}` === today ? `${m[4]}:${m[5]}:${m[6]}` : `${m[2]}-${m[3]} ${m[4]}:${m[5]}`;
+  const started = runStart(run.runId);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const time = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}`;
+  const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
+  const label = !started
+    ? run.runId
+    : sameDay(started, now)
+      ? `${time(started)}:${two(started.getSeconds())}`
+      : `${two(started.getMonth() + 1)}-${two(started.getDate())} ${time(started)}`;
   const parts = [
     epochText(run.status === 'running', run.epoch, run.epochs),
     ...(run.bestTop1 !== undefined ? [formatPercent(run.bestTop1)] : []),
@@ -55,9 +62,12 @@ export function runRow(
   return { label, description: parts.join(' · ') };
 }
 
-/** Today's date as run ids write it (UTC `YYYYMMDD`). */
-export function runIdDay(now: Date): string {
-  return now.toISOString().slice(0, 10).replace(/-/g, '');
+/** When a run started, from its id (`YYYYMMDD-HHMMSS-xxxx`, UTC); undefined for another id. */
+export function runStart(runId: string): Date | undefined {
+  const m = /^(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)-/.exec(runId);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
 }
 
 /** "Training failed: Error: x" → "x": the prefix a message already carries is not repeated. */

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { RunInfo } from '../../shared/protocol';
 import { Catalog, configGlob, configLabel, type ConfigEntry, type ExperimentRef } from '../catalog';
 import type { LocatedExperiment } from '../experimentLocator';
-import { runIdDay, runRow } from '../format';
+import { runRow } from '../format';
 import { formatDateTime, formatPercent, formatQuantity } from '../../shared/format';
 import type { JobTracker } from '../jobs';
 import type { RunEventHub } from '../runEventHub';
@@ -165,7 +165,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         const live = run.status === 'running' && this.jobs.isRunActive(run.runId);
         // A resume of this window's, before its process has taken the run over: the row says so.
         const resuming = run.status !== 'running' && this.jobs.trainJobs().some((j) => j.runId === run.runId);
-        const row = runRow(run, runIdDay(new Date()));
+        const row = runRow(run, new Date());
         const item = new vscode.TreeItem(row.label);
         item.accessibilityInformation = {
           label: `run ${run.runId} of ${this.catalog.experimentLabel({ configPath: node.configPath, experiment: run.experiment })}, ${run.status}, ${row.description}${run.note ? `, note: ${run.note}` : ''}`,

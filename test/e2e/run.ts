@@ -35,7 +35,7 @@ import {
   waitFor,
   waitForLayerSparsities,
 } from './harness';
-import { runIdDay, runRow } from '../../extension/format';
+import { runRow } from '../../extension/format';
 import { torchUi } from './torch-ui';
 
 const artifacts = join(root, '.test-artifacts', 'e2e');
@@ -118,7 +118,7 @@ async function ui(): Promise<boolean> {
     const expected = lastSparsities(join(runsRoot, runId));
     const shown = await waitForLayerSparsities(page, expected, 'the Layers view to list the ternary layers of the last epoch');
     await experimentsPane
-      .locator('.monaco-list-row', { hasText: runRow({ runId, status: 'completed', epoch: 2, epochs: 2 }, runIdDay(new Date())).label })
+      .locator('.monaco-list-row', { hasText: runRow({ runId, status: 'completed', epoch: 2, epochs: 2 }, new Date()).label })
       .filter({ hasText: 'epoch 2/2' })
       .waitFor({ state: 'visible', timeout: 10_000 });
     const shot = await shoot(page, 'ui-train-layers');

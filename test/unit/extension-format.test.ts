@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { epochText, errorText, layerAccessibleText, layerDescription, runIdDay, runRow } from '../../extension/format';
+import { epochText, errorText, layerAccessibleText, layerDescription, runRow, runStart } from '../../extension/format';
 
 test('a layer row says sparsity and α in a few characters; its accessible label says all', () => {
   const stats = { factor: 0.05, delta: 0.01234, alpha: 0.08291, sparsity: 0.41234, counts: { neg: 1, zero: 2, pos: 3 } };
@@ -22,18 +22,22 @@ test('one epoch convention: the epoch in progress while running, the epochs comp
   assert.equal(epochText(false, 0, 2), 'epoch 0/2');
 });
 
-test('run rows are short: the start time (today) or date and minutes as the label, epoch and best top-1', () => {
-  const today = runIdDay(new Date('2026-11-29T12:00:00Z'));
-  assert.equal(today, '20261129');
-  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'completed', epoch: 2, epochs: 2, bestTop1: 0.8534 }, today), {
-    label: '06:31:04',
+test('run rows are short: the start time in local time (today) or date and minutes as the label, epoch and best top-1', () => {
+  // Run ids are UTC; the label is the viewer's local time (not the raw UTC of the id).
+  const started = runStart('20261129-063104-ab12')!;
+  assert.equal(started.toISOString(), '2026-11-29T06:31:04.000Z');
+  const two = (n: number) => String(n).padStart(2, '0');
+  const sameDay = new Date(started.getTime() + 60_000);
+  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'completed', epoch: 2, epochs: 2, bestTop1: 0.8534 }, sameDay), {
+    label: `${two(started.getHours())}:${two(started.getMinutes())}:04`,
     description: 'epoch 2/2 · 85.3%',
   });
-  assert.deepEqual(runRow({ runId: '20261128-063104-ab12', status: 'running', epoch: 0, epochs: 2 }, today), {
-    label: '11-28 06:31',
+  const nextWeek = new Date(started.getTime() + 7 * 86_400_000);
+  assert.deepEqual(runRow({ runId: '20261129-063104-ab12', status: 'running', epoch: 0, epochs: 2 }, nextWeek), {
+    label: `${two(started.getMonth() + 1)}-${two(started.getDate())} ${two(started.getHours())}:${two(started.getMinutes())}`,
     description: 'epoch 1/2',
   });
-  assert.deepEqual(runRow({ runId: 'odd-id', status: 'cancelled', epoch: 1, epochs: 200, bestTop1: 0.5 }, today), {
+  assert.deepEqual(runRow({ runId: 'odd-id', status: 'cancelled', epoch: 1, epochs: 200, bestTop1: 0.5 }, nextWeek), {
     label: 'odd-id',
     description: 'epoch 1/200 · 50.0%',
   });
