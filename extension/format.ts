@@ -46,20 +46,26 @@ export function runRow(
   run: { runId: string; status: string; epoch: number; epochs: number; bestTop1?: number },
   now: Date = new Date(),
 ): { label: string; description: string } {
-  const started = runStart(run.runId);
-  const two = (n: number) => String(n).padStart(2, '0');
-  const time = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}`;
-  const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
-  const label = !started
-    ? run.runId
-    : sameDay(started, now)
-      ? `${time(started)}:${two(started.getSeconds())}`
-      : `${two(started.getMonth() + 1)}-${two(started.getDate())} ${time(started)}`;
   const parts = [
     epochText(run.status === 'running', run.epoch, run.epochs),
     ...(run.bestTop1 !== undefined ? [formatPercent(run.bestTop1)] : []),
   ];
-  return { label, description: parts.join(' · ') };
+  return { label: runStartLabel(run.runId, now), description: parts.join(' · ') };
+}
+
+/**
+ * When a run started, as its row and the Layers view's title name it: in the viewer's local time,
+ * the time for a run of the day of `now`, else month-day and minutes; the id itself when it
+ * holds no time.
+ */
+export function runStartLabel(runId: string, now: Date = new Date()): string {
+  const started = runStart(runId);
+  if (!started) return runId;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const time = `${two(started.getHours())}:${two(started.getMinutes())}`;
+  return started.toDateString() === now.toDateString()
+    ? `${time}:${two(started.getSeconds())}`
+    : `${two(started.getMonth() + 1)}-${two(started.getDate())} ${time}`;
 }
 
 /** When a run started, from its id (`YYYYMMDD-HHMMSS-xxxx`, UTC); undefined for another id. */

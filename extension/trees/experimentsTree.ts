@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { RunInfo } from '../../shared/protocol';
 import { Catalog, configGlob, configLabel, type ConfigEntry, type ExperimentRef } from '../catalog';
 import type { LocatedExperiment } from '../experimentLocator';
-import { runRow } from '../format';
+import { runRow, runStart } from '../format';
 import { formatDateTime, formatPercent, formatQuantity } from '../../shared/format';
 import type { JobTracker } from '../jobs';
 import type { RunEventHub } from '../runEventHub';
@@ -185,7 +185,9 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         const md = new vscode.MarkdownString(`**${experiment}** / ${run.runId}\n\n| | |\n|---|---|\n`);
         md.appendMarkdown(`| status | ${run.status} |\n| epochs completed | ${run.epoch} of ${run.epochs} |\n`);
         if (run.bestTop1 !== undefined) md.appendMarkdown(`| best top-1 | ${formatPercent(run.bestTop1, 2)} |\n`);
-        if (run.startedAt) md.appendMarkdown(`| started | ${formatDateTime(run.startedAt)} |\n`);
+        // The moment the row's label shows (the run id's), else the recorded start.
+        const started = runStart(run.runId) ?? run.startedAt;
+        if (started) md.appendMarkdown(`| started | ${formatDateTime(started.valueOf())} |\n`);
         if (run.sweep)
           md.appendMarkdown(
             `| sweep | ${run.sweep.id}, point ${run.sweep.index + 1} of ${run.sweep.count}: ${pointLabel(run.sweep.point)} |\n`,

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
 import type { LayersRecord } from '../../shared/runRecords';
-import { cell, layerAccessibleText, layerDescription } from '../format';
+import { cell, layerAccessibleText, layerDescription, runStartLabel } from '../format';
 import { formatCount, formatNumber, formatPercent, formatSizeChange } from '../../shared/format';
 import type { RunEventHub } from '../runEventHub';
 
@@ -149,7 +149,8 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
 function describeSource(source: LayersSource | undefined): string | undefined {
   if (!source) return undefined;
   if (source.kind === 'model') return vscode.workspace.asRelativePath(source.modelPath, false);
-  return `${source.experiment} · ${source.runId} · ${source.epoch > 0 ? `epoch ${source.epoch}` : 'starting'}`;
+  // The run by its start in local time, as its row in the Experiments view: the id is long and UTC.
+  return `${source.experiment} · ${runStartLabel(source.runId)} · ${source.epoch > 0 ? `epoch ${source.epoch}` : 'starting'}`;
 }
 
 /** The line above the layers: the model's summary, or why there are no layers to show. */
