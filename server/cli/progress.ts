@@ -1,11 +1,11 @@
 /**
  * Training progress for the terminal: a one-line bar redrawn in place on a TTY (epoch, batch, loss,
- * accuracy, img/s, ETA), plain lines otherwise (logs, CI), JSON lines with `--json`.
+ * accuracy, img/s, time left: the status bar's pace, shared/progressText.ts), plain lines otherwise (logs, CI), JSON lines with `--json`.
  */
 import type { MetricsRecord } from '../../shared/runRecords';
 import type { TrainListener } from '../runs/trainTypes';
-import { formatDuration, formatPercent } from '../../shared/format';
-import { epochPosition, epochProgress, recordProgress } from '../../shared/progressText';
+import { formatPercent } from '../../shared/format';
+import { epochProgress, observePace, paceText, recordProgress, type RunPace } from '../../shared/progressText';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
 
@@ -16,8 +16,8 @@ export class ProgressPrinter {
   private epochs = 0;
   private stepsPerEpoch = 0;
   private lineOpen = false;
-  private startEpoch: number | undefined;
-  private startTime = 0;
+  /** Throughput and time left, measured as the status bar and the dashboard measure them (shared/progressText.ts). */
+  private pace: RunPace = {};
   private lastDraw = 0;
 
   constructor(
@@ -28,7 +28,7 @@ export class ProgressPrinter {
   start(info: { runId: string; runDir: string; experiment: string; epochs: number; stepsPerEpoch: number; backend: string }): void {
     this.epochs = info.epochs;
     this.stepsPerEpoch = info.stepsPerEpoch;
-    this.startTime = Date.now();
+    this.pace = {};
     if (this.mode === 'json') {
       this.out.write(JSON.stringify({ kind: 'start', ...info }) + '\n');
       return;
@@ -38,32 +38,27 @@ export class ProgressPrinter {
     );
   }
 
-  /** Seconds left, from the pace of this session. */
-  private eta(record: MetricsRecord): number {
-    const done = epochPosition(record) * this.stepsPerEpoch;
-    this.startEpoch ??= done;
-    const rate = (done - this.startEpoch) / Math.max(1e-3, (Date.now() - this.startTime) / 1000);
-    return rate > 0 ? (this.epochs * this.stepsPerEpoch - done) / rate : NaN;
-  }
-
   metrics(record: MetricsRecord): void {
     if (this.mode === 'json') {
       this.out.write(JSON.stringify(record) + '\n');
       return;
     }
-    const eta = this.eta(record);
+    observePace(this.pace, [record], this.epochs);
+    // "1,234 img/s  2 min 05 s left", as the status bar says it; nothing before it is known.
+    const pace = paceText(this.pace, '  ');
+    const tail = pace ? `  ${pace}` : '';
     if (record.kind === 'epoch') {
       this.clearLine();
       this.out.write(
         `${epochProgress(record.epoch, this.epochs)}  loss ${record.loss.toFixed(4)}  acc ${pct(record.top1)}  ` +
           `val loss ${record.valLoss?.toFixed(4) ?? '-'}  val acc ${pct(record.valTop1)}  val top-5 ${pct(record.valTop5)}  ` +
-          `lr ${record.lr.toPrecision(3)}  ${Math.round(record.imgPerSec ?? 0)} img/s  ETA ${formatDuration(eta)}\n`,
+          `lr ${record.lr.toPrecision(3)}${tail}\n`,
       );
       return;
     }
     const text =
       `${recordProgress(record, this.epochs, this.stepsPerEpoch, '  ')}  loss ${record.loss.toFixed(4)}  ` +
-      `acc ${pct(record.top1)}  ${Math.round(record.imgPerSec ?? 0)} img/s  ETA ${formatDuration(eta)}`;
+      `acc ${pct(record.top1)}${tail}`;
     if (this.mode === 'tty') {
       const width = Math.max(10, (this.out.columns ?? 100) - text.length - 4);
       const filled = Math.round((record.progress ?? 0) * Math.min(width, 30));
