@@ -110,8 +110,10 @@ export function observeRange(range: LayerVariable, x: tf.Tensor): void {
 
 /** A layer that quantizes its input: TernaryConv2D / TernaryDense with `inputQuant` (duck-typed, as server/stats/kernelLayers.ts). */
 interface InputQuantLayer {
+  name: string;
   inputQuant?: InputQuant;
   observeInputRange: boolean;
+  inputRange: LayerVariable | null;
 }
 
 function inputQuantLayers(model: LayersModel): InputQuantLayer[] {
@@ -119,6 +121,17 @@ function inputQuantLayers(model: LayersModel): InputQuantLayer[] {
   for (const layer of model.layers) {
     if (Array.isArray((layer as LayersModel).layers)) out.push(...inputQuantLayers(layer as LayersModel));
     else if ((layer as unknown as InputQuantLayer).inputQuant !== undefined) out.push(layer as unknown as InputQuantLayer);
+  }
+  return out;
+}
+
+/** The input range [min, max] of each int8 layer, by layer name (read back: for export and statistics). */
+export function inputRanges(model: LayersModel): Map<string, { min: number; max: number }> {
+  const out = new Map<string, { min: number; max: number }>();
+  for (const layer of inputQuantLayers(model)) {
+    if (!layer.inputRange) continue;
+    const [min, max] = layer.inputRange.read().dataSync();
+    out.set(layer.name, { min: min!, max: max! });
   }
   return out;
 }

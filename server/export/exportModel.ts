@@ -19,7 +19,16 @@ import { prepareOutputFolder } from '../core/outputFolder';
 import { exportOnnx, type OnnxCodes } from '../formats/onnx/export/toOnnx';
 import { loadOrt, nchwToNhwc, openSession } from '../formats/onnx/runtime';
 import { packModel, ternaryValues, type PackedModel } from '../formats/packedModel';
-import { calibrate, fakeQuantPredict, Int8ExportError, type CalibrationImages, type ExportActivations } from './int8Activations';
+import {
+  calibrate,
+  fakeQuantPredict,
+  Int8ExportError,
+  trainedActivations,
+  type CalibrationImages,
+  type ExportActivations,
+} from './int8Activations';
+import { inputRanges } from '../core/activationQuant';
+import { withFloatActivations } from '../models/convert';
 import { sideBySideLatency, type LatencyTarget } from './latency';
 import { stockTfjsModel } from '../formats/tfjs/stockTfjs';
 import { encodeTern, loadTernModel, ternSize } from '../formats/tern/ternFile';
@@ -68,10 +77,16 @@ export interface ModelExportOptions {
   /** Random inputs when there is no data (default 64). */
   randomSamples?: number;
   onnxCodes?: OnnxCodes;
-  /** `int8`: also write model-int8.onnx, calibrated on `calibration` (default float). */
+  /** `int8`: also write model-int8.onnx, with trained ranges or calibrated on `calibration` (default float). */
   activations?: ExportActivations;
-  /** Training images for the int8 calibration; required with `activations: 'int8'`. */
-  calibration?: CalibrationImages;
+  /**
+   * Training images for the int8 calibration, or how to read them when they are needed: always
+   * for a model trained with float activations; for one trained with int8 activations only for the
+   * tensors training did not observe, or for all of them with `int8Ranges: 'calibrated'`.
+   */
+  calibration?: CalibrationImages | (() => Promise<CalibrationImages>);
+  /** A model trained with int8 activations: use its `trained` ranges (default) or `calibrated` ones instead. */
+  int8Ranges?: 'trained' | 'calibrated';
   /** Rounds of the latency measurement (default REPORT_LATENCY_ROUNDS; 0 skips it). */
   latencyRounds?: number;
   metadata?: Record<string, unknown>;
@@ -181,8 +196,54 @@ async function loadStock(dir: string): Promise<LayersModel> {
   );
 }
 
-/** Writes model.onnx, model.tern and tfjs/ for `model` into `outDir`, then checks parity. */
-export async function exportModelFiles(model: LayersModel, outDir: string, options: ModelExportOptions = {}): Promise<ModelExportSummary> {
+/**
+ * Writes model.onnx, model.tern and tfjs/ for `model` into `outDir`, then checks parity. A model
+ * trained with 8-bit activations is written as its float-activation twin (docs/formats.md), its
+ * trained ranges going to model-int8.onnx.
+ */
+export async function exportModelFiles(
+  trained: LayersModel,
+  outDir: string,
+  options: ModelExportOptions = {},
+): Promise<ModelExportSummary> {
+  const ranges = inputRanges(trained);
+  if (ranges.size === 0) return exportWith(trained, undefined, outDir, options);
+  const model = await withFloatActivations(trained);
+  try {
+    return await exportWith(model, ranges, outDir, options);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The 8-bit activations of `model` (its float-activation form) for model-int8.onnx. */
+async function int8ActivationsOf(
+  model: LayersModel,
+  packed: PackedModel,
+  ranges: Map<string, { min: number; max: number }> | undefined,
+  options: ModelExportOptions,
+): Promise<ReturnType<typeof calibrate>> {
+  const images = async () => (typeof options.calibration === 'function' ? await options.calibration() : options.calibration);
+  if (ranges && options.int8Ranges !== 'calibrated') {
+    return trainedActivations(model, packed, ranges, images);
+  }
+  const calibration = await images();
+  if (!calibration) {
+    throw new Int8ExportError(
+      '8-bit activations (--activations int8) are calibrated on training images, and this model has no data: ' +
+        "export the run folder that trained it (its experiment's data), or export with float activations.",
+    );
+  }
+  options.onProgress?.(`calibrating 8-bit activations on ${calibration.n} training images`);
+  return calibrate(model, packed, calibration);
+}
+
+async function exportWith(
+  model: LayersModel,
+  ranges: Map<string, { min: number; max: number }> | undefined,
+  outDir: string,
+  options: ModelExportOptions,
+): Promise<ModelExportSummary> {
   const progress = options.onProgress ?? (() => undefined);
   for (const dir of [outDir, join(outDir, STOCK_DIR)]) await prepareOutputFolder(dir, EXPORT_FOLDER_ROLE);
   progress('packing the ternary weights');
@@ -199,14 +260,7 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
   let int8: ReturnType<typeof calibrate> | undefined;
   let int8Bytes: Uint8Array | undefined;
   if (options.activations === 'int8') {
-    if (!options.calibration) {
-      throw new Int8ExportError(
-        '8-bit activations (--activations int8) are calibrated on training images, and this model has no data: ' +
-          "export the run folder that trained it (its experiment's data), or export with float activations.",
-      );
-    }
-    progress(`calibrating 8-bit activations on ${options.calibration.n} training images`);
-    int8 = calibrate(model, packed, options.calibration);
+    int8 = await int8ActivationsOf(model, packed, ranges, options);
     progress(`writing ${INT8_ONNX_FILE}`);
     int8Bytes = exportOnnx(model, packed, {
       activations: int8.quant,
@@ -307,7 +361,8 @@ export async function exportModelFiles(model: LayersModel, outDir: string, optio
       try {
         const got = await onnxLogits(session);
         const c = compareLogits(fakeQuant, got, inputs.n);
-        const step = (int8.outputRange.max - int8.outputRange.min) / 255;
+        const outputRange = int8.outputRange ?? { min: Math.min(...fakeQuant), max: Math.max(...fakeQuant) };
+        const step = (outputRange.max - outputRange.min) / 255;
         const bound = INT8_LOGIT_STEPS * step;
         results.push({
           target: 'ONNX Runtime (integer kernels)',

@@ -8,6 +8,7 @@ import { EXPORT_FOLDER, runExportName } from '../../shared/exportFolder';
 import { existsSync } from 'node:fs';
 import { copyFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { inputRanges } from '../core/activationQuant';
 import { loadModel } from '../core/modelIO';
 import { openDataset } from '../data/open';
 import { readRunHistory } from '../runs';
@@ -298,18 +299,19 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
     const loaded = await loadModel(join(modelDir, 'model.json'));
     try {
       const inputs = options.parity === false ? undefined : await testInputs(history.config, options.samples ?? 1000);
-      const calibration =
-        options.activations === 'int8'
-          ? await calibrationImages(
-              history.config,
-              options.calibration ?? DEFAULT_CALIBRATION_IMAGES,
-              options.calibrationSeed ?? history.config?.experiment?.train?.seed ?? 0,
-              runDir,
-            )
-          : undefined;
+      // Read only when needed: a run trained with int8 activations has its ranges (docs/formats.md).
+      const calibration = () =>
+        calibrationImages(
+          history.config,
+          options.calibration ?? DEFAULT_CALIBRATION_IMAGES,
+          options.calibrationSeed ?? history.config?.experiment?.train?.seed ?? 0,
+          runDir,
+        );
       model = await exportModelFiles(loaded, outDir, {
         ...options,
-        calibration,
+        calibration: options.activations === 'int8' ? calibration : undefined,
+        // An explicit --calibration replaces trained ranges by calibrated ones.
+        int8Ranges: options.calibration === undefined ? 'trained' : 'calibrated',
         inputs,
         randomSamples: options.samples,
         metadata: { runId: history.config?.runId, experiment: history.config?.experiment?.name },
@@ -345,16 +347,17 @@ function insertModelSection(report: string, section: string): string {
  */
 export async function exportModelTarget(target: string, outDir: string, options: ExportOptions = {}): Promise<ExportResult> {
   outDir = resolve(outDir);
-  if (options.activations === 'int8') {
-    throw new Int8ExportError(
-      `8-bit activations (--activations int8) are calibrated on training images, and ${target} is a model without data: ` +
-        "export the run folder that trained it (its experiment's data), or export with float activations.",
-    );
-  }
-  await prepareOutputFolder(outDir, EXPORT_FOLDER_ROLE);
   const loaded = await loadModel(resolve(target));
   let model: ModelExportSummary;
   try {
+    // A model trained with int8 activations carries its ranges; any other needs training images.
+    if (options.activations === 'int8' && (inputRanges(loaded).size === 0 || options.calibration !== undefined)) {
+      throw new Int8ExportError(
+        `8-bit activations (--activations int8) are calibrated on training images, and ${target} is a model without data: ` +
+          "export the run folder that trained it (its experiment's data), or export with float activations.",
+      );
+    }
+    await prepareOutputFolder(outDir, EXPORT_FOLDER_ROLE);
     model = await exportModelFiles(loaded, outDir, { ...options, calibration: undefined, randomSamples: options.samples });
   } finally {
     loaded.dispose();

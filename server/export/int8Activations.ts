@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { activationQuant, modelInt8Plan, type ActivationQuant, type Int8Plan } from '../formats/onnx/export/int8Plan';
-import type { LayerGraph } from '../formats/onnx/export/layerGraph';
+import type { GraphLayer, LayerGraph } from '../formats/onnx/export/layerGraph';
 import type { PackedModel } from '../formats/packedModel';
 import { UserError } from '../../shared/userError';
 
@@ -30,8 +30,11 @@ export interface Int8Activations {
   plan: Int8Plan & { graph: LayerGraph };
   /** The uint8 quantization of each quantized tensor, by the layer producing it (or the input's name). */
   quant: Map<string, ActivationQuant>;
-  /** min and max of the model's output (the logits) on the calibration images: the scale of the parity bound. */
-  outputRange: { min: number; max: number };
+  /**
+   * min and max of the model's output (the logits) on the calibration images: the scale of the parity
+   * bound. Absent with trained ranges and no calibration: the export takes the logits' range on its parity inputs.
+   */
+  outputRange?: { min: number; max: number };
   source: string;
 }
 
@@ -45,11 +48,8 @@ export class Int8ExportError extends UserError {
 
 const BATCH = 64;
 
-/**
- * Observes min and max of every tensor the plan quantizes over the calibration images (float
- * inference of the trained model, batch by batch, in order: the same images give the same ranges).
- */
-export function calibrate(model: LayersModel, packed: PackedModel, images: CalibrationImages): Int8Activations {
+/** The int8 plan of a model, or the error saying why it has nothing to compute in int8. */
+function int8PlanOf(model: LayersModel, packed: PackedModel): Int8Plan & { graph: LayerGraph } {
   const plan = modelInt8Plan(model, packed);
   if (plan.layers.length === 0) {
     throw new Int8ExportError(
@@ -57,6 +57,75 @@ export function calibrate(model: LayersModel, packed: PackedModel, images: Calib
         'or float layers only). Export it with float activations (tern export without --activations int8).',
     );
   }
+  return plan;
+}
+
+/**
+ * Layers a quantized tensor passes through unchanged on its grid: max-pooling picks one of its
+ * values, the others only reshape. A tensor reaching an int8 layer through them is quantized as
+ * that layer's input was in training.
+ */
+const GRID_PRESERVING = new Set(['MaxPooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Dropout']);
+
+/**
+ * The quantization of a model trained with 8-bit activations (quant.activations int8): every
+ * tensor the plan quantizes takes the trained input range of the int8 layers it feeds, directly or
+ * through GRID_PRESERVING layers (several: the union of their ranges). The others — a ResNet block's
+ * sum, which training did not quantize — are calibrated on `calibrationImages()`; without images they are an
+ * error naming them. `model` is the float-activation twin (server/models/convert.ts withFloatActivations)
+ * and `ranges` the trained model's (server/core/activationQuant.ts inputRanges).
+ */
+export async function trainedActivations(
+  model: LayersModel,
+  packed: PackedModel,
+  ranges: ReadonlyMap<string, { min: number; max: number }>,
+  calibrationImages: () => Promise<CalibrationImages | undefined>,
+): Promise<Int8Activations> {
+  const plan = int8PlanOf(model, packed);
+  const consumers = new Map<string, GraphLayer[]>();
+  for (const layer of plan.graph.layers) {
+    for (const input of layer.inputs) consumers.set(input, [...(consumers.get(input) ?? []), layer]);
+  }
+  const reached = (name: string, out: { min: number; max: number }[]): { min: number; max: number }[] => {
+    for (const c of consumers.get(name) ?? []) {
+      const range = ranges.get(c.name);
+      if (range && c.inputs[0] === name) out.push(range);
+      else if (GRID_PRESERVING.has(c.className)) reached(c.name, out);
+    }
+    return out;
+  };
+  const quant = new Map<string, ActivationQuant>();
+  const untrained: string[] = [];
+  for (const point of plan.points) {
+    const found = reached(point, []);
+    if (found.length === 0) untrained.push(point);
+    else quant.set(point, activationQuant(Math.min(...found.map((r) => r.min)), Math.max(...found.map((r) => r.max))));
+  }
+  if (untrained.length === 0)
+    return { plan, quant, source: `trained ranges (quant.activations int8) for all ${quant.size} quantized tensors` };
+  const images = await calibrationImages();
+  if (!images) {
+    throw new Int8ExportError(
+      `8-bit activations: training observed the inputs of the ternary layers, not ${untrained.map((p) => `'${p}'`).join(', ')}, ` +
+        'which are calibrated on training images, and this model has no data: export the run folder that trained it.',
+    );
+  }
+  const calibrated = calibrate(model, packed, images);
+  for (const point of untrained) quant.set(point, calibrated.quant.get(point)!);
+  return {
+    plan,
+    quant,
+    outputRange: calibrated.outputRange,
+    source: `trained ranges for ${plan.points.length - untrained.length} quantized tensors, ${images.source} for ${untrained.length} (${untrained.join(', ')})`,
+  };
+}
+
+/**
+ * Observes min and max of every tensor the plan quantizes over the calibration images (float
+ * inference of the trained model, batch by batch, in order: the same images give the same ranges).
+ */
+export function calibrate(model: LayersModel, packed: PackedModel, images: CalibrationImages): Int8Activations {
+  const plan = int8PlanOf(model, packed);
   const OUTPUT = '\u0000output';
   const inner = [...plan.points.filter((p) => p !== plan.graph.input.name), OUTPUT];
   const probe = functionalModel({

@@ -130,3 +130,16 @@ export async function convertToTernary(floatModel: LayersModel, quant: TernaryQu
   copyWeights(floatModel, twin);
   return twin;
 }
+
+/**
+ * The same model computing on float activations: every ternary layer's `inputQuant` dropped with
+ * its input range (server/core/activationQuant.ts), every other weight copied. What the export
+ * packs and checks model.onnx, model.tern and the stock tfjs model against (docs/formats.md).
+ */
+export async function withFloatActivations(model: LayersModel): Promise<LayersModel> {
+  const topology = model.toJSON(null, false) as unknown as Json;
+  for (const layer of kernelLayers(((topology.config as Json).layers ?? []) as LayerJson[])) delete layer.config.input_quant;
+  const twin = await models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] } as never);
+  copyWeights(model, twin);
+  return twin;
+}

@@ -16,7 +16,15 @@ import { buildModel } from '../../server/models';
 import { saveModel } from '../../server/core/modelIO';
 import { packModel } from '../../server/formats/packedModel';
 import { exportModelFiles, INT8_LOGIT_STEPS, INT8_ONNX_FILE, PARITY_TOLERANCE } from '../../server/export/exportModel';
-import { calibrate, fakeQuantPredict, Int8ExportError, type CalibrationImages } from '../../server/export/int8Activations';
+import {
+  calibrate,
+  fakeQuantPredict,
+  Int8ExportError,
+  trainedActivations,
+  type CalibrationImages,
+} from '../../server/export/int8Activations';
+import { activationQuant, inputRanges, setRangeObserving } from '../../server/core/activationQuant';
+import { withFloatActivations } from '../../server/models/convert';
 import { calibrationImages, exportModelTarget, exportRun } from '../../server/export/exportRun';
 import { exportOnnx } from '../../server/formats/onnx/export/toOnnx';
 import { openSession } from '../../server/formats/onnx/runtime';
@@ -104,7 +112,7 @@ test('model-int8.onnx agrees with our fake-quantized inference within the stated
   const int8Row = byFile.get(INT8_ONNX_FILE)!;
   // The bound: INT8_LOGIT_STEPS steps of 1/255 of the calibrated logit range (calibration is deterministic).
   const { outputRange } = calibrate(model, packModel(model), calibration);
-  assert.ok(int8Row.maxAbsDiff <= (INT8_LOGIT_STEPS * (outputRange.max - outputRange.min)) / 255, `${int8Row.maxAbsDiff}`);
+  assert.ok(int8Row.maxAbsDiff <= (INT8_LOGIT_STEPS * (outputRange!.max - outputRange!.min)) / 255, `${int8Row.maxAbsDiff}`);
   assert.ok(int8Row.maxAbsDiff > 0, 'integer kernels round differently somewhere; 0 would mean the file was not quantized');
   assert.match(int8Row.criterion ?? '', /top-1 agreement ≥ 99.5 %/);
   // Our fake-quantized inference is itself close to the float-activation model: 8 bits lose little.
@@ -204,4 +212,80 @@ test('exportRun with int8: calibrates on the run experiment’s training images 
   assert.match(result.model?.int8?.calibration ?? '', /^16 training images of data \(shuffled with seed 7\)$/);
   assert.equal(result.model?.int8?.int8Layers, 4);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /model-int8\.onnx/);
+});
+
+/** A model of `arch` trained with int8 activations, as far as its ranges go: a few observed batches. */
+function int8Trained(arch: string, inputShape?: number[], classes = 10): tfl.LayersModel {
+  const model = buildModel({
+    arch,
+    classes,
+    ...(inputShape ? { inputShape } : {}),
+    quant: { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex: 1, firstLast: 'ternary', activations: 'int8' },
+    seed: 5,
+  });
+  setRangeObserving(model, true);
+  for (const seed of [1, 2]) {
+    const images = randomImages(model, 4, seed);
+    tf.tidy(() => {
+      model.apply(tf.tensor(images.x, [4, ...(model.inputs[0].shape.slice(1) as number[])]), { training: true });
+    });
+  }
+  setRangeObserving(model, false);
+  return model;
+}
+
+test('trained int8 activations: model-int8.onnx takes the trained ranges without calibration, and computes what the trained model does', async () => {
+  const model = int8Trained('fmnist-cnn');
+  const ranges = inputRanges(model);
+  assert.deepEqual([...ranges.keys()], ['conv1', 'conv2', 'fc1', 'fc2']);
+  const dir = tmp();
+  const inputs = { ...randomImages(model, 24, 3), labels: Int32Array.from({ length: 24 }, (_, i) => i % 10) };
+  const summary = await exportModelFiles(model, dir, { activations: 'int8', inputs, latencyRounds: 0 });
+  assert.match(summary.int8!.calibration, /^trained ranges \(quant.activations int8\) for all 6 quantized tensors$/);
+  assert.ok(
+    summary.parity!.results.every((r) => r.ok),
+    JSON.stringify(summary.parity!.results),
+  );
+  // Each quantized tensor takes the range of the int8 layer it feeds (through pooling and flatten).
+  const twin = await withFloatActivations(model);
+  const int8 = await trainedActivations(twin, packModel(twin), ranges, () => Promise.reject(new Error('no calibration expected')));
+  const of = (layer: string) => activationQuant(ranges.get(layer)!.min, ranges.get(layer)!.max);
+  assert.deepEqual(int8.quant.get('input'), of('conv1'));
+  assert.deepEqual(int8.quant.get('conv1_relu'), of('conv2'));
+  assert.deepEqual(int8.quant.get('pool1'), of('conv2'));
+  assert.deepEqual(int8.quant.get('flatten'), of('fc1'));
+  assert.deepEqual(int8.quant.get('fc1_relu'), of('fc2'));
+  // Our fake-quantized inference with them is the trained model's own inference (up to a rounding step).
+  const x = tf.tensor(inputs.x, [inputs.n, 28, 28, 1]);
+  const [fq, own] = [fakeQuantPredict(twin, int8, x), model.predict(x) as tf.Tensor];
+  assert.ok(tf.max(tf.abs(tf.sub(fq, own))).dataSync()[0]! < 1e-3 * tf.max(tf.abs(own)).dataSync()[0]!);
+  // An explicit calibration replaces the trained ranges.
+  const calibrated = await exportModelFiles(model, tmp(), {
+    activations: 'int8',
+    calibration: randomImages(model, 8, 4),
+    int8Ranges: 'calibrated',
+    parity: false,
+  });
+  assert.equal(calibrated.int8!.calibration, '8 random images');
+  // A bare model.json that trained with int8 activations needs no data.
+  await saveModel(model, join(dir, 'trained-model'));
+  const bare = await exportModelTarget(join(dir, 'trained-model'), join(dir, 'bare'), { activations: 'int8', parity: false });
+  assert.ok(bare.files.includes(INT8_ONNX_FILE));
+  twin.dispose();
+  model.dispose();
+});
+
+test('trained int8 activations: tensors training did not quantize (ResNet block sums) are calibrated, or named when there are no images', async () => {
+  const model = int8Trained('resnet20', [8, 8, 3]);
+  const twin = await withFloatActivations(model);
+  const packed = packModel(twin);
+  await assert.rejects(
+    trainedActivations(twin, packed, inputRanges(model), async () => undefined),
+    (err: unknown) => err instanceof Int8ExportError && /not '.*_bn'/.test(err.message) && /export the run folder/.test(err.message),
+  );
+  const int8 = await trainedActivations(twin, packed, inputRanges(model), async () => randomImages(model, 2, 9));
+  assert.match(int8.source, /^trained ranges for \d+ quantized tensors, 2 random images for \d+/);
+  assert.equal(int8.quant.size, int8.plan.points.length);
+  twin.dispose();
+  model.dispose();
 });

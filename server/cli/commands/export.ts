@@ -44,8 +44,10 @@ is an error (exit 1).
   --onnx-codes int8  INT8 codes at ONNX opset 13, for runtimes older than ONNX Runtime 1.23
                      (default smallest: INT2 for ternary layers at opset 25, INT4 for REL)
   --activations int8 also write model-int8.onnx: activation ranges calibrated on training
-                     images of the run's experiment (a run folder only; default float)
-  --calibration N    calibration images (default ${DEFAULT_CALIBRATION_IMAGES}), picked with the experiment's seed
+                     images of the run's experiment (a run folder only; default float), or, for
+                     a model trained with quant.activations int8, the trained ranges (no data needed)
+  --calibration N    calibration images (default ${DEFAULT_CALIBRATION_IMAGES}), picked with the experiment's seed;
+                     given for a model trained with int8 activations, calibrated ranges replace the trained ones
 model-int8.onnx is checked against our inference with the same 8-bit activations: top-1
 agreement ≥ 99.5 % and logits within 8 steps of 1/255 of their calibrated range (docs/formats.md).
 Our inference, the reference of the check, runs on:
