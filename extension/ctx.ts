@@ -123,6 +123,7 @@ export class Ctx implements vscode.Disposable {
     this.pushClientCleanup(
       client.onNotification(QueuedNotification.type, (p) => {
         this.log.info(`Queued: ${p.experiment ?? p.configPath} waits for ${formatQuantity(p.position, 'job')}.`);
+        hub.fireQueued(p);
       }),
     );
   }

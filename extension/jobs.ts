@@ -18,6 +18,8 @@ export interface Job extends JobStanding {
   readonly label: string;
   readonly configPath?: string;
   readonly experiment?: string;
+  /** Its place in the server's queue (1 = next) while a train request waits there; unset once it starts. */
+  queuePosition?: number;
   /** Set when the server reported `runEnded`: the job only waits for its answer now, nothing trains. */
   ended?: boolean;
   /** Cancelling it sends `$/cancelRequest` for the job's request. */
@@ -49,8 +51,10 @@ export class JobTracker implements vscode.Disposable {
             samePath(j.configPath, run.configPath) &&
             (j.experiment === undefined || j.experiment === run.experiment),
         );
-        if (job) joinRun(job, run);
-        else {
+        if (job) {
+          job.queuePosition = undefined;
+          joinRun(job, run);
+        } else {
           // A job that knew its run before the server announced it (a resume): where it stands now.
           const known = this.byRunId(run.runId);
           if (known) joinRun(known, run);
@@ -62,6 +66,12 @@ export class JobTracker implements vscode.Disposable {
         if (!job || records.length === 0) return;
         advanceJob(job, records);
         this.changed.fire();
+      }),
+      hub.onQueued((p) => {
+        const job = this.waiting(p.configPath, p.experiment);
+        if (!job || job.queuePosition === p.position) return;
+        job.queuePosition = p.position;
+        this.update();
       }),
       hub.onRunEnded(({ runId }) => {
         // Lenses, the tree and the status bar stop saying "training" now, not when the train
@@ -132,7 +142,26 @@ export class JobTracker implements vscode.Disposable {
 
   /** A train job of ours for this experiment that has no run yet (queued, or loading data). */
   isStarting(configPath: string, experiment: string): boolean {
-    return this.trainJobs().some((j) => j.runId === undefined && samePath(j.configPath, configPath) && j.experiment === experiment);
+    return this.waiting(configPath, experiment) !== undefined;
+  }
+
+  /** The train job of ours for this experiment that has no run yet: in the server's queue (`queuePosition`) or loading data. */
+  waiting(configPath: string, experiment: string | undefined): Job | undefined {
+    return this.trainJobs().find((j) => j.runId === undefined && samePath(j.configPath, configPath) && j.experiment === experiment);
+  }
+
+  /** Whether this experiment's only train job waits in the server's queue (no run of it trains). */
+  onlyQueued(configPath: string, experiment: string): boolean {
+    const mine = this.trainJobs().filter((j) => samePath(j.configPath, configPath) && j.experiment === experiment);
+    const reported = [...this.hub.active.values()].some((r) => samePath(r.configPath, configPath) && r.experiment === experiment);
+    return !reported && mine.length > 0 && mine.every((j) => j.queuePosition !== undefined);
+  }
+
+  /** The job has left the server's queue (the server began it): it loads its data now. */
+  leftQueue(job: Job): void {
+    if (job.queuePosition === undefined) return;
+    job.queuePosition = undefined;
+    this.update();
   }
 
   /** Whether the server reports this run as in progress. */

@@ -5,7 +5,7 @@
  * restarts, so subscribers never need to re-subscribe.
  */
 import * as vscode from 'vscode';
-import type { HistogramsParams, LayerStatsParams, MetricsParams, RunEndedParams, RunStartedParams } from '../shared/protocol';
+import type { HistogramsParams, LayerStatsParams, MetricsParams, QueuedParams, RunEndedParams, RunStartedParams } from '../shared/protocol';
 
 export class RunEventHub implements vscode.Disposable {
   private readonly started = new vscode.EventEmitter<RunStartedParams>();
@@ -14,12 +14,15 @@ export class RunEventHub implements vscode.Disposable {
   private readonly histograms = new vscode.EventEmitter<HistogramsParams>();
   private readonly ended = new vscode.EventEmitter<RunEndedParams>();
   private readonly runsChanged = new vscode.EventEmitter<void>();
+  private readonly queued = new vscode.EventEmitter<QueuedParams>();
 
   readonly onRunStarted = this.started.event;
   readonly onMetrics = this.metrics.event;
   readonly onLayerStats = this.layerStats.event;
   readonly onHistograms = this.histograms.event;
   readonly onRunEnded = this.ended.event;
+  /** A train request waits in the server's queue (its place, 1 = next). */
+  readonly onQueued = this.queued.event;
   /** The user changed runs on disk (a note written, a run deleted): lists of runs are to be read again. */
   readonly onRunsChanged = this.runsChanged.event;
 
@@ -44,11 +47,15 @@ export class RunEventHub implements vscode.Disposable {
     this.ended.fire(p);
   }
 
+  fireQueued(p: QueuedParams): void {
+    this.queued.fire(p);
+  }
+
   fireRunsChanged(): void {
     this.runsChanged.fire();
   }
 
   dispose(): void {
-    for (const e of [this.started, this.metrics, this.layerStats, this.histograms, this.ended, this.runsChanged]) e.dispose();
+    for (const e of [this.started, this.metrics, this.layerStats, this.histograms, this.ended, this.runsChanged, this.queued]) e.dispose();
   }
 }

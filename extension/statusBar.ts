@@ -45,7 +45,11 @@ export class TrainingStatusBar implements vscode.Disposable {
     // No spinning icon while a run trains: an animation repaints every frame, which on a machine
     // without a GPU (code-server) costs the training CPU time; the percentage shows it moves.
     const more = trains.length > 1 ? ` (+${trains.length - 1} queued)` : '';
-    if (job.runId === undefined) {
+    if (job.runId === undefined && job.queuePosition !== undefined) {
+      // Waiting behind a job this window did not start (another window's run, a Ternarize): no spinner, nothing moves.
+      this.item.text = `$(clock) ${job.label}: queued${more}`;
+      this.item.command = undefined;
+    } else if (job.runId === undefined) {
       this.item.text = `$(loading~spin) ${job.label}: starting…${more}`;
       this.item.command = undefined;
     } else {

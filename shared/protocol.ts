@@ -458,9 +458,15 @@ export namespace RunEndedNotification {
 }
 
 /** A train request waits behind others; position 1 = next. Direction: server → client. */
+export interface QueuedParams {
+  configPath: string;
+  experiment?: string;
+  position: number;
+  jobId?: string;
+}
 export namespace QueuedNotification {
   export const method = 'ternary/queued';
-  export const type = new NotificationType<{ configPath: string; experiment?: string; position: number; jobId?: string }>(method);
+  export const type = new NotificationType<QueuedParams>(method);
 }
 
 export interface ServerStatsParams {

@@ -154,6 +154,8 @@ async function runTraining(
   const workDoneToken = `ternary-train-${job.id}-${Date.now()}`;
   const progressSubscription = s.ctx.languageClient?.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
     if (value.kind === 'end') return;
+    // The server reports a percentage once it runs the job (0 at its start); in the queue it only says the place.
+    if (value.percentage !== undefined) s.jobs.leftQueue(job);
     // The server's "epoch 2/5 · batch 30/47 · loss 0.41", with the run's pace after it.
     const pace = paceText(job.pace);
     const message = value.message && pace ? `${value.message} · ${pace}` : value.message;

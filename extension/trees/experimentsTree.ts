@@ -105,17 +105,27 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     if (node.kind === 'experiment') {
       try {
         const runs = await this.catalog.runsOf(node.ref, node.configs);
-        const starting = this.jobs.isStarting(node.ref.configPath, node.ref.experiment);
-        const startingRow: ExperimentsNode[] = starting
-          ? [
-              {
-                kind: 'message',
-                text: 'Starting…',
-                tooltip: 'Loading the data and building the model; the run appears here when its first batch starts.',
-                icon: 'loading~spin',
-              },
-            ]
-          : [];
+        const waiting = this.jobs.waiting(node.ref.configPath, node.ref.experiment);
+        const starting = waiting !== undefined;
+        const startingRow: ExperimentsNode[] = !waiting
+          ? []
+          : waiting.queuePosition !== undefined
+            ? [
+                {
+                  kind: 'message',
+                  text: `Queued (${waiting.queuePosition === 1 ? 'next' : `position ${waiting.queuePosition}`})`,
+                  tooltip: 'Waits in the training server’s queue (it runs one job at a time); it starts when the jobs before it end.',
+                  icon: 'clock',
+                },
+              ]
+            : [
+                {
+                  kind: 'message',
+                  text: 'Starting…',
+                  tooltip: 'Loading the data and building the model; the run appears here when its first batch starts.',
+                  icon: 'loading~spin',
+                },
+              ];
         if (runs.length === 0 && !starting)
           return [
             {
@@ -155,7 +165,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.id = `experiment:${node.ref.configPath}#${node.ref.experiment}`;
         // The spinner is the running run's row; the experiment only says that it trains.
         item.iconPath = new vscode.ThemeIcon('beaker');
-        item.description = running ? 'training…' : undefined;
+        // A job that waits in the server's queue does not train yet.
+        item.description = running ? (this.jobs.onlyQueued(node.ref.configPath, node.ref.experiment) ? 'queued' : 'training…') : undefined;
         item.tooltip = `${node.ref.experiment} in ${configLabel(node.ref.configPath)}`;
         item.contextValue = running ? 'ternary.experiment.running' : 'ternary.experiment';
         return item;

@@ -276,6 +276,26 @@ test('4. a starting run: the tree and the Layers view show it at once, one conve
     assert.ok(existsSync(path.join(runDir, 'config.json')), 'the run folder is kept');
     report(`  Delete Run while training: "${refused.reason}"`);
   }
+  // A second Train while this one trains waits in the server's queue: the tree says so (no
+  // "Starting…", no spinner) until it is cancelled, which takes it out of the queue.
+  const queued = vscode.commands.executeCommand<TrainResult>('ternary.train', { configPath: tinyConfig, experiment: 'tiny' }).then(
+    (r) => r,
+    () => undefined,
+  );
+  const queuedRow = await waitFor('the queued Train in the tree', 60_000, async () =>
+    flatten(await api.experimentsTree()).find((i) => /^Queued \(next\)$/.test(i.label)),
+  );
+  assert.equal(queuedRow.icon, 'clock', 'a queued job waits under a clock, not a spinner');
+  assert.ok(!flatten(await api.experimentsTree()).some((i) => i.label === 'Starting…'), 'nothing says "Starting…" while it waits');
+  report(`  queued Train: "${queuedRow.label}"`);
+  await vscode.commands.executeCommand('ternary.stop', { configPath: tinyConfig, experiment: 'tiny' });
+  assert.equal((await queued)?.summary, undefined, 'the queued Train never ran');
+  await waitFor(
+    'the queued row to go',
+    30_000,
+    async () => !flatten(await api.experimentsTree()).some((i) => i.label.startsWith('Queued')),
+  );
+
   const statusEpoch = /epoch (\d+)\/200/.exec(status)![1];
   const treeEpoch = /epoch (\d+)\/200/.exec(running[0]!.description ?? '')?.[1];
   report(`  status bar "${status}", tree "${running[0]!.description}"`);
