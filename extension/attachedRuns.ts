@@ -6,8 +6,8 @@
  * runs of the workspace's runs folders (`ternary/followRuns`); each run it reports that no job of
  * this window started gets a job: the progress notification (its cancel stops the run), the
  * status bar, the lenses, the trees, Stop. A run that ended while no window watched it is
- * announced once, with Resume when it can be resumed: the runs seen live are remembered in the
- * workspace state, and forgotten once their end was told.
+ * announced once, with Resume when it can be resumed: the runs seen live are remembered
+ * (extension/seenLiveRuns.ts), and forgotten once their end was told.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -16,9 +16,7 @@ import { configGlob } from './catalog';
 import { announceTrained, reportJobProgress, stopJob } from './commands/training';
 import type { Services } from './commands/services';
 import { formatPercent, formatQuantity } from '../shared/format';
-
-/** workspaceState key: run folders seen training whose end this window has not told yet. */
-const SEEN_LIVE = 'ternary.runsSeenLive';
+import type { SeenLiveRuns } from './seenLiveRuns';
 
 export class AttachedRuns implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -26,7 +24,7 @@ export class AttachedRuns implements vscode.Disposable {
 
   constructor(
     private readonly s: Services,
-    private readonly state: vscode.Memento,
+    private readonly seen: SeenLiveRuns,
   ) {
     const { ctx } = s;
     const watcher = vscode.workspace.createFileSystemWatcher(configGlob, false, true, true);
@@ -119,28 +117,32 @@ export class AttachedRuns implements vscode.Disposable {
 
   /** Adds or drops a run of the remembered ones; one update at a time. */
   private remember(runDir: string, live: boolean): Promise<void> {
-    this.updating = this.updating.then(async () => {
-      const seen = new Set(this.state.get<string[]>(SEEN_LIVE, []));
-      if (live === seen.has(runDir)) return;
-      if (live) seen.add(runDir);
-      else seen.delete(runDir);
-      await this.state.update(SEEN_LIVE, [...seen]);
-    });
+    this.updating = this.updating
+      .then(async () => {
+        if (live) await this.seen.add(runDir);
+        else await this.seen.claim(runDir);
+      })
+      .catch((error: unknown) => this.s.ctx.log.warn(`Remembering ${runDir}: ${error instanceof Error ? error.message : String(error)}`));
     return this.updating;
   }
 
-  /** Runs seen training that ended while no window watched them: told once each. */
+  /** Runs seen training that ended while no window watched them: told once each, by the window whose workspace holds them. */
   private async announceUnwatchedEnds(): Promise<void> {
-    const seen = this.state.get<string[]>(SEEN_LIVE, []);
+    await this.updating;
+    const seen = await this.seen.list();
     if (seen.length === 0) return;
     const runs = await this.s.catalog.allRuns();
     const live = new Set([...this.s.ctx.hub.active.values()].map((r) => path.resolve(r.runDir)));
     for (const runDir of seen) {
       if (live.has(path.resolve(runDir))) continue;
       const run = runs.find((r) => path.resolve(r.runDir) === path.resolve(runDir));
-      if (run?.status === 'running') continue; // found by the server soon, or trained on another machine
-      await this.remember(runDir, false);
-      if (run) this.announceEnd(run);
+      if (!run) {
+        // Another workspace's run stays for its window; a deleted run folder is forgotten.
+        if (!(await exists(runDir))) await this.seen.claim(runDir);
+        continue;
+      }
+      if (run.status === 'running') continue; // found by the server soon, or trained on another machine
+      if (await this.seen.claim(runDir)) this.announceEnd(run);
     }
   }
 
@@ -177,5 +179,14 @@ export class AttachedRuns implements vscode.Disposable {
 
   dispose(): void {
     for (const s of this.subscriptions) s.dispose();
+  }
+}
+
+async function exists(dir: string): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(vscode.Uri.file(dir));
+    return true;
+  } catch {
+    return false;
   }
 }

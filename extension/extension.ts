@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { RunHistoryRequest, SweepPlanRequest } from '../shared/protocol';
 import { AttachedRuns } from './attachedRuns';
+import { SeenLiveRuns } from './seenLiveRuns';
 import { Catalog } from './catalog';
 import { registerExportCommand } from './commands/exportRun';
 import { registerModelCommands, showRunLayers } from './commands/models';
@@ -78,7 +79,7 @@ async function activateWith(context: vscode.ExtensionContext, log: vscode.LogOut
 
   const services: Services = { ctx, catalog, jobs, experiments, layers };
   // Before the server starts: it follows the live runs once it runs (after the job tracker, so runs of ours are linked first).
-  ctx.pushExtCleanup(new AttachedRuns(services, context.workspaceState));
+  ctx.pushExtCleanup(new AttachedRuns(services, new SeenLiveRuns(vscode.Uri.joinPath(context.globalStorageUri, 'runs-seen-live'))));
   registerTrainingCommands(services);
   registerRunManagementCommands(services);
   registerModelCommands(services);

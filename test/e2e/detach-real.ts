@@ -5,13 +5,14 @@
  *    Ternary: Stop stops it (cancelled) after an epoch more; its epochs are those of a run nobody
  *    reloaded (`tern train` with the same backend, threads and epoch count: same seed, same metrics).
  * 2. `tern train` started in the workspace as a terminal would (a process of its own) appears live
- *    in the Experiments view, the status bar and the dashboard; Ternary: Stop stops it (cancelled,
+ *    in the Experiments view, the status bar and the dashboard; Ternary: Restart Server leaves it
+ *    training and followed (the status bar takes it up again); Ternary: Stop stops it (cancelled,
  *    with its checkpoint).
  * 3. A run of the window's goes on when VS Code quits (code-server stopped: nothing asks, the same
  *    process trains on and ends an epoch more); a SIGTERM while no window watches stops it
- *    (cancelled, with its checkpoint). Not checked here: the next window's announcement of that end
- *    with Resume (in this harness the reopened window did not show it; extension/attachedRuns.ts),
- *    and Ternary: Restart Server mid-run.
+ *    (cancelled, with its checkpoint).
+ * 4. VS Code started again (another address, so nothing of the browser's storage carries over):
+ *    the window announces that end once, with Resume; Resume trains the same run folder on.
  * Needs `node esbuild.mjs` (dist/) and scripts/e2e/install-code-server.sh.
  * Run from the repository root: `node --import tsx test/e2e/detach-real.ts`.
  */
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   const runsDir = join(workspace, 'runs');
 
   step('starting code-server with the extension from the repository');
-  const server = await startCodeServer(work, workspace);
+  let server = await startCodeServer(work, workspace);
   const browser = await launchBrowser(join(work, 'chromium'));
   const page = browser.pages()[0] ?? (await browser.newPage());
   const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://remote${repo}`]]);
@@ -262,6 +263,16 @@ async function main(): Promise<void> {
     );
     await page.screenshot({ path: join(artifacts, 'terminal-live.png') });
 
+    step('Ternary: Restart Server mid-run');
+    const terminalPid = lockPid(terminalRun);
+    const terminalEpochs = epochRecords(terminalRun).length;
+    await runCommand(page, 'Ternary: Restart Server');
+    await waitFor('the terminal run to end an epoch more', 300_000, () => epochRecords(terminalRun).length > terminalEpochs, 250);
+    assert.equal(lockPid(terminalRun), terminalPid, 'the same process trains on through the restart');
+    await waitFor('the status bar to follow it again', 60_000, () =>
+      page.locator('.statusbar-item', { hasText: /terminal · epoch \d+\/200/ }).isVisible(),
+    );
+
     step('Ternary: Stop');
     await runCommand(page, 'Ternary: Stop');
     assert.equal(await waitFor('tern train to exit', 60_000, async () => (terminal.exitCode !== null ? terminalExit : undefined)), 130);
@@ -302,6 +313,30 @@ async function main(): Promise<void> {
     await waitFor('the run to stop', 120_000, () => summaryOf(unwatchedRun)?.status === 'cancelled', 250);
     const stoppedAfter = summaryOf(unwatchedRun)!.epochs;
     assert.ok(stoppedAfter >= 2);
+
+    // ---- 4. the next window tells that end, once, with Resume
+    step('VS Code again: the end is announced with Resume');
+    server = await startCodeServer(work, workspace);
+    await openWindow();
+    const announcement = toast(
+      page,
+      new RegExp(`unwatched/${unwatchedRun.split('/').pop()!} cancelled after \\d+ of 200 epochs while no window watched it`),
+    );
+    await announcement.waitFor({ state: 'visible', timeout: 120_000 });
+    await page.screenshot({ path: join(artifacts, 'announced.png') });
+    await announcement.locator('.monaco-button', { hasText: 'Resume' }).first().click();
+    await waitFor(
+      'the run to train again',
+      300_000,
+      () => {
+        const pidNow = lockPid(unwatchedRun);
+        return pidNow !== undefined && pidNow !== unwatchedPid && epochRecords(unwatchedRun).length > stoppedAfter;
+      },
+      250,
+    );
+    assert.equal(runsOf(runsDir, 'unwatched').length, 1, 'Resume continues the same run folder');
+    await runCommand(page, 'Ternary: Stop');
+    await waitFor('the resumed run to stop', 120_000, () => summaryOf(unwatchedRun)?.status === 'cancelled', 250);
   } catch (err) {
     await page.screenshot({ path: join(artifacts, 'failure.png') }).catch(() => undefined);
     writeFileSync(join(artifacts, 'failure-code-server.log'), server.output());
