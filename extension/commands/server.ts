@@ -7,9 +7,14 @@ import type { Services } from './services';
 export function registerServerCommands(s: Services): void {
   const { ctx } = s;
   registerCommand(ctx, 'ternary.restartServer', 'Restart Server', async () => {
-    if (s.jobs.trainJobs().length > 0) {
+    // Training runs are processes of their own (server/rpc/detachedTrain.ts) and the new server
+    // follows them again; what ends with the server is the work inside it: a queued or starting
+    // train job, an export, an evaluation, a ternarization.
+    const lost = s.jobs.all().filter((j) => (j.kind === 'train' ? j.runId === undefined && !j.ended : true));
+    if (lost.length > 0) {
+      const what = lost.map((j) => (j.kind === 'train' ? `the queued training of ${j.label}` : `${j.kind} of ${j.label}`)).join(', ');
       const choice = await vscode.window.showWarningMessage(
-        'Ternary: restarting the server stops the training in progress (its last checkpoint is kept).',
+        `Ternary: restarting the server cancels ${what}. Runs already training go on.`,
         { modal: true },
         'Restart',
       );
