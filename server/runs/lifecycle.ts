@@ -12,7 +12,8 @@
  * optimizer state.
  */
 import { dirname, join, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { writeJsonAtomic } from '../files/atomicFiles';
 import type { MetricsRecord, RunConfigRecord, RunStatus } from '../../shared/runRecords';
 import { copyLastToBest } from './checkpointSlots';
@@ -47,6 +48,9 @@ export async function train(opts: TrainOptions, engine: TrainingEngine): Promise
     ? await resumedRunIdentity(opts.resumeDir, opts.epochs)
     : await newRunIdentity(opts.experiment, opts.runsDir, opts.configPath, opts.epochs, (m) => log('warn', m));
   const paths = runPaths(run.runDir);
+  // A runs folder this run creates (for the check below) goes again if the run fails before its
+  // run folder exists (missing data, a bad model): a mistake leaves no empty runs/ behind.
+  const newRunsDir = opts.resumeDir || existsSync(resolve(opts.runsDir)) ? undefined : resolve(opts.runsDir);
   // Before any work: a run that cannot write its files should not train for an hour first.
   await ensureWritableDir(
     opts.resumeDir ? run.runDir : resolve(opts.runsDir),
@@ -64,6 +68,10 @@ export async function train(opts: TrainOptions, engine: TrainingEngine): Promise
   }
   try {
     return await trainRun();
+  } catch (err) {
+    // rmdir removes only an empty folder: another run's folder in it keeps it.
+    if (newRunsDir) await rmdir(newRunsDir).catch(() => undefined);
+    throw err;
   } finally {
     await lock?.release().catch(() => undefined);
   }

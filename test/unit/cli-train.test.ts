@@ -47,6 +47,8 @@ test('tern train errors: bad config, several experiments without --experiment, m
   assert.match(several.err, /holds 2 experiments \(a, b\); choose one with --experiment NAME/);
   assert.equal(missing.code, 1);
   assert.match(missing.err, /^tern train: .*missing/);
+  // The missing data leaves no empty runs folder behind (the config's folder had none).
+  assert.equal(existsSync(join(ws, 'runs')), false, 'no runs/ left by a run that never started');
   for (const r of [badConfig, several, missing]) assert.doesNotMatch(r.err, /\n\s+at /);
 });
 
