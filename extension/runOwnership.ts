@@ -1,7 +1,7 @@
 /**
  * Which config's experiment a run belongs to. Configs in one folder share a runs folder, so two
  * of them may have an experiment of the same name (a copied config); new runs then go to
- * separate folders (server/runs/experimentFolder.ts), but runs written before, or by a config
+ * separate folders (server/config/experimentFolder.ts), but runs written before, or by a config
  * that has since moved, are only told apart by the config file their `config.json` records.
  * Pure (no `vscode`), unit-tested.
  */

@@ -1,11 +1,11 @@
 /**
  * What `ternary/validateConfig` answers: the problems of a config text as the loader
  * (`checkConfig.ts`) finds them, plus a warning on each experiment whose name another config of
- * the same folder also uses (`server/runs/experimentFolder.ts`: their runs go to separate folders).
+ * the same folder also uses (`server/config/experimentFolder.ts`: their runs go to separate folders).
  */
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import type { ConfigDiagnostic } from '../../shared/protocol';
-import { experimentFolder, experimentNamesOf, sharedNameWarning } from '../runs/experimentFolder';
+import { experimentFolder, experimentNamesOf, sharedNameWarning } from './experimentFolder';
 import { checkConfigText, type ConfigProblem } from './checkConfig';
 import { readConfigText } from './loadConfig';
 

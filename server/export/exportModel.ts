@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { writeFileAtomic } from '../files/atomicFiles';
-import { prepareOutputFolder } from '../core/outputFolder';
+import { prepareOutputFolder } from './outputFolder';
 import { exportOnnx, type OnnxCodes } from '../formats/onnx/export/toOnnx';
 import { loadOrt, nchwToNhwc, openSession } from '../formats/onnx/runtime';
 import { packModel, ternaryValues, type PackedModel } from '../formats/packedModel';

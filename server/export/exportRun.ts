@@ -26,7 +26,7 @@ import type { LayerStats, ModelSummary } from '../../shared/layerStats';
 import { UserError } from '../../shared/userError';
 import type { MetricsRecord, RunConfigRecord, RunStatus, RunSummary } from '../../shared/runRecords';
 import { writeFileAtomic } from '../files/atomicFiles';
-import { prepareOutputFolder } from '../core/outputFolder';
+import { prepareOutputFolder } from './outputFolder';
 import { csvText, METRIC_COLUMNS, type CsvValue } from '../../shared/csv';
 import {
   formatBytes,

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { TernaryQuant } from '../../shared/quant';
 import { loadModel, resolveModelJsonPath, saveModel, savedModelFiles } from '../core/modelIO';
-import { prepareOutputFolder, refuseSourceFolder } from '../core/outputFolder';
+import { prepareOutputFolder, refuseSourceFolder } from '../export/outputFolder';
 import { convertToTernary } from '../models';
 import { modelStats, type ModelStats } from './stats';
 import { throwIfCancelled } from './cancel';

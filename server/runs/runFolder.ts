@@ -10,7 +10,7 @@ import { ConfigError } from '../config/loadConfig';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { TEMP_MARKER, writeJsonAtomic } from '../files/atomicFiles';
 import { readJsonLines, writeJsonLinesAtomic } from '../files/jsonLines';
-import { experimentFolder, sharedNameWarning } from './experimentFolder';
+import { experimentFolder, sharedNameWarning } from '../config/experimentFolder';
 import { RunFolderError } from './runErrors';
 import { newRunId } from './runId';
 import type { LayersRecord, MetricsRecord, RunConfigRecord } from '../../shared/runRecords';

@@ -377,7 +377,7 @@ export async function writeTinyWorkspace(dir: string, epochs = 2): Promise<TinyW
     return join(dir, file);
   };
   // Each config its own experiment names: configs of one folder sharing a name would put their
-  // runs in runs/<name>@<config>/ (server/runs/experimentFolder.ts).
+  // runs in runs/<name>@<config>/ (server/config/experimentFolder.ts).
   return {
     dir,
     configPath: await write('tiny.tern.json', { experiments: [experiment('tiny', 0.05, 'data')] }),

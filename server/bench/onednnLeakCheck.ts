@@ -3,15 +3,15 @@
  * prints one JSON line every `--every` steps with the resident set size and tfjs's tensor count,
  * then a summary line: growth of both between the first report and the last.
  *
- *   node --import tsx server/backends/onednn/leakCheck.ts [--steps 500] [--batch 16] [--every 50] [--threads 2]
+ *   node --import tsx server/bench/onednnLeakCheck.ts [--steps 500] [--batch 16] [--every 50] [--threads 2]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { TrainConfig } from '../../../shared/experimentConfig';
-import { buildModel } from '../../models';
-import { createOptimizer } from '../../train/optimizers';
-import { makeTrainStep } from '../../train/step';
-import { addonLoadError, ONEDNN_BACKEND, registerOnednnBackend } from './index';
+import type { TrainConfig } from '../../shared/experimentConfig';
+import { buildModel } from '../models';
+import { createOptimizer } from '../train/optimizers';
+import { makeTrainStep } from '../train/step';
+import { addonLoadError, ONEDNN_BACKEND, registerOnednnBackend } from '../backends/onednn';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
