@@ -21,7 +21,7 @@ import { randomizeBatchNorm } from './randomBatchNorm';
 import { initBackend } from '../server/backends/ladder';
 import { buildModel } from '../server/models';
 import { convertToTernary } from '../server/models/convert';
-import { loadModel } from '../server/core/modelIO';
+import { loadModel } from '../server/models/loadModel';
 import { packModel } from '../server/formats/packedModel';
 import { compareLogits, floatTwin } from '../server/export/exportModel';
 import { calibrate, fakeQuantPredict } from '../server/export/int8Activations';

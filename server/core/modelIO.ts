@@ -6,34 +6,16 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { isUserError, UserError } from '../../shared/userError';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 // Registers TernaryConv2D, TernaryDense and OptionAShortcut, so models using them load.
 import './layers';
 import { removeStaleTempFiles, writeFileAtomic } from '../files/atomicFiles';
 import { makeDirs } from '../files/makeDirs';
-import { loadTernModel } from '../formats/tern/ternFile';
 import { readWeightGroups } from './weightFiles';
+import { ModelFileError } from './modelFileError';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
-/** The packed ternary model `tern export` writes (server/formats/tern/ternFile.ts). */
-export const MODEL_TERN = 'model.tern';
-
-/**
- * A model file that cannot be used: missing (code `notFound`), or not JSON, not a LayersModel,
- * with unknown layers (code `badModel`).
- */
-export class ModelFileError extends UserError {
-  constructor(
-    message: string,
-    readonly file: string,
-    code: 'badModel' | 'notFound' = 'badModel',
-  ) {
-    super(code, message, code === 'notFound' ? { path: file } : { file });
-    this.name = 'ModelFileError';
-  }
-}
 
 function joinWeightData(data: tf.io.WeightData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
@@ -79,51 +61,6 @@ export async function savedModelFiles(dir: string): Promise<{ path: string; byte
   return Promise.all([MODEL_JSON, WEIGHTS_BIN].map(async (name) => ({ path: name, bytes: (await fs.stat(path.join(dir, name))).size })));
 }
 
-/**
- * The one way to find a model.json: `target` itself when it is a file; for a folder, its
- * `model.json`, or `model/model.json` (a run folder's final model, docs/architecture.md "The run
- * folder"). A run folder without a final model yet says so.
- */
-export async function resolveModelJsonPath(target: string): Promise<string> {
-  let stat;
-  try {
-    stat = await fs.stat(target);
-  } catch {
-    throw new ModelFileError(
-      `Model file not found: ${target}. Pass a tfjs LayersModel model.json, a folder that contains one, a run folder, or an .onnx file.`,
-      target,
-      'notFound',
-    );
-  }
-  if (!stat.isDirectory()) return target;
-  const runModel = path.join(target, 'model', MODEL_JSON);
-  for (const inside of [path.join(target, MODEL_JSON), runModel, path.join(target, MODEL_TERN)]) {
-    try {
-      await fs.access(inside);
-      return inside;
-    } catch {
-      // try the next layout
-    }
-  }
-  const isRun = await fs.access(path.join(target, 'config.json')).then(
-    () => true,
-    () => false,
-  );
-  if (isRun) {
-    throw new ModelFileError(
-      `The run ${target} has no final model yet (model/${MODEL_JSON} is written when a run completes); ` +
-        'use a completed run, or a model.json.',
-      runModel,
-      'notFound',
-    );
-  }
-  throw new ModelFileError(
-    `No ${MODEL_JSON} in folder ${target} (looked for ${MODEL_JSON}, model/${MODEL_JSON} and ${MODEL_TERN}). ` +
-      'Pass a tfjs LayersModel model.json, a model.tern, or a run folder whose training has finished.',
-    target,
-  );
-}
-
 /** Reads and checks model.json: it must be a tfjs layers model (not a graph model or another JSON file). */
 export async function readModelJson(modelJsonPath: string): Promise<tf.io.ModelJSON> {
   const text = await fs.readFile(modelJsonPath, 'utf8').catch(() => {
@@ -155,25 +92,10 @@ export async function readModelJson(modelJsonPath: string): Promise<tf.io.ModelJ
 }
 
 /**
- * Loads the model stored at `modelJsonPath` (a model.json or model.tern, or a folder containing
- * one), or imports an `.onnx` file as a float tfjs model (server/formats/onnx/import).
+ * Loads a tfjs LayersModel from its model.json and the weight files the manifest names. Other
+ * model files (model.tern, .onnx) and folders: server/models/loadModel.ts.
  */
-export async function loadModel(modelJsonPath: string): Promise<LayersModel> {
-  const file = await resolveModelJsonPath(modelJsonPath);
-  if (/\.onnx$/i.test(file)) {
-    // Imported lazily: the importer's errors extend ModelFileError, defined in this module.
-    const { importOnnx } = await import('../formats/onnx/import');
-    return importOnnx(file);
-  }
-  if (file.endsWith('.tern')) {
-    try {
-      return await loadTernModel(file);
-    } catch (err) {
-      // The .tern reader's refusals (code badModel) name no file: this one is it.
-      if (isUserError(err) && err.code === 'badModel' && err.data.file === undefined) throw new ModelFileError(err.message, file);
-      throw err;
-    }
-  }
+export async function loadModelJson(file: string): Promise<LayersModel> {
   const modelJson = await readModelJson(file);
   const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
     // Paths confined to the model's folder, sizes matching the manifest: server/core/weightFiles.ts.

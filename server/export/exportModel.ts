@@ -31,7 +31,7 @@ import { inputRanges } from '../core/activationQuant';
 import { withFloatActivations } from '../models/convert';
 import { sideBySideLatency, type LatencyTarget } from './latency';
 import { stockTfjsModel } from '../formats/tfjs/stockTfjs';
-import { encodeTern, loadTernModel, ternSize } from '../formats/tern/ternFile';
+import { encodeTern, loadTernModel, TERN_FILE, ternSize } from '../formats/tern/ternFile';
 import type { AccuracyResult, ExportedFile, ModelExportSummary, ParityResult } from '../../shared/exportSummary';
 import { UserError } from '../../shared/userError';
 
@@ -52,7 +52,6 @@ export const INT8_MIN_AGREEMENT = 0.995;
 export const INT8_LOGIT_STEPS = 8;
 /** Rounds of the side-by-side latency measurement in the report. */
 export const REPORT_LATENCY_ROUNDS = 30;
-export const TERN_FILE = 'model.tern';
 export const STOCK_DIR = 'tfjs';
 /** What an export folder is for, in file-system errors. */
 export const EXPORT_FOLDER_ROLE = 'the export (tern export --out)';

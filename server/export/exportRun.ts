@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { inputRanges } from '../core/activationQuant';
-import { loadModel } from '../core/modelIO';
+import { loadModel } from '../models/loadModel';
 import { openDataset } from '../data/open';
 import { readRunHistory } from '../runs';
 import {

@@ -1,7 +1,7 @@
 /** Per-layer statistics of a model file: `tern stats` and the server's `ternary/stats`. */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { StatsResult } from '../../shared/protocol';
-import { loadModel } from '../core/modelIO';
+import { loadModel } from '../models/loadModel';
 import { layerStats, modelSummary, weightHistograms } from '../stats';
 
 export type ModelStats = StatsResult;

@@ -6,7 +6,8 @@
 import { resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { TernaryQuant } from '../../shared/quant';
-import { loadModel, resolveModelJsonPath, saveModel, savedModelFiles } from '../core/modelIO';
+import { loadModel, resolveModelJsonPath } from '../models/loadModel';
+import { saveModel, savedModelFiles } from '../core/modelIO';
 import { prepareOutputFolder, refuseSourceFolder } from '../export/outputFolder';
 import { convertToTernary } from '../models';
 import { modelStats, type ModelStats } from './stats';

@@ -1,6 +1,6 @@
 /** Evaluation of a trained model (a run's final model or any model.json) on an experiment's test data. */
 import { dirname, resolve } from 'node:path';
-import { loadModel, resolveModelJsonPath } from '../core/modelIO';
+import { loadModel, resolveModelJsonPath } from '../models/loadModel';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
 import { openDataset } from '../data/open';
 import { ConfigError } from '../config/loadConfig';

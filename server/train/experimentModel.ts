@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../config/loadConfig';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
-import { loadModel } from '../core/modelIO';
+import { loadModel } from '../models/loadModel';
 import { buildModel, convertToTernary } from '../models';
 
 export async function createExperimentModel(

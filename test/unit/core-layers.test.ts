@@ -9,7 +9,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { TernaryConv2D, TernaryDense, OptionAShortcut } from '../../server/core/layers';
 import { ternarizeBranches } from '../../server/core/quantizer';
 import { summedTernaryReference, steGradientReference } from '../../server/core/quantizerReference';
-import { saveModel, loadModel, ModelFileError } from '../../server/core/modelIO';
+import { saveModel } from '../../server/core/modelIO';
+import { loadModel } from '../../server/models/loadModel';
+import { ModelFileError } from '../../server/core/modelFileError';
 
 function randn(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;

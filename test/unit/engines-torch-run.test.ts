@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadConfigFile } from '../../server/config/loadConfig';
 import type { ExperimentConfig } from '../../shared/experimentConfig';
-import { loadModel } from '../../server/core/modelIO';
+import { loadModel } from '../../server/models/loadModel';
 import { trainWithEngine, type EngineTrainOptions } from '../../server/engines/dispatch';
 import { readRunHistory } from '../../server/runs';
 import { layerStats } from '../../server/stats';

@@ -23,7 +23,7 @@ import { exportModelFiles } from '../../server/export/exportModel';
 import { ternaryWeight, type LayerQuant } from '../../server/core/quantizer';
 import { layerStats, modelSummary } from '../../server/stats';
 import { loadTernModel } from '../../server/formats/tern/ternFile';
-import { loadModel } from '../../server/core/modelIO';
+import { loadModel } from '../../server/models/loadModel';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tern-export-optimal-'));
 

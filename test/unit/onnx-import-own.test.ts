@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadModel } from '../../server/core/modelIO';
+import { loadModel } from '../../server/models/loadModel';
 import { exportModelFiles, randomInputs } from '../../server/export/exportModel';
 import { buildModel } from '../../server/models';
 import { layerStats } from '../../server/stats';

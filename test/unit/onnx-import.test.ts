@@ -14,7 +14,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { runOnnx } from '../../server/formats/onnx/runtime';
 import { onnx } from 'onnx-proto';
 import { importOnnx, OnnxImportError, SUPPORTED_OPS } from '../../server/formats/onnx/import';
-import { loadModel, ModelFileError } from '../../server/core/modelIO';
+import { loadModel } from '../../server/models/loadModel';
+import { ModelFileError } from '../../server/core/modelFileError';
 import { convertToTernary } from '../../server/models';
 import { Rng } from '../../server/data/rng';
 

@@ -3,7 +3,7 @@
  * model of the import test set (test/fixtures/onnx/*.onnx that import), plus a model whose output
  * is a feature map and one with a layer of more than 2^24 weights (made here): ternarize → export
  * (model.onnx, model.tern, tfjs/, parity checked) → load each file back the way `tern stats`,
- * `tern eval` and `model.from` do (server/core/modelIO.ts `loadModel`) → the same predictions as
+ * `tern eval` and `model.from` do (server/models/loadModel.ts `loadModel`) → the same predictions as
  * the ternary model; model.onnx and model.tern also the same per-layer Δ, α and counts (the stock
  * tfjs model holds plain Conv2D/Dense with the ternary values, so its layers are float by design).
  */
@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { loadModel } from '../../server/core/modelIO';
+import { loadModel } from '../../server/models/loadModel';
 import { exportModelFiles, randomInputs } from '../../server/export/exportModel';
 import { convertToTernary } from '../../server/models';
 import { layerStats } from '../../server/stats';

@@ -9,7 +9,8 @@ import { UsageError } from '../../server/cli/command';
 import { command as statsCommand, run as runStats, type CommandIO } from '../../server/cli/commands/stats';
 import { command as ternarizeCommand, run as runTernarize } from '../../server/cli/commands/ternarize';
 import { buildModel } from '../../server/models';
-import { saveModel, loadModel } from '../../server/core/modelIO';
+import { saveModel } from '../../server/core/modelIO';
+import { loadModel } from '../../server/models/loadModel';
 import { ternarizeBranchesReference } from '../../server/core/quantizerReference';
 import type { LayerStats, ModelSummary } from '../../server/stats';
 

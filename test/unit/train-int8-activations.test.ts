@@ -22,7 +22,8 @@ import {
   setRangeObserving,
 } from '../../server/core/activationQuant';
 import { TernaryConv2D } from '../../server/core/layers';
-import { loadModel, saveModel } from '../../server/core/modelIO';
+import { loadModel } from '../../server/models/loadModel';
+import { saveModel } from '../../server/core/modelIO';
 import { trainWithEngine as train } from '../../server/engines/dispatch';
 import { epochMetrics, setup, useWasm } from './trainFixture';
 

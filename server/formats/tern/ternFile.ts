@@ -40,6 +40,8 @@ import type { TernSize } from '../../../shared/exportSummary';
 import '../../core/layers';
 import { UserError } from '../../../shared/userError';
 
+/** The name `tern export` gives the file, and the one a folder's model.tern is found by. */
+export const TERN_FILE = 'model.tern';
 export const TERN_MAGIC = 'TERN';
 export const TERN_VERSION = 2;
 /** Versions this reader reads: 1 (nested codes only) and 2. */

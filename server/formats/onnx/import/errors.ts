@@ -1,9 +1,9 @@
 /**
- * Errors of the ONNX importer. They are ModelFileErrors (server/core/modelIO.ts), so every place
+ * Errors of the ONNX importer. They are ModelFileErrors (server/core/modelFileError.ts), so every place
  * that takes a model (tern ternarize/stats/eval, model.from, the server's jobs) reports them as a
  * user mistake: one message naming the file and, where one is to blame, the node and its op type.
  */
-import { ModelFileError } from '../../../core/modelIO';
+import { ModelFileError } from '../../../core/modelFileError';
 import type { onnx } from '../proto';
 
 export class OnnxImportError extends ModelFileError {
