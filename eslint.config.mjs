@@ -3,6 +3,7 @@
 // against floating promises and unused code. Formatting is Prettier's job (npm run format:check).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { serverLayerRules } from './scripts/serverLayers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'out/', 'node_modules/', 'server/native/build/', '.test-artifacts/', 'boundaries/'] },
@@ -44,6 +45,8 @@ export default tseslint.config(
     files: ['shared/protocol.ts'],
     rules: { '@typescript-eslint/no-namespace': 'off' },
   },
+  // Each server folder imports only the folders on lower floors (scripts/serverLayers.mjs).
+  ...serverLayerRules(),
   {
     // Tests and scripts read JSON (run files, protocol answers) whose shape they then assert.
     files: ['test/**/*.ts', 'scripts/**/*.ts'],
