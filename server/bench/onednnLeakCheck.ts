@@ -11,6 +11,7 @@ import type { TrainConfig } from '../../shared/experimentConfig';
 import { buildModel } from '../models';
 import { createOptimizer } from '../train/optimizers';
 import { makeTrainStep } from '../train/step';
+import { RECIPE } from './trainStep';
 import { addonLoadError, ONEDNN_BACKEND, registerOnednnBackend } from '../backends/onednn';
 
 function arg(name: string, fallback: number): number {
@@ -24,18 +25,7 @@ async function main(): Promise<void> {
   const every = arg('every', 50);
   if (!(await registerOnednnBackend(arg('threads', 2)))) throw new Error(addonLoadError());
   await tf.setBackend(ONEDNN_BACKEND);
-  const recipe: TrainConfig = {
-    epochs: 1,
-    batchSize,
-    optimizer: 'sgd',
-    lr: 0.01,
-    momentum: 0.9,
-    nesterov: true,
-    weightDecay: 3e-4,
-    schedule: [],
-    gammas: [],
-    seed: 0,
-  };
+  const recipe: TrainConfig = { ...RECIPE, batchSize, lr: 0.01 };
   const model = buildModel({
     arch: 'resnet20',
     classes: 10,

@@ -50,7 +50,8 @@ export interface BenchResult extends BenchCase {
   tensorsLeaked: number;
 }
 
-const RECIPE: TrainConfig = {
+/** The CIFAR ResNet recipe's SGD settings (momentum, Nesterov, weight decay), as the benchmarks train. */
+export const RECIPE: TrainConfig = {
   epochs: 1,
   batchSize: 128,
   optimizer: 'sgd',
