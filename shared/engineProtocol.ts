@@ -41,6 +41,8 @@ export interface TorchJob {
    * the model.json and assumes no default.
    */
   layerQuant: Record<string, TorchLayerQuant>;
+  /** The rule of the int8 layers' input ranges (used when a layer has `inputQuant`). */
+  activationRanges: TorchActivationRanges;
   /** Examples per evaluation batch (server/train/evaluate.ts evalBatchSize). */
   evalBatchSize: number;
   /**
@@ -67,7 +69,19 @@ export interface TorchJob {
  * `factors[k]`·max|W| (he2019) or `factors[k]`·mean|W| (TWN) — server/core/quantizer.ts deltaFactors,
  * so the engine holds no factor of its own; `factors` has `tex` entries either way.
  */
-export type TorchLayerQuant = Pick<TernaryQuant, 'method' | 'threshold' | 'tex'> & { factors: number[] };
+export type TorchLayerQuant = Pick<TernaryQuant, 'method' | 'threshold' | 'tex'> & {
+  factors: number[];
+  /** `int8`: the layer fake-quantizes its input with its `input_range` weight (docs/method.md, 8-bit activations); absent: float. */
+  inputQuant?: 'int8';
+};
+
+/** How int8 layers observe their input ranges (server/core/activationQuant.ts): the engine restates none of it. */
+export interface TorchActivationRanges {
+  /** Training epochs, from the first, during which the ranges move; frozen after. */
+  observeEpochs: number;
+  /** r ← momentum·r + (1 − momentum)·(batch min, batch max). */
+  momentum: number;
+}
 
 /**
  * What the engine measures of one ternary layer's weights after an epoch: each REL branch's factor,

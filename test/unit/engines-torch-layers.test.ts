@@ -4,7 +4,7 @@
  * table of small models, each saved as tfjs saves it and loaded by the engine's own loader, so the
  * model.json configs and weight layouts are the real ones. For each: the output, dL/dx and dL/dW of
  * L = Σ y ⊙ dy for every weight, and the weights after the step (BatchNormalization's moving mean
- * and variance), ≤ 1e-5 relative (max |torch − tfjs| / max |tfjs|: float32 sums in another order).
+ * and variance, an int8 layer's input range), ≤ 1e-5 relative (max |torch − tfjs| / max |tfjs|: float32 sums in another order).
  * engines/torch/tests/check_layers.py recomputes the table in PyTorch and reports the classes and
  * activations the engine supports; the test fails when one the TypeScript side emits is missing,
  * or when one the engine claims has no case here.
@@ -22,7 +22,13 @@ import { saveModel } from '../../server/core/modelIO';
 import { MODEL_LAYER_CLASSES } from '../../server/models/layerClasses';
 import { runTorchCheck, torchPython } from '../shared/torchPython';
 import { torchLayerQuant } from '../../server/engines/torch/layersRecord';
-import type { TorchLayerQuant } from '../../shared/engineProtocol';
+import type { TorchActivationRanges, TorchLayerQuant } from '../../shared/engineProtocol';
+import {
+  ACTIVATION_OBSERVE_EPOCHS,
+  ACTIVATION_RANGE_MOMENTUM,
+  INPUT_RANGE_WEIGHT,
+  setRangeObserving,
+} from '../../server/core/activationQuant';
 
 const TOLERANCE = 1e-5;
 
@@ -46,6 +52,8 @@ interface LayerCase {
   batch?: number;
   /** Range of the input values (wider for ReLU6 and the hard activations, to reach both clips). */
   range?: [number, number];
+  /** int8 layers (quant.activations int8): their input range before the step, and whether the step observes (moves) it. */
+  inputRange?: { start: [number, number]; observe: boolean };
 }
 
 const apply = (layer: { apply: (x: SymbolicTensor | SymbolicTensor[]) => unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
@@ -122,6 +130,19 @@ const CASES: LayerCase[] = [
     build: (x) => apply(layers.dense({ units: 5, activation: 'tanh' }), apply(layers.flatten({}), x)),
   },
   { name: 'ternary dense tex 4', shape: [12], build: (x) => apply(new TernaryDense({ ...quant, tex: 4, units: 5 }), x) },
+  // 8-bit activations: the input fake-quantized (some values clipped), the range moving or frozen
+  {
+    name: 'ternary conv int8 input, range observed',
+    shape: [5, 5, 2],
+    build: (x) => apply(new TernaryConv2D({ ...quant, tex: 1, filters: 3, kernelSize: 3, padding: 'same', inputQuant: 'int8' }), x),
+    inputRange: { start: [-1.5, 1.2], observe: true },
+  },
+  {
+    name: 'ternary dense int8 input, range frozen',
+    shape: [12],
+    build: (x) => apply(new TernaryDense({ ...quant, tex: 1, units: 5, inputQuant: 'int8' }), x),
+    inputRange: { start: [-1.5, 1.2], observe: false },
+  },
   {
     name: 'ternary dense tex 1 softmax',
     shape: [12],
@@ -284,12 +305,19 @@ interface CaseFile {
   grads: Record<string, number[]>;
   weightsAfter: Record<string, number[]>;
   classes: string[];
+  /** The job's rule for input ranges and the epoch the step belongs to (int8 layers observe in the first epochs only). */
+  activationRanges: TorchActivationRanges;
+  epoch: number;
 }
 
 async function runCase(c: LayerCase, index: number, dir: string): Promise<CaseFile> {
   const inp = input({ shape: c.shape });
   const m = model({ inputs: inp, outputs: c.build(inp) });
   seedWeights(m, 1000 * (index + 1));
+  if (c.inputRange) {
+    for (const w of m.weights.filter((w) => w.originalName.endsWith(`/${INPUT_RANGE_WEIGHT}`))) w.write(tf.tensor1d(c.inputRange.start));
+    setRangeObserving(m, c.inputRange.observe);
+  }
   const xShape = [c.batch ?? 4, ...c.shape];
   const x = values(
     xShape.reduce((a, b) => a * b, 1),
@@ -322,6 +350,8 @@ async function runCase(c: LayerCase, index: number, dir: string): Promise<CaseFi
     grads: Object.fromEntries(trainable.map((t) => [t.name, Array.from(grads[t.v.name]!.dataSync())])),
     weightsAfter: Object.fromEntries(m.weights.map((w) => [w.originalName, Array.from(w.read().dataSync())])),
     classes: m.layers.map((l) => l.getClassName()),
+    activationRanges: { observeEpochs: ACTIVATION_OBSERVE_EPOCHS, momentum: ACTIVATION_RANGE_MOMENTUM },
+    epoch: c.inputRange?.observe === false ? ACTIVATION_OBSERVE_EPOCHS : 0,
   };
   tf.dispose([xv, value, y!, ...Object.values(grads)]);
   m.dispose();

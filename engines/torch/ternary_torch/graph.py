@@ -24,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .activations import RangeRule, fake_quantize, observe_range
 from .linear import linear
 from .job import LayerQuant
 from .quantizer import ternary_weight
@@ -34,6 +35,8 @@ Activation = Callable[[Tensor], Tensor]
 
 KERNEL_CLASSES = ("Conv2D", "TernaryConv2D", "Dense", "TernaryDense")
 TERNARY_CLASSES = ("TernaryConv2D", "TernaryDense")
+# The weight of an int8 layer's input range (server/core/activationQuant.ts INPUT_RANGE_WEIGHT).
+INPUT_RANGE = "input_range"
 
 
 class ModelFormatError(Exception):
@@ -212,6 +215,7 @@ class KernelLayer(WeightedLayer):
 
     weight: nn.Parameter
     bias: Optional[nn.Parameter]
+    input_range: Optional[Tensor]
 
     def __init__(self, name: str, cls: str, config: Config, quant: Optional[LayerQuant]) -> None:
         super().__init__(name, cls)
@@ -222,6 +226,12 @@ class KernelLayer(WeightedLayer):
             if quant is None:
                 raise ModelFormatError(f"layer '{name}' ({cls}) is ternary, but the job gives no quantization settings for it; the engine's Python files and the studio do not match.")
             self.quant = quant
+        # 8-bit activations: the input range is a buffer (saved with the model and in checkpoints).
+        self.input_quant = self.quant.input_quant if self.quant is not None else None
+        self.register_buffer(INPUT_RANGE, None)
+        # Set by the training loop (activations.RangeRule): whether training calls move the range, and how fast.
+        self.observe_range = False
+        self.range_momentum = 0.0
         self.use_bias: bool = config.get("use_bias", True)
         self.act = activation(config.get("activation"), f"layer '{name}'")
         if self.is_conv:
@@ -240,11 +250,15 @@ class KernelLayer(WeightedLayer):
         self.weight = _param(kernel.transpose(3, 2, 0, 1) if self.is_conv else kernel.T)
         if self.use_bias:
             self.bias = _param(_weight(tfjs_weights, "bias", self.layer_name).copy())
+        if self.input_quant is not None:
+            self.input_range = torch.from_numpy(_weight(tfjs_weights, INPUT_RANGE, self.layer_name).copy())
 
     def tfjs_tensors(self) -> Dict[str, Tensor]:
         out: Dict[str, Tensor] = {"kernel": self.weight}
         if self.bias is not None:
             out["bias"] = self.bias
+        if self.input_range is not None:
+            out[INPUT_RANGE] = self.input_range
         return out
 
     def to_tfjs(self, key: str, value: np.ndarray) -> np.ndarray:
@@ -258,6 +272,10 @@ class KernelLayer(WeightedLayer):
         return ternary_weight(self.weight, self.quant.method, self.quant.factors, self.quant.threshold)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.input_range is not None:
+            if self.training and self.observe_range:
+                observe_range(self.input_range, x, self.range_momentum)
+            x = fake_quantize(x, self.input_range)
         w = self.effective_weight()
         if self.is_conv:
             y = _conv(x, w, self.bias, self.strides, self.padding)
@@ -567,6 +585,12 @@ class GraphModel(nn.Module):
 
     def kernel_layers(self) -> List[KernelLayer]:
         return [m for m in self.layers_by_name.values() if isinstance(m, KernelLayer)]
+
+    def observe_ranges(self, rule: RangeRule, epoch: int) -> None:
+        """Lets the int8 layers move their input ranges in training epoch `epoch` (0-based) or keeps them."""
+        for layer in self.kernel_layers():
+            layer.observe_range = rule.observes(epoch)
+            layer.range_momentum = rule.momentum
 
     def weighted_layers(self) -> List[WeightedLayer]:
         return [m for m in self.layers_by_name.values() if isinstance(m, WeightedLayer)]

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from .activations import RangeRule
 from .checkpoint import Slots
 from .events import PROTOCOL_VERSION
 
@@ -42,6 +43,8 @@ class LayerQuant:
     tex: int
     # Fixed thresholds: branch k's Δ is factors[k]·max|W| (he2019) or factors[k]·mean|W| (twn).
     factors: tuple[float, ...]
+    # "int8": the layer fake-quantizes its input with its input range (activations.py); None: float.
+    input_quant: Optional[str] = None
 
 
 def parse_layer_quant(raw: Mapping[str, Any]) -> dict[str, LayerQuant]:
@@ -49,7 +52,10 @@ def parse_layer_quant(raw: Mapping[str, Any]) -> dict[str, LayerQuant]:
     out: dict[str, LayerQuant] = {}
     for name, q in raw.items():
         quant = LayerQuant(method=str(q["method"]), threshold=str(q["threshold"]), tex=int(q["tex"]),
-                           factors=tuple(float(f) for f in q["factors"]))
+                           factors=tuple(float(f) for f in q["factors"]),
+                           input_quant=str(q["inputQuant"]) if q.get("inputQuant") is not None else None)
+        if quant.input_quant not in (None, "int8"):
+            raise JobError(f"layerQuant of layer '{name}': inputQuant {quant.input_quant!r} is not one this engine computes; the engine's Python files and the studio do not match.")
         if len(quant.factors) != quant.tex:
             raise JobError(f"layerQuant of layer '{name}': {len(quant.factors)} threshold factors for t_ex {quant.tex}; the engine's Python files and the studio do not match.")
         out[name] = quant
@@ -68,6 +74,7 @@ class Job:
     classes: int
     recipe: Recipe
     layer_quant: dict[str, LayerQuant]
+    activation_ranges: RangeRule
     eval_batch_size: int
     checkpoints: Slots
     model_dir: str
@@ -108,6 +115,8 @@ def parse_job(raw: dict[str, Any]) -> Job:
                 workers=int(train["workers"]) if train.get("workers") is not None else None,
             ),
             layer_quant=parse_layer_quant(raw["layerQuant"]),
+            activation_ranges=RangeRule(observe_epochs=int(raw["activationRanges"]["observeEpochs"]),
+                                        momentum=float(raw["activationRanges"]["momentum"])),
             eval_batch_size=int(raw["evalBatchSize"]),
             checkpoints=Slots(dir=raw["checkpoints"]["dir"], file=raw["checkpoints"]["file"], slots=tuple(raw["checkpoints"]["slots"])),
             model_dir=raw["modelDir"],

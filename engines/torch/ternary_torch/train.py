@@ -257,6 +257,7 @@ class Clock:
 def train_epochs(s: Setup, state: TrainState) -> Union[Completed, Cancelled, NonFinite]:
     clock = Clock(state.elapsed_seconds)
     for epoch in range(state.epoch, s.job.recipe.epochs):
+        s.model.observe_ranges(s.job.activation_ranges, epoch)
         trained = train_epoch(s, state, epoch, clock)
         if not isinstance(trained, EpochSums):
             return trained

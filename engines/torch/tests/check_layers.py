@@ -15,6 +15,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 import torch
 
+from ternary_torch.activations import RangeRule
 from ternary_torch.graph import ACTIVATIONS, SUPPORTED_CLASSES, from_tfjs_layout, load_graph_model, to_tfjs_layout
 from ternary_torch.job import parse_layer_quant
 
@@ -33,6 +34,8 @@ def relative(ours: np.ndarray, theirs: Sequence[float]) -> float:
 def check_case(case: Dict) -> Dict[str, float]:
     model, _ = load_graph_model(case["model"], parse_layer_quant(case["quant"]))
     model.train(case["training"])
+    rule = case["activationRanges"]
+    model.observe_ranges(RangeRule(observe_epochs=int(rule["observeEpochs"]), momentum=float(rule["momentum"])), int(case["epoch"]))
     x = from_tfjs_layout(torch.tensor(case["x"], dtype=torch.float32).view(case["xShape"])).contiguous().requires_grad_(True)
     y = model(x)
     dy = from_tfjs_layout(torch.tensor(case["dy"], dtype=torch.float32).view(to_tfjs_layout(y).shape))

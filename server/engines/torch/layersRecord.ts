@@ -11,6 +11,7 @@ import { EngineMessageError, type EngineLayerValues, type TorchLayerQuant } from
 import type { LayerStats, ModelSummary } from '../../../shared/layerStats';
 import { QUANT_DEFAULTS } from '../../../shared/quant';
 import { deltaFactors, type LayerQuant } from '../../core/quantizer';
+import type { InputQuant } from '../../core/activationQuant';
 import type { LayersRecord } from '../../../shared/runRecords';
 import { kernelLayers } from '../../stats/kernelLayers';
 
@@ -18,7 +19,9 @@ import { kernelLayers } from '../../stats/kernelLayers';
 export function torchLayerQuant(model: LayersModel): Record<string, TorchLayerQuant> {
   const out: Record<string, TorchLayerQuant> = {};
   for (const k of kernelLayers(model)) {
-    if (k.quant) out[k.name] = torchQuantOf(k.quant);
+    if (!k.quant) continue;
+    const inputQuant = (k.layer as unknown as { inputQuant?: InputQuant }).inputQuant;
+    out[k.name] = { ...torchQuantOf(k.quant), ...(inputQuant ? { inputQuant } : {}) };
   }
   return out;
 }

@@ -39,6 +39,7 @@ import { runtimeVersions } from '../../train/versions';
 import { checkTorchOptions, type TorchOptions } from '../types';
 import { torchDataJob } from './dataJob';
 import { layersRecordOf, torchLayerQuant } from './layersRecord';
+import { ACTIVATION_OBSERVE_EPOCHS, ACTIVATION_RANGE_MOMENTUM } from '../../core/activationQuant';
 import { findPython } from './python';
 import { explainStderr, freePort, startTorchrun, torchrunArgs } from './torchrun';
 
@@ -65,13 +66,6 @@ async function prepare(ctx: EngineContext, torch: TorchOptions): Promise<EngineS
       configPath ?? paths.dir,
       `train.batchSize (experiment "${experiment.name}")`,
       `is ${experiment.train.batchSize}, not a multiple of the ${worldSize} processes (nnodes × nproc-per-node); each process takes batchSize / ${worldSize} examples of every batch.`,
-    );
-  }
-  if (experiment.quant.method !== 'none' && experiment.quant.activations === 'int8') {
-    throw new ConfigError(
-      configPath ?? paths.dir,
-      `quant.activations (experiment "${experiment.name}")`,
-      'is "int8", which this version trains on the tfjs engine only; set "engine": "tfjs" or quant.activations "float".',
     );
   }
   const model = await createExperimentModel(experiment, ctx.baseDir, trainSet.inputShape, configPath);
@@ -124,6 +118,7 @@ async function launch(
     outputsProbabilities: outputsProbabilities(model),
     experiment,
     layerQuant: torchLayerQuant(model),
+    activationRanges: { observeEpochs: ACTIVATION_OBSERVE_EPOCHS, momentum: ACTIVATION_RANGE_MOMENTUM },
     evalBatchSize: evalBatchSize(recipe.batchSize),
     checkpoints: { dir: paths.checkpoints, file: CHECKPOINT_FILE.torch, slots: RESUME_SLOTS },
     modelDir: paths.model,
