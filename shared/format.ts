@@ -20,6 +20,11 @@ export function formatNumber(value: number, digits = 3): string {
   return withMinus(`${String(Number(mantissa))}e${Number(exponent)}`);
 }
 
+/** `decimals` fixed decimals with the minus sign: −0.20 (chart ticks that share their decimals). */
+export function formatFixed(value: number, decimals: number): string {
+  return withMinus(value.toFixed(decimals));
+}
+
 /** A whole count with thousands separators: 1,234,567. */
 export function formatCount(count: number): string {
   return withMinus(Math.round(count).toLocaleString('en-US'));

@@ -8,6 +8,7 @@ import {
   formatDateTime,
   formatDuration,
   formatEpochs,
+  formatFixed,
   formatList,
   formatNumber,
   formatPercent,
@@ -70,6 +71,8 @@ test('numbers: significant digits, plain in the ordinary range, no trailing zero
   assert.equal(formatPercent(0.9166), '91.7%');
   assert.equal(formatPercent(0.05, 2), '5.00%');
   assert.equal(formatPercent(NaN), '–');
+  assert.equal(formatFixed(-0.2, 2), '−0.20');
+  assert.equal(formatFixed(3, 1), '3.0');
 });
 
 test('durations and times: readable units; times in the viewer’s zone, not raw UTC', () => {

@@ -233,6 +233,8 @@ test('number ticks share decimals (learning rates), tiny steps in exponent form'
   assert.deepEqual(numberTicks([1, 1.5, 2]), ['1.0', '1.5', '2.0']);
   assert.deepEqual(numberTicks([0, 50, 100]), ['0', '50', '100']);
   assert.deepEqual(numberTicks([0, 0.00001, 0.00002]), ['0', '1e−5', '2e−5']);
+  // Negative ticks (a histogram's weights) with the minus sign, not the hyphen.
+  assert.deepEqual(numberTicks([-0.2, -0.1, 0, 0.1, 0.2]), ['−0.2', '−0.1', '0.0', '0.1', '0.2']);
 });
 
 test('one run: legend labels are just train / val (the run is named once, above the charts)', async () => {

@@ -6,7 +6,7 @@
 import uPlot from 'uplot';
 import type { ChartTheme } from './theme';
 import { timeRedraw } from './perf';
-import { formatChartNumber } from '../transforms/chartData';
+import { formatChartNumber, numberTicks } from '../transforms/chartData';
 import { hoverValue } from '../transforms/hoverValue';
 
 /** `true` only in test builds (esbuild.mjs `--test-hooks`): redraw timings for the e2e tests (./perf.ts). */
@@ -192,6 +192,8 @@ export class Chart {
         {
           ...axis(this.options.xLabel),
           ...(this.options.xIntegers ? { incrs: [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000] } : {}),
+          // Our tick labels, not uPlot's: negative weights get the minus sign every view writes (shared/format.ts).
+          values: (_u, splits) => numberTicks(splits),
         },
         { ...axis(this.options.yLabel), size: 64, ...this.yAxisValues() },
       ],

@@ -1,5 +1,5 @@
 /** The dashboard's charts as data: runs × metrics → labelled, smoothed, aligned series. */
-import { formatNumber, formatPercent } from '../../shared/format';
+import { formatFixed, formatNumber, formatPercent } from '../../shared/format';
 import type { MetricsRecord } from '../../shared/webviewProtocol';
 import { type IncrementalAligner, alignSeries, type XYSeries } from './align';
 import { emaSmooth } from './ema';
@@ -133,7 +133,7 @@ export function numberTicks(ticks: readonly (number | null)[]): string[] {
   const label = (v: number): string => {
     if (!(step > 0)) return formatChartNumber(v);
     if (step < 1e-4 || step >= 1e6) return formatNumber(v, 3);
-    return v.toFixed(decimalsFor(step, 6));
+    return formatFixed(v, decimalsFor(step, 6));
   };
   return ticks.map((v) => (v === null ? '' : label(v)));
 }
