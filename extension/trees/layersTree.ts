@@ -3,6 +3,7 @@
  * trains) or of a model file (`ternary/stats`), with Δ, α and sparsity in the description, the
  * full statistics in the tooltip and the REL branches as children.
  */
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
 import type { LayersRecord } from '../../shared/runRecords';
@@ -45,6 +46,11 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
         this.show(source, [], undefined, run.runId);
         if (run.epoch > 0) void this.showStanding(source, run.epoch);
       }),
+      // A run deleted from the Experiments view (extension/commands/runManagement.ts) is no longer shown.
+      hub.onRunsChanged(() => {
+        const { source } = this;
+        if (source?.kind === 'run' && source.runDir && !existsSync(source.runDir)) this.show(undefined, [], undefined);
+      }),
       hub.onLayerStats(({ runId, record }) => {
         if (runId !== this.followRunId) return;
         const run = hub.active.get(runId);
@@ -80,7 +86,7 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
   }
 
   /** Shows these stats; `followRunId` keeps them updated from the run's live notifications. */
-  show(source: LayersSource, layers: LayerStats[], summary: ModelSummary | undefined, followRunId?: string): void {
+  show(source: LayersSource | undefined, layers: LayerStats[], summary: ModelSummary | undefined, followRunId?: string): void {
     this.pendingEpochs = 0;
     this.source = source;
     this.layers = layers;

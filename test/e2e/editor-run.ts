@@ -230,6 +230,12 @@ async function ui(): Promise<boolean> {
       30_000,
       async () => (await experimentsPane.locator('.monaco-list-row', { hasText: 'epoch 2/2' }).count()) === 0,
     );
+    // The Layers view showed that run: it lets go of it.
+    await waitFor(
+      'the Layers view to let go of the deleted run',
+      30_000,
+      async () => (await pane(page, 'Layers').locator('.monaco-list-row').count()) === 0,
+    );
     console.log(
       `ok   UI: Delete Run removed ${runId} (${how === 'trash' ? 'to the trash' : 'permanently, no trash here'}) (${await shoot(page, 'ui-run-deleted')})`,
     );
