@@ -16,7 +16,11 @@ export function layerDescription(stats: LayerStats | BranchStats): string {
 export function layerAccessibleText(stats: LayerStats | BranchStats): string {
   const base = `sparsity ${formatPercent(stats.sparsity)}, α ${formatNumber(stats.alpha)}, Δ ${formatNumber(stats.delta)}`;
   // ‖W − Ŵ‖ / ‖W‖: a layer's, not a branch's (statistics written before it existed have none).
-  return 'relError' in stats && stats.relError !== undefined ? `${base}, error ${formatPercent(stats.relError)}` : base;
+  const withError = 'relError' in stats && stats.relError !== undefined ? `${base}, error ${formatPercent(stats.relError)}` : base;
+  // 8-bit activations: the layer's trained input range and scale.
+  return 'input' in stats && stats.input
+    ? `${withError}, int8 input ${formatNumber(stats.input.min)} to ${formatNumber(stats.input.max)}, scale ${formatNumber(stats.input.scale)}`
+    : withError;
 }
 
 /** Escapes text for a Markdown table cell. */

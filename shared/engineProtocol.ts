@@ -93,6 +93,8 @@ export interface EngineLayerValues {
   layer: string;
   branches: Omit<BranchStats, 'sparsity'>[];
   relError: number;
+  /** An int8 layer's input range [min, max] after the epoch (docs/method.md, 8-bit activations); absent for float inputs. */
+  inputRange?: [number, number];
 }
 
 /**
@@ -250,6 +252,7 @@ const layerValues = object({
       layer: str,
       branches: list(object({ factor: num, delta: num, alpha: num, counts })),
       relError: num,
+      inputRange: optional(list(num)),
     }),
   ),
 });

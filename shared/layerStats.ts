@@ -45,6 +45,19 @@ export interface LayerStats {
   relError?: number;
   /** How Δ and α were chosen (ternary layers; absent: `fixed`). */
   threshold?: 'fixed' | 'optimal';
+  /**
+   * 8-bit activations (quant.activations int8): the range of the layer's input as training observed
+   * it ([0, 0]: not yet) and the uint8 grid it gives (docs/method.md). Absent: the input is float.
+   */
+  input?: InputQuantStats;
+}
+
+/** An int8 layer's input range and its uint8 grid: x ≈ (q − zeroPoint)·scale, q ∈ [0, 255]. */
+export interface InputQuantStats {
+  min: number;
+  max: number;
+  scale: number;
+  zeroPoint: number;
 }
 
 export interface ModelSummary {

@@ -194,6 +194,13 @@ function layerTooltip(stats: LayerStats): vscode.MarkdownString {
       ...(stats.relError === undefined ? [] : ([['‖W − Ŵ‖ / ‖W‖', formatPercent(stats.relError, 2)]] as [string, string][])),
       ['thresholds', stats.threshold ?? 'fixed'],
       ['−α / 0 / +α', `${formatCount(stats.counts.neg)} / ${formatCount(stats.counts.zero)} / ${formatCount(stats.counts.pos)}`],
+      // 8-bit activations (docs/method.md): the trained input range and its uint8 grid.
+      ...(stats.input
+        ? ([
+            ['input range (int8)', `${formatNumber(stats.input.min)} … ${formatNumber(stats.input.max)}`],
+            ['input scale / zero point', `${formatNumber(stats.input.scale)} / ${stats.input.zeroPoint}`],
+          ] as [string, string][])
+        : []),
     );
   }
   md.appendMarkdown('| | |\n|---|---|\n');

@@ -65,13 +65,23 @@ function rowsOf(s: LayerStats): string[][] {
   return rows;
 }
 
-/** A fixed-width table of `stats` followed by the size summary. */
+/** The column of 8-bit activations: an int8 layer's input range and scale (docs/method.md). */
+const INPUT_COLUMN: Column = { title: 'Input int8: range, scale', right: false };
+
+function inputCell(s: LayerStats): string {
+  return s.input ? `${num(s.input.min)} … ${num(s.input.max)}, ${num(s.input.scale)}` : s.ternary ? 'float' : '—';
+}
+
+/** A fixed-width table of `stats` followed by the size summary (with an input column when a layer quantizes its input). */
 export function formatLayerTable(stats: LayerStats[], summary: ModelSummary): string {
-  const rows = [COLUMNS.map((c) => c.title), ...stats.flatMap(rowsOf)];
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => [...r[i]].length)));
+  const int8 = stats.some((s) => s.input);
+  const columns = int8 ? [...COLUMNS, INPUT_COLUMN] : COLUMNS;
+  const withInput = (s: LayerStats): string[][] => rowsOf(s).map((r, i) => (int8 ? [...r, i === 0 ? inputCell(s) : ''] : r));
+  const rows = [columns.map((c) => c.title), ...stats.flatMap(withInput)];
+  const widths = columns.map((_, i) => Math.max(...rows.map((r) => [...r[i]].length)));
   const line = (r: string[]): string =>
     r
-      .map((cell, i) => (COLUMNS[i].right ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .map((cell, i) => (columns[i].right ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   const rule = '─'.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));

@@ -7,7 +7,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ternarizeBranchesReference } from '../core/quantizerReference';
 import { DataError } from '../data/errors';
 import { kernelLayers, type KernelLayer } from './kernelLayers';
-import type { BranchStats, LayerStats, ModelSummary } from '../../shared/layerStats';
+import type { BranchStats, InputQuantStats, LayerStats, ModelSummary } from '../../shared/layerStats';
+import { activationQuant } from '../core/activationQuant';
 import { codeBits, ternaryKernelBits } from '../../shared/quant';
 
 function statsOf(k: KernelLayer): LayerStats {
@@ -60,7 +61,22 @@ function statsOf(k: KernelLayer): LayerStats {
     branches,
     relError: relativeError(k.kernel, reference),
     threshold: k.quant.threshold ?? 'fixed',
+    ...inputStatsOf(k.layer),
   };
+}
+
+/** The `input` field of an int8 layer (server/core/activationQuant.ts), nothing for a float input. */
+function inputStatsOf(layer: unknown): { input?: InputQuantStats } {
+  const range = (layer as { inputRange?: { read(): { dataSync(): ArrayLike<number> } } | null }).inputRange;
+  if (!range) return {};
+  const values = range.read().dataSync();
+  return { input: inputQuantStats(values[0]!, values[1]!) };
+}
+
+/** An input range and its uint8 grid, as the layers and the QDQ export compute it (activationQuant). */
+export function inputQuantStats(min: number, max: number): InputQuantStats {
+  const { scale, zeroPoint } = activationQuant(min, max);
+  return { min, max, scale, zeroPoint };
 }
 
 /** ‖W − Σ_k T_k‖ / ‖W‖ in float64, with Σ_k T_k summed in float32 in branch order as the layers do. */

@@ -25,6 +25,10 @@ import { TernaryConv2D } from '../../server/core/layers';
 import { loadModel } from '../../server/models/loadModel';
 import { saveModel } from '../../server/core/modelIO';
 import { trainWithEngine as train } from '../../server/engines/dispatch';
+import { readRunHistory } from '../../server/runs';
+import { formatLayerTable } from '../../server/stats/format';
+import { layerStats, modelSummary } from '../../server/stats';
+import { layersRecordOf } from '../../server/engines/torch/layersRecord';
 import { epochMetrics, setup, useWasm } from './trainFixture';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
@@ -143,6 +147,14 @@ for (const backend of ['wasm', 'onednn'] as const) {
       const afterEpoch1 = rangesIn(join(first.runDir, 'model'));
       assert.equal(Object.keys(afterEpoch1).length, 4, 'every ternary layer of fmnist-cnn has a range');
       for (const [name, [lo, hi]] of Object.entries(afterEpoch1)) assert.ok(hi! > lo!, `${name}: ${lo}..${hi}`);
+      // The layers record and `tern stats` show each int8 layer's input range and scale.
+      const history = await readRunHistory(first.runDir);
+      const last = history.layers[history.layers.length - 1]!;
+      for (const l of last.layers) {
+        const [min, max] = afterEpoch1[`${l.layer}/input_range`]!;
+        assert.deepEqual(l.input, { min, max, scale: activationQuant(min!, max!).scale, zeroPoint: activationQuant(min!, max!).zeroPoint });
+      }
+      assert.match(formatLayerTable(last.layers, last.summary), /Input int8: range, scale/);
       const resumed = await train({ experiment, configPath, runsDir, resumeDir: first.runDir, epochs: 2, backend: be });
       assert.deepEqual(rangesIn(join(resumed.runDir, 'model')), afterEpoch1, 'frozen after epoch 1, restored from the checkpoint');
       const full = await train({ experiment, configPath, runsDir, backend: be });
@@ -151,3 +163,13 @@ for (const backend of ['wasm', 'onednn'] as const) {
     },
   );
 }
+
+test('torch engine: the input range an epoch reports becomes the layer record’s input (range and uint8 grid)', async () => {
+  await useWasm();
+  const m = int8Conv();
+  const stats = layerStats(m);
+  assert.deepEqual(stats[0]!.input, { min: 0, max: 0, scale: activationQuant(0, 0).scale, zeroPoint: 0 });
+  const branches = stats[0]!.branches.map(({ sparsity: _s, ...b }) => b);
+  const record = layersRecordOf(1, [{ layer: 'c', branches, relError: 0.1, inputRange: [-0.5, 1.4921875] }], stats, modelSummary(m, stats));
+  assert.deepEqual(record.layers[0]!.input, { min: -0.5, max: 1.4921875, scale: 1 / 128, zeroPoint: 64 });
+});

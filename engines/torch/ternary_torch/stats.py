@@ -78,7 +78,8 @@ def _kernels(model: GraphModel) -> Iterator[Tuple[KernelLayer, np.ndarray]]:
 
 def layer_stats(model: GraphModel) -> List[Record]:
     """The values of each ternary layer an epoch's layers record needs (shared/engineProtocol.ts
-    EngineLayerValues): every branch's factor, Δ, α and counts, and the relative error. The rest of
+    EngineLayerValues): every branch's factor, Δ, α and counts, the relative error, and an int8
+    layer's input range. The rest of
     the record (type, shape, params, bits, sparsity, the model's sizes) is fixed by the model, and
     the TypeScript side adds it (server/engines/torch/layersRecord.ts)."""
     out: List[Record] = []
@@ -87,8 +88,11 @@ def layer_stats(model: GraphModel) -> List[Record]:
             continue
         flat = kernel.reshape(-1)
         found, summed = layer_branches(flat, m.quant)
-        out.append({"layer": m.layer_name, "relError": relative_error(flat, summed),
-                    "branches": [{"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"], "counts": b["counts"]} for b in found]})
+        record: Record = {"layer": m.layer_name, "relError": relative_error(flat, summed),
+                          "branches": [{"factor": b["factor"], "delta": b["delta"], "alpha": b["alpha"], "counts": b["counts"]} for b in found]}
+        if m.input_range is not None:
+            record["inputRange"] = [float(v) for v in m.input_range.detach().cpu().tolist()]
+        out.append(record)
     return out
 
 

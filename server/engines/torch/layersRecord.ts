@@ -14,6 +14,7 @@ import { deltaFactors, type LayerQuant } from '../../core/quantizer';
 import type { InputQuant } from '../../core/activationQuant';
 import type { LayersRecord } from '../../../shared/runRecords';
 import { kernelLayers } from '../../stats/kernelLayers';
+import { inputQuantStats } from '../../stats/layerStats';
 
 /** The resolved quantization of every ternary layer of `model`, by layer name (the job's layerQuant). */
 export function torchLayerQuant(model: LayersModel): Record<string, TorchLayerQuant> {
@@ -61,6 +62,7 @@ export function layersRecordOf(
       counts: { ...first.counts },
       branches,
       relError: measured.relError,
+      ...(measured.inputRange ? { input: inputQuantStats(measured.inputRange[0], measured.inputRange[1]) } : {}),
     };
   });
   return { epoch, layers, summary };
