@@ -116,7 +116,7 @@ test('no intact checkpoint left: one clear error naming each file, never "stoppe
   assert.ok(message, `not a user error (it would print a stack trace): ${String((err as Error)?.stack ?? err)}`);
   assert.match(
     message,
-    /No intact checkpoint in .*checkpoints \(checkpoints\/last: checkpoint\.json is not valid JSON .*; checkpoints\/previous: optimizer\.bin is missing; checkpoints\/best: optimizer\.bin is missing\)\. metrics\.jsonl records 2 epoch\(s\)/,
+    /No intact checkpoint in .*checkpoints \(checkpoints\/last: checkpoint\.json is not valid JSON .*; checkpoints\/previous: optimizer\.bin is missing; checkpoints\/best: optimizer\.bin is missing\)\. metrics\.jsonl records 2 epochs/,
   );
   assert.doesNotMatch(message, /first epoch/);
   // The run keeps its record: summary.json still says what it completed.
