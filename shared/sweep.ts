@@ -37,6 +37,7 @@ export const SWEEP_KEYS: readonly string[] = Object.freeze([
   'quant.threshold',
   'quant.tex',
   'quant.firstLast',
+  'quant.activations',
   'train.epochs',
   'train.batchSize',
   'train.optimizer',

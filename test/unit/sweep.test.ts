@@ -83,7 +83,7 @@ test('config checks of a sweep: unknown keys with a guess, bad values at their i
     ['experiments[0].sweep.quant.tex[1]', '3 for quant.tex: must be one of 1, 2, 4.'],
     [
       'experiments[0].sweep.quant.treshold',
-      'is not a setting a sweep can vary; did you mean "quant.threshold"? Expected one of: quant.method, quant.thresholdFactor, quant.threshold, quant.tex, quant.firstLast, train.epochs, train.batchSize, train.optimizer, train.lr, train.momentum, train.weightDecay, train.seed.',
+      'is not a setting a sweep can vary; did you mean "quant.threshold"? Expected one of: quant.method, quant.thresholdFactor, quant.threshold, quant.tex, quant.firstLast, quant.activations, train.epochs, train.batchSize, train.optimizer, train.lr, train.momentum, train.weightDecay, train.seed.',
     ],
     ['experiments[0].sweep.train.lr[0]', '-1 for train.lr: must be > 0.'],
     [

@@ -3,8 +3,11 @@ test/unit/train-int8-activations.test.ts), its straight-through gradient, the ra
 average, and the rule of when ranges move."""
 import unittest
 
+import numpy as np
 import torch
 
+from ternary_torch.graph import KernelLayer
+from ternary_torch.job import LayerQuant
 from ternary_torch.activations import RangeRule, fake_quantize, observe_range, scale_and_zero_point
 
 
@@ -51,6 +54,26 @@ class Observe(unittest.TestCase):
     def test_the_rule_observes_the_first_epochs_only(self) -> None:
         rule = RangeRule(observe_epochs=1, momentum=0.99)
         self.assertEqual([rule.observes(e) for e in range(3)], [True, False, False])
+
+
+class Layer(unittest.TestCase):
+    def test_the_range_is_a_buffer_a_checkpoint_saves_and_restores(self) -> None:
+        quant = LayerQuant(method="he2019", threshold="fixed", tex=1, factors=(0.05,), input_quant="int8")
+        layer = KernelLayer("d", "TernaryDense", {"units": 2, "activation": "linear"}, quant)
+        layer.build({"kernel": np.ones((3, 2), dtype=np.float32), "bias": np.zeros(2, dtype=np.float32),
+                     "input_range": np.array([0.0, 0.0], dtype=np.float32)})
+        layer.observe_range, layer.range_momentum = True, 0.99
+        layer.train()
+        layer(torch.tensor([[-1.0, 0.5, 2.0]]))
+        state = layer.state_dict()
+        self.assertEqual(state["input_range"].tolist(), [-1.0, 2.0])
+        self.assertEqual(layer.export()["input_range"].tolist(), [-1.0, 2.0])
+        fresh = KernelLayer("d", "TernaryDense", {"units": 2, "activation": "linear"}, quant)
+        fresh.build({"kernel": np.zeros((3, 2), dtype=np.float32), "bias": np.zeros(2, dtype=np.float32),
+                     "input_range": np.array([0.0, 0.0], dtype=np.float32)})
+        fresh.load_state_dict(state)
+        assert fresh.input_range is not None
+        self.assertEqual(fresh.input_range.tolist(), [-1.0, 2.0])
 
 
 if __name__ == "__main__":
