@@ -1,9 +1,10 @@
 /**
  * The fixed-vs-optimal threshold comparison of BENCHMARKS.md from finished runs: for each t_ex and
  * threshold rule, the mean and spread over seeds of the final test top-1, and of the last epoch's
- * layers record the bits per ternary weight, the share of zeros among ternary weights and the
+ * layers record the share of zeros among ternary weights and the
  * relative reconstruction error ‖W − Ŵ‖/‖W‖ (weighted by each layer's weight count, and fc1's,
- * the 401 K-weight layer that holds 95 % of fmnist-cnn's weights).
+ * the 401 K-weight layer that holds 95 % of fmnist-cnn's weights), with the bits each packed ternary
+ * weight takes (shared/quant.ts codeBits).
  *
  *   node --import tsx scripts/threshold-table.ts RUN_DIR_OR_ROOT… [--json]
  *
@@ -13,6 +14,8 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatPercent } from '../shared/format';
+import { codeBits } from '../shared/quant';
 import type { LayersRecord, RunConfigRecord, RunSummary } from '../shared/runRecords';
 
 interface RunRow {
@@ -52,7 +55,8 @@ function rowOf(runDir: string): RunRow | undefined {
     threshold: quant.threshold,
     seed: config.seed,
     top1: summary.final.top1,
-    bitsPerWeight: weighted((l) => l.bits),
+    // The packing rule of today (shared/quant.ts), not the record's: older runs recorded an older one.
+    bitsPerWeight: codeBits(quant),
     zeros: weighted((l) => l.sparsity),
     relError: weighted((l) => l.relError ?? NaN),
     fc1RelError: ternary.find((l) => l.layer === 'fc1')?.relError ?? NaN,
@@ -91,7 +95,7 @@ const table = [...groups.values()].map((runs) => ({
 if (process.argv.includes('--json')) {
   process.stdout.write(JSON.stringify(table, null, 2) + '\n');
 } else {
-  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  const pct = (x: number) => formatPercent(x, 2);
   console.log(
     '| t_ex | thresholds | seeds | test top-1 per seed | mean | spread (points) | bits/weight | zeros | ‖W − Ŵ‖/‖W‖ (weighted) | fc1 |',
   );
