@@ -144,13 +144,15 @@ export function optimalFitOf(w: ArrayLike<number>, quant: LayerQuant, layer = 'k
  * (the wasm backend's general broadcasting path is an order of magnitude slower).
  * sign(0) = 0 differs from the definition only for W = 0 with Δ = 0, i.e. f = 0: handled apart.
  */
-function summedTernary(w: tf.Tensor, absW: tf.Tensor, quant: LayerQuant): tf.Tensor {
+function summedTernary(w: tf.Tensor, absW: tf.Tensor, quant: LayerQuant, withCodes = false): { ternary: tf.Tensor; codes?: tf.Tensor } {
   const factors = branchFactors(quant);
   const strict = quant.method === 'twn';
   let sign = tf.sign(w);
   if (!strict && factors.includes(0)) sign = tf.add(sign, tf.cast(tf.equal(w, 0), 'float32'));
   const maxAbs = strict ? null : tf.max(absW);
   let magnitude: tf.Tensor | null = null;
+  // The branches each weight passes (only when asked: training needs T alone).
+  let passed: tf.Tensor | null = null;
   for (const factor of factors) {
     const delta = maxAbs ? tf.mul(maxAbs, factor) : branchDelta(quant.method, absW, factor);
     const large = tf.cast(strict ? tf.greater(absW, delta) : tf.greaterEqual(absW, delta), 'float32');
@@ -159,8 +161,53 @@ function summedTernary(w: tf.Tensor, absW: tf.Tensor, quant: LayerQuant): tf.Ten
     const alpha = tf.div(tf.sum(tf.mul(absW, large)), count);
     const term = tf.mul(large, alpha);
     magnitude = magnitude === null ? term : tf.add(magnitude, term);
+    if (withCodes) passed = passed === null ? large : tf.add(passed, large);
   }
-  return tf.mul(sign, magnitude as tf.Tensor);
+  return { ternary: tf.mul(sign, magnitude as tf.Tensor), codes: passed ? tf.mul(sign, passed) : undefined };
+}
+
+/** How codes stand for weights (server/formats/packedModel.ts): `nested` sign(c)·A_|c|, `residual` Σ_k s_k·α_k over the balanced-ternary digits of c. */
+export type CodeEncoding = 'nested' | 'residual';
+
+/**
+ * A kernel's T with the integer code of every weight, from one computation: what the packer
+ * stores. `nested`: c = sign(W)·m, m the branches whose threshold |W| reaches. `residual`:
+ * c = Σ_k s_k·3^(k−1) over the fit's digits, with the fit's α_1..α_t.
+ */
+export type KernelCodes =
+  | { encoding: 'nested'; ternary: Float32Array; codes: Int8Array }
+  | { encoding: 'residual'; ternary: Float32Array; codes: Int8Array; alphas: Float32Array };
+
+/**
+ * T of a kernel and the code of each of its weights, taken from the same masks (fixed thresholds)
+ * or the same fit (optimal thresholds) that make T, so no one derives the thresholds a second time.
+ * `layer` names the kernel in a fit's errors.
+ */
+export function kernelCodes(w: tf.Tensor, quant: LayerQuant, layer = 'kernel'): KernelCodes {
+  if (quant.threshold === 'optimal') {
+    const values = w.dataSync() as Float32Array;
+    const fit = optimalFitOf(values, quant, layer);
+    // A kernel that holds its fit already computes with itself (ternaryWeight).
+    const ternary = quant.residualLevels ? Float32Array.from(values) : fit.weight;
+    if (quant.tex === 1) return { encoding: 'nested', ternary, codes: fit.codes[0] };
+    const codes = new Int8Array(values.length);
+    for (let k = 0, place = 1; k < quant.tex; k++, place *= 3) {
+      const digits = fit.codes[k];
+      for (let i = 0; i < codes.length; i++) codes[i] += digits[i] * place;
+    }
+    return { encoding: 'residual', ternary, codes, alphas: Float32Array.from(fit.cuts, (c) => c.alpha) };
+  }
+  const parts = tf.tidy(() => {
+    const { ternary, codes } = summedTernary(w, tf.abs(w), quant, true);
+    return [ternary, codes as tf.Tensor];
+  });
+  const result: KernelCodes = {
+    encoding: 'nested',
+    ternary: parts[0].dataSync() as Float32Array,
+    codes: Int8Array.from(parts[1].dataSync()),
+  };
+  tf.dispose(parts);
+  return result;
 }
 
 /**
@@ -181,7 +228,7 @@ export function ternaryWeight(w: tf.Tensor, quant: LayerQuant): tf.Tensor {
         ? tf.clone(x)
         : quant.threshold === 'optimal'
           ? tf.tensor(optimalFit(x.dataSync(), tex).weight, x.shape)
-          : summedTernary(x, absW, quant),
+          : summedTernary(x, absW, quant).ternary,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const pass = tf.cast(tf.less(saved[0], 1), 'float32');
         return tf.mul(dy, tex === 1 ? pass : tf.mul(pass, tex));

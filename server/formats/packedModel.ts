@@ -17,14 +17,14 @@
  * and the levels are α_1..α_t; the value is the float32 sum Σ_k s_k·α_k in branch order. At
  * t_ex 1 both encodings are the same (c = s_1, A_1 = α_1), so such kernels are stored `nested`.
  *
- * Codes and levels are taken from the T that tfjs computes (not recomputed in JavaScript), and
- * every weight is checked: the decoded value equals T bit for bit, or extraction fails.
+ * Codes come from the quantizer with the T it computes (kernelCodes, server/core/quantizer.ts: the
+ * same masks or fit that make T), levels are read off T, and every weight is checked: the decoded
+ * value equals T bit for bit, or extraction fails.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { branchFactors, optimalFitOf, TWN_DELTA_SCALE, ternaryWeight, type LayerQuant } from '../core/quantizer';
+import { branchFactors, kernelCodes, TWN_DELTA_SCALE, type CodeEncoding, type KernelCodes, type LayerQuant } from '../core/quantizer';
 import { residualTable } from '../core/optimalThresholds';
-import { TERNARY_CLASSES } from '../stats/kernelLayers';
+import { quantOf } from '../core/layers/quantOf';
 import { UserError } from '../../shared/userError';
 import { codeBits as quantCodeBits } from '../../shared/quant';
 
@@ -56,8 +56,7 @@ export interface TernaryWeight {
 
 export type PackedWeight = FloatWeight | TernaryWeight;
 
-/** `nested`: sign(c)·A_|c| (fixed thresholds, and t_ex 1). `residual`: Σ_k s_k·α_k over the balanced-ternary digits of c. */
-export type CodeEncoding = 'nested' | 'residual';
+export type { CodeEncoding };
 
 export interface PackedModel {
   /** The tfjs model topology (model.toJSON(null, false)), as model.json holds it. */
@@ -114,20 +113,16 @@ export class PackError extends UserError {
   }
 }
 
-/** Codes and levels of one ternary kernel, derived from its latent W and the T tfjs computes. */
-export function packTernary(name: string, shape: number[], latent: Float32Array, ternary: Float32Array, quant: LayerQuant): TernaryWeight {
-  const t = quant.tex;
+/** Codes and levels of one ternary kernel: the quantizer's codes and T (kernelCodes), levels read off T, max|W| off the latent W. */
+export function packTernary(name: string, shape: number[], latent: Float32Array, kernel: KernelCodes, quant: LayerQuant): TernaryWeight {
+  const { ternary, codes } = kernel;
   let maxAbs = 0;
   for (let i = 0; i < latent.length; i++) maxAbs = Math.max(maxAbs, Math.abs(latent[i]));
-  if (t > 1 && quant.threshold === 'optimal') return packResidual(name, shape, latent, ternary, quant, maxAbs);
-  const codes = new Int8Array(latent.length);
-  if (t === 1) {
-    // One branch: the code is the sign of T (T ∈ {−α, 0, +α}).
-    for (let i = 0; i < ternary.length; i++) codes[i] = ternary[i] > 0 ? 1 : ternary[i] < 0 ? -1 : 0;
-  } else {
-    // REL (he2019 only): m = the number of nested thresholds Δ_k = fround(f_k · max|W|) that |W| reaches.
-    codes.set(codesOf(latent, quant));
+  if (kernel.encoding === 'residual') {
+    checkDecoded(name, codes, kernel.alphas, 'residual', ternary);
+    return { kind: 'ternary', name, shape, quant, encoding: 'residual', codes, levels: kernel.alphas, maxAbs };
   }
+  const t = quant.tex;
   // Level magnitudes as tfjs computed them: |T| of any weight at that level.
   const levels = new Float32Array(t);
   const seen = new Array<boolean>(t).fill(false);
@@ -157,41 +152,15 @@ function checkDecoded(name: string, codes: Int8Array, levels: Float32Array, enco
   }
 }
 
-/** A REL kernel with optimal thresholds: the residual fit's digits and α's (the same fit the layer computes with). */
-function packResidual(
-  name: string,
-  shape: number[],
-  latent: Float32Array,
-  ternary: Float32Array,
-  quant: LayerQuant,
-  maxAbs: number,
-): TernaryWeight {
-  const fit = optimalFitOf(latent, quant, name);
-  const codes = new Int8Array(latent.length);
-  for (let k = 0, place = 1; k < quant.tex; k++, place *= 3) {
-    const digits = fit.codes[k];
-    for (let i = 0; i < codes.length; i++) codes[i] += digits[i] * place;
-  }
-  const levels = Float32Array.from(fit.cuts, (c) => c.alpha);
-  checkDecoded(name, codes, levels, 'residual', ternary);
-  return { kind: 'ternary', name, shape, quant, encoding: 'residual', codes, levels, maxAbs };
-}
-
-/** A layer's quantization settings, read from a TernaryConv2D/TernaryDense instance. */
-function layerQuant(layer: unknown): LayerQuant {
-  return (layer as { quant: LayerQuant }).quant;
-}
-
 /** Takes `model` apart into topology and packed weights (see the module comment). */
 export function packModel(model: LayersModel): PackedModel {
   const topology = model.toJSON(null, false) as unknown as Record<string, unknown>;
   const weights: PackedWeight[] = [];
   const ternaryKernels = new Map<string, LayerQuant>();
   for (const layer of model.layers) {
-    if (TERNARY_CLASSES.has(layer.getClassName())) {
-      const kernel = (layer as unknown as { kernel: { originalName: string } | null }).kernel;
-      if (kernel) ternaryKernels.set(kernel.originalName, layerQuant(layer));
-    }
+    const quant = quantOf(layer);
+    const kernel = (layer as unknown as { kernel?: { originalName: string } | null }).kernel;
+    if (quant && kernel) ternaryKernels.set(kernel.originalName, quant);
   }
   for (const w of model.weights) {
     const shape = w.shape.map((d) => d as number);
@@ -199,10 +168,7 @@ export function packModel(model: LayersModel): PackedModel {
     const values = latent.dataSync() as Float32Array;
     const quant = ternaryKernels.get(w.originalName);
     if (quant) {
-      const t = tf.tidy(() => ternaryWeight(latent, quant));
-      const ternary = t.dataSync() as Float32Array;
-      t.dispose();
-      weights.push(packTernary(w.originalName, shape, values, ternary, quant));
+      weights.push(packTernary(w.originalName, shape, values, kernelCodes(latent, quant, w.originalName), quant));
     } else {
       weights.push({ kind: 'float', name: w.originalName, shape, values: Float32Array.from(values) });
     }
@@ -246,31 +212,6 @@ export function latentFromCodes(w: TernaryWeight): Float32Array {
 /** Δ_k = fround(fround(f_k)·max|W|), as the quantizer computes them in float32 (he2019). */
 function he2019Deltas(quant: LayerQuant, maxAbs: number): number[] {
   return branchFactors(quant).map((f) => Math.fround(Math.fround(f) * maxAbs));
-}
-
-/** The codes our quantizer gives latent weights `latent` (docs/method.md; TWN: Δ = 0.7·mean|W|, |W| > Δ). */
-function codesOf(latent: Float32Array, quant: LayerQuant): Int8Array {
-  const t = quant.tex;
-  const twn = quant.method === 'twn';
-  let maxAbs = 0;
-  let sumAbs = 0;
-  for (let i = 0; i < latent.length; i++) {
-    const a = Math.abs(latent[i]);
-    if (a > maxAbs) maxAbs = a;
-    sumAbs += a;
-  }
-  const deltas = twn ? [twnDelta(sumAbs, latent.length)] : he2019Deltas(quant, maxAbs);
-  const codes = new Int8Array(latent.length);
-  for (let i = 0; i < latent.length; i++) {
-    const v = latent[i];
-    const a = Math.abs(v);
-    let m = 0;
-    while (m < t && (twn ? a > deltas[0] : a >= deltas[m])) m++;
-    // he2019 with Δ = 0 takes W = 0 as +α (quantizer.ts: pos wins when both hold).
-    const sign = v > 0 || (v === 0 && !twn && deltas[0] === 0) ? 1 : v < 0 ? -1 : 0;
-    codes[i] = sign * m;
-  }
-  return codes;
 }
 
 /** TWN's Δ = 0.7·mean|W| from the sum of |W| over n weights, rounded as the quantizer's float32 tensors are. */

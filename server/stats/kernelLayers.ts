@@ -1,20 +1,19 @@
 /**
  * Finds the conv/dense layers of a model (through nested models) and reads their kernels and
- * quantization settings. Duck-typed on class names and the `quant` property, so it also works
- * when the layer classes come from another copy of the module (a bundle next to the sources).
+ * quantization settings (server/core/layers/quantOf.ts). By class name, so it also works when the
+ * layer classes come from another copy of the module (a bundle next to the sources).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { LayerQuant } from '../core/quantizer';
+import { quantOf, TERNARY_CLASSES } from '../core/layers/quantOf';
 
 type AnyLayer = LayersModel['layers'][number];
-
-export const TERNARY_CLASSES = new Set(['TernaryConv2D', 'TernaryDense']);
 /**
  * Every layer with a conv or dense kernel. DepthwiseConv2D (from imported MobileNets, whose
  * depthwise convs stay float: server/models/convert.ts ternarizes Conv2D and Dense only) is
  * listed as a float layer, so a model's layer count is all its convs, not the ternarizable ones.
  */
-export const KERNEL_CLASSES = new Set(['TernaryConv2D', 'TernaryDense', 'Conv2D', 'Dense', 'DepthwiseConv2D']);
+export const KERNEL_CLASSES = new Set([...TERNARY_CLASSES, 'Conv2D', 'Dense', 'DepthwiseConv2D']);
 
 export interface KernelLayer {
   /** Name, prefixed by enclosing model names for nested models (`inner/dense_1`). */
@@ -50,7 +49,7 @@ export function kernelLayers(model: LayersModel, prefix = ''): KernelLayer[] {
     );
     const kernel = weights[kernelIndex];
     const otherParams = weights.reduce((sum, w, i) => (i === kernelIndex ? sum : sum + w.size), 0);
-    const quant = TERNARY_CLASSES.has(type) ? (layer as unknown as { quant: LayerQuant }).quant : undefined;
+    const quant = quantOf(layer);
     out.push({
       name: prefix + layer.name,
       type,

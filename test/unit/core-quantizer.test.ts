@@ -10,6 +10,7 @@ import {
   steTernarize,
   branchFactors,
   deltaFactors,
+  kernelCodes,
   type LayerQuant,
 } from '../../server/core/quantizer';
 import { TernaryDense } from '../../server/core/layers';
@@ -110,14 +111,18 @@ test('degenerate tensors: all zeros give α = 0 (not NaN) for both methods; f = 
   assert.deepEqual(Array.from(ternaryWeight(tf.zeros([4]), { method: 'he2019', thresholdFactor: 0.05, tex: 4 }).dataSync()), [0, 0, 0, 0]);
 });
 
+/** Fixed-threshold settings the random-tensor tests run: both methods, every REL branch count. */
+const FIXED_SETTINGS: LayerQuant[] = [
+  { method: 'he2019', thresholdFactor: 0.05, tex: 1 },
+  { method: 'he2019', thresholdFactor: 0.05, tex: 2 },
+  { method: 'he2019', thresholdFactor: 0.05, tex: 4 },
+  { method: 'twn', thresholdFactor: 0.05, tex: 1 },
+];
+
 test('tfjs quantizer equals the JS reference on random tensors (both methods, every REL branch)', () => {
   const values = randn(3 * 3 * 16 * 32, 7, 0.2);
   const w = tf.tensor4d(values, [3, 3, 16, 32]);
-  for (const quant of [
-    { method: 'he2019', thresholdFactor: 0.05, tex: 1 },
-    { method: 'he2019', thresholdFactor: 0.05, tex: 4 },
-    { method: 'twn', thresholdFactor: 0.05, tex: 1 },
-  ] satisfies LayerQuant[]) {
+  for (const quant of FIXED_SETTINGS) {
     const branches = ternarizeBranches(w, quant);
     const refs = ternarizeBranchesReference(values, quant);
     assert.equal(branches.length, quant.tex);
@@ -135,6 +140,21 @@ test('tfjs quantizer equals the JS reference on random tensors (both methods, ev
   assert.deepEqual(deltaFactors({ method: 'he2019', thresholdFactor: 0.07, tex: 1 }), [0.07]);
   assert.deepEqual(deltaFactors({ method: 'he2019', thresholdFactor: 0.07, tex: 2 }), [0.05, 0.1]);
   assert.deepEqual(deltaFactors({ method: 'twn', thresholdFactor: 0.07, tex: 1 }), [0.7]);
+});
+
+test("kernelCodes: T is the layer's weight and each code is sign(W) times the branches it passes, as the JS reference finds them", () => {
+  const values = randn(3 * 3 * 8 * 16, 11, 0.2);
+  const w = tf.tensor4d(values, [3, 3, 8, 16]);
+  for (const quant of FIXED_SETTINGS) {
+    const kernel = kernelCodes(w, quant);
+    assert.equal(kernel.encoding, 'nested');
+    assert.deepEqual(kernel.ternary, ternaryWeight(w, quant).dataSync(), `${quant.method} t_ex ${quant.tex}: T`);
+    const refs = ternarizeBranchesReference(values, quant);
+    const expected = Array.from(values, (_, i) => refs.reduce((c, r) => c + Math.sign(r.ternary[i]), 0));
+    assert.deepEqual(Array.from(kernel.codes), expected, `${quant.method} t_ex ${quant.tex}: codes`);
+    assert.ok(expected.some((c) => Math.abs(c) === quant.tex) && expected.includes(0), 'every level and zero occur');
+  }
+  w.dispose();
 });
 
 test('STE: gradient passes where |W| < 1 and is zero where |W| ≥ 1', () => {

@@ -12,6 +12,7 @@ import { buildModel } from '../../server/models';
 import { loadModel, resolveModelJsonPath } from '../../server/models/loadModel';
 import { ModelFileError } from '../../server/core/modelFileError';
 import { saveModel } from '../../server/core/modelIO';
+import { kernelCodes } from '../../server/core/quantizer';
 import { codeBits, decodeCodes, latentFromCodes, packModel, packTernary } from '../../server/formats/packedModel';
 import { decodeTern, encodeTern, minimumBytes, packCodes, TernFormatError, unpackCodes } from '../../server/formats/tern/ternFile';
 import { customClassesIn } from '../../server/formats/tfjs/stockTfjs';
@@ -28,16 +29,18 @@ test('setup: cpu backend', async () => {
   await tf.setBackend('cpu');
 });
 
-test('codes and levels by hand: t_ex 1 and nested REL levels', () => {
+test('codes and levels by hand: t_ex 1 and nested REL levels, as the quantizer computes them', () => {
+  const pack = (w: Float32Array, tex: 1 | 2, ternary?: number[]): ReturnType<typeof packTernary> => {
+    const quant = { method: 'he2019', thresholdFactor: 0.05, threshold: 'fixed', tex } as const;
+    const latent = tf.tensor(w);
+    const kernel = kernelCodes(latent, quant);
+    latent.dispose();
+    return packTernary('k', [5], w, ternary ? { ...kernel, ternary: Float32Array.from(ternary) } : kernel, quant);
+  };
   // t_ex 1, f = 0.05: max|W| = 1 → Δ = 0.05; large: 1, −0.5, 0.25 → α = (1 + 0.5 + 0.25)/3.
   const w = Float32Array.from([1, -0.5, 0.01, 0.25, -0.04]);
   const alpha = Math.fround(1.75 / 3);
-  const t1 = packTernary('k', [5], w, Float32Array.from([alpha, -alpha, 0, alpha, 0]), {
-    method: 'he2019',
-    thresholdFactor: 0.05,
-    threshold: 'fixed',
-    tex: 1,
-  });
+  const t1 = pack(w, 1);
   assert.deepEqual(Array.from(t1.codes), [1, -1, 0, 1, 0]);
   assert.deepEqual(Array.from(t1.levels), [alpha]);
   // t_ex 2: Δ1 = 0.05, Δ2 = 0.1; |W| = 1, 0.5, 0.07, 0.2, 0.01 → levels 2, 2, 1, 2, 0.
@@ -45,26 +48,12 @@ test('codes and levels by hand: t_ex 1 and nested REL levels', () => {
   const a1 = Math.fround((1 + 0.5 + 0.07 + 0.2) / 4);
   const a2 = Math.fround((1 + 0.5 + 0.2) / 3);
   const A2 = Math.fround(a1 + a2);
-  const t2 = packTernary('k', [5], w2, Float32Array.from([A2, -A2, a1, A2, 0]), {
-    method: 'he2019',
-    thresholdFactor: 0.05,
-    threshold: 'fixed',
-    tex: 2,
-  });
+  const t2 = pack(w2, 2);
   assert.deepEqual(Array.from(t2.codes), [2, -2, 1, 2, 0]);
   assert.deepEqual(Array.from(t2.levels), [a1, A2]);
   assert.deepEqual(Array.from(decodeCodes(t2.codes, t2.levels)), [A2, -A2, a1, A2, 0]);
-  // Weights that are not the nested levels (here a weight below Δ1 that is not 0) are refused, not exported wrongly.
-  assert.throws(
-    () =>
-      packTernary('k', [5], w2, Float32Array.from([A2, -A2, a1, A2, a2]), {
-        method: 'he2019',
-        thresholdFactor: 0.05,
-        threshold: 'fixed',
-        tex: 2,
-      }),
-    /not the nested levels/,
-  );
+  // Weights that are not the nested levels of their codes (here a weight below Δ1 that is not 0) are refused, not exported wrongly.
+  assert.throws(() => pack(w2, 2, [A2, -A2, a1, A2, a2]), /not the nested levels/);
   assert.deepEqual([1, 2, 4].map(codeBits), [2, 3, 4]);
 });
 

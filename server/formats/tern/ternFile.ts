@@ -38,6 +38,7 @@ import {
 import type { LayerQuant } from '../../core/quantizer';
 import type { TernSize } from '../../../shared/exportSummary';
 import '../../core/layers';
+import { TERNARY_CLASSES } from '../../core/layers/quantOf';
 import { UserError } from '../../../shared/userError';
 
 /** The name `tern export` gives the file, and the one a folder's model.tern is found by. */
@@ -325,7 +326,7 @@ function topologyForLoading(packed: PackedModel): Record<string, unknown> {
       const nested = layer.config.layers as LayerJson[] | undefined;
       if (Array.isArray(nested)) visit(nested, `${name}/`);
       const levels = residual.get(name) ?? residual.get(String(layer.config.name));
-      if (levels && (layer.class_name === 'TernaryConv2D' || layer.class_name === 'TernaryDense')) layer.config.residual_levels = levels;
+      if (levels && TERNARY_CLASSES.has(layer.class_name)) layer.config.residual_levels = levels;
     }
   };
   visit(topology.config?.layers, '');

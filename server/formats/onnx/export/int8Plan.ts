@@ -14,6 +14,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { PackedModel } from '../../packedModel';
 import { layerGraph, type GraphLayer, type LayerGraph } from './layerGraph';
+import { TERNARY_CLASSES } from '../../../core/layers/quantOf';
 
 export interface Int8Plan {
   /** Layers computed with int8 weights and activations. */
@@ -67,15 +68,13 @@ export function int8Plan(graph: LayerGraph, isInt8: (layer: GraphLayer) => boole
 
 export { activationQuant, type ActivationQuant } from '../../../core/activationQuant';
 
-/** Ternary conv/dense layers that compute in int8: nested t_ex 1 kernels (codes −1, 0, 1 times α). */
-const INT8_CLASSES = new Set(['TernaryConv2D', 'TernaryDense']);
-
 /** The plan of a model whose weights `packed` holds (packModel): its t_ex 1 ternary layers compute in int8. */
 export function modelInt8Plan(model: LayersModel, packed: PackedModel): Int8Plan & { graph: LayerGraph } {
   const graph = layerGraph(model);
   const kernels = new Map(packed.weights.map((w) => [w.name, w]));
+  // Ternary conv/dense layers with nested t_ex 1 kernels (codes −1, 0, 1 times α) compute in int8.
   const isInt8 = (layer: GraphLayer): boolean => {
-    if (!INT8_CLASSES.has(layer.className)) return false;
+    if (!TERNARY_CLASSES.has(layer.className)) return false;
     const kernel = model.getLayer(layer.name).weights.find((w) => /(^|\/)kernel$/.test(w.originalName));
     const packedKernel = kernel && kernels.get(kernel.originalName);
     return packedKernel?.kind === 'ternary' && packedKernel.quant.tex === 1 && (packedKernel.encoding ?? 'nested') === 'nested';
