@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { RunInfo } from '../../shared/protocol';
 import { configLabel, type ExperimentRef } from '../catalog';
 import { runRow } from '../format';
+import { folderExists, goneRunsMessage } from '../goneRuns';
 import type { ExperimentsNode } from '../trees/experimentsTree';
 import { UserCancelled, UserFacingError } from './errors';
 import type { Services } from './services';
@@ -102,6 +103,10 @@ export async function resolveRun(
     const runDir = path.resolve(arg.runDir);
     const found = runs.find((r) => path.resolve(r.runDir) === runDir);
     if (found) return found;
+    // A notification's button may name a run deleted since (extension/goneRuns.ts).
+    if (!(await folderExists(runDir))) {
+      throw new UserFacingError(goneRunsMessage([runDir], verb.toLowerCase(), (d) => vscode.workspace.asRelativePath(d, false)));
+    }
     throw new UserFacingError(`no run found in ${arg.runDir}.`);
   }
   runs = runs.filter(filter);

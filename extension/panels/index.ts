@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { RunEventHub } from '../runEventHub';
 import { DashboardViewType, HistogramsViewType, TradeoffViewType } from '../../shared/webviewProtocol';
+import { folderExists, goneRunDirs, goneRunsMessage } from '../goneRuns';
 import { dashboardRunDirs, histogramsTarget } from './commandArgs';
 import { DashboardPanel } from './dashboardPanel';
 import type { PanelDeps } from './deps';
@@ -39,9 +40,19 @@ export function registerPanels(context: vscode.ExtensionContext, hub: RunEventHu
     vscode.commands.registerCommand('ternary.addToTradeoff', (arg?: unknown, selection?: unknown) =>
       tradeoff.show({ runDirs: dashboardRunDirs(arg, selection) }, true),
     ),
-    vscode.commands.registerCommand('ternary.showDashboard', (arg?: unknown, selection?: unknown) =>
-      dashboard.show(dashboardRunDirs(arg, selection)),
-    ),
+    vscode.commands.registerCommand('ternary.showDashboard', async (arg?: unknown, selection?: unknown) => {
+      const runDirs = dashboardRunDirs(arg, selection);
+      // A notification's button may name a run deleted since (extension/goneRuns.ts): say so, and
+      // show the others; with none left there is nothing to open.
+      const gone = await goneRunDirs(runDirs, folderExists);
+      if (gone.length > 0) {
+        void vscode.window.showWarningMessage(
+          `Ternary: ${goneRunsMessage(gone, 'show', (d) => vscode.workspace.asRelativePath(d, false))}`,
+        );
+        if (gone.length === runDirs.length) return;
+      }
+      return dashboard.show(runDirs.filter((d) => !gone.includes(d)));
+    }),
     vscode.commands.registerCommand('ternary.showHistograms', (arg?: unknown) => histograms.show(histogramsTarget(arg))),
     // The webview keeps its own state (selection, smoothing, epoch…) with setState and reads it
     // back with getState when it boots, so restoring only has to adopt the panel.
