@@ -1,7 +1,7 @@
 /**
  * How a run or an experiment is named to the user. Two configs may hold experiments of the same
  * name (a copied config); their runs are then told apart by the config, written as the runs
- * folder writes it (server/runs/experimentFolder.ts): `<experiment>@<config-stem>`. Pure.
+ * folder writes it (server/config/experimentFolder.ts): `<experiment>@<config-stem>`. Pure.
  */
 
 const CONFIG_SUFFIX = '.tern.json';
