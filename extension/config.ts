@@ -37,8 +37,14 @@ export class TernaryConfig {
   /** Export-request fields: the activations of the exported model and the int8 calibration images (docs/formats.md). */
   exportParams(): { activations: 'float' | 'int8'; calibration?: number } {
     const activations = this.section.get<string>('export.activations', 'float') === 'int8' ? 'int8' : 'float';
-    const images = this.section.get<number>('export.calibrationImages', 256);
-    return { activations, ...(activations === 'int8' && Number.isInteger(images) && images >= 1 ? { calibration: images } : {}) };
+    // Sent only when the user set it: a count replaces a run's trained ranges (docs/formats.md), and
+    // without one the server calibrates what needs it on its default number of images.
+    const set = this.section.inspect<number>('export.calibrationImages');
+    const images = set?.workspaceFolderValue ?? set?.workspaceValue ?? set?.globalValue;
+    return {
+      activations,
+      ...(activations === 'int8' && images !== undefined && Number.isInteger(images) && images >= 1 ? { calibration: images } : {}),
+    };
   }
 
   /** Train-request fields of the torch engine's settings (device, processes, Python). */
