@@ -103,10 +103,7 @@ export async function resolveRun(
     const runDir = path.resolve(arg.runDir);
     const found = runs.find((r) => path.resolve(r.runDir) === runDir);
     if (found) return found;
-    // A notification's button may name a run deleted since (extension/goneRuns.ts).
-    if (!(await folderExists(runDir))) {
-      throw new UserFacingError(goneRunsMessage([runDir], verb.toLowerCase(), (d) => vscode.workspace.asRelativePath(d, false)));
-    }
+    await requireRunFolder(runDir, verb.toLowerCase());
     throw new UserFacingError(`no run found in ${arg.runDir}.`);
   }
   runs = runs.filter(filter);
@@ -126,6 +123,15 @@ export async function resolveRun(
   );
   if (!picked) throw new UserCancelled();
   return picked.run;
+}
+
+/**
+ * Refuses a run folder that is gone: a notification's button may name a run deleted since
+ * (extension/goneRuns.ts). `nothingTo` ends the message: "nothing to export".
+ */
+export async function requireRunFolder(runDir: string, nothingTo: string): Promise<void> {
+  if (await folderExists(runDir)) return;
+  throw new UserFacingError(goneRunsMessage([runDir], nothingTo, (d) => vscode.workspace.asRelativePath(d, false)));
 }
 
 /** The workspace folder a path belongs to (else the first one): where exports go. */

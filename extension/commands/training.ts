@@ -26,7 +26,7 @@ import { requireTrust } from '../trust';
 import { UpdateThrottle } from '../uiRate';
 import { aboutConfig, registerCommand, UserCancelled, UserFacingError } from './errors';
 import type { Services } from './services';
-import { isExperimentRef, resolveExperiment, resolveRun } from './targets';
+import { isExperimentRef, requireRunFolder, resolveExperiment, resolveRun } from './targets';
 
 export function registerTrainingCommands(s: Services): void {
   registerCommand(s.ctx, 'ternary.train', 'Training', (arg?: unknown) => train(s, arg));
@@ -98,6 +98,8 @@ async function resume(s: Services, arg: unknown): Promise<TrainResult | undefine
   if (node?.kind !== 'run' || !node.run || !node.configPath) {
     throw new UserFacingError('choose a stopped run in the Experiments view to resume (right-click it → Resume).');
   }
+  // The Resume of a notification may name a run deleted since (extension/goneRuns.ts).
+  await requireRunFolder(node.run.runDir, 'resume');
   if (node.run.status === 'completed')
     throw new UserFacingError(`${node.run.experiment}/${node.run.runId} has completed; there is nothing to resume.`);
   if (node.run.epoch === 0)
