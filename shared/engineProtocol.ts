@@ -54,6 +54,11 @@ export interface TorchJob {
   checkpoints: { dir: string; file: string; slots: readonly string[] };
   /** Where the final model goes (the run's model/ folder). */
   modelDir: string;
+  /**
+   * The marker of temporary file and folder names (server/files/atomicFiles.ts TEMP_MARKER): what a
+   * killed session leaves under such names in the run folder is removed when the run resumes.
+   */
+  tempMarker: string;
   /** The learning rate of each epoch (index 0 = epoch 1), from server/train/schedule.ts. */
   learningRates: number[];
   /** Bins of the per-epoch weight histograms. */

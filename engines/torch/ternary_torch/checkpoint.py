@@ -25,6 +25,8 @@ class Slots:
     dir: str
     file: str
     slots: tuple[str, ...]
+    # The job's tempMarker: the slot is written under a temporary name holding it.
+    temp_marker: str
 
 
 @dataclass
@@ -45,7 +47,7 @@ def save_checkpoint(where: Slots, model: torch.nn.Module, optimizer: torch.optim
     os.makedirs(where.dir, exist_ok=True)
     payload = {"format": FORMAT, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": state.wire()}
     last, previous, *leftovers = (os.path.join(where.dir, slot) for slot in where.slots)
-    tmp = fill_temp_dir(last, lambda d: torch.save(payload, os.path.join(d, where.file)))
+    tmp = fill_temp_dir(last, lambda d: torch.save(payload, os.path.join(d, where.file)), where.temp_marker)
     if os.path.exists(os.path.join(last, where.file)):
         shutil.rmtree(previous, ignore_errors=True)
         os.rename(last, previous)

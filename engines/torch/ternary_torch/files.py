@@ -7,11 +7,6 @@ import os
 import shutil
 from typing import Callable
 
-# The marker of temporary names (TEMP_MARKER of server/files/atomicFiles.ts): a resumed run's
-# lifecycle removes what a killed session left under such names.
-TEMP_MARKER = ".tmp-"
-
-
 def fsync_path(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -20,9 +15,10 @@ def fsync_path(path: str) -> None:
         os.close(fd)
 
 
-def fill_temp_dir(target: str, fill: Callable[[str], None]) -> str:
-    """A fresh temporary folder next to `target`, filled by `fill` and flushed to disk."""
-    tmp = f"{target}{TEMP_MARKER}{os.getpid()}"
+def fill_temp_dir(target: str, fill: Callable[[str], None], marker: str) -> str:
+    """A fresh temporary folder next to `target`, filled by `fill` and flushed to disk; its name holds
+    `marker` (the job's tempMarker), so a resumed run's lifecycle removes it if this process is killed."""
+    tmp = f"{target}{marker}{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     try:
@@ -36,10 +32,10 @@ def fill_temp_dir(target: str, fill: Callable[[str], None]) -> str:
     return tmp
 
 
-def replace_dir_atomic(target: str, fill: Callable[[str], None]) -> None:
+def replace_dir_atomic(target: str, fill: Callable[[str], None], marker: str) -> None:
     """Replaces the folder `target` with one filled by `fill`: a reader sees the old or the new one, never half."""
-    tmp = fill_temp_dir(target, fill)
-    old = f"{target}.old"
+    tmp = fill_temp_dir(target, fill, marker)
+    old = f"{target}{marker}old-{os.getpid()}"
     if os.path.exists(target):
         shutil.rmtree(old, ignore_errors=True)
         os.rename(target, old)

@@ -661,14 +661,8 @@ def export_tfjs_weights(model: GraphModel, model_json: Config, out_dir: str, met
     out["weightsManifest"] = [{"paths": ["./weights.bin"], "weights": specs}]
     if metadata:
         out["userDefinedMetadata"] = {**model_json.get("userDefinedMetadata", {}), **metadata}
-    _write_atomic(os.path.join(out_dir, "weights.bin"), b"".join(chunks))
-    _write_atomic(os.path.join(out_dir, "model.json"), json.dumps(out).encode("utf8"))
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # Plain writes: the folder is the unit made durable and put in place (files.py replace_dir_atomic).
+    with open(os.path.join(out_dir, "weights.bin"), "wb") as f:
+        f.write(b"".join(chunks))
+    with open(os.path.join(out_dir, "model.json"), "w", encoding="utf8") as f:
+        f.write(json.dumps(out))

@@ -78,6 +78,8 @@ class Job:
     eval_batch_size: int
     checkpoints: Slots
     model_dir: str
+    # Temporary names hold it (server/files/atomicFiles.ts TEMP_MARKER), so a resume removes what a killed session left.
+    temp_marker: str
     learning_rates: list[float]
     histogram_bins: int
     batch_records_per_epoch: int
@@ -118,8 +120,10 @@ def parse_job(raw: dict[str, Any]) -> Job:
             activation_ranges=RangeRule(observe_epochs=int(raw["activationRanges"]["observeEpochs"]),
                                         momentum=float(raw["activationRanges"]["momentum"])),
             eval_batch_size=int(raw["evalBatchSize"]),
-            checkpoints=Slots(dir=raw["checkpoints"]["dir"], file=raw["checkpoints"]["file"], slots=tuple(raw["checkpoints"]["slots"])),
+            checkpoints=Slots(dir=raw["checkpoints"]["dir"], file=raw["checkpoints"]["file"], slots=tuple(raw["checkpoints"]["slots"]),
+                              temp_marker=raw["tempMarker"]),
             model_dir=raw["modelDir"],
+            temp_marker=raw["tempMarker"],
             learning_rates=[float(r) for r in raw["learningRates"]],
             histogram_bins=int(raw["histogramBins"]),
             batch_records_per_epoch=int(raw["batchRecordsPerEpoch"]),

@@ -240,7 +240,7 @@ def report_epoch(s: Setup, epoch: int, sums: EpochSums, val: dict[str, float], e
 def save_final_model(s: Setup, state: TrainState) -> None:
     metadata = {"runId": s.job.run_id, "experiment": s.job.experiment_name, "epochs": state.epoch, "engine": "torch",
                 "device": s.device.type, "worldSize": s.world}
-    replace_dir_atomic(s.job.model_dir, lambda tmp: export_tfjs_weights(s.model, s.model_json, tmp, metadata))
+    replace_dir_atomic(s.job.model_dir, lambda tmp: export_tfjs_weights(s.model, s.model_json, tmp, metadata), s.job.temp_marker)
 
 
 class Clock:

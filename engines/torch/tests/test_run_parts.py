@@ -25,7 +25,7 @@ def model_and_optimizer() -> tuple[torch.nn.Module, torch.optim.Optimizer]:
 
 def slots(run: str) -> Slots:
     """The slots the job names (server/runs/checkpointSlots.ts), under an arbitrary folder and file name."""
-    return Slots(dir=os.path.join(run, "ckpt"), file="state.pt", slots=("last", "previous", "last.old"))
+    return Slots(dir=os.path.join(run, "ckpt"), file="state.pt", slots=("last", "previous", "last.old"), temp_marker=".tmp-")
 
 
 class CheckpointTest(unittest.TestCase):

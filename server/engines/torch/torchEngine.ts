@@ -29,6 +29,7 @@ import { saveModel } from '../../core/modelIO';
 import { CHECKPOINT_FILE, hasCheckpoint, RESUME_SLOTS } from '../../runs/checkpointSlots';
 import type { EngineContext, EngineEvents, EngineOutcome, EngineSession, TrainingEngine } from '../../runs/engine';
 import { BATCH_RECORDS_PER_EPOCH } from '../../runs/records';
+import { TEMP_MARKER } from '../../files/atomicFiles';
 import { HISTOGRAM_BINS, histogramOf } from '../../stats/histograms';
 import { layerStats, modelSummary } from '../../stats';
 import { createExperimentModel } from '../../train/experimentModel';
@@ -122,6 +123,7 @@ async function launch(
     evalBatchSize: evalBatchSize(recipe.batchSize),
     checkpoints: { dir: paths.checkpoints, file: CHECKPOINT_FILE.torch, slots: RESUME_SLOTS },
     modelDir: paths.model,
+    tempMarker: TEMP_MARKER,
     learningRates: Array.from({ length: recipe.epochs }, (_, epoch) => learningRateAt(epoch, recipe.lr, recipe.schedule, recipe.gammas)),
     histogramBins: HISTOGRAM_BINS,
     batchRecordsPerEpoch: BATCH_RECORDS_PER_EPOCH,
