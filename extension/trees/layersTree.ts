@@ -51,11 +51,11 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
         const { source } = this;
         if (source?.kind === 'run' && source.runDir && !existsSync(source.runDir)) this.show(undefined, [], undefined);
       }),
-      hub.onLayerStats(({ runId, record }) => {
+      hub.onLayerStats(({ runId, runDir, record }) => {
         if (runId !== this.followRunId) return;
-        const run = hub.active.get(runId);
+        const experiment = hub.active.get(runId)?.experiment ?? (this.source?.kind === 'run' ? this.source.experiment : '');
         this.show(
-          { kind: 'run', runId, runDir: run?.runDir ?? '', experiment: run?.experiment ?? '', epoch: record.epoch },
+          { kind: 'run', runId, runDir, experiment, epoch: record.epoch },
           record.layers,
           record.summary,
           runId,
