@@ -54,12 +54,7 @@ export class LayersTreeProvider implements vscode.TreeDataProvider<LayersNode>, 
       hub.onLayerStats(({ runId, runDir, record }) => {
         if (runId !== this.followRunId) return;
         const experiment = hub.active.get(runId)?.experiment ?? (this.source?.kind === 'run' ? this.source.experiment : '');
-        this.show(
-          { kind: 'run', runId, runDir, experiment, epoch: record.epoch },
-          record.layers,
-          record.summary,
-          runId,
-        );
+        this.show({ kind: 'run', runId, runDir, experiment, epoch: record.epoch }, record.layers, record.summary, runId);
       }),
     );
   }
