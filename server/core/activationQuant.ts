@@ -136,11 +136,6 @@ export function inputRanges(model: LayersModel): Map<string, { min: number; max:
   return out;
 }
 
-/** Whether the model has layers that quantize their inputs. */
-export function hasInputQuant(model: LayersModel): boolean {
-  return inputQuantLayers(model).length > 0;
-}
-
 /** Whether training epoch `epoch` (0-based) still observes the input ranges (ACTIVATION_OBSERVE_EPOCHS). */
 export function observesRanges(epoch: number): boolean {
   return epoch < ACTIVATION_OBSERVE_EPOCHS;
