@@ -16,6 +16,7 @@ import { configGlob } from './catalog';
 import { announceTrained, reportJobProgress, stopJob } from './commands/training';
 import type { Services } from './commands/services';
 import { formatPercent, formatQuantity } from '../shared/format';
+import { folderExists } from './goneRuns';
 import type { SeenLiveRuns } from './seenLiveRuns';
 
 export class AttachedRuns implements vscode.Disposable {
@@ -138,7 +139,7 @@ export class AttachedRuns implements vscode.Disposable {
       const run = runs.find((r) => path.resolve(r.runDir) === path.resolve(runDir));
       if (!run) {
         // Another workspace's run stays for its window; a deleted run folder is forgotten.
-        if (!(await exists(runDir))) await this.seen.claim(runDir);
+        if (!(await folderExists(runDir))) await this.seen.claim(runDir);
         continue;
       }
       if (run.status === 'running') continue; // found by the server soon, or trained on another machine
@@ -179,14 +180,5 @@ export class AttachedRuns implements vscode.Disposable {
 
   dispose(): void {
     for (const s of this.subscriptions) s.dispose();
-  }
-}
-
-async function exists(dir: string): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(vscode.Uri.file(dir));
-    return true;
-  } catch {
-    return false;
   }
 }
